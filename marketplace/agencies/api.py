@@ -1,0 +1,185 @@
+"""/api/v1/agencies…, /api/v1/admin/applications and membership decisions."""
+
+from flask import request, send_file
+from flask_smorest import Blueprint
+
+from marketplace.agencies import offers as offer_services
+from marketplace.agencies import services
+from marketplace.agencies.models import AgencyStatus
+from marketplace.agencies.schemas import (
+    AgencyListQuery,
+    AgencyPrivateOut,
+    AgencyRowOut,
+    AgencyStoreOut,
+    ApplicationIn,
+    ApplicationOut,
+    ApplicationsQuery,
+    OfferIn,
+    OfferOut,
+    QualificationIn,
+    QualificationPrivateOut,
+    ReasonIn,
+)
+from marketplace.common import uploads
+from marketplace.common.errors import Invalid, NotFound
+from marketplace.common.web import api_actor
+from marketplace.extensions import db
+
+bp = Blueprint("agencies-api", __name__, url_prefix="/api/v1", description="Agencies, stores and membership")
+BEARER = [{"bearerAuth": []}]
+
+
+def blueprints():
+    return [bp]
+
+
+@bp.get("/agencies")
+@bp.arguments(AgencyListQuery, location="query")
+@bp.response(200, AgencyRowOut(many=True))
+@bp.paginate()
+def list_agencies(args, pagination_parameters):
+    """The intermediary-services list: active members, filterable."""
+    stmt = services.public_agencies_query(
+        args["category_id"], args["region"], args["q"], args["service_item_id"], args["sort"]
+    )
+    page = db.paginate(
+        stmt, page=pagination_parameters.page, per_page=pagination_parameters.page_size, error_out=False
+    )
+    pagination_parameters.item_count = page.total
+    return page.items
+
+
+@bp.get("/agencies/<int:agency_id>")
+@bp.response(200, AgencyStoreOut)
+def store(agency_id):
+    """An active member's store: profile, qualifications (no files), offers, stats."""
+    actor = api_actor()
+    agency = services.get_store(agency_id, actor)
+    if services.can_see_private(actor, agency):
+        return AgencyPrivateOut().dump(agency)
+    return agency
+
+
+@bp.get("/agencies/me")
+@bp.response(200, AgencyPrivateOut)
+@bp.doc(security=BEARER)
+def my_agency():
+    """The caller's own agency, with status and private details."""
+    return services.my_agency(api_actor())
+
+
+@bp.post("/agencies/me/application")
+@bp.arguments(ApplicationIn)
+@bp.response(201, AgencyPrivateOut)
+@bp.doc(security=BEARER)
+def apply(data):
+    """Submit (or resubmit after rejection) the membership application."""
+    return services.apply_with(api_actor(), data)
+
+
+@bp.post("/agencies/me/qualifications")
+@bp.arguments(QualificationIn)
+@bp.response(201, QualificationPrivateOut)
+@bp.doc(security=BEARER)
+def add_qualification(data):
+    """Add a qualification (upload its scan next)."""
+    data.pop("id", None)
+    return services.add_qualification(api_actor(), data)
+
+
+@bp.post("/agencies/me/qualifications/<int:qualification_id>/file")
+@bp.response(200, QualificationPrivateOut)
+@bp.doc(
+    security=BEARER,
+    description="multipart/form-data with a `file` part: PDF, JPG or PNG, checked by content.",
+)
+def upload_qualification_file(qualification_id):
+    """Upload the scanned certificate of a qualification."""
+    actor = api_actor()
+    services.my_agency(actor)  # 401/403 before looking at the body
+    upload = request.files.get("file")
+    if upload is None:
+        raise Invalid("请以 multipart/form-data 上传 file 字段。", {"file": ["缺少文件。"]})
+    return services.attach_qualification_file(actor, qualification_id, upload.stream, upload.filename)
+
+
+@bp.delete("/agencies/me/qualifications/<int:qualification_id>")
+@bp.response(204)
+@bp.doc(security=BEARER)
+def delete_qualification(qualification_id):
+    services.remove_qualification(api_actor(), qualification_id)
+
+
+@bp.get("/qualifications/<int:qualification_id>/file")
+@bp.doc(security=BEARER)
+def qualification_file(qualification_id):
+    """The scan itself: only for its agency and administrators (404 for anyone else)."""
+    qual = services.qualification_for_download(api_actor(), qualification_id)
+    path = uploads.upload_path(services.UPLOAD_KIND, qual.file_key)
+    if not path.exists():
+        raise NotFound("文件不存在。")
+    return send_file(path, mimetype=qual.file_mime, download_name=qual.file_name, as_attachment=True)
+
+
+@bp.get("/agencies/me/offers")
+@bp.response(200, OfferOut(many=True))
+@bp.doc(security=BEARER)
+def my_offers():
+    return services.my_agency(api_actor()).offers
+
+
+@bp.post("/agencies/me/offers")
+@bp.arguments(OfferIn)
+@bp.response(201, OfferOut)
+@bp.doc(security=BEARER)
+def save_offer(data):
+    """Create or replace the offer for a service item: a fixed `price_fen`, or `price_min_fen`+`price_max_fen`."""
+    return offer_services.save_offer(api_actor(), data)
+
+
+@bp.delete("/agencies/me/offers/<int:offer_id>")
+@bp.response(204)
+@bp.doc(security=BEARER)
+def delete_offer(offer_id):
+    offer_services.remove_offer(api_actor(), offer_id)
+
+
+# --- administrators --------------------------------------------------------------------------------
+
+
+@bp.get("/admin/applications")
+@bp.arguments(ApplicationsQuery, location="query")
+@bp.response(200, ApplicationOut(many=True))
+@bp.paginate()
+@bp.doc(security=BEARER)
+def applications(args, pagination_parameters):
+    """Membership applications (pending by default), each with `agency_id`."""
+    status = None if args["status"] == "all" else AgencyStatus(args["status"])
+    stmt = services.applications_query(api_actor(), status)
+    page = db.paginate(
+        stmt, page=pagination_parameters.page, per_page=pagination_parameters.page_size, error_out=False
+    )
+    pagination_parameters.item_count = page.total
+    return page.items
+
+
+def _decision(action: str):
+    @bp.arguments(ReasonIn)
+    @bp.response(200, ApplicationOut)
+    @bp.doc(security=BEARER)
+    def view(data, agency_id):
+        return services.decide(api_actor(), agency_id, action, data.get("reason"))
+
+    view.__name__ = f"decide_{action}"
+    view.__doc__ = {
+        "approve": "Approve a pending application.",
+        "reject": "Reject a pending application; `reason` is required.",
+        "suspend": "Suspend an active member; `reason` is required.",
+        "reinstate": "Reinstate a suspended member.",
+        "expel": "Expel (清退) a member; `reason` is required.",
+    }[action]
+    bp.post(f"/admin/agencies/<int:agency_id>/{action}")(view)
+
+
+for _action in ("approve", "reject", "suspend", "reinstate", "expel"):
+    _decision(_action)

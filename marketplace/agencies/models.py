@@ -1,0 +1,168 @@
+"""Member agencies (中介机构), their qualifications (资质) and their store offers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.auth.models import User
+from marketplace.catalogue.models import Category, ServiceItem
+from marketplace.common.models import TimestampMixin, enum_column
+from marketplace.common.types import UTCDateTime
+from marketplace.extensions import db
+
+
+class AgencyStatus(enum.StrEnum):
+    DRAFT = "draft"  # registered, has not applied yet
+    PENDING = "pending"  # application waiting for review
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+    EXPELLED = "expelled"  # 清退
+
+
+# The membership state machine: action -> (allowed from, to).
+TRANSITIONS: dict[str, tuple[frozenset[AgencyStatus], AgencyStatus]] = {
+    "apply": (frozenset({AgencyStatus.DRAFT, AgencyStatus.REJECTED}), AgencyStatus.PENDING),
+    "approve": (frozenset({AgencyStatus.PENDING}), AgencyStatus.ACTIVE),
+    "reject": (frozenset({AgencyStatus.PENDING}), AgencyStatus.REJECTED),
+    "suspend": (frozenset({AgencyStatus.ACTIVE}), AgencyStatus.SUSPENDED),
+    "reinstate": (frozenset({AgencyStatus.SUSPENDED}), AgencyStatus.ACTIVE),
+    "expel": (frozenset({AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED}), AgencyStatus.EXPELLED),
+}
+
+
+class QualificationLevel(enum.StrEnum):
+    A = "甲级"
+    B = "乙级"
+    C = "丙级"
+    NONE = "不分级"
+
+
+LEVEL_RANK = {
+    QualificationLevel.A: 3,
+    QualificationLevel.B: 2,
+    QualificationLevel.C: 1,
+    QualificationLevel.NONE: 0,
+}
+
+
+class PriceMode(enum.StrEnum):
+    FIXED = "fixed"
+    RANGE = "range"
+    DISCOUNT = "discount"  # a percentage of the item's guide price
+
+
+agency_category = Table(
+    "agency_category",
+    db.metadata,
+    Column("agency_id", ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("category.id"), primary_key=True, index=True),
+)
+
+
+class Agency(TimestampMixin, db.Model):
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    status: Mapped[AgencyStatus] = enum_column(AgencyStatus, default=AgencyStatus.DRAFT, index=True)
+    legal_rep: Mapped[str | None] = mapped_column(String(50))
+    region: Mapped[str | None] = mapped_column(String(50), index=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    intro: Mapped[str | None] = mapped_column(Text)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="agency")
+    categories: Mapped[list[Category]] = relationship(secondary=agency_category, order_by=Category.sort_order)
+    qualifications: Mapped[list[Qualification]] = relationship(
+        back_populates="agency", cascade="all, delete-orphan", order_by="Qualification.id"
+    )
+    offers: Mapped[list[Offer]] = relationship(back_populates="agency", cascade="all, delete-orphan")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == AgencyStatus.ACTIVE
+
+
+class Qualification(db.Model):
+    __tablename__ = "qualification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    # The category this licence covers; None for a general one (e.g. a business licence).
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[QualificationLevel] = enum_column(QualificationLevel)
+    number: Mapped[str] = mapped_column(String(60))
+    issuer: Mapped[str] = mapped_column(String(100))
+    valid_until: Mapped[date] = mapped_column(Date)
+    # The scanned file lives under UPLOAD_DIR, never under static/; only its key is stored here.
+    file_key: Mapped[str | None] = mapped_column(String(80))
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    file_mime: Mapped[str | None] = mapped_column(String(50))
+    file_size: Mapped[int | None]
+
+    agency: Mapped[Agency] = relationship(back_populates="qualifications")
+    category: Mapped[Category | None] = relationship()
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.valid_until >= day
+
+
+class Offer(TimestampMixin, db.Model):
+    """A store listing: what the agency charges for one service item and how fast it promises to be."""
+
+    __tablename__ = "offer"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "service_item_id", name="uq_offer_agency_item"),
+        CheckConstraint("promised_days > 0", name="promised_days_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    service_item_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"), index=True)
+    price_mode: Mapped[PriceMode] = enum_column(PriceMode)
+    price_fen: Mapped[int | None]  # fixed
+    price_min_fen: Mapped[int | None]  # range
+    price_max_fen: Mapped[int | None]
+    discount_pct: Mapped[int | None]  # discount: percent of the guide price, 1..100
+    promised_days: Mapped[int]
+    description: Mapped[str | None] = mapped_column(Text)
+    service_regions: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    agency: Mapped[Agency] = relationship(back_populates="offers")
+    service_item: Mapped[ServiceItem] = relationship()
+
+    @property
+    def low_fen(self) -> int | None:
+        """The lowest price this offer may mean, for sorting and comparison."""
+        if self.price_mode == PriceMode.FIXED:
+            return self.price_fen
+        if self.price_mode == PriceMode.RANGE:
+            return self.price_min_fen
+        item = self.service_item
+        if item.guide_min_fen is None or self.discount_pct is None:
+            return None
+        return item.guide_min_fen * self.discount_pct // 100
+
+    @property
+    def high_fen(self) -> int | None:
+        if self.price_mode == PriceMode.FIXED:
+            return self.price_fen
+        if self.price_mode == PriceMode.RANGE:
+            return self.price_max_fen
+        item = self.service_item
+        if item.guide_max_fen is None or self.discount_pct is None:
+            return None
+        return item.guide_max_fen * self.discount_pct // 100

@@ -1,0 +1,160 @@
+import marshmallow as ma
+
+from marketplace.agencies.models import PriceMode, QualificationLevel
+from marketplace.common.regions import REGIONS
+
+
+class QualificationIn(ma.Schema):
+    id = ma.fields.Integer(load_default=None, metadata={"description": "keep (and update) an existing one"})
+    name = ma.fields.String(required=True)
+    level = ma.fields.String(
+        required=True, metadata={"description": "、".join(lv.value for lv in QualificationLevel)}
+    )
+    number = ma.fields.String(required=True)
+    issuer = ma.fields.String(required=True)
+    valid_until = ma.fields.Date(required=True)
+    category_id = ma.fields.Integer(load_default=None)
+
+
+class ApplicationIn(ma.Schema):
+    legal_rep = ma.fields.String(required=True)
+    region = ma.fields.String(required=True, metadata={"description": "one of: " + "、".join(REGIONS)})
+    address = ma.fields.String(load_default=None)
+    contact_name = ma.fields.String(load_default=None)
+    contact_phone = ma.fields.String(load_default=None)
+    intro = ma.fields.String(load_default=None)
+    category_ids = ma.fields.List(ma.fields.Integer(), required=True)
+    qualifications = ma.fields.List(ma.fields.Nested(QualificationIn), required=True)
+
+
+class QualificationOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    level = ma.fields.Function(lambda q: q.level.value)
+    number = ma.fields.String()
+    issuer = ma.fields.String()
+    valid_until = ma.fields.Date()
+    category_id = ma.fields.Integer(allow_none=True)
+    has_file = ma.fields.Function(lambda q: q.file_key is not None)
+
+
+class QualificationPrivateOut(QualificationOut):
+    file_name = ma.fields.String(allow_none=True)
+    file_size = ma.fields.Integer(allow_none=True)
+    file_url = ma.fields.Method("_file_url", allow_none=True)
+
+    def _file_url(self, q):
+        from flask import url_for
+
+        return url_for("agencies-api.qualification_file", qualification_id=q.id) if q.file_key else None
+
+
+class CategoryRef(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
+class OfferIn(ma.Schema):
+    service_item_id = ma.fields.Integer(required=True)
+    price_mode = ma.fields.String(load_default=None, validate=ma.validate.OneOf([m.value for m in PriceMode]))
+    price_fen = ma.fields.Integer(load_default=None, strict=True)
+    price_min_fen = ma.fields.Integer(load_default=None, strict=True)
+    price_max_fen = ma.fields.Integer(load_default=None, strict=True)
+    discount_pct = ma.fields.Integer(load_default=None, strict=True)
+    promised_days = ma.fields.Integer(required=True, strict=True)
+    description = ma.fields.String(load_default=None)
+    service_regions = ma.fields.String(load_default=None)
+
+
+class OfferOut(ma.Schema):
+    id = ma.fields.Integer()
+    agency_id = ma.fields.Integer()
+    service_item_id = ma.fields.Integer()
+    service_item_name = ma.fields.Function(lambda o: o.service_item.name)
+    price_mode = ma.fields.Function(lambda o: o.price_mode.value)
+    price_fen = ma.fields.Integer(allow_none=True)
+    price_min_fen = ma.fields.Integer(allow_none=True)
+    price_max_fen = ma.fields.Integer(allow_none=True)
+    discount_pct = ma.fields.Integer(allow_none=True)
+    low_fen = ma.fields.Integer(allow_none=True)
+    high_fen = ma.fields.Integer(allow_none=True)
+    promised_days = ma.fields.Integer()
+    description = ma.fields.String(allow_none=True)
+    service_regions = ma.fields.String(allow_none=True)
+    active = ma.fields.Boolean()
+
+
+class AgencyRowOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    status = ma.fields.Function(lambda a: a.status.value)
+    region = ma.fields.String(allow_none=True)
+    intro = ma.fields.String(allow_none=True)
+    categories = ma.fields.List(ma.fields.Nested(CategoryRef))
+    offer_count = ma.fields.Function(lambda a: sum(1 for o in a.offers if o.active))
+    stats = ma.fields.Function(lambda a: stats_placeholder(a))
+
+
+class AgencyStoreOut(AgencyRowOut):
+    uscc = ma.fields.String()
+    legal_rep = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    approved_at = ma.fields.AwareDateTime(allow_none=True)
+    qualifications = ma.fields.List(ma.fields.Nested(QualificationOut))
+    offers = ma.fields.Method("_offers")
+
+    def _offers(self, agency):
+        return OfferOut(many=True).dump([o for o in agency.offers if o.active])
+
+
+class AgencyPrivateOut(AgencyStoreOut):
+    contact_name = ma.fields.String(allow_none=True)
+    contact_phone = ma.fields.String(allow_none=True)
+    status_reason = ma.fields.String(allow_none=True)
+    submitted_at = ma.fields.AwareDateTime(allow_none=True)
+    qualifications = ma.fields.List(ma.fields.Nested(QualificationPrivateOut))
+
+
+class ApplicationOut(AgencyPrivateOut):
+    agency_id = ma.fields.Function(lambda a: a.id)
+    email = ma.fields.Function(lambda a: a.user.email)
+
+
+class AgencyListQuery(ma.Schema):
+    category_id = ma.fields.Integer(load_default=None)
+    service_item_id = ma.fields.Integer(load_default=None)
+    region = ma.fields.String(load_default=None)
+    q = ma.fields.String(load_default=None, validate=ma.validate.Length(max=50))
+    sort = ma.fields.String(
+        load_default="composite",
+        validate=ma.validate.OneOf(["composite", "sales", "rating", "price", "speed"]),
+    )
+
+
+class ApplicationsQuery(ma.Schema):
+    status = ma.fields.String(
+        load_default="pending",
+        validate=ma.validate.OneOf(
+            ["pending", "draft", "active", "rejected", "suspended", "expelled", "all"]
+        ),
+    )
+
+
+class ReasonIn(ma.Schema):
+    reason = ma.fields.String(load_default=None)
+
+
+def stats_placeholder(agency) -> dict:
+    """Trade statistics arrive with orders and ratings; until then every figure is empty, not invented."""
+    return {
+        "completed_orders": 0,
+        "avg_rating": None,
+        "good_rate": None,
+        "avg_price_ratio_to_ceiling": None,
+        "savings_rate": None,
+        "avg_days": None,
+        "on_time_rate": None,
+        "speedup_vs_standard": None,
+        "credit_score": None,
+        "ratings_count": 0,
+    }

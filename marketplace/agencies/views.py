@@ -1,0 +1,371 @@
+"""Agency pages: the public list and stores, the agency's workspace, and the administrators' review desk."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+
+from marketplace.agencies import offers as offer_services
+from marketplace.agencies import services
+from marketplace.agencies.forms import (
+    ActionForm,
+    FileForm,
+    OfferForm,
+    ProfileForm,
+    QualificationForm,
+    ReasonForm,
+)
+from marketplace.agencies.models import AgencyStatus, PriceMode
+from marketplace.audit.services import entries_for
+from marketplace.catalogue import services as catalogue
+from marketplace.common import uploads
+from marketplace.common.errors import DomainError
+from marketplace.common.money import fen_to_yuan, yuan_to_fen
+from marketplace.common.regions import REGIONS
+from marketplace.common.web import form_errors_from, web_actor
+from marketplace.extensions import db
+
+public = Blueprint("agencies", __name__, url_prefix="/agencies")
+workspace = Blueprint("agency_workspace", __name__, url_prefix="/agency")
+admin = Blueprint("agency_admin", __name__, url_prefix="/admin")
+
+
+SORTS = {"composite": _l("Recommended"), "price": _l("Lowest price"), "speed": _l("Fastest")}
+
+
+def blueprints():
+    return [public, workspace, admin]
+
+
+# --- public ----------------------------------------------------------------------------------------
+
+
+@public.route("/")
+def index():
+    category_id = request.args.get("category", type=int)
+    region = request.args.get("region") or None
+    q = (request.args.get("q") or "").strip()[:50] or None
+    item_id = request.args.get("service_item", type=int)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "composite"
+    page = db.paginate(
+        services.public_agencies_query(category_id, region if region in REGIONS else None, q, item_id, sort),
+        per_page=20,
+        error_out=False,
+    )
+    return render_template(
+        "agencies/index.html",
+        page=page,
+        categories=catalogue.categories(),
+        regions=REGIONS,
+        category_id=category_id,
+        region=region,
+        q=q,
+        item=catalogue.get_item(item_id) if item_id else None,
+        sort=sort,
+        sorts=SORTS,
+    )
+
+
+@public.route("/<int:agency_id>")
+def store(agency_id: int):
+    actor = web_actor()
+    agency = services.get_store(agency_id, actor)
+    offers = sorted(
+        (o for o in agency.offers if o.active), key=lambda o: (o.service_item.category_id, o.service_item_id)
+    )
+    return render_template(
+        "agencies/store.html",
+        agency=agency,
+        offers=offers,
+        private=services.can_see_private(actor, agency),
+    )
+
+
+@public.route("/qualifications/<int:qualification_id>/file")
+def qualification_file(qualification_id: int):
+    qual = services.qualification_for_download(web_actor(), qualification_id)
+    path = uploads.upload_path(services.UPLOAD_KIND, qual.file_key)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=qual.file_mime, download_name=qual.file_name, as_attachment=True)
+
+
+# --- the agency's workspace ------------------------------------------------------------------------
+
+
+@workspace.before_request
+@login_required
+def _logged_in():
+    pass
+
+
+@workspace.route("/")
+def dashboard():
+    agency = services.my_agency(web_actor())
+    return render_template(
+        "agencies/workspace/dashboard.html",
+        agency=agency,
+        problems=services.application_problems(agency),
+        form=ActionForm(),
+        status_labels=services.STATUS_LABELS,
+    )
+
+
+@workspace.route("/profile", methods=["GET", "POST"])
+def profile():
+    actor = web_actor()
+    agency = services.my_agency(actor)
+    form = ProfileForm(obj=agency if request.method == "GET" else None)
+    form.category_ids.choices = [(c.id, c.name) for c in catalogue.categories()]
+    locked = agency.status in (AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED)
+    if request.method == "GET":
+        form.category_ids.data = [c.id for c in agency.categories]
+    if form.validate_on_submit():
+        data = {field: getattr(form, field).data for field in services.PROFILE_FIELDS}
+        data["category_ids"] = [c.id for c in agency.categories] if locked else form.category_ids.data
+        try:
+            services.update_profile(actor, data)
+        except DomainError as exc:
+            form_errors_from(exc, form)
+            flash(str(exc.message), "danger")
+        else:
+            flash(_("Profile saved."), "success")
+            return redirect(url_for(".dashboard"))
+    return render_template("agencies/workspace/profile.html", form=form, agency=agency, locked=locked)
+
+
+@workspace.route("/qualifications", methods=["GET", "POST"])
+def qualifications():
+    actor = web_actor()
+    agency = services.my_agency(actor)
+    form = QualificationForm()
+    form.category_id.choices = [(0, _("General (all categories)"))] + [
+        (c.id, c.name) for c in catalogue.categories()
+    ]
+    if form.validate_on_submit():
+        data = {
+            f: getattr(form, f).data
+            for f in ("name", "level", "number", "issuer", "valid_until", "category_id")
+        }
+        upload = form.file.data
+        try:
+            services.add_qualification(actor, data, upload.stream, upload.filename)
+        except DomainError as exc:
+            form_errors_from(exc, form)
+            flash(str(exc.message), "danger")
+        else:
+            flash(_("Qualification added."), "success")
+            return redirect(url_for(".qualifications"))
+    elif request.method == "POST":
+        flash(_("Please correct the marked fields."), "danger")
+    return render_template(
+        "agencies/workspace/qualifications.html",
+        agency=agency,
+        form=form,
+        file_form=FileForm(),
+        action=ActionForm(),
+    )
+
+
+@workspace.route("/qualifications/<int:qualification_id>/file", methods=["POST"])
+def replace_file(qualification_id: int):
+    form = FileForm()
+    if form.validate_on_submit():
+        try:
+            services.attach_qualification_file(
+                web_actor(), qualification_id, form.file.data.stream, form.file.data.filename
+            )
+            flash(_("File replaced."), "success")
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
+    else:
+        flash(_("Choose a file."), "danger")
+    return redirect(url_for(".qualifications"))
+
+
+@workspace.route("/qualifications/<int:qualification_id>/delete", methods=["POST"])
+def delete_qualification(qualification_id: int):
+    if ActionForm().validate_on_submit():
+        try:
+            services.remove_qualification(web_actor(), qualification_id)
+            flash(_("Qualification removed."), "success")
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
+    return redirect(url_for(".qualifications"))
+
+
+@workspace.route("/apply", methods=["POST"])
+def apply():
+    if ActionForm().validate_on_submit():
+        try:
+            services.submit_application(web_actor())
+            flash(_("Application submitted. The administrators will review it."), "success")
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
+            for problem in exc.errors.get("application", []):
+                flash(str(problem), "warning")
+    return redirect(url_for(".dashboard"))
+
+
+def _offer_data(form: OfferForm) -> dict:
+    def fen(field):
+        raw = (field.data or "").strip()
+        if not raw:
+            return None
+        try:
+            return yuan_to_fen(raw)
+        except ValueError:
+            field.errors = list(field.errors) + [_("Enter an amount in yuan, e.g. 12000 or 12000.50.")]
+            return None
+
+    def whole(field):
+        raw = (field.data or "").strip()
+        if not raw:
+            return None
+        if not raw.isdigit():
+            field.errors = list(field.errors) + [_("Must be a whole number.")]
+            return None
+        return int(raw)
+
+    return {
+        "service_item_id": form.service_item_id.data,
+        "price_mode": form.price_mode.data,
+        "price_fen": fen(form.price) if form.price_mode.data == "fixed" else None,
+        "price_min_fen": fen(form.price_min) if form.price_mode.data == "range" else None,
+        "price_max_fen": fen(form.price_max) if form.price_mode.data == "range" else None,
+        "discount_pct": whole(form.discount_pct) if form.price_mode.data == "discount" else None,
+        "promised_days": whole(form.promised_days),
+        "description": form.description.data,
+        "service_regions": form.service_regions.data,
+    }
+
+
+@workspace.route("/offers", methods=["GET", "POST"])
+def offers():
+    actor = web_actor()
+    agency = services.my_agency(actor)
+    form = OfferForm()
+    category_ids = {c.id for c in agency.categories}
+    items = [i for i in catalogue.service_items() if i.category_id in category_ids]
+    form.service_item_id.choices = [(i.id, f"{i.category.name} · {i.name}") for i in items]
+    editing = None
+    if request.method == "GET" and request.args.get("item", type=int):
+        item_id = request.args.get("item", type=int)
+        editing = next((o for o in agency.offers if o.service_item_id == item_id), None)
+        form.service_item_id.data = item_id
+        if editing:
+            form.price_mode.data = editing.price_mode.value
+            form.price.data = fen_to_yuan(editing.price_fen)
+            form.price_min.data = fen_to_yuan(editing.price_min_fen)
+            form.price_max.data = fen_to_yuan(editing.price_max_fen)
+            form.discount_pct.data = editing.discount_pct
+            form.promised_days.data = editing.promised_days
+            form.description.data = editing.description
+            form.service_regions.data = editing.service_regions
+    if form.validate_on_submit():
+        data = _offer_data(form)
+        if not any(f.errors for f in form):
+            try:
+                offer_services.save_offer(actor, data)
+            except DomainError as exc:
+                form_errors_from(exc, _OfferErrorsView(form))
+                flash(str(exc.message), "danger")
+            else:
+                flash(_("Offer saved; it is now in your store."), "success")
+                return redirect(url_for(".offers"))
+        else:
+            flash(_("Please correct the marked fields."), "danger")
+    elif request.method == "POST":
+        flash(_("Please correct the marked fields."), "danger")
+    return render_template(
+        "agencies/workspace/offers.html",
+        agency=agency,
+        form=form,
+        items=items,
+        editing=editing,
+        action=ActionForm(),
+        PriceMode=PriceMode,
+    )
+
+
+class _OfferErrorsView:
+    """Maps the service's fen field names onto the form's yuan fields."""
+
+    MAP = {"price_fen": "price", "price_min_fen": "price_min", "price_max_fen": "price_max"}
+
+    def __init__(self, form: OfferForm):
+        self.form = form
+
+    def __getattr__(self, name):
+        return getattr(self.form, self.MAP.get(name, name))
+
+
+@workspace.route("/offers/<int:offer_id>/delete", methods=["POST"])
+def delete_offer(offer_id: int):
+    if ActionForm().validate_on_submit():
+        try:
+            offer_services.remove_offer(web_actor(), offer_id)
+            flash(_("Offer removed from your store."), "success")
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
+    return redirect(url_for(".offers"))
+
+
+# --- administrators --------------------------------------------------------------------------------
+
+
+@admin.before_request
+@login_required
+def _admin_logged_in():
+    pass
+
+
+@admin.route("/applications")
+def applications():
+    actor = web_actor()
+    raw = request.args.get("status", "pending")
+    status = None if raw == "all" else AgencyStatus(raw) if raw in set(AgencyStatus) else AgencyStatus.PENDING
+    page = db.paginate(services.applications_query(actor, status), per_page=30, error_out=False)
+    return render_template(
+        "agencies/admin/applications.html",
+        page=page,
+        status=raw if status is not None or raw == "all" else "pending",
+        counts=services.count_by_status(actor),
+        status_labels=services.STATUS_LABELS,
+    )
+
+
+@admin.route("/agencies/<int:agency_id>")
+def review(agency_id: int):
+    agency = services.agency_for_review(web_actor(), agency_id)
+    return render_template(
+        "agencies/admin/review.html",
+        agency=agency,
+        form=ReasonForm(),
+        history=entries_for("agency", agency.id),
+        status_labels=services.STATUS_LABELS,
+    )
+
+
+@admin.route(
+    "/agencies/<int:agency_id>/<any(approve, reject, suspend, reinstate, expel):action>", methods=["POST"]
+)
+def decide(agency_id: int, action: str):
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            agency = services.decide(web_actor(), agency_id, action, form.reason.data)
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
+        else:
+            flash(
+                _(
+                    "%(name)s is now: %(status)s.",
+                    name=agency.name,
+                    status=services.STATUS_LABELS[agency.status],
+                ),
+                "success",
+            )
+    return redirect(url_for(".review", agency_id=agency_id))

@@ -1,0 +1,138 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, request, session
+from sqlalchemy import event
+
+from marketplace.config import ROOT, load_config
+from marketplace.extensions import api, babel, csrf, db, limiter, login_manager, migrate, talisman
+
+
+def create_app(config: dict | None = None) -> Flask:
+    settings = load_config(config)
+    app = Flask(
+        "marketplace",
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=settings["INSTANCE_DIR"],
+    )
+    app.config.update(settings)
+    app.json.ensure_ascii = False
+    logging.basicConfig(level=logging.INFO)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_commands(app)
+    from marketplace.common.web import register_error_handlers
+
+    register_error_handlers(app)
+    return app
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang") if not request.path.startswith("/api/") else None
+    if chosen in languages:
+        return chosen
+    if request.path.startswith("/api/"):
+        best = request.accept_languages.best_match(["zh", "en"], default="zh")
+        return "en" if best == "en" else "zh_Hans"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy (not pysqlite) manage transactions, so SAVEPOINTs and BEGIN IMMEDIATE work.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def register_extensions(app: Flask) -> None:
+    import marketplace.models  # noqa: F401  (every table known before migrations or queries)
+
+    db.init_app(app)
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    production = app.config["MARKET_ENV"] == "production"
+    talisman.init_app(
+        app,
+        force_https=False,  # TLS ends at the reverse proxy
+        strict_transport_security=production,
+        session_cookie_secure=production,
+        frame_options="DENY",
+        content_security_policy={
+            "default-src": "'self'",
+            "img-src": ["'self'", "data:"],
+            "style-src": "'self'",
+            "script-src": "'self'",
+            "object-src": "'none'",
+            "base-uri": "'self'",
+            "form-action": "'self'",
+        },
+        referrer_policy="strict-origin-when-cross-origin",
+    )
+
+    from marketplace.auth.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "warning"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    api.init_app(app)
+    # The API authenticates with bearer tokens only, so session-cookie CSRF does not apply to it.
+    for blueprint_name in ("api-docs",):
+        if blueprint_name in app.blueprints:
+            csrf.exempt(app.blueprints[blueprint_name])
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.agencies import api as agencies_api
+    from marketplace.agencies import views as agencies_views
+    from marketplace.auth import api as auth_api
+    from marketplace.auth import views as auth_views
+    from marketplace.catalogue import api as catalogue_api
+    from marketplace.catalogue import views as catalogue_views
+    from marketplace.home import views as home_views
+
+    for module in (home_views, auth_views, catalogue_views, agencies_views):
+        for blueprint in module.blueprints():
+            app.register_blueprint(blueprint)
+    for module in (auth_api, catalogue_api, agencies_api):
+        for blueprint in module.blueprints():
+            api.register_blueprint(blueprint)
+            csrf.exempt(blueprint)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from marketplace.common import templating
+
+    templating.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace import cli
+
+    cli.register(app)

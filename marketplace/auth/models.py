@@ -1,0 +1,89 @@
+"""Accounts: a user is a person logging in for an enterprise, an agency, or the administration."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.common.models import TimestampMixin, enum_column
+from marketplace.common.types import UTCDateTime
+from marketplace.extensions import db
+
+if TYPE_CHECKING:
+    from marketplace.agencies.models import Agency
+
+
+class Role(enum.StrEnum):
+    ENTERPRISE = "enterprise"
+    AGENCY = "agency"
+    ADMIN = "admin"
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = enum_column(Role)
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    agency: Mapped[Agency | None] = relationship(back_populates="user", uselist=False)
+    enterprise: Mapped[Enterprise | None] = relationship(back_populates="user", uselist=False)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a disabled account cannot log in
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def org(self):
+        return self.agency if self.role == Role.AGENCY else self.enterprise
+
+    @property
+    def org_name(self) -> str:
+        org = self.org
+        return org.name if org is not None else "监管部门"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class Enterprise(TimestampMixin, db.Model):
+    """项目业主: the organisation behind an enterprise account."""
+
+    __tablename__ = "enterprise"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)
+    region: Mapped[str | None] = mapped_column(String(50))
+
+    user: Mapped[User] = relationship(back_populates="enterprise")
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,189 @@
+"""Accounts: registering, logging in, API tokens, and who may do what."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from marketplace.agencies.models import Agency, AgencyStatus
+from marketplace.audit.services import record
+from marketplace.auth.models import ApiToken, Enterprise, Role, User
+from marketplace.common import uscc as uscc_rules
+from marketplace.common.clock import now
+from marketplace.common.errors import Invalid, NotAllowed, NotLoggedIn, invalid_fields
+from marketplace.extensions import db
+
+MIN_PASSWORD = 8
+# A fixed hash to compare against when the email is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise Invalid(
+            _l("Please enter a valid email address."), {"email": [_l("Invalid email address.")]}
+        ) from exc
+
+
+def password_problem(password: str):
+    if len(password or "") < MIN_PASSWORD:
+        return _l("The password must be at least %(n)d characters.", n=MIN_PASSWORD)
+    if not any(c.isdigit() for c in password) or not any(c.isalpha() for c in password):
+        return _l("The password must contain both letters and digits.")
+    return None
+
+
+def validate_uscc(code: str, field: str = "uscc") -> str:
+    code = uscc_rules.normalise(code)
+    problem = uscc_rules.uscc_error(code)
+    if problem is not None:
+        message = _l("Unified social credit code: %(problem)s.", problem=problem)
+        raise Invalid(message, {field: [message]})
+    return code
+
+
+def register(
+    *,
+    email: str,
+    password: str,
+    role: str,
+    org_name: str,
+    uscc: str,
+    contact_name: str | None = None,
+    phone: str | None = None,
+) -> User:
+    """Create an enterprise or agency account with its organisation."""
+    errors: dict[str, list] = {}
+    try:
+        email = normalise_email(email)
+    except Invalid as exc:
+        errors.update(exc.errors)
+    problem = password_problem(password)
+    if problem:
+        errors["password"] = [problem]
+    if role not in (Role.ENTERPRISE.value, Role.AGENCY.value):
+        errors["role"] = [_l("Choose enterprise or agency.")]
+    org_name = (org_name or "").strip()
+    if not 2 <= len(org_name) <= 100:
+        errors["org_name"] = [_l("The organisation name must be 2 to 100 characters.")]
+    try:
+        uscc = validate_uscc(uscc)
+    except Invalid as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise invalid_fields(errors)
+
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        raise Invalid(_l("This email is already registered."), {"email": [_l("Already registered.")]})
+    org_model = Agency if role == Role.AGENCY.value else Enterprise
+    if db.session.scalar(select(org_model.id).where(org_model.uscc == uscc)):
+        message = _l("An organisation with this credit code is already registered.")
+        raise Invalid(message, {"uscc": [message]})
+
+    user = User(
+        email=email,
+        password_hash=generate_password_hash(password),
+        role=Role(role),
+        contact_name=(contact_name or "").strip() or None,
+        phone=(phone or "").strip() or None,
+    )
+    db.session.add(user)
+    if role == Role.AGENCY.value:
+        org = Agency(user=user, name=org_name, uscc=uscc, status=AgencyStatus.DRAFT)
+    else:
+        org = Enterprise(user=user, name=org_name, uscc=uscc)
+    db.session.add(org)
+    db.session.flush()
+    record(
+        user, "user.register", user, after={"email": email, "role": role, "org_name": org_name, "uscc": uscc}
+    )
+    db.session.commit()
+    return user
+
+
+def create_admin(email: str, password: str) -> User:
+    email = normalise_email(email)
+    problem = password_problem(password)
+    if problem:
+        raise Invalid(problem, {"password": [problem]})
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if user is not None:
+        if user.role != Role.ADMIN:
+            raise Invalid(_l("This email belongs to a non-administrator account."))
+        user.password_hash = generate_password_hash(password)
+        record(None, "user.admin_password_reset", user)
+    else:
+        user = User(email=email, password_hash=generate_password_hash(password), role=Role.ADMIN)
+        db.session.add(user)
+        db.session.flush()
+        record(None, "user.create_admin", user, after={"email": email})
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user with these credentials, or NotLoggedIn with one message for every failure."""
+    email = (email or "").strip().lower()
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email)) if email else None
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        raise NotLoggedIn(_l("Wrong email or password."))
+    if not check_password_hash(user.password_hash, password or ""):
+        raise NotLoggedIn(_l("Wrong email or password."))
+    if not user.active:
+        raise NotLoggedIn(_l("This account is disabled."))
+    user.last_login_at = now()
+    db.session.commit()
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    expires_at = now() + timedelta(seconds=current_app.config["API_TOKEN_SECONDS"])
+    db.session.add(
+        ApiToken(user_id=user.id, token_hash=_hash_token(token), created_at=now(), expires_at=expires_at)
+    )
+    db.session.commit()
+    return token, expires_at
+
+
+def user_for_token(token: str) -> User | None:
+    if not token:
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    if row is None or row.expires_at <= now() or not row.user.active:
+        return None
+    return row.user
+
+
+# --- authorization helpers used by every service --------------------------------------------------
+
+
+def require_user(actor: User | None) -> User:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise NotLoggedIn(_l("Please log in first."))
+    return actor
+
+
+def require_role(actor: User | None, *roles: Role) -> User:
+    actor = require_user(actor)
+    if actor.role not in roles:
+        raise NotAllowed(_l("Your account is not allowed to do this."))
+    return actor
+
+
+def require_admin(actor: User | None) -> User:
+    return require_role(actor, Role.ADMIN)

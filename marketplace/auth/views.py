@@ -1,0 +1,103 @@
+"""Register, log in, log out, switch language."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_required, login_user, logout_user
+
+from marketplace.auth import services
+from marketplace.auth.forms import LoginForm, RegisterForm
+from marketplace.common.errors import DomainError
+from marketplace.common.web import form_errors_from, web_actor
+from marketplace.extensions import limiter
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def blueprints():
+    return [bp]
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def home_for(user) -> str:
+    if user.is_admin:
+        return url_for("agency_admin.applications")
+    if user.role == "agency":
+        return url_for("agency_workspace.dashboard")
+    return url_for("home.index")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def register():
+    form = RegisterForm(role=request.args.get("role", "enterprise"))
+    if form.validate_on_submit():
+        try:
+            user = services.register(
+                email=form.email.data,
+                password=form.password.data,
+                role=form.role.data,
+                org_name=form.org_name.data,
+                uscc=form.uscc.data,
+                contact_name=form.contact_name.data,
+                phone=form.phone.data,
+            )
+        except DomainError as exc:
+            form_errors_from(exc, form)
+            flash(str(exc.message), "danger")
+        else:
+            login_user(user)
+            flash(_("Welcome, %(org)s! Your account is ready.", org=user.org_name), "success")
+            return redirect(home_for(user))
+    elif request.method == "POST":
+        flash(_("Please correct the marked fields."), "danger")
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
+        else:
+            session.clear()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("home.index"))
+
+
+@bp.route("/lang/<code>")
+def set_language(code: str):
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+
+
+@bp.route("/me")
+@login_required
+def me():
+    return redirect(home_for(web_actor()))

@@ -1,0 +1,47 @@
+"""flask commands: users, demo (later: tick, search, stats)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from marketplace.common.errors import DomainError
+
+users = AppGroup("users", help="Manage accounts.")
+demo = AppGroup("demo", help="Demo data.")
+
+
+@users.command("create-admin")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_admin(email: str, password: str) -> None:
+    """Create an administrator (or reset an existing administrator's password)."""
+    from marketplace.auth.services import create_admin as create
+
+    try:
+        user = create(email, password)
+    except DomainError as exc:
+        raise click.ClickException(str(exc.message)) from exc
+    click.echo(f"administrator {user.email} (id {user.id}) is ready")
+
+
+@demo.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when agencies already exist.")
+@click.option(
+    "--seed", default=2026, show_default=True, help="Random seed: the same seed gives the same data."
+)
+def load(if_empty: bool, seed: int) -> None:
+    """Load realistic demo data (agencies, enterprises, stores)."""
+    from marketplace.demo.services import has_data, load_demo
+
+    if if_empty and has_data():
+        click.echo("demo: the database already holds data; nothing loaded")
+        return
+    summary = load_demo(seed=seed)
+    click.echo("demo: loaded " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(demo)

@@ -1,0 +1,50 @@
+"""Domain errors raised by services; views turn them into flashes, the API into JSON errors."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+
+class DomainError(Exception):
+    """A rule of the market said no. `status` is the HTTP status the API answers with."""
+
+    status = 400
+
+    def __init__(self, message, errors: dict | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.errors = errors or {}
+
+
+class Invalid(DomainError):
+    """Bad input: nothing was changed."""
+
+    status = 422
+
+
+class NotAllowed(DomainError):
+    status = 403
+
+
+class NotFound(DomainError):
+    """Also used for things the caller may not know exist."""
+
+    status = 404
+
+
+class WrongState(DomainError):
+    """The object is not in a state where this action is possible."""
+
+    status = 409
+
+
+class NotLoggedIn(DomainError):
+    status = 401
+
+
+def invalid_fields(errors: dict[str, list]) -> Invalid:
+    """One field wrong: its own message says it best; several: a general one."""
+    if len(errors) == 1:
+        (messages,) = errors.values()
+        return Invalid(messages[0], errors)
+    return Invalid(_l("Please correct the marked fields."), errors)

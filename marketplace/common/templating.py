@@ -1,0 +1,74 @@
+"""Jinja filters and globals: money as ¥, times in Asia/Shanghai, links that keep the query string."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, request, url_for
+from flask_babel import format_date, format_datetime, get_locale
+
+from marketplace.common.clock import now
+from marketplace.common.money import format_fen
+from marketplace.common.regions import REGIONS
+
+
+def _money(fen: int | None) -> str:
+    return format_fen(fen)
+
+
+def _dt(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    return format_datetime(value, fmt) if value else "—"
+
+
+def _date(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return format_datetime(value, "yyyy-MM-dd")
+    return format_date(value, "yyyy-MM-dd")
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_PLACE_PREFIXES = ("江苏省", "江苏") + tuple(r for r in REGIONS) + tuple(r[:-1] for r in REGIONS)
+
+
+def _initials(name: str) -> str:
+    """Two characters for an avatar: the trade name (字号) after any place prefix."""
+    for prefix in sorted(_PLACE_PREFIXES, key=len, reverse=True):
+        if name.startswith(prefix) and len(name) > len(prefix) + 1:
+            name = name[len(prefix) :]
+            break
+    return name[:2]
+
+
+def url_with(**changes) -> str:
+    """The current page's URL with some query parameters changed (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = value
+    if "page" not in changes:
+        args.pop("page", None)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(_money, "money")
+    app.add_template_filter(_dt, "dt")
+    app.add_template_filter(_date, "date")
+    app.add_template_filter(_initials, "initials")
+    app.add_template_global(url_with)
+
+    @app.context_processor
+    def inject_globals():
+        locale = get_locale()
+        lang = "zh-Hans" if locale is None or locale.language == "zh" else str(locale).replace("_", "-")
+        return {
+            "html_lang": lang,
+            "languages": app.config["LANGUAGES"],
+            "current_locale": str(locale),
+            "today": now().astimezone(SHANGHAI).date(),
+        }

@@ -1,0 +1,141 @@
+"""Request-side helpers shared by views and API resources: who is asking, and how errors are answered."""
+
+from __future__ import annotations
+
+from flask import Flask, flash, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from marketplace.common.errors import DomainError
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def api_actor():
+    """The user behind the request's bearer token (the API never trusts the session cookie)."""
+    if "api_actor" not in g:
+        from marketplace.auth.services import user_for_token
+
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+        g.api_actor = user_for_token(token)
+    return g.api_actor
+
+
+def web_actor():
+    return current_user if current_user.is_authenticated else None
+
+
+def actor():
+    return api_actor() if is_api_request() else web_actor()
+
+
+def _plain_errors(errors) -> dict:
+    """webargs nests errors by location ({"json": {...}}); the API contract wants {field: [msgs]}."""
+    if isinstance(errors, list | tuple | str):
+        return {"_schema": [str(m) for m in errors] if not isinstance(errors, str) else [errors]}
+    if len(errors) == 1 and set(errors) <= {"json", "query", "form", "files", "view_args", "headers"}:
+        return _plain_errors(next(iter(errors.values())))
+    out: dict[str, list[str]] = {}
+    for key, value in errors.items():
+        if isinstance(value, dict):
+            for sub, msgs in _plain_errors(value).items():
+                out[f"{key}.{sub}"] = msgs
+        else:
+            out[str(key)] = [str(m) for m in value] if isinstance(value, list | tuple) else [str(value)]
+    return out
+
+
+def json_error(code: int, name: str, message: str, errors: dict | None = None, headers: dict | None = None):
+    payload = {"code": code, "status": name, "message": message}
+    if errors:
+        payload["errors"] = _plain_errors(errors)
+    response = jsonify(payload)
+    response.status_code = code
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+STATUS_NAMES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    422: "Unprocessable Entity",
+}
+
+FRIENDLY = {
+    400: "The request could not be understood.",
+    401: "Please log in first.",
+    403: "You are not allowed to see this page.",
+    404: "The page does not exist, or you may not see it.",
+    405: "This action is not available here.",
+    409: "This cannot be done in the current state.",
+    413: "The upload is too large.",
+    422: "Some of the input is not valid.",
+    429: "Too many attempts; please wait a moment and try again.",
+    500: "Something went wrong on our side. The error was logged.",
+}
+
+
+def _friendly(code: int) -> str:
+    return _(FRIENDLY.get(code, FRIENDLY[400]))
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        if is_api_request():
+            return json_error(exc.status, STATUS_NAMES.get(exc.status, "Error"), str(exc.message), exc.errors)
+        if exc.status == 401:
+            from flask import redirect, url_for
+
+            flash(str(exc.message), "warning")
+            return redirect(url_for("auth.login", next=request.full_path))
+        return render_template("errors/error.html", code=exc.status, message=str(exc.message)), exc.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = _("The form expired or was sent from another site. Please reload the page and try again.")
+        if is_api_request():
+            return json_error(400, "Bad Request", message)
+        return render_template("errors/error.html", code=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        if is_api_request():
+            data = getattr(exc, "data", None) or {}
+            errors = data.get("errors") or data.get("messages")
+            message = data.get("message") or (
+                _("Some of the input is not valid.") if errors else _friendly(code)
+            )
+            return json_error(code, exc.name, str(message), errors, data.get("headers"))
+        return render_template("errors/error.html", code=code, message=_friendly(code)), code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):  # log it, answer politely; never leak a traceback
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        from marketplace.extensions import db
+
+        db.session.rollback()
+        if is_api_request():
+            return json_error(500, InternalServerError.name, _friendly(500))
+        return render_template("errors/error.html", code=500, message=_friendly(500)), 500
+
+
+def form_errors_from(exc: DomainError, form) -> None:
+    """Copy a service's field errors onto a WTForms form so they show beside the fields."""
+    for field, messages in (exc.errors or {}).items():
+        target = getattr(form, field, None)
+        if target is not None and hasattr(target, "errors"):
+            errs = list(target.errors) if isinstance(target.errors, list | tuple) else []
+            target.errors = errs + [str(m) for m in (messages if isinstance(messages, list) else [messages])]

@@ -1,0 +1,102 @@
+"""Settings, read from the environment (see shared/API.md for the list)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = ROOT / "instance"
+
+DAY = 24 * 3600
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def app_env() -> str:
+    """`development` unless told otherwise; gunicorn deployments default to production."""
+    explicit = os.environ.get("MARKET_ENV")
+    if explicit:
+        return explicit
+    if "gunicorn" in os.environ.get("SERVER_SOFTWARE", ""):
+        return "production"
+    return "development"
+
+
+def _secret_key(env: str, instance_dir: Path) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if env != "development" and env != "testing":
+        raise RuntimeError(f"SECRET_KEY must be set outside development (MARKET_ENV={env})")
+    # Development: a random key kept under instance/ so sessions survive restarts; never in the repo.
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    overrides = overrides or {}
+    env = overrides.get("MARKET_ENV") or app_env()
+    instance_dir = Path(overrides.get("INSTANCE_DIR") or os.environ.get("INSTANCE_DIR") or INSTANCE_DIR)
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'marketplace.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    config = {
+        "MARKET_ENV": env,
+        "INSTANCE_DIR": str(instance_dir),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance_dir / "uploads"),
+        "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance_dir / "search-index"),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        "MARKET_MIN_BIDDING_SECONDS": _int("MARKET_MIN_BIDDING_SECONDS", DAY),
+        "MARKET_PUBLICITY_SECONDS": _int("MARKET_PUBLICITY_SECONDS", 3 * DAY),
+        "MARKET_MIN_BIDS": _int("MARKET_MIN_BIDS", 3),
+        "MARKET_ACCEPTANCE_SECONDS": _int("MARKET_ACCEPTANCE_SECONDS", 14 * DAY),
+        "MARKET_RATING_WINDOW_SECONDS": _int("MARKET_RATING_WINDOW_SECONDS", 30 * DAY),
+        "API_TOKEN_SECONDS": _int("API_TOKEN_SECONDS", 7 * DAY),
+        # Uploads: one request at most 12 MB, one scanned file at most 8 MB.
+        "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+        "MAX_UPLOAD_BYTES": _int("MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
+        "BABEL_DEFAULT_LOCALE": "zh_Hans",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": {"zh_Hans": "简体中文", "en": "English"},
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": env != "testing",
+        # flask-smorest / OpenAPI
+        "API_TITLE": "中介超市 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "info": {"description": "中介超市公开接口。金额单位为分（整数），时间为带时区的 ISO 8601。"},
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            },
+        },
+        "JSON_AS_ASCII": False,
+    }
+    config.update(overrides)
+    config["SECRET_KEY"] = overrides.get("SECRET_KEY") or _secret_key(config["MARKET_ENV"], instance_dir)
+    return config

@@ -1,0 +1,54 @@
+"""The portal's front page."""
+
+from flask import Blueprint, render_template
+from sqlalchemy import func, select
+
+from marketplace.agencies import services as agencies
+from marketplace.agencies.models import Agency, AgencyStatus
+from marketplace.catalogue import services as catalogue
+from marketplace.catalogue.models import ServiceItem
+from marketplace.extensions import db, talisman
+
+bp = Blueprint("home", __name__)
+
+
+def blueprints():
+    return [bp]
+
+
+@bp.route("/")
+def index():
+    categories = catalogue.categories_with_items()
+    newest = db.session.scalars(agencies.public_agencies_query().limit(8)).all()
+    figures = {
+        "categories": len(categories),
+        "items": db.session.scalar(select(func.count()).select_from(ServiceItem)),
+        "agencies": db.session.scalar(select(func.count()).where(Agency.status == AgencyStatus.ACTIVE)),
+    }
+    return render_template(
+        "home/index.html",
+        categories=categories,
+        member_counts=catalogue.member_counts(),
+        newest=newest,
+        figures=figures,
+    )
+
+
+@bp.route("/api/v1/docs")
+@talisman(
+    content_security_policy={
+        "default-src": "'self'",
+        "img-src": ["'self'", "data:"],
+        "style-src": ["'self'", "'unsafe-inline'"],  # Swagger UI sets inline styles
+        "script-src": "'self'",
+    }
+)
+def api_docs():
+    """Interactive documentation of the OpenAPI document."""
+    return render_template("api_docs.html")
+
+
+@bp.route("/healthz")
+def healthz():
+    db.session.execute(select(1))
+    return {"status": "ok"}

@@ -1,0 +1,112 @@
+"""Fixtures: one app per session on a migrated database; every test runs in a transaction rolled back after it.
+
+The database is SQLite unless TEST_DATABASE_URL points at a PostgreSQL server (`make test` starts one and runs
+the suite on both). Each request of the test client runs in a fresh context, as in production, so login state
+and per-request caches never leak between requests of one test.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import uuid
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from marketplace.app import create_app
+from marketplace.extensions import db
+
+
+class IsolatedClient(FlaskClient):
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def make_database(base_url: str | None, folder) -> tuple[str, callable]:
+    """A fresh empty database: a SQLite file, or a new database on the PostgreSQL server. Returns (url, drop)."""
+    if not base_url:
+        return f"sqlite:///{folder / f'test-{uuid.uuid4().hex[:8]}.db'}", lambda: None
+    base_url = base_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    name = f"mp_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base_url.rsplit("/", 1)[0] + "/" + name
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+def build_app(tmp_path_factory, **extra):
+    instance = tmp_path_factory.mktemp("instance")
+    url, drop = make_database(os.environ.get("TEST_DATABASE_URL"), instance)
+    app = create_app(
+        {
+            "MARKET_ENV": "testing",
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-not-for-production",
+            "INSTANCE_DIR": str(instance),
+            "UPLOAD_DIR": str(instance / "uploads"),
+            "SEARCH_INDEX_DIR": str(instance / "search-index"),
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            **extra,
+        }
+    )
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        upgrade()
+    return app, drop
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app, drop = build_app(tmp_path_factory)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    drop()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request, app):
+    """Roll back everything a test did, including the commits its services made (they become savepoints)."""
+    if "live_server" in request.fixturenames:
+        yield
+        return
+    ctx = app.app_context()
+    ctx.push()
+    connection = db.engine.connect()
+    outer = connection.begin()
+    original = db.session
+    from flask.globals import _cv_app
+
+    def scope():
+        return id(_cv_app.get(None))
+
+    db.session = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=True),
+        scopefunc=scope,
+    )
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
+        ctx.pop()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

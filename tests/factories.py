@@ -1,0 +1,122 @@
+"""Test data made through the services, as users make it."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from marketplace.agencies import offers as offer_services
+from marketplace.agencies import services as agency_services
+from marketplace.auth import services as auth_services
+from marketplace.auth.models import User
+from marketplace.catalogue.models import Category, ServiceItem
+from marketplace.common import uscc
+from marketplace.extensions import db
+
+PASSWORD = "Passw0rd!"
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6300010000050001 0d0a2db40000000049454e44ae426082".replace(" ", "")
+)
+_seq = itertools.count(1)
+
+
+def new_uscc() -> str:
+    n = next(_seq)
+    return uscc.make("91", "320100", f"MA{n:07d}")
+
+
+def user(role: str = "enterprise", email: str | None = None, org_name: str | None = None) -> User:
+    n = next(_seq)
+    return auth_services.register(
+        email=email or f"{role}{n}@test.cn",
+        password=PASSWORD,
+        role=role,
+        org_name=org_name or (f"测试中介机构{n}有限公司" if role == "agency" else f"测试项目业主{n}有限公司"),
+        uscc=new_uscc(),
+    )
+
+
+def admin(email: str | None = None) -> User:
+    return auth_services.create_admin(email or f"admin{next(_seq)}@test.cn", PASSWORD)
+
+
+def category(code: str = "C03") -> Category:
+    return db.session.scalar(select(Category).where(Category.code == code))
+
+
+def guided_item() -> ServiceItem:
+    return db.session.scalars(select(ServiceItem).where(ServiceItem.fee_regime == "guided")).first()
+
+
+def market_item(category_code: str = "C03") -> ServiceItem:
+    cat = category(category_code)
+    return next(i for i in cat.items if i.fee_regime == "market")
+
+
+def application(category_ids: list[int], **over) -> dict:
+    data = {
+        "legal_rep": "张建国",
+        "region": "南京市",
+        "address": "南京市建邺区江东中路1号",
+        "contact_name": "李娜",
+        "contact_phone": "13800000000",
+        "intro": "专业从事环境影响评价。",
+        "category_ids": category_ids,
+        "qualifications": [
+            {
+                "name": "环境影响评价资质",
+                "level": "甲级",
+                "number": "国环评证甲字第1234号",
+                "issuer": "生态环境部",
+                "valid_until": (date.today() + timedelta(days=700)).isoformat(),
+                "category_id": category_ids[0],
+            }
+        ],
+    }
+    data.update(over)
+    return data
+
+
+def pending_agency(category_code: str = "C03") -> User:
+    """An agency that applied (with a scan uploaded) and waits for review."""
+    u = user("agency")
+    cat = category(category_code)
+    agency_services.update_profile(
+        u, {k: v for k, v in application([cat.id]).items() if k != "qualifications"}
+    )
+    data = application([cat.id])["qualifications"][0]
+    agency_services.add_qualification(u, data, io.BytesIO(PDF), "资质.pdf")
+    agency_services.submit_application(u)
+    return u
+
+
+def active_agency(category_code: str = "C03", reviewer: User | None = None) -> User:
+    u = pending_agency(category_code)
+    agency_services.decide(reviewer or admin(), u.agency.id, "approve")
+    return u
+
+
+def offer(agency_user: User, item: ServiceItem | None = None, **over):
+    item = item or market_item()
+    data = {
+        "service_item_id": item.id,
+        "price_fen": 2_000_000,
+        "promised_days": max(1, item.standard_days - 5),
+    }
+    data.update(over)
+    return offer_services.save_offer(agency_user, data)
+
+
+def login(client, u: User, password: str = PASSWORD):
+    return client.post("/auth/login", data={"email": u.email, "password": password})
+
+
+def token(client, u: User) -> dict:
+    r = client.post("/api/v1/auth/token", json={"email": u.email, "password": PASSWORD})
+    assert r.status_code == 200, r.get_json()
+    return {"Authorization": f"Bearer {r.get_json()['token']}"}

@@ -1,0 +1,50 @@
+"""The schema exists only through migrations; the catalogue comes with them; the audit log is append-only."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from marketplace.audit.models import AuditEntry
+from marketplace.audit.services import record
+from marketplace.catalogue.models import Category, FeeRegime, ServiceItem
+from marketplace.extensions import db
+
+
+def test_migrations_build_exactly_the_models(app):
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+    assert diff == []
+
+
+def test_catalogue_is_seeded_by_the_migration():
+    assert db.session.scalar(select(func.count()).select_from(Category)) == 18
+    items = db.session.scalars(select(ServiceItem)).all()
+    assert len(items) >= 80
+    names = {i.name for i in items}
+    for needed in ("节能评估", "工程造价咨询", "地质灾害危险性评估", "水土保持方案编制", "防雷装置检测"):
+        assert any(needed in n for n in names), needed
+    assert any("环境影响评价" in n for n in names)
+    for item in items:
+        assert item.standard_days > 0
+        if item.fee_regime == FeeRegime.GUIDED:
+            assert 0 < item.guide_min_fen < item.guide_max_fen
+        else:
+            assert item.guide_min_fen is None and item.guide_max_fen is None
+
+
+def test_audit_log_refuses_updates_and_deletes():
+    entry = record(None, "test.action", object_type="test", object_id=1, after={"x": 1})
+    db.session.commit()
+    entry.action = "forged"
+    with pytest.raises(RuntimeError, match="append-only"):
+        db.session.flush()
+    db.session.rollback()
+    # Below the ORM the database triggers say the same.
+    for statement in ("UPDATE audit_log SET action = 'forged'", "DELETE FROM audit_log"):
+        nested = db.session.begin_nested()
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(statement))
+        nested.rollback()
+    assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.id == entry.id)) == "test.action"
