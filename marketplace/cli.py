@@ -38,7 +38,10 @@ def load(if_empty: bool, seed: int) -> None:
     if if_empty and has_data():
         click.echo("demo: the database already holds data; nothing loaded")
         return
-    summary = load_demo(seed=seed)
+    try:
+        summary = load_demo(seed=seed)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo("demo: loaded " + ", ".join(f"{k} {v}" for k, v in summary.items()))
 
 

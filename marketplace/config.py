@@ -69,6 +69,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "MARKET_MIN_BIDS": _int("MARKET_MIN_BIDS", 3),
         "MARKET_ACCEPTANCE_SECONDS": _int("MARKET_ACCEPTANCE_SECONDS", 14 * DAY),
         "MARKET_RATING_WINDOW_SECONDS": _int("MARKET_RATING_WINDOW_SECONDS", 30 * DAY),
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "API_TOKEN_SECONDS": _int("API_TOKEN_SECONDS", 7 * DAY),
         # Uploads: one request at most 12 MB, one scanned file at most 8 MB.
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,

@@ -1,6 +1,6 @@
 """/api/v1/agencies…, /api/v1/admin/applications and membership decisions."""
 
-from flask import request, send_file
+from flask import jsonify, request, send_file
 from flask_smorest import Blueprint
 
 from marketplace.agencies import offers as offer_services
@@ -55,9 +55,8 @@ def store(agency_id):
     """An active member's store: profile, qualifications (no files), offers, stats."""
     actor = api_actor()
     agency = services.get_store(agency_id, actor)
-    if services.can_see_private(actor, agency):
-        return AgencyPrivateOut().dump(agency)
-    return agency
+    schema = AgencyPrivateOut() if services.can_see_private(actor, agency) else AgencyStoreOut()
+    return jsonify(schema.dump(agency))
 
 
 @bp.get("/agencies/me")

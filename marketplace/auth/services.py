@@ -21,8 +21,15 @@ from marketplace.common.errors import Invalid, NotAllowed, NotLoggedIn, invalid_
 from marketplace.extensions import db
 
 MIN_PASSWORD = 8
-# A fixed hash to compare against when the email is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def _dummy_check(password: str) -> None:
+    """Spend the time of a real check when the email is unknown, so timing does not reveal accounts."""
+    check_password_hash(hash_password("not-a-real-password"), password or "")
 
 
 def normalise_email(email: str) -> str:
@@ -91,7 +98,7 @@ def register(
 
     user = User(
         email=email,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         role=Role(role),
         contact_name=(contact_name or "").strip() or None,
         phone=(phone or "").strip() or None,
@@ -119,10 +126,10 @@ def create_admin(email: str, password: str) -> User:
     if user is not None:
         if user.role != Role.ADMIN:
             raise Invalid(_l("This email belongs to a non-administrator account."))
-        user.password_hash = generate_password_hash(password)
+        user.password_hash = hash_password(password)
         record(None, "user.admin_password_reset", user)
     else:
-        user = User(email=email, password_hash=generate_password_hash(password), role=Role.ADMIN)
+        user = User(email=email, password_hash=hash_password(password), role=Role.ADMIN)
         db.session.add(user)
         db.session.flush()
         record(None, "user.create_admin", user, after={"email": email})
@@ -135,7 +142,7 @@ def authenticate(email: str, password: str) -> User:
     email = (email or "").strip().lower()
     user = db.session.scalar(select(User).where(func.lower(User.email) == email)) if email else None
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        _dummy_check(password)
         raise NotLoggedIn(_l("Wrong email or password."))
     if not check_password_hash(user.password_hash, password or ""):
         raise NotLoggedIn(_l("Wrong email or password."))

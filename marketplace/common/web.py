@@ -6,7 +6,7 @@ from flask import Flask, flash, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from marketplace.common.errors import DomainError
 
@@ -128,7 +128,7 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         if is_api_request():
-            return json_error(500, InternalServerError.name, _friendly(500))
+            return json_error(500, "Internal Server Error", _friendly(500))
         return render_template("errors/error.html", code=500, message=_friendly(500)), 500
 
 

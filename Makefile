@@ -1,0 +1,40 @@
+# The two commands: `make run` (set up, load demo data, serve on http://127.0.0.1:5000) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test install lint format i18n bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install
+	bash tests/run.sh
+
+lint: install
+	$(BIN)/ruff check marketplace tests bench migrations/versions
+	$(BIN)/ruff format --check marketplace tests bench
+
+format: install
+	$(BIN)/ruff check --fix marketplace tests bench
+	$(BIN)/ruff format marketplace tests bench
+
+# Re-extract UI strings, merge them into the zh_Hans catalogue, compile (translate new entries in between).
+i18n: install
+	$(BIN)/pybabel extract -F marketplace/translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o marketplace/translations/messages.pot marketplace templates
+	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations -l zh_Hans --no-location
+	$(BIN)/pybabel compile -d marketplace/translations -l zh_Hans
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache tests/_artifacts

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, then every test on SQLite, then every test (browser included) on PostgreSQL.
+# Installs what the tests need from Debian's packages when missing (PostgreSQL, Chromium, a CJK font),
+# and starts a throwaway PostgreSQL cluster on loopback unless TEST_DATABASE_URL is already set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "wenquanyi micro hei" || need+=(fonts-wqy-microhei)
+if [ -z "${TEST_DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing ${need[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "== lint"
+$BIN/ruff check marketplace tests bench
+$BIN/ruff format --check marketplace tests bench
+
+echo "== tests on SQLite"
+env -u TEST_DATABASE_URL $BIN/python -m pytest -q -m "not e2e" -p no:cacheprovider
+
+PG_DIR=""
+cleanup() {
+  if [ -n "$PG_DIR" ]; then
+    runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+}
+trap cleanup EXIT
+
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  PG_DIR=$(mktemp -d /tmp/mp-pg.XXXXXX)
+  chown postgres "$PG_DIR"
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
+    -o "-p $PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null
+  export TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PORT/postgres"
+fi
+
+echo "== tests on PostgreSQL (with the browser tests)"
+$BIN/python -m pytest -q -p no:cacheprovider
