@@ -31,10 +31,14 @@ format: install
 	$(BIN)/ruff format marketplace tests bench
 
 # Re-extract UI strings, merge them into the zh_Hans catalogue, compile (translate new entries in between).
+# tests/unit/test_translations.py uses the same extraction options.
 i18n: install
-	$(BIN)/pybabel extract -F marketplace/translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o marketplace/translations/messages.pot marketplace templates
-	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations -l zh_Hans --no-location
-	$(BIN)/pybabel compile -d marketplace/translations -l zh_Hans
+	$(BIN)/pybabel extract -F marketplace/translations/babel.cfg \
+	  -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 \
+	  --ignore-dirs ".* __pycache__ node_modules" --no-location --sort-output \
+	  --project marketplace --copyright-holder "中介超市" -o marketplace/translations/messages.pot .
+	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations -l zh_Hans --ignore-obsolete
+	$(BIN)/pybabel compile -d marketplace/translations -l zh_Hans --statistics
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache tests/_artifacts

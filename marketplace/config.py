@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -10,6 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = ROOT / "instance"
 
 DAY = 24 * 3600
+
+
+def _json_dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _int(name: str, default: int) -> int:
@@ -59,7 +64,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "MARKET_ENV": env,
         "INSTANCE_DIR": str(instance_dir),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Chinese stays readable (and searchable with LIKE) inside JSON columns.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_serializer": _json_dumps},
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance_dir / "uploads"),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance_dir / "search-index"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,

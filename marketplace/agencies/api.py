@@ -1,6 +1,7 @@
 """/api/v1/agencies…, /api/v1/admin/applications and membership decisions."""
 
 from flask import jsonify, request, send_file
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from marketplace.agencies import offers as offer_services
@@ -98,7 +99,9 @@ def upload_qualification_file(qualification_id):
     services.my_agency(actor)  # 401/403 before looking at the body
     upload = request.files.get("file")
     if upload is None:
-        raise Invalid("请以 multipart/form-data 上传 file 字段。", {"file": ["缺少文件。"]})
+        raise Invalid(
+            _l("Send the scan as multipart/form-data in a part named file."), {"file": [_l("No file.")]}
+        )
     return services.attach_qualification_file(actor, qualification_id, upload.stream, upload.filename)
 
 
@@ -116,7 +119,7 @@ def qualification_file(qualification_id):
     qual = services.qualification_for_download(api_actor(), qualification_id)
     path = uploads.upload_path(services.UPLOAD_KIND, qual.file_key)
     if not path.exists():
-        raise NotFound("文件不存在。")
+        raise NotFound(_l("No such file."))
     return send_file(path, mimetype=qual.file_mime, download_name=qual.file_name, as_attachment=True)
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.agencies.models import (
@@ -20,7 +20,7 @@ from marketplace.agencies.models import (
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
 from marketplace.auth.services import require_admin, require_role
-from marketplace.catalogue.models import Category
+from marketplace.catalogue.models import Category, ServiceItem
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState, invalid_fields
@@ -39,6 +39,10 @@ STATUS_LABELS = {
     AgencyStatus.SUSPENDED: _l("Suspended"),
     AgencyStatus.EXPELLED: _l("Expelled"),
 }
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -99,8 +103,27 @@ def public_agencies_query(
     if region:
         stmt = stmt.where(Agency.region == region)
     if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(Agency.name.ilike(like), Agency.intro.ilike(like)))
+        like = f"%{escape_like(q.strip())}%"
+        offered = (
+            select(Offer.id)
+            .join(ServiceItem)
+            .where(
+                Offer.agency_id == Agency.id,
+                Offer.active.is_(True),
+                or_(
+                    ServiceItem.name.ilike(like, escape="\\"),
+                    cast(ServiceItem.aliases, String).ilike(like, escape="\\"),
+                ),
+            )
+        )
+        stmt = stmt.where(
+            or_(
+                Agency.name.ilike(like, escape="\\"),
+                Agency.intro.ilike(like, escape="\\"),
+                Agency.categories.any(Category.name.ilike(like, escape="\\")),
+                offered.exists(),
+            )
+        )
     offer_filter = [Offer.active.is_(True)]
     if service_item_id:
         offer_filter.append(Offer.service_item_id == service_item_id)

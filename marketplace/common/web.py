@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, flash, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -71,21 +72,21 @@ STATUS_NAMES = {
 }
 
 FRIENDLY = {
-    400: "The request could not be understood.",
-    401: "Please log in first.",
-    403: "You are not allowed to see this page.",
-    404: "The page does not exist, or you may not see it.",
-    405: "This action is not available here.",
-    409: "This cannot be done in the current state.",
-    413: "The upload is too large.",
-    422: "Some of the input is not valid.",
-    429: "Too many attempts; please wait a moment and try again.",
-    500: "Something went wrong on our side. The error was logged.",
+    400: _l("The request could not be understood."),
+    401: _l("Please log in first."),
+    403: _l("You are not allowed to see this page."),
+    404: _l("The page does not exist, or you may not see it."),
+    405: _l("This action is not available here."),
+    409: _l("This cannot be done in the current state."),
+    413: _l("The upload is too large."),
+    422: _l("Some of the input is not valid."),
+    429: _l("Too many attempts; please wait a moment and try again."),
+    500: _l("Something went wrong on our side. The error was logged."),
 }
 
 
 def _friendly(code: int) -> str:
-    return _(FRIENDLY.get(code, FRIENDLY[400]))
+    return str(FRIENDLY.get(code, FRIENDLY[400]))
 
 
 def register_error_handlers(app: Flask) -> None:

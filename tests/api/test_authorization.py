@@ -38,17 +38,26 @@ def test_admin_endpoints_only_for_admins(client, world, role):
     r = client.post(f"/api/v1/admin/agencies/{pending_id}/approve", json={}, headers=h)
     assert r.status_code == expected
     if role != "admin":
-        assert client.get("/api/v1/agencies/me", headers=_headers(client, world, "pending")).get_json()["status"] == "pending"
+        assert (
+            client.get("/api/v1/agencies/me", headers=_headers(client, world, "pending")).get_json()["status"]
+            == "pending"
+        )
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_agency_endpoints_only_for_agencies(client, world, role):
     h = _headers(client, world, role)
-    r = client.post("/api/v1/agencies/me/offers", json={"service_item_id": f.market_item().id, "price_fen": 100, "promised_days": 3}, headers=h)
+    r = client.post(
+        "/api/v1/agencies/me/offers",
+        json={"service_item_id": f.market_item().id, "price_fen": 100, "promised_days": 3},
+        headers=h,
+    )
     expected = {"anonymous": 401, "enterprise": 403, "admin": 403}.get(role, 201)
     assert r.status_code == expected
     r = client.post("/api/v1/agencies/me/application", json=f.application([f.category().id]), headers=h)
-    assert r.status_code == {"anonymous": 401, "enterprise": 403, "admin": 403}.get(role, 409)  # active members cannot re-apply
+    assert r.status_code == {"anonymous": 401, "enterprise": 403, "admin": 403}.get(
+        role, 409
+    )  # active members cannot re-apply
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -89,7 +98,10 @@ def test_hidden_stores_are_404_except_for_owner_and_admin(client, world, role):
     h = _headers(client, world, role)
     r = client.get(f"/api/v1/agencies/{pending.id}", headers=h)
     assert r.status_code == (200 if role == "admin" else 404)
-    assert client.get(f"/api/v1/agencies/{pending.id}", headers=f.token(client, world["pending"])).status_code == 200
+    assert (
+        client.get(f"/api/v1/agencies/{pending.id}", headers=f.token(client, world["pending"])).status_code
+        == 200
+    )
 
 
 def test_public_store_never_shows_private_details(client, world):
@@ -132,4 +144,7 @@ def test_protected_pages(client, world, role):
         assert r.status_code == 302
     else:
         assert r.status_code in (302, 403)
-        assert client.get("/api/v1/agencies/me", headers=f.token(client, world["pending"])).get_json()["status"] == "pending"
+        assert (
+            client.get("/api/v1/agencies/me", headers=f.token(client, world["pending"])).get_json()["status"]
+            == "pending"
+        )

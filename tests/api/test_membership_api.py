@@ -333,3 +333,15 @@ def test_openapi_document_names_the_contract(client):
     ):
         assert path in paths, path
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_list_keyword_finds_agencies_by_service_and_trade_abbreviation(client):
+    u = f.active_agency("C03")
+    item = next(i for i in f.category("C03").items if "环境影响评价" in i.name)
+    f.offer(u, item)
+    other = f.active_agency("C08")
+    f.offer(other, f.category("C08").items[0])
+    for q in ("环评", item.name[-4:], u.agency.name):
+        ids = [a["id"] for a in client.get(f"/api/v1/agencies?q={q}").get_json()]
+        assert u.agency.id in ids and other.agency.id not in ids, q
+    assert client.get("/api/v1/agencies?q=%25").get_json() == []  # LIKE wildcards are plain text

@@ -21,7 +21,16 @@ def test_pages_are_chinese_by_default_and_english_on_request(client):
 def test_public_pages_render(client):
     u = f.active_agency()
     f.offer(u)
-    for path in ("/", "/catalogue/", "/catalogue/items/1", "/agencies/", f"/agencies/{u.agency.id}", "/auth/login", "/auth/register", "/api/v1/docs"):
+    for path in (
+        "/",
+        "/catalogue/",
+        "/catalogue/items/1",
+        "/agencies/",
+        f"/agencies/{u.agency.id}",
+        "/auth/login",
+        "/auth/register",
+        "/api/v1/docs",
+    ):
         assert client.get(path).status_code == 200, path
     assert client.get("/agencies/?category=abc&region=<script>&page=-3").status_code == 200
     assert client.get("/agencies/999999").status_code == 404
@@ -39,7 +48,14 @@ def test_security_headers(client):
 def test_register_form_explains_a_wrong_credit_code_in_chinese(client):
     r = client.post(
         "/auth/register",
-        data={"role": "enterprise", "org_name": "连云港某某置业有限公司", "uscc": "91350100M000100Y44", "email": "x@y.cn", "password": "abc12345", "confirm": "abc12345"},
+        data={
+            "role": "enterprise",
+            "org_name": "连云港某某置业有限公司",
+            "uscc": "91350100M000100Y44",
+            "email": "x@y.cn",
+            "password": "abc12345",
+            "confirm": "abc12345",
+        },
     )
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and "统一社会信用代码" in page and "校验码" in page
@@ -49,11 +65,23 @@ def test_register_form_explains_a_wrong_credit_code_in_chinese(client):
 def test_register_and_login_through_forms(client):
     r = client.post(
         "/auth/register",
-        data={"role": "enterprise", "org_name": "连云港某某置业有限公司", "uscc": f.new_uscc(), "email": "boss@y.cn", "password": "abc12345", "confirm": "abc12345"},
+        data={
+            "role": "enterprise",
+            "org_name": "连云港某某置业有限公司",
+            "uscc": f.new_uscc(),
+            "email": "boss@y.cn",
+            "password": "abc12345",
+            "confirm": "abc12345",
+        },
     )
     assert r.status_code == 302
     client.post("/auth/logout")
-    assert f.login(client, db.session.scalar(select(User).where(User.email == "boss@y.cn")), "wrong-pass1").status_code == 200
+    assert (
+        f.login(
+            client, db.session.scalar(select(User).where(User.email == "boss@y.cn")), "wrong-pass1"
+        ).status_code
+        == 200
+    )
     r = client.post("/auth/login?next=//evil.example", data={"email": "boss@y.cn", "password": "abc12345"})
     assert r.status_code == 302 and "evil" not in r.headers["Location"]
 
@@ -67,7 +95,9 @@ def test_forms_refuse_posts_without_csrf_token(app, client):
         assert r.status_code == 400 and "表单" in r.get_data(as_text=True)
         login_page = client.get("/auth/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
-        r = client.post("/auth/login", data={"email": admin.email, "password": f.PASSWORD, "csrf_token": token})
+        r = client.post(
+            "/auth/login", data={"email": admin.email, "password": f.PASSWORD, "csrf_token": token}
+        )
         assert r.status_code == 302
         assert client.post(f"/admin/agencies/{u.agency.id}/approve", data={}).status_code == 400
     finally:
@@ -91,10 +121,16 @@ def test_offer_form_takes_yuan_and_rejects_nonsense(client):
     u = f.active_agency("C03")
     item = f.market_item("C03")
     f.login(client, u)
-    r = client.post("/agency/offers", data={"service_item_id": item.id, "price_mode": "fixed", "price": "12.345", "promised_days": "5"})
+    r = client.post(
+        "/agency/offers",
+        data={"service_item_id": item.id, "price_mode": "fixed", "price": "12.345", "promised_days": "5"},
+    )
     assert r.status_code == 200 and "元" in r.get_data(as_text=True)
     assert u.agency.offers == []
-    r = client.post("/agency/offers", data={"service_item_id": item.id, "price_mode": "fixed", "price": "12,000.50", "promised_days": "5"})
+    r = client.post(
+        "/agency/offers",
+        data={"service_item_id": item.id, "price_mode": "fixed", "price": "12,000.50", "promised_days": "5"},
+    )
     assert r.status_code == 302
     page = client.get(f"/agencies/{u.agency.id}").get_data(as_text=True)
     assert "¥12,000.50" in page
