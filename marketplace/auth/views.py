@@ -30,6 +30,14 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _fresh_session() -> None:
+    """A new session on login/logout (no fixation), keeping only the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def home_for(user) -> str:
     if user.is_admin:
         return url_for("agency_admin.applications")
@@ -75,7 +83,7 @@ def login():
         except DomainError as exc:
             flash(str(exc.message), "danger")
         else:
-            session.clear()
+            _fresh_session()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html", form=form)
@@ -85,7 +93,7 @@ def login():
 @login_required
 def logout():
     logout_user()
-    session.clear()
+    _fresh_session()
     flash(_("You have logged out."), "info")
     return redirect(url_for("home.index"))
 

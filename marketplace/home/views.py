@@ -1,6 +1,6 @@
 """The portal's front page."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from marketplace.agencies import services as agencies
@@ -46,6 +46,11 @@ def index():
 def api_docs():
     """Interactive documentation of the OpenAPI document."""
     return render_template("api_docs.html")
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="img/logo.svg"), code=301)
 
 
 @bp.route("/healthz")

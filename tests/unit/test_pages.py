@@ -15,6 +15,9 @@ def test_pages_are_chinese_by_default_and_english_on_request(client):
     client.get("/auth/lang/en?next=/catalogue/")
     page = client.get("/catalogue/").get_data(as_text=True)
     assert '<html lang="en">' in page and "Intermediary service catalogue" in page
+    u = f.user("enterprise")
+    f.login(client, u)
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)  # the choice survives logging in
     assert client.get("/auth/lang/en?next=https://evil.example/").headers["Location"] == "/"
 
 
