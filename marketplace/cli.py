@@ -45,6 +45,19 @@ def load(if_empty: bool, seed: int) -> None:
     click.echo("demo: loaded " + ", ".join(f"{k} {v}" for k, v in summary.items()))
 
 
+@click.command("tick")
+def tick() -> None:
+    """Apply every transition the clock has made due (cron-able): close bidding, end publicity,
+    auto-accept deliveries, yellow/red deadlines. Each writes the audit log."""
+    from marketplace.orders import services as orders
+    from marketplace.requests import services as requests
+
+    n_requests = sum(requests.advance(r) for r in requests.due_requests())
+    n_orders = sum(orders.advance(o) for o in orders.due_orders())
+    click.echo(f"tick: {n_requests} requests and {n_orders} orders moved on")
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(tick)
     app.cli.add_command(users)
     app.cli.add_command(demo)

@@ -3,4 +3,7 @@
 from marketplace.agencies.models import Agency, Offer, Qualification, agency_category  # noqa: F401
 from marketplace.audit.models import AuditEntry  # noqa: F401
 from marketplace.auth.models import ApiToken, Enterprise, User  # noqa: F401
+from marketplace.bidding.models import Bid, BidRevision  # noqa: F401
 from marketplace.catalogue.models import Category, ServiceItem  # noqa: F401
+from marketplace.orders.models import Order, OrderEvent  # noqa: F401
+from marketplace.requests.models import Objection, RequestExclusion, ServiceRequest  # noqa: F401

@@ -120,3 +120,43 @@ def token(client, u: User) -> dict:
     r = client.post("/api/v1/auth/token", json={"email": u.email, "password": PASSWORD})
     assert r.status_code == 200, r.get_json()
     return {"Authorization": f"Bearer {r.get_json()['token']}"}
+
+
+def request_data(item: ServiceItem | None = None, **over) -> dict:
+    from datetime import UTC, datetime
+
+    item = item or market_item()
+    data = {
+        "title": "连云港徐圩新区化工园区配套管廊项目环境影响评价",
+        "project_code": "2026-320700-26-01-000123",
+        "service_item_id": item.id,
+        "scope": "编制环境影响报告书并配合完成技术评估与审批。",
+        "ceiling_fen": 30_000_000,
+        "required_days": 40,
+        "region": "连云港市",
+        "funding": "fiscal",
+        "selection_method": "lowest_price",
+        "bid_deadline": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+    }
+    data.update(over)
+    return data
+
+
+def published_request(enterprise: User | None = None, **over):
+    from marketplace.requests import services as request_services
+
+    return request_services.create_request(enterprise or user("enterprise"), request_data(**over))
+
+
+def bid(
+    agency_user: User,
+    req,
+    price_fen: int = 20_000_000,
+    promised_days: int = 30,
+    plan: str = "组建项目组，现场踏勘后编制报告书。",
+):
+    from marketplace.bidding import services as bidding
+
+    return bidding.submit_bid(
+        agency_user, req.id, {"price_fen": price_fen, "promised_days": promised_days, "plan": plan}
+    )

@@ -2,6 +2,7 @@ import marshmallow as ma
 
 from marketplace.agencies.models import PriceMode, QualificationLevel
 from marketplace.common.regions import REGIONS
+from marketplace.stats.services import agency_stats
 
 
 class QualificationIn(ma.Schema):
@@ -92,7 +93,7 @@ class AgencyRowOut(ma.Schema):
     intro = ma.fields.String(allow_none=True)
     categories = ma.fields.List(ma.fields.Nested(CategoryRef))
     offer_count = ma.fields.Function(lambda a: sum(1 for o in a.offers if o.active))
-    stats = ma.fields.Function(lambda a: stats_placeholder(a))
+    stats = ma.fields.Function(lambda a: agency_stats(a.id))
 
 
 class AgencyStoreOut(AgencyRowOut):
@@ -142,19 +143,3 @@ class ApplicationsQuery(ma.Schema):
 
 class ReasonIn(ma.Schema):
     reason = ma.fields.String(load_default=None)
-
-
-def stats_placeholder(agency) -> dict:
-    """Trade statistics arrive with orders and ratings; until then every figure is empty, not invented."""
-    return {
-        "completed_orders": 0,
-        "avg_rating": None,
-        "good_rate": None,
-        "avg_price_ratio_to_ceiling": None,
-        "savings_rate": None,
-        "avg_days": None,
-        "on_time_rate": None,
-        "speedup_vs_standard": None,
-        "credit_score": None,
-        "ratings_count": 0,
-    }

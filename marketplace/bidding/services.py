@@ -1,0 +1,196 @@
+"""Sealed bidding: who may bid, submitting, revising and withdrawing, and what anyone may see of bids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from marketplace.agencies.models import LEVEL_RANK, Agency, AgencyStatus
+from marketplace.agencies.services import my_agency
+from marketplace.audit.services import record, snapshot
+from marketplace.auth.models import Role, User
+from marketplace.bidding.models import Bid, BidRevision, BidStatus
+from marketplace.common.clock import now
+from marketplace.common.errors import Invalid, NotFound, WrongState, invalid_fields
+from marketplace.extensions import db
+from marketplace.requests.models import RequestStatus, ServiceRequest
+
+BID_FIELDS = ("price_fen", "promised_days", "plan", "status", "version")
+
+
+def eligibility_problems(agency: Agency, req: ServiceRequest) -> list:
+    """Why this agency may not bid on this request (empty when it may)."""
+    problems = []
+    if agency.status != AgencyStatus.ACTIVE:
+        problems.append(_l("Only active members may bid."))
+    if any(x.agency_id == agency.id for x in req.exclusions):
+        problems.append(_l("The enterprise excluded your agency from this request (回避)."))
+    category_id = req.service_item.category_id
+    if category_id not in {c.id for c in agency.categories}:
+        problems.append(_l("This service is outside your approved categories."))
+    today = now().date()
+    valid = [q for q in agency.qualifications if q.valid_until >= today]
+    if req.required_level is not None:
+        need = LEVEL_RANK[req.required_level]
+        if not any(q.category_id == category_id and LEVEL_RANK[q.level] >= need for q in valid):
+            problems.append(
+                _l(
+                    "A valid qualification of level %(level)s or higher in this category is required.",
+                    level=req.required_level.value,
+                )
+            )
+    elif not any(q.category_id in (category_id, None) for q in valid):
+        problems.append(_l("You have no valid (unexpired) qualification covering this category."))
+    return problems
+
+
+def _clean(data: dict[str, Any], req: ServiceRequest) -> dict[str, Any]:
+    errors: dict[str, list] = {}
+    price, days = data.get("price_fen"), data.get("promised_days")
+    if not isinstance(price, int) or isinstance(price, bool) or price <= 0:
+        errors["price_fen"] = [_l("Enter a price above zero.")]
+    elif price > req.ceiling_fen:
+        errors["price_fen"] = [_l("The price is above the ceiling of this request.")]
+    elif req.floor_fen is not None and price < req.floor_fen:
+        errors["price_fen"] = [_l("The price is below the floor of this request.")]
+    if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
+        errors["promised_days"] = [_l("Promised days must be a whole number above zero.")]
+    elif days > req.required_days:
+        errors["promised_days"] = [
+            _l("You must promise no more than the required %(d)d days.", d=req.required_days)
+        ]
+    plan = data.get("plan")
+    plan = plan.strip() if isinstance(plan, str) else ""
+    if not 10 <= len(plan) <= 5000:
+        errors["plan"] = [_l("Describe your plan in 10 to 5000 characters.")]
+    if errors:
+        raise invalid_fields(errors)
+    return {"price_fen": price, "promised_days": days, "plan": plan}
+
+
+def _open_request_for_update(request_id: int) -> ServiceRequest:
+    """The request, row-locked (PostgreSQL) so that closing the bidding waits for this transaction."""
+    req = db.session.scalar(
+        select(ServiceRequest)
+        .where(ServiceRequest.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if req is None or req.status == RequestStatus.DRAFT:
+        raise NotFound(_l("No such request."))
+    if req.status != RequestStatus.BIDDING or now() >= req.bid_deadline:
+        raise WrongState(_l("Bidding on this request is closed."))
+    return req
+
+
+def _revision(bid: Bid, action: str) -> None:
+    db.session.add(
+        BidRevision(
+            bid=bid,
+            version=bid.version,
+            action=action,
+            price_fen=bid.price_fen,
+            promised_days=bid.promised_days,
+            plan=bid.plan,
+        )
+    )
+
+
+def submit_bid(actor: User | None, request_id: int, data: dict[str, Any]) -> Bid:
+    agency = my_agency(actor)
+    req = _open_request_for_update(request_id)
+    problems = eligibility_problems(agency, req)
+    if problems:
+        raise Invalid(problems[0], {"agency": problems})
+    clean = _clean(data, req)
+    bid = db.session.scalar(select(Bid).where(Bid.request_id == req.id, Bid.agency_id == agency.id))
+    if bid is not None and bid.status == BidStatus.ACTIVE:
+        raise WrongState(_l("You already have a bid on this request; revise it instead."))
+    if bid is None:
+        bid = Bid(request_id=req.id, agency_id=agency.id, **clean)
+        db.session.add(bid)
+        action = "submit"
+    else:  # a withdrawn bid comes back as a new version
+        for key, value in clean.items():
+            setattr(bid, key, value)
+        bid.status, bid.version, action = BidStatus.ACTIVE, bid.version + 1, "resubmit"
+    db.session.flush()
+    _revision(bid, action)
+    record(actor, f"bid.{action}", bid, after=snapshot(bid, BID_FIELDS))
+    db.session.commit()
+    return bid
+
+
+def _own_bid(actor: User | None, bid_id: int) -> Bid:
+    agency = my_agency(actor)
+    bid = db.session.get(Bid, bid_id)
+    if bid is None or bid.agency_id != agency.id:
+        raise NotFound(_l("No such bid."))
+    return bid
+
+
+def revise_bid(actor: User | None, bid_id: int, data: dict[str, Any]) -> Bid:
+    bid = _own_bid(actor, bid_id)
+    req = _open_request_for_update(bid.request_id)
+    if bid.status != BidStatus.ACTIVE:
+        raise WrongState(_l("This bid was withdrawn; submit a new one."))
+    merged = {"price_fen": bid.price_fen, "promised_days": bid.promised_days, "plan": bid.plan}
+    merged.update({k: v for k, v in data.items() if k in merged and v is not None})
+    clean = _clean(merged, req)
+    before = snapshot(bid, BID_FIELDS)
+    for key, value in clean.items():
+        setattr(bid, key, value)
+    bid.version += 1
+    _revision(bid, "revise")
+    record(actor, "bid.revise", bid, before=before, after=snapshot(bid, BID_FIELDS))
+    db.session.commit()
+    return bid
+
+
+def withdraw_bid(actor: User | None, bid_id: int) -> Bid:
+    bid = _own_bid(actor, bid_id)
+    _open_request_for_update(bid.request_id)
+    if bid.status != BidStatus.ACTIVE:
+        raise WrongState(_l("This bid is already withdrawn."))
+    bid.status, bid.version = BidStatus.WITHDRAWN, bid.version + 1
+    _revision(bid, "withdraw")
+    record(actor, "bid.withdraw", bid, after=snapshot(bid, BID_FIELDS))
+    db.session.commit()
+    return bid
+
+
+# --- reading bids: sealed until the deadline --------------------------------------------------------
+
+
+def bid_count(request_id: int) -> int:
+    """The only figure about bids anyone may see before the deadline."""
+    stmt = (
+        select(func.count())
+        .select_from(Bid)
+        .where(Bid.request_id == request_id, Bid.status == BidStatus.ACTIVE)
+    )
+    return db.session.scalar(stmt) or 0
+
+
+def my_bid(actor: User | None, request_id: int) -> Bid | None:
+    if actor is None or getattr(actor, "role", None) != Role.AGENCY or actor.agency is None:
+        return None
+    return db.session.scalar(
+        select(Bid).where(Bid.request_id == request_id, Bid.agency_id == actor.agency.id)
+    )
+
+
+def my_bids(actor: User | None) -> list[Bid]:
+    agency = my_agency(actor)
+    return list(db.session.scalars(select(Bid).where(Bid.agency_id == agency.id).order_by(Bid.id.desc())))
+
+
+def opened_bids(request_id: int) -> list[Bid]:
+    """All bids of a request in canonical order (ascending id). Callers must have checked the seal."""
+    return list(db.session.scalars(select(Bid).where(Bid.request_id == request_id).order_by(Bid.id)))
+
+
+def valid_bids(request_id: int) -> list[Bid]:
+    return [b for b in opened_bids(request_id) if b.status == BidStatus.ACTIVE]

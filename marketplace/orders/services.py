@@ -1,0 +1,269 @@
+"""The order after a selection: confirm (the service clock starts), progress, deliver, accept or dispute."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from marketplace.agencies.models import AgencyStatus
+from marketplace.audit.services import record
+from marketplace.auth.models import Role, User
+from marketplace.auth.services import require_role, require_user
+from marketplace.bidding.models import Bid
+from marketplace.common import uploads
+from marketplace.common.clock import now
+from marketplace.common.errors import Invalid, NotFound
+from marketplace.common.state import move
+from marketplace.extensions import db
+from marketplace.orders.models import LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
+
+UPLOAD_KIND = "deliveries"
+YELLOW_AT = 0.8  # share of the promised time elapsed
+
+
+def _move(order: Order, action: str, actor, **values) -> None:
+    move(order, TRANSITIONS, action, actor, audit_prefix="order", **values)
+
+
+def create_order(req, bid: Bid, actor) -> Order:
+    order = Order(
+        request_id=req.id,
+        bid_id=bid.id,
+        enterprise_id=req.enterprise_id,
+        agency_id=bid.agency_id,
+        amount_fen=bid.price_fen,
+        promised_days=bid.promised_days,
+        status=OrderStatus.AWAITING,
+    )
+    db.session.add(order)
+    db.session.flush()
+    record(
+        actor,
+        "order.create",
+        order,
+        after={"request_id": req.id, "bid_id": bid.id, "amount_fen": bid.price_fen},
+    )
+    return order
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+def is_party(actor: User | None, order: Order) -> bool:
+    if actor is None:
+        return False
+    if actor.role == Role.ADMIN:
+        return True
+    if actor.role == Role.AGENCY:
+        return actor.agency is not None and actor.agency.id == order.agency_id
+    return actor.enterprise is not None and actor.enterprise.id == order.enterprise_id
+
+
+def get_order(actor: User | None, order_id: int) -> Order:
+    actor = require_user(actor)
+    order = db.session.get(Order, order_id)
+    if order is None or not is_party(actor, order):
+        raise NotFound(_l("No such order."))
+    advance(order)
+    return order
+
+
+def orders_query(actor: User | None, status: str | None = None):
+    actor = require_user(actor)
+    stmt = select(Order).order_by(Order.id.desc())
+    if actor.role == Role.AGENCY:
+        stmt = stmt.where(Order.agency_id == (actor.agency.id if actor.agency else -1))
+    elif actor.role == Role.ENTERPRISE:
+        stmt = stmt.where(Order.enterprise_id == (actor.enterprise.id if actor.enterprise else -1))
+    if status == "live":
+        stmt = stmt.where(Order.status.in_(list(LIVE)))
+    elif status in set(OrderStatus):
+        stmt = stmt.where(Order.status == status)
+    return stmt
+
+
+def order_for_request(request_id: int) -> Order | None:
+    """The request's current order (declined or cancelled ones are history)."""
+    stmt = select(Order).where(Order.request_id == request_id).order_by(Order.id.desc())
+    return db.session.scalars(stmt).first()
+
+
+def deadline_status(order: Order, at: datetime | None = None) -> str:
+    """ok / yellow (80% of the promised time used) / red (overdue). Delivery stops the agency's clock."""
+    if order.started_at is None or order.due_at is None:
+        return "ok"
+    end = order.delivered_at or at or now()
+    if end > order.due_at:
+        return "red"
+    if order.delivered_at is not None:
+        return "ok"
+    used = (end - order.started_at) / (order.due_at - order.started_at)
+    return "yellow" if used >= YELLOW_AT else "ok"
+
+
+def days_left(order: Order) -> float | None:
+    if order.due_at is None or order.delivered_at is not None:
+        return None
+    return round((order.due_at - now()).total_seconds() / 86400, 1)
+
+
+# --- the parties' actions ---------------------------------------------------------------------------------
+
+
+def _agency_order(actor: User | None, order_id: int) -> Order:
+    actor = require_role(actor, Role.AGENCY)
+    order = get_order(actor, order_id)
+    return order
+
+
+def _enterprise_order(actor: User | None, order_id: int) -> Order:
+    actor = require_role(actor, Role.ENTERPRISE)
+    return get_order(actor, order_id)
+
+
+def _event(
+    order: Order, kind: str, actor, text: str | None = None, percent: int | None = None, files=None
+) -> OrderEvent:
+    event = OrderEvent(
+        order=order, kind=kind, author_id=getattr(actor, "id", None), text=text, percent=percent, files=files
+    )
+    db.session.add(event)
+    return event
+
+
+def _text(text: str | None, low: int, high: int, field: str = "text") -> str:
+    text = (text or "").strip()
+    if not low <= len(text) <= high:
+        message = _l("%(low)d to %(high)d characters.", low=low, high=high)
+        raise Invalid(message, {field: [message]})
+    return text
+
+
+def confirm(actor: User | None, order_id: int) -> Order:
+    """The agency confirms the contract: the service clock starts now."""
+    order = _agency_order(actor, order_id)
+    start = now()
+    _move(order, "confirm", actor, started_at=start, due_at=start + timedelta(days=order.promised_days))
+    _event(order, "confirm", actor)
+    db.session.commit()
+    return order
+
+
+def decline(actor: User | None, order_id: int, reason: str) -> Order:
+    """Before starting, the agency may decline; the next-ranked bid takes its place."""
+    from marketplace.requests import services as requests
+
+    order = _agency_order(actor, order_id)
+    reason = _text(reason, 4, 500, "reason")
+    _move(order, "decline", actor, status_reason=reason)
+    _event(order, "decline", actor, text=reason)
+    requests.fall_back(order.request, actor, f"中选机构放弃：{reason}")
+    db.session.commit()
+    return order
+
+
+def report_progress(actor: User | None, order_id: int, text: str, percent: int | None = None) -> OrderEvent:
+    order = _agency_order(actor, order_id)
+    if order.status not in (OrderStatus.IN_PROGRESS, OrderStatus.DISPUTED):
+        from marketplace.common.errors import WrongState
+
+        raise WrongState(_l("Progress can be reported only while the work is under way."))
+    text = _text(text, 2, 2000)
+    if percent is not None and (
+        not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100
+    ):
+        raise Invalid(_l("Progress is a percentage from 0 to 100."), {"percent": [_l("0 to 100.")]})
+    event = _event(order, "progress", actor, text=text, percent=percent)
+    db.session.flush()
+    record(actor, "order.progress", order, after={"text": text, "percent": percent})
+    db.session.commit()
+    return event
+
+
+def deliver(
+    actor: User | None, order_id: int, text: str, files: list[tuple[Any, str]] | None = None
+) -> Order:
+    """Hand over the work (with files): the acceptance window starts."""
+    order = _agency_order(actor, order_id)
+    text = _text(text, 2, 2000)
+    stored = [uploads.save_upload(stream, name, UPLOAD_KIND) for stream, name in (files or [])]
+    _move(order, "deliver", actor, delivered_at=now())
+    _event(order, "deliver", actor, text=text, files=[s.__dict__ for s in stored])
+    db.session.commit()
+    return order
+
+
+def accept(actor: User | None, order_id: int) -> Order:
+    order = _enterprise_order(actor, order_id)
+    _move(order, "accept", actor, accepted_at=now())
+    _event(order, "accept", actor)
+    db.session.commit()
+    return order
+
+
+def dispute(actor: User | None, order_id: int, reason: str) -> Order:
+    order = _enterprise_order(actor, order_id)
+    reason = _text(reason, 4, 2000, "reason")
+    _move(order, "dispute", actor, status_reason=reason, delivered_at=None)
+    _event(order, "dispute", actor, text=reason)
+    db.session.commit()
+    return order
+
+
+def delivery_file(actor: User | None, order_id: int, key: str) -> dict:
+    order = get_order(actor, order_id)
+    for event in order.events:
+        for f in event.files or []:
+            if f["key"] == key:
+                return f
+    raise NotFound(_l("No such file."))
+
+
+# --- the clock ------------------------------------------------------------------------------------------------
+
+
+def advance(order: Order, actor=None) -> bool:
+    """Silence after delivery means acceptance; a disqualified agency's unstarted order passes to the next bid."""
+    changed = False
+    if order.status == OrderStatus.DELIVERED and order.delivered_at is not None:
+        limit = order.delivered_at + timedelta(seconds=current_app.config["MARKET_ACCEPTANCE_SECONDS"])
+        if now() >= limit:
+            _move(order, "accept", actor, accepted_at=limit, auto_accepted=True)
+            _event(order, "accept", actor, text="验收期满未提出异议，系统自动验收。")
+            changed = True
+    if order.status == OrderStatus.AWAITING and order.agency.status != AgencyStatus.ACTIVE:
+        from marketplace.requests import services as requests
+
+        _move(order, "cancel", actor, status_reason="中选机构已被暂停或清退")
+        requests.fall_back(order.request, actor, "中选机构已被暂停或清退，由排名下一位递补。")
+        changed = True
+    flag = deadline_status(order)
+    if flag != order.deadline_flag:
+        record(
+            actor,
+            f"order.deadline_{flag}",
+            order,
+            before={"deadline_flag": order.deadline_flag},
+            after={"deadline_flag": flag},
+        )
+        order.deadline_flag = flag
+        changed = True
+    if changed:
+        db.session.commit()
+    return changed
+
+
+def due_orders() -> list[Order]:
+    limit = now() - timedelta(seconds=current_app.config["MARKET_ACCEPTANCE_SECONDS"])
+    stmt = select(Order).where(
+        or_(
+            (Order.status == OrderStatus.DELIVERED) & (Order.delivered_at <= limit),
+            Order.status == OrderStatus.AWAITING,
+            Order.status.in_([OrderStatus.IN_PROGRESS, OrderStatus.DISPUTED]),
+        )
+    )
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,152 @@
+"""Service requests (采购公告), their exclusions (回避) and objections (异议) during publicity."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.agencies.models import Agency, QualificationLevel
+from marketplace.auth.models import Enterprise, User
+from marketplace.catalogue.models import ServiceItem
+from marketplace.common.models import TimestampMixin, enum_column
+from marketplace.common.types import UTCDateTime
+from marketplace.extensions import db
+
+
+class RequestStatus(enum.StrEnum):
+    DRAFT = "draft"
+    BIDDING = "bidding"  # published: an open announcement taking sealed bids
+    EVALUATING = "evaluating"  # deadline passed: bids opened, waiting for the selection
+    PUBLICITY = "publicity"  # result public (公示), objections possible
+    AWARDED = "awarded"  # publicity over: an order exists
+    FAILED = "failed"  # 流标
+    CANCELLED = "cancelled"
+
+
+# action -> (allowed from, to). The one table every status change is checked against.
+TRANSITIONS: dict[str, tuple[frozenset[RequestStatus], RequestStatus]] = {
+    "publish": (frozenset({RequestStatus.DRAFT}), RequestStatus.BIDDING),
+    "close": (frozenset({RequestStatus.BIDDING}), RequestStatus.EVALUATING),
+    "select": (frozenset({RequestStatus.EVALUATING}), RequestStatus.PUBLICITY),
+    "award": (frozenset({RequestStatus.PUBLICITY}), RequestStatus.AWARDED),
+    "reselect": (frozenset({RequestStatus.PUBLICITY, RequestStatus.AWARDED}), RequestStatus.PUBLICITY),
+    "reopen_selection": (
+        frozenset({RequestStatus.PUBLICITY, RequestStatus.AWARDED}),
+        RequestStatus.EVALUATING,
+    ),
+    "fail": (
+        frozenset(
+            {RequestStatus.BIDDING, RequestStatus.EVALUATING, RequestStatus.PUBLICITY, RequestStatus.AWARDED}
+        ),
+        RequestStatus.FAILED,
+    ),
+    "cancel": (frozenset({RequestStatus.DRAFT, RequestStatus.BIDDING}), RequestStatus.CANCELLED),
+}
+
+
+class Funding(enum.StrEnum):
+    FISCAL = "fiscal"  # 财政资金
+    SOCIAL = "social"  # 社会资金
+
+
+class SelectionMethod(enum.StrEnum):
+    DIRECT = "direct"  # 直接选取
+    LOWEST_PRICE = "lowest_price"  # 竞价选取
+    RANDOM = "random"  # 随机抽取
+    COMPOSITE = "composite"  # 综合评价
+    AVERAGE_PRICE = "average_price"  # 均价法
+    CREDIT_SHORTLIST = "credit_shortlist"  # 信用择优
+
+
+class ServiceRequest(TimestampMixin, db.Model):
+    __tablename__ = "service_request"
+    __table_args__ = (
+        CheckConstraint("ceiling_fen > 0", name="ceiling_positive"),
+        CheckConstraint(
+            "floor_fen IS NULL OR (floor_fen > 0 AND floor_fen <= ceiling_fen)", name="floor_below_ceiling"
+        ),
+        CheckConstraint("required_days > 0", name="required_days_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    project_code: Mapped[str] = mapped_column(String(60))
+    service_item_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"), index=True)
+    scope: Mapped[str] = mapped_column(Text)
+    ceiling_fen: Mapped[int]
+    floor_fen: Mapped[int | None]
+    required_level: Mapped[QualificationLevel | None] = enum_column(QualificationLevel, nullable=True)
+    region: Mapped[str] = mapped_column(String(50))
+    required_days: Mapped[int]
+    funding: Mapped[Funding] = enum_column(Funding)
+    selection_method: Mapped[SelectionMethod] = enum_column(SelectionMethod)
+    weights: Mapped[dict | None] = mapped_column(JSON)
+    shortlist_size: Mapped[int | None]
+    bid_deadline: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    status: Mapped[RequestStatus] = enum_column(RequestStatus, default=RequestStatus.DRAFT, index=True)
+    round: Mapped[int] = mapped_column(default=1)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("service_request.id"))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The draw: the seed stays secret until the selection; its SHA-256 is public from publishing on.
+    draw_seed: Mapped[str | None] = mapped_column(String(64))
+    draw_commitment: Mapped[str | None] = mapped_column(String(64))
+    seed_revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    draw_details: Mapped[dict | None] = mapped_column(JSON)
+    ranking: Mapped[list | None] = mapped_column(JSON)  # bid ids in the method's order; the fallback line
+    winner_bid_id: Mapped[int | None] = mapped_column(ForeignKey("bid.id", use_alter=True))
+    selected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    selection_reason: Mapped[str | None] = mapped_column(Text)
+    publicity_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+
+    enterprise: Mapped[Enterprise] = relationship()
+    service_item: Mapped[ServiceItem] = relationship()
+    exclusions: Mapped[list[RequestExclusion]] = relationship(
+        back_populates="request", cascade="all, delete-orphan"
+    )
+    objections: Mapped[list[Objection]] = relationship(back_populates="request", order_by="Objection.id")
+
+
+class RequestExclusion(db.Model):
+    """An agency the enterprise must not deal with on this request (回避), with the reason."""
+
+    __tablename__ = "request_exclusion"
+    __table_args__ = (UniqueConstraint("request_id", "agency_id", name="uq_request_exclusion_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    reason: Mapped[str] = mapped_column(String(200))
+
+    request: Mapped[ServiceRequest] = relationship(back_populates="exclusions")
+    agency: Mapped[Agency] = relationship()
+
+
+class ObjectionStatus(enum.StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+
+class Objection(TimestampMixin, db.Model):
+    """异议: lodged during publicity; an administrator upholds (selection redone or failed) or dismisses it."""
+
+    __tablename__ = "objection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[ObjectionStatus] = enum_column(ObjectionStatus, default=ObjectionStatus.OPEN, index=True)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    request: Mapped[ServiceRequest] = relationship(back_populates="objections")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -1,0 +1,484 @@
+"""The life of a service request: post, publish, close the bidding, select, publicity, award — or fail."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from marketplace.agencies.models import AgencyStatus
+from marketplace.audit.services import record, snapshot
+from marketplace.auth.models import Role, User
+from marketplace.auth.services import require_admin, require_role, require_user
+from marketplace.bidding import services as bidding
+from marketplace.bidding.models import Bid, BidStatus
+from marketplace.catalogue.models import ServiceItem
+from marketplace.common.clock import now
+from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState
+from marketplace.common.state import move
+from marketplace.extensions import db
+from marketplace.requests import draw
+from marketplace.requests.models import (
+    TRANSITIONS,
+    Funding,
+    Objection,
+    ObjectionStatus,
+    RequestExclusion,
+    RequestStatus,
+    SelectionMethod,
+    ServiceRequest,
+)
+from marketplace.requests.validation import clean_request
+from marketplace.stats.services import stats_for
+
+EDITABLE = (
+    "title", "project_code", "service_item_id", "scope", "ceiling_fen", "floor_fen", "required_level", "region",
+    "required_days", "funding", "selection_method", "weights", "shortlist_size", "bid_deadline",
+)  # fmt: skip
+OPEN_STATUSES = (RequestStatus.BIDDING,)
+
+
+def _move(req: ServiceRequest, action: str, actor, **values) -> None:
+    move(req, TRANSITIONS, action, actor, audit_prefix="request", **values)
+
+
+# --- posting -------------------------------------------------------------------------------------------
+
+
+def _own_request(actor: User | None, request_id: int, lock: bool = False) -> ServiceRequest:
+    actor = require_role(actor, Role.ENTERPRISE)
+    stmt = select(ServiceRequest).where(ServiceRequest.id == request_id)
+    req = db.session.scalar(stmt.with_for_update() if lock else stmt)
+    if req is None or actor.enterprise is None or req.enterprise_id != actor.enterprise.id:
+        raise NotFound(_l("No such request."))
+    return req
+
+
+def _apply(req: ServiceRequest, clean: dict[str, Any]) -> None:
+    for field in EDITABLE:
+        setattr(req, field, clean[field])
+    req.exclusions = [
+        RequestExclusion(agency_id=agency.id, reason=reason) for agency, reason in clean["exclusions"]
+    ]
+
+
+def create_request(actor: User | None, data: dict[str, Any], publish: bool = True) -> ServiceRequest:
+    """Post a request as a draft, or publish it at once as an open announcement."""
+    actor = require_role(actor, Role.ENTERPRISE)
+    clean = clean_request(data, publishing=publish)
+    req = ServiceRequest(
+        enterprise_id=actor.enterprise.id, created_by_id=actor.id, status=RequestStatus.DRAFT
+    )
+    _apply(req, clean)
+    db.session.add(req)
+    db.session.flush()
+    record(actor, "request.create", req, after=snapshot(req, EDITABLE))
+    if publish:
+        _publish(req, actor)
+    db.session.commit()
+    return req
+
+
+def update_draft(actor: User | None, request_id: int, data: dict[str, Any]) -> ServiceRequest:
+    req = _own_request(actor, request_id, lock=True)
+    if req.status != RequestStatus.DRAFT:
+        raise WrongState(_l("A published request cannot be edited; cancel it and post a new one."))
+    clean = clean_request({**_as_input(req), **data}, publishing=False)
+    before = snapshot(req, EDITABLE)
+    _apply(req, clean)
+    record(actor, "request.edit", req, before=before, after=snapshot(req, EDITABLE))
+    db.session.commit()
+    return req
+
+
+def _as_input(req: ServiceRequest) -> dict[str, Any]:
+    data = {f: getattr(req, f) for f in EDITABLE}
+    for f in ("required_level", "funding", "selection_method"):
+        data[f] = data[f].value if data[f] is not None else None
+    data["exclusions"] = [{"agency_id": x.agency_id, "reason": x.reason} for x in req.exclusions]
+    return data
+
+
+def _publish(req: ServiceRequest, actor) -> None:
+    clean_request(_as_input(req), publishing=True)  # the deadline rule is checked at publishing time
+    seed = draw.new_seed()
+    _move(req, "publish", actor, published_at=now(), draw_seed=seed, draw_commitment=draw.commitment(seed))
+
+
+def publish_request(actor: User | None, request_id: int) -> ServiceRequest:
+    req = _own_request(actor, request_id, lock=True)
+    _publish(req, actor)
+    db.session.commit()
+    return req
+
+
+def cancel_request(actor: User | None, request_id: int, reason: str | None) -> ServiceRequest:
+    req = _own_request(actor, request_id, lock=True)
+    reason = (reason or "").strip()
+    if req.status == RequestStatus.BIDDING and not reason:
+        raise Invalid(_l("A reason is required."), {"reason": [_l("A reason is required.")]})
+    _move(req, "cancel", actor, failure_reason=reason or None)
+    db.session.commit()
+    return req
+
+
+def republish(actor: User | None, request_id: int, bid_deadline: datetime | str) -> ServiceRequest:
+    """A failed request (流标) comes back as a new round with a new deadline and a new seed."""
+    old = _own_request(actor, request_id)
+    if old.status != RequestStatus.FAILED:
+        raise WrongState(_l("Only a failed request can be published again."))
+    data = _as_input(old) | {"bid_deadline": bid_deadline}
+    new = create_request(actor, data, publish=True)
+    new.round, new.previous_id = old.round + 1, old.id
+    record(actor, "request.republish", new, after={"previous_id": old.id, "round": new.round})
+    db.session.commit()
+    return new
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+def can_manage(actor: User | None, req: ServiceRequest) -> bool:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    return actor.role == Role.ADMIN or (
+        actor.enterprise is not None and actor.enterprise.id == req.enterprise_id
+    )
+
+
+def get_request(actor: User | None, request_id: int) -> ServiceRequest:
+    """A request as the caller may see it, brought up to date with the clock first."""
+    req = db.session.get(ServiceRequest, request_id)
+    if req is None or (req.status == RequestStatus.DRAFT and not can_manage(actor, req)):
+        raise NotFound(_l("No such request."))
+    advance(req)
+    return req
+
+
+def public_requests_query(
+    status: str | None = None,
+    service_item_id: int | None = None,
+    region: str | None = None,
+    q: str | None = None,
+):
+    stmt = (
+        select(ServiceRequest)
+        .where(ServiceRequest.status != RequestStatus.DRAFT)
+        .options(selectinload(ServiceRequest.service_item), selectinload(ServiceRequest.enterprise))
+    )
+    if status in set(RequestStatus) and status != RequestStatus.DRAFT:
+        stmt = stmt.where(ServiceRequest.status == status)
+    if service_item_id:
+        stmt = stmt.where(ServiceRequest.service_item_id == service_item_id)
+    if region:
+        stmt = stmt.where(ServiceRequest.region == region)
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(or_(ServiceRequest.title.ilike(like), ServiceRequest.project_code.ilike(like)))
+    return stmt.order_by(ServiceRequest.published_at.desc(), ServiceRequest.id.desc())
+
+
+def my_requests_query(actor: User | None):
+    actor = require_role(actor, Role.ENTERPRISE)
+    return (
+        select(ServiceRequest)
+        .where(ServiceRequest.enterprise_id == actor.enterprise.id)
+        .options(selectinload(ServiceRequest.service_item))
+        .order_by(ServiceRequest.id.desc())
+    )
+
+
+def inbox_query(actor: User | None):
+    """Open announcements in the agency's categories that it has not been excluded from."""
+    actor = require_role(actor, Role.AGENCY)
+    agency = actor.agency
+    category_ids = [c.id for c in agency.categories]
+    return (
+        select(ServiceRequest)
+        .join(ServiceItem)
+        .where(
+            ServiceRequest.status == RequestStatus.BIDDING,
+            ServiceRequest.bid_deadline > now(),
+            ServiceItem.category_id.in_(category_ids),
+            ~ServiceRequest.exclusions.any(RequestExclusion.agency_id == agency.id),
+        )
+        .options(selectinload(ServiceRequest.service_item))
+        .order_by(ServiceRequest.bid_deadline)
+    )
+
+
+def comparison(actor: User | None, request_id: int) -> tuple[ServiceRequest, list[dict]]:
+    """The opened bids side by side, for the request's enterprise and administrators, after the deadline only."""
+    actor = require_user(actor)
+    req = get_request(actor, request_id)
+    if not can_manage(actor, req):
+        raise NotAllowed(_l("Only the request's enterprise and administrators can compare its bids."))
+    if req.status == RequestStatus.BIDDING:
+        raise WrongState(_l("Bids are sealed until the deadline."))
+    if req.status in (RequestStatus.DRAFT, RequestStatus.CANCELLED):
+        raise WrongState(_l("This request has no bids to compare."))
+    bids = bidding.opened_bids(req.id)
+    stats = stats_for([b.agency_id for b in bids])
+    rows = []
+    for bid in bids:
+        rows.append(
+            {
+                "bid": bid,
+                "agency": bid.agency,
+                "stats": stats[bid.agency_id],
+                "price_ratio": round(bid.price_fen / req.ceiling_fen, 4),
+                "qualifications": [
+                    q
+                    for q in bid.agency.qualifications
+                    if q.category_id in (req.service_item.category_id, None)
+                ],
+                "rank": (req.ranking or []).index(bid.id) + 1
+                if req.ranking and bid.id in req.ranking
+                else None,
+            }
+        )
+    return req, rows
+
+
+def draw_record(request_id: int) -> dict:
+    """Everything needed to recompute the selection; the seed only once it was revealed at the draw."""
+    req = db.session.get(ServiceRequest, request_id)
+    if req is None or req.status == RequestStatus.DRAFT:
+        raise NotFound(_l("No such request."))
+    advance(req)
+    details = req.draw_details or {}
+    revealed = req.seed_revealed_at is not None
+    return {
+        "request_id": req.id,
+        "method": req.selection_method.value,
+        "commitment": req.draw_commitment,
+        "seed": req.draw_seed if revealed else None,
+        "seed_revealed_at": req.seed_revealed_at,
+        "algorithm": details.get("algorithm", draw.ALGORITHM),
+        "candidates": details.get("candidate_rows", []) if revealed else [],
+        "ranking": req.ranking if revealed else None,
+        "winner_bid_id": req.winner_bid_id if revealed else None,
+        "details": {k: v for k, v in details.items() if k != "candidate_rows"} if revealed else {},
+    }
+
+
+# --- time-driven transitions -------------------------------------------------------------------------
+
+
+def min_bids(req: ServiceRequest) -> int:
+    if req.selection_method == SelectionMethod.DIRECT or req.funding == Funding.SOCIAL:
+        return 1
+    return current_app.config["MARKET_MIN_BIDS"]
+
+
+def advance(req: ServiceRequest, actor=None) -> bool:
+    """Apply every transition the clock has made due (close bidding, end publicity). Returns True if any."""
+    changed = False
+    t = now()
+    if req.status == RequestStatus.BIDDING and t >= req.bid_deadline:
+        _close(req, actor)
+        changed = True
+    publicity_over = req.status == RequestStatus.PUBLICITY and req.publicity_ends_at and t >= req.publicity_ends_at
+    if publicity_over and not any(o.status == ObjectionStatus.OPEN for o in req.objections):
+        _award(req, actor)
+        changed = True
+    if changed:
+        db.session.commit()
+    return changed
+
+
+def _close(req: ServiceRequest, actor) -> None:
+    locked = db.session.scalar(
+        select(ServiceRequest)
+        .where(ServiceRequest.id == req.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if locked.status != RequestStatus.BIDDING:
+        return
+    for bid in bidding.valid_bids(req.id):
+        problems = bidding.eligibility_problems(bid.agency, req)
+        if problems:
+            bid.status, bid.invalid_reason = BidStatus.INVALID, str(problems[0])[:200]
+            record(actor, "bid.invalidate", bid, after={"reason": bid.invalid_reason})
+    valid = len(bidding.valid_bids(req.id))
+    _move(req, "close", actor, closed_at=now())
+    if valid < min_bids(req):
+        reason = f"有效报价 {valid} 家，少于最低要求 {min_bids(req)} 家，流标。"
+        _move(req, "fail", actor, failure_reason=reason)
+
+
+def _award(req: ServiceRequest, actor) -> None:
+    from marketplace.orders import services as orders
+
+    winner = db.session.get(Bid, req.winner_bid_id)
+    if winner.agency.status != AgencyStatus.ACTIVE:
+        _fall_back(req, actor, "中选机构已不具备资格（状态变更），由排名下一位递补。")
+        return
+    _move(req, "award", actor)
+    orders.create_order(req, winner, actor)
+
+
+# --- selection ---------------------------------------------------------------------------------------------
+
+
+def _candidate_rows(bids: list[Bid]) -> list[dict]:
+    stats = stats_for([b.agency_id for b in bids])
+    return [
+        {
+            "bid_id": b.id,
+            "agency_id": b.agency_id,
+            "agency_name": b.agency.name,
+            "price_fen": b.price_fen,
+            "promised_days": b.promised_days,
+            "credit_score": stats[b.agency_id]["credit_score"],
+            "avg_rating": stats[b.agency_id]["avg_rating"],
+            "on_time_rate": stats[b.agency_id]["on_time_rate"],
+        }
+        for b in bids
+    ]
+
+
+def select_winner(
+    actor: User | None, request_id: int, bid_id: int | None = None, reason: str | None = None
+) -> ServiceRequest:
+    """Run the request's published method. Direct pick needs a bid and a recorded reason."""
+    req = _own_request(actor, request_id)
+    advance(req)
+    if req.status != RequestStatus.EVALUATING:
+        if req.status == RequestStatus.BIDDING:
+            raise WrongState(_l("Bids are sealed until the deadline; select after it."))
+        raise WrongState(_l("A selection has already been made for this request."))
+    bids = bidding.valid_bids(req.id)
+    rows = _candidate_rows(bids)
+    if req.selection_method == SelectionMethod.DIRECT:
+        reason = (reason or "").strip()
+        errors = {}
+        if bid_id not in {b.id for b in bids}:
+            errors["bid_id"] = [_l("Choose one of the valid bids.")]
+        if not 4 <= len(reason) <= 500:
+            errors["reason"] = [_l("Record the reason for a direct pick (4 to 500 characters).")]
+        if errors:
+            raise Invalid(next(iter(errors.values()))[0], errors)
+        ranking = [bid_id] + [b.id for b in bids if b.id != bid_id]
+        details = {"algorithm": "direct", "candidates": [b.id for b in bids], "ranking": ranking}
+    else:
+        ranking, details = draw.rank(
+            req.selection_method.value, req.draw_seed, rows, req.weights, req.shortlist_size
+        )
+    details["candidate_rows"] = rows
+    _move(
+        req,
+        "select",
+        actor,
+        winner_bid_id=ranking[0],
+        ranking=ranking,
+        draw_details=details,
+        seed_revealed_at=now(),
+        selected_at=now(),
+        selection_reason=reason or None,
+        publicity_ends_at=now() + timedelta(seconds=current_app.config["MARKET_PUBLICITY_SECONDS"]),
+    )
+    db.session.commit()
+    return req
+
+
+def _fall_back(req: ServiceRequest, actor, why: str) -> None:
+    """The winner is out (declined, disqualified, objection upheld): the next valid bid in the ranking takes
+    its place with a new publicity period; with none left the request fails."""
+    out = db.session.get(Bid, req.winner_bid_id)
+    if out.status == BidStatus.ACTIVE:
+        out.status, out.invalid_reason = BidStatus.INVALID, why[:200]
+    ranking = list(req.ranking or [])
+    remaining = [
+        b
+        for b in (db.session.get(Bid, i) for i in ranking[ranking.index(out.id) + 1 :])
+        if b.status == BidStatus.ACTIVE and b.agency.status == AgencyStatus.ACTIVE
+    ]
+    if req.selection_method == SelectionMethod.DIRECT and remaining:
+        _move(
+            req, "reopen_selection", actor, winner_bid_id=None, selection_reason=why, publicity_ends_at=None
+        )
+        return
+    if not remaining:
+        _move(req, "fail", actor, failure_reason=f"{why} 无可递补的有效报价，流标。")
+        return
+    _move(
+        req,
+        "reselect",
+        actor,
+        winner_bid_id=remaining[0].id,
+        selection_reason=why,
+        publicity_ends_at=now() + timedelta(seconds=current_app.config["MARKET_PUBLICITY_SECONDS"]),
+    )
+
+
+def fall_back(req: ServiceRequest, actor, why: str) -> None:
+    _fall_back(req, actor, why)
+
+
+# --- objections during publicity ----------------------------------------------------------------------------
+
+
+def lodge_objection(actor: User | None, request_id: int, reason: str) -> Objection:
+    actor = require_user(actor)
+    req = get_request(actor, request_id)
+    if req.status != RequestStatus.PUBLICITY or now() >= req.publicity_ends_at:
+        raise WrongState(_l("Objections can be lodged only while the result is under publicity."))
+    reason = (reason or "").strip()
+    if not 10 <= len(reason) <= 2000:
+        raise Invalid(
+            _l("State the objection in 10 to 2000 characters."), {"reason": [_l("10 to 2000 characters.")]}
+        )
+    objection = Objection(request_id=req.id, user_id=actor.id, reason=reason)
+    db.session.add(objection)
+    db.session.flush()
+    record(actor, "objection.lodge", objection, after={"request_id": req.id, "reason": reason})
+    db.session.commit()
+    return objection
+
+
+def resolve_objection(actor: User | None, objection_id: int, uphold: bool, outcome: str) -> Objection:
+    require_admin(actor)
+    objection = db.session.scalar(select(Objection).where(Objection.id == objection_id).with_for_update())
+    if objection is None:
+        raise NotFound(_l("No such objection."))
+    if objection.status != ObjectionStatus.OPEN:
+        raise WrongState(_l("This objection has already been resolved."))
+    outcome = (outcome or "").strip()
+    if not 4 <= len(outcome) <= 2000:
+        raise Invalid(
+            _l("Record the outcome (4 to 2000 characters)."), {"outcome": [_l("4 to 2000 characters.")]}
+        )
+    objection.status = ObjectionStatus.UPHELD if uphold else ObjectionStatus.DISMISSED
+    objection.outcome, objection.resolved_by_id, objection.resolved_at = outcome, actor.id, now()
+    record(actor, f"objection.{objection.status.value}", objection, after={"outcome": outcome})
+    req = objection.request
+    if uphold and req.status == RequestStatus.PUBLICITY:
+        _fall_back(req, actor, f"异议成立：{outcome}")
+    db.session.commit()
+    advance(req, actor)
+    return objection
+
+
+def open_objections_query(actor: User | None):
+    require_admin(actor)
+    return select(Objection).where(Objection.status == ObjectionStatus.OPEN).order_by(Objection.id)
+
+
+# --- the tick -------------------------------------------------------------------------------------------------
+
+
+def due_requests() -> list[ServiceRequest]:
+    t = now()
+    stmt = select(ServiceRequest).where(
+        or_(
+            (ServiceRequest.status == RequestStatus.BIDDING) & (ServiceRequest.bid_deadline <= t),
+            (ServiceRequest.status == RequestStatus.PUBLICITY) & (ServiceRequest.publicity_ends_at <= t),
+        )
+    )
+    return list(db.session.scalars(stmt))
