@@ -116,11 +116,15 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.catalogue import api as catalogue_api
     from marketplace.catalogue import views as catalogue_views
     from marketplace.home import views as home_views
+    from marketplace.orders import api as orders_api
+    from marketplace.orders import views as orders_views
+    from marketplace.requests import api as requests_api
+    from marketplace.requests import views as requests_views
 
-    for module in (home_views, auth_views, catalogue_views, agencies_views):
+    for module in (home_views, auth_views, catalogue_views, agencies_views, requests_views, orders_views):
         for blueprint in module.blueprints():
             app.register_blueprint(blueprint)
-    for module in (auth_api, catalogue_api, agencies_api):
+    for module in (auth_api, catalogue_api, agencies_api, requests_api, orders_api):
         for blueprint in module.blueprints():
             api.register_blueprint(blueprint)
             csrf.exempt(blueprint)
