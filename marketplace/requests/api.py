@@ -1,5 +1,217 @@
-"""JSON API (being written)."""
+"""/api/v1/requests…, /api/v1/bids…, objections: the announcement, sealed bidding and selection."""
+
+from flask import jsonify, request
+from flask_smorest import Blueprint
+
+from marketplace.auth.models import Role
+from marketplace.auth.services import require_user
+from marketplace.bidding import services as bidding
+from marketplace.common.web import api_actor
+from marketplace.extensions import db
+from marketplace.requests import services
+from marketplace.requests.schemas import (
+    BidIn,
+    BidOut,
+    BidPatch,
+    ComparisonRowOut,
+    DrawOut,
+    ObjectionIn,
+    ObjectionOut,
+    ReasonIn,
+    RepublishIn,
+    RequestIn,
+    RequestListQuery,
+    RequestOut,
+    RequestOwnerOut,
+    ResolveIn,
+    SelectionIn,
+    SelectionOut,
+)
+
+bp = Blueprint(
+    "requests-api", __name__, url_prefix="/api/v1", description="Requests, sealed bids and selection"
+)
+BEARER = [{"bearerAuth": []}]
 
 
 def blueprints():
-    return []
+    return [bp]
+
+
+def _dump(req, actor):
+    schema = RequestOwnerOut() if services.can_manage(actor, req) else RequestOut()
+    return schema.dump(req)
+
+
+@bp.post("/requests")
+@bp.arguments(RequestIn)
+@bp.response(201, RequestOwnerOut)
+@bp.doc(security=BEARER)
+def create(data):
+    """Post a request; published at once (an open announcement) unless `publish` is false."""
+    publish = data.pop("publish", True)
+    return services.create_request(api_actor(), data, publish=publish)
+
+
+@bp.get("/requests")
+@bp.arguments(RequestListQuery, location="query")
+@bp.response(200, RequestOut(many=True))
+@bp.paginate()
+def list_requests(args, pagination_parameters):
+    """Announcements (never drafts). `mine=true`: an enterprise's own requests, or an agency's inbox."""
+    actor = api_actor()
+    if args["mine"]:
+        require_user(actor)
+        stmt = services.inbox_query(actor) if actor.role == Role.AGENCY else services.my_requests_query(actor)
+    else:
+        stmt = services.public_requests_query(
+            args["status"], args["service_item_id"], args["region"], args["q"]
+        )
+    page = db.paginate(
+        stmt, page=pagination_parameters.page, per_page=pagination_parameters.page_size, error_out=False
+    )
+    pagination_parameters.item_count = page.total
+    for req in page.items:
+        services.advance(req)
+    return page.items
+
+
+@bp.get("/requests/<int:request_id>")
+@bp.response(200, RequestOut)
+def get(request_id):
+    """One announcement: status, `bid_count` (never prices or bidders before the deadline), `order_id`."""
+    actor = api_actor()
+    return jsonify(_dump(services.get_request(actor, request_id), actor))
+
+
+@bp.patch("/requests/<int:request_id>")
+@bp.arguments(RequestIn(partial=True))
+@bp.response(200, RequestOwnerOut)
+@bp.doc(security=BEARER)
+def edit(data, request_id):
+    """Edit a draft: only the fields sent change."""
+    sent = request.get_json(silent=True) or {}
+    changes = {k: v for k, v in data.items() if k in sent and k != "publish"}
+    return services.update_draft(api_actor(), request_id, changes)
+
+
+@bp.post("/requests/<int:request_id>/publish")
+@bp.response(200, RequestOwnerOut)
+@bp.doc(security=BEARER)
+def publish(request_id):
+    return services.publish_request(api_actor(), request_id)
+
+
+@bp.post("/requests/<int:request_id>/cancel")
+@bp.arguments(ReasonIn)
+@bp.response(200, RequestOwnerOut)
+@bp.doc(security=BEARER)
+def cancel(data, request_id):
+    return services.cancel_request(api_actor(), request_id, data.get("reason"))
+
+
+@bp.post("/requests/<int:request_id>/republish")
+@bp.arguments(RepublishIn)
+@bp.response(201, RequestOwnerOut)
+@bp.doc(security=BEARER)
+def republish(data, request_id):
+    """A failed request (流标) as a new round with a new deadline."""
+    return services.republish(api_actor(), request_id, data["bid_deadline"])
+
+
+# --- bids ------------------------------------------------------------------------------------------------
+
+
+@bp.post("/requests/<int:request_id>/bids")
+@bp.arguments(BidIn)
+@bp.response(201, BidOut)
+@bp.doc(security=BEARER)
+def submit_bid(data, request_id):
+    """Submit a sealed bid (active, qualified, non-excluded members only); 409 after the deadline."""
+    return bidding.submit_bid(api_actor(), request_id, data)
+
+
+@bp.get("/requests/<int:request_id>/bids")
+@bp.response(200, ComparisonRowOut(many=True))
+@bp.doc(security=BEARER)
+def compare(request_id):
+    """Side-by-side comparison for the request's enterprise and administrators; 409 before the deadline."""
+    _req, rows = services.comparison(api_actor(), request_id)
+    return rows
+
+
+@bp.get("/agencies/me/bids")
+@bp.response(200, BidOut(many=True))
+@bp.doc(security=BEARER)
+def my_bids():
+    """The caller agency's own bids, with their version history."""
+    return bidding.my_bids(api_actor())
+
+
+@bp.patch("/bids/<int:bid_id>")
+@bp.arguments(BidPatch)
+@bp.response(200, BidOut)
+@bp.doc(security=BEARER)
+def revise(data, bid_id):
+    """Revise before the deadline (every version is kept)."""
+    return bidding.revise_bid(api_actor(), bid_id, data)
+
+
+@bp.delete("/bids/<int:bid_id>")
+@bp.response(200, BidOut)
+@bp.doc(security=BEARER)
+def withdraw(bid_id):
+    """Withdraw before the deadline."""
+    return bidding.withdraw_bid(api_actor(), bid_id)
+
+
+# --- selection and its proof --------------------------------------------------------------------------------
+
+
+@bp.post("/requests/<int:request_id>/selection")
+@bp.arguments(SelectionIn)
+@bp.response(200, SelectionOut)
+@bp.doc(security=BEARER)
+def select(data, request_id):
+    """Run the request's published method (`{bid_id, reason}` for a direct pick)."""
+    return services.select_winner(api_actor(), request_id, data.get("bid_id"), data.get("reason"))
+
+
+@bp.get("/requests/<int:request_id>/draw")
+@bp.response(200, DrawOut)
+def draw(request_id):
+    """Commitment from publishing on; after the draw the seed, ordered candidates and ranking — enough to recompute."""
+    return services.draw_record(request_id)
+
+
+@bp.get("/requests/<int:request_id>/objections")
+@bp.response(200, ObjectionOut(many=True))
+def objections(request_id):
+    return services.get_request(api_actor(), request_id).objections
+
+
+@bp.post("/requests/<int:request_id>/objections")
+@bp.arguments(ObjectionIn)
+@bp.response(201, ObjectionOut)
+@bp.doc(security=BEARER)
+def lodge(data, request_id):
+    """Lodge an objection (异议) while the result is under publicity."""
+    return services.lodge_objection(api_actor(), request_id, data["reason"])
+
+
+@bp.get("/admin/objections")
+@bp.response(200, ObjectionOut(many=True))
+@bp.doc(security=BEARER)
+def open_objections():
+    return db.session.scalars(services.open_objections_query(api_actor())).all()
+
+
+@bp.post("/admin/objections/<int:objection_id>/resolve")
+@bp.arguments(ResolveIn)
+@bp.response(200, ObjectionOut)
+@bp.doc(security=BEARER)
+def resolve(data, objection_id):
+    """Uphold (the next-ranked bid takes the place, or the request fails) or dismiss."""
+    return services.resolve_objection(
+        api_actor(), objection_id, data["decision"] == "uphold", data["outcome"]
+    )

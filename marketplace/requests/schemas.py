@@ -1,0 +1,243 @@
+import marshmallow as ma
+
+from marketplace.requests.draw import DEFAULT_WEIGHTS
+
+
+class ExclusionIn(ma.Schema):
+    agency_id = ma.fields.Integer(required=True)
+    reason = ma.fields.String(required=True)
+
+
+class RequestIn(ma.Schema):
+    title = ma.fields.String(required=True)
+    project_code = ma.fields.String(required=True)
+    service_item_id = ma.fields.Integer(required=True)
+    scope = ma.fields.String(required=True)
+    ceiling_fen = ma.fields.Integer(required=True, strict=True)
+    floor_fen = ma.fields.Integer(load_default=None, strict=True)
+    required_level = ma.fields.String(
+        load_default=None, metadata={"description": "甲级 | 乙级 | 丙级 | 不分级"}
+    )
+    required_days = ma.fields.Integer(required=True, strict=True)
+    region = ma.fields.String(required=True)
+    funding = ma.fields.String(required=True, metadata={"description": "fiscal | social"})
+    selection_method = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "direct | lowest_price | random | composite | average_price | credit_shortlist"
+        },
+    )
+    weights = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Integer(), load_default=None,
+        metadata={"description": f"composite only: price, rating, on_time, credit adding up to 100 (default {DEFAULT_WEIGHTS})"},
+    )  # fmt: skip
+    shortlist_size = ma.fields.Integer(
+        load_default=None, metadata={"description": "credit_shortlist only (default 3)"}
+    )
+    bid_deadline = ma.fields.String(required=True, metadata={"description": "ISO 8601 with offset"})
+    excluded_agency_ids = ma.fields.List(ma.fields.Integer(), load_default=None)
+    exclusion_reason = ma.fields.String(load_default=None)
+    exclusions = ma.fields.List(ma.fields.Nested(ExclusionIn), load_default=None)
+    publish = ma.fields.Boolean(
+        load_default=True, metadata={"description": "false keeps it as an editable draft"}
+    )
+
+
+class RequestOut(ma.Schema):
+    id = ma.fields.Integer()
+    title = ma.fields.String()
+    project_code = ma.fields.String()
+    enterprise_id = ma.fields.Integer()
+    enterprise_name = ma.fields.Function(lambda r: r.enterprise.name)
+    service_item_id = ma.fields.Integer()
+    service_item_name = ma.fields.Function(lambda r: r.service_item.name)
+    scope = ma.fields.String()
+    ceiling_fen = ma.fields.Integer()
+    floor_fen = ma.fields.Integer(allow_none=True)
+    required_level = ma.fields.Function(lambda r: r.required_level.value if r.required_level else None)
+    required_days = ma.fields.Integer()
+    region = ma.fields.String()
+    funding = ma.fields.Function(lambda r: r.funding.value)
+    selection_method = ma.fields.Function(lambda r: r.selection_method.value)
+    weights = ma.fields.Dict(allow_none=True)
+    shortlist_size = ma.fields.Integer(allow_none=True)
+    bid_deadline = ma.fields.AwareDateTime()
+    status = ma.fields.Function(lambda r: r.status.value)
+    round = ma.fields.Integer()
+    previous_id = ma.fields.Integer(allow_none=True)
+    published_at = ma.fields.AwareDateTime(allow_none=True)
+    draw_commitment = ma.fields.String(allow_none=True)
+    bid_count = ma.fields.Method("_bid_count")
+    min_bids = ma.fields.Method("_min_bids")
+    winner = ma.fields.Method("_winner", allow_none=True)
+    selected_at = ma.fields.AwareDateTime(allow_none=True)
+    selection_reason = ma.fields.String(allow_none=True)
+    publicity_ends_at = ma.fields.AwareDateTime(allow_none=True)
+    failure_reason = ma.fields.String(allow_none=True)
+    order_id = ma.fields.Method("_order_id", allow_none=True)
+
+    def _bid_count(self, r):
+        from marketplace.bidding.services import bid_count
+
+        return bid_count(r.id)
+
+    def _min_bids(self, r):
+        from marketplace.requests.services import min_bids
+
+        return min_bids(r)
+
+    def _winner(self, r):
+        """Public once selected (the result is under publicity): the winning agency and its price."""
+        if r.winner_bid_id is None or r.seed_revealed_at is None:
+            return None
+        from marketplace.bidding.models import Bid
+        from marketplace.extensions import db
+
+        bid = db.session.get(Bid, r.winner_bid_id)
+        return {
+            "bid_id": bid.id,
+            "agency_id": bid.agency_id,
+            "agency_name": bid.agency.name,
+            "price_fen": bid.price_fen,
+            "promised_days": bid.promised_days,
+        }
+
+    def _order_id(self, r):
+        from marketplace.orders.services import order_for_request
+
+        order = order_for_request(r.id)
+        return order.id if order else None
+
+
+class RequestOwnerOut(RequestOut):
+    exclusions = ma.fields.Method("_exclusions")
+
+    def _exclusions(self, r):
+        return [
+            {"agency_id": x.agency_id, "agency_name": x.agency.name, "reason": x.reason} for x in r.exclusions
+        ]
+
+
+class RequestListQuery(ma.Schema):
+    status = ma.fields.String(load_default=None)
+    service_item_id = ma.fields.Integer(load_default=None)
+    region = ma.fields.String(load_default=None)
+    q = ma.fields.String(load_default=None, validate=ma.validate.Length(max=50))
+    mine = ma.fields.Boolean(
+        load_default=False, metadata={"description": "enterprise: my requests incl. drafts; agency: my inbox"}
+    )
+
+
+class BidIn(ma.Schema):
+    price_fen = ma.fields.Integer(required=True, strict=True)
+    promised_days = ma.fields.Integer(required=True, strict=True)
+    plan = ma.fields.String(required=True)
+
+
+class BidPatch(ma.Schema):
+    price_fen = ma.fields.Integer(strict=True)
+    promised_days = ma.fields.Integer(strict=True)
+    plan = ma.fields.String()
+
+
+class RevisionOut(ma.Schema):
+    version = ma.fields.Integer()
+    action = ma.fields.String()
+    price_fen = ma.fields.Integer()
+    promised_days = ma.fields.Integer()
+    plan = ma.fields.String()
+    at = ma.fields.AwareDateTime()
+
+
+class BidOut(ma.Schema):
+    """A bid as its own agency sees it (or everyone after the deadline)."""
+
+    id = ma.fields.Integer()
+    request_id = ma.fields.Integer()
+    agency_id = ma.fields.Integer()
+    agency_name = ma.fields.Function(lambda b: b.agency.name)
+    price_fen = ma.fields.Integer()
+    promised_days = ma.fields.Integer()
+    plan = ma.fields.String()
+    status = ma.fields.Function(lambda b: b.status.value)
+    invalid_reason = ma.fields.String(allow_none=True)
+    version = ma.fields.Integer()
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+    revisions = ma.fields.List(ma.fields.Nested(RevisionOut))
+
+
+class ComparisonRowOut(ma.Schema):
+    bid = ma.fields.Nested(BidOut(exclude=("revisions",)))
+    stats = ma.fields.Dict()
+    price_ratio = ma.fields.Float()
+    rank = ma.fields.Integer(allow_none=True)
+    qualifications = ma.fields.Method("_quals")
+
+    def _quals(self, row):
+        return [
+            {"name": q.name, "level": q.level.value, "valid_until": q.valid_until.isoformat()}
+            for q in row["qualifications"]
+        ]
+
+
+class SelectionIn(ma.Schema):
+    bid_id = ma.fields.Integer(load_default=None)
+    reason = ma.fields.String(load_default=None)
+
+
+class SelectionOut(ma.Schema):
+    winner_bid_id = ma.fields.Integer()
+    method = ma.fields.Function(lambda r: r.selection_method.value)
+    publicity_ends_at = ma.fields.AwareDateTime()
+    proof = ma.fields.Method("_proof")
+
+    def _proof(self, r):
+        from flask import url_for
+
+        return {
+            "commitment": r.draw_commitment,
+            "seed": r.draw_seed,
+            "ranking": r.ranking,
+            "draw_url": url_for("requests-api.draw", request_id=r.id, _external=True),
+        }
+
+
+class DrawOut(ma.Schema):
+    request_id = ma.fields.Integer()
+    method = ma.fields.String()
+    commitment = ma.fields.String()
+    seed = ma.fields.String(allow_none=True)
+    seed_revealed_at = ma.fields.AwareDateTime(allow_none=True)
+    algorithm = ma.fields.String()
+    candidates = ma.fields.List(ma.fields.Dict())
+    ranking = ma.fields.List(ma.fields.Integer(), allow_none=True)
+    winner_bid_id = ma.fields.Integer(allow_none=True)
+    details = ma.fields.Dict()
+
+
+class ReasonIn(ma.Schema):
+    reason = ma.fields.String(load_default=None)
+
+
+class RepublishIn(ma.Schema):
+    bid_deadline = ma.fields.String(required=True)
+
+
+class ObjectionIn(ma.Schema):
+    reason = ma.fields.String(required=True)
+
+
+class ObjectionOut(ma.Schema):
+    id = ma.fields.Integer()
+    request_id = ma.fields.Integer()
+    reason = ma.fields.String()
+    status = ma.fields.Function(lambda o: o.status.value)
+    outcome = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    resolved_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class ResolveIn(ma.Schema):
+    decision = ma.fields.String(required=True, validate=ma.validate.OneOf(["uphold", "dismiss"]))
+    outcome = ma.fields.String(required=True)
