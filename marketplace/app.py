@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from sqlalchemy import event
 
 from marketplace.config import ROOT, load_config
@@ -35,6 +35,8 @@ def create_app(config: dict | None = None) -> Flask:
 def _select_locale() -> str:
     from flask import current_app
 
+    if not has_request_context():  # CLI commands, background work
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang") if not request.path.startswith("/api/") else None
     if chosen in languages:

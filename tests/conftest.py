@@ -81,7 +81,7 @@ def app(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _transaction(request, app):
     """Roll back everything a test did, including the commits its services made (they become savepoints)."""
-    if "live_server" in request.fixturenames:
+    if "live_server" in request.fixturenames or "committed_app" in request.fixturenames:
         yield
         return
     ctx = app.app_context()

@@ -134,6 +134,9 @@ def _own_bid(actor: User | None, bid_id: int) -> Bid:
 def revise_bid(actor: User | None, bid_id: int, data: dict[str, Any]) -> Bid:
     bid = _own_bid(actor, bid_id)
     req = _open_request_for_update(bid.request_id)
+    db.session.refresh(
+        bid
+    )  # read it again under the request's lock: a concurrent revision may have committed
     if bid.status != BidStatus.ACTIVE:
         raise WrongState(_l("This bid was withdrawn; submit a new one."))
     merged = {"price_fen": bid.price_fen, "promised_days": bid.promised_days, "plan": bid.plan}
@@ -152,6 +155,7 @@ def revise_bid(actor: User | None, bid_id: int, data: dict[str, Any]) -> Bid:
 def withdraw_bid(actor: User | None, bid_id: int) -> Bid:
     bid = _own_bid(actor, bid_id)
     _open_request_for_update(bid.request_id)
+    db.session.refresh(bid)
     if bid.status != BidStatus.ACTIVE:
         raise WrongState(_l("This bid is already withdrawn."))
     bid.status, bid.version = BidStatus.WITHDRAWN, bid.version + 1

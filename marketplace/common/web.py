@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from marketplace.common.errors import DomainError
@@ -119,6 +120,17 @@ def register_error_handlers(app: Flask) -> None:
             )
             return json_error(code, exc.name, str(message), errors, data.get("headers"))
         return render_template("errors/error.html", code=code, message=_friendly(code)), code
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(exc: IntegrityError):
+        """A uniqueness race lost to a concurrent request: nothing was saved; say so, never a 500."""
+        from marketplace.extensions import db
+
+        db.session.rollback()
+        message = _("Someone else changed this at the same moment; please reload and try again.")
+        if is_api_request():
+            return json_error(409, "Conflict", message)
+        return render_template("errors/error.html", code=409, message=message), 409
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # log it, answer politely; never leak a traceback

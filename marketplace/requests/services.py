@@ -282,7 +282,9 @@ def advance(req: ServiceRequest, actor=None) -> bool:
     if req.status == RequestStatus.BIDDING and t >= req.bid_deadline:
         _close(req, actor)
         changed = True
-    publicity_over = req.status == RequestStatus.PUBLICITY and req.publicity_ends_at and t >= req.publicity_ends_at
+    publicity_over = (
+        req.status == RequestStatus.PUBLICITY and req.publicity_ends_at and t >= req.publicity_ends_at
+    )
     if publicity_over and not any(o.status == ObjectionStatus.OPEN for o in req.objections):
         _award(req, actor)
         changed = True

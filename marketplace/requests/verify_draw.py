@@ -67,7 +67,10 @@ def recompute(record: dict) -> list[int]:
         coefficient = COEFFICIENTS[pick(seed, "coefficient", len(COEFFICIENTS))]
         reference = (2 * mean * coefficient + 100) // 200
         print(f"  trimmed mean {mean} fen × {coefficient}% = reference {reference} fen")
-        return sorted(ids, key=lambda b: (abs(next(r for r in rows if r["bid_id"] == b)["price_fen"] - reference), tie[b]))
+        return sorted(
+            ids,
+            key=lambda b: (abs(next(r for r in rows if r["bid_id"] == b)["price_fen"] - reference), tie[b]),
+        )
     if method == "credit_shortlist":
         size = details["shortlist_size"]
         by_credit = sorted(rows, key=lambda r: (-stat(r, "credit_score"), tie[r["bid_id"]]))
@@ -96,7 +99,9 @@ def verify(record: dict) -> bool:
         print("MISMATCH: the winner is not among the ranked bids")
         ok = False
     elif ranking and record["winner_bid_id"] != ranking[0] and record["method"] != "direct":
-        print(f"note: winner {record['winner_bid_id']} is not first; an earlier winner stepped out (declined, disqualified or objection upheld)")
+        print(
+            f"note: winner {record['winner_bid_id']} is not first; an earlier winner stepped out (declined, disqualified or objection upheld)"
+        )
     print("VERIFIED" if ok else "NOT VERIFIED")
     return ok
 

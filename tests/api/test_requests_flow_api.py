@@ -31,7 +31,11 @@ def test_full_path(client):
     prices = [21_000_000, 19_500_000, 20_000_000]
     bids = []
     for headers, price in zip(h, prices, strict=True):
-        r = client.post(f"/api/v1/requests/{req['id']}/bids", json={"price_fen": price, "promised_days": 30, "plan": "组建项目组，现场踏勘后编制报告书。"}, headers=headers)
+        r = client.post(
+            f"/api/v1/requests/{req['id']}/bids",
+            json={"price_fen": price, "promised_days": 30, "plan": "组建项目组，现场踏勘后编制报告书。"},
+            headers=headers,
+        )
         assert r.status_code == 201, r.get_json()
         bids.append(r.get_json())
     assert client.get(f"/api/v1/requests/{req['id']}").get_json()["bid_count"] == 3
@@ -45,7 +49,11 @@ def test_full_path(client):
     assert client.get(f"/api/v1/requests/{req['id']}/bids", headers=h_ent).status_code == 409
     timetravel.past_deadline(db.session.get(ServiceRequest, req["id"]))
     assert client.get(f"/api/v1/requests/{req['id']}").get_json()["status"] == "evaluating"
-    late = client.post(f"/api/v1/requests/{req['id']}/bids", json={"price_fen": 100, "promised_days": 3, "plan": "迟到的报价不应被接受。"}, headers=h[1])
+    late = client.post(
+        f"/api/v1/requests/{req['id']}/bids",
+        json={"price_fen": 100, "promised_days": 3, "plan": "迟到的报价不应被接受。"},
+        headers=h[1],
+    )
     assert late.status_code == 409
 
     rows = client.get(f"/api/v1/requests/{req['id']}/bids", headers=h_ent).get_json()
@@ -77,7 +85,11 @@ def test_full_path(client):
     assert client.post(f"/api/v1/orders/{order_id}/accept", headers=h_ent).status_code == 409
     order = client.post(f"/api/v1/orders/{order_id}/confirm", headers=h_win).get_json()
     assert order["status"] == "in_progress" and order["due_at"]
-    r = client.post(f"/api/v1/orders/{order_id}/progress", json={"text": "完成现场踏勘与资料收集", "percent": 30}, headers=h_win)
+    r = client.post(
+        f"/api/v1/orders/{order_id}/progress",
+        json={"text": "完成现场踏勘与资料收集", "percent": 30},
+        headers=h_win,
+    )
     assert r.status_code == 201
     r = client.post(
         f"/api/v1/orders/{order_id}/deliver",
@@ -104,14 +116,27 @@ def test_full_path(client):
 def test_request_validation_and_drafts(client):
     enterprise = f.user("enterprise")
     h = f.token(client, enterprise)
-    bad = f.request_data(ceiling_fen=0, floor_fen=5, region="火星", selection_method="coin", bid_deadline="tomorrow", funding="gift")
+    bad = f.request_data(
+        ceiling_fen=0,
+        floor_fen=5,
+        region="火星",
+        selection_method="coin",
+        bid_deadline="tomorrow",
+        funding="gift",
+    )
     r = client.post("/api/v1/requests", json=bad, headers=h)
     assert r.status_code == 422
-    assert {"ceiling_fen", "region", "selection_method", "bid_deadline", "funding"} <= set(r.get_json()["errors"])
+    assert {"ceiling_fen", "region", "selection_method", "bid_deadline", "funding"} <= set(
+        r.get_json()["errors"]
+    )
     soon = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
     r = client.post("/api/v1/requests", json=f.request_data(bid_deadline=soon), headers=h)
     assert r.status_code == 422 and "bid_deadline" in r.get_json()["errors"]
-    r = client.post("/api/v1/requests", json=f.request_data(selection_method="composite", weights={"price": 90, "credit": 20}), headers=h)
+    r = client.post(
+        "/api/v1/requests",
+        json=f.request_data(selection_method="composite", weights={"price": 90, "credit": 20}),
+        headers=h,
+    )
     assert r.status_code == 422 and "weights" in r.get_json()["errors"]
     # A draft can be edited and is invisible to others until published.
     r = client.post("/api/v1/requests", json=f.request_data(bid_deadline=soon, publish=False), headers=h)
@@ -119,12 +144,26 @@ def test_request_validation_and_drafts(client):
     draft_id = r.get_json()["id"]
     assert client.get(f"/api/v1/requests/{draft_id}").status_code == 404
     assert draft_id not in [x["id"] for x in client.get("/api/v1/requests").get_json()]
-    assert client.post(f"/api/v1/requests/{draft_id}/publish", headers=h).status_code == 422  # deadline too soon
+    assert (
+        client.post(f"/api/v1/requests/{draft_id}/publish", headers=h).status_code == 422
+    )  # deadline too soon
     later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
-    assert client.patch(f"/api/v1/requests/{draft_id}", json={"bid_deadline": later, "title": "修改后的标题：某项目环评"}, headers=h).status_code == 200
+    assert (
+        client.patch(
+            f"/api/v1/requests/{draft_id}",
+            json={"bid_deadline": later, "title": "修改后的标题：某项目环评"},
+            headers=h,
+        ).status_code
+        == 200
+    )
     r = client.post(f"/api/v1/requests/{draft_id}/publish", headers=h)
     assert r.status_code == 200 and r.get_json()["status"] == "bidding"
-    assert client.patch(f"/api/v1/requests/{draft_id}", json={"title": "发布后不能再改标题"}, headers=h).status_code == 409
+    assert (
+        client.patch(
+            f"/api/v1/requests/{draft_id}", json={"title": "发布后不能再改标题"}, headers=h
+        ).status_code
+        == 409
+    )
     assert client.get(f"/api/v1/requests/{draft_id}").get_json()["title"] == "修改后的标题：某项目环评"
 
 
@@ -134,21 +173,42 @@ def test_who_may_bid(client):
     outsider = f.active_agency("C08", reviewer=admin)
     pending = f.pending_agency("C03")
     good = f.active_agency("C03", reviewer=admin)
-    req = f.published_request(enterprise, exclusions=[{"agency_id": excluded.agency.id, "reason": "与项目业主存在关联关系"}], floor_fen=5_000_000, required_level="乙级")
+    req = f.published_request(
+        enterprise,
+        exclusions=[{"agency_id": excluded.agency.id, "reason": "与项目业主存在关联关系"}],
+        floor_fen=5_000_000,
+        required_level="乙级",
+    )
     body = {"price_fen": 20_000_000, "promised_days": 30, "plan": "组建项目组，现场踏勘后编制报告书。"}
     for u in (excluded, outsider, pending):
         r = client.post(f"/api/v1/requests/{req.id}/bids", json=body, headers=f.token(client, u))
         assert r.status_code == 422 and "agency" in r.get_json()["errors"], u.email
-    assert client.post(f"/api/v1/requests/{req.id}/bids", json=body, headers=f.token(client, enterprise)).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/requests/{req.id}/bids", json=body, headers=f.token(client, enterprise)
+        ).status_code
+        == 403
+    )
     hg = f.token(client, good)
-    for bad, field in (({"price_fen": 30_000_001}, "price_fen"), ({"price_fen": 4_999_999}, "price_fen"), ({"promised_days": 41}, "promised_days"), ({"plan": "短"}, "plan")):
+    for bad, field in (
+        ({"price_fen": 30_000_001}, "price_fen"),
+        ({"price_fen": 4_999_999}, "price_fen"),
+        ({"promised_days": 41}, "promised_days"),
+        ({"plan": "短"}, "plan"),
+    ):
         r = client.post(f"/api/v1/requests/{req.id}/bids", json=body | bad, headers=hg)
         assert r.status_code == 422 and field in r.get_json()["errors"], bad
     assert client.post(f"/api/v1/requests/{req.id}/bids", json=body, headers=hg).status_code == 201
-    assert client.post(f"/api/v1/requests/{req.id}/bids", json=body, headers=hg).status_code == 409  # one live bid
+    assert (
+        client.post(f"/api/v1/requests/{req.id}/bids", json=body, headers=hg).status_code == 409
+    )  # one live bid
     # Withdraw and bid again: same row, new version, all kept.
     bid_id = client.get("/api/v1/agencies/me/bids", headers=hg).get_json()[0]["id"]
     assert client.delete(f"/api/v1/bids/{bid_id}", headers=hg).get_json()["status"] == "withdrawn"
     assert client.get(f"/api/v1/requests/{req.id}").get_json()["bid_count"] == 0
     r = client.post(f"/api/v1/requests/{req.id}/bids", json=body | {"price_fen": 19_000_000}, headers=hg)
-    assert r.status_code == 201 and r.get_json()["id"] == bid_id and [v["action"] for v in r.get_json()["revisions"]] == ["submit", "withdraw", "resubmit"]
+    assert (
+        r.status_code == 201
+        and r.get_json()["id"] == bid_id
+        and [v["action"] for v in r.get_json()["revisions"]] == ["submit", "withdraw", "resubmit"]
+    )

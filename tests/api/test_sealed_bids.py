@@ -13,7 +13,15 @@ SECRET_PRICE = 17_654_321  # distinctive digits to look for everywhere
 
 def _needles(bid, agency_user):
     yuan = f"{SECRET_PRICE // 100:,}"
-    return [str(SECRET_PRICE), yuan, yuan.replace(",", ""), f"{SECRET_PRICE / 100:.2f}", agency_user.agency.name, agency_user.agency.uscc, f'"bid_id": {bid.id}']
+    return [
+        str(SECRET_PRICE),
+        yuan,
+        yuan.replace(",", ""),
+        f"{SECRET_PRICE / 100:.2f}",
+        agency_user.agency.name,
+        agency_user.agency.uscc,
+        f'"bid_id": {bid.id}',
+    ]
 
 
 @pytest.fixture
@@ -24,7 +32,14 @@ def sealed():
     rival = f.active_agency("C03", reviewer=admin)
     req = f.published_request(enterprise)
     bid = f.bid(bidder, req, price_fen=SECRET_PRICE, plan="独家技术路线：无人机航测结合 AI 识别。")
-    return {"admin": admin, "enterprise": enterprise, "bidder": bidder, "rival": rival, "req": req, "bid": bid}
+    return {
+        "admin": admin,
+        "enterprise": enterprise,
+        "bidder": bidder,
+        "rival": rival,
+        "req": req,
+        "bid": bid,
+    }
 
 
 def _leaks(text: str, needles) -> list[str]:
@@ -68,14 +83,32 @@ def test_the_bidder_sees_only_its_own_bid(client, sealed):
     assert [b["price_fen"] for b in mine] == [SECRET_PRICE]
     assert client.get("/api/v1/agencies/me/bids", headers=hr).get_json() == []
     # The rival's own bid attempt errors never mention the other bid.
-    r = client.post(f"/api/v1/requests/{sealed['req'].id}/bids", json={"price_fen": SECRET_PRICE, "promised_days": 30, "plan": "同价报价，测试是否泄露他人信息。"}, headers=hr)
-    assert r.status_code == 201 and not _leaks(json.dumps(r.get_json(), ensure_ascii=False), [sealed["bidder"].agency.name])
+    r = client.post(
+        f"/api/v1/requests/{sealed['req'].id}/bids",
+        json={"price_fen": SECRET_PRICE, "promised_days": 30, "plan": "同价报价，测试是否泄露他人信息。"},
+        headers=hr,
+    )
+    assert r.status_code == 201 and not _leaks(
+        json.dumps(r.get_json(), ensure_ascii=False), [sealed["bidder"].agency.name]
+    )
 
 
 def test_after_the_deadline_the_enterprise_sees_them(client, sealed):
     timetravel.past_deadline(sealed["req"])
-    rows = client.get(f"/api/v1/requests/{sealed['req'].id}/bids", headers=f.token(client, sealed["enterprise"])).get_json()
+    rows = client.get(
+        f"/api/v1/requests/{sealed['req'].id}/bids", headers=f.token(client, sealed["enterprise"])
+    ).get_json()
     assert [row["bid"]["price_fen"] for row in rows] == [SECRET_PRICE]
     # Other agencies still never see them; administrators do.
-    assert client.get(f"/api/v1/requests/{sealed['req'].id}/bids", headers=f.token(client, sealed["rival"])).status_code == 403
-    assert client.get(f"/api/v1/requests/{sealed['req'].id}/bids", headers=f.token(client, sealed["admin"])).status_code == 200
+    assert (
+        client.get(
+            f"/api/v1/requests/{sealed['req'].id}/bids", headers=f.token(client, sealed["rival"])
+        ).status_code
+        == 403
+    )
+    assert (
+        client.get(
+            f"/api/v1/requests/{sealed['req'].id}/bids", headers=f.token(client, sealed["admin"])
+        ).status_code
+        == 200
+    )

@@ -18,7 +18,9 @@ def _bidding(client, method, n=4, funding="fiscal", **extra):
     return enterprise, req, bids
 
 
-@pytest.mark.parametrize("method", ["random", "lowest_price", "composite", "average_price", "credit_shortlist"])
+@pytest.mark.parametrize(
+    "method", ["random", "lowest_price", "composite", "average_price", "credit_shortlist"]
+)
 def test_methods_are_verifiable(client, method):
     enterprise, req, bids = _bidding(client, method)
     h = f.token(client, enterprise)
@@ -39,11 +41,20 @@ def test_direct_pick_needs_a_bid_and_a_reason(client):
     h = f.token(client, enterprise)
     r = client.post(f"/api/v1/requests/{req.id}/selection", json={"bid_id": bids[0].id}, headers=h)
     assert r.status_code == 422 and "reason" in r.get_json()["errors"]
-    r = client.post(f"/api/v1/requests/{req.id}/selection", json={"bid_id": 999999, "reason": "技术方案最优"}, headers=h)
+    r = client.post(
+        f"/api/v1/requests/{req.id}/selection", json={"bid_id": 999999, "reason": "技术方案最优"}, headers=h
+    )
     assert r.status_code == 422 and "bid_id" in r.get_json()["errors"]
-    r = client.post(f"/api/v1/requests/{req.id}/selection", json={"bid_id": bids[0].id, "reason": "技术方案最优，团队经验丰富"}, headers=h)
+    r = client.post(
+        f"/api/v1/requests/{req.id}/selection",
+        json={"bid_id": bids[0].id, "reason": "技术方案最优，团队经验丰富"},
+        headers=h,
+    )
     assert r.status_code == 200 and r.get_json()["winner_bid_id"] == bids[0].id
-    assert client.get(f"/api/v1/requests/{req.id}").get_json()["selection_reason"] == "技术方案最优，团队经验丰富"
+    assert (
+        client.get(f"/api/v1/requests/{req.id}").get_json()["selection_reason"]
+        == "技术方案最优，团队经验丰富"
+    )
 
 
 def test_too_few_bids_fail_and_can_be_republished(client):
@@ -79,7 +90,10 @@ def test_a_bidder_suspended_before_the_deadline_is_not_a_candidate(client):
     enterprise, admin = f.user("enterprise"), f.admin()
     req = f.published_request(enterprise, selection_method="lowest_price")
     agencies = [f.active_agency("C03", reviewer=admin) for _ in range(4)]
-    bids = [f.bid(a, req, price_fen=p) for a, p in zip(agencies, [10_000_000, 20_000_000, 21_000_000, 22_000_000], strict=True)]
+    bids = [
+        f.bid(a, req, price_fen=p)
+        for a, p in zip(agencies, [10_000_000, 20_000_000, 21_000_000, 22_000_000], strict=True)
+    ]
     from marketplace.agencies import services as agency_services
 
     agency_services.decide(admin, agencies[0].agency.id, "suspend", "投诉查实，暂停会员资格")
@@ -89,4 +103,8 @@ def test_a_bidder_suspended_before_the_deadline_is_not_a_candidate(client):
     assert statuses[bids[0].id] == "invalid"
     r = client.post(f"/api/v1/requests/{req.id}/selection", json={}, headers=f.token(client, enterprise))
     assert r.get_json()["winner_bid_id"] == bids[1].id
-    assert client.get(f"/api/v1/requests/{req.id}/draw").get_json()["ranking"] == [bids[1].id, bids[2].id, bids[3].id]
+    assert client.get(f"/api/v1/requests/{req.id}/draw").get_json()["ranking"] == [
+        bids[1].id,
+        bids[2].id,
+        bids[3].id,
+    ]

@@ -13,7 +13,14 @@ SEED = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 def rows(*prices, credits=None):
     credits = credits or [None] * len(prices)
     return [
-        {"bid_id": 10 + i, "price_fen": p, "promised_days": 20, "credit_score": c, "avg_rating": None, "on_time_rate": None}
+        {
+            "bid_id": 10 + i,
+            "price_fen": p,
+            "promised_days": 20,
+            "credit_score": c,
+            "avg_rating": None,
+            "on_time_rate": None,
+        }
         for i, (p, c) in enumerate(zip(prices, credits, strict=True))
     ]
 
@@ -75,8 +82,12 @@ def test_average_price_method():
 def test_composite_uses_published_weights():
     candidates = rows(100_000, 80_000)
     candidates[0]["credit_score"], candidates[1]["credit_score"] = 100, 20
-    price_heavy, _ = draw.rank("composite", SEED, candidates, {"price": 100, "rating": 0, "on_time": 0, "credit": 0})
-    credit_heavy, _ = draw.rank("composite", SEED, candidates, {"price": 0, "rating": 0, "on_time": 0, "credit": 100})
+    price_heavy, _ = draw.rank(
+        "composite", SEED, candidates, {"price": 100, "rating": 0, "on_time": 0, "credit": 0}
+    )
+    credit_heavy, _ = draw.rank(
+        "composite", SEED, candidates, {"price": 0, "rating": 0, "on_time": 0, "credit": 100}
+    )
     assert price_heavy[0] == 11 and credit_heavy[0] == 10
 
 
@@ -87,9 +98,17 @@ def test_credit_shortlist_draws_only_among_the_best():
         assert set(details["shortlist"]) == {11, 12, 13} and ranking[0] in {11, 12, 13}
 
 
-@pytest.mark.parametrize("method", ["random", "lowest_price", "composite", "average_price", "credit_shortlist"])
+@pytest.mark.parametrize(
+    "method", ["random", "lowest_price", "composite", "average_price", "credit_shortlist"]
+)
 def test_verifier_recomputes_every_method(method, capsys):
-    kw = {"weights": draw.DEFAULT_WEIGHTS} if method == "composite" else {"shortlist_size": 2} if method == "credit_shortlist" else {}
+    kw = (
+        {"weights": draw.DEFAULT_WEIGHTS}
+        if method == "composite"
+        else {"shortlist_size": 2}
+        if method == "credit_shortlist"
+        else {}
+    )
     rec = record(method, rows(120_000, 95_000, 95_000, 101_000, credits=[90, 80, 85, 70]), **kw)
     assert verify_draw.verify(rec)
     assert "VERIFIED" in capsys.readouterr().out

@@ -1,0 +1,167 @@
+"""Concurrent actors against a real PostgreSQL server, with real commits: exactly one consistent outcome."""
+
+import os
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from marketplace.audit.models import AuditEntry
+from marketplace.bidding import services as bidding
+from marketplace.bidding.models import Bid, BidRevision
+from marketplace.common.clock import now
+from marketplace.common.errors import DomainError, WrongState
+from marketplace.extensions import db
+from marketplace.requests import services as requests
+from marketplace.requests.models import ServiceRequest
+from tests import factories as f
+from tests.conftest import build_app
+
+pytestmark = pytest.mark.skipif(
+    not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
+    reason="needs PostgreSQL (make test runs it)",
+)
+
+
+@pytest.fixture(scope="module")
+def committed_app(tmp_path_factory):
+    app, drop = build_app(tmp_path_factory)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    drop()
+
+
+def _race(app, *calls):
+    """Run the calls in threads released together; return each one's result or exception."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        with app.app_context():
+            barrier.wait()
+            try:
+                results[i] = call()
+            except DomainError as exc:
+                db.session.rollback()
+                results[i] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def test_two_selections_at_once_give_one_winner(committed_app):
+    with committed_app.app_context():
+        enterprise, admin = f.user("enterprise"), f.admin()
+        req = f.published_request(enterprise, selection_method="random")
+        for _ in range(3):
+            f.bid(f.active_agency("C03", reviewer=admin), req)
+        db.session.execute(
+            update(ServiceRequest)
+            .where(ServiceRequest.id == req.id)
+            .values(bid_deadline=now() - timedelta(seconds=1))
+        )
+        db.session.commit()
+        requests.advance(db.session.get(ServiceRequest, req.id))
+        req_id, user_id = req.id, enterprise.id
+        db.session.remove()
+
+    def select_once():
+        from marketplace.auth.models import User
+
+        return requests.select_winner(db.session.get(User, user_id), req_id).winner_bid_id
+
+    for _ in range(3):  # a few rounds to make overlap likely; only the first can win
+        results = _race(committed_app, select_once, select_once)
+        winners = [r for r in results if isinstance(r, int)]
+        losers = [r for r in results if isinstance(r, WrongState)]
+        assert len(winners) + len(losers) == 2
+        if winners:
+            assert len(winners) == 1
+    with committed_app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count()).where(
+                    AuditEntry.action == "request.select", AuditEntry.object_id == req_id
+                )
+            )
+            == 1
+        )
+        assert db.session.get(ServiceRequest, req_id).status == "publicity"
+
+
+def test_same_agency_bidding_twice_at_once_keeps_one_live_bid(committed_app):
+    with committed_app.app_context():
+        enterprise, admin = f.user("enterprise"), f.admin()
+        agency = f.active_agency("C03", reviewer=admin)
+        req = f.published_request(enterprise)
+        req_id, user_id = req.id, agency.id
+        db.session.remove()
+
+    def bid_once():
+        from marketplace.auth.models import User
+
+        return bidding.submit_bid(
+            db.session.get(User, user_id),
+            req_id,
+            {"price_fen": 1_000_000, "promised_days": 10, "plan": "并发提交两次同一报价。"},
+        ).id
+
+    results = _race(committed_app, bid_once, bid_once)
+    assert sum(isinstance(r, int) for r in results) == 1
+    assert sum(isinstance(r, WrongState) for r in results) == 1
+    with committed_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Bid).where(Bid.request_id == req_id)) == 1
+
+
+def test_revisions_racing_the_deadline_end_consistently(committed_app):
+    with committed_app.app_context():
+        enterprise, admin = f.user("enterprise"), f.admin()
+        agencies = [f.active_agency("C03", reviewer=admin) for _ in range(3)]
+        req = f.published_request(enterprise)
+        bids = [f.bid(a, req, price_fen=5_000_000) for a in agencies]
+        deadline = now() + timedelta(milliseconds=400)
+        db.session.execute(
+            update(ServiceRequest).where(ServiceRequest.id == req.id).values(bid_deadline=deadline)
+        )
+        db.session.commit()
+        req_id, bid_id, user_id = req.id, bids[0].id, agencies[0].id
+        db.session.remove()
+
+    def keep_revising():
+        from marketplace.auth.models import User
+
+        price = 5_000_000
+        while True:
+            price -= 1
+            try:
+                bidding.revise_bid(db.session.get(User, user_id), bid_id, {"price_fen": price})
+            except WrongState:
+                db.session.rollback()
+                return price
+
+    def close_when_due():
+        while now() < deadline:
+            pass
+        return requests.advance(db.session.get(ServiceRequest, req_id))
+
+    _race(committed_app, keep_revising, close_when_due, keep_revising)
+    with committed_app.app_context():
+        req = db.session.get(ServiceRequest, req_id)
+        assert req.status == "evaluating"
+        revisions = db.session.scalars(
+            select(BidRevision).where(BidRevision.bid_id == bid_id).order_by(BidRevision.version)
+        ).all()
+        bid = db.session.get(Bid, bid_id)
+        # Every accepted revision happened before bidding closed, and the bid is exactly its last revision.
+        assert all(r.at <= req.closed_at for r in revisions)
+        assert (bid.price_fen, bid.version) == (revisions[-1].price_fen, revisions[-1].version)
+        assert [r.version for r in revisions] == list(range(1, len(revisions) + 1))
