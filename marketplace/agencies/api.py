@@ -19,7 +19,7 @@ from marketplace.agencies.schemas import (
     OfferOut,
     QualificationIn,
     QualificationPrivateOut,
-    ReasonIn,
+    DecisionIn,
 )
 from marketplace.common import uploads
 from marketplace.common.errors import Invalid, NotFound
@@ -166,7 +166,7 @@ def applications(args, pagination_parameters):
 
 
 def _decision(action: str):
-    @bp.arguments(ReasonIn)
+    @bp.arguments(DecisionIn)
     @bp.response(200, ApplicationOut)
     @bp.doc(security=BEARER)
     def view(data, agency_id):

@@ -141,5 +141,5 @@ class ApplicationsQuery(ma.Schema):
     )
 
 
-class ReasonIn(ma.Schema):
+class DecisionIn(ma.Schema):
     reason = ma.fields.String(load_default=None)

@@ -9,7 +9,7 @@ from marketplace.common.errors import NotFound
 from marketplace.common.web import api_actor
 from marketplace.extensions import db
 from marketplace.orders import services
-from marketplace.orders.schemas import OrderListQuery, OrderOut, ReasonIn, TextIn
+from marketplace.orders.schemas import OrderListQuery, OrderOut, OrderReasonIn, TextIn
 
 bp = Blueprint("orders-api", __name__, url_prefix="/api/v1", description="Orders")
 BEARER = [{"bearerAuth": []}]
@@ -55,7 +55,7 @@ def confirm(order_id):
 
 
 @bp.post("/orders/<int:order_id>/decline")
-@bp.arguments(ReasonIn)
+@bp.arguments(OrderReasonIn)
 @bp.response(200, OrderOut)
 @bp.doc(security=BEARER)
 def decline(data, order_id):
@@ -99,7 +99,7 @@ def accept(order_id):
 
 
 @bp.post("/orders/<int:order_id>/dispute")
-@bp.arguments(ReasonIn)
+@bp.arguments(OrderReasonIn)
 @bp.response(200, OrderOut)
 @bp.doc(security=BEARER)
 def dispute(data, order_id):

@@ -64,5 +64,5 @@ class TextIn(ma.Schema):
     percent = ma.fields.Integer(load_default=None, strict=True)
 
 
-class ReasonIn(ma.Schema):
+class OrderReasonIn(ma.Schema):
     reason = ma.fields.String(required=True)

@@ -23,6 +23,7 @@ from marketplace.requests.schemas import (
     RequestListQuery,
     RequestOut,
     RequestOwnerOut,
+    RequestPatch,
     ResolveIn,
     SelectionIn,
     SelectionOut,
@@ -85,7 +86,7 @@ def get(request_id):
 
 
 @bp.patch("/requests/<int:request_id>")
-@bp.arguments(RequestIn(partial=True))
+@bp.arguments(RequestPatch(partial=True))
 @bp.response(200, RequestOwnerOut)
 @bp.doc(security=BEARER)
 def edit(data, request_id):

@@ -43,6 +43,10 @@ class RequestIn(ma.Schema):
     )
 
 
+class RequestPatch(RequestIn):
+    """The same fields; PATCH loads it with partial=True and changes only what was sent."""
+
+
 class RequestOut(ma.Schema):
     id = ma.fields.Integer()
     title = ma.fields.String()
@@ -149,8 +153,8 @@ class RevisionOut(ma.Schema):
     at = ma.fields.AwareDateTime()
 
 
-class BidOut(ma.Schema):
-    """A bid as its own agency sees it (or everyone after the deadline)."""
+class BidSummaryOut(ma.Schema):
+    """A bid as its own agency sees it, or as the comparison shows it after the deadline."""
 
     id = ma.fields.Integer()
     request_id = ma.fields.Integer()
@@ -164,11 +168,14 @@ class BidOut(ma.Schema):
     version = ma.fields.Integer()
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
+
+
+class BidOut(BidSummaryOut):
     revisions = ma.fields.List(ma.fields.Nested(RevisionOut))
 
 
 class ComparisonRowOut(ma.Schema):
-    bid = ma.fields.Nested(BidOut(exclude=("revisions",)))
+    bid = ma.fields.Nested(BidSummaryOut)
     stats = ma.fields.Dict()
     price_ratio = ma.fields.Float()
     rank = ma.fields.Integer(allow_none=True)

@@ -148,3 +148,28 @@ def test_protected_pages(client, world, role):
             client.get("/api/v1/agencies/me", headers=f.token(client, world["pending"])).get_json()["status"]
             == "pending"
         )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_request_bid_and_order_endpoints_by_role(client, world, role):
+    from tests import timetravel
+
+    owner = f.user("enterprise")
+    req = f.published_request(owner)
+    h = _headers(client, world, role)
+    r = client.post("/api/v1/requests", json=f.request_data(), headers=h)
+    assert r.status_code == {"anonymous": 401, "enterprise": 201}.get(role, 403)
+    body = {"price_fen": 1_000_000, "promised_days": 10, "plan": "按规范编制并按期交付。"}
+    r = client.post(f"/api/v1/requests/{req.id}/bids", json=body, headers=h)
+    assert r.status_code == {"anonymous": 401, "enterprise": 403, "admin": 403}.get(role, 201)
+    # Another enterprise's request: not theirs to select, edit or compare.
+    assert client.post(f"/api/v1/requests/{req.id}/selection", json={}, headers=h).status_code == {
+        "anonymous": 401
+    }.get(role, 403 if role != "enterprise" else 404)
+    assert client.post(f"/api/v1/requests/{req.id}/cancel", json={"reason": "x"}, headers=h).status_code == {
+        "anonymous": 401
+    }.get(role, 403 if role != "enterprise" else 404)
+    timetravel.past_deadline(req)
+    r = client.get(f"/api/v1/requests/{req.id}/bids", headers=h)
+    assert r.status_code == {"anonymous": 401, "admin": 200}.get(role, 403)
+    assert client.get("/api/v1/orders", headers=h).status_code == (401 if role == "anonymous" else 200)

@@ -330,6 +330,17 @@ def test_openapi_document_names_the_contract(client):
         "/api/v1/agencies",
         "/api/v1/agencies/{agency_id}",
         "/api/v1/agencies/me/offers",
+        "/api/v1/requests",
+        "/api/v1/requests/{request_id}",
+        "/api/v1/requests/{request_id}/bids",
+        "/api/v1/bids/{bid_id}",
+        "/api/v1/requests/{request_id}/selection",
+        "/api/v1/requests/{request_id}/draw",
+        "/api/v1/orders",
+        "/api/v1/orders/{order_id}",
+        "/api/v1/orders/{order_id}/progress",
+        "/api/v1/orders/{order_id}/deliver",
+        "/api/v1/orders/{order_id}/accept",
     ):
         assert path in paths, path
     assert client.get("/api/v1/docs").status_code == 200

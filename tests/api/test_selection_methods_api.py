@@ -108,3 +108,29 @@ def test_a_bidder_suspended_before_the_deadline_is_not_a_candidate(client):
         bids[2].id,
         bids[3].id,
     ]
+
+
+def test_the_verifier_runs_standalone_on_the_api_output(client, tmp_path):
+    """Copied alone into an empty folder and run by a plain Python, it verifies a real draw."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from marketplace.requests import verify_draw
+
+    enterprise, req, _ = _bidding(client, "average_price")
+    client.post(f"/api/v1/requests/{req.id}/selection", json={}, headers=f.token(client, enterprise))
+    record = client.get(f"/api/v1/requests/{req.id}/draw").get_json()
+    (tmp_path / "draw.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    script = shutil.copy(verify_draw.__file__, tmp_path / "verify.py")
+    run = subprocess.run(
+        [sys.executable, "-I", script, "draw.json"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0 and "VERIFIED" in run.stdout, run.stdout + run.stderr
+    record["winner_bid_id"] = 424242
+    (tmp_path / "draw.json").write_text(json.dumps(record), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-I", script, "draw.json"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 1 and "NOT VERIFIED" in run.stdout
