@@ -15,11 +15,11 @@ from marketplace.agencies.schemas import (
     ApplicationIn,
     ApplicationOut,
     ApplicationsQuery,
+    DecisionIn,
     OfferIn,
     OfferOut,
     QualificationIn,
     QualificationPrivateOut,
-    DecisionIn,
 )
 from marketplace.common import uploads
 from marketplace.common.errors import Invalid, NotFound
