@@ -1,7 +1,8 @@
 """Deterministic demo data: agencies with stores, enterprises, and three accounts to try the market with.
 
 `load_demo(seed)` always produces the same names, credit codes and prices for the same seed (only the
-dates move with today's date). Every demo account's password is DEMO_PASSWORD.
+dates move with today's date), then a year of market history on top (see `marketplace.demo.history`).
+Every demo account's password is DEMO_PASSWORD.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from marketplace.common import uploads
 from marketplace.common import uscc as uscc_rules
 from marketplace.common.clock import now
 from marketplace.common.regions import REGIONS
-from marketplace.demo import data
+from marketplace.demo import data, history
 from marketplace.extensions import db
 
 DEMO_PASSWORD = "Demo12345"
@@ -106,13 +107,16 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     builder = _Builder(random.Random(seed), categories)
     try:
         counts = builder.build()
-        record(None, "demo.load", object_type="demo", after=counts)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         for path in builder.written:
             path.unlink(missing_ok=True)
         raise
+    # The market's past year is played through the services, which commit as they go.
+    counts |= history.load_history(random.Random(seed + 1), builder.midnight)
+    record(None, "demo.load", object_type="demo", after=counts)
+    db.session.commit()
     return counts
 
 
