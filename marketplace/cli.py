@@ -32,7 +32,7 @@ def create_admin(email: str, password: str) -> None:
     "--seed", default=2026, show_default=True, help="Random seed: the same seed gives the same data."
 )
 def load(if_empty: bool, seed: int) -> None:
-    """Load realistic demo data (agencies, enterprises, stores)."""
+    """Load realistic demo data: agencies, enterprises, stores and a year of requests, bids and orders."""
     from marketplace.demo.services import has_data, load_demo
 
     if if_empty and has_data():
