@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, has_request_context, request, session
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 
 from marketplace.config import ROOT, load_config
 from marketplace.extensions import api, babel, csrf, db, limiter, login_manager, migrate, talisman
@@ -20,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=settings["INSTANCE_DIR"],
     )
     app.config.update(settings)
+    app.url_map.converters["int"] = BoundedInt
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO)
     register_extensions(app)
@@ -30,6 +32,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_error_handlers(app)
     return app
+
+
+class BoundedInt(IntegerConverter):
+    """Ids in URLs fit the database's integer: a larger number is simply not found (404), never an overflow."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _select_locale() -> str:

@@ -25,6 +25,7 @@ from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState, invalid_fields
 from marketplace.common.regions import REGIONS
+from marketplace.common.sql import contains
 from marketplace.extensions import db
 
 PROFILE_FIELDS = ("legal_rep", "region", "address", "contact_name", "contact_phone", "intro")
@@ -39,10 +40,6 @@ STATUS_LABELS = {
     AgencyStatus.SUSPENDED: _l("Suspended"),
     AgencyStatus.EXPELLED: _l("Expelled"),
 }
-
-
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -103,24 +100,20 @@ def public_agencies_query(
     if region:
         stmt = stmt.where(Agency.region == region)
     if q:
-        like = f"%{escape_like(q.strip())}%"
         offered = (
             select(Offer.id)
             .join(ServiceItem)
             .where(
                 Offer.agency_id == Agency.id,
                 Offer.active.is_(True),
-                or_(
-                    ServiceItem.name.ilike(like, escape="\\"),
-                    cast(ServiceItem.aliases, String).ilike(like, escape="\\"),
-                ),
+                or_(contains(ServiceItem.name, q), contains(cast(ServiceItem.aliases, String), q)),
             )
         )
         stmt = stmt.where(
             or_(
-                Agency.name.ilike(like, escape="\\"),
-                Agency.intro.ilike(like, escape="\\"),
-                Agency.categories.any(Category.name.ilike(like, escape="\\")),
+                contains(Agency.name, q),
+                contains(Agency.intro, q),
+                Agency.categories.any(contains(Category.name, q)),
                 offered.exists(),
             )
         )

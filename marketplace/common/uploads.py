@@ -44,10 +44,18 @@ def check_upload(data: bytes, field: str = "file") -> str:
     return kind.mime
 
 
+def read_upload(stream, field: str = "file") -> tuple[bytes, str]:
+    """Read and check an uploaded stream without storing it: (bytes, MIME type)."""
+    data = stream.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
+    return data, check_upload(data, field)
+
+
 def save_upload(stream, filename: str | None, kind: str, field: str = "file") -> StoredFile:
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
-    data = stream.read(limit + 1)
-    mime = check_upload(data, field)
+    data, mime = read_upload(stream, field)
+    return store(data, mime, filename, kind)
+
+
+def store(data: bytes, mime: str, filename: str | None, kind: str) -> StoredFile:
     key = f"{uuid.uuid4().hex}.{ALLOWED[mime]}"
     (_folder(kind) / key).write_bytes(data)
     safe_name = Path(filename or f"file.{ALLOWED[mime]}").name[:200]

@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound as NotFoundError
 
 from marketplace.common.errors import DomainError
 
@@ -40,7 +41,8 @@ def _plain_errors(errors) -> dict:
     """webargs nests errors by location ({"json": {...}}); the API contract wants {field: [msgs]}."""
     if isinstance(errors, list | tuple | str):
         return {"_schema": [str(m) for m in errors] if not isinstance(errors, str) else [errors]}
-    if len(errors) == 1 and set(errors) <= {"json", "query", "form", "files", "view_args", "headers"}:
+    locations = {"json", "query", "form", "files", "view_args", "headers"}
+    if len(errors) == 1 and set(errors) <= locations and isinstance(next(iter(errors.values())), dict):
         return _plain_errors(next(iter(errors.values())))
     out: dict[str, list[str]] = {}
     for key, value in errors.items():
@@ -131,6 +133,30 @@ def register_error_handlers(app: Flask) -> None:
         if is_api_request():
             return json_error(409, "Conflict", message)
         return render_template("errors/error.html", code=409, message=message), 409
+
+    @app.before_request
+    def _absurd_page_numbers():
+        """Page numbers past any real list would overflow the database's OFFSET: there is nothing there."""
+        for name in ("page", "per_page"):
+            raw = request.args.get(name, "")
+            if raw.isdigit() and int(raw) > 1_000_000:
+                return http_error(NotFoundError())
+        return None
+
+    @app.errorhandler(DataError)
+    def data_error(exc: DataError):
+        """A value the database cannot hold (out of range, too long): bad input, nothing saved."""
+        from marketplace.extensions import db
+
+        db.session.rollback()
+        if is_api_request():
+            return json_error(422, "Unprocessable Entity", _friendly(422))
+        return render_template("errors/error.html", code=422, message=_friendly(422)), 422
+
+    @app.errorhandler(OverflowError)
+    def overflow(exc: OverflowError):
+        """A page number or id beyond what the database can hold: there is nothing there."""
+        return http_error(NotFoundError())
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # log it, answer politely; never leak a traceback

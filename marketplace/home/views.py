@@ -5,9 +5,11 @@ from sqlalchemy import func, select
 
 from marketplace.agencies import services as agencies
 from marketplace.agencies.models import Agency, AgencyStatus
+from marketplace.bidding import services as bidding
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.models import ServiceItem
 from marketplace.extensions import db, talisman
+from marketplace.requests import services as requests
 
 bp = Blueprint("home", __name__)
 
@@ -25,12 +27,17 @@ def index():
         "items": db.session.scalar(select(func.count()).select_from(ServiceItem)),
         "agencies": db.session.scalar(select(func.count()).where(Agency.status == AgencyStatus.ACTIVE)),
     }
+    announcements = db.session.scalars(requests.public_requests_query().limit(6)).all()
+    for req in announcements:
+        requests.advance(req)
     return render_template(
         "home/index.html",
         categories=categories,
         member_counts=catalogue.member_counts(),
         newest=newest,
         figures=figures,
+        announcements=announcements,
+        bid_counts={r.id: bidding.bid_count(r.id) for r in announcements},
     )
 
 

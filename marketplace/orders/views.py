@@ -1,5 +1,254 @@
-"""HTML pages (being written)."""
+"""Order pages: the parties' orders, one order's timeline, and the actions each party may take."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+
+from marketplace.auth.models import Role, User
+from marketplace.common import uploads
+from marketplace.common.errors import DomainError
+from marketplace.common.web import form_errors_from, web_actor
+from marketplace.extensions import db
+from marketplace.orders import services
+from marketplace.orders.forms import ActionForm, DeliverForm, ProgressForm, ReasonForm
+from marketplace.orders.models import LIVE, Order, OrderStatus
+from marketplace.requests.forms import page_number
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
 
 
 def blueprints():
-    return []
+    return [bp]
+
+
+STATUS_LABELS = {
+    OrderStatus.AWAITING: _l("Awaiting confirmation"),
+    OrderStatus.IN_PROGRESS: _l("In progress"),
+    OrderStatus.DELIVERED: _l("Delivered, awaiting acceptance"),
+    OrderStatus.DISPUTED: _l("Disputed"),
+    OrderStatus.ACCEPTED: _l("Accepted"),
+    OrderStatus.DECLINED: _l("Declined by the agency"),
+    OrderStatus.CANCELLED: _l("Cancelled"),
+}
+EVENT_LABELS = {
+    "confirm": _l("Contract confirmed, service clock started"),
+    "decline": _l("Declined by the agency"),
+    "progress": _l("Progress report"),
+    "deliver": _l("Delivered"),
+    "accept": _l("Accepted"),
+    "dispute": _l("Acceptance disputed"),
+}
+FILTERS = {
+    "live": _l("Live"),
+    "awaiting": STATUS_LABELS[OrderStatus.AWAITING],
+    "in_progress": STATUS_LABELS[OrderStatus.IN_PROGRESS],
+    "delivered": STATUS_LABELS[OrderStatus.DELIVERED],
+    "disputed": STATUS_LABELS[OrderStatus.DISPUTED],
+    "accepted": STATUS_LABELS[OrderStatus.ACCEPTED],
+}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"order_status_labels": STATUS_LABELS, "order_event_labels": EVENT_LABELS}
+
+
+@bp.before_request
+@login_required
+def _logged_in():
+    pass
+
+
+@bp.route("/")
+def index():
+    actor = web_actor()
+    status = request.args.get("status") if request.args.get("status") in FILTERS else None
+    page = db.paginate(
+        services.orders_query(actor, status),
+        page=page_number(request.args.get("page")),
+        per_page=20,
+        error_out=False,
+    )
+    for order in page.items:
+        services.advance(order)
+    return render_template(
+        "orders/index.html",
+        page=page,
+        status=status,
+        filters=FILTERS,
+        flags={o.id: services.deadline_status(o) for o in page.items},
+        days={o.id: services.days_left(o) for o in page.items},
+        is_admin=actor.is_admin,
+    )
+
+
+def _party_role(actor, order: Order) -> str | None:
+    if actor.role == Role.AGENCY and actor.agency is not None and actor.agency.id == order.agency_id:
+        return "agency"
+    if (
+        actor.role == Role.ENTERPRISE
+        and actor.enterprise is not None
+        and actor.enterprise.id == order.enterprise_id
+    ):
+        return "enterprise"
+    return "admin" if actor.is_admin else None
+
+
+def render_detail(order_id: int, forms: dict | None = None):
+    """The order page; failed POSTs re-render it with their form and its errors."""
+    actor = web_actor()
+    order = services.get_order(actor, order_id)
+    forms = forms or {}
+    authors = {
+        e.author_id: (db.session.get(User, e.author_id).org_name if e.author_id else None)
+        for e in order.events
+    }
+    progress = [e.percent for e in order.events if e.kind == "progress" and e.percent is not None]
+    auto_accept_at = (
+        order.delivered_at + timedelta(seconds=current_app.config["MARKET_ACCEPTANCE_SECONDS"])
+        if order.status == OrderStatus.DELIVERED and order.delivered_at
+        else None
+    )
+    return render_template(
+        "orders/detail.html",
+        order=order,
+        req=order.request,
+        role=_party_role(actor, order),
+        flag=services.deadline_status(order),
+        days=services.days_left(order),
+        authors=authors,
+        percent=100
+        if order.status in (OrderStatus.DELIVERED, OrderStatus.ACCEPTED)
+        else (progress[-1] if progress else None),
+        auto_accept_at=auto_accept_at,
+        live=order.status in LIVE,
+        action=ActionForm(formdata=None),
+        decline_form=forms.get("decline") or ReasonForm(formdata=None),
+        dispute_form=forms.get("dispute") or ReasonForm(formdata=None),
+        progress_form=forms.get("progress") or ProgressForm(formdata=None),
+        deliver_form=forms.get("deliver") or DeliverForm(formdata=None),
+    )
+
+
+@bp.route("/<int:order_id>")
+def detail(order_id: int):
+    return render_detail(order_id)
+
+
+def _back(order_id: int):
+    return redirect(url_for(".detail", order_id=order_id))
+
+
+def _simple(order_id: int, call, done: str):
+    if ActionForm().validate_on_submit():
+        try:
+            call(web_actor(), order_id)
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
+        else:
+            flash(done, "success")
+    return _back(order_id)
+
+
+@bp.route("/<int:order_id>/confirm", methods=["POST"])
+def confirm(order_id: int):
+    return _simple(order_id, services.confirm, _("Confirmed. The service clock has started."))
+
+
+@bp.route("/<int:order_id>/accept", methods=["POST"])
+def accept(order_id: int):
+    return _simple(order_id, services.accept, _("Accepted. Thank you; the order is complete."))
+
+
+def _with_reason(order_id: int, name: str, call, done: str):
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            call(web_actor(), order_id, form.reason.data)
+        except DomainError as exc:
+            form_errors_from(exc, form)
+            flash(str(exc.message), "danger")
+        else:
+            flash(done, "success")
+            return _back(order_id)
+    return render_detail(order_id, {name: form})
+
+
+@bp.route("/<int:order_id>/decline", methods=["POST"])
+def decline(order_id: int):
+    return _with_reason(
+        order_id,
+        "decline",
+        services.decline,
+        _("You declined the order. The next bid in the ranking takes its place."),
+    )
+
+
+@bp.route("/<int:order_id>/dispute", methods=["POST"])
+def dispute(order_id: int):
+    return _with_reason(
+        order_id,
+        "dispute",
+        services.dispute,
+        _("Your dispute was recorded. The agency must deliver again."),
+    )
+
+
+@bp.route("/<int:order_id>/progress", methods=["POST"])
+def progress(order_id: int):
+    form = ProgressForm()
+    if form.validate_on_submit():
+        raw = (form.percent.data or "").strip()
+        percent = int(raw) if raw.isdigit() else None
+        if raw and (percent is None or percent > 100):
+            form.percent.errors = [*form.percent.errors, _("A whole number from 0 to 100.")]
+        else:
+            try:
+                services.report_progress(web_actor(), order_id, form.text.data, percent)
+            except DomainError as exc:
+                form_errors_from(exc, form)
+                flash(str(exc.message), "danger")
+            else:
+                flash(_("Progress reported."), "success")
+                return _back(order_id)
+    return render_detail(order_id, {"progress": form})
+
+
+@bp.route("/<int:order_id>/deliver", methods=["POST"])
+def deliver(order_id: int):
+    form = DeliverForm()
+    if form.validate_on_submit():
+        files = [(f.stream, f.filename) for f in (form.files.data or []) if f and f.filename]
+        try:
+            services.deliver(web_actor(), order_id, form.text.data, files)
+        except DomainError as exc:
+            db.session.rollback()
+            errors = dict(exc.errors)
+            if "file" in errors:
+                errors["files"] = errors.pop("file")
+            exc.errors = errors
+            form_errors_from(exc, form)
+            flash(str(exc.message), "danger")
+        else:
+            flash(
+                _("Delivered. The owner now checks the work and accepts it or raises a dispute."), "success"
+            )
+            return _back(order_id)
+    return render_detail(order_id, {"deliver": form})
+
+
+@bp.route("/<int:order_id>/files/<key>")
+def delivery_file(order_id: int, key: str):
+    meta = services.delivery_file(web_actor(), order_id, key)
+    try:
+        path = uploads.upload_path(services.UPLOAD_KIND, meta["key"])
+    except ValueError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=meta.get("mime"), download_name=meta.get("name"), as_attachment=True)

@@ -19,6 +19,7 @@ from marketplace.bidding.models import Bid, BidStatus
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState
+from marketplace.common.sql import contains
 from marketplace.common.state import move
 from marketplace.extensions import db
 from marketplace.requests import draw
@@ -177,8 +178,7 @@ def public_requests_query(
     if region:
         stmt = stmt.where(ServiceRequest.region == region)
     if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(ServiceRequest.title.ilike(like), ServiceRequest.project_code.ilike(like)))
+        stmt = stmt.where(or_(contains(ServiceRequest.title, q), contains(ServiceRequest.project_code, q)))
     return stmt.order_by(ServiceRequest.published_at.desc(), ServiceRequest.id.desc())
 
 

@@ -137,6 +137,8 @@ def clean_request(data: dict[str, Any], *, publishing: bool) -> dict[str, Any]:
         )
         if agency is None:
             errors[f"exclusions.{i}.agency_id"] = [_l("No such agency.")]
+        elif any(a.id == agency.id for a, _ in exclusions):
+            errors[f"exclusions.{i}.agency_id"] = [_l("This agency is already excluded.")]
         elif not 2 <= len(reason) <= 200:
             errors[f"exclusions.{i}.reason"] = [_l("Give the reason for excluding this agency (回避).")]
         else:

@@ -223,3 +223,54 @@ def test_dispute_then_redeliver():
     orders.accept(enterprise, order.id)
     kinds = [e.kind for e in orders.get_order(enterprise, order.id).events]
     assert kinds == ["confirm", "deliver", "dispute", "deliver", "accept"]
+
+
+def test_refused_delivery_changes_nothing_and_stores_nothing(app, client):
+    import io
+    from pathlib import Path
+
+    enterprise, admin, req, agencies, bids = _selected()
+    timetravel.publicity_over(req)
+    order = orders.order_for_request(requests.get_request(enterprise, req.id).id)
+    orders.confirm(agencies[0], order.id)
+    folder = Path(app.config["UPLOAD_DIR"]) / orders.UPLOAD_KIND
+    before = set(folder.glob("*")) if folder.exists() else set()
+    r = client.post(
+        f"/api/v1/orders/{order.id}/deliver",
+        data={
+            "text": "提交成果",
+            "files": [(io.BytesIO(f.PDF), "ok.pdf"), (io.BytesIO(b"MZ fake"), "virus.pdf")],
+        },
+        headers=f.token(client, agencies[0]),
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 422 and "files" in r.get_json()["errors"]
+    assert (set(folder.glob("*")) if folder.exists() else set()) == before
+    assert (
+        client.get(f"/api/v1/orders/{order.id}", headers=f.token(client, enterprise)).get_json()["status"]
+        == "in_progress"
+    )
+
+
+def test_bad_ids_and_keywords_are_harmless(client):
+    enterprise, admin = f.user("enterprise"), f.admin()
+    a = f.active_agency("C03", reviewer=admin)
+    h = f.token(client, enterprise)
+    twice = [
+        {"agency_id": a.agency.id, "reason": "关联关系"},
+        {"agency_id": a.agency.id, "reason": "关联关系"},
+    ]
+    r = client.post("/api/v1/requests", json=f.request_data(exclusions=twice), headers=h)
+    assert r.status_code == 422 and "exclusions.1.agency_id" in r.get_json()["errors"]
+    f.published_request(enterprise)
+    assert client.get("/api/v1/requests?q=%25").get_json() == []
+    huge = 10**20
+    for path in (
+        f"/api/v1/requests/{huge}",
+        f"/api/v1/agencies/{huge}",
+        f"/agencies/{huge}",
+        f"/requests/{huge}",
+        "/agencies/?page=99999999999999999999",
+        "/api/v1/agencies?page=99999999999999999999",
+    ):
+        assert client.get(path).status_code == 404, path

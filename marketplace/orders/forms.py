@@ -1,0 +1,24 @@
+"""Forms for the order's life: confirm or decline, report progress, deliver, accept or dispute."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import MultipleFileField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: CSRF only."""
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+
+
+class ProgressForm(FlaskForm):
+    text = TextAreaField(_l("What was done"), validators=[Optional(), Length(max=2000)])
+    percent = StringField(_l("Progress in percent (0–100)"), validators=[Optional(), Length(max=3)])
+
+
+class DeliverForm(FlaskForm):
+    text = TextAreaField(_l("Delivery note"), validators=[Optional(), Length(max=2000)])
+    files = MultipleFileField(_l("Files (PDF, JPG or PNG, optional)"))
