@@ -112,3 +112,21 @@ def test_after_the_deadline_the_enterprise_sees_them(client, sealed):
         ).status_code
         == 200
     )
+
+
+def test_nothing_leaks_through_the_pages(client, sealed):
+    req, bid, bidder = sealed["req"], sealed["bid"], sealed["bidder"]
+    needles = _needles(bid, bidder)[:-1] + ["无人机航测"]
+    for who in ("anonymous", "enterprise", "rival", "admin"):
+        client.post("/auth/logout")
+        if who != "anonymous":
+            f.login(client, sealed[who])
+        for path in (f"/requests/{req.id}", "/requests/", f"/requests/{req.id}/draw", "/enterprise/", "/agency/inbox", "/agency/bids", "/orders/"):
+            page = client.get(path).get_data(as_text=True)
+            assert not _leaks(page, needles), (who, path)
+        r = client.get(f"/requests/{req.id}/compare")
+        assert r.status_code in (302, 403, 409) and not _leaks(r.get_data(as_text=True), needles), who
+    client.post("/auth/logout")
+    f.login(client, bidder)
+    own = client.get(f"/requests/{req.id}").get_data(as_text=True)
+    assert f"{SECRET_PRICE // 100:,}" in own  # the bidder sees its own bid
