@@ -1,30 +1,27 @@
-"""Request pages: public announcements, the enterprise's desk, sealed bidding, comparison, the draw, objections."""
+"""Public request pages: announcements, sealed bidding, comparison and selection, the draw proof, objections."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from marketplace.agencies import services as agencies
 from marketplace.auth.models import Role
-from marketplace.auth.services import require_role
 from marketplace.bidding import services as bidding
 from marketplace.bidding.models import Bid, BidStatus
 from marketplace.catalogue import services as catalogue
 from marketplace.common.clock import now
-from marketplace.common.errors import DomainError, Invalid, NotFound
+from marketplace.common.errors import DomainError, Invalid
 from marketplace.common.money import format_fen
 from marketplace.common.regions import REGIONS
 from marketplace.common.web import form_errors_from, web_actor
 from marketplace.extensions import db
 from marketplace.orders import services as orders
-from marketplace.orders.models import LIVE
 from marketplace.requests import services
 from marketplace.requests.forms import (
     BID_ALIASES,
@@ -33,7 +30,6 @@ from marketplace.requests.forms import (
     METHOD_HELP,
     METHOD_LABELS,
     OBJECTION_LABELS,
-    REQUEST_ALIASES,
     REVISION_LABELS,
     STATUS_LABELS,
     WEIGHT_LABELS,
@@ -42,36 +38,27 @@ from marketplace.requests.forms import (
     ObjectionForm,
     ReasonForm,
     RepublishForm,
-    RequestForm,
-    ResolveForm,
     SelectForm,
     bid_data,
     bid_form_for,
     copy_errors,
     default_deadline,
-    fill_request_choices,
     has_errors,
     int_or_none,
     page_number,
-    request_data,
-    request_form_for,
 )
 from marketplace.requests.models import (
-    ObjectionStatus,
     RequestStatus,
-    SelectionMethod,
     ServiceRequest,
 )
-from marketplace.requests.validation import clean_request
 
 public = Blueprint("requests", __name__, url_prefix="/requests")
-enterprise = Blueprint("enterprise", __name__, url_prefix="/enterprise")
-agency_desk = Blueprint("agency_bidding", __name__, url_prefix="/agency")
-admin = Blueprint("request_admin", __name__, url_prefix="/admin")
 
 
 def blueprints():
-    return [public, enterprise, agency_desk, admin]
+    from marketplace.requests import desk_views
+
+    return [public, *desk_views.blueprints()]
 
 
 PUBLIC_STATUSES = [s for s in RequestStatus if s != RequestStatus.DRAFT]
@@ -108,7 +95,7 @@ def time_left(moment: datetime | None) -> str:
     return _("%(m)d minutes left", m=max(1, rest // 60))
 
 
-@agency_desk.app_template_global()
+@public.app_template_global()
 def open_requests_for(user, limit: int = 5) -> list[ServiceRequest]:
     """A few open announcements the agency may bid on (for its dashboard)."""
     if user is None or getattr(user, "role", None) != Role.AGENCY or user.agency is None:
@@ -419,298 +406,3 @@ def draw_proof(request_id: int):
         shortlist=details.get("shortlist") or [],
         api_url=url_for("requests-api.draw", request_id=req.id, _external=True),
     )
-
-
-# --- the enterprise's desk ---------------------------------------------------------------------------
-
-
-@enterprise.before_request
-@login_required
-def _enterprise_logged_in():
-    pass
-
-
-def _enterprise_actor():
-    return require_role(web_actor(), Role.ENTERPRISE)
-
-
-@enterprise.route("/")
-def dashboard():
-    actor = _enterprise_actor()
-    mine = list(db.session.scalars(services.my_requests_query(actor)))
-    for req in mine:
-        if req.status in (RequestStatus.BIDDING, RequestStatus.PUBLICITY):
-            services.advance(req)
-    counts = {s: sum(1 for r in mine if r.status == s) for s in RequestStatus}
-    status = _status_arg(request.args.get("status"), RequestStatus)
-    shown = [r for r in mine if status is None or r.status == status]
-    live = list(db.session.scalars(orders.orders_query(actor, "live")))
-    for order in live:
-        orders.advance(order)
-    live = [o for o in live if o.status in LIVE]
-    return render_template(
-        "enterprise/dashboard.html",
-        requests=shown,
-        counts=counts,
-        total=len(mine),
-        status=status,
-        bid_counts={r.id: bidding.bid_count(r.id) for r in shown},
-        live=live,
-        flags={o.id: orders.deadline_status(o) for o in live},
-        days={o.id: orders.days_left(o) for o in live},
-        statuses=list(RequestStatus),
-    )
-
-
-def _checked_request_data(form: RequestForm, publishing: bool) -> dict | None:
-    """All checks at once — the form's, the yuan amounts, the service's rules — without changing anything."""
-    form.validate()
-    data = request_data(form)
-    try:
-        clean_request(data, publishing=publishing)
-    except Invalid as exc:
-        aliases = dict(REQUEST_ALIASES)
-        for n, row in enumerate(form.exclusion_rows):
-            aliases[f"exclusions.{n}.agency_id"] = f"exclusions.{row}.agency_id"
-            aliases[f"exclusions.{n}.reason"] = f"exclusions.{row}.reason"
-        for message in copy_errors(exc.errors, form, aliases):
-            flash(message, "danger")
-    if has_errors(form):
-        flash(_("Please correct the marked fields."), "danger")
-        return None
-    return data
-
-
-def _render_form(form: RequestForm, req: ServiceRequest | None):
-    return render_template(
-        "enterprise/request_form.html",
-        form=form,
-        req=req,
-        methods=list(SelectionMethod),
-        min_bids=current_app.config["MARKET_MIN_BIDS"],
-    )
-
-
-@enterprise.route("/requests/new", methods=["GET", "POST"])
-def new_request():
-    actor = _enterprise_actor()
-    form = RequestForm()
-    fill_request_choices(form)
-    if request.method == "GET":
-        form.bid_deadline.data = default_deadline()
-        item_id = int_or_none(request.args.get("item"))
-        if item_id:
-            form.service_item_id.data = item_id
-    else:
-        publish = request.form.get("action") == "publish"
-        data = _checked_request_data(form, publishing=publish)
-        if data is not None:
-            try:
-                req = services.create_request(actor, data, publish=publish)
-            except DomainError as exc:
-                form_errors_from(exc, form)
-                flash(str(exc.message), "danger")
-            else:
-                if publish:
-                    flash(
-                        _("Published. Agencies in this category can now bid until the deadline."), "success"
-                    )
-                else:
-                    flash(_("Draft saved. It is visible only to you until you publish it."), "success")
-                return redirect(url_for("requests.detail", request_id=req.id))
-    return _render_form(form, None)
-
-
-def _own_draft(actor, request_id: int) -> ServiceRequest:
-    req = services.get_request(actor, request_id)
-    if not _is_owner(actor, req):
-        raise NotFound(_l("No such request."))
-    return req
-
-
-@enterprise.route("/requests/<int:request_id>/edit", methods=["GET", "POST"])
-def edit_request(request_id: int):
-    actor = _enterprise_actor()
-    req = _own_draft(actor, request_id)
-    if req.status != RequestStatus.DRAFT:
-        flash(_("A published request cannot be edited; cancel it and post a new one."), "warning")
-        return redirect(url_for("requests.detail", request_id=req.id))
-    form = request_form_for(req) if request.method == "GET" else RequestForm()
-    fill_request_choices(form)
-    if request.method == "POST":
-        publish = request.form.get("action") == "publish"
-        data = _checked_request_data(form, publishing=publish)
-        if data is not None:
-            try:
-                services.update_draft(actor, req.id, data)
-                if publish:
-                    services.publish_request(actor, req.id)
-            except DomainError as exc:
-                form_errors_from(exc, form)
-                flash(str(exc.message), "danger")
-            else:
-                flash(
-                    _("Published. Agencies in this category can now bid until the deadline.")
-                    if publish
-                    else _("Draft saved."),
-                    "success",
-                )
-                return redirect(url_for("requests.detail", request_id=req.id))
-    return _render_form(form, req)
-
-
-@enterprise.route("/requests/<int:request_id>/publish", methods=["POST"])
-def publish(request_id: int):
-    actor = _enterprise_actor()
-    if ActionForm().validate_on_submit():
-        try:
-            services.publish_request(actor, request_id)
-        except DomainError as exc:
-            flash(str(exc.message), "danger")
-            for messages in exc.errors.values():
-                for message in messages:
-                    if str(message) != str(exc.message):
-                        flash(str(message), "warning")
-            return redirect(url_for(".edit_request", request_id=request_id))
-        flash(_("Published. Agencies in this category can now bid until the deadline."), "success")
-    return redirect(url_for("requests.detail", request_id=request_id))
-
-
-@enterprise.route("/requests/<int:request_id>/cancel", methods=["POST"])
-def cancel(request_id: int):
-    actor = _enterprise_actor()
-    form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            req = services.cancel_request(actor, request_id, form.reason.data)
-        except DomainError as exc:
-            form_errors_from(exc, form)
-            flash(str(exc.message), "danger")
-            return render_detail(services.get_request(actor, request_id), {"cancel": form})
-        flash(
-            _("The request was cancelled.") if req.published_at else _("The draft was discarded."), "success"
-        )
-    return redirect(url_for("requests.detail", request_id=request_id))
-
-
-@enterprise.route("/requests/<int:request_id>/republish", methods=["POST"])
-def republish(request_id: int):
-    actor = _enterprise_actor()
-    form = RepublishForm()
-    if form.validate_on_submit():
-        try:
-            new = services.republish(actor, request_id, form.bid_deadline.data)
-        except DomainError as exc:
-            form_errors_from(exc, form)
-            flash(str(exc.message), "danger")
-        else:
-            flash(
-                _("Published again as round %(n)d with a new deadline and a new draw seed.", n=new.round),
-                "success",
-            )
-            return redirect(url_for("requests.detail", request_id=new.id))
-    else:
-        flash(_("Please correct the marked fields."), "danger")
-    return render_detail(services.get_request(actor, request_id), {"republish": form})
-
-
-# --- the agency's bidding desk -----------------------------------------------------------------------
-
-
-@agency_desk.before_request
-@login_required
-def _agency_logged_in():
-    pass
-
-
-@agency_desk.route("/inbox")
-def inbox():
-    actor = web_actor()
-    agency = agencies.my_agency(actor)
-    page = db.paginate(
-        services.inbox_query(actor), page=page_number(request.args.get("page")), per_page=20, error_out=False
-    )
-    mine = {r.id: bidding.my_bid(actor, r.id) for r in page.items}
-    return render_template(
-        "requests/agency/inbox.html",
-        agency=agency,
-        page=page,
-        mine=mine,
-        problems={r.id: bidding.eligibility_problems(agency, r) for r in page.items},
-        counts={r.id: bidding.bid_count(r.id) for r in page.items},
-    )
-
-
-@agency_desk.route("/bids")
-def my_bids():
-    actor = web_actor()
-    agency = agencies.my_agency(actor)
-    bids = bidding.my_bids(actor)
-    reqs = {}
-    for bid in bids:
-        req = db.session.get(ServiceRequest, bid.request_id)
-        services.advance(req)
-        reqs[bid.id] = req
-    won = {b.id: orders.order_for_request(reqs[b.id].id) for b in bids if reqs[b.id].winner_bid_id == b.id}
-    return render_template(
-        "requests/agency/bids.html",
-        agency=agency,
-        bids=bids,
-        reqs=reqs,
-        won_orders={bid_id: o for bid_id, o in won.items() if o is not None and o.bid_id == bid_id},
-    )
-
-
-# --- administrators: objections ----------------------------------------------------------------------
-
-
-@admin.before_request
-@login_required
-def _admin_logged_in():
-    pass
-
-
-def render_objections(forms: dict | None = None):
-    actor = web_actor()
-    page = db.paginate(
-        services.open_objections_query(actor),
-        page=page_number(request.args.get("page")),
-        per_page=30,
-        error_out=False,
-    )
-    forms = forms or {}
-    return render_template(
-        "requests/admin/objections.html",
-        page=page,
-        forms={o.id: forms.get(o.id) or ResolveForm(formdata=None) for o in page.items},
-    )
-
-
-@admin.route("/objections")
-def objections():
-    return render_objections()
-
-
-@admin.route("/objections/<int:objection_id>/resolve", methods=["POST"])
-def resolve(objection_id: int):
-    actor = web_actor()
-    form = ResolveForm()
-    if form.validate_on_submit():
-        decision = request.form.get("decision")
-        try:
-            if decision not in ("uphold", "dismiss"):
-                raise Invalid(_l("Choose to uphold or to dismiss the objection."))
-            objection = services.resolve_objection(
-                actor, objection_id, decision == "uphold", form.outcome.data
-            )
-        except DomainError as exc:
-            form_errors_from(exc, form)
-            flash(str(exc.message), "danger")
-            return render_objections({objection_id: form})
-        flash(
-            _("Objection upheld: the selection moves to the next bid or the request fails.")
-            if objection.status == ObjectionStatus.UPHELD
-            else _("Objection dismissed; the result stands."),
-            "success",
-        )
-    return redirect(url_for(".objections"))

@@ -121,7 +121,15 @@ def test_nothing_leaks_through_the_pages(client, sealed):
         client.post("/auth/logout")
         if who != "anonymous":
             f.login(client, sealed[who])
-        for path in (f"/requests/{req.id}", "/requests/", f"/requests/{req.id}/draw", "/enterprise/", "/agency/inbox", "/agency/bids", "/orders/"):
+        for path in (
+            f"/requests/{req.id}",
+            "/requests/",
+            f"/requests/{req.id}/draw",
+            "/enterprise/",
+            "/agency/inbox",
+            "/agency/bids",
+            "/orders/",
+        ):
             page = client.get(path).get_data(as_text=True)
             assert not _leaks(page, needles), (who, path)
         r = client.get(f"/requests/{req.id}/compare")
