@@ -23,8 +23,7 @@ from marketplace.agencies.schemas import (
 )
 from marketplace.common import uploads
 from marketplace.common.errors import Invalid, NotFound
-from marketplace.common.web import api_actor
-from marketplace.extensions import db
+from marketplace.common.web import api_actor, api_page
 
 bp = Blueprint("agencies-api", __name__, url_prefix="/api/v1", description="Agencies, stores and membership")
 BEARER = [{"bearerAuth": []}]
@@ -43,11 +42,7 @@ def list_agencies(args, pagination_parameters):
     stmt = services.public_agencies_query(
         args["category_id"], args["region"], args["q"], args["service_item_id"], args["sort"]
     )
-    page = db.paginate(
-        stmt, page=pagination_parameters.page, per_page=pagination_parameters.page_size, error_out=False
-    )
-    pagination_parameters.item_count = page.total
-    return page.items
+    return api_page(stmt, pagination_parameters)
 
 
 @bp.get("/agencies/<int:agency_id>")
@@ -158,11 +153,7 @@ def applications(args, pagination_parameters):
     """Membership applications (pending by default), each with `agency_id`."""
     status = None if args["status"] == "all" else AgencyStatus(args["status"])
     stmt = services.applications_query(api_actor(), status)
-    page = db.paginate(
-        stmt, page=pagination_parameters.page, per_page=pagination_parameters.page_size, error_out=False
-    )
-    pagination_parameters.item_count = page.total
-    return page.items
+    return api_page(stmt, pagination_parameters)
 
 
 def _decision(action: str):

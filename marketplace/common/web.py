@@ -178,3 +178,14 @@ def form_errors_from(exc: DomainError, form) -> None:
         if target is not None and hasattr(target, "errors"):
             errs = list(target.errors) if isinstance(target.errors, list | tuple) else []
             target.errors = errs + [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+
+
+def api_page(stmt, pagination_parameters) -> list:
+    """One page of a query for a flask-smorest `@paginate()` resource (it sets the X-Pagination header)."""
+    from marketplace.extensions import db
+
+    page = db.paginate(
+        stmt, page=pagination_parameters.page, per_page=pagination_parameters.page_size, error_out=False
+    )
+    pagination_parameters.item_count = page.total
+    return page.items

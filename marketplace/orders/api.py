@@ -6,8 +6,7 @@ from flask_smorest import Blueprint
 
 from marketplace.common import uploads
 from marketplace.common.errors import NotFound
-from marketplace.common.web import api_actor
-from marketplace.extensions import db
+from marketplace.common.web import api_actor, api_page
 from marketplace.orders import services
 from marketplace.orders.schemas import OrderListQuery, OrderOut, OrderReasonIn, TextIn
 
@@ -26,16 +25,10 @@ def blueprints():
 @bp.doc(security=BEARER)
 def list_orders(args, pagination_parameters):
     """The caller's orders (administrators: all)."""
-    page = db.paginate(
-        services.orders_query(api_actor(), args["status"]),
-        page=pagination_parameters.page,
-        per_page=pagination_parameters.page_size,
-        error_out=False,
-    )
-    pagination_parameters.item_count = page.total
-    for order in page.items:
+    items = api_page(services.orders_query(api_actor(), args["status"]), pagination_parameters)
+    for order in items:
         services.advance(order)
-    return page.items
+    return items
 
 
 @bp.get("/orders/<int:order_id>")

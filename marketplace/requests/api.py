@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marketplace.auth.models import Role
 from marketplace.auth.services import require_user
 from marketplace.bidding import services as bidding
-from marketplace.common.web import api_actor
+from marketplace.common.web import api_actor, api_page
 from marketplace.extensions import db
 from marketplace.requests import services
 from marketplace.requests.schemas import (
@@ -68,13 +68,10 @@ def list_requests(args, pagination_parameters):
         stmt = services.public_requests_query(
             args["status"], args["service_item_id"], args["region"], args["q"]
         )
-    page = db.paginate(
-        stmt, page=pagination_parameters.page, per_page=pagination_parameters.page_size, error_out=False
-    )
-    pagination_parameters.item_count = page.total
-    for req in page.items:
+    items = api_page(stmt, pagination_parameters)
+    for req in items:
         services.advance(req)
-    return page.items
+    return items
 
 
 @bp.get("/requests/<int:request_id>")
