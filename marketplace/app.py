@@ -132,11 +132,21 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.orders import views as orders_views
     from marketplace.requests import api as requests_api
     from marketplace.requests import views as requests_views
+    from marketplace.search import api as search_api
+    from marketplace.search import views as search_views
 
-    for module in (home_views, auth_views, catalogue_views, agencies_views, requests_views, orders_views):
+    for module in (
+        home_views,
+        auth_views,
+        catalogue_views,
+        agencies_views,
+        requests_views,
+        orders_views,
+        search_views,
+    ):
         for blueprint in module.blueprints():
             app.register_blueprint(blueprint)
-    for module in (auth_api, catalogue_api, agencies_api, requests_api, orders_api):
+    for module in (auth_api, catalogue_api, agencies_api, requests_api, orders_api, search_api):
         for blueprint in module.blueprints():
             api.register_blueprint(blueprint)
             csrf.exempt(blueprint)

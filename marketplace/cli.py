@@ -58,6 +58,11 @@ def tick() -> None:
 
 
 def register(app: Flask) -> None:
+    from marketplace.search.commands import search
+    from marketplace.stats.commands import stats
+
+    app.cli.add_command(search)
+    app.cli.add_command(stats)
     app.cli.add_command(tick)
     app.cli.add_command(users)
     app.cli.add_command(demo)
