@@ -130,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.home import views as home_views
     from marketplace.orders import api as orders_api
     from marketplace.orders import views as orders_views
+    from marketplace.ratings import api as ratings_api
     from marketplace.requests import api as requests_api
     from marketplace.requests import views as requests_views
     from marketplace.search import api as search_api
@@ -146,7 +147,7 @@ def register_blueprints(app: Flask) -> None:
     ):
         for blueprint in module.blueprints():
             app.register_blueprint(blueprint)
-    for module in (auth_api, catalogue_api, agencies_api, requests_api, orders_api, search_api):
+    for module in (auth_api, catalogue_api, agencies_api, requests_api, orders_api, search_api, ratings_api):
         for blueprint in module.blueprints():
             api.register_blueprint(blueprint)
             csrf.exempt(blueprint)

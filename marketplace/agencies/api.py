@@ -24,6 +24,7 @@ from marketplace.agencies.schemas import (
 from marketplace.common import uploads
 from marketplace.common.errors import Invalid, NotFound
 from marketplace.common.web import api_actor, api_page
+from marketplace.stats.services import stats_for
 
 bp = Blueprint("agencies-api", __name__, url_prefix="/api/v1", description="Agencies, stores and membership")
 BEARER = [{"bearerAuth": []}]
@@ -40,9 +41,20 @@ def blueprints():
 def list_agencies(args, pagination_parameters):
     """The intermediary-services list: active members, filterable."""
     stmt = services.public_agencies_query(
-        args["category_id"], args["region"], args["q"], args["service_item_id"], args["sort"]
+        args["category_id"],
+        args["region"],
+        args["q"],
+        args["service_item_id"],
+        args["sort"],
+        args["level"],
+        args["price_min_fen"],
+        args["price_max_fen"],
     )
-    return api_page(stmt, pagination_parameters)
+    agencies = api_page(stmt, pagination_parameters)
+    figures = stats_for([a.id for a in agencies])
+    for agency in agencies:
+        agency.preloaded_stats = figures[agency.id]
+    return agencies
 
 
 @bp.get("/agencies/<int:agency_id>")

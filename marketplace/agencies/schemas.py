@@ -93,7 +93,7 @@ class AgencyRowOut(ma.Schema):
     intro = ma.fields.String(allow_none=True)
     categories = ma.fields.List(ma.fields.Nested(CategoryRef))
     offer_count = ma.fields.Function(lambda a: sum(1 for o in a.offers if o.active))
-    stats = ma.fields.Function(lambda a: agency_stats(a.id))
+    stats = ma.fields.Function(lambda a: getattr(a, "preloaded_stats", None) or agency_stats(a.id))
 
 
 class AgencyStoreOut(AgencyRowOut):
@@ -129,7 +129,15 @@ class AgencyListQuery(ma.Schema):
     sort = ma.fields.String(
         load_default="composite",
         validate=ma.validate.OneOf(["composite", "sales", "rating", "price", "speed"]),
+        metadata={
+            "description": "composite (default; formula in the README), sales, rating (Bayesian), price, speed"
+        },
     )
+    level = ma.fields.String(
+        load_default=None, validate=ma.validate.OneOf([lv.value for lv in QualificationLevel])
+    )
+    price_min_fen = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=0))
+    price_max_fen = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=0))
 
 
 class ApplicationsQuery(ma.Schema):

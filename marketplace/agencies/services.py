@@ -27,10 +27,18 @@ from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState,
 from marketplace.common.regions import REGIONS
 from marketplace.common.sql import contains
 from marketplace.extensions import db
+from marketplace.stats.models import AgencyStats
+from marketplace.stats.services import NO_DATA_COMPOSITE, PRIOR_MEAN
 
 PROFILE_FIELDS = ("legal_rep", "region", "address", "contact_name", "contact_phone", "intro")
 QUALIFICATION_FIELDS = ("name", "level", "number", "issuer", "valid_until", "category_id")
 UPLOAD_KIND = "qualifications"
+LEVEL_ORDER = [
+    QualificationLevel.A.value,
+    QualificationLevel.B.value,
+    QualificationLevel.C.value,
+    QualificationLevel.NONE.value,
+]
 
 STATUS_LABELS = {
     AgencyStatus.DRAFT: _l("Not yet applied"),
@@ -85,10 +93,16 @@ def public_agencies_query(
     q: str | None = None,
     service_item_id: int | None = None,
     sort: str = "composite",
+    level: str | None = None,
+    price_min_fen: int | None = None,
+    price_max_fen: int | None = None,
 ):
-    """Active members, filtered; `price` and `speed` sort by the agency's best offer (within the item if given).
+    """The intermediary-services list: active members, filtered and sorted.
 
-    composite/sales/rating need trade statistics; until those exist they order by membership date.
+    composite (default), sales and rating sort by the running statistics (stats/services.py explains the
+    formulas); price and speed by the agency's best offer (within the service item when one is chosen). A price
+    band keeps agencies with an offer whose lowest price lies inside it; a level keeps agencies holding a valid
+    qualification of that level or higher.
     """
     stmt = (
         select(Agency)
@@ -117,14 +131,25 @@ def public_agencies_query(
                 offered.exists(),
             )
         )
+    if level in LEVEL_ORDER:
+        allowed = LEVEL_ORDER[: LEVEL_ORDER.index(level) + 1]
+        stmt = stmt.where(
+            Agency.qualifications.any(
+                and_(Qualification.level.in_(allowed), Qualification.valid_until >= now().date())
+            )
+        )
     offer_filter = [Offer.active.is_(True)]
     if service_item_id:
         offer_filter.append(Offer.service_item_id == service_item_id)
+    low = func.coalesce(Offer.price_fen, Offer.price_min_fen)
+    if price_min_fen is not None:
+        offer_filter.append(low >= price_min_fen)
+    if price_max_fen is not None:
+        offer_filter.append(low <= price_max_fen)
+    if len(offer_filter) > 1:
         stmt = stmt.where(Agency.offers.any(and_(*offer_filter)))
     if sort in ("price", "speed"):
-        column = (
-            func.coalesce(Offer.price_fen, Offer.price_min_fen) if sort == "price" else Offer.promised_days
-        )
+        column = low if sort == "price" else Offer.promised_days
         best = (
             select(Offer.agency_id, func.min(column).label("best"))
             .where(*offer_filter)
@@ -135,7 +160,12 @@ def public_agencies_query(
             best.c.best.asc().nulls_last(), Agency.id
         )
         return stmt
-    return stmt.order_by(Agency.approved_at.desc(), Agency.id.desc())
+    stmt = stmt.outerjoin(AgencyStats, AgencyStats.agency_id == Agency.id)
+    key = {
+        "sales": func.coalesce(AgencyStats.completed_orders, 0),
+        "rating": func.coalesce(AgencyStats.rating_rank, PRIOR_MEAN),
+    }.get(sort, func.coalesce(AgencyStats.composite, NO_DATA_COMPOSITE))
+    return stmt.order_by(key.desc(), Agency.id)
 
 
 def applications_query(actor: User | None, status: AgencyStatus | None = AgencyStatus.PENDING):

@@ -26,13 +26,20 @@ from marketplace.common.money import fen_to_yuan, yuan_to_fen
 from marketplace.common.regions import REGIONS
 from marketplace.common.web import form_errors_from, web_actor
 from marketplace.extensions import db
+from marketplace.stats.services import stats_for
 
 public = Blueprint("agencies", __name__, url_prefix="/agencies")
 workspace = Blueprint("agency_workspace", __name__, url_prefix="/agency")
 admin = Blueprint("agency_admin", __name__, url_prefix="/admin")
 
 
-SORTS = {"composite": _l("Recommended"), "price": _l("Lowest price"), "speed": _l("Fastest")}
+SORTS = {
+    "composite": _l("Recommended"),
+    "sales": _l("Most orders"),
+    "rating": _l("Best rated"),
+    "price": _l("Lowest price"),
+    "speed": _l("Fastest"),
+}
 
 
 def blueprints():
@@ -49,11 +56,16 @@ def index():
     q = (request.args.get("q") or "").strip()[:50] or None
     item_id = request.args.get("service_item", type=int)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "composite"
+    level = request.args.get("level") if request.args.get("level") in services.LEVEL_ORDER else None
+    price_min, price_max = _yuan_arg("price_min"), _yuan_arg("price_max")
     page = db.paginate(
-        services.public_agencies_query(category_id, region if region in REGIONS else None, q, item_id, sort),
+        services.public_agencies_query(
+            category_id, region if region in REGIONS else None, q, item_id, sort, level, price_min, price_max
+        ),
         per_page=20,
         error_out=False,
     )
+    figures = stats_for([a.id for a in page.items])
     return render_template(
         "agencies/index.html",
         page=page,
@@ -65,7 +77,20 @@ def index():
         item=catalogue.get_item(item_id) if item_id else None,
         sort=sort,
         sorts=SORTS,
+        agency_stats=figures,
+        level=level,
+        levels=services.LEVEL_ORDER,
+        price_min=request.args.get("price_min", ""),
+        price_max=request.args.get("price_max", ""),
     )
+
+
+def _yuan_arg(name: str) -> int | None:
+    raw = (request.args.get(name) or "").strip()
+    try:
+        return yuan_to_fen(raw) if raw else None
+    except ValueError:
+        return None
 
 
 @public.route("/<int:agency_id>")

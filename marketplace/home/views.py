@@ -10,6 +10,7 @@ from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.models import ServiceItem
 from marketplace.extensions import db, talisman
 from marketplace.requests import services as requests
+from marketplace.stats.services import stats_for
 
 bp = Blueprint("home", __name__)
 
@@ -35,6 +36,7 @@ def index():
         categories=categories,
         member_counts=catalogue.member_counts(),
         newest=newest,
+        agency_stats=stats_for([a.id for a in newest]),
         figures=figures,
         announcements=announcements,
         bid_counts={r.id: bidding.bid_count(r.id) for r in announcements},

@@ -20,6 +20,7 @@ from marketplace.common.errors import Invalid, NotFound
 from marketplace.common.state import move
 from marketplace.extensions import db
 from marketplace.orders.models import LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
+from marketplace.stats import services as stats
 
 UPLOAD_KIND = "deliveries"
 YELLOW_AT = 0.8  # share of the promised time elapsed
@@ -203,6 +204,7 @@ def accept(actor: User | None, order_id: int) -> Order:
     order = _enterprise_order(actor, order_id)
     _move(order, "accept", actor, accepted_at=now())
     _event(order, "accept", actor)
+    stats.on_order_accepted(order)
     db.session.commit()
     return order
 
@@ -236,6 +238,7 @@ def advance(order: Order, actor=None) -> bool:
         if now() >= limit:
             _move(order, "accept", actor, accepted_at=limit, auto_accepted=True)
             _event(order, "accept", actor, text="验收期满未提出异议，系统自动验收。")
+            stats.on_order_accepted(order)
             changed = True
     if order.status == OrderStatus.AWAITING and order.agency.status != AgencyStatus.ACTIVE:
         from marketplace.requests import services as requests
