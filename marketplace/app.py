@@ -131,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.orders import api as orders_api
     from marketplace.orders import views as orders_views
     from marketplace.ratings import api as ratings_api
+    from marketplace.ratings import views as ratings_views
     from marketplace.requests import api as requests_api
     from marketplace.requests import views as requests_views
     from marketplace.search import api as search_api
@@ -144,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
         requests_views,
         orders_views,
         search_views,
+        ratings_views,
     ):
         for blueprint in module.blueprints():
             app.register_blueprint(blueprint)

@@ -26,7 +26,7 @@ from marketplace.common.money import fen_to_yuan, yuan_to_fen
 from marketplace.common.regions import REGIONS
 from marketplace.common.web import form_errors_from, web_actor
 from marketplace.extensions import db
-from marketplace.stats.services import stats_for
+from marketplace.stats.services import item_stats_for, stats_for
 
 public = Blueprint("agencies", __name__, url_prefix="/agencies")
 workspace = Blueprint("agency_workspace", __name__, url_prefix="/agency")
@@ -100,11 +100,19 @@ def store(agency_id: int):
     offers = sorted(
         (o for o in agency.offers if o.active), key=lambda o: (o.service_item.category_id, o.service_item_id)
     )
+    from marketplace.ratings import services as ratings
+
     return render_template(
         "agencies/store.html",
         agency=agency,
         offers=offers,
         private=services.can_see_private(actor, agency),
+        st=stats_for([agency.id])[agency.id],
+        item_stats=item_stats_for(agency.id),
+        distribution=ratings.distribution(agency.id),
+        recent=ratings.recent_for_agency(agency.id, limit=8),
+        department=ratings.department_summary(agency.id),
+        monthly=ratings.monthly(agency.id),
     )
 
 

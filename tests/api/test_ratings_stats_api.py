@@ -204,3 +204,29 @@ def test_level_and_price_band_filters(client):
     ]
     page = client.get(f"/agencies/?service_item={item.id}&price_max=20000").get_data(as_text=True)
     assert cheap.agency.name in page and dear.agency.name not in page
+
+
+def test_rating_through_the_order_page_and_the_store_shows_it(client):
+    enterprise, agency, order = _accepted_order()
+    f.login(client, enterprise)
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert 'data-form="rate"' in page
+    form = {
+        "overall": "4",
+        "quality": "4",
+        "timeliness": "5",
+        "attitude": "4",
+        "fee": "3",
+        "compliance": "4",
+        "comment": "整体满意",
+    }
+    assert client.post(f"/orders/{order.id}/rate", data=form | {"overall": "9"}).status_code == 302
+    assert 'data-form="rate"' in client.get(f"/orders/{order.id}").get_data(
+        as_text=True
+    )  # refused: still unrated
+    client.post(f"/orders/{order.id}/rate", data=form)
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert 'data-rating="4"' in page and 'data-form="rate"' not in page
+    store = client.get(f"/agencies/{agency.agency.id}").get_data(as_text=True)
+    assert "整体满意" in store and '<strong data-stat="completed_orders">1</strong>' in store
+    assert '<strong data-stat="avg_rating">4.0</strong>' in store

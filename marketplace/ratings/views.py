@@ -1,0 +1,106 @@
+"""Rating forms on the order page, the agency's reply, the department's rating, hiding a comment."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from marketplace.common.errors import DomainError
+from marketplace.common.web import web_actor
+from marketplace.ratings import services
+from marketplace.ratings.forms import DepartmentRatingForm, RatingForm, TextForm
+from marketplace.ratings.services import SCORES
+
+bp = Blueprint("ratings", __name__)
+
+
+def blueprints():
+    return [bp]
+
+
+@bp.app_template_global()
+def rating_panel(order) -> dict:
+    """What the order page shows and offers about ratings, for the current user."""
+    actor = web_actor()
+    rating = services.rating_for(order.id)
+    return {
+        "rating": rating,
+        "department": services.department_rating_for(order.id),
+        "can_rate": services.can_rate(actor, order),
+        "can_reply": bool(
+            rating and rating.reply is None and actor and actor.agency and actor.agency.id == rating.agency_id
+        ),
+        "is_admin": bool(actor and actor.is_admin),
+        "window_ends": services.rating_window_ends(order) if order.accepted_at else None,
+        "form": RatingForm(),
+        "department_form": DepartmentRatingForm(),
+        "text_form": TextForm(),
+    }
+
+
+def _done(order_id: int, call, message: str):
+    try:
+        call()
+    except DomainError as exc:
+        flash(str(exc.message), "danger")
+        for messages in (exc.errors or {}).values():
+            for m in messages:
+                flash(str(m), "warning")
+    else:
+        flash(message, "success")
+    return redirect(url_for("orders.detail", order_id=order_id) + "#rating")
+
+
+@bp.route("/orders/<int:order_id>/rate", methods=["POST"])
+@login_required
+def rate(order_id: int):
+    form = RatingForm()
+    form.validate_on_submit()  # the service checks every score and says what is wrong
+    data = {name: getattr(form, name).data for name in SCORES} | {"comment": form.comment.data}
+    return _done(
+        order_id,
+        lambda: services.rate_order(web_actor(), order_id, data),
+        _("Thank you: your rating is published."),
+    )
+
+
+@bp.route("/ratings/<int:rating_id>/reply", methods=["POST"])
+@login_required
+def reply(rating_id: int):
+    form = TextForm()
+    order_id = request.form.get("order_id", type=int) or 0
+    if not form.validate_on_submit():
+        flash(_("The form expired; please try again."), "danger")
+        return redirect(url_for("orders.detail", order_id=order_id))
+    return _done(
+        order_id, lambda: services.reply(web_actor(), rating_id, form.text.data), _("Reply published.")
+    )
+
+
+@bp.route("/orders/<int:order_id>/department-rate", methods=["POST"])
+@login_required
+def department_rate(order_id: int):
+    form = DepartmentRatingForm()
+    form.validate_on_submit()
+    data = {"quality": form.quality.data, "timeliness": form.timeliness.data, "comment": form.comment.data}
+    return _done(
+        order_id,
+        lambda: services.department_rate(web_actor(), order_id, data),
+        _("The department's rating is recorded."),
+    )
+
+
+@bp.route("/ratings/<int:rating_id>/hide", methods=["POST"])
+@login_required
+def hide(rating_id: int):
+    form = TextForm()
+    order_id = request.form.get("order_id", type=int) or 0
+    if not form.validate_on_submit():
+        flash(_("The form expired; please try again."), "danger")
+        return redirect(url_for("orders.detail", order_id=order_id))
+    return _done(
+        order_id,
+        lambda: services.hide_comment(web_actor(), rating_id, form.text.data),
+        _("The comment is hidden."),
+    )
