@@ -16,6 +16,7 @@ from marketplace.agencies.models import (
     Offer,
     Qualification,
     QualificationLevel,
+    agency_category,
 )
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
@@ -109,8 +110,9 @@ def public_agencies_query(
         .where(Agency.status == AgencyStatus.ACTIVE)
         .options(selectinload(Agency.categories), selectinload(Agency.offers))
     )
-    if category_id:
-        stmt = stmt.where(Agency.categories.any(Category.id == category_id))
+    if category_id:  # an IN over the category index: far cheaper than a correlated EXISTS per agency
+        members = select(agency_category.c.agency_id).where(agency_category.c.category_id == category_id)
+        stmt = stmt.where(Agency.id.in_(members))
     if region:
         stmt = stmt.where(Agency.region == region)
     if q:
