@@ -17,6 +17,7 @@ install: $(BIN)/.installed
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
+	$(FLASK) search reindex
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install

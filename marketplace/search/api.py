@@ -1,5 +1,60 @@
-"""Search API (being written)."""
+"""GET /api/v1/search: Chinese-aware full-text search over agencies, service items and open announcements."""
+
+import json
+
+from flask import jsonify
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+
+from marketplace.common.web import json_error
+from marketplace.search import services
+from marketplace.search.schemas import SearchHitOut, SearchQuery
+
+bp = Blueprint("search-api", __name__, url_prefix="/api/v1", description="Full-text search")
 
 
 def blueprints():
-    return []
+    return [bp]
+
+
+@bp.get("/search")
+@bp.arguments(SearchQuery, location="query")
+@bp.response(
+    200,
+    SearchHitOut(many=True),
+    headers={
+        "X-Pagination": {
+            "description": "total, total_pages, page, first_page, last_page, previous_page, next_page",
+            "schema": {"type": "string"},
+        },
+        "X-Search-Counts": {
+            "description": 'matches per type, e.g. {"agency": 9, "service": 2, "request": 0}',
+            "schema": {"type": "string"},
+        },
+        "X-Search-Mode": {
+            "description": "exact; corrected when nothing matched and a sound-alike term was searched instead "
+            "(环平 → 环评, see X-Search-Corrected); pinyin when only the syllables matched; none",
+            "schema": {"type": "string"},
+        },
+        "X-Search-Corrected": {
+            "description": "in mode corrected: the query that was run, as a JSON string",
+            "schema": {"type": "string"},
+        },
+    },
+)
+def search(args):
+    """Search agencies (active members), service items and open announcements, best match first.
+
+    Only public text is searched: never bids, contacts or private files."""
+    try:
+        result = services.search(args["q"], args["type"], args["page"], args["per_page"])
+    except services.IndexBusy:
+        message = _("The search index is being rebuilt; please try again in a minute.")
+        return json_error(503, "Service Unavailable", message, headers={"Retry-After": "60"})
+    response = jsonify(SearchHitOut(many=True).dump(result.hits))
+    response.headers["X-Pagination"] = json.dumps(result.pagination())
+    response.headers["X-Search-Counts"] = json.dumps(result.counts)
+    response.headers["X-Search-Mode"] = result.mode
+    if result.corrected:
+        response.headers["X-Search-Corrected"] = json.dumps(result.corrected)  # ASCII-safe in a header
+    return response

@@ -1,5 +1,65 @@
-"""Search pages (being written)."""
+"""The search page: one box (in the header) over agencies, service items and open announcements."""
+
+from datetime import datetime
+
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from marketplace.search import services
+
+bp = Blueprint("search", __name__)
+
+TYPE_LABELS = {
+    "agency": _l("Agencies"),
+    "service": _l("Service items"),
+    "request": _l("Open announcements"),
+}
+KIND_LABELS = {"agency": _l("Agency"), "service": _l("Service item"), "request": _l("Announcement")}
+SUGGESTIONS = ("环评", "安评", "能评", "水保", "地灾评估", "测绘", "造价", "防雷")
+PER_PAGE = 10
 
 
 def blueprints():
-    return []
+    return [bp]
+
+
+@bp.route("/search")
+def index():
+    q = (request.args.get("q") or "").strip()
+    doc_type = request.args.get("type")
+    doc_type = doc_type if doc_type in services.DOC_TYPES else None
+    page = request.args.get("page", type=int) or 1
+    page = min(max(page, 1), 10_000)
+    result, error, status = None, None, 200
+    if len(q) > services.MAX_QUERY_LENGTH:
+        error = _("Please search with at most %(n)d characters.", n=services.MAX_QUERY_LENGTH)
+        status = 422
+    elif q:
+        # Searched before anything else touches the request's session (the search indexes queued changes).
+        try:
+            result = services.search(q, doc_type, page, PER_PAGE)
+        except services.IndexBusy:
+            error = _("The search index is being rebuilt; please try again in a minute.")
+            status = 503
+    return (
+        render_template(
+            "search/index.html",
+            q=q,
+            doc_type=doc_type,
+            result=result,
+            error=error,
+            type_labels=TYPE_LABELS,
+            kind_labels=KIND_LABELS,
+            suggestions=SUGGESTIONS,
+            parse_time=_parse_time,
+        ),
+        status,
+    )
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,466 @@
+"""Full-text search: Chinese segmentation, trade abbreviations, pinyin typos, and an index that follows commits.
+
+Most tests run inside the suite's rolled-back transaction with an index directory of their own. The tests at
+the end use a database of their own with real commits (`committed_app`), and two OS processes writing at once.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.agencies import services as agency_services
+from marketplace.agencies.models import Agency
+from marketplace.catalogue.models import ServiceItem
+from marketplace.extensions import db
+from marketplace.search import services as search
+from tests import factories as f
+from tests import timetravel
+from tests.conftest import build_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+_catalogue_index: list[Path] = []
+
+
+def fresh_index(app, tmp_path_factory, tmp_path, monkeypatch, empty: bool = False) -> Path:
+    """An index of this test's own, holding the seeded catalogue (built once, copied for each test); the
+    test's data reaches it through the queue, as in production. `empty`: no index at all yet."""
+    path = tmp_path / "search-index"
+    if not empty:
+        if not _catalogue_index:
+            template = tmp_path_factory.mktemp("catalogue-index")
+            monkeypatch.setitem(app.config, "SEARCH_INDEX_DIR", str(template))
+            search.reindex()  # at the test's start: the database holds the catalogue only
+            _catalogue_index.append(template)
+        shutil.copytree(_catalogue_index[0], path)
+    monkeypatch.setitem(app.config, "SEARCH_INDEX_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def index_dir(app, tmp_path_factory, tmp_path, monkeypatch):
+    return fresh_index(app, tmp_path_factory, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def no_index(app, tmp_path_factory, tmp_path, monkeypatch):
+    return fresh_index(app, tmp_path_factory, tmp_path, monkeypatch, empty=True)
+
+
+def item_named(name: str) -> ServiceItem:
+    return db.session.scalar(select(ServiceItem).where(ServiceItem.name == name))
+
+
+def titles(q: str, doc_type: str | None = None, **kw) -> list[str]:
+    return [h.title for h in search.search(q, doc_type, per_page=100, **kw).hits]
+
+
+def keys(q: str, **kw) -> set[tuple[str, int]]:
+    return {(h.type, h.id) for h in search.search(q, per_page=100, **kw).hits}
+
+
+def agency_offering(item_name: str, name: str | None = None):
+    item = item_named(item_name)
+    u = f.active_agency(item.category.code)
+    f.offer(u, item)
+    if name:
+        u.agency.name = name
+        db.session.commit()
+    return u.agency
+
+
+# --- Chinese, abbreviations, typos ---------------------------------------------------------------------
+
+
+def test_huanping_finds_environmental_impact_items_and_the_agencies_offering_them(index_dir):
+    agency = agency_offering("环境影响评价（报告书）", name="江苏青山绿水科技有限公司")
+    other = f.active_agency("C03").agency  # no offer: its intro mentions 环境影响评价, its name nothing
+
+    result = search.search("环评", per_page=100)
+    assert result.mode == "exact"
+    services = [h.title for h in result.hits if h.type == "service"]
+    assert {"环境影响评价（报告书）", "环境影响评价（报告表）"} <= set(services)
+    found = {h.id for h in result.hits if h.type == "agency"}
+    assert agency.id in found
+    assert other.id in found  # "专业从事环境影响评价。" — the expansion, not an alias, finds it
+    assert result.counts["service"] >= 2 and result.counts["agency"] >= 2
+    # The full name finds the same items, first.
+    assert set(titles("环境影响评价", "service")[:2]) == {"环境影响评价（报告书）", "环境影响评价（报告表）"}
+
+
+def test_trade_abbreviations_find_the_items_they_stand_for(index_dir):
+    expected = {
+        "安评": "安全预评价",
+        "能评": "节能评估",
+        "水保": "水土保持方案编制",
+        "地灾评估": "地质灾害危险性评估",
+        "稳评": "社会稳定风险评估",
+        "洪评": "洪水影响评价",
+        "水评": "水资源论证",
+        "交评": "交通影响评价",
+        "震评": "地震安全性评价",
+        "防雷": "防雷装置检测",
+        "造价": "工程造价咨询",
+        "测绘": "房产测绘",
+    }
+    for q, name in expected.items():
+        assert name in titles(q, "service"), q
+
+
+def test_expansion_finds_text_that_only_spells_the_term_out(index_dir):
+    """A request whose item is surveying but whose title says 环境影响评价 is found by 环评, and back."""
+    surveying = item_named("地下管线探测")
+    scope = "完成地下管线探测并提交成果图。"
+    spelled = f.published_request(
+        title="滨江大道改造工程环境影响评价配套测量", service_item_id=surveying.id, scope=scope
+    )
+    short = f.published_request(
+        title="港城物流园区项目环评配套测量", service_item_id=surveying.id, scope=scope
+    )
+    assert {spelled.id, short.id} <= {h.id for h in search.search("环评", "request").hits}
+    assert {spelled.id, short.id} <= {h.id for h in search.search("环境影响评价", "request").hits}
+
+
+def test_words_must_all_match_and_region_counts(index_dir):
+    nanjing = agency_offering("环境影响评价（报告书）")
+    suzhou = agency_offering("环境影响评价（报告书）")
+    suzhou.region = "苏州市"
+    db.session.commit()
+    found = keys("南京 环评")
+    assert ("agency", nanjing.id) in found and ("agency", suzhou.id) not in found
+
+
+def test_pinyin_and_homophone_typos_are_a_fallback(index_dir):
+    sound_alike = search.search("环平")  # 平 for 评: searched as the known term that sounds the same
+    assert (sound_alike.mode, sound_alike.corrected) == ("corrected", "环评")
+    assert "环境影响评价（报告书）" in [h.title for h in sound_alike.hits]
+    assert search.search("huanping").corrected == "环评"
+    assert search.sound_alike(["南京", "huanping"], search.TRADE_TERMS) == "南京 环评"
+    latin = search.search("cehui", "service", per_page=50)  # no such term: the syllables match
+    assert latin.mode == "pinyin" and "房产测绘" in [h.title for h in latin.hits]
+    assert "<mark>测绘</mark>" in str(latin.hits[0].title_html)
+    assert search.search("测绘").mode == "exact"
+    assert search.search("zzqqxx").mode == "none"
+
+
+def test_splitting_pinyin():
+    assert search.split_pinyin("huanping") == ["huan", "ping"]
+    assert search.split_pinyin("CeHui") == ["ce", "hui"]
+    assert search.split_pinyin("xian") == ["xian"]
+    assert search.split_pinyin("abc") is None
+    assert search.split_pinyin("环评") is None
+
+
+def test_highlight_escapes_and_marks():
+    html = search.highlight("<b>江苏</b>环评公司", ["环评"])
+    assert str(html) == "&lt;b&gt;江苏&lt;/b&gt;<mark>环评</mark>公司"
+    assert str(search.highlight("环境影响评价", ["环境影响", "评价"])) == "<mark>环境影响评价</mark>"
+    assert "<mark>环评</mark>" in str(search.highlight("某环评报告", [], [["huan", "ping"]]))
+
+
+# --- what is public, and what follows the database -----------------------------------------------------
+
+
+def test_only_open_requests_and_never_private_or_sealed_text(index_dir):
+    req = f.published_request(title="东海县经济开发区污水管网工程地形测量")
+    bidder = f.active_agency("C03")
+    f.bid(bidder, req, plan="鲲鹏秘密方案：无人机倾斜摄影")
+    assert ("request", req.id) in keys("污水管网")
+    for secret in ("鲲鹏", "13800000000", "张建国", "李娜", "江东中路"):
+        assert search.search(secret).hits == [], secret
+
+    timetravel.past_deadline(req)  # bidding closed (a bulk UPDATE, queued too): no longer open
+    from marketplace.requests import services as requests
+
+    assert requests.get_request(None, req.id).status != "bidding"  # failed: one bid only
+    assert ("request", req.id) not in keys("污水管网")
+
+
+def test_suspended_agency_disappears_and_comes_back(index_dir):
+    admin = f.admin()
+    agency = agency_offering("环境影响评价（报告书）", name="江苏白鹭洲环境咨询有限公司")
+    assert ("agency", agency.id) in keys("白鹭洲")
+    agency_services.decide(admin, agency.id, "suspend", reason="资质审查")
+    assert ("agency", agency.id) not in keys("白鹭洲")
+    assert ("agency", agency.id) not in keys("环评")
+    agency_services.decide(admin, agency.id, "reinstate")
+    assert ("agency", agency.id) in keys("白鹭洲")
+
+
+def test_committed_change_is_searchable_and_rolled_back_change_never(index_dir):
+    agency_id = agency_offering("环境影响评价（报告书）").id
+    db.session.commit()  # (the test session's next savepoint must not enclose the search's own work)
+    search.search("环评")  # the index exists and is up to date
+    assert search.pending() == 0
+
+    agency = db.session.get(Agency, agency_id)
+    agency.intro = "蓝鲸数字孪生平台"
+    db.session.flush()
+    assert search.pending() == 1  # queued in the changing transaction…
+    db.session.rollback()
+    assert search.pending() == 0  # …and gone with it
+    assert keys("蓝鲸") == set()
+
+    agency = db.session.get(Agency, agency_id)
+    agency.intro = "蓝鲸数字孪生平台"
+    db.session.commit()
+    assert keys("蓝鲸") == {("agency", agency_id)}
+    assert search.pending() == 0
+
+
+def test_renamed_item_reindexes_the_agencies_offering_it(index_dir):
+    agency = agency_offering("日照分析")
+    search.search("日照")
+    item = item_named("日照分析")
+    item.aliases = [*item.aliases, "采光分析"]
+    db.session.commit()
+    assert ("agency", agency.id) in keys("采光分析")
+    assert ("service", item.id) in keys("采光分析")
+
+
+def test_removed_offer_no_longer_finds_the_agency(index_dir):
+    from marketplace.agencies import offers
+
+    agency = agency_offering("日照分析")
+    user = agency.user
+    assert ("agency", agency.id) in keys("日照计算")  # an alias of the item it offers
+    offers.remove_offer(user, agency.offers[0].id)
+    assert ("agency", agency.id) not in keys("日照计算")
+
+
+def test_bulk_statements_are_followed_too(index_dir):
+    """ORM bulk UPDATE/DELETE queue the rows they match; a bulk INSERT queues a full rebuild."""
+    from sqlalchemy import insert, update
+
+    from marketplace.catalogue.models import FeeRegime
+
+    item = item_named("日照分析")
+    search.search("日照")
+    db.session.execute(update(ServiceItem).where(ServiceItem.id == item.id).values(name="日照与采光分析"))
+    db.session.commit()
+    assert ("service", item.id) in keys("采光")
+
+    before = json.loads((index_dir / "CURRENT").read_text())["gen"]
+    row = {
+        "category_id": item.category_id,
+        "code": "X-01",
+        "name": "光伏眩光影响分析",
+        "aliases": ["眩光评估"],
+    }
+    db.session.execute(insert(ServiceItem), [{**row, "fee_regime": FeeRegime.MARKET, "standard_days": 15}])
+    db.session.commit()
+    assert "光伏眩光影响分析" in titles("眩光评估")
+    assert json.loads((index_dir / "CURRENT").read_text())["gen"] != before  # rebuilt
+    assert search.pending() == 0
+
+
+def test_missing_or_outdated_index_is_rebuilt(no_index):
+    index_dir = no_index
+    assert search.document_counts() is None
+    search.search("测绘")
+    counts = search.document_counts()
+    assert counts["service"] == db.session.scalar(select(func.count(ServiceItem.id)))
+    state = json.loads((index_dir / "CURRENT").read_text())
+    (index_dir / "CURRENT").write_text(json.dumps({**state, "schema": state["schema"] - 1}))
+    assert search.document_counts() is None  # an index of another schema version is not used
+    assert "房产测绘" in titles("测绘")
+    assert json.loads((index_dir / "CURRENT").read_text())["gen"] != state["gen"]
+
+
+def test_a_busy_writer_leaves_changes_queued_then_they_are_indexed(app, index_dir):
+    agency = agency_offering("环境影响评价（报告书）")
+    search.search("环评")
+    ix = search.ensure_index()
+    held = ix.writer()  # another process's writer, as far as the lock knows
+    try:
+        agency.intro = "朱雀湖湿地监测"
+        db.session.commit()
+        report = search.drain(timeout=0.05)
+        assert report.locked and search.pending() >= 1
+        assert keys("朱雀湖") == set()  # the search does not fail, it shows what is indexed
+    finally:
+        held.cancel()
+    assert keys("朱雀湖") == {("agency", agency.id)}
+    assert search.pending() == 0
+
+
+def test_reindex_and_drain_commands(app, no_index):
+    index_dir = no_index
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["search", "drain"])
+    assert result.exit_code == 0, result.output
+    assert "no index" in result.output
+    first = json.loads((index_dir / "CURRENT").read_text())["gen"]
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "indexed agency" in result.output
+    assert json.loads((index_dir / "CURRENT").read_text())["gen"] != first
+    result = runner.invoke(args=["search", "status"])
+    assert "queued changes: 0" in result.output
+    assert "房产测绘" in titles("测绘", refresh=False)
+
+
+# --- real commits, restarts and two processes ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def committed_app(tmp_path_factory):
+    app, drop = build_app(tmp_path_factory, SEARCH_DRAIN_INTERVAL=0)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    drop()
+
+
+def test_after_commit_the_index_follows_without_a_search(committed_app):
+    with committed_app.test_request_context():
+        search.reindex()
+        u = f.active_agency("C03")
+        f.offer(u, item_named("环境影响评价（报告表）"))
+        assert search.pending() == 0  # drained by the commits themselves
+        assert ("agency", u.agency.id) in keys("环评", refresh=False)
+
+        agency = u.agency
+        agency.intro = "白鹤滩生态修复"
+        db.session.flush()
+        db.session.rollback()  # a real rollback: nothing queued, nothing indexed
+        assert search.pending() == 0
+        assert keys("白鹤滩", refresh=False) == set()
+        db.session.remove()
+
+
+def test_index_survives_a_restart(committed_app):
+    with committed_app.test_request_context():
+        u = f.active_agency("C03")
+        u.agency.intro = "玄武湖畔的测绘团队"
+        db.session.commit()
+        agency_id = u.agency.id
+        generation = json.loads((Path(committed_app.config["SEARCH_INDEX_DIR"]) / "CURRENT").read_text())
+        db.session.remove()
+    again = build_again(committed_app)
+    search._indexes.clear()  # as after a restart: nothing open in memory
+    with again.test_request_context():
+        assert ("agency", agency_id) in keys("玄武湖", refresh=False)
+        state = json.loads((Path(again.config["SEARCH_INDEX_DIR"]) / "CURRENT").read_text())
+        assert state == generation  # opened, not rebuilt
+        db.session.remove()
+        db.engine.dispose()
+
+
+def build_again(app):
+    from marketplace.app import create_app
+
+    keep = (
+        "MARKET_ENV",
+        "TESTING",
+        "SECRET_KEY",
+        "INSTANCE_DIR",
+        "UPLOAD_DIR",
+        "SEARCH_INDEX_DIR",
+        "SQLALCHEMY_DATABASE_URI",
+        "PASSWORD_HASH_METHOD",
+    )
+    return create_app({k: app.config[k] for k in keep})
+
+
+WRITER = textwrap.dedent(
+    """
+    import json, sys, time
+    from sqlalchemy import select
+    from sqlalchemy.exc import OperationalError
+    from marketplace.app import create_app
+    from marketplace.catalogue.models import ServiceItem
+    from marketplace.extensions import db
+    from marketplace.search import services
+
+    url, index_dir, instance, worker, rounds, go = sys.argv[1:]
+    worker, rounds = int(worker), int(rounds)
+    app = create_app({
+        "MARKET_ENV": "testing", "TESTING": True, "SECRET_KEY": "x", "INSTANCE_DIR": instance,
+        "SEARCH_INDEX_DIR": index_dir, "SQLALCHEMY_DATABASE_URI": url,
+        "SEARCH_DRAIN_INTERVAL": 0, "SEARCH_WRITER_TIMEOUT": 0.02,
+    })
+    with app.app_context():
+        services.analyzer()
+        ids = db.session.scalars(select(ServiceItem.id).order_by(ServiceItem.id)).all()
+        mine = ids[worker * 4 : worker * 4 + 4]
+        db.session.rollback()
+        while not __import__("os").path.exists(go):
+            time.sleep(0.01)
+        for r in range(rounds):
+            for item_id in mine:
+                for attempt in range(200):
+                    try:
+                        item = db.session.get(ServiceItem, item_id)
+                        kept = [a for a in item.aliases if not a.startswith("mkw")]
+                        item.aliases = kept + [f"mkw{worker}x{item_id}r{r}"]
+                        db.session.commit()
+                        break
+                    except OperationalError:
+                        db.session.rollback()
+                        time.sleep(0.02)
+                else:
+                    raise SystemExit("the database stayed locked")
+        print(json.dumps({"mine": mine, **services.STATS}))
+    """
+)
+
+
+def test_two_processes_writing_at_once_lose_nothing(committed_app, tmp_path):
+    """Both commit changes and drain after each commit; the lock makes one wait or skip, never crash."""
+    with committed_app.app_context():
+        search.reindex()
+        db.session.remove()
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    go = tmp_path / "go"
+    rounds = 4
+    config = committed_app.config
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-W",
+                "ignore",
+                str(script),
+                config["SQLALCHEMY_DATABASE_URI"],
+                config["SEARCH_INDEX_DIR"],
+                config["INSTANCE_DIR"],
+                str(worker),
+                str(rounds),
+                str(go),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for worker in (0, 1)
+    ]
+    go.write_text("go")
+    outputs = [p.communicate(timeout=180) for p in procs]
+    for p, (_, err) in zip(procs, outputs, strict=True):
+        assert p.returncode == 0, err[-3000:]
+    reports = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    assert sum(r["drains"] for r in reports) > 0
+
+    with committed_app.test_request_context():
+        search.drain_all()
+        assert search.pending() == 0
+        for worker, report in enumerate(reports):
+            for item_id in report["mine"]:
+                last = f"mkw{worker}x{item_id}r{rounds - 1}"
+                assert keys(last, refresh=False) >= {("service", item_id)}, last
+                stale = f"mkw{worker}x{item_id}r{rounds - 2}"
+                assert ("service", item_id) not in keys(stale, refresh=False), stale
+        db.session.remove()
