@@ -16,7 +16,7 @@ from marketplace.auth.services import require_role, require_user
 from marketplace.bidding.models import Bid
 from marketplace.common import uploads
 from marketplace.common.clock import now
-from marketplace.common.errors import Invalid, NotFound
+from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.state import move
 from marketplace.extensions import db
 from marketplace.orders.models import LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
@@ -116,9 +116,7 @@ def days_left(order: Order) -> float | None:
 
 
 def _agency_order(actor: User | None, order_id: int) -> Order:
-    actor = require_role(actor, Role.AGENCY)
-    order = get_order(actor, order_id)
-    return order
+    return get_order(require_role(actor, Role.AGENCY), order_id)
 
 
 def _enterprise_order(actor: User | None, order_id: int) -> Order:
@@ -170,8 +168,6 @@ def decline(actor: User | None, order_id: int, reason: str) -> Order:
 def report_progress(actor: User | None, order_id: int, text: str, percent: int | None = None) -> OrderEvent:
     order = _agency_order(actor, order_id)
     if order.status not in (OrderStatus.IN_PROGRESS, OrderStatus.DISPUTED):
-        from marketplace.common.errors import WrongState
-
         raise WrongState(_l("Progress can be reported only while the work is under way."))
     text = _text(text, 2, 2000)
     if percent is not None and (

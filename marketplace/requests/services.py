@@ -269,6 +269,10 @@ def draw_record(request_id: int) -> dict:
 # --- time-driven transitions -------------------------------------------------------------------------
 
 
+def _publicity_end() -> datetime:
+    return now() + timedelta(seconds=current_app.config["MARKET_PUBLICITY_SECONDS"])
+
+
 def min_bids(req: ServiceRequest) -> int:
     if req.selection_method == SelectionMethod.DIRECT or req.funding == Funding.SOCIAL:
         return 1
@@ -319,7 +323,7 @@ def _award(req: ServiceRequest, actor) -> None:
 
     winner = db.session.get(Bid, req.winner_bid_id)
     if winner.agency.status != AgencyStatus.ACTIVE:
-        _fall_back(req, actor, "中选机构已不具备资格（状态变更），由排名下一位递补。")
+        fall_back(req, actor, "中选机构已不具备资格（状态变更），由排名下一位递补。")
         return
     _move(req, "award", actor)
     orders.create_order(req, winner, actor)
@@ -383,13 +387,13 @@ def select_winner(
         seed_revealed_at=now(),
         selected_at=now(),
         selection_reason=reason or None,
-        publicity_ends_at=now() + timedelta(seconds=current_app.config["MARKET_PUBLICITY_SECONDS"]),
+        publicity_ends_at=_publicity_end(),
     )
     db.session.commit()
     return req
 
 
-def _fall_back(req: ServiceRequest, actor, why: str) -> None:
+def fall_back(req: ServiceRequest, actor, why: str) -> None:
     """The winner is out (declined, disqualified, objection upheld): the next valid bid in the ranking takes
     its place with a new publicity period; with none left the request fails."""
     out = db.session.get(Bid, req.winner_bid_id)
@@ -415,12 +419,8 @@ def _fall_back(req: ServiceRequest, actor, why: str) -> None:
         actor,
         winner_bid_id=remaining[0].id,
         selection_reason=why,
-        publicity_ends_at=now() + timedelta(seconds=current_app.config["MARKET_PUBLICITY_SECONDS"]),
+        publicity_ends_at=_publicity_end(),
     )
-
-
-def fall_back(req: ServiceRequest, actor, why: str) -> None:
-    _fall_back(req, actor, why)
 
 
 # --- objections during publicity ----------------------------------------------------------------------------
@@ -461,7 +461,7 @@ def resolve_objection(actor: User | None, objection_id: int, uphold: bool, outco
     record(actor, f"objection.{objection.status.value}", objection, after={"outcome": outcome})
     req = objection.request
     if uphold and req.status == RequestStatus.PUBLICITY:
-        _fall_back(req, actor, f"异议成立：{outcome}")
+        fall_back(req, actor, f"异议成立：{outcome}")
     db.session.commit()
     advance(req, actor)
     return objection
