@@ -35,6 +35,7 @@ TRANSITIONS: dict[str, tuple[frozenset[OrderStatus], OrderStatus]] = {
     "cancel": (frozenset({OrderStatus.AWAITING}), OrderStatus.CANCELLED),
 }
 LIVE = frozenset({OrderStatus.AWAITING, OrderStatus.IN_PROGRESS, OrderStatus.DELIVERED, OrderStatus.DISPUTED})
+STARTED_LIVE = LIVE - {OrderStatus.AWAITING}  # the service clock is running (or stopped by a delivery)
 
 
 class Order(TimestampMixin, db.Model):

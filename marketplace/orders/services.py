@@ -19,7 +19,7 @@ from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.state import move
 from marketplace.extensions import db
-from marketplace.orders.models import LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
+from marketplace.orders.models import LIVE, STARTED_LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
 from marketplace.stats import services as stats
 
 UPLOAD_KIND = "deliveries"
@@ -200,9 +200,15 @@ def accept(actor: User | None, order_id: int) -> Order:
     order = _enterprise_order(actor, order_id)
     _move(order, "accept", actor, accepted_at=now())
     _event(order, "accept", actor)
-    stats.on_order_accepted(order)
+    _on_accepted(order)
     db.session.commit()
     return order
+
+
+def _on_accepted(order: Order) -> None:
+    stats.on_order_accepted(order)
+    if order.deadline_flag == "red":  # no longer a live overdue order: it now counts as a late completion
+        stats.on_overdue_change(order, -1)
 
 
 def dispute(actor: User | None, order_id: int, reason: str) -> Order:
@@ -234,7 +240,7 @@ def advance(order: Order, actor=None) -> bool:
         if now() >= limit:
             _move(order, "accept", actor, accepted_at=limit, auto_accepted=True)
             _event(order, "accept", actor, text="验收期满未提出异议，系统自动验收。")
-            stats.on_order_accepted(order)
+            _on_accepted(order)
             changed = True
     if order.status == OrderStatus.AWAITING and order.agency.status != AgencyStatus.ACTIVE:
         from marketplace.requests import services as requests
@@ -244,6 +250,8 @@ def advance(order: Order, actor=None) -> bool:
         changed = True
     flag = deadline_status(order)
     if flag != order.deadline_flag:
+        if order.status in STARTED_LIVE and "red" in (flag, order.deadline_flag):
+            stats.on_overdue_change(order, 1 if flag == "red" else -1)
         record(
             actor,
             f"order.deadline_{flag}",

@@ -27,6 +27,9 @@ class _Totals:
     ratings_count: Mapped[int] = mapped_column(default=0)
     rating_sum: Mapped[int] = mapped_column(default=0)
     good_count: Mapped[int] = mapped_column(default=0)  # overall ≥ 4
+    overdue_orders: Mapped[int] = mapped_column(default=0)  # started, red (overdue) and not yet accepted
+    violations: Mapped[int] = mapped_column(default=0)  # fee flags confirmed as violations
+    paid_sum_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # received, net of refunds
 
 
 class AgencyStats(_Totals, db.Model):

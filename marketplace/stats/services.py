@@ -6,9 +6,12 @@ Formulas (documented here and in the README):
   average, so one 5-star order does not beat two hundred 4.8s
 - avg_price_ratio_to_ceiling = Σ contract amount / Σ request ceiling; savings_rate = 1 − that
 - avg_price_ratio_to_guide = Σ amount / Σ guide-range midpoint (government-guided items only)
-- avg_days = Σ (delivery − start) / completed orders; on_time_rate = delivered by the due date / completed
+- avg_days = Σ (delivery − start) / completed orders; on_time_rate = delivered by the due date /
+  (completed + overdue), where overdue counts started orders that are red (past due) and not yet accepted —
+  a late order lowers the rate the day it turns red, not only when it is finally accepted
 - speedup_vs_standard = 1 − avg_days / average standard time limit of those items
-- credit_score (until the supervision work refines it) = 50 + 30 × on_time_rate + 20 × (rating_rank − 1) / 4
+- credit_score (until the supervision work refines it) = max(0, 50 + 30 × on_time_rate
+  + 20 × (rating_rank − 1) / 4 − VIOLATION_PENALTY × confirmed fee violations)
 - composite = 100 × (0.35 × rating_rank/5 + 0.25 × on_time + 0.20 × sales + 0.20 × savings), where
   sales = min(1, log10(1 + completed) / 2) and savings = clamp(savings_rate / 0.3, 0, 1); missing figures
   count as neutral (on-time 0.8, savings 0.5), so a new member starts in the middle, not at the bottom.
@@ -29,10 +32,11 @@ PRIOR_MEAN = 4.0
 PRIOR_WEIGHT = 10
 NEUTRAL_ON_TIME = 0.8
 NEUTRAL_SAVINGS = 0.5
+VIOLATION_PENALTY = 5
 TOTALS = (
     "completed_orders", "amount_sum_fen", "ceiling_sum_fen", "guide_orders", "guide_amount_sum_fen",
     "guide_mid_sum_fen", "actual_seconds_sum", "promised_days_sum", "standard_days_sum", "on_time_count",
-    "ratings_count", "rating_sum", "good_count",
+    "ratings_count", "rating_sum", "good_count", "overdue_orders", "violations", "paid_sum_fen",
 )  # fmt: skip
 
 EMPTY = {
@@ -47,6 +51,8 @@ EMPTY = {
     "on_time_rate": None,
     "speedup_vs_standard": None,
     "credit_score": None,
+    "overdue_orders": 0,
+    "violations": 0,
     "ratings_count": 0,
     "rating_rank": PRIOR_MEAN,
     "composite": None,
@@ -64,7 +70,7 @@ def derive(t) -> dict:
     rating_rank = (PRIOR_WEIGHT * PRIOR_MEAN + get("rating_sum")) / (PRIOR_WEIGHT + r)
     price_ratio = _ratio(get("amount_sum_fen"), get("ceiling_sum_fen"))
     avg_days = get("actual_seconds_sum") / 86400 / n if n else None
-    on_time = _ratio(get("on_time_count"), n)
+    on_time = _ratio(get("on_time_count"), n + get("overdue_orders"))
     standard = _ratio(get("standard_days_sum"), n)
     savings = 1 - price_ratio if price_ratio is not None else None
     sales = min(1.0, math.log10(1 + n) / 2)
@@ -88,13 +94,20 @@ def derive(t) -> dict:
         "speedup_vs_standard": round(1 - avg_days / standard, 4)
         if avg_days is not None and standard
         else None,
-        "credit_score": round(50 + 30 * on_time + 20 * (rating_rank - 1) / 4, 1)
-        if on_time is not None
-        else None,
+        "credit_score": _credit(on_time, rating_rank, get("violations")),
+        "overdue_orders": get("overdue_orders"),
+        "violations": get("violations"),
         "ratings_count": r,
         "rating_rank": round(rating_rank, 4),
         "composite": round(composite, 4),
     }
+
+
+def _credit(on_time: float | None, rating_rank: float, violations: int) -> float | None:
+    if on_time is None and not violations:
+        return None  # nothing known yet: shown as "—", ranked as neutral
+    on_time = NEUTRAL_ON_TIME if on_time is None else on_time
+    return round(max(0.0, 50 + 30 * on_time + 20 * (rating_rank - 1) / 4 - VIOLATION_PENALTY * violations), 1)
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
@@ -218,6 +231,21 @@ def on_order_rated(rating) -> None:
     _add(rating_increments(rating), order.agency_id, order.request.service_item_id)
 
 
+def on_overdue_change(order, delta: int) -> None:
+    """+1 when a started order turns red, −1 when a red order is accepted (or leaves red)."""
+    _add({"overdue_orders": delta}, order.agency_id, order.request.service_item_id)
+
+
+def on_payment(order, delta_fen: int) -> None:
+    """Money received (+) or refunded (−) on an order."""
+    _add({"paid_sum_fen": delta_fen}, order.agency_id, order.request.service_item_id)
+
+
+def on_violation(agency_id: int, service_item_id: int, delta: int) -> None:
+    """A fee flag confirmed as a violation (+1) or un-confirmed (−1)."""
+    _add({"violations": delta}, agency_id, service_item_id)
+
+
 # --- rebuilding from history ------------------------------------------------------------------------------------
 
 
@@ -225,7 +253,9 @@ def rebuild() -> int:
     """Recompute every total from the accepted orders and ratings (a separate code path from the events, so
     comparing the two checks both). Returns the number of agencies with statistics."""
     from marketplace.catalogue.models import ServiceItem
-    from marketplace.orders.models import Order, OrderStatus
+    from marketplace.fees.models import FeeFlag, FlagStatus
+    from marketplace.orders.models import STARTED_LIVE, Order, OrderStatus
+    from marketplace.payments.models import Payment, PaymentStatus
     from marketplace.ratings.models import Rating
     from marketplace.requests.models import ServiceRequest
 
@@ -250,6 +280,26 @@ def rebuild() -> int:
         t["ratings_count"] += 1
         t["rating_sum"] += overall
         t["good_count"] += int(overall >= 4)
+    overdue = db.session.execute(
+        select(Order.agency_id, ServiceRequest.service_item_id)
+        .join(ServiceRequest, Order.request_id == ServiceRequest.id)
+        .where(Order.deadline_flag == "red", Order.status.in_(list(STARTED_LIVE)))
+    )
+    for agency_id, item_id in overdue:
+        totals[(agency_id, item_id)]["overdue_orders"] += 1
+    violations = db.session.execute(
+        select(FeeFlag.agency_id, FeeFlag.service_item_id).where(FeeFlag.status == FlagStatus.CONFIRMED)
+    )
+    for agency_id, item_id in violations:
+        totals[(agency_id, item_id)]["violations"] += 1
+    payments = db.session.execute(
+        select(Payment.amount_fen - Payment.refunded_fen, Order.agency_id, ServiceRequest.service_item_id)
+        .join(Order, Payment.order_id == Order.id)
+        .join(ServiceRequest, Order.request_id == ServiceRequest.id)
+        .where(Payment.status.in_([PaymentStatus.PAID, PaymentStatus.REFUNDED]))
+    )
+    for net, agency_id, item_id in payments:
+        totals[(agency_id, item_id)]["paid_sum_fen"] += net
 
     db.session.execute(delete(AgencyItemStats))
     db.session.execute(delete(AgencyStats))
