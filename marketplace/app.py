@@ -127,9 +127,13 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.auth import views as auth_views
     from marketplace.catalogue import api as catalogue_api
     from marketplace.catalogue import views as catalogue_views
+    from marketplace.fees import api as fees_api
+    from marketplace.fees import views as fees_views
     from marketplace.home import views as home_views
     from marketplace.orders import api as orders_api
     from marketplace.orders import views as orders_views
+    from marketplace.payments import api as payments_api
+    from marketplace.payments import views as payments_views
     from marketplace.ratings import api as ratings_api
     from marketplace.ratings import views as ratings_views
     from marketplace.requests import api as requests_api
@@ -146,10 +150,22 @@ def register_blueprints(app: Flask) -> None:
         orders_views,
         search_views,
         ratings_views,
+        payments_views,
+        fees_views,
     ):
         for blueprint in module.blueprints():
             app.register_blueprint(blueprint)
-    for module in (auth_api, catalogue_api, agencies_api, requests_api, orders_api, search_api, ratings_api):
+    for module in (
+        auth_api,
+        catalogue_api,
+        agencies_api,
+        requests_api,
+        orders_api,
+        search_api,
+        ratings_api,
+        payments_api,
+        fees_api,
+    ):
         for blueprint in module.blueprints():
             api.register_blueprint(blueprint)
             csrf.exempt(blueprint)

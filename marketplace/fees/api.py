@@ -1,0 +1,5 @@
+"""fees api (being built)."""
+
+
+def blueprints():
+    return []

@@ -1,0 +1,5 @@
+"""fees views (being built)."""
+
+
+def blueprints():
+    return []

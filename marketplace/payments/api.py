@@ -1,0 +1,5 @@
+"""payments api (being built)."""
+
+
+def blueprints():
+    return []

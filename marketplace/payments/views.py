@@ -1,0 +1,5 @@
+"""payments views (being built)."""
+
+
+def blueprints():
+    return []
