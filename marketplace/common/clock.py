@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # what people see; the market's days and months are Beijing's
 
 
 def now() -> datetime:
@@ -16,3 +19,7 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def local(value: datetime) -> datetime:
+    return as_utc(value).astimezone(LOCAL_TZ)

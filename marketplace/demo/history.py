@@ -460,6 +460,13 @@ class History:
         )
         self.item_by_code = {i.code: i for i in self.items}
         self.offers = {(a, i) for a, i in db.session.execute(select(Offer.agency_id, Offer.service_item_id))}
+        # What each agency publishes as its highest price per item: its bids stay within it (the fee audit
+        # flags a bid above an agency's own published price).
+        self.offer_high = {
+            (o.agency_id, o.service_item_id): o.high_fen
+            for o in db.session.scalars(select(Offer).options(selectinload(Offer.service_item)))
+            if o.high_fen
+        }
         # How keen each agency is to bid (some members hardly ever do).
         self.keenness = {a.id: self.rng.choice([0.2, 1.0, 1.0, 1.5, 2.0, 3.0]) for a in self.agencies}
         self.keenness[self.fixed_agency.id] = 2.0
@@ -546,7 +553,8 @@ class History:
         return _nice(yuan * 100)
 
     def price(self, story: Story, share: float) -> int:
-        fen = _nice(story.ceiling_fen * share)
+        """A bid's price: to ¥10, as people price bids (whole-hundred prices collide too often)."""
+        fen = max(1000, round(story.ceiling_fen * share / 1000) * 1000)
         if story.floor_fen:
             fen = max(fen, story.floor_fen)
         return min(fen, story.ceiling_fen)
@@ -711,6 +719,14 @@ class History:
         item = story.item
         least_days = {"yellow": 18}.get(story.kind, 5 if story.kind in LIVE_KINDS else 2)
         least_days = min(least_days, story.required_days)
+        # Agencies whose published price is far below this project's scale stay away from it.
+        fitting = [
+            a
+            for a in pool
+            if a in fixed or self.offer_high.get((a.id, item.id), 10**15) >= 0.6 * story.ceiling_fen
+        ]
+        if len(fitting) >= n + 1:
+            pool = fitting
         agencies = self.pick_bidders(pool, n, fixed, item)
         if len(pool) > n and story.outcome not in ("draft", "cancelled_draft") and self.rng.random() < 0.1:
             extra = self.pick_bidders([a for a in pool if a not in agencies], 1, [], item)
@@ -723,6 +739,9 @@ class History:
                 max(least_days, math.ceil(story.required_days * 0.6)), story.required_days
             )
             share = self.rng.triangular(0.72, 0.98, 0.9)
+            high = self.offer_high.get((agency.id, item.id))
+            if high and high < story.ceiling_fen * share:  # within its own published price
+                share = high * self.rng.uniform(0.93, 1.0) / story.ceiling_fen
             bidder = Bidder(agency, self.price(story, share), days, self.plan(item, days))
             if self.rng.random() < 0.12:
                 lower = self.price(story, share * self.rng.uniform(0.94, 0.98))

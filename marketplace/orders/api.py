@@ -5,10 +5,18 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from marketplace.common import uploads
-from marketplace.common.errors import NotFound
+from marketplace.common.errors import Invalid, NotFound
 from marketplace.common.web import api_actor, api_page
 from marketplace.orders import services
-from marketplace.orders.schemas import OrderListQuery, OrderOut, OrderReasonIn, TextIn
+from marketplace.orders.schemas import (
+    AmendIn,
+    BoardQuery,
+    BoardRowOut,
+    OrderListQuery,
+    OrderOut,
+    OrderReasonIn,
+    TextIn,
+)
 
 bp = Blueprint("orders-api", __name__, url_prefix="/api/v1", description="Orders")
 BEARER = [{"bearerAuth": []}]
@@ -108,3 +116,24 @@ def file(order_id, key):
     if not path.exists():
         raise NotFound(_l("No such file."))
     return send_file(path, mimetype=meta["mime"], download_name=meta["name"], as_attachment=True)
+
+
+@bp.post("/orders/<int:order_id>/amend")
+@bp.arguments(AmendIn)
+@bp.response(200, OrderOut)
+@bp.doc(security=BEARER)
+def amend(data, order_id):
+    """Enterprise: record a supplementary agreement that changes the contract amount (checked by the fee audit)."""
+    return services.amend_contract(api_actor(), order_id, data["amount_fen"], data["reason"])
+
+
+@bp.get("/admin/deadlines")
+@bp.arguments(BoardQuery, location="query")
+@bp.response(200, BoardRowOut(many=True))
+@bp.doc(security=BEARER)
+def deadlines(args):
+    """Administrators: every order under way with `deadline_status` (red first) and `days_left` (negative:
+    overdue). Filters: state=red|yellow|ok, service_item_id."""
+    if args["state"] not in (None, "red", "yellow", "ok"):
+        raise Invalid(_l("Not one of the allowed values."), {"state": [_l("Not one of the allowed values.")]})
+    return services.deadline_board(api_actor(), args["state"], args["service_item_id"])["rows"]

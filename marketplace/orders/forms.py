@@ -22,3 +22,10 @@ class ProgressForm(FlaskForm):
 class DeliverForm(FlaskForm):
     text = TextAreaField(_l("Delivery note"), validators=[Optional(), Length(max=2000)])
     files = MultipleFileField(_l("Files (PDF, JPG or PNG, optional)"))
+
+
+class AmendForm(FlaskForm):
+    amount = StringField(_l("New contract amount (yuan)"), validators=[Optional(), Length(max=20)])
+    reason = TextAreaField(
+        _l("Reason and the supplementary agreement's reference"), validators=[Optional(), Length(max=500)]
+    )

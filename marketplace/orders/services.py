@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from marketplace.agencies.models import AgencyStatus
 from marketplace.audit.services import record
@@ -17,8 +17,10 @@ from marketplace.bidding.models import Bid
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
+from marketplace.common.money import format_fen
 from marketplace.common.state import move
 from marketplace.extensions import db
+from marketplace.fees import checks as fee_checks
 from marketplace.orders.models import LIVE, STARTED_LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
 from marketplace.stats import services as stats
 
@@ -48,6 +50,7 @@ def create_order(req, bid: Bid, actor) -> Order:
         order,
         after={"request_id": req.id, "bid_id": bid.id, "amount_fen": bid.price_fen},
     )
+    fee_checks.audit_contract(order)
     return order
 
 
@@ -110,6 +113,35 @@ def days_left(order: Order) -> float | None:
     if order.due_at is None or order.delivered_at is not None:
         return None
     return round((order.due_at - now()).total_seconds() / 86400, 1)
+
+
+def deadline_board(actor: User | None, state: str | None = None, service_item_id: int | None = None) -> dict:
+    """The administrators' deadline board: every started live order with its light and days left or overdue,
+    most urgent first. Flags are refreshed here (as on any read), so a red light counts against the agency
+    the moment it is seen, not only at the next tick."""
+    from marketplace.auth.services import require_admin
+    from marketplace.requests.models import ServiceRequest
+
+    require_admin(actor)
+    stmt = (
+        select(Order)
+        .join(ServiceRequest, Order.request_id == ServiceRequest.id)
+        .where(Order.status.in_(list(STARTED_LIVE)))
+        .order_by(Order.due_at, Order.id)
+    )
+    if service_item_id is not None:
+        stmt = stmt.where(ServiceRequest.service_item_id == service_item_id)
+    rows = []
+    counts = {"red": 0, "yellow": 0, "ok": 0}
+    for order in db.session.scalars(stmt):
+        advance(order)
+        flag = deadline_status(order)
+        counts[flag] += 1
+        if state in (None, flag):
+            rows.append({"order": order, "deadline_status": flag, "days_left": days_left(order)})
+    rank = {"red": 0, "yellow": 1, "ok": 2}
+    rows.sort(key=lambda r: (rank[r["deadline_status"]], r["order"].due_at))
+    return {"rows": rows, "counts": counts}
 
 
 # --- the parties' actions ---------------------------------------------------------------------------------
@@ -201,6 +233,50 @@ def accept(actor: User | None, order_id: int) -> Order:
     _move(order, "accept", actor, accepted_at=now())
     _event(order, "accept", actor)
     _on_accepted(order)
+    db.session.commit()
+    return order
+
+
+MAX_AMOUNT_FEN = 10**12  # ¥10 billion: anything larger is a typing error
+
+
+def amend_contract(actor: User | None, order_id: int, amount_fen: int, reason: str) -> Order:
+    """A supplementary agreement (补充协议) changes the contract amount. It is allowed — scopes change — but it is
+    shown in the order's history and checked by the fee audit against the winning bid, the ceiling, the guide
+    range and the money already paid, because this is where hidden fees hide."""
+    order = _enterprise_order(actor, order_id)
+    if order.status not in LIVE | {OrderStatus.ACCEPTED}:
+        raise WrongState(_l("This order's contract can no longer be changed."))
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or not 0 < amount_fen < MAX_AMOUNT_FEN:
+        message = _l("Enter the new contract amount.")
+        raise Invalid(message, {"amount_fen": [message]})
+    if amount_fen == order.amount_fen:
+        message = _l("The new amount is the same as the current one.")
+        raise Invalid(message, {"amount_fen": [message]})
+    reason = _text(reason, 4, 500, "reason")
+    before = order.amount_fen
+    changed = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.amount_fen == before)
+        .values(amount_fen=amount_fen, updated_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:
+        db.session.rollback()
+        raise WrongState(_l("Someone else changed this at the same moment; please reload and try again."))
+    db.session.refresh(order)
+    _event(order, "amend", actor, text=f"{format_fen(before)} → {format_fen(amount_fen)}：{reason}")
+    record(
+        actor,
+        "order.amend",
+        order,
+        before={"amount_fen": before},
+        after={"amount_fen": amount_fen, "reason": reason},
+    )
+    if order.status == OrderStatus.ACCEPTED:
+        stats.on_contract_amended(order, amount_fen - before)
+    fee_checks.audit_contract(order)
+    fee_checks.audit_paid(order)
     db.session.commit()
     return order
 

@@ -8,22 +8,25 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from sqlalchemy import select
 
 from marketplace.auth.models import Role, User
+from marketplace.catalogue.models import ServiceItem
 from marketplace.common import uploads
 from marketplace.common.errors import DomainError
 from marketplace.common.web import form_errors_from, web_actor
 from marketplace.extensions import db
 from marketplace.orders import services
-from marketplace.orders.forms import ActionForm, DeliverForm, ProgressForm, ReasonForm
+from marketplace.orders.forms import ActionForm, AmendForm, DeliverForm, ProgressForm, ReasonForm
 from marketplace.orders.models import LIVE, Order, OrderStatus
-from marketplace.requests.forms import page_number
+from marketplace.requests.forms import fen_from, int_or_none, page_number
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
+admin = Blueprint("order_admin", __name__, url_prefix="/admin")
 
 
 def blueprints():
-    return [bp]
+    return [bp, admin]
 
 
 STATUS_LABELS = {
@@ -42,6 +45,7 @@ EVENT_LABELS = {
     "deliver": _l("Delivered"),
     "accept": _l("Accepted"),
     "dispute": _l("Acceptance disputed"),
+    "amend": _l("Contract amount changed (supplementary agreement)"),
 }
 FILTERS = {
     "live": _l("Live"),
@@ -252,3 +256,58 @@ def delivery_file(order_id: int, key: str):
     if not path.exists():
         abort(404)
     return send_file(path, mimetype=meta.get("mime"), download_name=meta.get("name"), as_attachment=True)
+
+
+# --- a contract amendment (补充协议) -----------------------------------------------------------------------------
+
+
+@bp.route("/<int:order_id>/amend", methods=["GET", "POST"])
+def amend(order_id: int):
+    actor = web_actor()
+    order = services.get_order(actor, order_id)
+    if _party_role(actor, order) != "enterprise":
+        abort(404)
+    form = AmendForm()
+    if form.validate_on_submit() and (amount := fen_from(form.amount)) is not None:
+        try:
+            services.amend_contract(actor, order_id, amount, form.reason.data)
+        except DomainError as exc:
+            form_errors_from(exc, form)
+            flash(str(exc.message), "danger")
+        else:
+            flash(
+                _("The contract amount was changed; the change is shown in the order's history."), "success"
+            )
+            return redirect(url_for(".detail", order_id=order_id))
+    return render_template("orders/amend.html", order=order, req=order.request, form=form)
+
+
+# --- the administrators' deadline board ---------------------------------------------------------------------
+
+
+@admin.before_request
+@login_required
+def _admin_logged_in():
+    pass
+
+
+@admin.route("/deadlines")
+def deadlines():
+    state = request.args.get("state") if request.args.get("state") in ("red", "yellow", "ok") else None
+    item_id = int_or_none(request.args.get("service_item_id"))
+    board = services.deadline_board(web_actor(), state, item_id)
+    per_page, number = 30, page_number(request.args.get("page"))
+    rows = board["rows"]
+    return render_template(
+        "orders/deadlines.html",
+        rows=rows[(number - 1) * per_page : number * per_page],
+        total=len(rows),
+        pages=max(1, -(-len(rows) // per_page)),
+        number=number,
+        counts=board["counts"],
+        state=state,
+        item_id=item_id,
+        items=db.session.scalars(
+            select(ServiceItem).order_by(ServiceItem.category_id, ServiceItem.sort_order)
+        ).all(),
+    )

@@ -22,6 +22,7 @@ from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState
 from marketplace.common.sql import contains
 from marketplace.common.state import move
 from marketplace.extensions import db
+from marketplace.fees import checks as fee_checks
 from marketplace.requests import draw
 from marketplace.requests.models import (
     TRANSITIONS,
@@ -313,6 +314,7 @@ def _close(req: ServiceRequest, actor) -> None:
             record(actor, "bid.invalidate", bid, after={"reason": bid.invalid_reason})
     valid = len(bidding.valid_bids(req.id))
     _move(req, "close", actor, closed_at=now())
+    fee_checks.audit_bids(req)  # the bids are open now: check every price against the fee rules
     if valid < min_bids(req):
         reason = f"有效报价 {valid} 家，少于最低要求 {min_bids(req)} 家，流标。"
         _move(req, "fail", actor, failure_reason=reason)

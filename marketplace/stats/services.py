@@ -231,6 +231,17 @@ def on_order_rated(rating) -> None:
     _add(rating_increments(rating), order.agency_id, order.request.service_item_id)
 
 
+def on_contract_amended(order, delta_fen: int) -> None:
+    """An accepted order's amount changed: its completed-order price totals follow."""
+    inc = {"amount_sum_fen": delta_fen}
+    if (
+        order.request.service_item.guide_max_fen is not None
+        and order.request.service_item.guide_min_fen is not None
+    ):
+        inc["guide_amount_sum_fen"] = delta_fen
+    _add(inc, order.agency_id, order.request.service_item_id)
+
+
 def on_overdue_change(order, delta: int) -> None:
     """+1 when a started order turns red, −1 when a red order is accepted (or leaves red)."""
     _add({"overdue_orders": delta}, order.agency_id, order.request.service_item_id)

@@ -1,0 +1,146 @@
+"""Fee-audit cases in the demo. The year of history already raises flags the way the market would (bids
+checked when bidding closes: abnormally low, identical, above the agency's own price, outside the guide
+range, rising after a win); here a few enterprises record supplementary agreements that change contract
+amounts (the contract rules), and the administrator reviews some flags — every step through the services.
+The checks ran at loading time, so afterwards each flag's dates are moved to when its priced thing happened."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from marketplace.auth.models import User
+from marketplace.catalogue.models import ServiceItem
+from marketplace.common.clock import now
+from marketplace.extensions import db
+from marketplace.fees import services as fees
+from marketplace.fees.models import FeeFlag, FlagRule, FlagStatus, Severity
+from marketplace.orders import services as orders
+from marketplace.orders.models import Order, OrderEvent, OrderStatus
+from marketplace.requests.models import ServiceRequest
+
+RAISES = [
+    "补充协议：项目用地范围调整，增加补充勘察及专题论证工作量。",
+    "补充协议：业主要求增加一轮专家评审及报告修改。",
+]
+CUTS = ["补充协议：项目规模调整，核减部分工作内容，合同金额相应调减。"]
+CONFIRM_NOTES = [
+    "经核查，合同变更未履行报批程序，变更后金额超过最高限价，认定为违规收费，已责令退还超收部分并计入信用记录。",
+    "经约谈核实，两家机构报价由同一人员编制，存在串通报价行为，认定违规，计入信用记录。",
+]
+DISMISS_NOTES = [
+    "经核查，该机构报价附有详细成本测算，人员与设备投入合理，不属于恶意低价竞争，予以排除。",
+    "经核查，报价高于店铺标价系因项目规模明显大于标准服务，已提醒机构及时更新店铺报价，予以排除。",
+    "经核查，两家报价相同系巧合，报价文件编制人员、时间及设备信息均无关联，予以排除。",
+]
+
+
+def _user(user_id: int) -> User:
+    return db.session.get(User, user_id)
+
+
+def load_fee_cases(rng: random.Random, admin_email: str) -> dict[str, int]:
+    admin = db.session.scalar(select(User).where(User.email == admin_email))
+    amended = _amendments(rng)
+    reviewed = _reviews(rng, admin)
+    _restamp(rng)
+    db.session.commit()
+    return {"contract_amendments": amended, "fee_flags_reviewed": reviewed}
+
+
+def _amendments(rng: random.Random) -> int:
+    """Raise two contracts, push one above its ceiling, one above its guide range, cut one."""
+    candidates = list(
+        db.session.scalars(
+            select(Order)
+            .join(ServiceRequest, Order.request_id == ServiceRequest.id)
+            .where(Order.status.in_([OrderStatus.ACCEPTED, OrderStatus.IN_PROGRESS]))
+            .order_by(Order.id)
+        )
+    )
+    rng.shuffle(candidates)
+    guided = [
+        o
+        for o in candidates
+        if db.session.get(ServiceItem, o.request.service_item_id).guide_max_fen is not None
+    ]
+    plans = []
+    if guided:
+        order = guided[0]
+        item = order.request.service_item
+        plans.append((order, round(item.guide_max_fen * 1.15 / 100) * 100, RAISES[1]))
+    others = [o for o in candidates if not plans or o is not plans[0][0]]
+    if len(others) >= 3:
+        plans.append((others[0], round(others[0].request.ceiling_fen * 1.12 / 100) * 100, RAISES[0]))
+        plans.append((others[1], round(others[1].amount_fen * 1.08 / 100) * 100, RAISES[1]))
+        plans.append((others[2], round(others[2].amount_fen * 0.9 / 100) * 100, CUTS[0]))
+    for order, amount, reason in plans:
+        owner = _user(order.enterprise.user_id)
+        orders.amend_contract(owner, order.id, amount, reason)
+    return len(plans)
+
+
+def _reviews(rng: random.Random, admin: User) -> int:
+    """Confirm the contract above its ceiling and one identical-price pair; dismiss a few others."""
+    done = 0
+    over = db.session.scalar(
+        select(FeeFlag).where(FeeFlag.rule == FlagRule.OVER_CEILING).order_by(FeeFlag.id).limit(1)
+    )
+    if over is not None:
+        fees.review(admin, over.id, "confirm", CONFIRM_NOTES[0])
+        done += 1
+    pair = db.session.scalars(
+        select(FeeFlag).where(FeeFlag.rule == FlagRule.IDENTICAL_PRICES).order_by(FeeFlag.id).limit(2)
+    ).all()
+    for flag in pair:
+        fees.review(admin, flag.id, "confirm", CONFIRM_NOTES[1])
+        done += 1
+    for rule, note in (
+        (FlagRule.ABNORMALLY_LOW, DISMISS_NOTES[0]),
+        (FlagRule.OVER_OFFER, DISMISS_NOTES[1]),
+    ):
+        flags = db.session.scalars(
+            select(FeeFlag)
+            .where(FeeFlag.rule == rule, FeeFlag.severity != Severity.HIGH, FeeFlag.status == FlagStatus.OPEN)
+            .order_by(FeeFlag.id)
+            .limit(2)
+        ).all()
+        for flag in flags:
+            fees.review(admin, flag.id, "dismiss", note)
+            done += 1
+    return done
+
+
+def _restamp(rng: random.Random) -> None:
+    """Flags and amendments were made at loading time; move them to when their priced thing happened."""
+    for event in db.session.scalars(select(OrderEvent).where(OrderEvent.kind == "amend")):
+        order = event.order
+        start = order.started_at or order.created_at
+        end = order.accepted_at or now()
+        event.at = start + (end - start) * rng.uniform(0.3, 0.7)
+    flags = db.session.scalars(select(FeeFlag)).all()
+    for flag in flags:
+        if flag.bid_id is not None:
+            when = db.session.scalar(
+                select(ServiceRequest.closed_at).where(ServiceRequest.id == flag.request_id)
+            )
+        else:
+            when = db.session.scalar(
+                select(OrderEvent.at)
+                .where(OrderEvent.order_id == flag.order_id, OrderEvent.kind == "amend")
+                .order_by(OrderEvent.at.desc())
+                .limit(1)
+            ) or db.session.scalar(select(Order.created_at).where(Order.id == flag.order_id))
+        values = {"occurred_at": when, "detected_at": when}
+        if flag.reviewed_at is not None:
+            values["reviewed_at"] = min(
+                now(), when + timedelta(days=rng.randint(2, 9), hours=rng.randint(0, 6))
+            )
+        db.session.execute(
+            update(FeeFlag)
+            .where(FeeFlag.id == flag.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )

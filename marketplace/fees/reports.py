@@ -1,0 +1,176 @@
+"""What the market actually pays: winning prices per service item over the last 12 months (the public fee
+page, 收费公示) and the administrators' charts of fees against guide prices and savings against ceilings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from statistics import median
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from marketplace.catalogue.models import ServiceItem
+from marketplace.common.clock import local, now
+from marketplace.common.errors import NotFound
+from marketplace.extensions import db
+from marketplace.fees.checks import YEAR
+
+_DEAD_ORDERS = ("declined", "cancelled")
+
+
+def _months(end: datetime, n: int = 12) -> list[str]:
+    """The last n months as 'YYYY-MM' (Beijing time), oldest first."""
+    t = local(end)
+    year, month = t.year, t.month
+    out = []
+    for _ in range(n):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out[::-1]
+
+
+def _deals(item_id: int | None = None, since: datetime | None = None) -> list[tuple[int, int, int, datetime]]:
+    """(service item, contract amount, ceiling, contract date) of every real order in the period."""
+    from marketplace.orders.models import Order
+    from marketplace.requests.models import ServiceRequest
+
+    stmt = (
+        select(ServiceRequest.service_item_id, Order.amount_fen, ServiceRequest.ceiling_fen, Order.created_at)
+        .join(ServiceRequest, Order.request_id == ServiceRequest.id)
+        .where(Order.status.not_in(_DEAD_ORDERS), Order.created_at >= (since or now() - YEAR))
+    )
+    if item_id is not None:
+        stmt = stmt.where(ServiceRequest.service_item_id == item_id)
+    return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def _quantile(values: list[int], q: float) -> int:
+    """Linear interpolation between the closest ranks (values sorted)."""
+    if len(values) == 1:
+        return values[0]
+    pos = q * (len(values) - 1)
+    low = int(pos)
+    high = min(low + 1, len(values) - 1)
+    return round(values[low] + (values[high] - values[low]) * (pos - low))
+
+
+def price_summary(prices: list[int], ceilings: list[int] | None = None) -> dict:
+    if not prices:
+        return {
+            "count": 0,
+            "median_fen": None,
+            "min_fen": None,
+            "max_fen": None,
+            "p25_fen": None,
+            "p75_fen": None,
+        }
+    ordered = sorted(prices)
+    summary = {
+        "count": len(ordered),
+        "median_fen": round(median(ordered)),
+        "min_fen": ordered[0],
+        "max_fen": ordered[-1],
+        "p25_fen": _quantile(ordered, 0.25),
+        "p75_fen": _quantile(ordered, 0.75),
+    }
+    if ceilings:
+        summary["savings_rate"] = round(1 - sum(prices) / sum(ceilings), 4)
+    return summary
+
+
+def item_fees(item_id: int) -> dict:
+    """The public fee page of one service item: guide range and the last 12 months' winning prices."""
+    item = db.session.get(ServiceItem, item_id)
+    if item is None:
+        raise NotFound(_l("No such service item."))
+    deals = _deals(item_id)
+    months = _months(now())
+    by_month: dict[str, list[int]] = defaultdict(list)
+    for _, amount, _, at in deals:
+        by_month[local(at).strftime("%Y-%m")].append(amount)
+    return {
+        "item": item,
+        "guide_min_fen": item.guide_min_fen,
+        "guide_max_fen": item.guide_max_fen,
+        "winning": price_summary([d[1] for d in deals], [d[2] for d in deals]),
+        "monthly": [
+            {
+                "month": m,
+                "count": len(by_month[m]),
+                "median_fen": round(median(by_month[m])) if by_month[m] else None,
+            }
+            for m in months
+        ],
+    }
+
+
+def overview() -> list[dict]:
+    """Every service item with its guide range and the median/range of its winning prices (one query)."""
+    prices: dict[int, list[int]] = defaultdict(list)
+    ceilings: dict[int, list[int]] = defaultdict(list)
+    for item_id, amount, ceiling, _ in _deals():
+        prices[item_id].append(amount)
+        ceilings[item_id].append(ceiling)
+    items = db.session.scalars(
+        select(ServiceItem).order_by(ServiceItem.category_id, ServiceItem.sort_order, ServiceItem.id)
+    )
+    return [{"item": item, "winning": price_summary(prices[item.id], ceilings[item.id])} for item in items]
+
+
+# --- the administrators' charts -----------------------------------------------------------------------------
+
+
+def busiest_guided_item() -> int | None:
+    """The government-guided item with the most deals in the past year (the chart's default)."""
+    guided = {
+        i.id for i in db.session.scalars(select(ServiceItem).where(ServiceItem.guide_max_fen.is_not(None)))
+    }
+    counts: dict[int, int] = defaultdict(int)
+    for item_id, *_ in _deals():
+        if item_id in guided:
+            counts[item_id] += 1
+    return max(counts, key=lambda i: (counts[i], -i)) if counts else None
+
+
+def fee_vs_guide(item_id: int) -> dict:
+    """Average contract amount per month for one item, beside its guide range."""
+    item = db.session.get(ServiceItem, item_id)
+    if item is None:
+        raise NotFound(_l("No such service item."))
+    months = _months(now())
+    amounts: dict[str, list[int]] = defaultdict(list)
+    for _, amount, _, at in _deals(item_id, since=now() - timedelta(days=372)):
+        amounts[local(at).strftime("%Y-%m")].append(amount)
+    return {
+        "item": item,
+        "guide_min_fen": item.guide_min_fen,
+        "guide_max_fen": item.guide_max_fen,
+        "points": [
+            {
+                "month": m,
+                "count": len(amounts[m]),
+                "avg_fen": round(sum(amounts[m]) / len(amounts[m])) if amounts[m] else None,
+            }
+            for m in months
+        ],
+    }
+
+
+def savings_by_month(item_id: int | None = None) -> list[dict]:
+    """1 − Σ contract / Σ ceiling per month: how much below their ceilings enterprises bought."""
+    months = _months(now())
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for _, amount, ceiling, at in _deals(item_id, since=now() - timedelta(days=372)):
+        s = sums[local(at).strftime("%Y-%m")]
+        s[0] += amount
+        s[1] += ceiling
+        s[2] += 1
+    return [
+        {
+            "month": m,
+            "count": sums[m][2] if m in sums else 0,
+            "savings_rate": round(1 - sums[m][0] / sums[m][1], 4) if m in sums and sums[m][1] else None,
+        }
+        for m in months
+    ]

@@ -1,0 +1,279 @@
+"""The administrators' fee audit: reviewing flags (a confirmed violation lowers the agency's credit), finding
+them by rule, severity, status, agency, service item and period, and exporting them for Excel."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from marketplace.auth.models import User
+from marketplace.auth.services import require_admin
+from marketplace.common.clock import LOCAL_TZ, local, now
+from marketplace.common.errors import Invalid, NotFound
+from marketplace.common.state import move
+from marketplace.extensions import db
+from marketplace.fees.models import TRANSITIONS, FeeFlag, FlagRule, FlagStatus, Severity
+from marketplace.stats import services as stats
+
+RULE_LABELS = {
+    FlagRule.OVER_CEILING: _l("Above the ceiling price"),
+    FlagRule.OUTSIDE_GUIDE: _l("Outside the guide price range"),
+    FlagRule.OVER_OFFER: _l("Above the agency's own published price"),
+    FlagRule.CONTRACT_MISMATCH: _l("Contract differs from the winning bid"),
+    FlagRule.OVER_CONTRACT: _l("Paid more than the contract"),
+    FlagRule.ABNORMALLY_LOW: _l("Abnormally low price"),
+    FlagRule.IDENTICAL_PRICES: _l("Identical prices from different agencies"),
+    FlagRule.PRICE_RISE: _l("Price rise after winning"),
+}
+SEVERITY_LABELS = {Severity.HIGH: _l("High"), Severity.MEDIUM: _l("Medium"), Severity.LOW: _l("Low")}
+STATUS_LABELS = {
+    FlagStatus.OPEN: _l("Open"),
+    FlagStatus.CONFIRMED: _l("Confirmed violation"),
+    FlagStatus.DISMISSED: _l("Dismissed"),
+}
+SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+
+
+@dataclass
+class FlagFilter:
+    rule: FlagRule | None = None
+    severity: Severity | None = None
+    status: FlagStatus | None = None
+    agency_id: int | None = None
+    service_item_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def parse(cls, args: dict[str, Any]) -> FlagFilter:
+        """From query-string values; unknown or malformed values are refused with the field named."""
+        errors: dict[str, list] = {}
+
+        def choice(name: str, enum_cls):
+            raw = args.get(name) or None
+            if raw is None:
+                return None
+            try:
+                return enum_cls(raw)
+            except ValueError:
+                errors[name] = [_l("Not one of the allowed values.")]
+                return None
+
+        def number(name: str):
+            raw = args.get(name)
+            if raw in (None, ""):
+                return None
+            if isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit() and len(raw) < 10):
+                return int(raw)
+            errors[name] = [_l("Must be a whole number.")]
+            return None
+
+        def day(name: str):
+            raw = args.get(name)
+            if raw in (None, ""):
+                return None
+            if isinstance(raw, date):
+                return raw
+            try:
+                return date.fromisoformat(str(raw))
+            except ValueError:
+                errors[name] = [_l("Use a date such as 2026-01-31.")]
+                return None
+
+        parsed = cls(
+            rule=choice("rule", FlagRule),
+            severity=choice("severity", Severity),
+            status=choice("status", FlagStatus),
+            agency_id=number("agency_id"),
+            service_item_id=number("service_item_id"),
+            date_from=day("from"),
+            date_to=day("to"),
+        )
+        if parsed.date_from and parsed.date_to and parsed.date_from > parsed.date_to:
+            errors["to"] = [_l("The end date is before the start date.")]
+        if errors:
+            raise Invalid(next(iter(errors.values()))[0], errors)
+        return parsed
+
+    def apply(self, stmt):
+        if self.rule:
+            stmt = stmt.where(FeeFlag.rule == self.rule)
+        if self.severity:
+            stmt = stmt.where(FeeFlag.severity == self.severity)
+        if self.status:
+            stmt = stmt.where(FeeFlag.status == self.status)
+        if self.agency_id is not None:
+            stmt = stmt.where(FeeFlag.agency_id == self.agency_id)
+        if self.service_item_id is not None:
+            stmt = stmt.where(FeeFlag.service_item_id == self.service_item_id)
+        if self.date_from:
+            stmt = stmt.where(FeeFlag.occurred_at >= _local_midnight(self.date_from))
+        if self.date_to:
+            stmt = stmt.where(FeeFlag.occurred_at < _local_midnight(self.date_to + timedelta(days=1)))
+        return stmt
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=LOCAL_TZ)
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+
+def flags_query(actor: User | None, flt: FlagFilter):
+    require_admin(actor)
+    stmt = select(FeeFlag).options(
+        joinedload(FeeFlag.agency), joinedload(FeeFlag.service_item), joinedload(FeeFlag.request)
+    )
+    return flt.apply(stmt).order_by(FeeFlag.occurred_at.desc(), FeeFlag.id.desc())
+
+
+def get_flag(actor: User | None, flag_id: int) -> FeeFlag:
+    require_admin(actor)
+    flag = db.session.get(FeeFlag, flag_id)
+    if flag is None:
+        raise NotFound(_l("No such fee flag."))
+    return flag
+
+
+def counts(actor: User | None, flt: FlagFilter) -> dict:
+    """Open / confirmed / dismissed and open-by-severity counts under the filter (status filter ignored)."""
+    require_admin(actor)
+    base = FlagFilter(**{**flt.__dict__, "status": None})
+    by_status = dict(
+        db.session.execute(
+            base.apply(select(FeeFlag.status, func.count()).select_from(FeeFlag)).group_by(FeeFlag.status)
+        ).all()
+    )
+    open_by_severity = dict(
+        db.session.execute(
+            base.apply(select(FeeFlag.severity, func.count()).select_from(FeeFlag))
+            .where(FeeFlag.status == FlagStatus.OPEN)
+            .group_by(FeeFlag.severity)
+        ).all()
+    )
+    return {
+        "status": {s.value: by_status.get(s, 0) for s in FlagStatus},
+        "open_severity": {s.value: open_by_severity.get(s, 0) for s in Severity},
+    }
+
+
+# --- reviewing ----------------------------------------------------------------------------------------------
+
+
+def review(actor: User | None, flag_id: int, action: str, note: str | None) -> FeeFlag:
+    """confirm (a violation: the agency's credit drops), dismiss, or reopen — always with a note."""
+    actor = require_admin(actor)
+    if action not in TRANSITIONS:
+        raise Invalid(
+            _l("Choose to confirm, dismiss or reopen."), {"action": [_l("Not one of the allowed values.")]}
+        )
+    note = (note or "").strip()
+    if not 2 <= len(note) <= 2000:
+        message = _l("Write a note of 2 to 2000 characters.")
+        raise Invalid(message, {"note": [message]})
+    flag = get_flag(actor, flag_id)
+    was = flag.status
+    move(
+        flag,
+        TRANSITIONS,
+        action,
+        actor,
+        audit_prefix="fee_flag",
+        note=note,
+        reviewed_by_id=actor.id,
+        reviewed_at=now(),
+    )
+    if (flag.status == FlagStatus.CONFIRMED) != (was == FlagStatus.CONFIRMED):
+        stats.on_violation(
+            flag.agency_id, flag.service_item_id, 1 if flag.status == FlagStatus.CONFIRMED else -1
+        )
+    db.session.commit()
+    return flag
+
+
+# --- export -------------------------------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    ("id", _l("Flag no.")),
+    ("occurred_at", _l("Occurred")),
+    ("rule", _l("Rule")),
+    ("severity", _l("Severity")),
+    ("status", _l("Status")),
+    ("agency", _l("Agency")),
+    ("uscc", _l("Credit code")),
+    ("service_item", _l("Service item")),
+    ("request", _l("Request")),
+    ("figures", _l("Figures")),
+    ("note", _l("Administrator's note")),
+)
+
+
+def describe(flag: FeeFlag) -> str:
+    """The triggering figures in words, for the page and the CSV."""
+    from marketplace.common.money import format_fen as yuan
+
+    f = flag.figures or {}
+    parts = []
+    for key, label in (
+        ("price_fen", _l("price")),
+        ("amount_fen", _l("contract")),
+        ("paid_fen", _l("paid")),
+        ("bid_price_fen", _l("winning bid")),
+        ("contract_fen", _l("contract")),
+        ("ceiling_fen", _l("ceiling")),
+        ("offer_high_fen", _l("published price")),
+        ("others_mean_fen", _l("mean of the other bids")),
+        ("next_fen", _l("next bid")),
+        ("item_median_fen", _l("median winning price")),
+    ):
+        if f.get(key) is not None:
+            parts.append(f"{label} {yuan(f[key])}")
+    if f.get("guide_min_fen") is not None:
+        label = _l("guide range")
+        parts.append(f"{label} {yuan(f['guide_min_fen'])}–{yuan(f['guide_max_fen'])}")
+    if f.get("share_won") is not None:
+        label = _l("share of ceiling")
+        parts.append(f"{label} {round(f['share_won'] * 100)}% → {round(f['share_now'] * 100)}%")
+    if f.get("below_mean") is not None and flag.rule == FlagRule.ABNORMALLY_LOW:
+        label = _l("below the mean")
+        parts.append(f"{label} {round(f['below_mean'] * 100)}%")
+    if f.get("others"):
+        from marketplace.agencies.models import Agency
+
+        names = db.session.scalars(select(Agency.name).where(Agency.id.in_(f["others"])).order_by(Agency.id))
+        label = _l("same price as")
+        parts.append(f"{label} {'、'.join(names)}")
+    return "; ".join(str(p) for p in parts)
+
+
+def export_csv(actor: User | None, flt: FlagFilter) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel opens the Chinese text correctly."""
+    stmt = flags_query(actor, flt)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([str(label) for _, label in CSV_COLUMNS])
+    for flag in db.session.scalars(stmt):
+        writer.writerow(
+            [
+                flag.id,
+                local(flag.occurred_at).strftime("%Y-%m-%d %H:%M"),
+                str(RULE_LABELS[flag.rule]),
+                str(SEVERITY_LABELS[flag.severity]),
+                str(STATUS_LABELS[flag.status]),
+                flag.agency.name,
+                flag.agency.uscc,
+                flag.service_item.name,
+                flag.request.title if flag.request else "",
+                describe(flag),
+                flag.note or "",
+            ]
+        )
+    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")

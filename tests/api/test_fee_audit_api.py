@@ -1,0 +1,258 @@
+"""The fee audit end to end: bids opened at the deadline are checked, a contract amendment is checked, flags
+are filtered, reviewed (a confirmed violation lowers the agency's credit) and exported for Excel; the public
+fee page shows what the market paid; the deadline board shows red orders, which count against the agency."""
+
+import csv
+import io
+
+from sqlalchemy import func, select
+
+from marketplace.extensions import db
+from marketplace.fees import checks
+from marketplace.fees.models import FeeFlag
+from marketplace.orders import services as orders
+from marketplace.requests import services as requests
+from marketplace.stats import services as stats
+from tests import factories as f
+from tests import timetravel
+
+CEILING = 30_000_000
+
+
+def _opened_request():
+    """Three bids: A above its own published price, A and B identical, C abnormally low."""
+    admin = f.admin()
+    enterprise = f.user("enterprise")
+    a, b, c = (f.active_agency("C03", reviewer=admin) for _ in range(3))
+    item = f.market_item()
+    f.offer(a, item, price_fen=15_000_000)
+    req = f.published_request(enterprise, item=item, ceiling_fen=CEILING)
+    f.bid(a, req, price_fen=20_000_000)
+    f.bid(b, req, price_fen=20_000_000)
+    f.bid(c, req, price_fen=9_000_000)
+    timetravel.past_deadline(req)
+    requests.get_request(enterprise, req.id)  # reading it closes the bidding
+    return admin, enterprise, (a, b, c), item, req
+
+
+def _flags(client, h, **query):
+    r = client.get("/api/v1/admin/fee-audit", query_string=query, headers=h)
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def test_bids_are_checked_when_bidding_closes(app, client):
+    admin, enterprise, (a, b, c), item, req = _opened_request()
+    h = f.token(client, admin)
+    flags = _flags(client, h)
+    found = {(x["rule"], x["agency_id"]) for x in flags}
+    assert found == {
+        ("over_offer", a.agency.id),
+        ("identical_prices", a.agency.id),
+        ("identical_prices", b.agency.id),
+        ("abnormally_low", c.agency.id),
+    }
+    low = next(x for x in flags if x["rule"] == "abnormally_low")
+    assert low["severity"] == "high" and low["status"] == "open" and low["request_id"] == req.id
+    assert low["figures"]["others_mean_fen"] == 20_000_000 and set(low["figures"]["reasons"]) == {
+        "mean",
+        "next",
+    }
+    over = next(x for x in flags if x["rule"] == "over_offer")
+    assert over["figures"]["offer_high_fen"] == 15_000_000 and over["severity"] == "high"
+    assert "¥150,000.00" in over["description"]
+
+    # filters
+    assert len(_flags(client, h, rule="identical_prices")) == 2
+    assert [x["agency_id"] for x in _flags(client, h, agency_id=c.agency.id)] == [c.agency.id]
+    assert {x["rule"] for x in _flags(client, h, severity="high")} >= {"abnormally_low", "over_offer"}
+    assert _flags(client, h, service_item_id=item.id + 1000) == []
+    assert _flags(client, h, status="confirmed") == []
+    assert len(_flags(client, h, **{"from": "2000-01-01", "to": "2999-12-31"})) == 4
+    assert _flags(client, h, to="2000-01-01") == []
+    for bad in ({"rule": "nonsense"}, {"from": "2026-13-01"}, {"from": "2026-02-01", "to": "2026-01-01"}):
+        r = client.get("/api/v1/admin/fee-audit", query_string=bad, headers=h)
+        assert r.status_code == 422 and r.get_json()["errors"], bad
+
+    # only administrators
+    assert client.get("/api/v1/admin/fee-audit").status_code == 401
+    assert client.get("/api/v1/admin/fee-audit", headers=f.token(client, enterprise)).status_code == 403
+    assert client.get("/api/v1/admin/fee-audit", headers=f.token(client, c)).status_code == 403
+
+    # running every check again over history finds nothing new
+    before = db.session.scalar(select(func.count()).select_from(FeeFlag))
+    assert checks.audit_all() == before
+
+
+def test_review_feeds_credit_and_csv_opens_in_excel(app, client):
+    admin, enterprise, (a, b, c), item, req = _opened_request()
+    h = f.token(client, admin)
+    low = _flags(client, h, rule="abnormally_low")[0]
+    url = f"/api/v1/admin/fee-audit/{low['id']}/review"
+    assert client.post(url, json={"action": "confirm", "note": ""}, headers=h).status_code == 422
+    assert client.post(url, json={"action": "approve", "note": "经核查属实"}, headers=h).status_code == 422
+    assert (
+        client.post(
+            url, json={"action": "confirm", "note": "经核查属实"}, headers=f.token(client, c)
+        ).status_code
+        == 403
+    )
+    assert stats.agency_stats(c.agency.id)["credit_score"] is None  # nothing known yet
+
+    r = client.post(
+        url, json={"action": "confirm", "note": "经约谈核实，报价低于成本，认定违规。"}, headers=h
+    )
+    assert r.status_code == 200 and r.get_json()["status"] == "confirmed"
+    confirmed = stats.agency_stats(c.agency.id)
+    assert confirmed["violations"] == 1
+    neutral = stats.derive({})  # no orders yet: neutral on-time, prior rating, minus one violation
+    assert confirmed["credit_score"] == round(50 + 30 * 0.8 + 20 * (neutral["rating_rank"] - 1) / 4 - 5, 1)
+    # confirming twice is refused and counts nothing twice
+    assert client.post(url, json={"action": "confirm", "note": "再次确认"}, headers=h).status_code == 409
+    assert stats.agency_stats(c.agency.id)["violations"] == 1
+    r = client.post(
+        url, json={"action": "dismiss", "note": "复核后认定成本测算合理，撤销违规认定。"}, headers=h
+    )
+    assert r.get_json()["status"] == "dismissed" and r.get_json()["note"].startswith("复核后")
+    assert stats.agency_stats(c.agency.id)["violations"] == 0
+
+    r = client.get("/api/v1/admin/fee-audit.csv", query_string={"rule": "identical_prices"}, headers=h)
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert r.data.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel needs for UTF-8
+    rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert len(rows) == 3 and len(rows[0]) == len(rows[1]) == 11
+    assert {rows[1][5], rows[2][5]} == {a.agency.name, b.agency.name}  # Chinese names intact
+    assert b.agency.name in rows[1][9] or a.agency.name in rows[1][9]  # "same price as …"
+    assert client.get("/api/v1/admin/fee-audit.csv", headers=f.token(client, enterprise)).status_code == 403
+
+
+def test_contract_amendment_is_checked_and_public_fees_show_winning_prices(app, client):
+    admin, enterprise, (a, b, c), item, req = _opened_request()
+    requests.select_winner(enterprise, req.id)  # lowest price: C
+    timetravel.publicity_over(req)
+    order = orders.order_for_request(requests.get_request(enterprise, req.id).id)
+    assert order.agency_id == c.agency.id and order.amount_fen == 9_000_000
+    he, h = f.token(client, enterprise), f.token(client, admin)
+    url = f"/api/v1/orders/{order.id}/amend"
+    assert (
+        client.post(
+            url, json={"amount_fen": 31_000_000, "reason": "增加工作量"}, headers=f.token(client, c)
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(url, json={"amount_fen": 9_000_000, "reason": "金额不变"}, headers=he).status_code == 422
+    )
+    assert client.post(url, json={"amount_fen": -1, "reason": "负数金额"}, headers=he).status_code == 422
+    assert client.post(url, json={"amount_fen": 31_000_000, "reason": ""}, headers=he).status_code == 422
+    assert not _flags(client, h, rule="contract_mismatch")
+
+    r = client.post(url, json={"amount_fen": 31_000_000, "reason": "补充协议：增加专题论证"}, headers=he)
+    assert r.status_code == 200 and r.get_json()["amount_fen"] == 31_000_000
+    assert r.get_json()["events"][-1]["kind"] == "amend"
+    mismatch = _flags(client, h, rule="contract_mismatch")
+    assert len(mismatch) == 1 and mismatch[0]["order_id"] == order.id and mismatch[0]["severity"] == "high"
+    assert mismatch[0]["figures"]["bid_price_fen"] == 9_000_000
+    over = _flags(client, h, rule="over_ceiling")
+    assert len(over) == 1 and over[0]["figures"]["over_fen"] == 1_000_000
+
+    fees = client.get(f"/api/v1/service-items/{item.id}/fees").get_json()  # public
+    assert fees["winning"]["count"] == 1 and fees["winning"]["median_fen"] == 31_000_000
+    assert fees["guide_max_fen"] is None and len(fees["monthly"]) == 12 and fees["monthly"][-1]["count"] == 1
+    listing = client.get("/api/v1/fees").get_json()
+    assert next(x for x in listing if x["service_item_id"] == item.id)["winning"]["count"] == 1
+    assert client.get("/api/v1/service-items/999999/fees").status_code == 404
+    page = client.get(f"/fees/items/{item.id}")
+    assert page.status_code == 200 and "¥310,000.00" in page.get_data(as_text=True)
+
+
+def test_deadline_board_and_red_orders_count_against_the_agency(app, client):
+    admin, enterprise, (a, b, c), item, req = _opened_request()
+    requests.select_winner(enterprise, req.id)
+    timetravel.publicity_over(req)
+    order = orders.order_for_request(requests.get_request(enterprise, req.id).id)
+    orders.confirm(c, order.id)
+    h = f.token(client, admin)
+    board = client.get("/api/v1/admin/deadlines", headers=h).get_json()
+    assert [(r["order"]["id"], r["deadline_status"]) for r in board] == [(order.id, "ok")]
+    assert client.get("/api/v1/admin/deadlines", headers=f.token(client, enterprise)).status_code == 403
+    assert (
+        client.get("/api/v1/admin/deadlines", query_string={"state": "purple"}, headers=h).status_code == 422
+    )
+
+    timetravel.order_elapsed(order, 0.85)
+    assert (
+        client.get("/api/v1/admin/deadlines", query_string={"state": "yellow"}, headers=h).get_json()[0][
+            "order"
+        ]["id"]
+        == order.id
+    )
+    timetravel.order_elapsed(order, 1.2)
+    red = client.get("/api/v1/admin/deadlines", query_string={"state": "red"}, headers=h).get_json()
+    assert red[0]["deadline_status"] == "red" and red[0]["days_left"] < 0
+    overdue = stats.agency_stats(c.agency.id)
+    assert (
+        overdue["overdue_orders"] == 1
+        and overdue["on_time_rate"] == 0.0
+        and overdue["credit_score"] is not None
+    )
+    incremental = stats.snapshot()
+    stats.rebuild()
+    assert stats.snapshot() == incremental  # the rebuild counts the red order the same way
+
+    orders.deliver(c, order.id, "逾期提交成果")
+    orders.accept(enterprise, order.id)
+    done = stats.agency_stats(c.agency.id)
+    assert done["overdue_orders"] == 0 and done["completed_orders"] == 1 and done["on_time_rate"] == 0.0
+    assert client.get("/api/v1/admin/deadlines", headers=h).get_json() == []
+    incremental = stats.snapshot()
+    stats.rebuild()
+    assert stats.snapshot() == incremental
+
+
+def test_fee_pages_in_the_browser_forms(app, client):
+    """The HTML side: the audit page with filters, charts and CSV, a review through the form, the amendment
+    form, the deadline board, the public fee pages; non-administrators are turned away."""
+    admin, enterprise, (a, b, c), item, req = _opened_request()
+    f.login(client, admin)
+    page = client.get("/admin/fee-audit/?rule=identical_prices")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and a.agency.name in html and b.agency.name in html
+    assert c.agency.name not in html.split("<tbody>")[1].split("</tbody>")[0]  # filtered out
+    assert html.count("<svg") == 1  # no guided item has deals yet: only the savings chart
+    assert client.get("/admin/fee-audit/?from=not-a-date").status_code == 200  # explained, not a 500
+    csv_body = client.get("/admin/fee-audit/export.csv?rule=abnormally_low").data
+    assert csv_body.startswith(b"\xef\xbb\xbf") and c.agency.name.encode() in csv_body
+
+    low = db.session.scalar(select(FeeFlag).where(FeeFlag.rule == "abnormally_low"))
+    r = client.post(f"/admin/fee-audit/{low.id}/review", data={"action": "confirm", "note": ""})
+    assert r.status_code == 422 and db.session.get(FeeFlag, low.id).status == "open"
+    r = client.post(
+        f"/admin/fee-audit/{low.id}/review", data={"action": "confirm", "note": "经核查属实，认定违规。"}
+    )
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(FeeFlag, low.id).status == "confirmed"
+    assert "经核查属实" in client.get(f"/admin/fee-audit/{low.id}").get_data(as_text=True)
+    assert client.get("/admin/deadlines").status_code == 200
+    assert client.get("/fees/").status_code == 200 and item.name in client.get("/fees/").get_data(
+        as_text=True
+    )
+
+    other = app.test_client()
+    f.login(other, enterprise)
+    assert other.get("/admin/fee-audit/").status_code == 403
+    assert other.get("/admin/deadlines").status_code == 403
+    requests.select_winner(enterprise, req.id)
+    timetravel.publicity_over(req)
+    order = orders.order_for_request(requests.get_request(enterprise, req.id).id)
+    assert other.get(f"/orders/{order.id}/amend").status_code == 200
+    r = other.post(f"/orders/{order.id}/amend", data={"amount": "abc", "reason": "增加工作量"})
+    assert r.status_code == 200 and orders.get_order(enterprise, order.id).amount_fen == 9_000_000
+    r = other.post(f"/orders/{order.id}/amend", data={"amount": "95000", "reason": "补充协议：增加工作量"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert orders.get_order(enterprise, order.id).amount_fen == 9_500_000
+    agency_client = app.test_client()
+    f.login(agency_client, c)
+    assert agency_client.get(f"/orders/{order.id}/amend").status_code == 404
