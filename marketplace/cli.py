@@ -58,9 +58,11 @@ def tick() -> None:
 
 
 def register(app: Flask) -> None:
+    from marketplace.fees.commands import fees
     from marketplace.search.commands import search
     from marketplace.stats.commands import stats
 
+    app.cli.add_command(fees)
     app.cli.add_command(search)
     app.cli.add_command(stats)
     app.cli.add_command(tick)

@@ -256,3 +256,14 @@ def test_fee_pages_in_the_browser_forms(app, client):
     agency_client = app.test_client()
     f.login(agency_client, c)
     assert agency_client.get(f"/orders/{order.id}/amend").status_code == 404
+
+
+def test_fees_audit_command_is_idempotent(app):
+    _opened_request()
+    db.session.execute(FeeFlag.__table__.delete().where(FeeFlag.rule == "abnormally_low"))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["fees", "audit"])
+    assert first.exit_code == 0 and "4 flags (1 new)" in first.output  # the deleted finding is found again
+    again = runner.invoke(args=["fees", "audit"])
+    assert "4 flags (0 new)" in again.output
