@@ -14,6 +14,7 @@ from marketplace.auth.models import User
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.errors import NotFound, WrongState, invalid_fields
 from marketplace.extensions import db
+from marketplace.fees import checks as fee_checks
 
 OFFER_FIELDS = (
     "service_item_id",
@@ -144,6 +145,7 @@ def save_offer(actor: User | None, data: dict[str, Any]) -> Offer:
         select(Offer).where(Offer.agency_id == agency.id, Offer.service_item_id == item.id).with_for_update()
     )
     before = snapshot(offer, OFFER_FIELDS) if offer else None
+    old_high = offer.high_fen if offer is not None else None
     if offer is None:
         offer = Offer(agency=agency)
         db.session.add(offer)
@@ -151,6 +153,7 @@ def save_offer(actor: User | None, data: dict[str, Any]) -> Offer:
         setattr(offer, field, value)
     db.session.flush()
     record(actor, "offer.save", offer, before=before, after=snapshot(offer, OFFER_FIELDS))
+    fee_checks.audit_offer_change(offer, old_high)
     db.session.commit()
     return offer
 

@@ -144,6 +144,31 @@ def audit_bids(req) -> None:
                 )
 
 
+def audit_offer_change(offer, old_high_fen: int | None) -> None:
+    """A store price raised sharply within a year of winning the item (the same thresholds as for bids)."""
+    new_high = offer.high_fen
+    if not old_high_fen or not new_high or new_high <= old_high_fen:
+        return
+    at = now()
+    if offer.agency_id not in _last_win_shares([offer.agency_id], offer.service_item_id, at):
+        return
+    finding = rules.price_rise(new_high / old_high_fen, 1.0)
+    if finding is None:
+        return
+    finding.figures = {
+        "old_high_fen": old_high_fen,
+        "new_high_fen": new_high,
+        "rise": finding.figures["rise"],
+    }
+    _raise(
+        finding,
+        f"offer:{offer.id}:{new_high}",
+        agency_id=offer.agency_id,
+        item_id=offer.service_item_id,
+        occurred_at=at,
+    )
+
+
 def audit_contract(order) -> None:
     """A contract (or an amendment of it) against the winning bid, the ceiling and the guide range."""
     req = order.request

@@ -233,6 +233,8 @@ def describe(flag: FeeFlag) -> str:
         ("others_mean_fen", _l("mean of the other bids")),
         ("next_fen", _l("next bid")),
         ("item_median_fen", _l("median winning price")),
+        ("old_high_fen", _l("published price before")),
+        ("new_high_fen", _l("published price now")),
     ):
         if f.get(key) is not None:
             parts.append(f"{label} {yuan(f[key])}")

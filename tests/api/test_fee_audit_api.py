@@ -267,3 +267,23 @@ def test_fees_audit_command_is_idempotent(app):
     assert first.exit_code == 0 and "4 flags (1 new)" in first.output  # the deleted finding is found again
     again = runner.invoke(args=["fees", "audit"])
     assert "4 flags (0 new)" in again.output
+
+
+def test_store_price_raised_sharply_after_winning(app, client):
+    admin, enterprise, (a, b, c), item, req = _opened_request()
+    f.offer(c, item, price_fen=9_000_000)
+    f.offer(b, item, price_fen=9_000_000)
+    requests.select_winner(enterprise, req.id)  # C wins at ¥90,000
+    timetravel.publicity_over(req)
+    assert orders.order_for_request(requests.get_request(enterprise, req.id).id).agency_id == c.agency.id
+    h = f.token(client, admin)
+    f.offer(c, item, price_fen=11_000_000)  # +22%: a price change, not a jump
+    f.offer(b, item, price_fen=15_000_000)  # +67%, but B has not won anything
+    assert _flags(client, h, rule="price_rise") == []
+    f.offer(c, item, price_fen=16_000_000)  # +45% over the published price just before
+    rise = _flags(client, h, rule="price_rise")
+    assert len(rise) == 1 and rise[0]["agency_id"] == c.agency.id and rise[0]["bid_id"] is None
+    assert (
+        rise[0]["figures"]["old_high_fen"] == 11_000_000 and rise[0]["figures"]["new_high_fen"] == 16_000_000
+    )
+    assert "¥160,000.00" in rise[0]["description"]
