@@ -218,3 +218,58 @@ def test_bad_input_is_refused_with_the_field_named(app, client):
     )
     assert r.status_code == 422 and "amount_fen" in r.get_json()["errors"]
     assert _count() == 0
+
+
+def test_paying_through_the_order_page(client):
+    enterprise, agency, order = accepted_order(price_fen=8_000_000)
+    f.login(client, enterprise)
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert 'data-payment-status="unpaid"' in page and 'data-form="pay-offline"' in page
+    assert 'value="80000.00"' in page  # the amount field starts at what is payable
+    # Bad input: the page comes back with the reasons beside the fields, nothing recorded.
+    r = client.post(f"/orders/{order.id}/payments/offline", data={"amount": "八万", "reference": "PAGE-0001"})
+    assert r.status_code == 200 and 'data-form="pay-offline"' in r.get_data(as_text=True)
+    assert "PAGE-0001" in r.get_data(as_text=True)  # what was typed is kept
+    r = client.post(
+        f"/orders/{order.id}/payments/offline", data={"amount": "90000", "reference": "PAGE-0001"}
+    )
+    assert r.status_code == 200 and "¥80,000.00" in r.get_data(as_text=True)
+    assert _count() == 0
+    r = client.post(
+        f"/orders/{order.id}/payments/offline",
+        data={"amount": "30,000.50", "reference": "PAGE-0001", "voucher": (io.BytesIO(f.PDF), "回单.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 302 and r.headers["Location"].endswith("#payments")
+    (payment,) = db.session.scalars(select(Payment))
+    assert (payment.amount_fen, payment.reference, payment.voucher["name"]) == (
+        3_000_050,
+        "PAGE-0001",
+        "回单.pdf",
+    )
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert 'data-payment-state="submitted"' in page and "data-voucher" in page
+    assert 'data-form="confirm-payment"' not in page  # the payer cannot confirm its own transfer
+    assert client.post(f"/payments/{payment.id}/confirm").status_code == 302
+    assert _payment_status(payment.id) == "submitted"
+
+    client.post("/auth/logout")
+    f.login(client, agency)
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert 'data-form="confirm-payment"' in page and 'data-form="pay-offline"' not in page
+    assert client.get(f"/payments/{payment.id}/voucher").data == f.PDF
+    client.post(f"/payments/{payment.id}/confirm")
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert 'data-payment-status="partial"' in page and 'data-payment-state="paid"' in page
+    assert "<strong data-outstanding>¥49,999.50</strong>" in page
+
+    outsider = f.user("enterprise")
+    client.post("/auth/logout")
+    f.login(client, outsider)
+    assert client.get(f"/payments/{payment.id}/voucher").status_code == 404
+
+
+def _payment_status(payment_id: int) -> str:
+    payment = db.session.get(Payment, payment_id)
+    db.session.refresh(payment)
+    return payment.status.value
