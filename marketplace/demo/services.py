@@ -34,6 +34,7 @@ from marketplace.common import uscc as uscc_rules
 from marketplace.common.clock import now
 from marketplace.common.regions import REGIONS
 from marketplace.demo import data, history
+from marketplace.demo.payments import load_payments
 from marketplace.demo.ratings import load_ratings
 from marketplace.extensions import db
 from marketplace.stats import services as stats
@@ -118,6 +119,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     # The market's past year is played through the services, which commit as they go.
     counts |= history.load_history(random.Random(seed + 1), builder.midnight)
     counts |= load_ratings(random.Random(seed + 2))
+    counts |= load_payments(random.Random(seed + 3), ENTERPRISE_EMAIL, AGENCY_EMAIL)
     stats.rebuild()
     record(None, "demo.load", object_type="demo", after=counts)
     db.session.commit()
