@@ -13,6 +13,7 @@ from marketplace.common.clock import now
 from marketplace.common.errors import DomainError
 from marketplace.common.money import fen_to_yuan, yuan_to_fen
 from marketplace.common.web import form_errors_from, web_actor
+from marketplace.extensions import db
 from marketplace.orders.forms import ActionForm, ReasonForm
 from marketplace.orders.models import OrderStatus
 from marketplace.orders.views import render_detail
@@ -99,6 +100,7 @@ def record_offline(order_id: int):
                     web_actor(), order_id, reference=form.reference.data, amount_fen=amount, voucher=voucher
                 )
             except DomainError as exc:
+                db.session.rollback()  # release the order row before the page is drawn again
                 errors = dict(exc.errors)
                 if "amount_fen" in errors:
                     errors["amount"] = errors.pop("amount_fen")
