@@ -97,7 +97,8 @@ def register_extensions(app: Flask) -> None:
             "script-src": "'self'",
             "object-src": "'none'",
             "base-uri": "'self'",
-            "form-action": "'self'",
+            # Stripe Checkout: the pay button's POST is answered with a redirect to Stripe's hosted page.
+            "form-action": ["'self'", "https://checkout.stripe.com"],
         },
         referrer_policy="strict-origin-when-cross-origin",
     )

@@ -70,6 +70,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance_dir / "search-index"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        # Where the Stripe SDK sends API calls; None = Stripe's own (tests point it at a local fake).
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
         "MARKET_MIN_BIDDING_SECONDS": _int("MARKET_MIN_BIDDING_SECONDS", DAY),
         "MARKET_PUBLICITY_SECONDS": _int("MARKET_PUBLICITY_SECONDS", 3 * DAY),
         "MARKET_MIN_BIDS": _int("MARKET_MIN_BIDS", 3),

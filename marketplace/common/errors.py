@@ -42,6 +42,12 @@ class NotLoggedIn(DomainError):
     status = 401
 
 
+class UpstreamFailed(DomainError):
+    """A service we depend on (e.g. Stripe) failed or could not be reached: nothing was changed."""
+
+    status = 502
+
+
 def invalid_fields(errors: dict[str, list]) -> Invalid:
     """One field wrong: its own message says it best; several: a general one."""
     if len(errors) == 1:

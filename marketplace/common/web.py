@@ -72,6 +72,7 @@ STATUS_NAMES = {
     404: "Not Found",
     409: "Conflict",
     422: "Unprocessable Entity",
+    502: "Bad Gateway",
 }
 
 FRIENDLY = {

@@ -15,10 +15,12 @@ from marketplace.auth.models import User
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import now
 from marketplace.extensions import db
+from marketplace.fees import checks
 from marketplace.fees import services as fees
 from marketplace.fees.models import FeeFlag, FlagRule, FlagStatus, Severity
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderEvent, OrderStatus
+from marketplace.payments.models import Payment
 from marketplace.requests.models import ServiceRequest
 
 RAISES = [
@@ -51,7 +53,7 @@ def load_fee_cases(rng: random.Random, admin_email: str) -> dict[str, int]:
 
 
 def _amendments(rng: random.Random) -> int:
-    """Raise two contracts, push one above its ceiling, one above its guide range, cut one."""
+    """Raise contracts (one above its ceiling, one above its guide range) and cut one that was paid in full."""
     candidates = list(
         db.session.scalars(
             select(Order)
@@ -72,10 +74,16 @@ def _amendments(rng: random.Random) -> int:
         item = order.request.service_item
         plans.append((order, round(item.guide_max_fen * 1.15 / 100) * 100, RAISES[1]))
     others = [o for o in candidates if not plans or o is not plans[0][0]]
-    if len(others) >= 3:
+    # a cut after the work was paid for in full: the agency now holds more than the contract
+    paid_up = [
+        o for o in others if o.status == OrderStatus.ACCEPTED and checks.paid_net(o.id) == o.amount_fen
+    ]
+    if paid_up:
+        plans.append((paid_up[0], round(paid_up[0].amount_fen * 0.9 / 100) * 100, CUTS[0]))
+    others = [o for o in others if o not in {p[0] for p in plans}]
+    if len(others) >= 2:
         plans.append((others[0], round(others[0].request.ceiling_fen * 1.12 / 100) * 100, RAISES[0]))
         plans.append((others[1], round(others[1].amount_fen * 1.08 / 100) * 100, RAISES[1]))
-        plans.append((others[2], round(others[2].amount_fen * 0.9 / 100) * 100, CUTS[0]))
     for order, amount, reason in plans:
         owner = _user(order.enterprise.user_id)
         orders.amend_contract(owner, order.id, amount, reason)
@@ -126,6 +134,8 @@ def _restamp(rng: random.Random) -> None:
             when = db.session.scalar(
                 select(ServiceRequest.closed_at).where(ServiceRequest.id == flag.request_id)
             )
+        elif flag.payment_id is not None:
+            when = db.session.scalar(select(Payment.paid_at).where(Payment.id == flag.payment_id))
         else:
             when = db.session.scalar(
                 select(OrderEvent.at)

@@ -35,6 +35,7 @@ from marketplace.common.clock import now
 from marketplace.common.regions import REGIONS
 from marketplace.demo import data, history
 from marketplace.demo.fees import load_fee_cases
+from marketplace.demo.payments import load_payments
 from marketplace.demo.ratings import load_ratings
 from marketplace.extensions import db
 from marketplace.stats import services as stats
@@ -119,7 +120,8 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     # The market's past year is played through the services, which commit as they go.
     counts |= history.load_history(random.Random(seed + 1), builder.midnight)
     counts |= load_ratings(random.Random(seed + 2))
-    counts |= load_fee_cases(random.Random(seed + 3), ADMIN_EMAIL)
+    counts |= load_payments(random.Random(seed + 3), ENTERPRISE_EMAIL, AGENCY_EMAIL)
+    counts |= load_fee_cases(random.Random(seed + 4), ADMIN_EMAIL)
     stats.rebuild()
     record(None, "demo.load", object_type="demo", after=counts)
     db.session.commit()

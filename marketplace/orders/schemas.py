@@ -1,5 +1,7 @@
 import marshmallow as ma
 
+from marketplace.payments.schemas import PaymentOut
+
 
 class EventOut(ma.Schema):
     id = ma.fields.Integer()
@@ -43,6 +45,23 @@ class OrderOut(ma.Schema):
     deadline_status = ma.fields.Method("_deadline")
     days_left = ma.fields.Method("_days_left")
     events = ma.fields.List(ma.fields.Nested(EventOut))
+    # Filled in by _payments below from one read of the order's payments.
+    paid_fen = ma.fields.Integer(dump_only=True, metadata={"description": "received, net of refunds"})
+    outstanding_fen = ma.fields.Integer(dump_only=True, metadata={"description": "contract − paid"})
+    payment_status = ma.fields.String(dump_only=True, metadata={"description": "unpaid, partial or paid"})
+    payments = ma.fields.List(ma.fields.Nested(PaymentOut), dump_only=True)
+
+    @ma.post_dump(pass_original=True)
+    def _payments(self, data, order, **kwargs):
+        from marketplace.payments.services import ledger, payments_of
+
+        payments = payments_of(order.id)
+        book = ledger(order, payments)
+        data["paid_fen"] = book.paid_fen
+        data["outstanding_fen"] = book.outstanding_fen
+        data["payment_status"] = book.status
+        data["payments"] = PaymentOut(many=True).dump(payments)
+        return data
 
     def _deadline(self, o):
         from marketplace.orders.services import deadline_status

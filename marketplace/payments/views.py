@@ -1,5 +1,170 @@
-"""payments views (being built)."""
+"""The order page's payment panel and its forms: record a bank transfer, pay online, confirm or reject."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+
+from marketplace.auth.models import Role
+from marketplace.common import uploads
+from marketplace.common.clock import now
+from marketplace.common.errors import DomainError
+from marketplace.common.money import fen_to_yuan, yuan_to_fen
+from marketplace.common.web import form_errors_from, web_actor
+from marketplace.extensions import db
+from marketplace.orders.forms import ActionForm, ReasonForm
+from marketplace.orders.models import OrderStatus
+from marketplace.orders.views import render_detail
+from marketplace.payments import services
+from marketplace.payments.forms import OfflinePaymentForm
+from marketplace.payments.models import PaymentMethod, PaymentStatus
+
+bp = Blueprint("payments", __name__)
 
 
 def blueprints():
-    return []
+    return [bp]
+
+
+STATUS_LABELS = {
+    PaymentStatus.PENDING: _l("Awaiting online payment"),
+    PaymentStatus.SUBMITTED: _l("Awaiting the agency's confirmation"),
+    PaymentStatus.PAID: _l("Received"),
+    PaymentStatus.REJECTED: _l("Rejected by the agency"),
+    PaymentStatus.EXPIRED: _l("Expired"),
+    PaymentStatus.REFUNDED: _l("Refunded"),
+}
+METHOD_LABELS = {PaymentMethod.OFFLINE: _l("Bank transfer"), PaymentMethod.STRIPE: _l("Online (Stripe)")}
+LEDGER_LABELS = {"unpaid": _l("Unpaid"), "partial": _l("Partly paid"), "paid": _l("Paid in full")}
+
+
+def _role(actor, order) -> str | None:
+    if actor is None:
+        return None
+    if actor.role == Role.ENTERPRISE and actor.enterprise and actor.enterprise.id == order.enterprise_id:
+        return "enterprise"
+    if actor.role == Role.AGENCY and actor.agency and actor.agency.id == order.agency_id:
+        return "agency"
+    return "admin" if actor.is_admin else None
+
+
+@bp.app_template_global()
+def payment_panel(order) -> dict:
+    """What the order page shows and offers about paying it, for the current user."""
+    payments = services.payments_of(order.id)
+    book = services.ledger(order, payments)
+    role = _role(web_actor(), order)
+    form = g.get("offline_payment_form")
+    if form is None:
+        form = OfflinePaymentForm(formdata=None)
+        form.amount.data = f"{fen_to_yuan(book.payable_fen)}" if book.payable_fen else ""
+    return {
+        "ledger": book,
+        "payments": payments,
+        "role": role,
+        "can_pay": role == "enterprise" and order.status == OrderStatus.ACCEPTED and book.payable_fen > 0,
+        "stripe": services.stripe_enabled(),
+        "form": form,
+        "action": ActionForm(formdata=None),
+        "reject_form": ReasonForm(formdata=None),
+        "status_labels": STATUS_LABELS,
+        "method_labels": METHOD_LABELS,
+        "ledger_label": LEDGER_LABELS[book.status],
+        "stripe_return": request.args.get("stripe"),
+        "now": now(),
+    }
+
+
+def _back(order_id: int):
+    return redirect(url_for("orders.detail", order_id=order_id) + "#payments")
+
+
+@bp.route("/orders/<int:order_id>/payments/offline", methods=["POST"])
+@login_required
+def record_offline(order_id: int):
+    form = OfflinePaymentForm()
+    if form.validate_on_submit():
+        amount = None
+        raw = (form.amount.data or "").strip()
+        try:
+            amount = yuan_to_fen(raw) if raw else None
+        except ValueError:
+            form.amount.errors = [*form.amount.errors, _("Enter an amount in yuan, e.g. 12000 or 12,000.50.")]
+        if not form.amount.errors:
+            upload = form.voucher.data
+            voucher = (upload.stream, upload.filename) if upload and upload.filename else None
+            try:
+                services.record_offline(
+                    web_actor(), order_id, reference=form.reference.data, amount_fen=amount, voucher=voucher
+                )
+            except DomainError as exc:
+                db.session.rollback()  # release the order row before the page is drawn again
+                errors = dict(exc.errors)
+                if "amount_fen" in errors:
+                    errors["amount"] = errors.pop("amount_fen")
+                exc.errors = errors
+                form_errors_from(exc, form)
+                flash(str(exc.message), "danger")
+            else:
+                flash(_("Transfer recorded. The agency confirms it when the money arrives."), "success")
+                return _back(order_id)
+    g.offline_payment_form = form
+    return render_detail(order_id)
+
+
+@bp.route("/orders/<int:order_id>/payments/stripe", methods=["POST"])
+@login_required
+def pay_online(order_id: int):
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "danger")
+        return _back(order_id)
+    try:
+        payment = services.start_checkout(web_actor(), order_id)
+    except DomainError as exc:
+        flash(str(exc.message), "danger")
+        return _back(order_id)
+    return redirect(payment.checkout_url, code=303)
+
+
+@bp.route("/payments/<int:payment_id>/confirm", methods=["POST"])
+@login_required
+def confirm(payment_id: int):
+    payment = services.get_payment(web_actor(), payment_id)
+    if ActionForm().validate_on_submit():
+        try:
+            services.confirm_offline(web_actor(), payment_id)
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
+        else:
+            flash(_("Receipt confirmed."), "success")
+    return _back(payment.order_id)
+
+
+@bp.route("/payments/<int:payment_id>/reject", methods=["POST"])
+@login_required
+def reject(payment_id: int):
+    payment = services.get_payment(web_actor(), payment_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            services.reject_offline(web_actor(), payment_id, form.reason.data)
+        except DomainError as exc:
+            flash(str(exc.message), "danger")
+        else:
+            flash(_("The transfer is marked as not received; the owner sees your reason."), "success")
+    return _back(payment.order_id)
+
+
+@bp.route("/payments/<int:payment_id>/voucher")
+@login_required
+def voucher(payment_id: int):
+    meta = services.voucher_file(web_actor(), payment_id)
+    try:
+        path = uploads.upload_path(services.UPLOAD_KIND, meta["key"])
+    except ValueError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=meta.get("mime"), download_name=meta.get("name"), as_attachment=True)

@@ -287,3 +287,28 @@ def test_store_price_raised_sharply_after_winning(app, client):
         rise[0]["figures"]["old_high_fen"] == 11_000_000 and rise[0]["figures"]["new_high_fen"] == 16_000_000
     )
     assert "¥160,000.00" in rise[0]["description"]
+
+
+def test_money_received_beyond_the_contract_is_flagged(app, client):
+    from marketplace.payments import services as payments
+    from tests import paying
+
+    enterprise, agency, order = paying.accepted_order(price_fen=10_000_000)
+    paid = payments.record_offline(enterprise, order.id, reference="BOC20261122001", amount_fen=10_000_000)
+    h = f.token(client, f.admin())
+    assert _flags(client, h, rule="over_contract") == []  # not counted until the agency confirms
+    payments.confirm_offline(agency, paid.id)
+    assert _flags(client, h, rule="over_contract") == []  # exactly the contract: fine
+    orders.amend_contract(enterprise, order.id, 9_000_000, "补充协议：核减部分工作内容")
+    over = _flags(client, h, rule="over_contract")
+    assert len(over) == 1 and over[0]["order_id"] == order.id and over[0]["severity"] == "high"
+    assert over[0]["figures"] == {
+        "paid_fen": 10_000_000,
+        "contract_fen": 9_000_000,
+        "over_fen": 1_000_000,
+        "ceiling_fen": over[0]["figures"]["ceiling_fen"],
+    }
+    assert stats.agency_stats(agency.agency.id)["completed_orders"] == 1
+    incremental = stats.snapshot()
+    stats.rebuild()
+    assert stats.snapshot() == incremental  # the cut follows into the totals (amount and guide sums)

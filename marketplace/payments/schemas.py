@@ -1,0 +1,62 @@
+import marshmallow as ma
+from marshmallow.validate import OneOf
+
+
+class PaymentIn(ma.Schema):
+    method = ma.fields.String(required=True, validate=OneOf(["offline", "stripe"]))
+    reference = ma.fields.String(
+        load_default=None, metadata={"description": "offline: the bank transfer reference (4–64 characters)"}
+    )
+    amount_fen = ma.fields.Integer(
+        load_default=None,
+        strict=True,
+        metadata={"description": "default: everything still payable (contract − paid − awaiting)"},
+    )
+
+
+class PaymentMultipartIn(PaymentIn):
+    voucher = ma.fields.Raw(metadata={"type": "string", "format": "binary", "description": "PDF, JPG or PNG"})
+
+
+class RejectIn(ma.Schema):
+    reason = ma.fields.String(required=True)
+
+
+class PaymentOut(ma.Schema):
+    id = ma.fields.Integer()
+    payment_id = ma.fields.Function(lambda p: p.id, metadata={"description": "the same as id"})
+    order_id = ma.fields.Integer()
+    method = ma.fields.Function(lambda p: p.method.value)
+    status = ma.fields.Function(lambda p: p.status.value)
+    amount_fen = ma.fields.Integer()
+    refunded_fen = ma.fields.Integer()
+    reference = ma.fields.String(allow_none=True)
+    voucher = ma.fields.Method("_voucher")
+    checkout_url = ma.fields.Method(
+        "_checkout_url",
+        metadata={"description": "Stripe: the hosted payment page, while the session is open"},
+    )
+    expires_at = ma.fields.AwareDateTime(allow_none=True)
+    paid_at = ma.fields.AwareDateTime(allow_none=True)
+    status_reason = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+
+    def _voucher(self, payment):
+        from flask import url_for
+
+        if not payment.voucher:
+            return None
+        return {
+            "name": payment.voucher["name"],
+            "size": payment.voucher["size"],
+            "mime": payment.voucher["mime"],
+            "url": url_for("payments-api.voucher", payment_id=payment.id),
+        }
+
+    def _checkout_url(self, payment):
+        return payment.checkout_url if payment.status.value == "pending" else None
+
+
+class WebhookOut(ma.Schema):
+    received = ma.fields.Boolean()
+    outcome = ma.fields.String()
