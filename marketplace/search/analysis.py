@@ -8,42 +8,7 @@ import logging
 import re
 import threading
 
-# Abbreviations the trade uses, and what they stand for (ORed with the typed term at query time). The
-# catalogue's own aliases (service_item.aliases) are added from the database.
-TRADE_TERMS: dict[str, tuple[str, ...]] = {
-    "环评": ("环境影响评价",),
-    "安评": ("安全评价", "安全预评价", "安全验收评价", "安全现状评价"),
-    "能评": ("节能评估",),
-    "水保": ("水土保持",),
-    "地灾评估": ("地质灾害危险性评估",),
-    "地灾": ("地质灾害",),
-    "稳评": ("社会稳定风险评估",),
-    "社稳评估": ("社会稳定风险评估",),
-    "职评": ("职业病危害",),
-    "洪评": ("洪水影响评价", "防洪评价"),
-    "水评": ("水资源论证",),
-    "交评": ("交通影响评价",),
-    "震评": ("地震安全性评价",),
-    "地震安评": ("地震安全性评价",),
-    "雷评": ("雷电灾害风险评估",),
-    "防雷": ("防雷装置检测", "雷电防护"),
-    "造价": ("工程造价",),
-    "可研": ("可行性研究",),
-    "文评": ("文物影响评估",),
-    "图审": ("施工图审查",),
-    "特检": ("特种设备检验",),
-    "土调": ("土壤污染状况调查",),
-    "环保验收": ("竣工环境保护验收",),
-    "压矿": ("压覆矿产",),
-    "修规": ("修建性详细规划",),
-    "全咨": ("全过程工程咨询",),
-}
-# Full terms → their abbreviation, so 环境影响评价 also finds a request titled "…环评".
-REVERSE_TERMS: dict[str, tuple[str, ...]] = {}
-for _short, _longs in TRADE_TERMS.items():
-    for _long in _longs:
-        REVERSE_TERMS.setdefault(_long, ())
-        REVERSE_TERMS[_long] += (_short,)
+from marketplace.search.vocabulary import TRADE_TERMS
 
 # Valid pinyin syllables (toneless, ü as v), for splitting pinyin typed in Latin letters.
 _SYLLABLE_TEXT = """
@@ -67,7 +32,6 @@ _SYLLABLE_TEXT = """
 SYLLABLES = frozenset(_SYLLABLE_TEXT.split())
 
 HAN = re.compile(r"[\u4e00-\u9fff]+")
-PARENTHESES = re.compile(r"[（(][^）)]*[）)]")
 
 # --- segmentation -----------------------------------------------------------------------------------------
 
@@ -93,10 +57,15 @@ def analyzer():
 
 def tokens(text: str) -> list[str]:
     """The index terms of a text, in order, without repeats."""
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=10_000)
+def _tokens(text: str) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for token in analyzer()(text, mode="query"):
         seen.setdefault(token.text, None)
-    return list(seen)
+    return tuple(seen)
 
 
 @functools.lru_cache(maxsize=50_000)

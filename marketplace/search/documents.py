@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session, selectinload
 from marketplace.agencies.models import Agency, AgencyStatus, Offer
 from marketplace.catalogue.models import ServiceItem
 from marketplace.requests.models import RequestStatus, ServiceRequest
-from marketplace.search.analysis import pinyin_keys
+from marketplace.search.analysis import pinyin_keys, tokens
+from marketplace.search.vocabulary import Table
 
 DOC_TYPES = ("agency", "service", "request")
+TEXT_FIELDS = ("title", "names", "body", "place")
 
 
 def _item_words(item: ServiceItem) -> list[str]:
@@ -120,3 +122,19 @@ def _request_docs(session: Session, ids: list[int] | None) -> Iterator[dict]:
 
 
 BUILDERS = {"agency": _agency_docs, "service": _service_docs, "request": _request_docs}
+
+
+def build(doc_type: str, session: Session, ids: list[int] | None, vocabulary: list[str]) -> Iterator[dict]:
+    """The documents of one type (all of them, or those of `ids` that are public), each with the terms of
+    the index's vocabulary that its text contains."""
+    for doc in BUILDERS[doc_type](session, ids):
+        text = "\n".join(doc[f] for f in TEXT_FIELDS).lower()
+        doc["terms"] = " ".join(term for term in vocabulary if term in text)
+        yield doc
+
+
+def vocabulary_of(table: Table) -> list[str]:
+    """What the index lists per document: the full terms an expansion may put in that are more than one
+    index term (a one-term expansion is a single posting list already)."""
+    terms = {v.lower() for values in table.values() for v in values}
+    return sorted(t for t in terms if len(tokens(t)) > 1 and not any(c.isspace() for c in t))

@@ -31,13 +31,14 @@ from sqlalchemy.orm import Session
 
 from marketplace.extensions import db
 from marketplace.search.analysis import analyzer
-from marketplace.search.documents import BUILDERS, DOC_TYPES, chunks
+from marketplace.search.documents import DOC_TYPES, build, chunks, vocabulary_of
 from marketplace.search.models import SearchQueue
+from marketplace.search.vocabulary import synonyms
 
 log = logging.getLogger(__name__)
 
 # Bump when the schema, the analysis or what goes into a document changes: the next search rebuilds the index.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 REBUILD = "all"  # a queue row asking for a full rebuild (after bulk inserts)
 
 
@@ -54,18 +55,18 @@ def schema():
         body=fields.TEXT(analyzer=chinese, stored=True),  # intro, scope, legal basis: the snippet's source
         place=fields.TEXT(analyzer=chinese),
         pinyin=fields.KEYWORD(lowercase=True, scorable=True),  # syllable pairs of title and names
+        # the multi-word terms of the index's vocabulary found in the text fields (see vocabulary.py)
+        terms=fields.KEYWORD(lowercase=True, scorable=True, field_boost=2.0),
         subtitle=fields.STORED(),
         region=fields.STORED(),
         extra=fields.STORED(),
     )
 
 
-TEXT_FIELDS = ("title", "names", "body", "place")
-
-
 # --- where the index lives -----------------------------------------------------------------------------
 
-_indexes: dict[str, object] = {}
+_indexes: dict[str, object] = {}  # generation path → open Whoosh index
+_idle: dict[str, list] = {}  # generation path → searchers not in use
 _indexes_lock = threading.Lock()
 
 
@@ -88,8 +89,8 @@ def live_state(base: Path) -> dict | None:
     state = _read_current(base)
     if state is None or state.get("schema") != SCHEMA_VERSION:
         return None
-    path = base / state["gen"]
-    return state if index.exists_in(str(path)) else None
+    path = str(base / state["gen"])
+    return state if path in _indexes or index.exists_in(path) else None
 
 
 def open_index(base: Path, state: dict):
@@ -102,6 +103,45 @@ def open_index(base: Path, state: dict):
         if ix is None:
             ix = _indexes[path] = index.open_dir(path)
     return ix
+
+
+@contextlib.contextmanager
+def searching(base: Path, state: dict) -> Iterator:
+    """A searcher of the live index. Opening one takes milliseconds, so searchers are kept open between
+    searches (one per concurrent search, never shared) and replaced when the index changed since."""
+    path = str(base / state["gen"])
+    with _indexes_lock:
+        idle = _idle.get(path)
+        searcher = idle.pop() if idle else None
+        stale = [s for p in list(_idle) if p != path for s in _idle.pop(p)]  # older generations
+    if searcher is not None and not searcher.up_to_date():
+        # Not Searcher.refresh(): it reuses segment readers with their old deletions (and merged-away segments).
+        stale.append(searcher)
+        searcher = None
+    for old in stale:
+        old.close()
+    if searcher is None:
+        searcher = open_index(base, state).searcher()
+    try:
+        yield searcher
+    except BaseException:
+        searcher.close()
+        raise
+    with _indexes_lock:
+        if path in _indexes:
+            _idle.setdefault(path, []).append(searcher)
+            return
+    searcher.close()
+
+
+def close_all() -> None:
+    """Forget the open indexes and close the idle searchers (as a restart would)."""
+    with _indexes_lock:
+        idle = [s for searchers in _idle.values() for s in searchers]
+        _idle.clear()
+        _indexes.clear()
+    for searcher in idle:
+        searcher.close()
 
 
 def _lock_held(lock, timeout: float) -> bool:
@@ -202,10 +242,11 @@ def _reindex_locked(base: Path, timeout: float, bind) -> ReindexReport:
         with work_session(bind) as session:
             # The queue's high-water mark first: every change queued up to it is in what we read next.
             high = session.scalar(select(func.max(SearchQueue.id)))
+            vocabulary = vocabulary_of(synonyms(session))
             writer = ix.writer(limitmb=128)
             try:
-                for doc_type, build in BUILDERS.items():
-                    for doc in build(session, None):
+                for doc_type in DOC_TYPES:
+                    for doc in build(doc_type, session, None, vocabulary):
                         writer.add_document(**doc)
                         counts[doc_type] += 1
                 writer.commit()
@@ -214,7 +255,10 @@ def _reindex_locked(base: Path, timeout: float, bind) -> ReindexReport:
                 raise
             session.rollback()
         tmp = base / f"CURRENT.{uuid.uuid4().hex[:8]}"
-        tmp.write_text(json.dumps({"gen": name, "schema": SCHEMA_VERSION}), "utf-8")
+        tmp.write_text(
+            json.dumps({"gen": name, "schema": SCHEMA_VERSION, "vocabulary": vocabulary}, ensure_ascii=False),
+            "utf-8",
+        )
         os.replace(tmp, base / "CURRENT")
     finally:
         if old_lock is not None:
@@ -231,6 +275,9 @@ def _remove_old_generations(base: Path, keep: set[str]) -> None:
         if child.is_dir() and child.name.startswith("gen-") and child.name not in keep:
             with _indexes_lock:
                 _indexes.pop(str(child), None)
+                idle = _idle.pop(str(child), [])
+            for searcher in idle:
+                searcher.close()
             shutil.rmtree(child, ignore_errors=True)
 
 
@@ -298,7 +345,7 @@ def drain(timeout: float = 0.2, bind=None, batch: int = 5000, build_missing: boo
             docs = []
             for doc_type, ids in wanted.items():
                 if ids and not rebuild:
-                    docs.extend(BUILDERS[doc_type](session, list(ids)))
+                    docs.extend(build(doc_type, session, list(ids), state.get("vocabulary", [])))
             session.rollback()  # end the read before writing the index
         if not rows or rebuild:
             writer.cancel()
@@ -356,5 +403,5 @@ def document_counts() -> dict[str, int] | None:
         return None
     from whoosh.query import Term
 
-    with open_index(base, state).searcher() as searcher:
+    with searching(base, state) as searcher:
         return {t: len(searcher.search(Term("type", t), limit=1)) for t in DOC_TYPES}

@@ -9,90 +9,38 @@ huanping → 环评), and failing that the pinyin field matches the syllables (c
 from __future__ import annotations
 
 import functools
-import itertools
 import logging
 import re
 import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
 
-from marketplace.catalogue.models import ServiceItem
 from marketplace.extensions import db
 from marketplace.search.analysis import (
     HAN,
-    PARENTHESES,
-    REVERSE_TERMS,
-    TRADE_TERMS,
     pinyin_of,
     pinyin_pairs,
     split_pinyin,
     syllables_of,
     tokens,
 )
-from marketplace.search.documents import DOC_TYPES
+from marketplace.search.documents import DOC_TYPES, TEXT_FIELDS
 from marketplace.search.index import (
-    TEXT_FIELDS,
     drain,
     ensure_index,
     has_pending,
     index_dir,
     live_state,
-    open_index,
+    searching,
     work_session,
 )
 from marketplace.search.results import Hit, SearchResult, snippet
+from marketplace.search.vocabulary import Table, abbreviations_in, expansions, synonyms
 
 log = logging.getLogger(__name__)
 
 MAX_QUERY_LENGTH = 100
-
-
-def synonyms(bind=None) -> dict[str, tuple[str, ...]]:
-    """Abbreviation → full terms: the trade's list, the reverse of it, and the catalogue's aliases."""
-    table: dict[str, set[str]] = {k: set(v) for k, v in TRADE_TERMS.items()}
-    for k, v in REVERSE_TERMS.items():
-        table.setdefault(k, set()).update(v)
-    with work_session(bind) as session:
-        rows = session.execute(select(ServiceItem.name, ServiceItem.aliases)).all()
-    for name, aliases in rows:
-        full = PARENTHESES.sub("", name).strip()
-        for alias in aliases or []:
-            alias = alias.strip()
-            if len(alias) >= 2 and alias != full and alias not in full:
-                table.setdefault(alias, set()).add(full)
-    return {k: tuple(sorted(v)) for k, v in table.items() if v}
-
-
-def abbreviations_in(word: str, table: dict[str, tuple[str, ...]]) -> list[str]:
-    """The known abbreviations inside a word, longest first where they overlap, in reading order."""
-    found: list[tuple[int, str]] = []
-    taken = [False] * len(word)
-    for key in sorted(table, key=len, reverse=True):
-        start = word.find(key)
-        while start != -1:
-            if not any(taken[start : start + len(key)]):
-                found.append((start, key))
-                for i in range(start, start + len(key)):
-                    taken[i] = True
-            start = word.find(key, start + 1)
-    return [key for _, key in sorted(found)]
-
-
-def alternatives(word: str, table: dict[str, tuple[str, ...]], limit: int = 12) -> list[str]:
-    """The word and its expansions: every known abbreviation inside it replaced by what it stands for."""
-    out = [word]
-    options = [(key, (key, *table[key])) for key in abbreviations_in(word, table)[:3]]
-    for combo in itertools.product(*(choices for _, choices in options)):
-        text = word
-        for (key, _), replacement in zip(options, combo, strict=True):
-            text = text.replace(key, replacement, 1)
-        if text not in out:
-            out.append(text)
-        if len(out) >= limit:
-            break
-    return out
 
 
 @dataclass
@@ -120,8 +68,29 @@ class ParsedQuery:
         return Q.And([Q.Term("pinyin", p) for p in pairs]) if pairs else None
 
 
-def parse(q: str, table: dict[str, tuple[str, ...]]) -> ParsedQuery:
-    """Words (split on spaces) must all match; each word matches as typed OR as any expansion of it."""
+def _in_any_field(token: str):
+    from whoosh import query as Q
+
+    return Q.Or([Q.Term(f, token) for f in TEXT_FIELDS])
+
+
+def _expansion(text: str, put_in: tuple[str, ...], vocabulary: frozenset[str]):
+    """An expansion of a word: the full terms it put in (one posting list each where the index lists them in
+    its `terms` field) and the words of the rest."""
+    from whoosh import query as Q
+
+    parts, rest = [], text
+    for term in put_in:
+        if term.lower() in vocabulary:
+            parts.append(Q.Term("terms", term.lower()))
+            rest = rest.replace(term, " ", 1)
+    parts.extend(_in_any_field(t) for t in tokens(rest))
+    return Q.And(parts) if parts else None
+
+
+def parse(q: str, table: Table, vocabulary: frozenset[str] = frozenset()) -> ParsedQuery:
+    """Words (split on spaces) must all match; each word matches as typed OR as any expansion of it.
+    `vocabulary`: the terms the index lists per document (see vocabulary.py)."""
     from whoosh import query as Q
 
     words = [w for w in re.split(r"\s+", q.strip()) if w]
@@ -133,18 +102,18 @@ def parse(q: str, table: dict[str, tuple[str, ...]]) -> ParsedQuery:
         highlight.update([word, *(t for t in typed if len(t) > 1 or len(typed) == 1)])
         for key in abbreviations_in(word, table):
             highlight.update(table[key])
-        alt_queries = []
-        for alt in alternatives(word, table):
-            toks = typed if alt == word else tokens(alt)
-            if toks:
-                alt_queries.append(Q.And([Q.Or([Q.Term(f, t) for f in TEXT_FIELDS]) for t in toks]))
+        alt_queries = [Q.And([_in_any_field(t) for t in typed])] if typed else []
+        for text, put_in in expansions(word, table):
+            alt = _expansion(text, put_in, vocabulary)
+            if alt is not None:
+                alt_queries.append(alt)
         if alt_queries:
             word_queries.append(Q.Or(alt_queries) if len(alt_queries) > 1 else alt_queries[0])
     query = (Q.And(word_queries) if len(word_queries) > 1 else word_queries[0]) if word_queries else None
     return ParsedQuery(words, query, sorted(highlight, key=len, reverse=True))
 
 
-def sound_alike(words: list[str], table: dict[str, tuple[str, ...]]) -> str | None:
+def sound_alike(words: list[str], table: Table) -> str | None:
     """The query with each word that sounds like a known term (环平 → 环评, cehui → 测绘) replaced by it."""
     vocabulary: dict[tuple[str, ...], str] = {}
     for term in sorted({*table, *(v for values in table.values() for v in values)}, key=len):
@@ -160,6 +129,20 @@ def sound_alike(words: list[str], table: dict[str, tuple[str, ...]]) -> str | No
         else:
             out.append(word)
     return " ".join(out) if changed else None
+
+
+_tables: dict[str, tuple] = {}  # "latest": (index version, table)
+
+
+def _synonyms(bind, version: tuple[str, int]) -> Table:
+    """The synonyms table, read again when the index changed: a change to the catalogue is queued and
+    indexed like any other, so a new index version follows every change to the aliases."""
+    cached_version, table = _tables.get("latest", (None, None))
+    if cached_version != version:
+        with work_session(bind) as session:
+            table = synonyms(session)
+        _tables["latest"] = (version, table)
+    return table
 
 
 def search(
@@ -179,14 +162,15 @@ def search(
                 drain(timeout=float(current_app.config.get("SEARCH_WRITER_TIMEOUT", 0.2)), bind=bind)
         except Exception:  # stale results beat no results; the queue keeps the changes
             log.exception("search: indexing queued changes before a search failed")
-    state = live_state(index_dir())  # (a drain may have rebuilt the index into a new generation)
+    base = index_dir()
+    state = live_state(base)  # (a drain may have rebuilt the index into a new generation)
     if state is None:
         return SearchResult(q, doc_type, page, per_page, [], dict.fromkeys(DOC_TYPES, 0), "none")
-    ix = open_index(index_dir(), state)
-    table = synonyms(bind)
-    parsed = parse(q, table)
     result = SearchResult(q, doc_type, page, per_page, [], dict.fromkeys(DOC_TYPES, 0), "none")
-    with ix.searcher() as searcher:
+    with searching(base, state) as searcher:
+        table = _synonyms(bind, (str(base / state["gen"]), searcher.ixreader.generation()))
+        vocabulary = frozenset(state.get("vocabulary", ()))
+        parsed = parse(q, table, vocabulary)
 
         def attempt(query, terms: list[str], sounds: list[list[str]]) -> bool:
             if query is None:
@@ -223,7 +207,7 @@ def search(
             result.mode = "exact"
         elif parsed.syllables:
             corrected = sound_alike(parsed.words, table)
-            better = parse(corrected, table) if corrected else None
+            better = parse(corrected, table, vocabulary) if corrected else None
             if better is not None and attempt(better.query, better.terms, []):
                 result.mode, result.corrected = "corrected", corrected
             elif attempt(parsed.pinyin, parsed.terms, parsed.syllables):

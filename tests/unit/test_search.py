@@ -20,7 +20,7 @@ from marketplace.agencies import services as agency_services
 from marketplace.agencies.models import Agency
 from marketplace.catalogue.models import ServiceItem
 from marketplace.extensions import db
-from marketplace.search import analysis, index, query, results
+from marketplace.search import analysis, index, query, results, vocabulary
 from tests import factories as f
 from tests import timetravel
 from tests.conftest import build_app
@@ -130,6 +130,32 @@ def test_expansion_finds_text_that_only_spells_the_term_out(index_dir):
     assert {spelled.id, short.id} <= {h.id for h in query.search("环境影响评价", "request").hits}
 
 
+def test_an_expansion_is_one_term_where_the_index_lists_it_and_word_by_word_where_not(index_dir):
+    """Documents list the multi-word terms of the index's vocabulary they contain, so 环评's expansion is one
+    posting list; a term the index does not list (new in the catalogue since the last rebuild) is searched
+    word by word, and finds the same documents."""
+    listed = query.parse("环评", vocabulary.TRADE_TERMS, frozenset({"环境影响评价"}))
+    assert "terms:环境影响评价" in str(listed.query)
+    unlisted = query.parse("环评", vocabulary.TRADE_TERMS, frozenset())
+    assert "terms:" not in str(unlisted.query) and "names:评价" in str(unlisted.query)
+
+    surveying = item_named("地下管线探测")
+    req = f.published_request(
+        title="港区疏港公路环境影响评价配套测量",
+        service_item_id=surveying.id,
+        scope="完成地下管线探测并提交成果图。",
+    )
+    assert ("request", req.id) in keys("环评")
+    from whoosh.query import Term
+
+    with index.searching(index_dir, index.live_state(index_dir)) as searcher:
+        listing = {searcher.stored_fields(d)["key"] for d in Term("terms", "环境影响评价").docs(searcher)}
+    assert f"request:{req.id}" in listing
+    current = index_dir / "CURRENT"
+    current.write_text(json.dumps({**json.loads(current.read_text()), "vocabulary": []}))
+    assert ("request", req.id) in keys("环评")
+
+
 def test_words_must_all_match_and_region_counts(index_dir):
     nanjing = agency_offering("环境影响评价（报告书）")
     suzhou = agency_offering("环境影响评价（报告书）")
@@ -144,7 +170,7 @@ def test_pinyin_and_homophone_typos_are_a_fallback(index_dir):
     assert (sound_alike.mode, sound_alike.corrected) == ("corrected", "环评")
     assert "环境影响评价（报告书）" in [h.title for h in sound_alike.hits]
     assert query.search("huanping").corrected == "环评"
-    assert query.sound_alike(["南京", "huanping"], analysis.TRADE_TERMS) == "南京 环评"
+    assert query.sound_alike(["南京", "huanping"], vocabulary.TRADE_TERMS) == "南京 环评"
     latin = query.search("cehui", "service", per_page=50)  # no such term: the syllables match
     assert latin.mode == "pinyin" and "房产测绘" in [h.title for h in latin.hits]
     assert "<mark>测绘</mark>" in str(latin.hits[0].title_html)
@@ -348,7 +374,7 @@ def test_index_survives_a_restart(committed_app):
         generation = json.loads((Path(committed_app.config["SEARCH_INDEX_DIR"]) / "CURRENT").read_text())
         db.session.remove()
     again = build_again(committed_app)
-    index._indexes.clear()  # as after a restart: nothing open in memory
+    index.close_all()  # as after a restart: nothing open in memory
     with again.test_request_context():
         assert ("agency", agency_id) in keys("玄武湖", refresh=False)
         state = json.loads((Path(again.config["SEARCH_INDEX_DIR"]) / "CURRENT").read_text())
