@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask import Flask, g, request, url_for
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 
 from marketplace.common.clock import now
 from marketplace.common.money import format_fen
@@ -30,12 +30,14 @@ def _date(value: date | datetime | None) -> str:
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_PLACE_PREFIXES = ("江苏省", "江苏") + tuple(r for r in REGIONS) + tuple(r[:-1] for r in REGIONS)
+_PLACE_PREFIXES = sorted(
+    ("江苏省", "江苏", *REGIONS, *(r[:-1] for r in REGIONS)), key=len, reverse=True
+)  # longest first
 
 
 def _initials(name: str) -> str:
     """Two characters for an avatar: the trade name (字号) after any place prefix."""
-    for prefix in sorted(_PLACE_PREFIXES, key=len, reverse=True):
+    for prefix in _PLACE_PREFIXES:
         if name.startswith(prefix) and len(name) > len(prefix) + 1:
             name = name[len(prefix) :]
             break
@@ -55,7 +57,25 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def _catalogue():
+    """The request's translations. Flask-Babel resolves the locale and its catalogue again on every _()
+    (~15 µs), and a list page calls _() a few hundred times; the locale is fixed for a request anyway."""
+    if not g:
+        return get_translations()
+    catalogue = g.get("_catalogue")
+    if catalogue is None:
+        catalogue = g._catalogue = get_translations()
+    return catalogue
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _catalogue().ugettext(s),
+        ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),
+        pgettext=lambda c, s: _catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.add_template_filter(_money, "money")
     app.add_template_filter(_dt, "dt")
     app.add_template_filter(_date, "date")
