@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_translations
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from marketplace.common.clock import now
 from marketplace.common.money import format_fen
@@ -68,6 +70,15 @@ def _catalogue():
     return catalogue
 
 
+@pass_eval_context
+def _translate(eval_ctx, string: str, **variables) -> str:
+    """`_()` in templates: Jinja's newstyle gettext (escaped, then %-formatted) in one call instead of three."""
+    text = _catalogue().ugettext(string)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
 def register(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _catalogue().ugettext(s),
@@ -76,6 +87,7 @@ def register(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals["_"] = _translate
     app.add_template_filter(_money, "money")
     app.add_template_filter(_dt, "dt")
     app.add_template_filter(_date, "date")
