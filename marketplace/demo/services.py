@@ -36,7 +36,6 @@ from marketplace.common.regions import REGIONS
 from marketplace.demo import data, history
 from marketplace.demo.ratings import load_ratings
 from marketplace.extensions import db
-from marketplace.stats import services as stats
 
 DEMO_PASSWORD = "Demo12345"
 ADMIN_EMAIL = "admin@demo.cn"
@@ -118,7 +117,6 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     # The market's past year is played through the services, which commit as they go.
     counts |= history.load_history(random.Random(seed + 1), builder.midnight)
     counts |= load_ratings(random.Random(seed + 2))
-    stats.rebuild()
     record(None, "demo.load", object_type="demo", after=counts)
     db.session.commit()
     return counts
