@@ -9,4 +9,5 @@ The database is the source of truth; the index is a copy that can always be rebu
 - hooks.py      session events that queue changed documents in the changing transaction, drained after commit
 - query.py      parsing and expanding a query, searching, the sound-alike and pinyin fallbacks
 - results.py    hits, counts, pages and highlighting
+- sessions.py   the sessions the search reads and writes with (never the caller's)
 """

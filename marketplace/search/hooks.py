@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from marketplace.agencies.models import Agency, Offer, Qualification, agency_category
 from marketplace.catalogue.models import Category, ServiceItem
 from marketplace.requests.models import RequestStatus, ServiceRequest
-from marketplace.search.index import REBUILD, drain, draining, is_external_transaction
+from marketplace.search.index import REBUILD, drain
 from marketplace.search.models import SearchQueue
+from marketplace.search.sessions import draining, is_external_transaction
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ leaves the rows for the next drain, so two processes never crash on the lock nor
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import json
 import logging
 import os
@@ -26,13 +25,11 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import delete, func, select
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
-from marketplace.extensions import db
 from marketplace.search.analysis import analyzer
 from marketplace.search.documents import DOC_TYPES, build, chunks, vocabulary_of
 from marketplace.search.models import SearchQueue
+from marketplace.search.sessions import work_session
 from marketplace.search.vocabulary import synonyms
 
 log = logging.getLogger(__name__)
@@ -167,32 +164,6 @@ def _rebuild_lock(base: Path, timeout: float):
 
 class IndexBusy(RuntimeError):
     """Another process holds the index's lock for longer than we were willing to wait."""
-
-
-# --- sessions used for indexing ------------------------------------------------------------------------
-
-draining: contextvars.ContextVar[bool] = contextvars.ContextVar("search_draining", default=False)
-
-
-def is_external_transaction(bind) -> bool:
-    """True when the session joined a transaction it does not own (tests): its 'commit' commits nothing."""
-    return isinstance(bind, Connection) and bind.in_transaction()
-
-
-@contextlib.contextmanager
-def work_session(bind=None) -> Iterator[Session]:
-    """A session of its own (never the caller's), on the caller's database."""
-    bind = bind if bind is not None else db.session.get_bind()
-    if isinstance(bind, Connection):
-        session = Session(bind=bind, join_transaction_mode="create_savepoint")
-    else:
-        session = Session(bind=bind)
-    token = draining.set(True)
-    try:
-        yield session
-    finally:
-        draining.reset(token)
-        session.close()
 
 
 def _delete_queue_rows(bind, ids: list[int] | None = None, up_to: int | None = None) -> None:

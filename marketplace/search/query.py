@@ -33,9 +33,9 @@ from marketplace.search.index import (
     index_dir,
     live_state,
     searching,
-    work_session,
 )
 from marketplace.search.results import Hit, SearchResult, snippet
+from marketplace.search.sessions import work_session
 from marketplace.search.vocabulary import Table, abbreviations_in, expansions, synonyms
 
 log = logging.getLogger(__name__)
