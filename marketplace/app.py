@@ -74,6 +74,9 @@ def register_extensions(app: Flask) -> None:
     import marketplace.models  # noqa: F401  (every table known before migrations or queries)
 
     db.init_app(app)
+    from marketplace.search.hooks import register_listeners
+
+    register_listeners()  # the search index follows every session's commits
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":

@@ -50,7 +50,9 @@ def list_agencies(args, pagination_parameters):
         args["price_min_fen"],
         args["price_max_fen"],
     )
-    agencies = api_page(stmt, pagination_parameters)
+    page = services.public_agencies_page(stmt, pagination_parameters.page, pagination_parameters.page_size)
+    pagination_parameters.item_count = page.total
+    agencies = page.items
     figures = stats_for([a.id for a in agencies])
     for agency in agencies:
         agency.preloaded_stats = figures[agency.id]

@@ -108,7 +108,8 @@ def public_agencies_query(
     stmt = (
         select(Agency)
         .where(Agency.status == AgencyStatus.ACTIVE)
-        .options(selectinload(Agency.categories), selectinload(Agency.offers))
+        # the cards show categories and offers (a discount offer's price needs its item's guide price)
+        .options(selectinload(Agency.categories), selectinload(Agency.offers).joinedload(Offer.service_item))
     )
     if category_id:  # an IN over the category index: far cheaper than a correlated EXISTS per agency
         members = select(agency_category.c.agency_id).where(agency_category.c.category_id == category_id)
@@ -168,6 +169,14 @@ def public_agencies_query(
         "rating": func.coalesce(AgencyStats.rating_rank, PRIOR_MEAN),
     }.get(sort, func.coalesce(AgencyStats.composite, NO_DATA_COMPOSITE))
     return stmt.order_by(key.desc(), Agency.id)
+
+
+def public_agencies_page(stmt, page: int | None = None, per_page: int = 20):
+    """One page of `public_agencies_query`, counted over its filters alone (the joins that sort it would
+    only slow the count down)."""
+    result = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=False)
+    result.total = db.session.scalar(select(func.count(Agency.id)).where(stmt.whereclause))
+    return result
 
 
 def applications_query(actor: User | None, status: AgencyStatus | None = AgencyStatus.PENDING):

@@ -58,12 +58,10 @@ def index():
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "composite"
     level = request.args.get("level") if request.args.get("level") in services.LEVEL_ORDER else None
     price_min, price_max = _yuan_arg("price_min"), _yuan_arg("price_max")
-    page = db.paginate(
+    page = services.public_agencies_page(
         services.public_agencies_query(
             category_id, region if region in REGIONS else None, q, item_id, sort, level, price_min, price_max
-        ),
-        per_page=20,
-        error_out=False,
+        )
     )
     figures = stats_for([a.id for a in page.items])
     return render_template(

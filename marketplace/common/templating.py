@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask import Flask, g, request, url_for
+from flask_babel import format_date, format_datetime, get_locale, get_translations
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from marketplace.common.clock import now
 from marketplace.common.money import format_fen
@@ -30,12 +32,14 @@ def _date(value: date | datetime | None) -> str:
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_PLACE_PREFIXES = ("江苏省", "江苏") + tuple(r for r in REGIONS) + tuple(r[:-1] for r in REGIONS)
+_PLACE_PREFIXES = sorted(
+    ("江苏省", "江苏", *REGIONS, *(r[:-1] for r in REGIONS)), key=len, reverse=True
+)  # longest first
 
 
 def _initials(name: str) -> str:
     """Two characters for an avatar: the trade name (字号) after any place prefix."""
-    for prefix in sorted(_PLACE_PREFIXES, key=len, reverse=True):
+    for prefix in _PLACE_PREFIXES:
         if name.startswith(prefix) and len(name) > len(prefix) + 1:
             name = name[len(prefix) :]
             break
@@ -55,7 +59,35 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def _catalogue():
+    """The request's translations. Flask-Babel resolves the locale and its catalogue again on every _()
+    (~15 µs), and a list page calls _() a few hundred times; the locale is fixed for a request anyway."""
+    if not g:
+        return get_translations()
+    catalogue = g.get("_catalogue")
+    if catalogue is None:
+        catalogue = g._catalogue = get_translations()
+    return catalogue
+
+
+@pass_eval_context
+def _translate(eval_ctx, string: str, **variables) -> str:
+    """`_()` in templates: Jinja's newstyle gettext (escaped, then %-formatted) in one call instead of three."""
+    text = _catalogue().ugettext(string)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _catalogue().ugettext(s),
+        ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),
+        pgettext=lambda c, s: _catalogue().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalogue().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+    app.jinja_env.globals["_"] = _translate
     app.add_template_filter(_money, "money")
     app.add_template_filter(_dt, "dt")
     app.add_template_filter(_date, "date")

@@ -4,8 +4,10 @@ Every story is played through the real services, so each rule is checked, each d
 state change is in the audit log. The services read the clock, so a story is played at today's time (with
 deadlines in the future while bids come in, then moved just into the past so that closing, award and
 auto-acceptance happen) and afterwards every date of its rows — request, bids and their versions, objections,
-orders and their events — is moved to where the story belongs in the past year with plain UPDATEs. The audit
-log is never touched: its entries keep the real loading time.
+orders and their events — is moved to where the story belongs in the past year with plain UPDATEs. Just before
+an order is accepted, its start, due date and delivery get the story's spacing (moved to end now), because that
+is when the running statistics count its time taken and lateness: they then agree with `flask stats rebuild`.
+The audit log is never touched: its entries keep the real loading time.
 
 Draw seeds come from the seeded generator (written over the random one right after publishing, before any
 draw), so the same seed gives the same rows; the dates follow today's date.
@@ -1018,12 +1020,27 @@ class History:
             elif action == "dispute":
                 orders.dispute(owner, order.id, text)
             elif action == "accept":
+                self.date_work(story, delivered=now() - timedelta(seconds=1))
                 orders.accept(owner, order.id)
             elif action == "auto_accept":
-                self.put(Order, order.id, delivered_at=now() - self.acceptance - timedelta(seconds=1))
+                self.date_work(story, delivered=now() - self.acceptance - timedelta(seconds=1))
                 orders.advance(db.session.get(Order, order.id))
             events.append((self.last_event(order.id), when))
         return events
+
+    def date_work(self, story: Story, delivered: datetime) -> None:
+        """Before an acceptance: the start, due date and delivery of the story, moved together so that the
+        delivery falls at `delivered` (the acceptance window still open, or already closed). The statistics
+        count an order's time taken and lateness when it is accepted: they are then the story's."""
+        t = story.times
+        shift = delivered - t["delivered"]
+        self.put(
+            Order,
+            story.order_id,
+            started_at=t["started"] + shift,
+            due_at=t["due"] + shift,
+            delivered_at=delivered,
+        )
 
     # -- dates ----------------------------------------------------------------------------------------
 

@@ -38,7 +38,6 @@ from marketplace.demo.fees import load_fee_cases
 from marketplace.demo.payments import load_payments
 from marketplace.demo.ratings import load_ratings
 from marketplace.extensions import db
-from marketplace.stats import services as stats
 
 DEMO_PASSWORD = "Demo12345"
 ADMIN_EMAIL = "admin@demo.cn"
@@ -122,7 +121,6 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     counts |= load_ratings(random.Random(seed + 2))
     counts |= load_payments(random.Random(seed + 3), ENTERPRISE_EMAIL, AGENCY_EMAIL)
     counts |= load_fee_cases(random.Random(seed + 4), ADMIN_EMAIL)
-    stats.rebuild()
     record(None, "demo.load", object_type="demo", after=counts)
     db.session.commit()
     return counts

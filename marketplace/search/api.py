@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from marketplace.common.web import json_error
-from marketplace.search import services
+from marketplace.search.index import IndexBusy
+from marketplace.search.query import search as run_search
 from marketplace.search.schemas import SearchHitOut, SearchQuery
 
 bp = Blueprint("search-api", __name__, url_prefix="/api/v1", description="Full-text search")
@@ -47,8 +48,8 @@ def search(args):
 
     Only public text is searched: never bids, contacts or private files."""
     try:
-        result = services.search(args["q"], args["type"], args["page"], args["per_page"])
-    except services.IndexBusy:
+        result = run_search(args["q"], args["type"], args["page"], args["per_page"])
+    except IndexBusy:
         message = _("The search index is being rebuilt; please try again in a minute.")
         return json_error(503, "Service Unavailable", message, headers={"Retry-After": "60"})
     response = jsonify(SearchHitOut(many=True).dump(result.hits))

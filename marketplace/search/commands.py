@@ -10,11 +10,11 @@ search = AppGroup("search", help="The full-text index.")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for another writer.")
 def reindex(timeout: float) -> None:
     """Rebuild the index from the database into a fresh generation, then swap it in."""
-    from marketplace.search import services
+    from marketplace.search import index
 
     try:
-        report = services.reindex(timeout=timeout)
-    except services.IndexBusy as exc:
+        report = index.reindex(timeout=timeout)
+    except index.IndexBusy as exc:
         raise click.ClickException(str(exc)) from exc
     counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
     click.echo(f"search: indexed {counts} in {report.seconds:.2f} s ({report.generation})")
@@ -24,14 +24,14 @@ def reindex(timeout: float) -> None:
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for another writer.")
 def drain(timeout: float) -> None:
     """Index the queued changes (builds the index first when there is none)."""
-    from marketplace.search import services
+    from marketplace.search import index
 
     try:
-        if services.document_counts() is None:
-            built = services.reindex(timeout=timeout)
+        if index.document_counts() is None:
+            built = index.reindex(timeout=timeout)
             click.echo(f"search: there was no index; built it in {built.seconds:.2f} s")
-        report = services.drain_all(timeout=timeout)
-    except services.IndexBusy as exc:
+        report = index.drain_all(timeout=timeout)
+    except index.IndexBusy as exc:
         raise click.ClickException(str(exc)) from exc
     if report.locked:
         raise click.ClickException(
@@ -45,11 +45,11 @@ def status() -> None:
     """Where the index is, how many documents it holds and how many changes wait."""
     from flask import current_app
 
-    from marketplace.search import services
+    from marketplace.search import index
 
     click.echo(f"index: {current_app.config['SEARCH_INDEX_DIR']}")
-    counts = services.document_counts()
+    counts = index.document_counts()
     click.echo(
         "documents: " + (", ".join(f"{k} {v}" for k, v in counts.items()) if counts else "no index yet")
     )
-    click.echo(f"queued changes: {services.pending()}")
+    click.echo(f"queued changes: {index.pending()}")

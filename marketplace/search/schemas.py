@@ -2,7 +2,8 @@
 
 import marshmallow as ma
 
-from marketplace.search.services import DOC_TYPES, MAX_QUERY_LENGTH
+from marketplace.search.documents import DOC_TYPES
+from marketplace.search.query import MAX_QUERY_LENGTH
 
 
 class SearchQuery(ma.Schema):

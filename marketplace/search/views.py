@@ -6,7 +6,10 @@ from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from marketplace.search import services
+from marketplace.search.documents import DOC_TYPES
+from marketplace.search.index import IndexBusy
+from marketplace.search.query import MAX_QUERY_LENGTH
+from marketplace.search.query import search as run_search
 
 bp = Blueprint("search", __name__)
 
@@ -28,18 +31,18 @@ def blueprints():
 def index():
     q = (request.args.get("q") or "").strip()
     doc_type = request.args.get("type")
-    doc_type = doc_type if doc_type in services.DOC_TYPES else None
+    doc_type = doc_type if doc_type in DOC_TYPES else None
     page = request.args.get("page", type=int) or 1
     page = min(max(page, 1), 10_000)
     result, error, status = None, None, 200
-    if len(q) > services.MAX_QUERY_LENGTH:
-        error = _("Please search with at most %(n)d characters.", n=services.MAX_QUERY_LENGTH)
+    if len(q) > MAX_QUERY_LENGTH:
+        error = _("Please search with at most %(n)d characters.", n=MAX_QUERY_LENGTH)
         status = 422
     elif q:
         # Searched before anything else touches the request's session (the search indexes queued changes).
         try:
-            result = services.search(q, doc_type, page, PER_PAGE)
-        except services.IndexBusy:
+            result = run_search(q, doc_type, page, PER_PAGE)
+        except IndexBusy:
             error = _("The search index is being rebuilt; please try again in a minute.")
             status = 503
     return (

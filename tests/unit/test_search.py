@@ -20,7 +20,7 @@ from marketplace.agencies import services as agency_services
 from marketplace.agencies.models import Agency
 from marketplace.catalogue.models import ServiceItem
 from marketplace.extensions import db
-from marketplace.search import services as search
+from marketplace.search import analysis, index, query, results, vocabulary
 from tests import factories as f
 from tests import timetravel
 from tests.conftest import build_app
@@ -39,7 +39,7 @@ def fresh_index(app, tmp_path_factory, tmp_path, monkeypatch, empty: bool = Fals
         if not _catalogue_index:
             template = tmp_path_factory.mktemp("catalogue-index")
             monkeypatch.setitem(app.config, "SEARCH_INDEX_DIR", str(template))
-            search.reindex()  # at the test's start: the database holds the catalogue only
+            index.reindex()  # at the test's start: the database holds the catalogue only
             _catalogue_index.append(template)
         shutil.copytree(_catalogue_index[0], path)
     monkeypatch.setitem(app.config, "SEARCH_INDEX_DIR", str(path))
@@ -61,11 +61,11 @@ def item_named(name: str) -> ServiceItem:
 
 
 def titles(q: str, doc_type: str | None = None, **kw) -> list[str]:
-    return [h.title for h in search.search(q, doc_type, per_page=100, **kw).hits]
+    return [h.title for h in query.search(q, doc_type, per_page=100, **kw).hits]
 
 
 def keys(q: str, **kw) -> set[tuple[str, int]]:
-    return {(h.type, h.id) for h in search.search(q, per_page=100, **kw).hits}
+    return {(h.type, h.id) for h in query.search(q, per_page=100, **kw).hits}
 
 
 def agency_offering(item_name: str, name: str | None = None):
@@ -85,7 +85,7 @@ def test_huanping_finds_environmental_impact_items_and_the_agencies_offering_the
     agency = agency_offering("环境影响评价（报告书）", name="江苏青山绿水科技有限公司")
     other = f.active_agency("C03").agency  # no offer: its intro mentions 环境影响评价, its name nothing
 
-    result = search.search("环评", per_page=100)
+    result = query.search("环评", per_page=100)
     assert result.mode == "exact"
     services = [h.title for h in result.hits if h.type == "service"]
     assert {"环境影响评价（报告书）", "环境影响评价（报告表）"} <= set(services)
@@ -126,8 +126,34 @@ def test_expansion_finds_text_that_only_spells_the_term_out(index_dir):
     short = f.published_request(
         title="港城物流园区项目环评配套测量", service_item_id=surveying.id, scope=scope
     )
-    assert {spelled.id, short.id} <= {h.id for h in search.search("环评", "request").hits}
-    assert {spelled.id, short.id} <= {h.id for h in search.search("环境影响评价", "request").hits}
+    assert {spelled.id, short.id} <= {h.id for h in query.search("环评", "request").hits}
+    assert {spelled.id, short.id} <= {h.id for h in query.search("环境影响评价", "request").hits}
+
+
+def test_an_expansion_is_one_term_where_the_index_lists_it_and_word_by_word_where_not(index_dir):
+    """Documents list the multi-word terms of the index's vocabulary they contain, so 环评's expansion is one
+    posting list; a term the index does not list (new in the catalogue since the last rebuild) is searched
+    word by word, and finds the same documents."""
+    listed = query.parse("环评", vocabulary.TRADE_TERMS, frozenset({"环境影响评价"}))
+    assert "terms:环境影响评价" in str(listed.query)
+    unlisted = query.parse("环评", vocabulary.TRADE_TERMS, frozenset())
+    assert "terms:" not in str(unlisted.query) and "names:评价" in str(unlisted.query)
+
+    surveying = item_named("地下管线探测")
+    req = f.published_request(
+        title="港区疏港公路环境影响评价配套测量",
+        service_item_id=surveying.id,
+        scope="完成地下管线探测并提交成果图。",
+    )
+    assert ("request", req.id) in keys("环评")
+    from whoosh.query import Term
+
+    with index.searching(index_dir, index.live_state(index_dir)) as searcher:
+        listing = {searcher.stored_fields(d)["key"] for d in Term("terms", "环境影响评价").docs(searcher)}
+    assert f"request:{req.id}" in listing
+    current = index_dir / "CURRENT"
+    current.write_text(json.dumps({**json.loads(current.read_text()), "vocabulary": []}))
+    assert ("request", req.id) in keys("环评")
 
 
 def test_words_must_all_match_and_region_counts(index_dir):
@@ -140,31 +166,31 @@ def test_words_must_all_match_and_region_counts(index_dir):
 
 
 def test_pinyin_and_homophone_typos_are_a_fallback(index_dir):
-    sound_alike = search.search("环平")  # 平 for 评: searched as the known term that sounds the same
+    sound_alike = query.search("环平")  # 平 for 评: searched as the known term that sounds the same
     assert (sound_alike.mode, sound_alike.corrected) == ("corrected", "环评")
     assert "环境影响评价（报告书）" in [h.title for h in sound_alike.hits]
-    assert search.search("huanping").corrected == "环评"
-    assert search.sound_alike(["南京", "huanping"], search.TRADE_TERMS) == "南京 环评"
-    latin = search.search("cehui", "service", per_page=50)  # no such term: the syllables match
+    assert query.search("huanping").corrected == "环评"
+    assert query.sound_alike(["南京", "huanping"], vocabulary.TRADE_TERMS) == "南京 环评"
+    latin = query.search("cehui", "service", per_page=50)  # no such term: the syllables match
     assert latin.mode == "pinyin" and "房产测绘" in [h.title for h in latin.hits]
     assert "<mark>测绘</mark>" in str(latin.hits[0].title_html)
-    assert search.search("测绘").mode == "exact"
-    assert search.search("zzqqxx").mode == "none"
+    assert query.search("测绘").mode == "exact"
+    assert query.search("zzqqxx").mode == "none"
 
 
 def test_splitting_pinyin():
-    assert search.split_pinyin("huanping") == ["huan", "ping"]
-    assert search.split_pinyin("CeHui") == ["ce", "hui"]
-    assert search.split_pinyin("xian") == ["xian"]
-    assert search.split_pinyin("abc") is None
-    assert search.split_pinyin("环评") is None
+    assert analysis.split_pinyin("huanping") == ["huan", "ping"]
+    assert analysis.split_pinyin("CeHui") == ["ce", "hui"]
+    assert analysis.split_pinyin("xian") == ["xian"]
+    assert analysis.split_pinyin("abc") is None
+    assert analysis.split_pinyin("环评") is None
 
 
 def test_highlight_escapes_and_marks():
-    html = search.highlight("<b>江苏</b>环评公司", ["环评"])
+    html = results.highlight("<b>江苏</b>环评公司", ["环评"])
     assert str(html) == "&lt;b&gt;江苏&lt;/b&gt;<mark>环评</mark>公司"
-    assert str(search.highlight("环境影响评价", ["环境影响", "评价"])) == "<mark>环境影响评价</mark>"
-    assert "<mark>环评</mark>" in str(search.highlight("某环评报告", [], [["huan", "ping"]]))
+    assert str(results.highlight("环境影响评价", ["环境影响", "评价"])) == "<mark>环境影响评价</mark>"
+    assert "<mark>环评</mark>" in str(results.highlight("某环评报告", [], [["huan", "ping"]]))
 
 
 # --- what is public, and what follows the database -----------------------------------------------------
@@ -176,7 +202,7 @@ def test_only_open_requests_and_never_private_or_sealed_text(index_dir):
     f.bid(bidder, req, plan="鲲鹏秘密方案：无人机倾斜摄影")
     assert ("request", req.id) in keys("污水管网")
     for secret in ("鲲鹏", "13800000000", "张建国", "李娜", "江东中路"):
-        assert search.search(secret).hits == [], secret
+        assert query.search(secret).hits == [], secret
 
     timetravel.past_deadline(req)  # bidding closed (a bulk UPDATE, queued too): no longer open
     from marketplace.requests import services as requests
@@ -199,27 +225,27 @@ def test_suspended_agency_disappears_and_comes_back(index_dir):
 def test_committed_change_is_searchable_and_rolled_back_change_never(index_dir):
     agency_id = agency_offering("环境影响评价（报告书）").id
     db.session.commit()  # (the test session's next savepoint must not enclose the search's own work)
-    search.search("环评")  # the index exists and is up to date
-    assert search.pending() == 0
+    query.search("环评")  # the index exists and is up to date
+    assert index.pending() == 0
 
     agency = db.session.get(Agency, agency_id)
     agency.intro = "蓝鲸数字孪生平台"
     db.session.flush()
-    assert search.pending() == 1  # queued in the changing transaction…
+    assert index.pending() == 1  # queued in the changing transaction…
     db.session.rollback()
-    assert search.pending() == 0  # …and gone with it
+    assert index.pending() == 0  # …and gone with it
     assert keys("蓝鲸") == set()
 
     agency = db.session.get(Agency, agency_id)
     agency.intro = "蓝鲸数字孪生平台"
     db.session.commit()
     assert keys("蓝鲸") == {("agency", agency_id)}
-    assert search.pending() == 0
+    assert index.pending() == 0
 
 
 def test_renamed_item_reindexes_the_agencies_offering_it(index_dir):
     agency = agency_offering("日照分析")
-    search.search("日照")
+    query.search("日照")
     item = item_named("日照分析")
     item.aliases = [*item.aliases, "采光分析"]
     db.session.commit()
@@ -244,7 +270,7 @@ def test_bulk_statements_are_followed_too(index_dir):
     from marketplace.catalogue.models import FeeRegime
 
     item = item_named("日照分析")
-    search.search("日照")
+    query.search("日照")
     db.session.execute(update(ServiceItem).where(ServiceItem.id == item.id).values(name="日照与采光分析"))
     db.session.commit()
     assert ("service", item.id) in keys("采光")
@@ -260,37 +286,37 @@ def test_bulk_statements_are_followed_too(index_dir):
     db.session.commit()
     assert "光伏眩光影响分析" in titles("眩光评估")
     assert json.loads((index_dir / "CURRENT").read_text())["gen"] != before  # rebuilt
-    assert search.pending() == 0
+    assert index.pending() == 0
 
 
 def test_missing_or_outdated_index_is_rebuilt(no_index):
     index_dir = no_index
-    assert search.document_counts() is None
-    search.search("测绘")
-    counts = search.document_counts()
+    assert index.document_counts() is None
+    query.search("测绘")
+    counts = index.document_counts()
     assert counts["service"] == db.session.scalar(select(func.count(ServiceItem.id)))
     state = json.loads((index_dir / "CURRENT").read_text())
     (index_dir / "CURRENT").write_text(json.dumps({**state, "schema": state["schema"] - 1}))
-    assert search.document_counts() is None  # an index of another schema version is not used
+    assert index.document_counts() is None  # an index of another schema version is not used
     assert "房产测绘" in titles("测绘")
     assert json.loads((index_dir / "CURRENT").read_text())["gen"] != state["gen"]
 
 
 def test_a_busy_writer_leaves_changes_queued_then_they_are_indexed(app, index_dir):
     agency = agency_offering("环境影响评价（报告书）")
-    search.search("环评")
-    ix = search.ensure_index()
+    query.search("环评")
+    ix = index.ensure_index()
     held = ix.writer()  # another process's writer, as far as the lock knows
     try:
         agency.intro = "朱雀湖湿地监测"
         db.session.commit()
-        report = search.drain(timeout=0.05)
-        assert report.locked and search.pending() >= 1
+        report = index.drain(timeout=0.05)
+        assert report.locked and index.pending() >= 1
         assert keys("朱雀湖") == set()  # the search does not fail, it shows what is indexed
     finally:
         held.cancel()
     assert keys("朱雀湖") == {("agency", agency.id)}
-    assert search.pending() == 0
+    assert index.pending() == 0
 
 
 def test_reindex_and_drain_commands(app, no_index):
@@ -324,17 +350,17 @@ def committed_app(tmp_path_factory):
 
 def test_after_commit_the_index_follows_without_a_search(committed_app):
     with committed_app.test_request_context():
-        search.reindex()
+        index.reindex()
         u = f.active_agency("C03")
         f.offer(u, item_named("环境影响评价（报告表）"))
-        assert search.pending() == 0  # drained by the commits themselves
+        assert index.pending() == 0  # drained by the commits themselves
         assert ("agency", u.agency.id) in keys("环评", refresh=False)
 
         agency = u.agency
         agency.intro = "白鹤滩生态修复"
         db.session.flush()
         db.session.rollback()  # a real rollback: nothing queued, nothing indexed
-        assert search.pending() == 0
+        assert index.pending() == 0
         assert keys("白鹤滩", refresh=False) == set()
         db.session.remove()
 
@@ -348,7 +374,7 @@ def test_index_survives_a_restart(committed_app):
         generation = json.loads((Path(committed_app.config["SEARCH_INDEX_DIR"]) / "CURRENT").read_text())
         db.session.remove()
     again = build_again(committed_app)
-    search._indexes.clear()  # as after a restart: nothing open in memory
+    index.close_all()  # as after a restart: nothing open in memory
     with again.test_request_context():
         assert ("agency", agency_id) in keys("玄武湖", refresh=False)
         state = json.loads((Path(again.config["SEARCH_INDEX_DIR"]) / "CURRENT").read_text())
@@ -381,7 +407,7 @@ WRITER = textwrap.dedent(
     from marketplace.app import create_app
     from marketplace.catalogue.models import ServiceItem
     from marketplace.extensions import db
-    from marketplace.search import services
+    from marketplace.search import analysis, index
 
     url, index_dir, instance, worker, rounds, go = sys.argv[1:]
     worker, rounds = int(worker), int(rounds)
@@ -391,7 +417,7 @@ WRITER = textwrap.dedent(
         "SEARCH_DRAIN_INTERVAL": 0, "SEARCH_WRITER_TIMEOUT": 0.02,
     })
     with app.app_context():
-        services.analyzer()
+        analysis.analyzer()
         ids = db.session.scalars(select(ServiceItem.id).order_by(ServiceItem.id)).all()
         mine = ids[worker * 4 : worker * 4 + 4]
         db.session.rollback()
@@ -411,7 +437,7 @@ WRITER = textwrap.dedent(
                         time.sleep(0.02)
                 else:
                     raise SystemExit("the database stayed locked")
-        print(json.dumps({"mine": mine, **services.STATS}))
+        print(json.dumps({"mine": mine, **index.STATS}))
     """
 )
 
@@ -419,7 +445,7 @@ WRITER = textwrap.dedent(
 def test_two_processes_writing_at_once_lose_nothing(committed_app, tmp_path):
     """Both commit changes and drain after each commit; the lock makes one wait or skip, never crash."""
     with committed_app.app_context():
-        search.reindex()
+        index.reindex()
         db.session.remove()
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
@@ -455,8 +481,8 @@ def test_two_processes_writing_at_once_lose_nothing(committed_app, tmp_path):
     assert sum(r["drains"] for r in reports) > 0
 
     with committed_app.test_request_context():
-        search.drain_all()
-        assert search.pending() == 0
+        index.drain_all()
+        assert index.pending() == 0
         for worker, report in enumerate(reports):
             for item_id in report["mine"]:
                 last = f"mkw{worker}x{item_id}r{rounds - 1}"

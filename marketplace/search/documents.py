@@ -1,0 +1,140 @@
+"""The documents the index holds, built from the database: public text only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from marketplace.agencies.models import Agency, AgencyStatus, Offer
+from marketplace.catalogue.models import ServiceItem
+from marketplace.requests.models import RequestStatus, ServiceRequest
+from marketplace.search.analysis import pinyin_keys, tokens
+from marketplace.search.vocabulary import Table
+
+DOC_TYPES = ("agency", "service", "request")
+TEXT_FIELDS = ("title", "names", "body", "place")
+
+
+def _item_words(item: ServiceItem) -> list[str]:
+    return [item.name, *(item.aliases or [])]
+
+
+def chunks(ids: list[int] | None, size: int = 500) -> Iterator[list[int] | None]:
+    if ids is None:
+        yield None
+        return
+    ids = sorted(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _agency_docs(session: Session, ids: list[int] | None) -> Iterator[dict]:
+    """Active members only; never contacts, addresses, files or anything about bids."""
+    for chunk in chunks(ids):
+        stmt = (
+            select(Agency)
+            .where(Agency.status == AgencyStatus.ACTIVE)
+            .options(
+                selectinload(Agency.categories),
+                selectinload(Agency.qualifications),
+                selectinload(Agency.offers).selectinload(Offer.service_item),
+            )
+            .order_by(Agency.id)
+        )
+        if chunk is not None:
+            stmt = stmt.where(Agency.id.in_(chunk))
+        for agency in session.scalars(stmt):
+            live = [o for o in agency.offers if o.active]
+            category_names = [c.name for c in agency.categories]
+            item_words = [w for o in live for w in _item_words(o.service_item)]
+            names = [
+                *category_names,
+                *item_words,
+                *(f"{q.name} {q.level.value}" for q in agency.qualifications),
+            ]
+            yield {
+                "key": f"agency:{agency.id}",
+                "type": "agency",
+                "doc_id": agency.id,
+                "title": agency.name,
+                "names": " ".join(names),
+                "body": agency.intro or "",
+                "place": agency.region or "",
+                "pinyin": pinyin_keys(agency.name, *category_names, *item_words),
+                "subtitle": "、".join(category_names),
+                "region": agency.region or "",
+                "extra": {"offers": len(live)},
+            }
+
+
+def _service_docs(session: Session, ids: list[int] | None) -> Iterator[dict]:
+    for chunk in chunks(ids):
+        stmt = select(ServiceItem).options(selectinload(ServiceItem.category)).order_by(ServiceItem.id)
+        if chunk is not None:
+            stmt = stmt.where(ServiceItem.id.in_(chunk))
+        for item in session.scalars(stmt):
+            body = "；".join(
+                p for p in (item.approval, item.department, item.legal_basis, item.qualification) if p
+            )
+            yield {
+                "key": f"service:{item.id}",
+                "type": "service",
+                "doc_id": item.id,
+                "title": item.name,
+                "names": " ".join([*(item.aliases or []), item.category.name]),
+                "body": body,
+                "place": "",
+                "pinyin": pinyin_keys(*_item_words(item), item.category.name),
+                "subtitle": item.category.name,
+                "region": "",
+                "extra": {"standard_days": item.standard_days},
+            }
+
+
+def _request_docs(session: Session, ids: list[int] | None) -> Iterator[dict]:
+    """Open announcements (status bidding) only; never bids, prices offered or the draw seed."""
+    for chunk in chunks(ids):
+        stmt = (
+            select(ServiceRequest)
+            .where(ServiceRequest.status == RequestStatus.BIDDING)
+            .options(selectinload(ServiceRequest.service_item))
+            .order_by(ServiceRequest.id)
+        )
+        if chunk is not None:
+            stmt = stmt.where(ServiceRequest.id.in_(chunk))
+        for req in session.scalars(stmt):
+            item = req.service_item
+            yield {
+                "key": f"request:{req.id}",
+                "type": "request",
+                "doc_id": req.id,
+                "title": req.title,
+                "names": " ".join([req.project_code, *_item_words(item)]),
+                "body": req.scope or "",
+                "place": req.region or "",
+                "pinyin": pinyin_keys(req.title, *_item_words(item)),
+                "subtitle": item.name,
+                "region": req.region or "",
+                "extra": {"bid_deadline": req.bid_deadline.isoformat() if req.bid_deadline else None},
+            }
+
+
+BUILDERS = {"agency": _agency_docs, "service": _service_docs, "request": _request_docs}
+
+
+def build(doc_type: str, session: Session, ids: list[int] | None, vocabulary: list[str]) -> Iterator[dict]:
+    """The documents of one type (all of them, or those of `ids` that are public), each with the terms of
+    the index's vocabulary that its text contains."""
+    for doc in BUILDERS[doc_type](session, ids):
+        text = "\n".join(doc[f] for f in TEXT_FIELDS).lower()
+        doc["terms"] = " ".join(term for term in vocabulary if term in text)
+        yield doc
+
+
+def vocabulary_of(table: Table) -> list[str]:
+    """What the index lists per document: the full terms an expansion may put in that are more than one
+    index term (a one-term expansion is a single posting list already)."""
+    terms = {v.lower() for values in table.values() for v in values}
+    return sorted(t for t in terms if len(tokens(t)) > 1 and not any(c.isspace() for c in t))

@@ -1,0 +1,54 @@
+"""The demo data's running statistics are the ones a rebuild from the market's history gives.
+
+Loading the demo plays a year of history through the services (~25 s), so this runs once, on SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import func, select, update
+
+from marketplace.demo.services import load_demo
+from marketplace.extensions import db
+from marketplace.fees.models import FeeFlag, FlagRule
+from marketplace.stats import services as stats
+from marketplace.stats.models import AgencyStats
+
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("TEST_DATABASE_URL")), reason="loads the whole demo: once, on SQLite, is enough"
+)
+
+
+def test_demo_statistics_agree_with_a_rebuild(app):
+    load_demo()  # what `flask demo load` does
+    incremental = stats.snapshot()
+    assert len(incremental["agencies"]) > 20  # accepted, rated, late and overdue orders of many agencies
+
+    stats.rebuild()
+    assert stats.snapshot() == incremental
+
+    # The demo shows the fee audit at work: a flag of every rule, some reviewed, money received.
+    rules = set(db.session.scalars(select(FeeFlag.rule).distinct()))
+    assert rules == set(FlagRule)
+    assert db.session.scalar(select(func.count()).select_from(FeeFlag).where(FeeFlag.status == "confirmed"))
+    assert sum(a["paid_sum_fen"] for a in incremental["agencies"].values()) > 0
+    assert sum(a["overdue_orders"] for a in incremental["agencies"].values()) > 0
+
+    runner = app.test_cli_runner()
+    agreed = runner.invoke(args=["stats", "rebuild"])
+    assert agreed.exit_code == 0, agreed.output
+    assert "incremental statistics agree" in agreed.output
+
+    # The command notices drift: one agency's running total off by one.
+    agency_id = db.session.scalar(select(AgencyStats.agency_id).limit(1))
+    db.session.execute(
+        update(AgencyStats)
+        .where(AgencyStats.agency_id == agency_id)
+        .values(completed_orders=AgencyStats.completed_orders + 1)
+    )
+    db.session.commit()
+    drifted = runner.invoke(args=["stats", "rebuild"])
+    assert drifted.exit_code == 1
+    assert "DIFFERED" in drifted.output
