@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, has_request_context, request, session
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
@@ -111,6 +112,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "warning"
+    login_manager.login_message = _l("Please log in to access this page.")
 
     @login_manager.user_loader
     def load_user(user_id: str):

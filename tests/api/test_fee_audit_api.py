@@ -312,3 +312,8 @@ def test_money_received_beyond_the_contract_is_flagged(app, client):
     incremental = stats.snapshot()
     stats.rebuild()
     assert stats.snapshot() == incremental  # the cut follows into the totals (amount and guide sums)
+
+
+def test_admin_pages_ask_anonymous_visitors_to_log_in_in_chinese(client):
+    r = client.get("/admin/fee-audit/", follow_redirects=True)
+    assert "/auth/login" in r.request.url and "请先登录后再访问此页面。" in r.get_data(as_text=True)
