@@ -15,12 +15,12 @@ from marketplace.auth.models import User
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import now
 from marketplace.extensions import db
-from marketplace.fees import checks
 from marketplace.fees import services as fees
 from marketplace.fees.models import FeeFlag, FlagRule, FlagStatus, Severity
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderEvent, OrderStatus
 from marketplace.payments.models import Payment
+from marketplace.payments.services import ledger
 from marketplace.requests.models import ServiceRequest
 
 RAISES = [
@@ -75,9 +75,7 @@ def _amendments(rng: random.Random) -> int:
         plans.append((order, round(item.guide_max_fen * 1.15 / 100) * 100, RAISES[1]))
     others = [o for o in candidates if not plans or o is not plans[0][0]]
     # a cut after the work was paid for in full: the agency now holds more than the contract
-    paid_up = [
-        o for o in others if o.status == OrderStatus.ACCEPTED and checks.paid_net(o.id) == o.amount_fen
-    ]
+    paid_up = [o for o in others if o.status == OrderStatus.ACCEPTED and ledger(o).paid_fen == o.amount_fen]
     if paid_up:
         plans.append((paid_up[0], round(paid_up[0].amount_fen * 0.9 / 100) * 100, CUTS[0]))
     others = [o for o in others if o not in {p[0] for p in plans}]

@@ -16,10 +16,9 @@ from marketplace.extensions import db
 from marketplace.fees import rules
 from marketplace.fees.models import FeeFlag, FlagStatus
 from marketplace.fees.rules import Finding
+from marketplace.orders.models import VOID, Order
 
 YEAR = timedelta(days=365)
-# Orders that stand for a price the market actually paid (declined/cancelled ones never happened).
-_DEAD_ORDERS = ("declined", "cancelled")
 
 
 def _raise(
@@ -51,9 +50,16 @@ def _raise(
         pass
 
 
+def _raise_all(findings: list[Finding | None], key: str, ceiling_fen: int, **where) -> None:
+    """Record each finding of one priced thing, with the request's ceiling beside its own figures."""
+    for finding in findings:
+        if finding is not None:
+            finding.figures.setdefault("ceiling_fen", ceiling_fen)
+            _raise(finding, key, **where)
+
+
 def winning_prices(item_id: int, before: datetime, since: datetime | None = None) -> list[int]:
     """Contract amounts of the item's orders in the year before `before`."""
-    from marketplace.orders.models import Order
     from marketplace.requests.models import ServiceRequest
 
     since = since or before - YEAR
@@ -65,7 +71,7 @@ def winning_prices(item_id: int, before: datetime, since: datetime | None = None
                 ServiceRequest.service_item_id == item_id,
                 Order.created_at >= since,
                 Order.created_at < before,
-                Order.status.not_in(_DEAD_ORDERS),
+                Order.status.not_in(list(VOID)),
             )
         )
     )
@@ -73,7 +79,6 @@ def winning_prices(item_id: int, before: datetime, since: datetime | None = None
 
 def _last_win_shares(agency_ids: list[int], item_id: int, before: datetime) -> dict[int, float]:
     """Each agency's price share (contract / ceiling) at its latest win of the item in the past year."""
-    from marketplace.orders.models import Order
     from marketplace.requests.models import ServiceRequest
 
     rows = db.session.execute(
@@ -84,7 +89,7 @@ def _last_win_shares(agency_ids: list[int], item_id: int, before: datetime) -> d
             ServiceRequest.service_item_id == item_id,
             Order.created_at >= before - YEAR,
             Order.created_at < before,
-            Order.status.not_in(_DEAD_ORDERS),
+            Order.status.not_in(list(VOID)),
         )
         .order_by(Order.created_at)
     )
@@ -130,18 +135,16 @@ def audit_bids(req) -> None:
             same.get(bid.id),
             rules.price_rise(bid.price_fen / req.ceiling_fen, share_won) if share_won else None,
         ]
-        for finding in findings:
-            if finding is not None:
-                finding.figures.setdefault("ceiling_fen", req.ceiling_fen)
-                _raise(
-                    finding,
-                    f"bid:{bid.id}",
-                    agency_id=bid.agency_id,
-                    item_id=item.id,
-                    occurred_at=at,
-                    request_id=req.id,
-                    bid_id=bid.id,
-                )
+        _raise_all(
+            findings,
+            f"bid:{bid.id}",
+            req.ceiling_fen,
+            agency_id=bid.agency_id,
+            item_id=item.id,
+            occurred_at=at,
+            request_id=req.id,
+            bid_id=bid.id,
+        )
 
 
 def audit_offer_change(offer, old_high_fen: int | None) -> None:
@@ -180,30 +183,15 @@ def audit_contract(order) -> None:
     ]
     if order.amount_fen != bid.price_fen:  # the bid's own price was checked when bidding closed
         findings.append(rules.outside_guide(order.amount_fen, item.guide_min_fen, item.guide_max_fen))
-    for finding in findings:
-        if finding is not None:
-            finding.figures.setdefault("ceiling_fen", req.ceiling_fen)
-            _raise(
-                finding,
-                f"order:{order.id}",
-                agency_id=order.agency_id,
-                item_id=item.id,
-                occurred_at=order.updated_at or order.created_at or now(),
-                request_id=req.id,
-                order_id=order.id,
-            )
-
-
-def paid_net(order_id: int) -> int:
-    from marketplace.payments.models import Payment, PaymentStatus
-
-    return int(
-        db.session.scalar(
-            select(func.coalesce(func.sum(Payment.amount_fen - Payment.refunded_fen), 0)).where(
-                Payment.order_id == order_id,
-                Payment.status.in_([PaymentStatus.PAID, PaymentStatus.REFUNDED]),
-            )
-        )
+    _raise_all(
+        findings,
+        f"order:{order.id}",
+        req.ceiling_fen,
+        agency_id=order.agency_id,
+        item_id=item.id,
+        occurred_at=order.updated_at or order.created_at or now(),
+        request_id=req.id,
+        order_id=order.id,
     )
 
 
@@ -215,28 +203,27 @@ def audit_payment(payment) -> None:
 def audit_paid(order, payment=None) -> None:
     """The order's money received (net of refunds) against its contract and ceiling — after a payment, and
     after a contract amendment (an amount cut below what was already paid)."""
+    from marketplace.payments.services import ledger
+
     req = order.request
-    paid = paid_net(order.id)
+    paid = ledger(order).paid_fen
     if not paid:
         return
-    for finding in (rules.over_contract(paid, order.amount_fen), rules.over_ceiling(paid, req.ceiling_fen)):
-        if finding is not None:
-            finding.figures.setdefault("ceiling_fen", req.ceiling_fen)
-            _raise(
-                finding,
-                f"paid:{order.id}",
-                agency_id=order.agency_id,
-                item_id=req.service_item_id,
-                occurred_at=(payment.paid_at if payment is not None else None) or now(),
-                request_id=req.id,
-                order_id=order.id,
-                payment_id=payment.id if payment is not None else None,
-            )
+    _raise_all(
+        [rules.over_contract(paid, order.amount_fen), rules.over_ceiling(paid, req.ceiling_fen)],
+        f"paid:{order.id}",
+        req.ceiling_fen,
+        agency_id=order.agency_id,
+        item_id=req.service_item_id,
+        occurred_at=(payment.paid_at if payment is not None else None) or now(),
+        request_id=req.id,
+        order_id=order.id,
+        payment_id=payment.id if payment is not None else None,
+    )
 
 
 def audit_all() -> int:
     """Run every check over the whole history (idempotent). Returns the number of flags afterwards."""
-    from marketplace.orders.models import Order
     from marketplace.payments.models import Payment, PaymentStatus
     from marketplace.requests.models import ServiceRequest
 
@@ -245,7 +232,7 @@ def audit_all() -> int:
     )
     for req in db.session.scalars(closed):
         audit_bids(req)
-    for order in db.session.scalars(select(Order).where(Order.status.not_in(_DEAD_ORDERS))):
+    for order in db.session.scalars(select(Order).where(Order.status.not_in(list(VOID)))):
         audit_contract(order)
     paid = select(Payment).where(Payment.status.in_([PaymentStatus.PAID, PaymentStatus.REFUNDED]))
     for payment in db.session.scalars(paid.order_by(Payment.paid_at)):

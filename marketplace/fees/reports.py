@@ -15,8 +15,7 @@ from marketplace.common.clock import local, now
 from marketplace.common.errors import NotFound
 from marketplace.extensions import db
 from marketplace.fees.checks import YEAR
-
-_DEAD_ORDERS = ("declined", "cancelled")
+from marketplace.orders.models import VOID
 
 
 def _months(end: datetime, n: int = 12) -> list[str]:
@@ -38,7 +37,7 @@ def _deals(item_id: int | None = None, since: datetime | None = None) -> list[tu
     stmt = (
         select(ServiceRequest.service_item_id, Order.amount_fen, ServiceRequest.ceiling_fen, Order.created_at)
         .join(ServiceRequest, Order.request_id == ServiceRequest.id)
-        .where(Order.status.not_in(_DEAD_ORDERS), Order.created_at >= (since or now() - YEAR))
+        .where(Order.status.not_in(list(VOID)), Order.created_at >= (since or now() - YEAR))
     )
     if item_id is not None:
         stmt = stmt.where(ServiceRequest.service_item_id == item_id)

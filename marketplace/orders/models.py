@@ -36,6 +36,7 @@ TRANSITIONS: dict[str, tuple[frozenset[OrderStatus], OrderStatus]] = {
 }
 LIVE = frozenset({OrderStatus.AWAITING, OrderStatus.IN_PROGRESS, OrderStatus.DELIVERED, OrderStatus.DISPUTED})
 STARTED_LIVE = LIVE - {OrderStatus.AWAITING}  # the service clock is running (or stopped by a delivery)
+VOID = frozenset({OrderStatus.DECLINED, OrderStatus.CANCELLED})  # never became a deal: no price was paid
 
 
 class Order(TimestampMixin, db.Model):
