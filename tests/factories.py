@@ -160,3 +160,27 @@ def bid(
     return bidding.submit_bid(
         agency_user, req.id, {"price_fen": price_fen, "promised_days": promised_days, "plan": plan}
     )
+
+
+def accepted_order(price_fen: int = 10_000_000, enterprise=None, agency=None, admin=None, accept=True):
+    """(enterprise user, agency user, order): an order whose work was delivered and (by default) accepted."""
+    from marketplace.orders import services as orders
+    from marketplace.requests import services as requests
+    from tests import timetravel
+
+    enterprise = enterprise or user("enterprise")
+    agency = agency or active_agency("C03", reviewer=admin or _admin())
+    req = published_request(enterprise, selection_method="direct")
+    winning = bid(agency, req, price_fen=price_fen)
+    timetravel.past_deadline(req)
+    requests.select_winner(enterprise, req.id, winning.id, "技术方案最优，团队经验丰富")
+    timetravel.publicity_over(req)
+    order = orders.order_for_request(requests.get_request(enterprise, req.id).id)
+    orders.confirm(agency, order.id)
+    orders.deliver(agency, order.id, "提交成果报告")
+    if accept:
+        orders.accept(enterprise, order.id)
+    return enterprise, agency, order
+
+
+_admin = admin  # accepted_order's `admin` parameter hides the factory of the same name

@@ -1,5 +1,5 @@
-"""Helpers for the payment tests: an accepted order made through the services, a local fake Stripe API that
-records what it is sent, and webhook deliveries signed the way Stripe signs them."""
+"""Helpers for the payment tests: a local fake Stripe API that records what it is sent, and webhook deliveries
+signed the way Stripe signs them."""
 
 from __future__ import annotations
 
@@ -11,30 +11,7 @@ from urllib.parse import parse_qsl
 
 import stripe
 
-from marketplace.orders import services as orders
-from marketplace.requests import services as requests
-from tests import factories as f
-from tests import timetravel
-
 WEBHOOK_SECRET = "whsec_test_payments"
-
-
-def accepted_order(price_fen: int = 10_000_000, enterprise=None, agency=None, admin=None, accept=True):
-    """(enterprise user, agency user, order): an order whose work was delivered and (by default) accepted."""
-    admin = admin or f.admin()
-    enterprise = enterprise or f.user("enterprise")
-    agency = agency or f.active_agency("C03", reviewer=admin)
-    req = f.published_request(enterprise, selection_method="direct")
-    bid = f.bid(agency, req, price_fen=price_fen)
-    timetravel.past_deadline(req)
-    requests.select_winner(enterprise, req.id, bid.id, "技术方案最优，团队经验丰富")
-    timetravel.publicity_over(req)
-    order = orders.order_for_request(requests.get_request(enterprise, req.id).id)
-    orders.confirm(agency, order.id)
-    orders.deliver(agency, order.id, "提交成果报告")
-    if accept:
-        orders.accept(enterprise, order.id)
-    return enterprise, agency, order
 
 
 class FakeStripe:

@@ -1,7 +1,5 @@
 """Concurrent actors against a real PostgreSQL server, with real commits: exactly one consistent outcome."""
 
-import os
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,17 +9,15 @@ from marketplace.audit.models import AuditEntry
 from marketplace.bidding import services as bidding
 from marketplace.bidding.models import Bid, BidRevision
 from marketplace.common.clock import now
-from marketplace.common.errors import DomainError, WrongState
+from marketplace.common.errors import WrongState
 from marketplace.extensions import db
 from marketplace.requests import services as requests
 from marketplace.requests.models import ServiceRequest
 from tests import factories as f
 from tests.conftest import build_app
+from tests.racing import needs_postgresql, race
 
-pytestmark = pytest.mark.skipif(
-    not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
-    reason="needs PostgreSQL (make test runs it)",
-)
+pytestmark = needs_postgresql
 
 
 @pytest.fixture(scope="module")
@@ -32,30 +28,6 @@ def committed_app(tmp_path_factory):
         db.session.remove()
         db.engine.dispose()
     drop()
-
-
-def _race(app, *calls):
-    """Run the calls in threads released together; return each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = call()
-            except DomainError as exc:
-                db.session.rollback()
-                results[i] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 def test_two_selections_at_once_give_one_winner(committed_app):
@@ -80,7 +52,7 @@ def test_two_selections_at_once_give_one_winner(committed_app):
         return requests.select_winner(db.session.get(User, user_id), req_id).winner_bid_id
 
     for _ in range(3):  # a few rounds to make overlap likely; only the first can win
-        results = _race(committed_app, select_once, select_once)
+        results = race(committed_app, select_once, select_once)
         winners = [r for r in results if isinstance(r, int)]
         losers = [r for r in results if isinstance(r, WrongState)]
         assert len(winners) + len(losers) == 2
@@ -115,7 +87,7 @@ def test_same_agency_bidding_twice_at_once_keeps_one_live_bid(committed_app):
             {"price_fen": 1_000_000, "promised_days": 10, "plan": "并发提交两次同一报价。"},
         ).id
 
-    results = _race(committed_app, bid_once, bid_once)
+    results = race(committed_app, bid_once, bid_once)
     assert sum(isinstance(r, int) for r in results) == 1
     assert sum(isinstance(r, WrongState) for r in results) == 1
     with committed_app.app_context():
@@ -153,7 +125,7 @@ def test_revisions_racing_the_deadline_end_consistently(committed_app):
             pass
         return requests.advance(db.session.get(ServiceRequest, req_id))
 
-    _race(committed_app, keep_revising, close_when_due, keep_revising)
+    race(committed_app, keep_revising, close_when_due, keep_revising)
     with committed_app.app_context():
         req = db.session.get(ServiceRequest, req_id)
         assert req.status == "evaluating"

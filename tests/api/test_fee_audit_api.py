@@ -291,9 +291,8 @@ def test_store_price_raised_sharply_after_winning(app, client):
 
 def test_money_received_beyond_the_contract_is_flagged(app, client):
     from marketplace.payments import services as payments
-    from tests import paying
 
-    enterprise, agency, order = paying.accepted_order(price_fen=10_000_000)
+    enterprise, agency, order = f.accepted_order(price_fen=10_000_000)
     paid = payments.record_offline(enterprise, order.id, reference="BOC20261122001", amount_fen=10_000_000)
     h = f.token(client, f.admin())
     assert _flags(client, h, rule="over_contract") == []  # not counted until the agency confirms

@@ -1,9 +1,6 @@
 """Payments raced against a real PostgreSQL server with real commits: two full payments at once → one; the same
 webhook delivered twice at once → counted once; a completion racing an expiry → paid."""
 
-import os
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -16,12 +13,10 @@ from marketplace.payments.models import Payment, StripeEvent
 from marketplace.stats.models import AgencyStats
 from tests import factories as f
 from tests.conftest import build_app
-from tests.paying import WEBHOOK_SECRET, FakeStripe, accepted_order, event, session_completed, signed
+from tests.paying import WEBHOOK_SECRET, FakeStripe, event, session_completed, signed
+from tests.racing import needs_postgresql, race
 
-pytestmark = pytest.mark.skipif(
-    not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
-    reason="needs PostgreSQL (make test runs it)",
-)
+pytestmark = needs_postgresql
 
 
 @pytest.fixture(scope="module")
@@ -41,30 +36,6 @@ def committed_app(tmp_path_factory):
     drop()
 
 
-def _race(app, *calls):
-    """Run the calls in threads released together; return each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = call()
-            except DomainError as exc:
-                db.session.rollback()
-                results[i] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
-
-
 def _count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
@@ -72,7 +43,7 @@ def _count(model, *where) -> int:
 def test_two_full_payments_at_once_only_one_passes(committed_app):
     for round_ in range(3):  # a few rounds to make overlap likely
         with committed_app.app_context():
-            enterprise, _, order = accepted_order(price_fen=6_000_000)
+            enterprise, _, order = f.accepted_order(price_fen=6_000_000)
             user_id, order_id = enterprise.id, order.id
             db.session.remove()
 
@@ -84,7 +55,7 @@ def test_two_full_payments_at_once_only_one_passes(committed_app):
 
             return call
 
-        results = _race(committed_app, pay(1), pay(2))
+        results = race(committed_app, pay(1), pay(2))
         assert sum(isinstance(r, int) for r in results) == 1, results
         assert sum(isinstance(r, DomainError) for r in results) == 1, results
         with committed_app.app_context():
@@ -95,7 +66,7 @@ def test_two_full_payments_at_once_only_one_passes(committed_app):
 def _stripe_payment(app) -> tuple[int, int, dict]:
     """An accepted order with an open Checkout Session (made through the API and the fake Stripe)."""
     with app.app_context():
-        enterprise, agency, order = accepted_order(price_fen=4_200_000)
+        enterprise, agency, order = f.accepted_order(price_fen=4_200_000)
         client = app.test_client()
         r = client.post(
             f"/api/v1/orders/{order.id}/payments",
@@ -118,7 +89,7 @@ def test_the_same_webhook_twice_at_once_counts_once(committed_app):
         r = committed_app.test_client().post("/api/v1/payments/stripe/webhook", data=payload, headers=headers)
         return r.status_code, r.get_json()["outcome"]
 
-    results = _race(committed_app, deliver, deliver)
+    results = race(committed_app, deliver, deliver)
     assert sorted(results) == [(200, "duplicate"), (200, "paid")], results
     with committed_app.app_context():
         assert db.session.get(Payment, payment_id).status == "paid"
@@ -142,7 +113,7 @@ def test_a_completion_racing_an_expiry_ends_paid(committed_app):
             .status_code
         )
 
-    assert _race(committed_app, deliver(*completed), deliver(*expired)) == [200, 200]
+    assert race(committed_app, deliver(*completed), deliver(*expired)) == [200, 200]
     with committed_app.app_context():
         assert db.session.get(Payment, payment_id).status == "paid"
         assert db.session.get(AgencyStats, agency_id).paid_sum_fen == 4_200_000

@@ -11,7 +11,6 @@ from marketplace.extensions import db
 from marketplace.payments.models import Payment
 from marketplace.stats.models import AgencyStats
 from tests import factories as f
-from tests.paying import accepted_order
 
 
 def _count() -> int:
@@ -36,7 +35,7 @@ def _offline(client, order_id, headers, **fields):
 
 
 def test_offline_payment_with_voucher_confirmed_by_the_agency(app, client):
-    enterprise, agency, order = accepted_order(price_fen=12_345_600)
+    enterprise, agency, order = f.accepted_order(price_fen=12_345_600)
     he, ha = f.token(client, enterprise), f.token(client, agency)
     before = _paid_sum(agency)
     r = client.post(
@@ -78,7 +77,7 @@ def test_offline_payment_with_voucher_confirmed_by_the_agency(app, client):
 
 
 def test_partial_payments_add_up_and_a_rejected_transfer_frees_its_amount(client):
-    enterprise, agency, order = accepted_order(price_fen=10_000_000)
+    enterprise, agency, order = f.accepted_order(price_fen=10_000_000)
     he, ha = f.token(client, enterprise), f.token(client, agency)
     first = _offline(client, order.id, he, reference="FIRST-0001", amount_fen=3_000_000).get_json()
     assert first["amount_fen"] == 3_000_000
@@ -112,7 +111,7 @@ def test_partial_payments_add_up_and_a_rejected_transfer_frees_its_amount(client
 
 
 def test_more_than_outstanding_is_refused_and_changes_nothing(app, client):
-    enterprise, agency, order = accepted_order(price_fen=5_000_000)
+    enterprise, agency, order = f.accepted_order(price_fen=5_000_000)
     he = f.token(client, enterprise)
     audit = db.session.scalar(select(func.count()).select_from(AuditEntry))
     files = _vouchers(app)
@@ -138,14 +137,14 @@ def test_more_than_outstanding_is_refused_and_changes_nothing(app, client):
 
 
 def test_only_an_accepted_order_can_be_paid(client):
-    enterprise, _, delivered = accepted_order(accept=False)
+    enterprise, _, delivered = f.accepted_order(accept=False)
     r = _offline(client, delivered.id, f.token(client, enterprise), reference="EARLY-0001")
     assert r.status_code == 409 and r.get_json()["message"]
     assert _count() == 0
 
 
 def test_only_the_parties_may_pay_confirm_or_see(client):
-    enterprise, agency, order = accepted_order()
+    enterprise, agency, order = f.accepted_order()
     he, ha = f.token(client, enterprise), f.token(client, agency)
     other_enterprise = f.token(client, f.user("enterprise"))
     other_agency = f.token(client, f.active_agency("C03"))
@@ -181,7 +180,7 @@ def test_only_the_parties_may_pay_confirm_or_see(client):
 
 
 def test_bad_input_is_refused_with_the_field_named(app, client):
-    enterprise, _, order = accepted_order()
+    enterprise, _, order = f.accepted_order()
     he = f.token(client, enterprise)
     files = _vouchers(app)
     r = client.post(
@@ -221,7 +220,7 @@ def test_bad_input_is_refused_with_the_field_named(app, client):
 
 
 def test_paying_through_the_order_page(client):
-    enterprise, agency, order = accepted_order(price_fen=8_000_000)
+    enterprise, agency, order = f.accepted_order(price_fen=8_000_000)
     f.login(client, enterprise)
     page = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert 'data-payment-status="unpaid"' in page and 'data-form="pay-offline"' in page

@@ -20,7 +20,6 @@ from tests import factories as f
 from tests.paying import (
     WEBHOOK_SECRET,
     FakeStripe,
-    accepted_order,
     charge_refunded,
     event,
     session_completed,
@@ -78,7 +77,7 @@ def _checkout(client, enterprise, order, **body):
 
 
 def test_checkout_session_is_created_with_exact_parameters(client, fake_stripe):
-    enterprise, _, order = accepted_order(price_fen=9_876_500)
+    enterprise, _, order = f.accepted_order(price_fen=9_876_500)
     he = f.token(client, enterprise)
     r = client.post(
         f"/api/v1/orders/{order.id}/payments", json={"method": "stripe", "amount_fen": 4_000_000}, headers=he
@@ -125,7 +124,7 @@ def test_checkout_session_is_created_with_exact_parameters(client, fake_stripe):
 
 
 def test_completed_webhook_pays_once_and_a_late_expiry_changes_nothing(client, fake_stripe):
-    enterprise, agency, order = accepted_order(price_fen=3_000_000)
+    enterprise, agency, order = f.accepted_order(price_fen=3_000_000)
     payment = _checkout(client, enterprise, order)
     before = _paid_sum(agency)
     evt = event("checkout.session.completed", session_completed(payment))
@@ -153,7 +152,7 @@ def test_completed_webhook_pays_once_and_a_late_expiry_changes_nothing(client, f
 
 
 def test_bad_signatures_are_refused_and_change_nothing(client, fake_stripe):
-    enterprise, agency, order = accepted_order()
+    enterprise, agency, order = f.accepted_order()
     payment = _checkout(client, enterprise, order)
     evt = event("checkout.session.completed", session_completed(payment))
     payload, headers = signed(evt)
@@ -194,7 +193,7 @@ def test_unknown_events_and_sessions_are_acknowledged_and_recorded(client, fake_
 
 
 def test_completion_waits_until_stripe_has_the_money(client, fake_stripe):
-    enterprise, agency, order = accepted_order(price_fen=2_000_000)
+    enterprise, agency, order = f.accepted_order(price_fen=2_000_000)
     payment = _checkout(client, enterprise, order)
     r = _deliver(client, event("checkout.session.completed", session_completed(payment, paid=False)))
     assert r.get_json()["outcome"] == "awaiting_payment" and _payment(payment.id).status == "pending"
@@ -208,7 +207,7 @@ def test_completion_waits_until_stripe_has_the_money(client, fake_stripe):
 
 
 def test_money_arriving_after_expiry_is_recorded_even_if_it_overpays(client, fake_stripe):
-    enterprise, agency, order = accepted_order(price_fen=2_000_000)
+    enterprise, agency, order = f.accepted_order(price_fen=2_000_000)
     he = f.token(client, enterprise)
     payment = _checkout(client, enterprise, order)
     r = _deliver(client, event("checkout.session.expired", {"id": payment.stripe_session_id}))
@@ -228,7 +227,7 @@ def test_money_arriving_after_expiry_is_recorded_even_if_it_overpays(client, fak
 
 
 def test_refunds_partial_then_full(client, fake_stripe):
-    enterprise, agency, order = accepted_order(price_fen=5_000_000)
+    enterprise, agency, order = f.accepted_order(price_fen=5_000_000)
     he = f.token(client, enterprise)
     payment = _checkout(client, enterprise, order)
     _deliver(client, event("checkout.session.completed", session_completed(payment)))
@@ -255,7 +254,7 @@ def test_refunds_partial_then_full(client, fake_stripe):
 
 @pytest.mark.parametrize("how", ["error", "closed"])
 def test_stripe_down_leaves_nothing_behind(client, fake_stripe, how):
-    enterprise, _, order = accepted_order()
+    enterprise, _, order = f.accepted_order()
     if how == "error":
         fake_stripe.fail_with = 500
     else:
@@ -276,7 +275,7 @@ def test_stripe_down_leaves_nothing_behind(client, fake_stripe, how):
 
 
 def test_the_pay_button_sends_the_browser_to_stripe(client, fake_stripe):
-    enterprise, _, order = accepted_order()
+    enterprise, _, order = f.accepted_order()
     f.login(client, enterprise)
     assert 'data-form="pay-stripe"' in client.get(f"/orders/{order.id}").get_data(as_text=True)
     r = client.post(f"/orders/{order.id}/payments/stripe")
@@ -291,7 +290,7 @@ def test_the_pay_button_sends_the_browser_to_stripe(client, fake_stripe):
 
 def test_stripe_disabled_is_refused_and_hidden(app, client):
     assert not app.config["STRIPE_SECRET_KEY"]
-    enterprise, _, order = accepted_order()
+    enterprise, _, order = f.accepted_order()
     r = client.post(
         f"/api/v1/orders/{order.id}/payments", json={"method": "stripe"}, headers=f.token(client, enterprise)
     )
@@ -307,7 +306,7 @@ def test_stripe_disabled_is_refused_and_hidden(app, client):
 
 def test_expired_sessions_free_their_amount(client, fake_stripe):
     """A session past its expiry no longer holds the amount, even before Stripe's expiry event arrives."""
-    enterprise, _, order = accepted_order(price_fen=1_000_000)
+    enterprise, _, order = f.accepted_order(price_fen=1_000_000)
     payment = _checkout(client, enterprise, order)
     payment.expires_at = now() - timedelta(seconds=1)
     db.session.commit()

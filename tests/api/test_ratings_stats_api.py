@@ -14,24 +14,8 @@ from tests import timetravel
 SCORES = {"overall": 5, "quality": 5, "timeliness": 4, "attitude": 5, "fee": 4, "compliance": 5}
 
 
-def _accepted_order(agency=None, enterprise=None, price=10_000_000, admin=None):
-    admin = admin or f.admin()
-    enterprise = enterprise or f.user("enterprise")
-    agency = agency or f.active_agency("C03", reviewer=admin)
-    req = f.published_request(enterprise, selection_method="direct")
-    bid = f.bid(agency, req, price_fen=price)
-    timetravel.past_deadline(req)
-    requests.select_winner(enterprise, req.id, bid.id, "技术方案最优，团队经验丰富")
-    timetravel.publicity_over(req)
-    order = orders.order_for_request(requests.get_request(enterprise, req.id).id)
-    orders.confirm(agency, order.id)
-    orders.deliver(agency, order.id, "提交成果报告")
-    orders.accept(enterprise, order.id)
-    return enterprise, agency, order
-
-
 def test_rating_rules(app, client):
-    enterprise, agency, order = _accepted_order()
+    enterprise, agency, order = f.accepted_order()
     h = f.token(client, enterprise)
     assert (
         client.post(f"/api/v1/orders/{order.id}/rating", json=SCORES | {"overall": 6}, headers=h).status_code
@@ -105,7 +89,7 @@ def test_no_rating_before_acceptance_or_after_the_window(app, client):
     order = orders.order_for_request(requests.get_request(enterprise, req.id).id)
     h = f.token(client, enterprise)
     assert client.post(f"/api/v1/orders/{order.id}/rating", json=SCORES, headers=h).status_code == 409
-    _, _, accepted = _accepted_order(admin=admin)
+    _, _, accepted = f.accepted_order(admin=admin)
     from datetime import timedelta
 
     from sqlalchemy import update
@@ -126,7 +110,7 @@ def test_stats_follow_events_and_agree_with_a_rebuild(app, client):
     admin = f.admin()
     agency = f.active_agency("C03", reviewer=admin)
     for overall, price in ((5, 20_000_000), (4, 25_000_000), (2, 28_000_000)):
-        enterprise, _, order = _accepted_order(agency=agency, price=price, admin=admin)
+        enterprise, _, order = f.accepted_order(agency=agency, price_fen=price, admin=admin)
         client.post(
             f"/api/v1/orders/{order.id}/rating",
             json=SCORES | {"overall": overall},
@@ -158,7 +142,7 @@ def test_the_list_ranks_by_the_figures(client):
     busy = f.active_agency("C03", reviewer=admin)
     idle = f.active_agency("C03", reviewer=admin)
     for _ in range(2):
-        enterprise, _, order = _accepted_order(agency=busy, admin=admin)
+        enterprise, _, order = f.accepted_order(agency=busy, admin=admin)
         client.post(f"/api/v1/orders/{order.id}/rating", json=SCORES, headers=f.token(client, enterprise))
     cat = f.category("C03").id
     for sort in ("composite", "sales", "rating"):
@@ -207,7 +191,7 @@ def test_level_and_price_band_filters(client):
 
 
 def test_rating_through_the_order_page_and_the_store_shows_it(client):
-    enterprise, agency, order = _accepted_order()
+    enterprise, agency, order = f.accepted_order()
     f.login(client, enterprise)
     page = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert 'data-form="rate"' in page

@@ -7,7 +7,6 @@ import pytest
 from flask_babel import gettext
 
 from tests import factories as f
-from tests.paying import accepted_order
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +26,7 @@ def _login(browser, base, email, viewport=DESKTOP):
 def test_pay_by_bank_transfer_then_the_agency_confirms(live_server, browser, shot):
     base = live_server.config["LIVE_URL"]
     with live_server.app_context():
-        enterprise, agency, order = accepted_order(price_fen=8_650_000)
+        enterprise, agency, order = f.accepted_order(price_fen=8_650_000)
         order_id, ent_email, agency_email = order.id, enterprise.email, agency.email
     with live_server.test_request_context("/"):
         paid_in_full = gettext("Paid in full")  # 已付清 once the catalogue carries it
