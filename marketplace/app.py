@@ -73,7 +73,9 @@ def _sqlite_begin(conn) -> None:
 
 def register_extensions(app: Flask) -> None:
     import marketplace.models  # noqa: F401  (every table known before migrations or queries)
+    from marketplace.common import inputs
 
+    inputs.register(app)  # first, so that nothing reads a request's input before it is checked and cleaned
     db.init_app(app)
     from marketplace.search.hooks import register_listeners
 
@@ -119,6 +121,9 @@ def register_extensions(app: Flask) -> None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and user.active else None
 
+    from marketplace.auth import gate
+
+    gate.register(app)  # staff-only areas: authorize before any input is validated
     api.init_app(app)
     # The API authenticates with bearer tokens only, so session-cookie CSRF does not apply to it.
     for blueprint_name in ("api-docs",):

@@ -82,6 +82,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # Uploads: one request at most 12 MB, one scanned file at most 8 MB.
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "MAX_UPLOAD_BYTES": _int("MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
+        # JSON bodies: size and nesting checked before parsing (see common/inputs.py).
+        "MAX_JSON_BYTES": _int("MAX_JSON_BYTES", 1024 * 1024),
+        "MAX_JSON_DEPTH": _int("MAX_JSON_DEPTH", 32),
         "BABEL_DEFAULT_LOCALE": "zh_Hans",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": {"zh_Hans": "简体中文", "en": "English"},

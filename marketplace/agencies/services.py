@@ -537,6 +537,14 @@ def decide(actor: User | None, agency_id: int, action: str, reason: str | None =
     agency = db.session.scalar(select(Agency).where(Agency.id == agency_id).with_for_update())
     if agency is None:
         raise NotFound(_l("No such agency."))
+    if action == "approve":
+        missing = [q.name for q in agency.qualifications if q.file_key is None]
+        if missing:
+            message = _l(
+                "Cannot approve: no scanned certificate for %(names)s. Ask the agency to upload it first.",
+                names="、".join(missing),
+            )
+            raise WrongState(message, {"qualifications": [message]})
     _transition(agency, action, actor, reason)
     if action == "expel":  # an expelled member's store closes for good
         for offer in agency.offers:

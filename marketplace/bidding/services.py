@@ -31,7 +31,8 @@ def eligibility_problems(agency: Agency, req: ServiceRequest) -> list:
     if category_id not in {c.id for c in agency.categories}:
         problems.append(_l("This service is outside your approved categories."))
     today = now().date()
-    valid = [q for q in agency.qualifications if q.valid_until >= today]
+    # A qualification counts once its certificate scan is on file and while it is in force.
+    valid = [q for q in agency.qualifications if q.valid_until >= today and q.file_key is not None]
     if req.required_level is not None:
         need = LEVEL_RANK[req.required_level]
         if not any(q.category_id == category_id and LEVEL_RANK[q.level] >= need for q in valid):

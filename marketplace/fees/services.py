@@ -18,6 +18,7 @@ from marketplace.auth.services import require_admin
 from marketplace.common.clock import LOCAL_TZ, local, now
 from marketplace.common.errors import Invalid, NotFound
 from marketplace.common.state import move
+from marketplace.common.text import csv_row
 from marketplace.extensions import db
 from marketplace.fees.models import TRANSITIONS, FeeFlag, FlagRule, FlagStatus, Severity
 from marketplace.stats import services as stats
@@ -264,18 +265,20 @@ def export_csv(actor: User | None, flt: FlagFilter) -> bytes:
     writer.writerow([str(label) for _, label in CSV_COLUMNS])
     for flag in db.session.scalars(stmt):
         writer.writerow(
-            [
-                flag.id,
-                local(flag.occurred_at).strftime("%Y-%m-%d %H:%M"),
-                str(RULE_LABELS[flag.rule]),
-                str(SEVERITY_LABELS[flag.severity]),
-                str(STATUS_LABELS[flag.status]),
-                flag.agency.name,
-                flag.agency.uscc,
-                flag.service_item.name,
-                flag.request.title if flag.request else "",
-                describe(flag),
-                flag.note or "",
-            ]
+            csv_row(
+                [
+                    flag.id,
+                    local(flag.occurred_at).strftime("%Y-%m-%d %H:%M"),
+                    str(RULE_LABELS[flag.rule]),
+                    str(SEVERITY_LABELS[flag.severity]),
+                    str(STATUS_LABELS[flag.status]),
+                    flag.agency.name,
+                    flag.agency.uscc,
+                    flag.service_item.name,
+                    flag.request.title if flag.request else "",
+                    describe(flag),
+                    flag.note or "",
+                ]
+            )
         )
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")

@@ -173,3 +173,30 @@ def test_request_bid_and_order_endpoints_by_role(client, world, role):
     r = client.get(f"/api/v1/requests/{req.id}/bids", headers=h)
     assert r.status_code == {"anonymous": 401, "admin": 200}.get(role, 403)
     assert client.get("/api/v1/orders", headers=h).status_code == (401 if role == "anonymous" else 200)
+
+
+@pytest.mark.parametrize("role", ["anonymous", "enterprise", "agency"])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/v1/admin/fee-audit/1/review", {"action": 7, "note": ["x"]}),
+        ("/api/v1/admin/objections/1/resolve", {"decision": None}),
+        ("/api/v1/admin/agencies/1/reject", {"reason": {"a": 1}}),
+        ("/api/v1/admin/ratings/1/hide", []),
+    ],
+)
+def test_malformed_input_to_admin_endpoints_is_401_or_403_not_422(client, world, role, path, body):
+    """Authorize before validating: a stranger learns nothing about what the input should look like."""
+    r = client.post(path, json=body, headers=_headers(client, world, role))
+    assert r.status_code == (401 if role == "anonymous" else 403), r.get_json()
+    assert "errors" not in r.get_json()
+
+
+@pytest.mark.parametrize("role", ["enterprise", "agency"])
+def test_admin_pages_refuse_non_admins_before_reading_the_form(client, world, role):
+    f.login(client, world[role])
+    r = client.post("/admin/fee-audit/1/review", data={"action": "nonsense"})
+    assert r.status_code == 403
+    anonymous = client.application.test_client()
+    r = anonymous.post("/admin/objections/1/resolve", data={})
+    assert r.status_code == 302 and "/auth/login" in r.headers["Location"]

@@ -316,3 +316,40 @@ def test_money_received_beyond_the_contract_is_flagged(app, client):
 def test_admin_pages_ask_anonymous_visitors_to_log_in_in_chinese(client):
     r = client.get("/admin/fee-audit/", follow_redirects=True)
     assert "/auth/login" in r.request.url and "请先登录后再访问此页面。" in r.get_data(as_text=True)
+
+
+def test_csv_export_never_hands_excel_a_formula(app, client):
+    """A request title, an agency name and a staff note that start like formulas reach Excel as text."""
+    admin = f.admin()
+    enterprise = f.user("enterprise")
+    evil = f.active_agency("C03", reviewer=admin)
+    db.session.execute(
+        db.update(type(evil.agency))
+        .where(type(evil.agency).id == evil.agency.id)
+        .values(name="+cmd|' /C calc'!A0")
+    )
+    db.session.commit()
+    others = [f.active_agency("C03", reviewer=admin) for _ in range(2)]
+    req = f.published_request(
+        enterprise, title='=HYPERLINK("http://evil.example","点击查看")', ceiling_fen=CEILING
+    )
+    f.bid(evil, req, price_fen=9_000_000)
+    for other in others:
+        f.bid(other, req, price_fen=20_000_000)
+    timetravel.past_deadline(req)
+    requests.get_request(enterprise, req.id)
+    h = f.token(client, admin)
+    low = next(x for x in _flags(client, h) if x["rule"] == "abnormally_low")
+    r = client.post(
+        f"/api/v1/admin/fee-audit/{low['id']}/review",
+        json={"action": "dismiss", "note": "@SUM(1+1)*cmd"},
+        headers=h,
+    )
+    assert r.status_code == 200
+    body = client.get("/api/v1/admin/fee-audit.csv", query_string={"rule": "abnormally_low"}, headers=h).data
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    row = next(r for r in rows[1:] if r[0] == str(low["id"]))
+    assert '\'=HYPERLINK("http://evil.example","点击查看")' in row
+    assert "'+cmd|' /C calc'!A0" in row
+    assert "'@SUM(1+1)*cmd" in row
+    assert not any(cell[:1] in "=+-@\t\r" for cell in row if cell)

@@ -356,3 +356,45 @@ def test_list_keyword_finds_agencies_by_service_and_trade_abbreviation(client):
         ids = [a["id"] for a in client.get(f"/api/v1/agencies?q={q}").get_json()]
         assert u.agency.id in ids and other.agency.id not in ids, q
     assert client.get("/api/v1/agencies?q=%25").get_json() == []  # LIKE wildcards are plain text
+
+
+def test_no_approval_and_no_bidding_on_a_qualification_without_its_scan(client):
+    """The API's one-call application may leave the scans for later; the review waits for them, and a
+    qualification added later without a scan does not count for bidding."""
+    agency_user, admin, enterprise = f.user("agency"), f.admin(), f.user("enterprise")
+    cat = f.category("C03")
+    h_agency, h_admin = f.token(client, agency_user), f.token(client, admin)
+    r = client.post("/api/v1/agencies/me/application", json=f.application([cat.id]), headers=h_agency)
+    assert r.status_code == 201
+    qual_id = r.get_json()["qualifications"][0]["id"]
+    agency_id = r.get_json()["id"]
+
+    r = client.post(f"/api/v1/admin/agencies/{agency_id}/approve", json={}, headers=h_admin)
+    assert r.status_code == 409
+    assert "环境影响评价资质" in r.get_json()["message"]
+    assert client.get("/api/v1/me", headers=h_agency).get_json()["agency_status"] == "pending"
+
+    client.post(
+        f"/api/v1/agencies/me/qualifications/{qual_id}/file",
+        data={"file": (io.BytesIO(f.PDF), "证书.pdf")},
+        headers=h_agency,
+        content_type="multipart/form-data",
+    )
+    r = client.post(f"/api/v1/admin/agencies/{agency_id}/approve", json={}, headers=h_admin)
+    assert r.status_code == 200 and r.get_json()["status"] == "active"
+
+    # Another category joined later, covered only by a qualification whose scan never came.
+    other = f.category("C05")
+    from marketplace.agencies.models import Agency
+
+    agency = db.session.get(Agency, agency_id)
+    agency.categories.append(other)
+    db.session.commit()
+    q = f.application([other.id])["qualifications"][0] | {"name": "测绘资质", "category_id": other.id}
+    assert client.post("/api/v1/agencies/me/qualifications", json=q, headers=h_agency).status_code == 201
+    item = next(i for i in other.items)
+    req = f.published_request(enterprise, item=item, required_level=None)
+    bid = {"price_fen": 10_000_000, "promised_days": 20, "plan": "组建项目组，现场踏勘后编制报告书。"}
+    r = client.post(f"/api/v1/requests/{req.id}/bids", json=bid, headers=h_agency)
+    assert r.status_code == 422
+    assert "qualification" in r.get_json()["message"].lower() or "资质" in r.get_json()["message"]

@@ -1,0 +1,29 @@
+"""Authorize before validating: staff-only areas turn strangers away before any input is parsed.
+
+Per-object rules stay in the services; this gate only makes sure that a caller who may not use an
+administrators' endpoint at all learns nothing more than 401/403 — not which fields its input got wrong.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+
+from marketplace.auth.services import require_admin
+from marketplace.common.web import api_actor, web_actor
+from marketplace.extensions import login_manager
+
+ADMIN_API_PREFIX = "/api/v1/admin/"
+ADMIN_PAGES_PREFIX = "/admin/"
+
+
+def register(app: Flask) -> None:
+    @app.before_request
+    def staff_only_areas():
+        if request.path.startswith(ADMIN_API_PREFIX):
+            require_admin(api_actor())
+        elif request.path.startswith(ADMIN_PAGES_PREFIX):
+            actor = web_actor()
+            if actor is None:
+                return login_manager.unauthorized()  # Flask-Login's own prompt and `next`
+            require_admin(actor)
+        return None
