@@ -18,7 +18,9 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
 	$(FLASK) search reindex
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@# the market's clock runs beside the web server (closing bidding, ending publicity, deadline lights …)
+	$(FLASK) clock --quiet & CLOCK=$$!; trap 'kill $$CLOCK 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install
 	bash tests/run.sh

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from werkzeug.routing import IntegerConverter
 
+from marketplace.common import uow
 from marketplace.config import ROOT, load_config
 from marketplace.extensions import api, babel, csrf, db, limiter, login_manager, migrate, talisman
 
@@ -26,7 +27,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO)
     register_extensions(app)
+    register_subscribers()
     register_blueprints(app)
+    uow.wrap_views(app)  # every view and API resource is one unit of work
     register_template_helpers(app)
     register_commands(app)
     from marketplace.common.web import register_error_handlers
@@ -75,6 +78,7 @@ def register_extensions(app: Flask) -> None:
     import marketplace.models  # noqa: F401  (every table known before migrations or queries)
     from marketplace.common import inputs
 
+    uow.register(app)  # first: a GET never writes, from the first hook on
     inputs.register(app)  # first, so that nothing reads a request's input before it is checked and cleaned
     db.init_app(app)
     from marketplace.search.hooks import register_listeners
@@ -129,6 +133,17 @@ def register_extensions(app: Flask) -> None:
     for blueprint_name in ("api-docs",):
         if blueprint_name in app.blueprints:
             csrf.exempt(app.blueprints[blueprint_name])
+
+
+def register_subscribers() -> None:
+    """Who listens to the market's domain events (see marketplace/events.py and docs/architecture.md)."""
+    from marketplace.fees import subscribers as fees
+    from marketplace.orders import subscribers as orders
+    from marketplace.requests import subscribers as requests
+    from marketplace.stats import subscribers as stats
+
+    for module in (fees, orders, requests, stats):
+        module.connect()
 
 
 def register_blueprints(app: Flask) -> None:

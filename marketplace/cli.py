@@ -1,4 +1,4 @@
-"""flask commands: users, demo (later: tick, search, stats)."""
+"""flask commands: users, demo; the features add theirs (clock, tick, search, stats, fees)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from marketplace.common.errors import DomainError
+from marketplace.common.uow import unit_of_work
 
 users = AppGroup("users", help="Manage accounts.")
 demo = AppGroup("demo", help="Demo data.")
@@ -39,25 +40,15 @@ def load(if_empty: bool, seed: int) -> None:
         click.echo("demo: the database already holds data; nothing loaded")
         return
     try:
-        summary = load_demo(seed=seed)
+        with unit_of_work():
+            summary = load_demo(seed=seed)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("demo: loaded " + ", ".join(f"{k} {v}" for k, v in summary.items()))
 
 
-@click.command("tick")
-def tick() -> None:
-    """Apply every transition the clock has made due (cron-able): close bidding, end publicity,
-    auto-accept deliveries, yellow/red deadlines. Each writes the audit log."""
-    from marketplace.orders import services as orders
-    from marketplace.requests import services as requests
-
-    n_requests = sum(requests.advance(r) for r in requests.due_requests())
-    n_orders = sum(orders.advance(o) for o in orders.due_orders())
-    click.echo(f"tick: {n_requests} requests and {n_orders} orders moved on")
-
-
 def register(app: Flask) -> None:
+    from marketplace.chronograph.commands import clock, tick
     from marketplace.fees.commands import fees
     from marketplace.search.commands import search
     from marketplace.stats.commands import stats
@@ -66,5 +57,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(search)
     app.cli.add_command(stats)
     app.cli.add_command(tick)
+    app.cli.add_command(clock)
     app.cli.add_command(users)
     app.cli.add_command(demo)

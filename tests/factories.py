@@ -1,4 +1,5 @@
-"""Test data made through the services, as users make it."""
+"""Test data made through the services, as users make it. Each factory is a boundary: it commits, as a view
+or a command would (inside a test's rolled-back transaction that commit is only a savepoint)."""
 
 from __future__ import annotations
 
@@ -109,7 +110,9 @@ def offer(agency_user: User, item: ServiceItem | None = None, **over):
         "promised_days": max(1, item.standard_days - 5),
     }
     data.update(over)
-    return offer_services.save_offer(agency_user, data)
+    offer = offer_services.save_offer(agency_user, data)
+    db.session.commit()
+    return offer
 
 
 def login(client, u: User, password: str = PASSWORD):
@@ -145,7 +148,9 @@ def request_data(item: ServiceItem | None = None, **over) -> dict:
 def published_request(enterprise: User | None = None, **over):
     from marketplace.requests import services as request_services
 
-    return request_services.create_request(enterprise or user("enterprise"), request_data(**over))
+    req = request_services.create_request(enterprise or user("enterprise"), request_data(**over))
+    db.session.commit()
+    return req
 
 
 def bid(
@@ -157,9 +162,11 @@ def bid(
 ):
     from marketplace.bidding import services as bidding
 
-    return bidding.submit_bid(
+    placed = bidding.submit_bid(
         agency_user, req.id, {"price_fen": price_fen, "promised_days": promised_days, "plan": plan}
     )
+    db.session.commit()
+    return placed
 
 
 def accepted_order(price_fen: int = 10_000_000, enterprise=None, agency=None, admin=None, accept=True):
@@ -174,12 +181,14 @@ def accepted_order(price_fen: int = 10_000_000, enterprise=None, agency=None, ad
     winning = bid(agency, req, price_fen=price_fen)
     timetravel.past_deadline(req)
     requests.select_winner(enterprise, req.id, winning.id, "技术方案最优，团队经验丰富")
+    db.session.commit()
     timetravel.publicity_over(req)
-    order = orders.order_for_request(requests.get_request(enterprise, req.id).id)
+    order = orders.order_for_request(req.id)
     orders.confirm(agency, order.id)
     orders.deliver(agency, order.id, "提交成果报告")
     if accept:
         orders.accept(enterprise, order.id)
+    db.session.commit()
     return enterprise, agency, order
 
 

@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from marketplace.common.errors import DomainError
+from marketplace.common.uow import unit_of_work
 from marketplace.extensions import db
 
 needs_postgresql = pytest.mark.skipif(
@@ -26,7 +27,8 @@ def race(app, *calls):
         with app.app_context():
             barrier.wait()
             try:
-                results[i] = call()
+                with unit_of_work():  # each actor is a boundary, as a view or the clock would be
+                    results[i] = call()
             except DomainError as exc:
                 db.session.rollback()
                 results[i] = exc

@@ -1,4 +1,7 @@
-"""Move requests and orders to any point of their life by shifting their dates (never by sleeping)."""
+"""Move requests and orders to any point of their life by shifting their dates (never by sleeping).
+
+Time passing means the market's clock acts, as `flask clock` does every few seconds: each helper runs one pass
+of the clock after shifting (`clock=False` to look at the moment before the clock has run)."""
 
 from __future__ import annotations
 
@@ -12,29 +15,40 @@ from marketplace.orders.models import Order
 from marketplace.requests.models import ServiceRequest
 
 
-def _shift(model, obj_id: int, **values) -> None:
+def run_clock():
+    """One pass of the market's clock (what `flask tick` does); returns its report."""
+    from marketplace.chronograph.services import run_once
+
+    return run_once()
+
+
+def _shift(model, obj_id: int, clock: bool = True, **values) -> None:
     db.session.execute(
         update(model).where(model.id == obj_id).values(**values).execution_options(synchronize_session=False)
     )
     db.session.commit()
     db.session.expire_all()
+    if clock:
+        run_clock()
 
 
-def past_deadline(req: ServiceRequest, by: timedelta = timedelta(seconds=1)) -> None:
+def past_deadline(req: ServiceRequest, by: timedelta = timedelta(seconds=1), clock: bool = True) -> None:
     """The bid deadline passed `by` ago (the request was published a day before that)."""
-    _shift(ServiceRequest, req.id, bid_deadline=now() - by, published_at=now() - by - timedelta(days=1))
+    _shift(
+        ServiceRequest, req.id, clock, bid_deadline=now() - by, published_at=now() - by - timedelta(days=1)
+    )
 
 
-def publicity_over(req: ServiceRequest) -> None:
-    _shift(ServiceRequest, req.id, publicity_ends_at=now() - timedelta(seconds=1))
+def publicity_over(req: ServiceRequest, clock: bool = True) -> None:
+    _shift(ServiceRequest, req.id, clock, publicity_ends_at=now() - timedelta(seconds=1))
 
 
-def order_elapsed(order: Order, share: float) -> None:
+def order_elapsed(order: Order, share: float, clock: bool = True) -> None:
     """Pretend `share` of the promised time has passed since the order started (1.0 = due now)."""
     total = timedelta(days=order.promised_days)
     start = now() - total * share
-    _shift(Order, order.id, started_at=start, due_at=start + total)
+    _shift(Order, order.id, clock, started_at=start, due_at=start + total)
 
 
-def delivered_ago(order: Order, seconds: int) -> None:
-    _shift(Order, order.id, delivered_at=now() - timedelta(seconds=seconds))
+def delivered_ago(order: Order, seconds: int, clock: bool = True) -> None:
+    _shift(Order, order.id, clock, delivered_at=now() - timedelta(seconds=seconds))

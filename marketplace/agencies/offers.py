@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from marketplace import events
 from marketplace.agencies.models import AgencyStatus, Offer, PriceMode
 from marketplace.agencies.services import my_agency
 from marketplace.audit.services import record, snapshot
@@ -14,7 +15,6 @@ from marketplace.auth.models import User
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.errors import NotFound, WrongState, invalid_fields
 from marketplace.extensions import db
-from marketplace.fees import checks as fee_checks
 
 OFFER_FIELDS = (
     "service_item_id",
@@ -153,8 +153,7 @@ def save_offer(actor: User | None, data: dict[str, Any]) -> Offer:
         setattr(offer, field, value)
     db.session.flush()
     record(actor, "offer.save", offer, before=before, after=snapshot(offer, OFFER_FIELDS))
-    fee_checks.audit_offer_change(offer, old_high)
-    db.session.commit()
+    events.offer_changed.send(offer, old_high_fen=old_high)
     return offer
 
 
@@ -170,4 +169,3 @@ def remove_offer(actor: User | None, offer_id: int) -> None:
     offer = own_offer(actor, offer_id)
     record(actor, "offer.remove", offer, before=snapshot(offer, OFFER_FIELDS))
     db.session.delete(offer)
-    db.session.commit()

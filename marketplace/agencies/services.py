@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from marketplace import events
 from marketplace.agencies.models import (
     TRANSITIONS,
     Agency,
@@ -434,6 +435,8 @@ def _transition(agency: Agency, action: str, actor: User | None, reason: str | N
         before=before,
         after={"status": target.value, "status_reason": reason},
     )
+    if before["status"] != target.value:
+        events.member_status_changed.send(agency, before=before["status"], after=target.value, actor=actor)
 
 
 def submit_application(actor: User | None) -> Agency:

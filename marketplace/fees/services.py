@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from marketplace import events
 from marketplace.auth.models import User
 from marketplace.auth.services import require_admin
 from marketplace.common.clock import LOCAL_TZ, local, now
@@ -21,7 +22,6 @@ from marketplace.common.state import move
 from marketplace.common.text import csv_row
 from marketplace.extensions import db
 from marketplace.fees.models import TRANSITIONS, FeeFlag, FlagRule, FlagStatus, Severity
-from marketplace.stats import services as stats
 
 RULE_LABELS = {
     FlagRule.OVER_CEILING: _l("Above the ceiling price"),
@@ -193,10 +193,7 @@ def review(actor: User | None, flag_id: int, action: str, note: str | None) -> F
         reviewed_at=now(),
     )
     if (flag.status == FlagStatus.CONFIRMED) != (was == FlagStatus.CONFIRMED):
-        stats.on_violation(
-            flag.agency_id, flag.service_item_id, 1 if flag.status == FlagStatus.CONFIRMED else -1
-        )
-    db.session.commit()
+        events.violation_changed.send(flag, delta=1 if flag.status == FlagStatus.CONFIRMED else -1)
     return flag
 
 

@@ -29,8 +29,6 @@ def index():
         "agencies": db.session.scalar(select(func.count()).where(Agency.status == AgencyStatus.ACTIVE)),
     }
     announcements = db.session.scalars(requests.public_requests_query().limit(6)).all()
-    for req in announcements:
-        requests.advance(req)
     return render_template(
         "home/index.html",
         categories=categories,

@@ -34,8 +34,6 @@ def blueprints():
 def list_orders(args, pagination_parameters):
     """The caller's orders (administrators: all)."""
     items = api_page(services.orders_query(api_actor(), args["status"]), pagination_parameters)
-    for order in items:
-        services.advance(order)
     return items
 
 

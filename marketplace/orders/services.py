@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
+from marketplace import events
 from marketplace.agencies.models import AgencyStatus
 from marketplace.audit.services import record
 from marketplace.auth.models import Role, User
@@ -20,9 +21,7 @@ from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.money import format_fen
 from marketplace.common.state import move
 from marketplace.extensions import db
-from marketplace.fees import checks as fee_checks
 from marketplace.orders.models import LIVE, STARTED_LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
-from marketplace.stats import services as stats
 
 UPLOAD_KIND = "deliveries"
 YELLOW_AT = 0.8  # share of the promised time elapsed
@@ -50,7 +49,7 @@ def create_order(req, bid: Bid, actor) -> Order:
         order,
         after={"request_id": req.id, "bid_id": bid.id, "amount_fen": bid.price_fen},
     )
-    fee_checks.audit_contract(order)
+    events.order_created.send(order, actor=actor)
     return order
 
 
@@ -72,7 +71,6 @@ def get_order(actor: User | None, order_id: int) -> Order:
     order = db.session.get(Order, order_id)
     if order is None or not is_party(actor, order):
         raise NotFound(_l("No such order."))
-    advance(order)
     return order
 
 
@@ -88,6 +86,11 @@ def orders_query(actor: User | None, status: str | None = None):
     elif status in set(OrderStatus):
         stmt = stmt.where(Order.status == status)
     return stmt
+
+
+def unstarted_orders_of(agency_id: int) -> list[Order]:
+    stmt = select(Order).where(Order.agency_id == agency_id, Order.status == OrderStatus.AWAITING)
+    return list(db.session.scalars(stmt.with_for_update()))
 
 
 def order_for_request(request_id: int) -> Order | None:
@@ -117,8 +120,7 @@ def days_left(order: Order) -> float | None:
 
 def deadline_board(actor: User | None, state: str | None = None, service_item_id: int | None = None) -> dict:
     """The administrators' deadline board: every started live order with its light and days left or overdue,
-    most urgent first. Flags are refreshed here (as on any read), so a red light counts against the agency
-    the moment it is seen, not only at the next tick."""
+    most urgent first. Lights are computed from the time; the clock records them (and the statistics)."""
     from marketplace.auth.services import require_admin
     from marketplace.requests.models import ServiceRequest
 
@@ -134,7 +136,6 @@ def deadline_board(actor: User | None, state: str | None = None, service_item_id
     rows = []
     counts = {"red": 0, "yellow": 0, "ok": 0}
     for order in db.session.scalars(stmt):
-        advance(order)
         flag = deadline_status(order)
         counts[flag] += 1
         if state in (None, flag):
@@ -180,20 +181,17 @@ def confirm(actor: User | None, order_id: int) -> Order:
     start = now()
     _move(order, "confirm", actor, started_at=start, due_at=start + timedelta(days=order.promised_days))
     _event(order, "confirm", actor)
-    db.session.commit()
+    events.order_started.send(order, actor=actor)
     return order
 
 
 def decline(actor: User | None, order_id: int, reason: str) -> Order:
-    """Before starting, the agency may decline; the next-ranked bid takes its place."""
-    from marketplace.requests import services as requests
-
+    """Before starting, the agency may decline; the next-ranked bid takes its place (the request listens)."""
     order = _agency_order(actor, order_id)
     reason = _text(reason, 4, 500, "reason")
     _move(order, "decline", actor, status_reason=reason)
     _event(order, "decline", actor, text=reason)
-    requests.fall_back(order.request, actor, f"中选机构放弃：{reason}")
-    db.session.commit()
+    events.order_declined.send(order, reason=reason, actor=actor)
     return order
 
 
@@ -209,7 +207,6 @@ def report_progress(actor: User | None, order_id: int, text: str, percent: int |
     event = _event(order, "progress", actor, text=text, percent=percent)
     db.session.flush()
     record(actor, "order.progress", order, after={"text": text, "percent": percent})
-    db.session.commit()
     return event
 
 
@@ -224,7 +221,7 @@ def deliver(
     _move(order, "deliver", actor, delivered_at=now())
     stored = [uploads.store(data, mime, name, UPLOAD_KIND) for data, mime, name in checked]
     _event(order, "deliver", actor, text=text, files=[s.__dict__ for s in stored])
-    db.session.commit()
+    events.order_delivered.send(order, actor=actor)
     return order
 
 
@@ -232,8 +229,7 @@ def accept(actor: User | None, order_id: int) -> Order:
     order = _enterprise_order(actor, order_id)
     _move(order, "accept", actor, accepted_at=now())
     _event(order, "accept", actor)
-    _on_accepted(order)
-    db.session.commit()
+    events.order_accepted.send(order, actor=actor, automatic=False)
     return order
 
 
@@ -262,7 +258,6 @@ def amend_contract(actor: User | None, order_id: int, amount_fen: int, reason: s
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount != 1:
-        db.session.rollback()
         raise WrongState(_l("Someone else changed this at the same moment; please reload and try again."))
     db.session.refresh(order)
     _event(order, "amend", actor, text=f"{format_fen(before)} → {format_fen(amount_fen)}：{reason}")
@@ -273,18 +268,8 @@ def amend_contract(actor: User | None, order_id: int, amount_fen: int, reason: s
         before={"amount_fen": before},
         after={"amount_fen": amount_fen, "reason": reason},
     )
-    if order.status == OrderStatus.ACCEPTED:
-        stats.on_contract_amended(order, amount_fen - before)
-    fee_checks.audit_contract(order)
-    fee_checks.audit_paid(order)
-    db.session.commit()
+    events.contract_amended.send(order, before_fen=before, after_fen=amount_fen)
     return order
-
-
-def _on_accepted(order: Order) -> None:
-    stats.on_order_accepted(order)
-    if order.deadline_flag == "red":  # no longer a live overdue order: it now counts as a late completion
-        stats.on_overdue_change(order, -1)
 
 
 def dispute(actor: User | None, order_id: int, reason: str) -> Order:
@@ -292,7 +277,6 @@ def dispute(actor: User | None, order_id: int, reason: str) -> Order:
     reason = _text(reason, 4, 2000, "reason")
     _move(order, "dispute", actor, status_reason=reason, delivered_at=None)
     _event(order, "dispute", actor, text=reason)
-    db.session.commit()
     return order
 
 
@@ -308,47 +292,71 @@ def delivery_file(actor: User | None, order_id: int, key: str) -> dict:
 # --- the clock ------------------------------------------------------------------------------------------------
 
 
-def advance(order: Order, actor=None) -> bool:
-    """Silence after delivery means acceptance; a disqualified agency's unstarted order passes to the next bid."""
-    changed = False
-    if order.status == OrderStatus.DELIVERED and order.delivered_at is not None:
-        limit = order.delivered_at + timedelta(seconds=current_app.config["MARKET_ACCEPTANCE_SECONDS"])
-        if now() >= limit:
-            _move(order, "accept", actor, accepted_at=limit, auto_accepted=True)
-            _event(order, "accept", actor, text="验收期满未提出异议，系统自动验收。")
-            _on_accepted(order)
-            changed = True
-    if order.status == OrderStatus.AWAITING and order.agency.status != AgencyStatus.ACTIVE:
-        from marketplace.requests import services as requests
+def auto_accept(order: Order, actor=None) -> bool:
+    """Silence for the acceptance window after delivery means acceptance."""
+    if order.status != OrderStatus.DELIVERED or order.delivered_at is None:
+        return False
+    limit = order.delivered_at + timedelta(seconds=current_app.config["MARKET_ACCEPTANCE_SECONDS"])
+    if now() < limit:
+        return False
+    _move(order, "accept", actor, accepted_at=limit, auto_accepted=True)
+    _event(order, "accept", actor, text="验收期满未提出异议，系统自动验收。")
+    events.order_accepted.send(order, actor=actor, automatic=True)
+    return True
 
-        _move(order, "cancel", actor, status_reason="中选机构已被暂停或清退")
-        requests.fall_back(order.request, actor, "中选机构已被暂停或清退，由排名下一位递补。")
-        changed = True
+
+def replace_unavailable_winner(order: Order, actor=None) -> bool:
+    """A winner suspended or expelled before starting: the order is cancelled and the request moves on."""
+    if order.status != OrderStatus.AWAITING or order.agency.status == AgencyStatus.ACTIVE:
+        return False
+    _move(order, "cancel", actor, status_reason="中选机构已被暂停或清退")
+    events.winner_withdrawn.send(
+        order.request, order=order, why="中选机构已被暂停或清退，由排名下一位递补。", actor=actor
+    )
+    return True
+
+
+def record_light(order: Order, actor=None) -> bool:
+    """Record the yellow / red light that time has lit (statistics listen: red counts against on-time)."""
     flag = deadline_status(order)
-    if flag != order.deadline_flag:
-        if order.status in STARTED_LIVE and "red" in (flag, order.deadline_flag):
-            stats.on_overdue_change(order, 1 if flag == "red" else -1)
-        record(
-            actor,
-            f"order.deadline_{flag}",
-            order,
-            before={"deadline_flag": order.deadline_flag},
-            after={"deadline_flag": flag},
-        )
-        order.deadline_flag = flag
-        changed = True
-    if changed:
-        db.session.commit()
-    return changed
+    if flag == order.deadline_flag:
+        return False
+    before = order.deadline_flag
+    record(
+        actor,
+        f"order.deadline_{flag}",
+        order,
+        before={"deadline_flag": before},
+        after={"deadline_flag": flag},
+    )
+    order.deadline_flag = flag
+    events.order_light_changed.send(order, before=before, after=flag)
+    return True
 
 
-def due_orders() -> list[Order]:
+def advance(order: Order, actor=None) -> bool:
+    """Apply every transition time has made due for this order. Returns True if any. The caller commits."""
+    changed = auto_accept(order, actor)
+    changed = replace_unavailable_winner(order, actor) or changed
+    return record_light(order, actor) or changed
+
+
+def due_order_ids() -> list[int]:
+    """Orders the clock should look at: deliveries past the window, unstarted orders, work under way."""
     limit = now() - timedelta(seconds=current_app.config["MARKET_ACCEPTANCE_SECONDS"])
-    stmt = select(Order).where(
+    stmt = select(Order.id).where(
         or_(
             (Order.status == OrderStatus.DELIVERED) & (Order.delivered_at <= limit),
             Order.status == OrderStatus.AWAITING,
             Order.status.in_([OrderStatus.IN_PROGRESS, OrderStatus.DISPUTED]),
         )
     )
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(stmt.order_by(Order.id)))
+
+
+def apply_due(order_id: int) -> bool:
+    """The clock's step for one order, under its row lock."""
+    order = db.session.scalar(
+        select(Order).where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
+    )
+    return order is not None and advance(order)

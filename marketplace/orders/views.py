@@ -78,8 +78,6 @@ def index():
         per_page=20,
         error_out=False,
     )
-    for order in page.items:
-        services.advance(order)
     return render_template(
         "orders/index.html",
         page=page,

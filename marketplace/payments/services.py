@@ -17,6 +17,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from marketplace import events
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
 from marketplace.auth.services import require_role, require_user
@@ -26,12 +27,10 @@ from marketplace.common.errors import Invalid, NotFound, UpstreamFailed, WrongSt
 from marketplace.common.money import format_fen
 from marketplace.common.state import move
 from marketplace.extensions import db
-from marketplace.fees import checks as fee_checks
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments import stripe_gateway
 from marketplace.payments.models import TRANSITIONS, Payment, PaymentMethod, PaymentStatus
-from marketplace.stats import services as stats
 
 UPLOAD_KIND = "vouchers"
 REFERENCE_LENGTH = (4, 64)
@@ -44,10 +43,8 @@ def _move(payment: Payment, action: str, actor, message=None, **values) -> None:
 
 def on_money(payment: Payment, delta_fen: int) -> None:
     """Every receipt (+) and refund (−) of money passes here, inside the caller's transaction: the agency's
-    totals follow, and money received is checked against the contract by the fee audit."""
-    stats.on_payment(payment.order, delta_fen)
-    if delta_fen > 0:
-        fee_checks.audit_payment(payment)
+    totals follow and money received is checked against the contract (statistics and the fee audit listen)."""
+    events.money_received.send(payment, delta_fen=delta_fen)
 
 
 # --- reading ---------------------------------------------------------------------------------------------

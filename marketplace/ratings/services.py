@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from marketplace import events
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
 from marketplace.auth.services import require_admin, require_role
@@ -19,7 +20,6 @@ from marketplace.common.errors import Invalid, NotFound, WrongState, invalid_fie
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.ratings.models import DIMENSIONS, DepartmentRating, Rating
-from marketplace.stats import services as stats
 
 SCORES = ("overall", *DIMENSIONS)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -92,9 +92,8 @@ def rate_order(actor: User | None, order_id: int, data: dict[str, Any]) -> Ratin
     )
     db.session.add(rating)
     db.session.flush()
-    stats.on_order_rated(rating)
     record(actor, "rating.create", rating, after=snapshot(rating, (*SCORES, "comment")))
-    db.session.commit()
+    events.rating_given.send(rating, actor=actor)
     return rating
 
 
@@ -110,7 +109,6 @@ def reply(actor: User | None, rating_id: int, text: str) -> Rating:
         raise Invalid(_l("Write a reply."), {"reply": [_l("Write a reply.")]})
     rating.reply, rating.replied_at = text, now()
     record(actor, "rating.reply", rating, after={"reply": text})
-    db.session.commit()
     return rating
 
 
@@ -140,7 +138,6 @@ def department_rate(actor: User | None, order_id: int, data: dict[str, Any]) -> 
         rating,
         after=snapshot(rating, ("quality", "timeliness", "comment")),
     )
-    db.session.commit()
     return rating
 
 
@@ -160,7 +157,6 @@ def hide_comment(actor: User | None, rating_id: int, reason: str) -> Rating:
         after={"hidden_reason": reason},
     )
     rating.hidden_reason = reason
-    db.session.commit()
     return rating
 
 

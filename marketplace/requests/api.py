@@ -69,8 +69,6 @@ def list_requests(args, pagination_parameters):
             args["status"], args["service_item_id"], args["region"], args["q"]
         )
     items = api_page(stmt, pagination_parameters)
-    for req in items:
-        services.advance(req)
     return items
 
 

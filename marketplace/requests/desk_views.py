@@ -68,15 +68,10 @@ def _enterprise_actor():
 def dashboard():
     actor = _enterprise_actor()
     mine = list(db.session.scalars(services.my_requests_query(actor)))
-    for req in mine:
-        if req.status in (RequestStatus.BIDDING, RequestStatus.PUBLICITY):
-            services.advance(req)
-    counts = {s: sum(1 for r in mine if r.status == s) for s in RequestStatus}
+    counts = {s: sum(1 for r in mine if r.phase == s) for s in RequestStatus}
     status = _status_arg(request.args.get("status"), RequestStatus)
-    shown = [r for r in mine if status is None or r.status == status]
+    shown = [r for r in mine if status is None or r.phase == status]
     live = list(db.session.scalars(orders.orders_query(actor, "live")))
-    for order in live:
-        orders.advance(order)
     live = [o for o in live if o.status in LIVE]
     return render_template(
         "enterprise/dashboard.html",
@@ -279,7 +274,6 @@ def my_bids():
     reqs = {}
     for bid in bids:
         req = db.session.get(ServiceRequest, bid.request_id)
-        services.advance(req)
         reqs[bid.id] = req
     won = {b.id: orders.order_for_request(reqs[b.id].id) for b in bids if reqs[b.id].winner_bid_id == b.id}
     return render_template(

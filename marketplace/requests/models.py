@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.agencies.models import Agency, QualificationLevel
 from marketplace.auth.models import Enterprise, User
 from marketplace.catalogue.models import ServiceItem
+from marketplace.common.clock import now
 from marketplace.common.models import TimestampMixin, enum_column
 from marketplace.common.types import UTCDateTime
 from marketplace.extensions import db
@@ -111,6 +112,14 @@ class ServiceRequest(TimestampMixin, db.Model):
         back_populates="request", cascade="all, delete-orphan"
     )
     objections: Mapped[list[Objection]] = relationship(back_populates="request", order_by="Objection.id")
+
+    @property
+    def phase(self) -> RequestStatus:
+        """The status as time has made it, whether or not the clock has recorded it yet: bidding ends the
+        instant the deadline passes (reads compute this; only the clock and write paths record it)."""
+        if self.status == RequestStatus.BIDDING and now() >= self.bid_deadline:
+            return RequestStatus.EVALUATING
+        return self.status
 
 
 class RequestExclusion(db.Model):

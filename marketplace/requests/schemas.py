@@ -66,7 +66,7 @@ class RequestOut(ma.Schema):
     weights = ma.fields.Dict(allow_none=True)
     shortlist_size = ma.fields.Integer(allow_none=True)
     bid_deadline = ma.fields.AwareDateTime()
-    status = ma.fields.Function(lambda r: r.status.value)
+    status = ma.fields.Function(lambda r: r.phase.value)  # as time has made it (see ServiceRequest.phase)
     round = ma.fields.Integer()
     previous_id = ma.fields.Integer(allow_none=True)
     published_at = ma.fields.AwareDateTime(allow_none=True)

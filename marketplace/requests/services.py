@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from marketplace import events
 from marketplace.agencies.models import AgencyStatus
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
@@ -22,7 +23,6 @@ from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState
 from marketplace.common.sql import contains
 from marketplace.common.state import move
 from marketplace.extensions import db
-from marketplace.fees import checks as fee_checks
 from marketplace.requests import draw
 from marketplace.requests.models import (
     TRANSITIONS,
@@ -81,7 +81,6 @@ def create_request(actor: User | None, data: dict[str, Any], publish: bool = Tru
     record(actor, "request.create", req, after=snapshot(req, EDITABLE))
     if publish:
         _publish(req, actor)
-    db.session.commit()
     return req
 
 
@@ -93,7 +92,6 @@ def update_draft(actor: User | None, request_id: int, data: dict[str, Any]) -> S
     before = snapshot(req, EDITABLE)
     _apply(req, clean)
     record(actor, "request.edit", req, before=before, after=snapshot(req, EDITABLE))
-    db.session.commit()
     return req
 
 
@@ -109,12 +107,12 @@ def _publish(req: ServiceRequest, actor) -> None:
     clean_request(_as_input(req), publishing=True)  # the deadline rule is checked at publishing time
     seed = draw.new_seed()
     _move(req, "publish", actor, published_at=now(), draw_seed=seed, draw_commitment=draw.commitment(seed))
+    events.request_published.send(req, actor=actor)
 
 
 def publish_request(actor: User | None, request_id: int) -> ServiceRequest:
     req = _own_request(actor, request_id, lock=True)
     _publish(req, actor)
-    db.session.commit()
     return req
 
 
@@ -124,7 +122,6 @@ def cancel_request(actor: User | None, request_id: int, reason: str | None) -> S
     if req.status == RequestStatus.BIDDING and not reason:
         raise Invalid(_l("A reason is required."), {"reason": [_l("A reason is required.")]})
     _move(req, "cancel", actor, failure_reason=reason or None)
-    db.session.commit()
     return req
 
 
@@ -137,7 +134,6 @@ def republish(actor: User | None, request_id: int, bid_deadline: datetime | str)
     new = create_request(actor, data, publish=True)
     new.round, new.previous_id = old.round + 1, old.id
     record(actor, "request.republish", new, after={"previous_id": old.id, "round": new.round})
-    db.session.commit()
     return new
 
 
@@ -153,12 +149,23 @@ def can_manage(actor: User | None, req: ServiceRequest) -> bool:
 
 
 def get_request(actor: User | None, request_id: int) -> ServiceRequest:
-    """A request as the caller may see it, brought up to date with the clock first."""
+    """A request as the caller may see it (reading never moves it on: that is the clock's work)."""
     req = db.session.get(ServiceRequest, request_id)
     if req is None or (req.status == RequestStatus.DRAFT and not can_manage(actor, req)):
         raise NotFound(_l("No such request."))
-    advance(req)
     return req
+
+
+def phase_is(phase: RequestStatus):
+    """SQL for `ServiceRequest.phase == phase`: bidding ends at the deadline, whether or not the clock ran."""
+    t = now()
+    if phase == RequestStatus.BIDDING:
+        return (ServiceRequest.status == RequestStatus.BIDDING) & (ServiceRequest.bid_deadline > t)
+    if phase == RequestStatus.EVALUATING:
+        return (ServiceRequest.status == RequestStatus.EVALUATING) | (
+            (ServiceRequest.status == RequestStatus.BIDDING) & (ServiceRequest.bid_deadline <= t)
+        )
+    return ServiceRequest.status == phase
 
 
 def public_requests_query(
@@ -173,7 +180,7 @@ def public_requests_query(
         .options(selectinload(ServiceRequest.service_item), selectinload(ServiceRequest.enterprise))
     )
     if status in set(RequestStatus) and status != RequestStatus.DRAFT:
-        stmt = stmt.where(ServiceRequest.status == status)
+        stmt = stmt.where(phase_is(RequestStatus(status)))
     if service_item_id:
         stmt = stmt.where(ServiceRequest.service_item_id == service_item_id)
     if region:
@@ -218,7 +225,7 @@ def comparison(actor: User | None, request_id: int) -> tuple[ServiceRequest, lis
     req = get_request(actor, request_id)
     if not can_manage(actor, req):
         raise NotAllowed(_l("Only the request's enterprise and administrators can compare its bids."))
-    if req.status == RequestStatus.BIDDING:
+    if req.phase == RequestStatus.BIDDING:
         raise WrongState(_l("Bids are sealed until the deadline."))
     if req.status in (RequestStatus.DRAFT, RequestStatus.CANCELLED):
         raise WrongState(_l("This request has no bids to compare."))
@@ -250,7 +257,6 @@ def draw_record(request_id: int) -> dict:
     req = db.session.get(ServiceRequest, request_id)
     if req is None or req.status == RequestStatus.DRAFT:
         raise NotFound(_l("No such request."))
-    advance(req)
     details = req.draw_details or {}
     revealed = req.seed_revealed_at is not None
     return {
@@ -280,33 +286,22 @@ def min_bids(req: ServiceRequest) -> int:
     return current_app.config["MARKET_MIN_BIDS"]
 
 
-def advance(req: ServiceRequest, actor=None) -> bool:
-    """Apply every transition the clock has made due (close bidding, end publicity). Returns True if any."""
-    changed = False
-    t = now()
-    if req.status == RequestStatus.BIDDING and t >= req.bid_deadline:
-        _close(req, actor)
-        changed = True
-    publicity_over = (
-        req.status == RequestStatus.PUBLICITY and req.publicity_ends_at and t >= req.publicity_ends_at
-    )
-    if publicity_over and not any(o.status == ObjectionStatus.OPEN for o in req.objections):
-        _award(req, actor)
-        changed = True
-    if changed:
-        db.session.commit()
-    return changed
-
-
-def _close(req: ServiceRequest, actor) -> None:
-    locked = db.session.scalar(
+def _locked(request_id: int) -> ServiceRequest | None:
+    """The request re-read under its row lock (PostgreSQL; SQLite serialises writers anyway)."""
+    return db.session.scalar(
         select(ServiceRequest)
-        .where(ServiceRequest.id == req.id)
+        .where(ServiceRequest.id == request_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if locked.status != RequestStatus.BIDDING:
-        return
+
+
+def close_bidding(req: ServiceRequest, actor=None) -> bool:
+    """The bid deadline passed: invalidate bids whose agency is no longer eligible, open the rest (the fee
+    audit listens), and fail the request (流标) when too few valid bids are left."""
+    req = _locked(req.id)
+    if req.status != RequestStatus.BIDDING or now() < req.bid_deadline:
+        return False
     for bid in bidding.valid_bids(req.id):
         problems = bidding.eligibility_problems(bid.agency, req)
         if problems:
@@ -314,21 +309,58 @@ def _close(req: ServiceRequest, actor) -> None:
             record(actor, "bid.invalidate", bid, after={"reason": bid.invalid_reason})
     valid = len(bidding.valid_bids(req.id))
     _move(req, "close", actor, closed_at=now())
-    fee_checks.audit_bids(req)  # the bids are open now: check every price against the fee rules
+    events.bidding_closed.send(req, actor=actor)
     if valid < min_bids(req):
         reason = f"有效报价 {valid} 家，少于最低要求 {min_bids(req)} 家，流标。"
         _move(req, "fail", actor, failure_reason=reason)
+        events.request_failed.send(req, actor=actor)
+    return True
 
 
-def _award(req: ServiceRequest, actor) -> None:
-    from marketplace.orders import services as orders
-
+def end_publicity(req: ServiceRequest, actor=None) -> bool:
+    """Publicity is over and no objection is open: award (the order desk creates the order), or pass the
+    award on when the winner is no longer an active member."""
+    req = _locked(req.id)
+    if (
+        req.status != RequestStatus.PUBLICITY
+        or req.publicity_ends_at is None
+        or now() < req.publicity_ends_at
+    ):
+        return False
+    if any(o.status == ObjectionStatus.OPEN for o in req.objections):
+        return False
     winner = db.session.get(Bid, req.winner_bid_id)
     if winner.agency.status != AgencyStatus.ACTIVE:
         fall_back(req, actor, "中选机构已不具备资格（状态变更），由排名下一位递补。")
-        return
+        return True
     _move(req, "award", actor)
-    orders.create_order(req, winner, actor)
+    events.publicity_ended.send(req, winner=winner, actor=actor)
+    return True
+
+
+def advance(req: ServiceRequest, actor=None) -> bool:
+    """Apply every transition time has made due for this request. Returns True if any. The caller commits."""
+    closed = close_bidding(req, actor)
+    awarded = end_publicity(req, actor)
+    return closed or awarded
+
+
+def due_request_ids() -> list[int]:
+    """Requests with a transition due now (for the clock)."""
+    t = now()
+    stmt = select(ServiceRequest.id).where(
+        or_(
+            (ServiceRequest.status == RequestStatus.BIDDING) & (ServiceRequest.bid_deadline <= t),
+            (ServiceRequest.status == RequestStatus.PUBLICITY) & (ServiceRequest.publicity_ends_at <= t),
+        )
+    )
+    return list(db.session.scalars(stmt.order_by(ServiceRequest.id)))
+
+
+def apply_due(request_id: int) -> bool:
+    """The clock's step for one request."""
+    req = db.session.get(ServiceRequest, request_id)
+    return req is not None and advance(req)
 
 
 # --- selection ---------------------------------------------------------------------------------------------
@@ -356,7 +388,8 @@ def select_winner(
 ) -> ServiceRequest:
     """Run the request's published method. Direct pick needs a bid and a recorded reason."""
     req = _own_request(actor, request_id)
-    advance(req)
+    close_bidding(req, actor)  # the deadline passed and the clock has not run yet: open the bids now
+    req = _locked(req.id)
     if req.status != RequestStatus.EVALUATING:
         if req.status == RequestStatus.BIDDING:
             raise WrongState(_l("Bids are sealed until the deadline; select after it."))
@@ -391,7 +424,7 @@ def select_winner(
         selection_reason=reason or None,
         publicity_ends_at=_publicity_end(),
     )
-    db.session.commit()
+    events.winner_selected.send(req, actor=actor, reselected=False)
     return req
 
 
@@ -414,6 +447,7 @@ def fall_back(req: ServiceRequest, actor, why: str) -> None:
         return
     if not remaining:
         _move(req, "fail", actor, failure_reason=f"{why} 无可递补的有效报价，流标。")
+        events.request_failed.send(req, actor=actor)
         return
     _move(
         req,
@@ -423,6 +457,7 @@ def fall_back(req: ServiceRequest, actor, why: str) -> None:
         selection_reason=why,
         publicity_ends_at=_publicity_end(),
     )
+    events.winner_selected.send(req, actor=actor, reselected=True)
 
 
 # --- objections during publicity ----------------------------------------------------------------------------
@@ -442,7 +477,6 @@ def lodge_objection(actor: User | None, request_id: int, reason: str) -> Objecti
     db.session.add(objection)
     db.session.flush()
     record(actor, "objection.lodge", objection, after={"request_id": req.id, "reason": reason})
-    db.session.commit()
     return objection
 
 
@@ -464,25 +498,11 @@ def resolve_objection(actor: User | None, objection_id: int, uphold: bool, outco
     req = objection.request
     if uphold and req.status == RequestStatus.PUBLICITY:
         fall_back(req, actor, f"异议成立：{outcome}")
-    db.session.commit()
-    advance(req, actor)
+    db.session.flush()
+    end_publicity(req, actor)  # the last open objection decided after publicity ended: award now
     return objection
 
 
 def open_objections_query(actor: User | None):
     require_admin(actor)
     return select(Objection).where(Objection.status == ObjectionStatus.OPEN).order_by(Objection.id)
-
-
-# --- the tick -------------------------------------------------------------------------------------------------
-
-
-def due_requests() -> list[ServiceRequest]:
-    t = now()
-    stmt = select(ServiceRequest).where(
-        or_(
-            (ServiceRequest.status == RequestStatus.BIDDING) & (ServiceRequest.bid_deadline <= t),
-            (ServiceRequest.status == RequestStatus.PUBLICITY) & (ServiceRequest.publicity_ends_at <= t),
-        )
-    )
-    return list(db.session.scalars(stmt))

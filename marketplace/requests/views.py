@@ -140,8 +140,6 @@ def index():
         per_page=20,
         error_out=False,
     )
-    for req in page.items:
-        services.advance(req)
     return render_template(
         "requests/index.html",
         page=page,

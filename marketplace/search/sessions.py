@@ -28,6 +28,9 @@ def work_session(bind=None) -> Iterator[Session]:
         session = Session(bind=bind, join_transaction_mode="create_savepoint")
     else:
         session = Session(bind=bind)
+    # The index's own bookkeeping (its queue of pending documents), not the market's state: allowed even while
+    # answering a read (common/uow.py's guard skips sessions marked so).
+    session.info["uow_exempt"] = True
     token = draining.set(True)
     try:
         yield session

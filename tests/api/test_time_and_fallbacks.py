@@ -1,5 +1,5 @@
-"""Time-driven transitions (read and `flask tick`), illegal transitions (409, nothing changes), objections,
-declines and disqualification passing the order to the next-ranked bid."""
+"""Time-driven transitions (the clock: `flask tick` / `flask clock`), illegal transitions (409, nothing
+changes), objections, declines and disqualification passing the order to the next-ranked bid."""
 
 from sqlalchemy import func, select
 
@@ -34,8 +34,8 @@ def test_tick_applies_due_transitions_without_anyone_visiting(app):
     req = f.published_request(enterprise)
     for _ in range(3):
         f.bid(f.active_agency("C03", reviewer=admin), req)
-    timetravel.past_deadline(req)
-    assert _status(req.id) == "bidding"  # nobody looked yet
+    timetravel.past_deadline(req, clock=False)
+    assert _status(req.id) == "bidding"  # the clock has not run yet
     result = app.test_cli_runner().invoke(args=["tick"])
     assert result.exit_code == 0 and "1 requests" in result.output
     assert _status(req.id) == "evaluating"

@@ -34,6 +34,7 @@ def test_rate_then_the_list_and_store_change_and_search_finds_it(live_server, br
         orders.confirm(rated, order.id)
         orders.deliver(rated, order.id, "提交环评报告书")
         orders.accept(enterprise, order.id)
+        db.session.commit()  # the test is the boundary here, as a view would be
         order_id, ent_email = order.id, enterprise.email
         first_name, rated_name, rated_id = first.agency.name, rated.agency.name, rated.agency.id
         category_id = item.category_id

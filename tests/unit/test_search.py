@@ -260,6 +260,7 @@ def test_removed_offer_no_longer_finds_the_agency(index_dir):
     user = agency.user
     assert ("agency", agency.id) in keys("日照计算")  # an alias of the item it offers
     offers.remove_offer(user, agency.offers[0].id)
+    db.session.commit()  # the index follows commits, not flushes
     assert ("agency", agency.id) not in keys("日照计算")
 
 

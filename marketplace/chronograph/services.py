@@ -1,0 +1,130 @@
+"""The chronograph (after Prozorro's): every transition that time makes due, as a named operation.
+
+Pages never record what time has made due (reads never write); the clock does, as soon as it runs:
+
+| operation | feature | when due |
+|---|---|---|
+| close bidding (open the sealed bids, fee-audit them, or 流标) | requests | the bid deadline has passed |
+| end publicity (award: the order is created) | requests | publicity is over and no objection is open |
+| auto-accept a delivery | orders | the acceptance window after delivery has passed |
+| replace a winner who is no longer active | orders | an unstarted order's agency was suspended or expelled |
+| record the yellow / red light | orders | 80 % of the promised time used / overdue |
+
+Each object is moved in its own transaction under its row lock, so one failure does not stop the others and a
+write path racing the clock (a bid at the deadline, a selection right after it) sees one consistent state.
+Several clocks may run (one per machine): a lease row lets one act at a time; the others wait their turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.chronograph.models import ClockLease
+from marketplace.common.clock import now
+from marketplace.common.uow import unit_of_work
+from marketplace.extensions import db
+from marketplace.orders import services as orders
+from marketplace.requests import services as requests
+
+log = logging.getLogger(__name__)
+LEASE = "market-clock"
+
+
+@dataclass
+class Pass:
+    """What one pass of the clock did."""
+
+    requests: int = 0
+    orders: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def _each(ids: Iterable[int], step: Callable[[int], bool], what: str, report: Pass) -> int:
+    moved = 0
+    for object_id in ids:
+        try:
+            with unit_of_work():
+                moved += bool(step(object_id))
+        except Exception as exc:  # one object's trouble must not stop the market's clock
+            log.exception("clock: %s %s failed", what, object_id)
+            report.failures.append(f"{what} {object_id}: {exc}")
+    return moved
+
+
+def run_once() -> Pass:
+    """Apply everything that is due now. Safe to run at any time, as often as you like."""
+    report = Pass()
+    report.requests = _each(requests.due_request_ids(), requests.apply_due, "request", report)
+    report.orders = _each(orders.due_order_ids(), orders.apply_due, "order", report)
+    db.session.rollback()  # end the last read's transaction: a waiting clock holds no snapshot open
+    return report
+
+
+def holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def acquire(holder: str, seconds: int) -> bool:
+    """Take (or extend) the lease if it is free, expired or already ours."""
+    t = now()
+    with unit_of_work():
+        taken = db.session.execute(
+            update(ClockLease)
+            .where(ClockLease.name == LEASE, or_(ClockLease.expires_at < t, ClockLease.holder == holder))
+            .values(holder=holder, expires_at=t + timedelta(seconds=seconds))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken:
+            return True
+        if db.session.get(ClockLease, LEASE) is not None:
+            return False
+        db.session.add(ClockLease(name=LEASE, holder=holder, expires_at=t + timedelta(seconds=seconds)))
+    return True
+
+
+def try_acquire(holder: str, seconds: int) -> bool:
+    try:
+        return acquire(holder, seconds)
+    except IntegrityError:  # another clock inserted the lease row at the same moment
+        return False
+
+
+def release(holder: str) -> None:
+    with unit_of_work():
+        db.session.execute(
+            update(ClockLease)
+            .where(ClockLease.name == LEASE, ClockLease.holder == holder)
+            .values(expires_at=now())
+            .execution_options(synchronize_session=False)
+        )
+
+
+def run_forever(
+    interval: float = 5.0,
+    holder: str | None = None,
+    passes: int | None = None,
+    on_pass: Callable[[Pass | None], None] | None = None,
+) -> None:
+    """Run a pass every `interval` seconds while holding the lease; `passes` bounds the loop (tests)."""
+    holder = holder or holder_name()
+    lease_seconds = max(30, int(interval * 6))
+    done = 0
+    try:
+        while passes is None or done < passes:
+            report = run_once() if try_acquire(holder, lease_seconds) else None
+            if on_pass is not None:
+                on_pass(report)
+            done += 1
+            if passes is None or done < passes:
+                time.sleep(interval)
+    finally:
+        release(holder)

@@ -1,0 +1,99 @@
+"""One transaction per unit of work: services change state and flush; the boundary commits once.
+
+The boundaries are: every view and API resource (wrapped by `wrap_views` when the app is built), every CLI
+command and clock step (`unit_of_work()`), and the demo loader. A boundary commits when its work returned
+normally and rolls back on any exception, so a refused action (a DomainError) leaves nothing behind.
+
+Reads never write: during a GET or HEAD request the session refuses to flush changes or to run INSERT, UPDATE
+or DELETE statements (`ReadOnlyRequest`), so a page can only compute what time has made due, never record it —
+that is the clock's job.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from flask import Flask, g, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from marketplace.extensions import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ReadOnlyRequest(RuntimeError):
+    """Something tried to write to the database while answering a read (a bug, never the user's fault)."""
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Commit what the block did, or roll it all back if it raised."""
+    try:
+        yield
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+def _reading() -> bool:
+    return has_request_context() and g.get("_uow_reading", False)
+
+
+def _forbid_flush(session: Session, _context, _instances) -> None:
+    if session.info.get("uow_exempt"):
+        return
+    if _reading() and (session.new or session.dirty or session.deleted):
+        changed = [type(o).__name__ for o in (*session.new, *session.dirty, *session.deleted)]
+        raise ReadOnlyRequest(f"{request.method} {request.path} tried to write: {sorted(set(changed))}")
+
+
+def _forbid_statements(state) -> None:
+    if state.session.info.get("uow_exempt"):
+        return
+    if _reading() and (state.is_insert or state.is_update or state.is_delete):
+        raise ReadOnlyRequest(f"{request.method} {request.path} ran a writing statement")
+
+
+def register(app: Flask) -> None:
+    """A GET or HEAD that writes fails loudly instead of writing — from the first before-request hook on, so
+    register this before any other hook."""
+    if not event.contains(Session, "before_flush", _forbid_flush):
+        event.listen(Session, "before_flush", _forbid_flush)
+        event.listen(Session, "do_orm_execute", _forbid_statements)
+
+    @app.before_request
+    def _mark_reads() -> None:
+        g._uow_reading = request.method in SAFE_METHODS
+
+
+def transactional(view: Callable) -> Callable:
+    """Wrap a view: a write request commits once at the end; a read never commits anything."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            rv = view(*args, **kwargs)
+        except BaseException:
+            db.session.rollback()
+            raise
+        if request.method in SAFE_METHODS:
+            db.session.rollback()  # end the read's transaction (nothing can be pending: see the guard)
+        else:
+            db.session.commit()
+        return rv
+
+    return wrapper
+
+
+def wrap_views(app: Flask) -> None:
+    """Make every registered view a unit of work (call after all blueprints are registered)."""
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint == "static" or getattr(view, "_uow_wrapped", False):
+            continue
+        wrapped = transactional(view)
+        wrapped._uow_wrapped = True
+        app.view_functions[endpoint] = wrapped

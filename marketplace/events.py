@@ -1,0 +1,66 @@
+"""The market's domain events: what happened, announced by the service that did it.
+
+A service sends an event after it changed state (and flushed); listeners that write to the database — the fee
+audit, statistics, the order desk — run inside the same transaction, so the boundary's single commit keeps
+them together or rolls them back together. Effects outside the database (the search index, mail) register
+with `after_commit` and run only once the transaction has committed.
+
+Every event is sent with the object it is about as the sender and keyword arguments named below; `actor` is the
+user who caused it (None for the clock). docs/architecture.md lists who listens to what.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# --- requests, bidding, selection ------------------------------------------------------------------------
+request_published = _signals.signal("request-published")  # sender: ServiceRequest; actor
+bid_changed = _signals.signal(
+    "bid-changed"
+)  # sender: Bid; action ("submit" | "resubmit" | "revise" | "withdraw")
+bidding_closed = _signals.signal("bidding-closed")  # sender: ServiceRequest; actor  (bids are open now)
+winner_selected = _signals.signal("winner-selected")  # sender: ServiceRequest; actor; reselected: bool
+request_failed = _signals.signal("request-failed")  # sender: ServiceRequest; actor  (流标)
+publicity_ended = _signals.signal("publicity-ended")  # sender: ServiceRequest; winner: Bid; actor
+winner_withdrawn = _signals.signal("winner-withdrawn")  # sender: ServiceRequest; why: Message; actor
+
+# --- orders ----------------------------------------------------------------------------------------------
+order_created = _signals.signal("order-created")  # sender: Order; actor
+order_started = _signals.signal("order-started")  # sender: Order; actor
+order_declined = _signals.signal("order-declined")  # sender: Order; reason: str; actor
+order_light_changed = _signals.signal("order-light-changed")  # sender: Order; before: str; after: str
+order_delivered = _signals.signal("order-delivered")  # sender: Order; actor
+order_accepted = _signals.signal("order-accepted")  # sender: Order; actor; automatic: bool
+contract_amended = _signals.signal("contract-amended")  # sender: Order; before_fen: int; after_fen: int
+
+# --- money, ratings, members, stores, fees ---------------------------------------------------------------
+money_received = _signals.signal("money-received")  # sender: Payment; delta_fen: int (negative: refund)
+rating_given = _signals.signal("rating-given")  # sender: Rating; actor
+member_status_changed = _signals.signal("member-status-changed")  # sender: Agency; before; after; actor
+offer_changed = _signals.signal("offer-changed")  # sender: Offer; old_high_fen: int | None
+violation_changed = _signals.signal("violation-changed")  # sender: FeeFlag; delta: +1 confirmed, -1 undone
+
+ALL = {name: sig for name, sig in _signals.items()}
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current transaction has committed (never if it rolls back)."""
+    from sqlalchemy import event
+
+    from marketplace.extensions import db
+
+    session = db.session()
+
+    def run(_session) -> None:
+        callback()
+
+    def drop(_session, *_args) -> None:
+        if event.contains(session, "after_commit", run):
+            event.remove(session, "after_commit", run)
+
+    event.listen(session, "after_commit", run, once=True)
+    event.listen(session, "after_rollback", drop, once=True)

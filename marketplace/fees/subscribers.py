@@ -1,0 +1,36 @@
+"""The fee audit listens to the market: bids opened, contracts made or amended, money received, prices changed."""
+
+from __future__ import annotations
+
+from marketplace import events
+from marketplace.fees import checks
+
+
+def _bidding_closed(req, **_) -> None:
+    checks.audit_bids(req)
+
+
+def _order_created(order, **_) -> None:
+    checks.audit_contract(order)
+
+
+def _contract_amended(order, **_) -> None:
+    checks.audit_contract(order)
+    checks.audit_paid(order)
+
+
+def _money_received(payment, delta_fen: int, **_) -> None:
+    if delta_fen > 0:
+        checks.audit_payment(payment)
+
+
+def _offer_changed(offer, old_high_fen: int | None, **_) -> None:
+    checks.audit_offer_change(offer, old_high_fen)
+
+
+def connect() -> None:
+    events.bidding_closed.connect(_bidding_closed)
+    events.order_created.connect(_order_created)
+    events.contract_amended.connect(_contract_amended)
+    events.money_received.connect(_money_received)
+    events.offer_changed.connect(_offer_changed)

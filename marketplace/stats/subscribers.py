@@ -1,0 +1,44 @@
+"""The running statistics listen to the market (all inside the transaction of the change they count)."""
+
+from __future__ import annotations
+
+from marketplace import events
+from marketplace.orders.models import STARTED_LIVE, OrderStatus
+from marketplace.stats import services as stats
+
+
+def _order_accepted(order, **_) -> None:
+    stats.on_order_accepted(order)
+    if order.deadline_flag == "red":  # no longer a live overdue order: it now counts as a late completion
+        stats.on_overdue_change(order, -1)
+
+
+def _order_light_changed(order, before: str, after: str, **_) -> None:
+    if order.status in STARTED_LIVE and "red" in (before, after):
+        stats.on_overdue_change(order, 1 if after == "red" else -1)
+
+
+def _contract_amended(order, before_fen: int, after_fen: int, **_) -> None:
+    if order.status == OrderStatus.ACCEPTED:
+        stats.on_contract_amended(order, after_fen - before_fen)
+
+
+def _money_received(payment, delta_fen: int, **_) -> None:
+    stats.on_payment(payment.order, delta_fen)
+
+
+def _rating_given(rating, **_) -> None:
+    stats.on_order_rated(rating)
+
+
+def _violation_changed(flag, delta: int, **_) -> None:
+    stats.on_violation(flag.agency_id, flag.service_item_id, delta)
+
+
+def connect() -> None:
+    events.order_accepted.connect(_order_accepted)
+    events.order_light_changed.connect(_order_light_changed)
+    events.contract_amended.connect(_contract_amended)
+    events.money_received.connect(_money_received)
+    events.rating_given.connect(_rating_given)
+    events.violation_changed.connect(_violation_changed)

@@ -1,0 +1,98 @@
+"""The clock that acts: nobody reading a page, `flask clock` alone moves a request from bidding to an order;
+pages compute the phase from the time but never record it; several clocks take turns through one lease."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from marketplace.audit.models import AuditEntry
+from marketplace.chronograph import services as chronograph
+from marketplace.extensions import db
+from marketplace.orders.models import Order
+from marketplace.requests.models import ServiceRequest
+from tests import factories as f
+from tests import timetravel
+
+
+def _status(req_id: int) -> str:
+    db.session.expire_all()
+    return db.session.get(ServiceRequest, req_id).status.value
+
+
+def _audit_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEntry))
+
+
+def test_the_clock_alone_takes_a_request_from_bidding_to_an_order(app, client):
+    enterprise, admin = f.user("enterprise"), f.admin()
+    req = f.published_request(enterprise, selection_method="lowest_price")
+    bidders = [f.active_agency("C03", reviewer=admin) for _ in range(3)]
+    bids = [f.bid(a, req, price_fen=12_000_000 - i * 1_000_000) for i, a in enumerate(bidders)]
+    timetravel.past_deadline(req, clock=False)
+
+    # Pages see the phase the time has made, and record nothing.
+    before = _audit_count()
+    h = f.token(client, enterprise)
+    assert client.get(f"/api/v1/requests/{req.id}").get_json()["status"] == "evaluating"
+    assert client.get(f"/requests/{req.id}").status_code == 200
+    assert client.get(f"/api/v1/requests/{req.id}/bids", headers=h).status_code == 200  # opened for the owner
+    assert _status(req.id) == "bidding" and _audit_count() == before
+
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["clock", "--passes", "1", "--interval", "0"]).output
+    assert "1 requests" in out and _status(req.id) == "evaluating"
+
+    r = client.post(f"/api/v1/requests/{req.id}/selection", json={}, headers=h)
+    assert r.status_code == 200 and r.get_json()["winner_bid_id"] == bids[2].id
+    timetravel.publicity_over(req, clock=False)
+    assert db.session.scalar(select(func.count()).where(Order.request_id == req.id)) == 0
+    out = runner.invoke(args=["clock", "--passes", "1", "--interval", "0"]).output
+    assert "1 requests" in out and _status(req.id) == "awarded"
+    order = db.session.scalar(select(Order).where(Order.request_id == req.id))
+    assert order.agency_id == bidders[2].agency.id and order.amount_fen == bids[2].price_fen
+    assert "0 requests and" in runner.invoke(args=["tick"]).output  # nothing left to do: idempotent
+
+
+def test_a_selection_right_after_the_deadline_opens_the_bids_itself(client):
+    enterprise, admin = f.user("enterprise"), f.admin()
+    req = f.published_request(enterprise, selection_method="lowest_price")
+    for i in range(3):
+        f.bid(f.active_agency("C03", reviewer=admin), req, price_fen=15_000_000 + i)
+    timetravel.past_deadline(req, clock=False)
+    r = client.post(f"/api/v1/requests/{req.id}/selection", json={}, headers=f.token(client, enterprise))
+    assert r.status_code == 200
+    assert _status(req.id) == "publicity"
+    actions = set(db.session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == req.id)))
+    assert {"request.close", "request.select"} <= actions
+
+
+def test_one_clock_at_a_time_through_the_lease(app):
+    assert chronograph.try_acquire("machine-a:1", 60)
+    assert not chronograph.try_acquire("machine-b:2", 60)  # a second clock waits its turn
+    assert chronograph.try_acquire("machine-a:1", 60)  # the holder extends its lease
+    chronograph.release("machine-a:1")
+    assert chronograph.try_acquire("machine-b:2", 60)  # released: the other one takes over
+    out = app.test_cli_runner().invoke(args=["clock", "--passes", "1", "--interval", "0"]).output
+    assert "another clock holds the lease" in out
+    chronograph.release("machine-b:2")
+
+
+def test_one_failing_object_does_not_stop_the_clock(app, monkeypatch):
+    enterprise, admin = f.user("enterprise"), f.admin()
+    reqs = [f.published_request(enterprise) for _ in range(2)]
+    for req in reqs:
+        timetravel.past_deadline(req, clock=False)
+    doomed = reqs[0].id
+    from marketplace.requests import services as requests
+
+    real = requests.apply_due
+
+    def flaky(request_id):  # a fault injected at the boundary of one object, not a mock of the logic
+        if request_id == doomed:
+            raise RuntimeError("disk full")
+        return real(request_id)
+
+    monkeypatch.setattr(requests, "apply_due", flaky)
+    report = chronograph.run_once()
+    assert report.requests == 1 and len(report.failures) == 1 and "disk full" in report.failures[0]
+    assert _status(reqs[1].id) in ("evaluating", "failed") and _status(doomed) == "bidding"
