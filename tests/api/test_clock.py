@@ -78,7 +78,7 @@ def test_one_clock_at_a_time_through_the_lease(app):
 
 
 def test_one_failing_object_does_not_stop_the_clock(app, monkeypatch):
-    enterprise, admin = f.user("enterprise"), f.admin()
+    enterprise = f.user("enterprise")
     reqs = [f.published_request(enterprise) for _ in range(2)]
     for req in reqs:
         timetravel.past_deadline(req, clock=False)
