@@ -48,13 +48,20 @@ def load(if_empty: bool, seed: int) -> None:
 @click.command("tick")
 def tick() -> None:
     """Apply every transition the clock has made due (cron-able): close bidding, end publicity,
-    auto-accept deliveries, yellow/red deadlines. Each writes the audit log."""
+    auto-accept deliveries, yellow/red deadlines. Each writes the audit log. Also forgets old log-in
+    failures and long-ended browser sessions."""
+    from marketplace.auth import sessions, throttle
+    from marketplace.extensions import db
     from marketplace.orders import services as orders
     from marketplace.requests import services as requests
 
     n_requests = sum(requests.advance(r) for r in requests.due_requests())
     n_orders = sum(orders.advance(o) for o in orders.due_orders())
-    click.echo(f"tick: {n_requests} requests and {n_orders} orders moved on")
+    n_forgotten = throttle.purge_stale() + sessions.purge_stale()
+    db.session.commit()
+    click.echo(
+        f"tick: {n_requests} requests and {n_orders} orders moved on; {n_forgotten} old log-in records forgotten"
+    )
 
 
 def register(app: Flask) -> None:
