@@ -113,7 +113,7 @@ def register_extensions(app: Flask) -> None:
         referrer_policy="strict-origin-when-cross-origin",
     )
 
-    from marketplace.auth.models import User
+    from marketplace.auth import sessions
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -122,8 +122,8 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        # The cookie alone is not enough: its server-side session must still be live (auth/sessions.py).
+        return sessions.user_for(user_id, session.get(sessions.SESSION_KEY))
 
     from marketplace.auth import gate
 

@@ -2,7 +2,7 @@
 
 from marketplace.agencies.models import Agency, Offer, Qualification, agency_category  # noqa: F401
 from marketplace.audit.models import AuditEntry  # noqa: F401
-from marketplace.auth.models import ApiToken, Enterprise, User  # noqa: F401
+from marketplace.auth.models import ApiToken, Enterprise, LoginThrottle, User, UserSession  # noqa: F401
 from marketplace.bidding.models import Bid, BidRevision  # noqa: F401
 from marketplace.catalogue.models import Category, ServiceItem  # noqa: F401
 from marketplace.chronograph.models import ClockLease  # noqa: F401

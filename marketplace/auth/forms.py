@@ -34,3 +34,16 @@ class RegisterForm(FlaskForm):
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(min=8, max=128)],
+        description=_l("At least 8 characters, with letters and digits."),
+    )
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )

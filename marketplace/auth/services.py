@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace.agencies.models import Agency, AgencyStatus
 from marketplace.audit.services import record
+from marketplace.auth import sessions, throttle
 from marketplace.auth.models import ApiToken, Enterprise, Role, User
 from marketplace.common import uscc as uscc_rules
 from marketplace.common.clock import now
@@ -27,9 +28,19 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
+_DUMMY_HASHES: dict[str, str] = {}  # hash method → a hash of a password nobody has, made once per process
+
+
 def _dummy_check(password: str) -> None:
-    """Spend the time of a real check when the email is unknown, so timing does not reveal accounts."""
-    check_password_hash(hash_password("not-a-real-password"), password or "")
+    """Spend the time of a real check when the email is unknown, so timing does not reveal accounts.
+
+    Exactly one check, like a known account's: the dummy hash is made once per process and hash method
+    (making it per attempt doubled the work, and the time, of the unknown-email path)."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    dummy = _DUMMY_HASHES.get(method)
+    if dummy is None:
+        dummy = _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    check_password_hash(dummy, password or "")
 
 
 def normalise_email(email: str) -> str:
@@ -138,16 +149,22 @@ def create_admin(email: str, password: str) -> User:
 
 
 def authenticate(email: str, password: str) -> User:
-    """The user with these credentials, or NotLoggedIn with one message for every failure."""
+    """The user with these credentials, or NotLoggedIn with one message for every failure.
+
+    An address in its back-off (see auth/throttle.py) is refused with TooManyAttempts before any check;
+    known and unknown addresses take the same path and the same time."""
+    key = throttle.login_key(email)
+    throttle.check(key)
     email = (email or "").strip().lower()
     user = db.session.scalar(select(User).where(func.lower(User.email) == email)) if email else None
     if user is None:
         _dummy_check(password)
-        raise NotLoggedIn(_l("Wrong email or password."))
-    if not check_password_hash(user.password_hash, password or ""):
-        raise NotLoggedIn(_l("Wrong email or password."))
+    if user is None or not check_password_hash(user.password_hash, password or ""):
+        refusal = throttle.record_failure(key)
+        raise refusal or NotLoggedIn(_l("Wrong email or password."))
     if not user.active:
         raise NotLoggedIn(_l("This account is disabled."))
+    throttle.reset(key)
     user.last_login_at = now()
     db.session.commit()
     return user
@@ -167,13 +184,76 @@ def issue_token(user: User) -> tuple[str, datetime]:
     return token, expires_at
 
 
-def user_for_token(token: str) -> User | None:
+def _live_token(token: str) -> ApiToken | None:
     if not token:
         return None
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
-    if row is None or row.expires_at <= now() or not row.user.active:
+    if row is None or row.revoked_at is not None or row.expires_at <= now() or not row.user.active:
         return None
-    return row.user
+    return row
+
+
+def user_for_token(token: str) -> User | None:
+    row = _live_token(token)
+    return row.user if row is not None else None
+
+
+def revoke_token(token: str) -> None:
+    """End a bearer token at once (its holder logs out of the API); an unknown or dead one is 401."""
+    row = _live_token(token)
+    if row is None:
+        raise NotLoggedIn(_l("Please log in first."))
+    row.revoked_at = now()
+    record(row.user, "user.token_revoke", row.user, after={"token_id": row.id})
+    db.session.commit()
+
+
+def revoke_all_tokens(user: User) -> int:
+    """Revoke every live token of the user (the caller commits). Returns how many."""
+    result = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now())
+        .values(revoked_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def live_token_count(user: User) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now())
+    )
+    return db.session.scalar(stmt) or 0
+
+
+# --- the account page: password, sessions, tokens ----------------------------------------------------------
+
+
+def change_password(user: User, current_password: str, new_password: str, keep_session: str | None) -> None:
+    """Set a new password; every other browser session ends and every API token is revoked (committed).
+
+    `keep_session` is the session id of the browser that asked: it stays logged in."""
+    if not check_password_hash(user.password_hash, current_password or ""):
+        message = _l("The current password is wrong.")
+        raise Invalid(message, {"current_password": [message]})
+    problem = password_problem(new_password)
+    if problem:
+        raise Invalid(problem, {"new_password": [problem]})
+    user.password_hash = hash_password(new_password)
+    ended = sessions.end_all(user, keep=keep_session)
+    revoked = revoke_all_tokens(user)
+    record(user, "user.password_change", user, after={"sessions_ended": ended, "tokens_revoked": revoked})
+    db.session.commit()
+
+
+def log_out_everywhere(user: User) -> None:
+    """End every browser session of the user, this one too, and revoke every API token (committed)."""
+    ended = sessions.end_all(user)
+    revoked = revoke_all_tokens(user)
+    record(user, "user.logout_everywhere", user, after={"sessions_ended": ended, "tokens_revoked": revoked})
+    db.session.commit()
 
 
 # --- authorization helpers used by every service --------------------------------------------------

@@ -1,4 +1,4 @@
-"""Register, log in, log out, switch language."""
+"""Register, log in, log out, the account page (password, sessions), switch language."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 
-from marketplace.auth import services
-from marketplace.auth.forms import LoginForm, RegisterForm
-from marketplace.common.errors import DomainError
+from marketplace.auth import services, sessions
+from marketplace.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
+from marketplace.auth.limits import register_per_email, register_per_ip
+from marketplace.common.errors import DomainError, TooManyAttempts
 from marketplace.common.web import form_errors_from, web_actor
 from marketplace.extensions import limiter
 
@@ -38,6 +39,14 @@ def _fresh_session() -> None:
         session["lang"] = lang
 
 
+def _log_in(user) -> None:
+    """A fresh session (no fixation) backed by a server-side row that logging out ends."""
+    sessions.end(session.get(sessions.SESSION_KEY))  # a log-in over another one ends the old one
+    _fresh_session()
+    login_user(user)
+    session[sessions.SESSION_KEY] = sessions.start(user, request.remote_addr, request.user_agent.string)
+
+
 def home_for(user) -> str:
     if user.is_admin:
         return url_for("agency_admin.applications")
@@ -47,7 +56,8 @@ def home_for(user) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"])
+@register_per_ip
+@register_per_email
 def register():
     form = RegisterForm(role=request.args.get("role", "enterprise"))
     if form.validate_on_submit():
@@ -65,7 +75,7 @@ def register():
             form_errors_from(exc, form)
             flash(str(exc.message), "danger")
         else:
-            login_user(user)
+            _log_in(user)
             flash(_("Welcome, %(org)s! Your account is ready.", org=user.org_name), "success")
             return redirect(home_for(user))
     elif request.method == "POST":
@@ -80,11 +90,13 @@ def login():
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data, form.password.data)
+        except TooManyAttempts as exc:  # this e-mail address is in its back-off
+            flash(str(exc.message), "danger")
+            return render_template("auth/login.html", form=form), exc.status, exc.headers
         except DomainError as exc:
             flash(str(exc.message), "danger")
         else:
-            _fresh_session()
-            login_user(user)
+            _log_in(user)
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html", form=form)
 
@@ -92,6 +104,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    sessions.end(session.get(sessions.SESSION_KEY))
     logout_user()
     _fresh_session()
     flash(_("You have logged out."), "info")
@@ -109,3 +122,56 @@ def set_language(code: str):
 @login_required
 def me():
     return redirect(home_for(web_actor()))
+
+
+def _account_page(form: ChangePasswordForm):
+    user = web_actor()
+    return render_template(
+        "auth/account.html",
+        user=user,
+        form=form,
+        sessions=sessions.active(user),
+        this_session=sessions.current_hash(session.get(sessions.SESSION_KEY)),
+        describe_agent=sessions.describe_agent,
+        token_count=services.live_token_count(user),
+    )
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return _account_page(ChangePasswordForm())
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+@limiter.limit("10 per minute")
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                web_actor(),
+                form.current_password.data,
+                form.new_password.data,
+                keep_session=session.get(sessions.SESSION_KEY),
+            )
+        except DomainError as exc:
+            form_errors_from(exc, form)
+            flash(str(exc.message), "danger")
+        else:
+            flash(_("Your password was changed. Other devices and API tokens were logged out."), "success")
+            return redirect(url_for("auth.account"))
+    else:
+        flash(_("Please correct the marked fields."), "danger")
+    return _account_page(form)
+
+
+@bp.route("/account/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    services.log_out_everywhere(web_actor())
+    logout_user()
+    _fresh_session()
+    flash(_("You have logged out on all devices, and every API token was revoked."), "info")
+    return redirect(url_for("auth.login"))

@@ -7,7 +7,10 @@ def _say(report) -> None:
     if report is None:
         click.echo("clock: another clock holds the lease; waiting")
         return
-    click.echo(f"clock: {report.requests} requests and {report.orders} orders moved on")
+    click.echo(
+        f"clock: {report.requests} requests and {report.orders} orders moved on; "
+        f"{report.forgotten} old log-in records forgotten"
+    )
     for failure in report.failures:
         click.echo(f"clock: FAILED {failure}", err=True)
 

@@ -9,6 +9,7 @@ Pages never record what time has made due (reads never write); the clock does, a
 | auto-accept a delivery | orders | the acceptance window after delivery has passed |
 | replace a winner who is no longer active | orders | an unstarted order's agency was suspended or expelled |
 | record the yellow / red light | orders | 80 % of the promised time used / overdue |
+| forget old log-in failures and long-ended sessions | auth | a day / 30 days old |
 
 Each object is moved in its own transaction under its row lock, so one failure does not stop the others and a
 write path racing the clock (a bid at the deadline, a selection right after it) sees one consistent state.
@@ -28,6 +29,7 @@ from datetime import timedelta
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
+from marketplace.auth import sessions, throttle
 from marketplace.chronograph.models import ClockLease
 from marketplace.common.clock import now
 from marketplace.common.uow import unit_of_work
@@ -45,6 +47,7 @@ class Pass:
 
     requests: int = 0
     orders: int = 0
+    forgotten: int = 0  # housekeeping: old log-in failures and long-ended sessions
     failures: list[str] = field(default_factory=list)
 
 
@@ -65,6 +68,8 @@ def run_once() -> Pass:
     report = Pass()
     report.requests = _each(requests.due_request_ids(), requests.apply_due, "request", report)
     report.orders = _each(orders.due_order_ids(), orders.apply_due, "order", report)
+    with unit_of_work():
+        report.forgotten = throttle.purge_stale() + sessions.purge_stale()
     db.session.rollback()  # end the last read's transaction: a waiting clock holds no snapshot open
     return report
 

@@ -42,6 +42,17 @@ class NotLoggedIn(DomainError):
     status = 401
 
 
+class TooManyAttempts(DomainError):
+    """Refused for a while (a back-off); `retry_after` is in whole seconds and goes out as Retry-After."""
+
+    status = 429
+
+    def __init__(self, message, retry_after: int):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+        self.headers = {"Retry-After": str(self.retry_after)}
+
+
 class UpstreamFailed(DomainError):
     """A service we depend on (e.g. Stripe) failed or could not be reached: nothing was changed."""
 

@@ -18,14 +18,18 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+def bearer_token() -> str:
+    """The token of the request's `Authorization: Bearer …` header, or ''."""
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else ""
+
+
 def api_actor():
     """The user behind the request's bearer token (the API never trusts the session cookie)."""
     if "api_actor" not in g:
         from marketplace.auth.services import user_for_token
 
-        header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header[:7].lower() == "bearer " else ""
-        g.api_actor = user_for_token(token)
+        g.api_actor = user_for_token(bearer_token())
     return g.api_actor
 
 
@@ -72,6 +76,7 @@ STATUS_NAMES = {
     404: "Not Found",
     409: "Conflict",
     422: "Unprocessable Entity",
+    429: "Too Many Requests",
     502: "Bad Gateway",
 }
 
@@ -97,13 +102,20 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         if is_api_request():
-            return json_error(exc.status, STATUS_NAMES.get(exc.status, "Error"), str(exc.message), exc.errors)
+            return json_error(
+                exc.status,
+                STATUS_NAMES.get(exc.status, "Error"),
+                str(exc.message),
+                exc.errors,
+                getattr(exc, "headers", None),
+            )
         if exc.status == 401:
             from flask import redirect, url_for
 
             flash(str(exc.message), "warning")
             return redirect(url_for("auth.login", next=request.full_path))
-        return render_template("errors/error.html", code=exc.status, message=str(exc.message)), exc.status
+        page = render_template("errors/error.html", code=exc.status, message=str(exc.message))
+        return page, exc.status, getattr(exc, "headers", None) or {}
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
