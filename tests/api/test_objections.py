@@ -5,6 +5,7 @@ sees that objections exist, their status and outcome, and nothing of the objecto
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -387,3 +388,20 @@ def test_an_undecided_objection_past_its_time_is_overdue_everywhere_without_a_wr
     after = {o.id: (o.status, o.updated_at) for o in db.session.scalars(select(Objection))}
     assert after == before and set(ids) <= set(after)
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == audit
+
+
+def test_the_objection_form_is_protected_by_csrf(app, client, market):
+    f.login(client, market.loser)
+    page = f"/requests/{market.req.id}"
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        r = client.post(f"{page}/objections", data=_multipart(), content_type="multipart/form-data")
+        assert r.status_code == 400 and _count(market.req.id) == 0
+        html = client.get(page).get_data(as_text=True)
+        form = html[html.index('data-form="objection"') :]
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+        data = _multipart(files=[("评分计算表.pdf", f.PDF)]) | {"csrf_token": token}
+        r = client.post(f"{page}/objections", data=data, content_type="multipart/form-data")
+        assert r.status_code == 302 and _count(market.req.id) == 1
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False

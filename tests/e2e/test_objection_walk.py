@@ -4,6 +4,7 @@ administrator sees the objection on the objection desk, turning red once its dec
 deadline board under 逾期未处理的异议, downloads the evidence and dismisses it; the objector sees the outcome."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -112,7 +113,7 @@ def test_a_bidder_objects_with_evidence_and_a_stranger_may_not(live_server, brow
     with page.expect_download() as download:
         card.locator("a[data-evidence]").click()
     assert download.value.suggested_filename == "评分复核计算表.pdf"
-    assert open(download.value.path(), "rb").read() == f.PDF
+    assert Path(download.value.path()).read_bytes() == f.PDF
     shot(page, "objection-5-admin-desk-overdue")
     page.goto(f"{base}/admin/deadlines")
     section = page.locator("[data-section=overdue-objections]")
