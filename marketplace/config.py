@@ -74,6 +74,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
         "MARKET_MIN_BIDDING_SECONDS": _int("MARKET_MIN_BIDDING_SECONDS", DAY),
         "MARKET_PUBLICITY_SECONDS": _int("MARKET_PUBLICITY_SECONDS", 3 * DAY),
+        # Administrators decide an objection within this time after it is lodged; past it, it shows as overdue.
+        "MARKET_OBJECTION_DECISION_SECONDS": _int("MARKET_OBJECTION_DECISION_SECONDS", 3 * DAY),
         "MARKET_MIN_BIDS": _int("MARKET_MIN_BIDS", 3),
         "MARKET_ACCEPTANCE_SECONDS": _int("MARKET_ACCEPTANCE_SECONDS", 14 * DAY),
         "MARKET_RATING_WINDOW_SECONDS": _int("MARKET_RATING_WINDOW_SECONDS", 30 * DAY),

@@ -37,6 +37,7 @@ from marketplace.demo import data
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderEvent, OrderStatus
+from marketplace.requests import objections
 from marketplace.requests import services as requests
 from marketplace.requests.models import (
     Objection,
@@ -241,11 +242,17 @@ DECLINES = [
     "经复核，本项目需外委的检测内容超出报价范围，无法按报价履约，放弃中选。",
     "因公司承接的其他项目集中交付，人员无法到位，申请放弃。",
 ]
-OBJECTIONS = [
-    "中选机构报价明显低于同类项目成本，可能影响服务质量，请核实其报价合理性。",
-    "中选机构项目负责人同时承担多个在建项目，请核实其能否按承诺时限完成。",
-    "中选机构的资质证书在报价截止前是否有效存疑，请核实。",
-    "中选机构与项目业主存在关联关系，请核实是否应当回避。",
+OBJECTIONS = [  # (ground, statement of facts), lodged by a losing bidder of the round
+    (
+        "calculation",
+        "中选机构报价明显低于同类项目成本，可能影响服务质量，请核实其报价合理性及评审计算是否正确。",
+    ),
+    (
+        "qualification",
+        "中选机构项目负责人同时承担多个在建项目，请核实其能否按承诺时限完成，是否符合资格条件。",
+    ),
+    ("qualification", "中选机构的资质证书在报价截止前是否有效存疑，请核实其资质有效期及发证机关记录。"),
+    ("procedure", "中选机构与项目业主存在关联关系，依规应当回避而未回避，请核实比选程序是否合规。"),
 ]
 OBJECTION_DISMISSED = [
     "经核查，中选机构资质有效、报价在限价范围内且不低于成本，异议不成立，维持原结果。",
@@ -255,7 +262,10 @@ OBJECTION_UPHELD = [
     "经核查，中选机构拟派项目负责人同期承担项目超过规定数量，异议成立，由排名下一位递补。",
     "经核查，中选机构与项目业主存在投资关联，应当回避，异议成立，由排名下一位递补。",
 ]
-OPEN_OBJECTION = "中选机构的承诺服务天数明显短于同类项目通常周期，请核实其工作安排是否可行。"
+OPEN_OBJECTION = (
+    "rules",
+    "中选机构的承诺服务天数明显短于同类项目通常周期，请核实其工作安排是否可行、是否符合比选规则。",
+)
 CANCELS = [
     "项目规划调整，暂缓实施，取消本次采购。",
     "项目选址变更，服务范围需重新确定，取消后另行发布。",
@@ -429,6 +439,7 @@ class History:
         self.rng = rng
         self.midnight = midnight
         self.publicity = timedelta(seconds=current_app.config["MARKET_PUBLICITY_SECONDS"])
+        self.decision = timedelta(seconds=current_app.config["MARKET_OBJECTION_DECISION_SECONDS"])
         self.acceptance = timedelta(seconds=current_app.config["MARKET_ACCEPTANCE_SECONDS"])
         self.min_bids = current_app.config["MARKET_MIN_BIDS"]
         self.counts = {"requests": 0, "bids": 0, "orders": 0, "objections": 0}
@@ -954,15 +965,15 @@ class History:
                 (b for b in story.bidders if not b.withdraw and b.bid_id != self.winner(story)),
                 story.bidders[0],
             )
-            text = OPEN_OBJECTION if story.objection == "open" else self.rng.choice(OBJECTIONS)
-            objection = requests.lodge_objection(self.agency_user(objector.agency), req.id, text)
+            ground, facts = OPEN_OBJECTION if story.objection == "open" else self.rng.choice(OBJECTIONS)
+            objection = objections.lodge_objection(self.agency_user(objector.agency), req.id, ground, facts)
             story.objection_id = objection.id
             self.counts["objections"] += 1
             if story.objection != "open":
                 outcome = self.rng.choice(
                     OBJECTION_UPHELD if story.objection == "upheld" else OBJECTION_DISMISSED
                 )
-                requests.resolve_objection(
+                objections.resolve_objection(
                     self.user(self.admin.id), objection.id, story.objection == "upheld", outcome
                 )
         if story.outcome == "publicity":
@@ -1228,6 +1239,7 @@ class History:
                 created_at=t["lodged"],
                 updated_at=t.get("resolved", t["lodged"]),
                 resolved_at=t.get("resolved"),
+                decide_by=t["lodged"] + self.decision,
             )
         if story.declined_order_id:
             first = story.declined_order_id

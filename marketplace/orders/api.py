@@ -1,6 +1,6 @@
 """/api/v1/orders…: the two parties' actions on an order."""
 
-from flask import request, send_file
+from flask import jsonify, request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
@@ -17,6 +17,8 @@ from marketplace.orders.schemas import (
     OrderReasonIn,
     TextIn,
 )
+from marketplace.requests import objections
+from marketplace.requests.schemas import ObjectionBoardRowOut
 
 bp = Blueprint("orders-api", __name__, url_prefix="/api/v1", description="Orders")
 BEARER = [{"bearerAuth": []}]
@@ -131,7 +133,15 @@ def amend(data, order_id):
 @bp.doc(security=BEARER)
 def deadlines(args):
     """Administrators: every order under way with `deadline_status` (red first) and `days_left` (negative:
-    overdue). Filters: state=red|yellow|ok, service_item_id."""
-    if args["state"] not in (None, "red", "yellow", "ok"):
-        raise Invalid(_l("Not one of the allowed values."), {"state": [_l("Not one of the allowed values.")]})
+    overdue). Filters: state=red|yellow|ok, service_item_id. `section=objections`: the section 逾期未处理的异议
+    instead, objections undecided past their `decide_by`, the longest overdue first, as
+    `{objection, deadline_status: "red", days_left}`."""
+    for name, allowed in (("state", (None, "red", "yellow", "ok")), ("section", ("orders", "objections"))):
+        if args[name] not in allowed:
+            raise Invalid(
+                _l("Not one of the allowed values."), {name: [_l("Not one of the allowed values.")]}
+            )
+    if args["section"] == "objections":
+        rows = objections.overdue_objections(api_actor(), args["service_item_id"])
+        return jsonify(ObjectionBoardRowOut(many=True).dump(rows))
     return services.deadline_board(api_actor(), args["state"], args["service_item_id"])["rows"]

@@ -95,6 +95,10 @@ class AmendIn(ma.Schema):
 class BoardQuery(ma.Schema):
     state = ma.fields.String(load_default=None, metadata={"enum": ["red", "yellow", "ok"]})
     service_item_id = ma.fields.Integer(load_default=None)
+    section = ma.fields.String(
+        load_default="orders",
+        metadata={"enum": ["orders", "objections"], "description": "objections: 逾期未处理的异议"},
+    )
 
 
 class BoardOrderOut(ma.Schema):

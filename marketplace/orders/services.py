@@ -120,8 +120,10 @@ def days_left(order: Order) -> float | None:
 
 def deadline_board(actor: User | None, state: str | None = None, service_item_id: int | None = None) -> dict:
     """The administrators' deadline board: every started live order with its light and days left or overdue,
-    most urgent first. Lights are computed from the time; the clock records them (and the statistics)."""
+    most urgent first. Lights are computed from the time; the clock records them (and the statistics). Beside
+    them, the objections undecided past their decide-by time (逾期未处理的异议), the longest overdue first."""
     from marketplace.auth.services import require_admin
+    from marketplace.requests import objections
     from marketplace.requests.models import ServiceRequest
 
     require_admin(actor)
@@ -142,7 +144,11 @@ def deadline_board(actor: User | None, state: str | None = None, service_item_id
             rows.append({"order": order, "deadline_status": flag, "days_left": days_left(order)})
     rank = {"red": 0, "yellow": 1, "ok": 2}
     rows.sort(key=lambda r: (rank[r["deadline_status"]], r["order"].due_at))
-    return {"rows": rows, "counts": counts}
+    return {
+        "rows": rows,
+        "counts": counts,
+        "objections": objections.overdue_objections(actor, service_item_id),
+    }
 
 
 # --- the parties' actions ---------------------------------------------------------------------------------

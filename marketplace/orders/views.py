@@ -303,6 +303,7 @@ def deadlines():
         pages=max(1, -(-len(rows) // per_page)),
         number=number,
         counts=board["counts"],
+        overdue_objections=board["objections"],
         state=state,
         item_id=item_id,
         items=db.session.scalars(

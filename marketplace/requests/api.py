@@ -1,13 +1,17 @@
 """/api/v1/requests…, /api/v1/bids…, objections: the announcement, sealed bidding and selection."""
 
-from flask import jsonify, request
+from flask import jsonify, request, send_file
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from marketplace.auth.models import Role
 from marketplace.auth.services import require_user
 from marketplace.bidding import services as bidding
+from marketplace.common import uploads
+from marketplace.common.errors import NotFound
 from marketplace.common.web import api_actor, api_page
 from marketplace.extensions import db
+from marketplace.requests import objections as objection_services
 from marketplace.requests import services
 from marketplace.requests.schemas import (
     BidIn,
@@ -17,6 +21,8 @@ from marketplace.requests.schemas import (
     DrawOut,
     ObjectionIn,
     ObjectionOut,
+    ObjectionPublicOut,
+    ObjectionUploadIn,
     ReasonIn,
     RepublishIn,
     RequestIn,
@@ -181,25 +187,62 @@ def draw(request_id):
 
 
 @bp.get("/requests/<int:request_id>/objections")
-@bp.response(200, ObjectionOut(many=True))
+@bp.response(200, ObjectionPublicOut(many=True))
 def objections(request_id):
-    return services.get_request(api_actor(), request_id).objections
+    """The request's objections. Everyone sees that they exist, their status, decide-by time and outcome; the
+    objector and administrators also see the party, ground, statement of facts and evidence (as `ObjectionOut`)."""
+    actor = api_actor()
+    rows = objection_services.objections_for(actor, request_id)
+    return jsonify([(ObjectionOut() if full else ObjectionPublicOut()).dump(o) for o, full in rows])
 
 
 @bp.post("/requests/<int:request_id>/objections")
-@bp.arguments(ObjectionIn)
 @bp.response(201, ObjectionOut)
-@bp.doc(security=BEARER)
-def lodge(data, request_id):
+@bp.doc(
+    security=BEARER,
+    description="JSON `{ground, facts}`, or multipart/form-data with `ground`, `facts` and up to three "
+    "`evidence` files (PDF/JPG/PNG). Only agencies that bid in this round may object (else 403), once per "
+    "round (else 409).",
+    requestBody={
+        "required": True,
+        "content": {
+            "application/json": {"schema": ObjectionIn},
+            "multipart/form-data": {"schema": ObjectionUploadIn},
+        },
+    },
+)
+def lodge(request_id):
     """Lodge an objection (异议) while the result is under publicity."""
-    return services.lodge_objection(api_actor(), request_id, data["reason"])
+    if request.mimetype == "multipart/form-data":
+        ground, facts = request.form.get("ground"), request.form.get("facts")
+        files = [(f.stream, f.filename) for f in request.files.getlist("evidence")]
+    else:
+        body = request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}
+        ground, facts, files = body.get("ground"), body.get("facts"), []
+    return objection_services.lodge_objection(api_actor(), request_id, ground, facts, files)
+
+
+@bp.get("/requests/<int:request_id>/objections/<int:objection_id>/files/<key>")
+@bp.doc(security=BEARER)
+def objection_file(request_id, objection_id, key):
+    """An objection's evidence file: the objector and administrators only (404 for anyone else)."""
+    meta = objection_services.objection_file(api_actor(), request_id, objection_id, key)
+    try:
+        path = uploads.upload_path(objection_services.UPLOAD_KIND, meta["key"])
+    except ValueError:
+        path = None
+    if path is None or not path.exists():
+        raise NotFound(_l("No such file."))
+    return send_file(path, mimetype=meta["mime"], download_name=meta["name"], as_attachment=True)
 
 
 @bp.get("/admin/objections")
 @bp.response(200, ObjectionOut(many=True))
 @bp.doc(security=BEARER)
 def open_objections():
-    return db.session.scalars(services.open_objections_query(api_actor())).all()
+    """Undecided objections, the longest overdue first; `overdue` is true past `decide_by`."""
+    return db.session.scalars(objection_services.open_objections_query(api_actor())).all()
 
 
 @bp.post("/admin/objections/<int:objection_id>/resolve")
@@ -208,6 +251,6 @@ def open_objections():
 @bp.doc(security=BEARER)
 def resolve(data, objection_id):
     """Uphold (the next-ranked bid takes the place, or the request fails) or dismiss."""
-    return services.resolve_objection(
+    return objection_services.resolve_objection(
         api_actor(), objection_id, data["decision"] == "uphold", data["outcome"]
     )

@@ -1,4 +1,4 @@
-"""Desks behind a login: the enterprise's requests, the agency's inbox and bids, the administrators' objections."""
+"""Desks behind a login: the enterprise's requests, the agency's inbox and bids."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from marketplace.requests.forms import (
     ReasonForm,
     RepublishForm,
     RequestForm,
-    ResolveForm,
     copy_errors,
     default_deadline,
     fill_request_choices,
@@ -34,7 +33,6 @@ from marketplace.requests.forms import (
     request_form_for,
 )
 from marketplace.requests.models import (
-    ObjectionStatus,
     RequestStatus,
     SelectionMethod,
     ServiceRequest,
@@ -44,11 +42,10 @@ from marketplace.requests.views import _is_owner, _status_arg, render_detail
 
 enterprise = Blueprint("enterprise", __name__, url_prefix="/enterprise")
 agency_desk = Blueprint("agency_bidding", __name__, url_prefix="/agency")
-admin = Blueprint("request_admin", __name__, url_prefix="/admin")
 
 
 def blueprints():
-    return [enterprise, agency_desk, admin]
+    return [enterprise, agency_desk]
 
 
 # --- the enterprise's desk ---------------------------------------------------------------------------
@@ -283,58 +280,3 @@ def my_bids():
         reqs=reqs,
         won_orders={bid_id: o for bid_id, o in won.items() if o is not None and o.bid_id == bid_id},
     )
-
-
-# --- administrators: objections ----------------------------------------------------------------------
-
-
-@admin.before_request
-@login_required
-def _admin_logged_in():
-    pass
-
-
-def render_objections(forms: dict | None = None):
-    actor = web_actor()
-    page = db.paginate(
-        services.open_objections_query(actor),
-        page=page_number(request.args.get("page")),
-        per_page=30,
-        error_out=False,
-    )
-    forms = forms or {}
-    return render_template(
-        "requests/admin/objections.html",
-        page=page,
-        forms={o.id: forms.get(o.id) or ResolveForm(formdata=None) for o in page.items},
-    )
-
-
-@admin.route("/objections")
-def objections():
-    return render_objections()
-
-
-@admin.route("/objections/<int:objection_id>/resolve", methods=["POST"])
-def resolve(objection_id: int):
-    actor = web_actor()
-    form = ResolveForm()
-    if form.validate_on_submit():
-        decision = request.form.get("decision")
-        try:
-            if decision not in ("uphold", "dismiss"):
-                raise Invalid(_l("Choose to uphold or to dismiss the objection."))
-            objection = services.resolve_objection(
-                actor, objection_id, decision == "uphold", form.outcome.data
-            )
-        except DomainError as exc:
-            form_errors_from(exc, form)
-            flash(str(exc.message), "danger")
-            return render_objections({objection_id: form})
-        flash(
-            _("Objection upheld: the selection moves to the next bid or the request fails.")
-            if objection.status == ObjectionStatus.UPHELD
-            else _("Objection dismissed; the result stands."),
-            "success",
-        )
-    return redirect(url_for(".objections"))

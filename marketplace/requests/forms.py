@@ -13,6 +13,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    MultipleFileField,
     RadioField,
     SelectField,
     StringField,
@@ -31,6 +32,7 @@ from marketplace.extensions import db
 from marketplace.requests.draw import COEFFICIENTS, DEFAULT_SHORTLIST, DEFAULT_WEIGHTS
 from marketplace.requests.models import (
     Funding,
+    ObjectionGround,
     ObjectionStatus,
     RequestStatus,
     SelectionMethod,
@@ -98,6 +100,13 @@ OBJECTION_LABELS = {
     ObjectionStatus.OPEN: _l("Being handled"),
     ObjectionStatus.UPHELD: _l("Upheld"),
     ObjectionStatus.DISMISSED: _l("Dismissed"),
+}
+GROUND_LABELS = {
+    ObjectionGround.RULES: _l("The result does not follow the selection rules"),
+    ObjectionGround.QUALIFICATION: _l("The selected agency does not meet the qualification conditions"),
+    ObjectionGround.CALCULATION: _l("A price or a score was calculated wrongly"),
+    ObjectionGround.PROCEDURE: _l("The selection procedure broke the rules"),
+    ObjectionGround.OTHER: _l("Other ground"),
 }
 REVISION_LABELS = {
     "submit": _l("First submission"),
@@ -210,7 +219,11 @@ class SelectForm(FlaskForm):
 
 
 class ObjectionForm(FlaskForm):
-    reason = TextAreaField(_l("Your objection"), validators=[Optional(), Length(max=2000)])
+    ground = RadioField(
+        _l("Ground"), choices=list(GROUND_LABELS.items()), validate_choice=False, validators=[Optional()]
+    )
+    facts = TextAreaField(_l("Statement of facts"), validators=[Optional(), Length(max=2000)])
+    evidence = MultipleFileField(_l("Evidence (up to 3 PDF, JPG or PNG files, optional)"))
 
 
 class ResolveForm(FlaskForm):

@@ -143,19 +143,42 @@ class ObjectionStatus(enum.StrEnum):
     DISMISSED = "dismissed"
 
 
+class ObjectionGround(enum.StrEnum):
+    """What an objection says is wrong with the result (one ground per objection)."""
+
+    RULES = "rules"  # 中选结果不符合比选规则
+    QUALIFICATION = "qualification"  # 中选机构资格条件不符
+    CALCULATION = "calculation"  # 报价或评分计算有误
+    PROCEDURE = "procedure"  # 比选程序违规
+    OTHER = "other"  # 其他
+
+
 class Objection(TimestampMixin, db.Model):
-    """异议: lodged during publicity; an administrator upholds (selection redone or failed) or dismisses it."""
+    """异议: lodged during publicity by an interested party (an agency that bid in this round), once per round;
+    an administrator upholds (selection redone or failed) or dismisses it, due by `decide_by`."""
 
     __tablename__ = "objection"
+    __table_args__ = (UniqueConstraint("request_id", "agency_id", name="uq_objection_request_agency"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    reason: Mapped[str] = mapped_column(Text)
+    # The objecting party. Null only on objections lodged before only bidders could object.
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    ground: Mapped[ObjectionGround] = enum_column(ObjectionGround)
+    facts: Mapped[str] = mapped_column(Text)  # private: the objector and administrators only
+    evidence: Mapped[list | None] = mapped_column(JSON)  # [{key, name, mime, size}], stored privately
     status: Mapped[ObjectionStatus] = enum_column(ObjectionStatus, default=ObjectionStatus.OPEN, index=True)
+    decide_by: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     outcome: Mapped[str | None] = mapped_column(Text)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     request: Mapped[ServiceRequest] = relationship(back_populates="objections")
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    agency: Mapped[Agency | None] = relationship()
+
+    @property
+    def overdue(self) -> bool:
+        """Undecided past its decide-by time: computed from the clock, never stored."""
+        return self.status == ObjectionStatus.OPEN and now() >= self.decide_by

@@ -232,17 +232,65 @@ class RepublishIn(ma.Schema):
 
 
 class ObjectionIn(ma.Schema):
-    reason = ma.fields.String(required=True)
+    ground = ma.fields.String(
+        required=True, metadata={"enum": ["rules", "qualification", "calculation", "procedure", "other"]}
+    )
+    facts = ma.fields.String(
+        required=True, metadata={"description": "the statement of facts, 20 to 2000 characters"}
+    )
 
 
-class ObjectionOut(ma.Schema):
+class ObjectionUploadIn(ObjectionIn):
+    evidence = ma.fields.List(
+        ma.fields.Raw(metadata={"type": "string", "format": "binary"}),
+        metadata={"description": "up to three PDF, JPG or PNG files"},
+    )
+
+
+class ObjectionPublicOut(ma.Schema):
+    """What everyone sees: that an objection exists, its status and outcome; never the party or its statement."""
+
     id = ma.fields.Integer()
     request_id = ma.fields.Integer()
-    reason = ma.fields.String()
     status = ma.fields.Function(lambda o: o.status.value)
     outcome = ma.fields.String(allow_none=True)
     created_at = ma.fields.AwareDateTime()
+    decide_by = ma.fields.AwareDateTime()
+    overdue = ma.fields.Boolean()
     resolved_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class ObjectionOut(ObjectionPublicOut):
+    """The objector's and administrators' view."""
+
+    agency_id = ma.fields.Integer(allow_none=True)
+    agency_name = ma.fields.Function(lambda o: o.agency.name if o.agency else None, allow_none=True)
+    ground = ma.fields.Function(lambda o: o.ground.value)
+    facts = ma.fields.String()
+    evidence = ma.fields.Method("_evidence")
+
+    def _evidence(self, o):
+        from flask import url_for
+
+        return [
+            {
+                "name": f["name"],
+                "mime": f["mime"],
+                "size": f["size"],
+                "url": url_for(
+                    "requests-api.objection_file", request_id=o.request_id, objection_id=o.id, key=f["key"]
+                ),
+            }
+            for f in o.evidence or []
+        ]
+
+
+class ObjectionBoardRowOut(ma.Schema):
+    """A row of the deadline board's section 逾期未处理的异议 (`section=objections`)."""
+
+    objection = ma.fields.Nested(ObjectionOut)
+    deadline_status = ma.fields.String()
+    days_left = ma.fields.Float()
 
 
 class ResolveIn(ma.Schema):

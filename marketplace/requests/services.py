@@ -14,7 +14,7 @@ from marketplace import events
 from marketplace.agencies.models import AgencyStatus
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
-from marketplace.auth.services import require_admin, require_role, require_user
+from marketplace.auth.services import require_role, require_user
 from marketplace.bidding import services as bidding
 from marketplace.bidding.models import Bid, BidStatus
 from marketplace.catalogue.models import ServiceItem
@@ -27,7 +27,6 @@ from marketplace.requests import draw
 from marketplace.requests.models import (
     TRANSITIONS,
     Funding,
-    Objection,
     ObjectionStatus,
     RequestExclusion,
     RequestStatus,
@@ -458,51 +457,3 @@ def fall_back(req: ServiceRequest, actor, why: str) -> None:
         publicity_ends_at=_publicity_end(),
     )
     events.winner_selected.send(req, actor=actor, reselected=True)
-
-
-# --- objections during publicity ----------------------------------------------------------------------------
-
-
-def lodge_objection(actor: User | None, request_id: int, reason: str) -> Objection:
-    actor = require_user(actor)
-    req = get_request(actor, request_id)
-    if req.status != RequestStatus.PUBLICITY or now() >= req.publicity_ends_at:
-        raise WrongState(_l("Objections can be lodged only while the result is under publicity."))
-    reason = (reason or "").strip()
-    if not 10 <= len(reason) <= 2000:
-        raise Invalid(
-            _l("State the objection in 10 to 2000 characters."), {"reason": [_l("10 to 2000 characters.")]}
-        )
-    objection = Objection(request_id=req.id, user_id=actor.id, reason=reason)
-    db.session.add(objection)
-    db.session.flush()
-    record(actor, "objection.lodge", objection, after={"request_id": req.id, "reason": reason})
-    return objection
-
-
-def resolve_objection(actor: User | None, objection_id: int, uphold: bool, outcome: str) -> Objection:
-    require_admin(actor)
-    objection = db.session.scalar(select(Objection).where(Objection.id == objection_id).with_for_update())
-    if objection is None:
-        raise NotFound(_l("No such objection."))
-    if objection.status != ObjectionStatus.OPEN:
-        raise WrongState(_l("This objection has already been resolved."))
-    outcome = (outcome or "").strip()
-    if not 4 <= len(outcome) <= 2000:
-        raise Invalid(
-            _l("Record the outcome (4 to 2000 characters)."), {"outcome": [_l("4 to 2000 characters.")]}
-        )
-    objection.status = ObjectionStatus.UPHELD if uphold else ObjectionStatus.DISMISSED
-    objection.outcome, objection.resolved_by_id, objection.resolved_at = outcome, actor.id, now()
-    record(actor, f"objection.{objection.status.value}", objection, after={"outcome": outcome})
-    req = objection.request
-    if uphold and req.status == RequestStatus.PUBLICITY:
-        fall_back(req, actor, f"异议成立：{outcome}")
-    db.session.flush()
-    end_publicity(req, actor)  # the last open objection decided after publicity ended: award now
-    return objection
-
-
-def open_objections_query(actor: User | None):
-    require_admin(actor)
-    return select(Objection).where(Objection.status == ObjectionStatus.OPEN).order_by(Objection.id)

@@ -1,4 +1,4 @@
-"""Public request pages: announcements, sealed bidding, comparison and selection, the draw proof, objections."""
+"""Public request pages: announcements, sealed bidding, comparison and selection, the draw proof."""
 
 from __future__ import annotations
 
@@ -22,11 +22,12 @@ from marketplace.common.regions import REGIONS
 from marketplace.common.web import form_errors_from, web_actor
 from marketplace.extensions import db
 from marketplace.orders import services as orders
-from marketplace.requests import services
+from marketplace.requests import objections, services
 from marketplace.requests.forms import (
     BID_ALIASES,
     BID_LABELS,
     FUNDING_LABELS,
+    GROUND_LABELS,
     METHOD_HELP,
     METHOD_LABELS,
     OBJECTION_LABELS,
@@ -56,9 +57,9 @@ public = Blueprint("requests", __name__, url_prefix="/requests")
 
 
 def blueprints():
-    from marketplace.requests import desk_views
+    from marketplace.requests import desk_views, objection_views
 
-    return [public, *desk_views.blueprints()]
+    return [public, *desk_views.blueprints(), *objection_views.blueprints()]
 
 
 PUBLIC_STATUSES = [s for s in RequestStatus if s != RequestStatus.DRAFT]
@@ -73,6 +74,7 @@ def _labels():
         "funding_labels": FUNDING_LABELS,
         "bid_status_labels": BID_LABELS,
         "objection_labels": OBJECTION_LABELS,
+        "ground_labels": GROUND_LABELS,
         "weight_labels": WEIGHT_LABELS,
         "revision_labels": REVISION_LABELS,
     }
@@ -93,6 +95,15 @@ def time_left(moment: datetime | None) -> str:
     if hours:
         return _("%(h)d hours %(m)d minutes left", h=hours, m=rest // 60)
     return _("%(m)d minutes left", m=max(1, rest // 60))
+
+
+@public.app_template_global()
+def duration(seconds: int) -> str:
+    """A configured period as people say it: “3 days”, or “36 hours” when not whole days."""
+    days, rest = divmod(int(seconds), 86400)
+    if days and not rest:
+        return _("%(d)d days", d=days)
+    return _("%(h)d hours", h=max(1, -(-int(seconds) // 3600)))
 
 
 @public.app_template_global()
@@ -168,11 +179,6 @@ def render_detail(req: ServiceRequest, forms: dict | None = None):
     selected = req.status in (RequestStatus.PUBLICITY, RequestStatus.AWARDED)
     winner = db.session.get(Bid, req.winner_bid_id) if selected and req.winner_bid_id else None
     order = orders.order_for_request(req.id) if actor is not None else None
-    publicity_open = (
-        req.status == RequestStatus.PUBLICITY
-        and req.publicity_ends_at is not None
-        and now() < req.publicity_ends_at
-    )
     return render_template(
         "requests/detail.html",
         req=req,
@@ -184,7 +190,9 @@ def render_detail(req: ServiceRequest, forms: dict | None = None):
         problems=problems,
         winner=winner,
         order=order if order is not None and orders.is_party(actor, order) else None,
-        publicity_open=publicity_open,
+        publicity_open=objections.publicity_open(req),
+        objection_rows=objections.listing(actor, req),
+        standing=objections.standing(actor, req),
         bid_form=forms.get("bid") or BidForm(formdata=None),
         revise_form=forms.get("revise") or bid_form_for(mine),
         objection_form=forms.get("objection") or ObjectionForm(formdata=None),
@@ -271,26 +279,6 @@ def withdraw_bid(request_id: int):
         else:
             flash(_("Your bid was withdrawn. You may bid again before the deadline."), "success")
     return redirect(url_for(".detail", request_id=request_id))
-
-
-@public.route("/<int:request_id>/objections", methods=["POST"])
-@login_required
-def lodge_objection(request_id: int):
-    actor = web_actor()
-    form = ObjectionForm()
-    if form.validate_on_submit():
-        try:
-            services.lodge_objection(actor, request_id, form.reason.data)
-        except DomainError as exc:
-            form_errors_from(exc, form)
-            flash(str(exc.message), "danger")
-        else:
-            flash(
-                _("Your objection was recorded. The administrators will answer it before the award."),
-                "success",
-            )
-            return redirect(url_for(".detail", request_id=request_id))
-    return render_detail(services.get_request(actor, request_id), {"objection": form})
 
 
 # --- comparison and selection ------------------------------------------------------------------------

@@ -149,14 +149,19 @@ def test_suspended_winner_is_replaced_before_the_order_starts():
 
 def test_objections_during_publicity(client):
     enterprise, admin, req, agencies, bids = _selected()
-    loser = f.token(client, agencies[2])
+    loser = f.token(client, agencies[2])  # a bidder of this round: an interested party
     assert (
-        client.post(f"/api/v1/requests/{req.id}/objections", json={"reason": "短"}, headers=loser).status_code
+        client.post(
+            f"/api/v1/requests/{req.id}/objections", json={"ground": "rules", "facts": "短"}, headers=loser
+        ).status_code
         == 422
     )
     r = client.post(
         f"/api/v1/requests/{req.id}/objections",
-        json={"reason": "中选机构业绩材料存在造假嫌疑，请核查。"},
+        json={
+            "ground": "qualification",
+            "facts": "中选机构业绩材料存在造假嫌疑，所列三个项目业主均否认委托，请核查。",
+        },
         headers=loser,
     )
     assert r.status_code == 201
@@ -180,12 +185,14 @@ def test_objections_during_publicity(client):
     assert r.status_code == 200 and r.get_json()["status"] == "upheld"
     body = client.get(f"/api/v1/requests/{req.id}").get_json()
     assert body["status"] == "publicity" and body["winner"]["bid_id"] == bids[1].id
-    # A second objection is dismissed: publicity continues and, once over, the order goes to the new winner.
+    # A second objection, by the displaced winner (also a bidder of the round), is dismissed: publicity
+    # continues and, once over, the order goes to the new winner.
     r = client.post(
         f"/api/v1/requests/{req.id}/objections",
-        json={"reason": "对递补结果有异议，请复核排名。"},
-        headers=loser,
+        json={"ground": "calculation", "facts": "对递补结果有异议，递补机构的报价排名计算有误，请复核排名。"},
+        headers=f.token(client, agencies[0]),
     )
+    assert r.status_code == 201
     client.post(
         f"/api/v1/admin/objections/{r.get_json()['id']}/resolve",
         json={"decision": "dismiss", "outcome": "排名按公布规则产生，异议不成立。"},
@@ -204,8 +211,8 @@ def test_objections_during_publicity(client):
     assert (
         client.post(
             f"/api/v1/requests/{req.id}/objections",
-            json={"reason": "公示期结束后提出的异议。"},
-            headers=loser,
+            json={"ground": "other", "facts": "公示期结束后提出的异议，理由是中选结果存在其他问题。"},
+            headers=f.token(client, agencies[1]),
         ).status_code
         == 409
     )

@@ -10,9 +10,11 @@ import os
 import pytest
 from sqlalchemy import func, select, update
 
+from marketplace.bidding.models import Bid
 from marketplace.demo.services import load_demo
 from marketplace.extensions import db
 from marketplace.fees.models import FeeFlag, FlagRule
+from marketplace.requests.models import Objection
 from marketplace.stats import services as stats
 from marketplace.stats.models import AgencyStats
 
@@ -35,6 +37,16 @@ def test_demo_statistics_agree_with_a_rebuild(app):
     assert db.session.scalar(select(func.count()).select_from(FeeFlag).where(FeeFlag.status == "confirmed"))
     assert sum(a["paid_sum_fen"] for a in incremental["agencies"].values()) > 0
     assert sum(a["overdue_orders"] for a in incremental["agencies"].values()) > 0
+
+    # Its objections come from interested parties: each from an agency that bid in that round, once.
+    lodged = db.session.execute(
+        select(Objection.request_id, Objection.agency_id, Bid.status).outerjoin(
+            Bid, (Bid.request_id == Objection.request_id) & (Bid.agency_id == Objection.agency_id)
+        )
+    ).all()
+    assert len(lodged) >= 5
+    assert all(status is not None and status != "withdrawn" for _, _, status in lodged)
+    assert len({(r, a) for r, a, _ in lodged}) == len(lodged)
 
     runner = app.test_cli_runner()
     agreed = runner.invoke(args=["stats", "rebuild"])
