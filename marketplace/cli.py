@@ -21,7 +21,8 @@ def create_admin(email: str, password: str) -> None:
     from marketplace.auth.services import create_admin as create
 
     try:
-        user = create(email, password)
+        with unit_of_work():
+            user = create(email, password)
     except DomainError as exc:
         raise click.ClickException(str(exc.message)) from exc
     click.echo(f"administrator {user.email} (id {user.id}) is ready")

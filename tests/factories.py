@@ -33,17 +33,21 @@ def new_uscc() -> str:
 
 def user(role: str = "enterprise", email: str | None = None, org_name: str | None = None) -> User:
     n = next(_seq)
-    return auth_services.register(
+    made = auth_services.register(
         email=email or f"{role}{n}@test.cn",
         password=PASSWORD,
         role=role,
         org_name=org_name or (f"测试中介机构{n}有限公司" if role == "agency" else f"测试项目业主{n}有限公司"),
         uscc=new_uscc(),
     )
+    db.session.commit()
+    return made
 
 
 def admin(email: str | None = None) -> User:
-    return auth_services.create_admin(email or f"admin{next(_seq)}@test.cn", PASSWORD)
+    made = auth_services.create_admin(email or f"admin{next(_seq)}@test.cn", PASSWORD)
+    db.session.commit()
+    return made
 
 
 def category(code: str = "C03") -> Category:

@@ -124,7 +124,6 @@ def register(
     record(
         user, "user.register", user, after={"email": email, "role": role, "org_name": org_name, "uscc": uscc}
     )
-    db.session.commit()
     return user
 
 
@@ -144,7 +143,6 @@ def create_admin(email: str, password: str) -> User:
         db.session.add(user)
         db.session.flush()
         record(None, "user.create_admin", user, after={"email": email})
-    db.session.commit()
     return user
 
 
@@ -166,7 +164,6 @@ def authenticate(email: str, password: str) -> User:
         raise NotLoggedIn(_l("This account is disabled."))
     throttle.reset(key)
     user.last_login_at = now()
-    db.session.commit()
     return user
 
 
@@ -180,7 +177,6 @@ def issue_token(user: User) -> tuple[str, datetime]:
     db.session.add(
         ApiToken(user_id=user.id, token_hash=_hash_token(token), created_at=now(), expires_at=expires_at)
     )
-    db.session.commit()
     return token, expires_at
 
 
@@ -205,7 +201,6 @@ def revoke_token(token: str) -> None:
         raise NotLoggedIn(_l("Please log in first."))
     row.revoked_at = now()
     record(row.user, "user.token_revoke", row.user, after={"token_id": row.id})
-    db.session.commit()
 
 
 def revoke_all_tokens(user: User) -> int:
@@ -232,7 +227,7 @@ def live_token_count(user: User) -> int:
 
 
 def change_password(user: User, current_password: str, new_password: str, keep_session: str | None) -> None:
-    """Set a new password; every other browser session ends and every API token is revoked (committed).
+    """Set a new password; every other browser session ends and every API token is revoked.
 
     `keep_session` is the session id of the browser that asked: it stays logged in."""
     if not check_password_hash(user.password_hash, current_password or ""):
@@ -245,15 +240,13 @@ def change_password(user: User, current_password: str, new_password: str, keep_s
     ended = sessions.end_all(user, keep=keep_session)
     revoked = revoke_all_tokens(user)
     record(user, "user.password_change", user, after={"sessions_ended": ended, "tokens_revoked": revoked})
-    db.session.commit()
 
 
 def log_out_everywhere(user: User) -> None:
-    """End every browser session of the user, this one too, and revoke every API token (committed)."""
+    """End every browser session of the user, this one too, and revoke every API token."""
     ended = sessions.end_all(user)
     revoked = revoke_all_tokens(user)
     record(user, "user.logout_everywhere", user, after={"sessions_ended": ended, "tokens_revoked": revoked})
-    db.session.commit()
 
 
 # --- authorization helpers used by every service --------------------------------------------------

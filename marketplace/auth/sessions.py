@@ -39,7 +39,7 @@ def _max_age() -> timedelta:
 
 
 def start(user: User, ip: str | None, user_agent: str | None) -> str:
-    """Record a new log-in (committed) and return the session id to put in the cookie."""
+    """Record a new log-in and return the session id to put in the cookie."""
     session_id = secrets.token_urlsafe(32)
     db.session.add(
         UserSession(
@@ -50,7 +50,6 @@ def start(user: User, ip: str | None, user_agent: str | None) -> str:
             user_agent=(user_agent or "")[:255] or None,
         )
     )
-    db.session.commit()
     return session_id
 
 
@@ -69,7 +68,7 @@ def user_for(user_id: str, session_id: str | None) -> User | None:
 
 
 def end(session_id: str | None) -> None:
-    """Log out one session (committed): every copy of its cookie stops working."""
+    """Log out one session: every copy of its cookie stops working."""
     if not session_id:
         return
     db.session.execute(
@@ -78,7 +77,6 @@ def end(session_id: str | None) -> None:
         .values(ended_at=now())
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
 
 
 def end_all(user: User, keep: str | None = None) -> int:

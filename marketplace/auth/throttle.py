@@ -80,7 +80,10 @@ def _locked_row(key: str, at: datetime) -> LoginThrottle:
 
 
 def record_failure(key: str) -> TooManyAttempts | None:
-    """Count one failure (committed). Returns the refusal if this failure starts a back-off."""
+    """Count one failure. Returns the refusal if this failure starts a back-off.
+
+    Committed here, not at the boundary: the failed log-in's own transaction rolls back, and the count must
+    survive it (the one service that commits, on purpose)."""
     at = now()
     row = _locked_row(key, at)
     if row.locked_until is not None:  # in the back-off series: it ends after a quiet WINDOW

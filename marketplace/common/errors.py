@@ -14,6 +14,16 @@ class DomainError(Exception):
         super().__init__(str(message))
         self.message = message
         self.errors = errors or {}
+        _mark_refused()
+
+
+def _mark_refused() -> None:
+    """A refusal dooms the request's unit of work: whatever the service changed before saying no is rolled
+    back at the boundary, even where a view catches the error to show it beside a form (common/uow.py)."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g._uow_refused = True
 
 
 class Invalid(DomainError):

@@ -18,7 +18,7 @@ def move(
     """Move `obj` by `action` if the transition table allows it from the status it has *in the database*.
 
     The UPDATE is conditional on the status we read, so of two concurrent actors exactly one succeeds; the
-    other gets WrongState and its transaction changes nothing.
+    other gets WrongState and its unit of work is rolled back.
     """
     allowed, target = transitions[action]
     current = obj.status
@@ -31,8 +31,7 @@ def move(
         .values(status=target, **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
-        db.session.rollback()
+    if result.rowcount != 1:  # the boundary rolls back whatever this unit of work did before
         raise WrongState(_l("Someone else changed this at the same moment; please reload and try again."))
     before = {"status": current.value} | {k: getattr(obj, k) for k in values}
     db.session.refresh(obj)

@@ -2,7 +2,8 @@
 
 The boundaries are: every view and API resource (wrapped by `wrap_views` when the app is built), every CLI
 command and clock step (`unit_of_work()`), and the demo loader. A boundary commits when its work returned
-normally and rolls back on any exception, so a refused action (a DomainError) leaves nothing behind.
+normally and rolls back on any exception, so a refused action (a DomainError) leaves nothing behind — also
+when a view catches the error to draw its form again (the error marks the request as refused).
 
 Reads never write: during a GET or HEAD request the session refuses to flush changes or to run INSERT, UPDATE
 or DELETE statements (`ReadOnlyRequest`), so a page can only compute what time has made due, never record it —
@@ -80,8 +81,9 @@ def transactional(view: Callable) -> Callable:
         except BaseException:
             db.session.rollback()
             raise
-        if request.method in SAFE_METHODS:
-            db.session.rollback()  # end the read's transaction (nothing can be pending: see the guard)
+        if request.method in SAFE_METHODS or g.get("_uow_refused", False):
+            # a read has nothing to commit (see the guard); a refused action leaves nothing behind
+            db.session.rollback()
         else:
             db.session.commit()
         return rv

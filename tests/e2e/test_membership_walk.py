@@ -18,6 +18,7 @@ def test_agency_joins_and_its_offer_is_public(live_server, browser, shot, tmp_pa
     base = live_server.config["LIVE_URL"]
     with live_server.app_context():
         auth_services.create_admin("reviewer@test.cn", "Admin12345")
+        db.session.commit()
         category = db.session.query(Category).filter_by(code="C08").one()
         category_id, category_name = category.id, category.name
         item_id, item_name = category.items[0].id, category.items[0].name
