@@ -21,9 +21,10 @@ from marketplace.agencies.schemas import (
     QualificationIn,
     QualificationPrivateOut,
 )
+from marketplace.auth.current import api_actor
 from marketplace.common import uploads
 from marketplace.common.errors import Invalid, NotFound
-from marketplace.common.web import api_actor, api_page
+from marketplace.common.web import api_page
 from marketplace.stats.services import stats_for
 
 bp = Blueprint("agencies-api", __name__, url_prefix="/api/v1", description="Agencies, stores and membership")

@@ -19,12 +19,13 @@ from marketplace.agencies.forms import (
 )
 from marketplace.agencies.models import AgencyStatus, PriceMode
 from marketplace.audit.services import entries_for
+from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
 from marketplace.common import uploads
 from marketplace.common.errors import DomainError
 from marketplace.common.money import fen_to_yuan, yuan_to_fen
 from marketplace.common.regions import REGIONS
-from marketplace.common.web import form_errors_from, web_actor
+from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.stats.services import item_stats_for, stats_for
 

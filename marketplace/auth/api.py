@@ -3,9 +3,9 @@
 from flask_smorest import Blueprint
 
 from marketplace.auth import services
+from marketplace.auth.current import api_actor, bearer_token
 from marketplace.auth.limits import register_per_email, register_per_ip
 from marketplace.auth.schemas import MeOut, RegisterIn, TokenIn, TokenOut, me_payload
-from marketplace.common.web import api_actor, bearer_token
 from marketplace.extensions import limiter
 
 bp = Blueprint("auth-api", __name__, url_prefix="/api/v1", description="Accounts and tokens")

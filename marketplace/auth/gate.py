@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Flask, request
 
+from marketplace.auth.current import api_actor, web_actor
 from marketplace.auth.services import require_admin
-from marketplace.common.web import api_actor, web_actor
 from marketplace.extensions import login_manager
 
 ADMIN_API_PREFIX = "/api/v1/admin/"

@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 
 from marketplace.auth import services, sessions
+from marketplace.auth.current import web_actor
 from marketplace.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from marketplace.auth.limits import register_per_email, register_per_ip
 from marketplace.common.errors import DomainError, TooManyAttempts
-from marketplace.common.web import form_errors_from, web_actor
+from marketplace.common.web import form_errors_from
 from marketplace.extensions import limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")

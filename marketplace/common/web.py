@@ -1,11 +1,10 @@
-"""Request-side helpers shared by views and API resources: who is asking, and how errors are answered."""
+"""Request-side helpers shared by views and API resources: how errors are answered, forms and pages."""
 
 from __future__ import annotations
 
-from flask import Flask, flash, g, jsonify, render_template, request
+from flask import Flask, flash, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -16,29 +15,6 @@ from marketplace.common.errors import DomainError
 
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
-
-
-def bearer_token() -> str:
-    """The token of the request's `Authorization: Bearer …` header, or ''."""
-    header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header[:7].lower() == "bearer " else ""
-
-
-def api_actor():
-    """The user behind the request's bearer token (the API never trusts the session cookie)."""
-    if "api_actor" not in g:
-        from marketplace.auth.services import user_for_token
-
-        g.api_actor = user_for_token(bearer_token())
-    return g.api_actor
-
-
-def web_actor():
-    return current_user if current_user.is_authenticated else None
-
-
-def actor():
-    return api_actor() if is_api_request() else web_actor()
 
 
 def _plain_errors(errors) -> dict:

@@ -3,7 +3,8 @@
 from flask import Response
 from flask_smorest import Blueprint
 
-from marketplace.common.web import api_actor, api_page
+from marketplace.auth.current import api_actor
+from marketplace.common.web import api_page
 from marketplace.fees import reports, services
 from marketplace.fees.schemas import FlagOut, FlagQuery, ItemFeesOut, ItemFeesSummaryOut, ReviewIn
 

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from marketplace import events
+from marketplace.audit.transitions import move
 from marketplace.auth.models import User
 from marketplace.auth.services import require_admin
 from marketplace.common.clock import LOCAL_TZ, local, now
 from marketplace.common.errors import Invalid, NotFound
-from marketplace.common.state import move
 from marketplace.common.text import csv_row
 from marketplace.extensions import db
 from marketplace.fees.models import TRANSITIONS, FeeFlag, FlagRule, FlagStatus, Severity

@@ -8,11 +8,12 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from marketplace.agencies.models import Agency
+from marketplace.auth.current import web_actor
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common import charts
 from marketplace.common.errors import DomainError
 from marketplace.common.money import format_fen
-from marketplace.common.web import form_errors_from, web_actor
+from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.fees import reports, services
 from marketplace.fees.forms import ReviewForm

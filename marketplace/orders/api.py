@@ -4,9 +4,10 @@ from flask import jsonify, request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
+from marketplace.auth.current import api_actor
 from marketplace.common import uploads
 from marketplace.common.errors import Invalid, NotFound
-from marketplace.common.web import api_actor, api_page
+from marketplace.common.web import api_page
 from marketplace.orders import services
 from marketplace.orders.schemas import (
     AmendIn,

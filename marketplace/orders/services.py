@@ -12,6 +12,7 @@ from sqlalchemy import or_, select, update
 from marketplace import events
 from marketplace.agencies.models import AgencyStatus
 from marketplace.audit.services import record
+from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
 from marketplace.auth.services import require_role, require_user
 from marketplace.bidding.models import Bid
@@ -19,7 +20,6 @@ from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.money import format_fen
-from marketplace.common.state import move
 from marketplace.extensions import db
 from marketplace.orders.models import LIVE, STARTED_LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
 

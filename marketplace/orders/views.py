@@ -10,11 +10,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
 
+from marketplace.auth.current import web_actor
 from marketplace.auth.models import Role, User
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common import uploads
 from marketplace.common.errors import DomainError
-from marketplace.common.web import form_errors_from, web_actor
+from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.orders import services
 from marketplace.orders.forms import ActionForm, AmendForm, DeliverForm, ProgressForm, ReasonForm

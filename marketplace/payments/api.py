@@ -5,9 +5,9 @@ from flask import request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
+from marketplace.auth.current import api_actor
 from marketplace.common import uploads
 from marketplace.common.errors import Invalid, NotFound, invalid_fields
-from marketplace.common.web import api_actor
 from marketplace.extensions import limiter
 from marketplace.payments import services, webhooks
 from marketplace.payments.schemas import (

@@ -19,13 +19,13 @@ from sqlalchemy import select
 
 from marketplace import events
 from marketplace.audit.services import record, snapshot
+from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
 from marketplace.auth.services import require_role, require_user
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, UpstreamFailed, WrongState
 from marketplace.common.money import format_fen
-from marketplace.common.state import move
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderStatus

@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from marketplace.auth.current import web_actor
 from marketplace.auth.models import Role
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import DomainError
 from marketplace.common.money import fen_to_yuan, yuan_to_fen
-from marketplace.common.web import form_errors_from, web_actor
+from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.orders.forms import ActionForm, ReasonForm
 from marketplace.orders.models import OrderStatus

@@ -3,7 +3,7 @@
 from flask_smorest import Blueprint
 
 from marketplace.agencies import services as agencies
-from marketplace.common.web import api_actor
+from marketplace.auth.current import api_actor
 from marketplace.ratings import services
 from marketplace.ratings.schemas import (
     DepartmentRatingIn,

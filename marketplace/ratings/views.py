@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from marketplace.auth.current import web_actor
 from marketplace.common.errors import DomainError
-from marketplace.common.web import web_actor
 from marketplace.ratings import services
 from marketplace.ratings.forms import DepartmentRatingForm, RatingForm, TextForm
 from marketplace.ratings.services import SCORES

@@ -4,12 +4,13 @@ from flask import jsonify, request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
+from marketplace.auth.current import api_actor
 from marketplace.auth.models import Role
 from marketplace.auth.services import require_user
 from marketplace.bidding import services as bidding
 from marketplace.common import uploads
 from marketplace.common.errors import NotFound
-from marketplace.common.web import api_actor, api_page
+from marketplace.common.web import api_page
 from marketplace.extensions import db
 from marketplace.requests import objections as objection_services
 from marketplace.requests import services

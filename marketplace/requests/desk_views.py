@@ -8,11 +8,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from marketplace.agencies import services as agencies
+from marketplace.auth.current import web_actor
 from marketplace.auth.models import Role
 from marketplace.auth.services import require_role
 from marketplace.bidding import services as bidding
 from marketplace.common.errors import DomainError, Invalid, NotFound
-from marketplace.common.web import form_errors_from, web_actor
+from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import LIVE

@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from marketplace.auth.current import web_actor
 from marketplace.common import uploads
 from marketplace.common.errors import DomainError, Invalid
-from marketplace.common.web import form_errors_from, web_actor
+from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.requests import objections, services
 from marketplace.requests.forms import ObjectionForm, ResolveForm, page_number

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from marketplace import events
 from marketplace.agencies.models import AgencyStatus
 from marketplace.audit.services import record, snapshot
+from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
 from marketplace.auth.services import require_role, require_user
 from marketplace.bidding import services as bidding
@@ -21,7 +22,6 @@ from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState
 from marketplace.common.sql import contains
-from marketplace.common.state import move
 from marketplace.extensions import db
 from marketplace.requests import draw
 from marketplace.requests.models import (

@@ -11,6 +11,7 @@ from flask_login import login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from marketplace.auth.current import web_actor
 from marketplace.auth.models import Role
 from marketplace.bidding import services as bidding
 from marketplace.bidding.models import Bid, BidStatus
@@ -19,7 +20,7 @@ from marketplace.common.clock import now
 from marketplace.common.errors import DomainError, Invalid
 from marketplace.common.money import format_fen
 from marketplace.common.regions import REGIONS
-from marketplace.common.web import form_errors_from, web_actor
+from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.requests import objections, services
