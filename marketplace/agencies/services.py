@@ -21,6 +21,7 @@ from marketplace.agencies.models import (
 )
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
+from marketplace.auth.policy import SeesAgencyPrivate
 from marketplace.auth.services import require_admin, require_role
 from marketplace.catalogue.models import Category, ServiceItem
 from marketplace.common import uploads
@@ -76,9 +77,7 @@ def agency_for_review(actor: User | None, agency_id: int) -> Agency:
 
 def can_see_private(actor: User | None, agency: Agency) -> bool:
     """The agency itself and administrators see everything; others only an active member's public store."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return False
-    return actor.role == Role.ADMIN or actor.id == agency.user_id
+    return SeesAgencyPrivate(actor, agency)
 
 
 def get_store(agency_id: int, actor: User | None = None) -> Agency:

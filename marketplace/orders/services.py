@@ -14,6 +14,7 @@ from marketplace.agencies.models import AgencyStatus
 from marketplace.audit.services import record
 from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
+from marketplace.auth.policy import IsOrderParty
 from marketplace.auth.services import require_role, require_user
 from marketplace.bidding.models import Bid
 from marketplace.common import uploads
@@ -57,13 +58,8 @@ def create_order(req, bid: Bid, actor) -> Order:
 
 
 def is_party(actor: User | None, order: Order) -> bool:
-    if actor is None:
-        return False
-    if actor.role == Role.ADMIN:
-        return True
-    if actor.role == Role.AGENCY:
-        return actor.agency is not None and actor.agency.id == order.agency_id
-    return actor.enterprise is not None and actor.enterprise.id == order.enterprise_id
+    """Its enterprise, its agency or an administrator (see auth/policy.py)."""
+    return IsOrderParty(actor, order)
 
 
 def get_order(actor: User | None, order_id: int) -> Order:

@@ -11,7 +11,8 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from marketplace.auth.current import web_actor
-from marketplace.auth.models import Role, User
+from marketplace.auth.models import User
+from marketplace.auth.policy import order_role
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common import uploads
 from marketplace.common.errors import DomainError
@@ -91,15 +92,7 @@ def index():
 
 
 def _party_role(actor, order: Order) -> str | None:
-    if actor.role == Role.AGENCY and actor.agency is not None and actor.agency.id == order.agency_id:
-        return "agency"
-    if (
-        actor.role == Role.ENTERPRISE
-        and actor.enterprise is not None
-        and actor.enterprise.id == order.enterprise_id
-    ):
-        return "enterprise"
-    return "admin" if actor.is_admin else None
+    return order_role(actor, order)
 
 
 def render_detail(order_id: int, forms: dict | None = None):

@@ -15,6 +15,7 @@ from marketplace.agencies.models import AgencyStatus
 from marketplace.audit.services import record, snapshot
 from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
+from marketplace.auth.policy import ManagesRequest, OwnsRequest
 from marketplace.auth.services import require_role, require_user
 from marketplace.bidding import services as bidding
 from marketplace.bidding.models import Bid, BidStatus
@@ -54,7 +55,7 @@ def _own_request(actor: User | None, request_id: int, lock: bool = False) -> Ser
     actor = require_role(actor, Role.ENTERPRISE)
     stmt = select(ServiceRequest).where(ServiceRequest.id == request_id)
     req = db.session.scalar(stmt.with_for_update() if lock else stmt)
-    if req is None or actor.enterprise is None or req.enterprise_id != actor.enterprise.id:
+    if req is None or not OwnsRequest(actor, req):
         raise NotFound(_l("No such request."))
     return req
 
@@ -140,11 +141,8 @@ def republish(actor: User | None, request_id: int, bid_deadline: datetime | str)
 
 
 def can_manage(actor: User | None, req: ServiceRequest) -> bool:
-    if actor is None or not getattr(actor, "is_authenticated", False):
-        return False
-    return actor.role == Role.ADMIN or (
-        actor.enterprise is not None and actor.enterprise.id == req.enterprise_id
-    )
+    """Its owner or an administrator (see auth/policy.py)."""
+    return ManagesRequest(actor, req)
 
 
 def get_request(actor: User | None, request_id: int) -> ServiceRequest:

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from marketplace.auth.current import web_actor
 from marketplace.auth.models import Role
+from marketplace.auth.policy import OwnsRequest
 from marketplace.bidding import services as bidding
 from marketplace.bidding.models import Bid, BidStatus
 from marketplace.catalogue import services as catalogue
@@ -129,12 +130,7 @@ def _actor_agency(actor):
 
 
 def _is_owner(actor, req: ServiceRequest) -> bool:
-    return (
-        actor is not None
-        and actor.role == Role.ENTERPRISE
-        and actor.enterprise is not None
-        and actor.enterprise.id == req.enterprise_id
-    )
+    return OwnsRequest(actor, req)
 
 
 # --- public announcements ----------------------------------------------------------------------------

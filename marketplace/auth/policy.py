@@ -1,0 +1,136 @@
+"""Who may do what: small composable requirements (after flaskbb's `utils/requirements.py`).
+
+One place answers "may this actor do this to that object?" for services, views, the API and templates alike
+(templates call `can(requirement, obj)`). Requirements read only the object's ids, so this module imports no
+feature: a request has `enterprise_id`; an order `enterprise_id` and `agency_id`; an agency `id` and `user_id`.
+
+    IsAdmin(actor)                    the platform's administrator
+    OwnsRequest(actor, req)           the enterprise that posted the request
+    ManagesRequest(actor, req)        its owner, or an administrator (sees drafts, the opened bids)
+    IsOrderParty(actor, order)        the order's enterprise, its agency, or an administrator
+    IsOrderEnterprise / IsOrderAgency exactly that side of the order
+    SeesAgencyPrivate(actor, agency)  the agency itself or an administrator (contacts, scans)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marketplace.auth.models import Role
+
+
+class Requirement:
+    """A yes/no question about an actor and, optionally, an object. Combine with &, | and ~."""
+
+    def fulfilled(self, actor, obj: Any = None) -> bool:
+        raise NotImplementedError
+
+    def __call__(self, actor, obj: Any = None) -> bool:
+        if actor is None or not getattr(actor, "is_authenticated", False):
+            return self.allows_anonymous(obj)
+        return self.fulfilled(actor, obj)
+
+    def allows_anonymous(self, obj: Any = None) -> bool:
+        return False
+
+    def __and__(self, other: Requirement) -> Requirement:
+        return _And(self, other)
+
+    def __or__(self, other: Requirement) -> Requirement:
+        return _Or(self, other)
+
+    def __invert__(self) -> Requirement:
+        return _Not(self)
+
+    def __repr__(self) -> str:
+        return type(self).__name__
+
+
+class _And(Requirement):
+    def __init__(self, *parts: Requirement):
+        self.parts = parts
+
+    def __call__(self, actor, obj: Any = None) -> bool:
+        return all(p(actor, obj) for p in self.parts)
+
+
+class _Or(Requirement):
+    def __init__(self, *parts: Requirement):
+        self.parts = parts
+
+    def __call__(self, actor, obj: Any = None) -> bool:
+        return any(p(actor, obj) for p in self.parts)
+
+
+class _Not(Requirement):
+    def __init__(self, part: Requirement):
+        self.part = part
+
+    def __call__(self, actor, obj: Any = None) -> bool:
+        return not self.part(actor, obj)
+
+
+class IsAuthenticated(Requirement):
+    def fulfilled(self, actor, obj: Any = None) -> bool:
+        return True
+
+
+class HasRole(Requirement):
+    def __init__(self, *roles: Role):
+        self.roles = roles
+
+    def fulfilled(self, actor, obj: Any = None) -> bool:
+        return actor.role in self.roles
+
+
+class _OwnsRequest(Requirement):
+    def fulfilled(self, actor, req: Any = None) -> bool:
+        enterprise = actor.enterprise if actor.role == Role.ENTERPRISE else None
+        return enterprise is not None and req is not None and enterprise.id == req.enterprise_id
+
+
+class _OrderEnterprise(Requirement):
+    def fulfilled(self, actor, order: Any = None) -> bool:
+        enterprise = actor.enterprise if actor.role == Role.ENTERPRISE else None
+        return enterprise is not None and order is not None and enterprise.id == order.enterprise_id
+
+
+class _OrderAgency(Requirement):
+    def fulfilled(self, actor, order: Any = None) -> bool:
+        agency = actor.agency if actor.role == Role.AGENCY else None
+        return agency is not None and order is not None and agency.id == order.agency_id
+
+
+class _IsTheAgency(Requirement):
+    def fulfilled(self, actor, agency: Any = None) -> bool:
+        return agency is not None and actor.role == Role.AGENCY and agency.user_id == actor.id
+
+
+IsAdmin = HasRole(Role.ADMIN)
+IsEnterprise = HasRole(Role.ENTERPRISE)
+IsAgency = HasRole(Role.AGENCY)
+OwnsRequest = _OwnsRequest()
+ManagesRequest = OwnsRequest | IsAdmin
+IsOrderEnterprise = _OrderEnterprise()
+IsOrderAgency = _OrderAgency()
+IsOrderParty = IsOrderEnterprise | IsOrderAgency | IsAdmin
+SeesAgencyPrivate = _IsTheAgency() | IsAdmin
+
+
+def order_role(actor, order: Any) -> str | None:
+    """Which side of the order the actor is on: "enterprise", "agency", "admin", or None."""
+    if IsOrderAgency(actor, order):
+        return "agency"
+    if IsOrderEnterprise(actor, order):
+        return "enterprise"
+    return "admin" if IsAdmin(actor) else None
+
+
+# Templates: `can("ManagesRequest", req)`.
+TEMPLATE_REQUIREMENTS = {
+    "IsAdmin": IsAdmin,
+    "OwnsRequest": OwnsRequest,
+    "ManagesRequest": ManagesRequest,
+    "IsOrderParty": IsOrderParty,
+    "SeesAgencyPrivate": SeesAgencyPrivate,
+}
