@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from marketplace.auth.models import User
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import now
+from marketplace.demo import dataset as data
 from marketplace.extensions import db
 from marketplace.fees import services as fees
 from marketplace.fees.models import FeeFlag, FlagRule, FlagStatus, Severity
@@ -23,32 +24,17 @@ from marketplace.payments.models import Payment
 from marketplace.payments.services import ledger
 from marketplace.requests.models import ServiceRequest
 
-RAISES = [
-    "补充协议：项目用地范围调整，增加补充勘察及专题论证工作量。",
-    "补充协议：业主要求增加一轮专家评审及报告修改。",
-]
-CUTS = ["补充协议：项目规模调整，核减部分工作内容，合同金额相应调减。"]
-CONFIRM_NOTES = [
-    "经核查，合同变更未履行报批程序，变更后金额超过最高限价，认定为违规收费，已责令退还超收部分并计入信用记录。",
-    "经约谈核实，两家机构报价由同一人员编制，存在串通报价行为，认定违规，计入信用记录。",
-]
-DISMISS_NOTES = [
-    "经核查，该机构报价附有详细成本测算，人员与设备投入合理，不属于恶意低价竞争，予以排除。",
-    "经核查，报价高于店铺标价系因项目规模明显大于标准服务，已提醒机构及时更新店铺报价，予以排除。",
-    "经核查，两家报价相同系巧合，报价文件编制人员、时间及设备信息均无关联，予以排除。",
-]
-
 
 def _user(user_id: int) -> User:
     return db.session.get(User, user_id)
 
 
 def load_fee_cases(rng: random.Random, admin_email: str) -> dict[str, int]:
+    """Contract amendments, reviews of some flags, and every flag dated; returns the counts."""
     admin = db.session.scalar(select(User).where(User.email == admin_email))
     amended = _amendments(rng)
     reviewed = _reviews(rng, admin)
     _restamp(rng)
-    db.session.commit()
     return {"contract_amendments": amended, "fee_flags_reviewed": reviewed}
 
 
@@ -72,16 +58,17 @@ def _amendments(rng: random.Random) -> int:
     if guided:
         order = guided[0]
         item = order.request.service_item
-        plans.append((order, round(item.guide_max_fen * 1.15 / 100) * 100, RAISES[1]))
+        plans.append((order, round(item.guide_max_fen * 1.15 / 100) * 100, data.FEES["raises"]["review"]))
     others = [o for o in candidates if not plans or o is not plans[0][0]]
     # a cut after the work was paid for in full: the agency now holds more than the contract
     paid_up = [o for o in others if o.status == OrderStatus.ACCEPTED and ledger(o).paid_fen == o.amount_fen]
     if paid_up:
-        plans.append((paid_up[0], round(paid_up[0].amount_fen * 0.9 / 100) * 100, CUTS[0]))
+        plans.append((paid_up[0], round(paid_up[0].amount_fen * 0.9 / 100) * 100, data.FEES["cut"]))
     others = [o for o in others if o not in {p[0] for p in plans}]
     if len(others) >= 2:
-        plans.append((others[0], round(others[0].request.ceiling_fen * 1.12 / 100) * 100, RAISES[0]))
-        plans.append((others[1], round(others[1].amount_fen * 1.08 / 100) * 100, RAISES[1]))
+        raises = data.FEES["raises"]
+        plans.append((others[0], round(others[0].request.ceiling_fen * 1.12 / 100) * 100, raises["scope"]))
+        plans.append((others[1], round(others[1].amount_fen * 1.08 / 100) * 100, raises["review"]))
     for order, amount, reason in plans:
         owner = _user(order.enterprise.user_id)
         orders.amend_contract(owner, order.id, amount, reason)
@@ -95,17 +82,17 @@ def _reviews(rng: random.Random, admin: User) -> int:
         select(FeeFlag).where(FeeFlag.rule == FlagRule.OVER_CEILING).order_by(FeeFlag.id).limit(1)
     )
     if over is not None:
-        fees.review(admin, over.id, "confirm", CONFIRM_NOTES[0])
+        fees.review(admin, over.id, "confirm", data.FEES["confirm"]["over_ceiling"])
         done += 1
     pair = db.session.scalars(
         select(FeeFlag).where(FeeFlag.rule == FlagRule.IDENTICAL_PRICES).order_by(FeeFlag.id).limit(2)
     ).all()
     for flag in pair:
-        fees.review(admin, flag.id, "confirm", CONFIRM_NOTES[1])
+        fees.review(admin, flag.id, "confirm", data.FEES["confirm"]["identical_prices"])
         done += 1
     for rule, note in (
-        (FlagRule.ABNORMALLY_LOW, DISMISS_NOTES[0]),
-        (FlagRule.OVER_OFFER, DISMISS_NOTES[1]),
+        (FlagRule.ABNORMALLY_LOW, data.FEES["dismiss"]["abnormally_low"]),
+        (FlagRule.OVER_OFFER, data.FEES["dismiss"]["over_offer"]),
     ):
         flags = db.session.scalars(
             select(FeeFlag)

@@ -16,38 +16,13 @@ from sqlalchemy import select, update
 
 from marketplace.auth.models import User
 from marketplace.common.clock import now
-from marketplace.demo.history import _quick_commits
+from marketplace.demo import dataset as data
+from marketplace.demo.common import step
+from marketplace.demo.pdf import voucher_pdf
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments import services, webhooks
 from marketplace.payments.models import Payment, PaymentMethod, PaymentStatus, StripeEvent
-
-BANKS = ["ICBC", "ABC", "BOC", "CCB", "BOCOM", "CMB", "JSBK", "NJCB"]
-REJECT_REASONS = ["对公账户未收到该笔款项，请核对收款账号。", "到账金额与登记金额不符，请核实后重新登记。"]
-# (plan, weight) for orders accepted more than a week ago
-PLANS = [("full", 62), ("instalments", 10), ("partial", 10), ("stripe", 4), ("rejected", 3), ("unpaid", 6)]
-
-
-def voucher_pdf(lines: list[str]) -> bytes:
-    """A one-page PDF bank slip (ASCII text) with a correct cross-reference table."""
-    text = "BT /F1 12 Tf 50 780 Td 16 TL " + " ".join(f"({line}) Tj T*" for line in lines) + " ET"
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        "/Resources << /Font << /F1 5 0 R >> >> >>",
-        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out, offsets = "%PDF-1.4\n", []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{n} 0 obj\n{body}\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n"
-    out += "".join(f"{o:010d} 00000 n \n" for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-    return out.encode("ascii")
 
 
 class _Payer:
@@ -71,7 +46,8 @@ class _Payer:
 
     def reference(self, at: datetime) -> str:
         self.serial += 1
-        return f"{self.rng.choice(BANKS)}{at:%Y%m%d}{self.rng.randint(10_000, 99_999)}{self.serial:03d}"
+        bank = self.rng.choice(data.PAYMENTS["banks"])
+        return f"{bank}{at:%Y%m%d}{self.rng.randint(10_000, 99_999)}{self.serial:03d}"
 
     def stamp(self, payment_id: int, created: datetime, paid: datetime | None) -> None:
         values = {"created_at": created, "updated_at": paid or created}
@@ -90,13 +66,14 @@ class _Payer:
         """A bank transfer recorded at `at`; returns its id and when it was confirmed (or `at`)."""
         reference = self.reference(at)
         amount_text = f"{(amount or services.ledger(order).payable_fen) / 100:,.2f}"
-        slip = voucher_pdf(["Bank transfer receipt", f"Reference: {reference}", f"Amount: CNY {amount_text}"])
+        lines = [line.format(reference=reference, amount=amount_text) for line in data.DOCUMENTS["voucher"]]
+        name = data.DOCUMENTS["voucher_name"].format(reference=reference)
         payment = services.record_offline(
             self.user(order.enterprise.user_id),
             order.id,
             reference=reference,
             amount_fen=amount,
-            voucher=(_Stream(slip), f"转账回单-{reference}.pdf"),
+            voucher=(_Stream(voucher_pdf(lines)), name),
         )
         paid = None
         if confirm:
@@ -120,7 +97,7 @@ class _Payer:
             created_by_id=order.enterprise.user_id,
         )
         db.session.add(payment)
-        db.session.commit()
+        db.session.flush()  # its id; in the market start_checkout commits the row before Stripe's event comes
         session = {
             "id": payment.stripe_session_id,
             "object": "checkout.session",
@@ -170,9 +147,9 @@ class _Payer:
             self.online(order, start)
         elif plan == "rejected":
             wrong, _ = self.transfer(order, None, start, confirm=False)
-            services.reject_offline(self.user(order.agency.user_id), wrong, self.rng.choice(REJECT_REASONS))
+            reason = self.rng.choice(data.PAYMENTS["reject_reasons"])
+            services.reject_offline(self.user(order.agency.user_id), wrong, reason)
             self.transfer(order, None, self.after(start, 2, 5))
-        db.session.commit()
 
 
 class _Stream:
@@ -196,12 +173,7 @@ def _share(amount_fen: int, share: float) -> int:
 
 
 def load_payments(rng: random.Random, enterprise_email: str, agency_email: str) -> dict[str, int]:
-    """Pay the history's accepted orders (oldest first); returns what was created."""
-    with _quick_commits():  # the history's: the services commit after every step
-        return _load(rng, enterprise_email, agency_email)
-
-
-def _load(rng: random.Random, enterprise_email: str, agency_email: str) -> dict[str, int]:
+    """Pay the history's accepted orders (oldest first), one order per step; returns what was created."""
     payer = _Payer(rng)
     fixed_enterprise = db.session.scalar(select(User).where(User.email == enterprise_email))
     fixed_agency = db.session.scalar(select(User).where(User.email == agency_email))
@@ -223,8 +195,10 @@ def _load(rng: random.Random, enterprise_email: str, agency_email: str) -> dict[
         if plan is None and order.accepted_at > recent:
             plan = rng.choice(["unpaid", "awaiting"])
         if plan is None:
-            plan = rng.choices([p for p, _ in PLANS], weights=[w for _, w in PLANS])[0]
-        payer.pay(order, plan)
+            plans = data.PAYMENTS["plans"]
+            plan = rng.choices(list(plans), weights=list(plans.values()))[0]
+        with step():
+            payer.pay(order, plan)
     return payer.counts
 
 

@@ -6,11 +6,14 @@ Loading the demo plays a year of history through the services (~25 s), so this r
 from __future__ import annotations
 
 import os
+import tomllib
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
 from marketplace.bidding.models import Bid
+from marketplace.demo import dataset
 from marketplace.demo.services import load_demo
 from marketplace.extensions import db
 from marketplace.fees.models import FeeFlag, FlagRule
@@ -64,3 +67,14 @@ def test_demo_statistics_agree_with_a_rebuild(app):
     drifted = runner.invoke(args=["stats", "rebuild"])
     assert drifted.exit_code == 1
     assert "DIFFERED" in drifted.output
+
+
+def test_demo_data_files_install_with_the_package():
+    """Every file the demo loader reads is package data, so a non-editable install (a wheel) has it too."""
+    package = Path(dataset.__file__).resolve().parent.parent  # marketplace/
+    pyproject = tomllib.loads((package.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["marketplace"]
+    installed = {path for pattern in patterns for path in package.glob(pattern)}
+    data_files = [path for path in dataset.DATA_DIR.rglob("*") if path.is_file()]
+    assert len(data_files) > 20
+    assert [p.name for p in data_files if p not in installed] == []
