@@ -1,4 +1,4 @@
-"""flask commands: users, demo (later: tick, search, stats)."""
+"""flask commands: users, demo, tick (and search, stats, fees from their features)."""
 
 from __future__ import annotations
 
@@ -68,3 +68,16 @@ def register(app: Flask) -> None:
     app.cli.add_command(tick)
     app.cli.add_command(users)
     app.cli.add_command(demo)
+    _take_write_lock(app.cli)
+
+
+def _take_write_lock(command: click.Command) -> None:
+    """Every command reads in order to write (tick, demo, stats, fees …): its transactions take SQLite's write
+    lock when they begin, so that a web request writing meanwhile makes it wait, never fail."""
+    from marketplace.common.database import with_write_lock
+
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _take_write_lock(sub)
+    elif command.callback is not None:
+        command.callback = with_write_lock(command.callback)

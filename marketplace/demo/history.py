@@ -939,7 +939,7 @@ class History:
         if story.outcome == "bidding":
             return
 
-        self.put(ServiceRequest, req.id, bid_deadline=now() - timedelta(seconds=1))
+        self.put(ServiceRequest, req.id, bid_deadline=now() - requests.close_grace() - timedelta(seconds=1))
         requests.advance(db.session.get(ServiceRequest, req.id))
         if story.outcome == "failed":
             self.expect(story, RequestStatus.FAILED)

@@ -280,11 +280,17 @@ def min_bids(req: ServiceRequest) -> int:
     return current_app.config["MARKET_MIN_BIDS"]
 
 
+def close_grace() -> timedelta:
+    """How long after its deadline a request stays open for bids that arrived in time but are still queued
+    (bidding.services judges them by their arrival). Prices stay sealed meanwhile: they open at the close."""
+    return timedelta(seconds=current_app.config["MARKET_CLOSE_GRACE_SECONDS"])
+
+
 def advance(req: ServiceRequest, actor=None) -> bool:
     """Apply every transition the clock has made due (close bidding, end publicity). Returns True if any."""
     changed = False
     t = now()
-    if req.status == RequestStatus.BIDDING and t >= req.bid_deadline:
+    if req.status == RequestStatus.BIDDING and t >= req.bid_deadline + close_grace():
         _close(req, actor)
         changed = True
     publicity_over = (
@@ -481,7 +487,8 @@ def due_requests() -> list[ServiceRequest]:
     t = now()
     stmt = select(ServiceRequest).where(
         or_(
-            (ServiceRequest.status == RequestStatus.BIDDING) & (ServiceRequest.bid_deadline <= t),
+            (ServiceRequest.status == RequestStatus.BIDDING)
+            & (ServiceRequest.bid_deadline <= t - close_grace()),
             (ServiceRequest.status == RequestStatus.PUBLICITY) & (ServiceRequest.publicity_ends_at <= t),
         )
     )
