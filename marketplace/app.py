@@ -153,8 +153,10 @@ def register_extensions(app: Flask) -> None:
     import marketplace.models  # noqa: F401  (every table known before migrations or queries)
 
     db.init_app(app)
+    from marketplace.common.uploads import register_listeners as register_upload_listeners
     from marketplace.search.hooks import register_listeners
 
+    register_upload_listeners()  # uploaded files take their final name only when their transaction commits
     register_listeners()  # the search index follows every session's commits
     with app.app_context():
         engine = db.engine

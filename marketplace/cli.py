@@ -1,4 +1,4 @@
-"""flask commands: users, demo, tick (and search, stats, fees from their features)."""
+"""flask commands: users, demo, tick, uploads (and search, stats, fees from their features)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from marketplace.common.errors import DomainError
 
 users = AppGroup("users", help="Manage accounts.")
 demo = AppGroup("demo", help="Demo data.")
+uploads = AppGroup("uploads", help="Uploaded files.")
 
 
 @users.command("create-admin")
@@ -57,6 +58,66 @@ def tick() -> None:
     click.echo(f"tick: {n_requests} requests and {n_orders} orders moved on")
 
 
+def _referenced_uploads() -> dict[str, set[str]]:
+    """{upload kind: every key a database row refers to}."""
+    from sqlalchemy import select
+
+    from marketplace.agencies import services as agencies
+    from marketplace.agencies.models import Qualification
+    from marketplace.extensions import db
+    from marketplace.orders import services as orders
+    from marketplace.orders.models import OrderEvent
+    from marketplace.payments import services as payments
+    from marketplace.payments.models import Payment
+
+    def keys(stmt) -> list:
+        return list(db.session.scalars(stmt.execution_options(yield_per=2000)))
+
+    vouchers = keys(select(Payment.voucher).where(Payment.voucher.is_not(None)))
+    deliveries = keys(select(OrderEvent.files).where(OrderEvent.files.is_not(None)))
+    found = {
+        agencies.UPLOAD_KIND: set(
+            keys(select(Qualification.file_key).where(Qualification.file_key.is_not(None)))
+        ),
+        payments.UPLOAD_KIND: {v["key"] for v in vouchers if isinstance(v, dict) and v.get("key")},
+        orders.UPLOAD_KIND: {
+            f["key"]
+            for files in deliveries
+            if isinstance(files, list)
+            for f in files
+            if isinstance(f, dict) and f.get("key")
+        },
+    }
+    return found
+
+
+@uploads.command("sweep")
+@click.option(
+    "--min-age",
+    default=3600,
+    show_default=True,
+    type=click.IntRange(min=60),
+    help="Only files at least this many seconds old: younger ones may belong to a transaction still running.",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would be removed, remove nothing.")
+def sweep_uploads(min_age: int, dry_run: bool) -> None:
+    """Remove uploaded files that no database row refers to (left by a crash between writing and committing),
+    and move into place the files of committed rows that a crash left under their temporary name."""
+    from marketplace.common.uploads import sweep
+
+    report = sweep(_referenced_uploads, min_age_seconds=min_age, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for name in report.removed:
+        click.echo(f"{verb} {name}")
+    for name in report.restored:
+        click.echo(f"{'would restore' if dry_run else 'restored'} {name}")
+    click.echo(
+        f"uploads sweep: {verb} {len(report.removed)}, {'would restore' if dry_run else 'restored'} "
+        f"{len(report.restored)}, "
+        f"kept {report.kept} referenced, left {report.young} younger than {min_age} s"
+    )
+
+
 def register(app: Flask) -> None:
     from marketplace.fees.commands import fees
     from marketplace.search.commands import search
@@ -66,6 +127,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(search)
     app.cli.add_command(stats)
     app.cli.add_command(tick)
+    app.cli.add_command(uploads)
     app.cli.add_command(users)
     app.cli.add_command(demo)
     _take_write_lock(app.cli)
