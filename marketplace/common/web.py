@@ -156,14 +156,12 @@ def register_error_handlers(app: Flask) -> None:
 
     def _busy():
         """503 with Retry-After: the database had no connection or no time for us; nothing was changed."""
-        from flask_login import AnonymousUserMixin
-
         message = _("The service is busy right now; please try again in a moment.")
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         if is_api_request():
             return json_error(503, "Service Unavailable", message, headers=headers)
         if "_login_user" not in g:  # the page must not wait for a connection again to show who is logged in
-            g._login_user = AnonymousUserMixin()
+            g._login_user = app.login_manager.anonymous_user()
         return render_template("errors/error.html", code=503, message=message), 503, headers
 
     @app.errorhandler(OperationalError)
