@@ -2,27 +2,69 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.routing import IntegerConverter
 
-from marketplace.common import uow
+from marketplace.common import database, uow
+from marketplace.common.clock import ARRIVAL_KEY, now
 from marketplace.config import ROOT, load_config
 from marketplace.extensions import api, babel, csrf, db, limiter, login_manager, migrate, talisman
 
 
+class Marketplace(Flask):
+    """Flask, staying polite when the database is busy: readers never take the last connection.
+
+    GET requests use at most DB_POOL_SIZE + DB_MAX_OVERFLOW − DB_WRITE_RESERVE connections at once (the others
+    wait at a gate, and after DB_POOL_TIMEOUT are answered 503), so a bid or a payment finds a connection however
+    many pages are being read. (Reads never write — common/uow.py — so a GET never meets a write lock.)"""
+
+    reader_gate: threading.BoundedSemaphore | None = None
+
+    def full_dispatch_request(self):
+        gate = self.reader_gate
+        if gate is None or request.method not in database.SAFE_METHODS or request.endpoint == "static":
+            return super().full_dispatch_request()
+        if not gate.acquire(timeout=self.config["DB_POOL_TIMEOUT"]):
+            busy = PoolTimeout("every database connection for readers is in use")
+            return self.finalize_request(self.handle_user_exception(busy))
+        try:
+            return super().full_dispatch_request()
+        finally:
+            db.session.remove()  # its connection goes back before the next reader passes the gate
+            gate.release()
+
+
+class StampArrival:
+    """WSGI middleware: note when each request arrived, before it waits for a connection or a lock."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        environ.setdefault(ARRIVAL_KEY, now())
+        return self.wsgi_app(environ, start_response)
+
+
 def create_app(config: dict | None = None) -> Flask:
     settings = load_config(config)
-    app = Flask(
+    app = Marketplace(
         "marketplace",
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
         instance_path=settings["INSTANCE_DIR"],
     )
     app.config.update(settings)
+    app.wsgi_app = StampArrival(app.wsgi_app)
+    readers = settings["DB_POOL_SIZE"] + settings["DB_MAX_OVERFLOW"] - settings["DB_WRITE_RESERVE"]
+    if settings["DB_WRITE_RESERVE"] > 0 and readers >= 1:
+        app.reader_gate = threading.BoundedSemaphore(readers)
     app.url_map.converters["int"] = BoundedInt
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO)
@@ -61,17 +103,33 @@ def _select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, _record, busy_timeout_ms: int = 5000) -> None:
     # Let SQLAlchemy (not pysqlite) manage transactions, so SAVEPOINTs and BEGIN IMMEDIATE work.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # Wait for the write lock instead of failing at once (0 = "no limit" in the settings: a minute here).
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms) or 60_000}")
+    # Write-ahead log: readers never wait for the writer, nor the writer for readers.
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    from marketplace.search.sessions import draining
+
+    # The search's own short sessions (a second connection) must not queue behind their request's write lock.
+    immediate = database.wants_write_lock() and not draining.get()
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _postgresql_begin(conn, lock_timeout_ms: int = 0, statement_timeout_ms: int = 0) -> None:
+    """A web request waits at most this long for a row lock and for one statement (commands are not limited)."""
+    if has_request_context():
+        conn.exec_driver_sql(
+            f"SELECT set_config('lock_timeout', '{int(lock_timeout_ms)}ms', true),"
+            f" set_config('statement_timeout', '{int(statement_timeout_ms)}ms', true)"
+        )
 
 
 def register_extensions(app: Flask) -> None:
@@ -81,14 +139,24 @@ def register_extensions(app: Flask) -> None:
     uow.register(app)  # first: a GET never writes, from the first hook on
     inputs.register(app)  # first, so that nothing reads a request's input before it is checked and cleaned
     db.init_app(app)
+    from marketplace.common.uploads import register_listeners as register_upload_listeners
     from marketplace.search.hooks import register_listeners
 
+    register_upload_listeners()  # uploaded files take their final name only when their transaction commits
     register_listeners()  # the search index follows every session's commits
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
+            pragmas = functools.partial(_sqlite_pragmas, busy_timeout_ms=app.config["DB_LOCK_TIMEOUT_MS"])
+            event.listen(engine, "connect", pragmas)
             event.listen(engine, "begin", _sqlite_begin)
+        elif engine.dialect.name == "postgresql":
+            timeouts = functools.partial(
+                _postgresql_begin,
+                lock_timeout_ms=app.config["DB_LOCK_TIMEOUT_MS"],
+                statement_timeout_ms=app.config["DB_STATEMENT_TIMEOUT_MS"],
+            )
+            event.listen(engine, "begin", timeouts)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)

@@ -1,4 +1,4 @@
-"""flask commands: users, demo; the features add theirs (clock, tick, search, stats, fees)."""
+"""flask commands: users, demo, uploads; the features add theirs (clock, tick, search, stats, fees)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from marketplace.common.uow import unit_of_work
 
 users = AppGroup("users", help="Manage accounts.")
 demo = AppGroup("demo", help="Demo data.")
+uploads = AppGroup("uploads", help="Uploaded files.")
 
 
 @users.command("create-admin")
@@ -48,6 +49,77 @@ def load(if_empty: bool, seed: int) -> None:
     click.echo("demo: loaded " + ", ".join(f"{k} {v}" for k, v in summary.items()))
 
 
+def _referenced_uploads() -> dict[str, set[str]]:
+    """{upload kind: every key a database row refers to}."""
+    from sqlalchemy import select
+
+    from marketplace.agencies import services as agencies
+    from marketplace.agencies.models import Qualification
+    from marketplace.extensions import db
+    from marketplace.orders import services as orders
+    from marketplace.orders.models import OrderEvent
+    from marketplace.payments import services as payments
+    from marketplace.payments.models import Payment
+
+    def keys(stmt) -> list:
+        return list(db.session.scalars(stmt.execution_options(yield_per=2000)))
+
+    from marketplace.requests import objections
+    from marketplace.requests.models import Objection
+
+    vouchers = keys(select(Payment.voucher).where(Payment.voucher.is_not(None)))
+    evidence = keys(select(Objection.evidence).where(Objection.evidence.is_not(None)))
+    deliveries = keys(select(OrderEvent.files).where(OrderEvent.files.is_not(None)))
+    found = {
+        agencies.UPLOAD_KIND: set(
+            keys(select(Qualification.file_key).where(Qualification.file_key.is_not(None)))
+        ),
+        payments.UPLOAD_KIND: {v["key"] for v in vouchers if isinstance(v, dict) and v.get("key")},
+        orders.UPLOAD_KIND: {
+            f["key"]
+            for files in deliveries
+            if isinstance(files, list)
+            for f in files
+            if isinstance(f, dict) and f.get("key")
+        },
+        objections.UPLOAD_KIND: {
+            f["key"]
+            for files in evidence
+            if isinstance(files, list)
+            for f in files
+            if isinstance(f, dict) and f.get("key")
+        },
+    }
+    return found
+
+
+@uploads.command("sweep")
+@click.option(
+    "--min-age",
+    default=3600,
+    show_default=True,
+    type=click.IntRange(min=60),
+    help="Only files at least this many seconds old: younger ones may belong to a transaction still running.",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would be removed, remove nothing.")
+def sweep_uploads(min_age: int, dry_run: bool) -> None:
+    """Remove uploaded files that no database row refers to (left by a crash between writing and committing),
+    and move into place the files of committed rows that a crash left under their temporary name."""
+    from marketplace.common.uploads import sweep
+
+    report = sweep(_referenced_uploads, min_age_seconds=min_age, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for name in report.removed:
+        click.echo(f"{verb} {name}")
+    for name in report.restored:
+        click.echo(f"{'would restore' if dry_run else 'restored'} {name}")
+    click.echo(
+        f"uploads sweep: {verb} {len(report.removed)}, {'would restore' if dry_run else 'restored'} "
+        f"{len(report.restored)}, "
+        f"kept {report.kept} referenced, left {report.young} younger than {min_age} s"
+    )
+
+
 def register(app: Flask) -> None:
     from marketplace.chronograph.commands import clock, tick
     from marketplace.fees.commands import fees
@@ -59,5 +131,19 @@ def register(app: Flask) -> None:
     app.cli.add_command(stats)
     app.cli.add_command(tick)
     app.cli.add_command(clock)
+    app.cli.add_command(uploads)
     app.cli.add_command(users)
     app.cli.add_command(demo)
+    _take_write_lock(app.cli)
+
+
+def _take_write_lock(command: click.Command) -> None:
+    """Every command reads in order to write (tick, demo, stats, fees …): its transactions take SQLite's write
+    lock when they begin, so that a web request writing meanwhile makes it wait, never fail."""
+    from marketplace.common.database import with_write_lock
+
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _take_write_lock(sub)
+    elif command.callback is not None:
+        command.callback = with_write_lock(command.callback)

@@ -27,6 +27,16 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _float(name: str, default: float | None) -> float | None:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def app_env() -> str:
     """`development` unless told otherwise; gunicorn deployments default to production."""
     explicit = os.environ.get("MARKET_ENV")
@@ -51,6 +61,20 @@ def _secret_key(env: str, instance_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def engine_options(config: dict) -> dict:
+    """SQLAlchemy engine options from the settings: the pool as configured (not for in-memory SQLite)."""
+    # Chinese stays readable (and searchable with LIKE) inside JSON columns.
+    options = {"pool_pre_ping": True, "json_serializer": _json_dumps}
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    if not (url.startswith("sqlite") and (":memory:" in url or url.rstrip("/") == "sqlite:")):
+        options |= {
+            "pool_size": config["DB_POOL_SIZE"],
+            "max_overflow": config["DB_MAX_OVERFLOW"],
+            "pool_timeout": config["DB_POOL_TIMEOUT"],
+        }
+    return options
+
+
 def load_config(overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     env = overrides.get("MARKET_ENV") or app_env()
@@ -64,8 +88,17 @@ def load_config(overrides: dict | None = None) -> dict:
         "MARKET_ENV": env,
         "INSTANCE_DIR": str(instance_dir),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        # Chinese stays readable (and searchable with LIKE) inside JSON columns.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "json_serializer": _json_dumps},
+        # Connections per process (see README, "Running with several workers"): pool + overflow per worker;
+        # a request that waits DB_POOL_TIMEOUT seconds for one is answered 503 with Retry-After.
+        "DB_POOL_SIZE": _int("DB_POOL_SIZE", 5),
+        "DB_MAX_OVERFLOW": _int("DB_MAX_OVERFLOW", 5),
+        "DB_POOL_TIMEOUT": _float("DB_POOL_TIMEOUT", 5.0),
+        # Connections GET requests may never take, kept for writes (bids, payments) when pages are busy.
+        "DB_WRITE_RESERVE": _int("DB_WRITE_RESERVE", 1),
+        # Waiting for a lock (PostgreSQL lock_timeout, SQLite busy_timeout) and, on PostgreSQL, for one
+        # statement of a web request (statement_timeout); 0 = no limit.
+        "DB_LOCK_TIMEOUT_MS": _int("DB_LOCK_TIMEOUT_MS", 5000),
+        "DB_STATEMENT_TIMEOUT_MS": _int("DB_STATEMENT_TIMEOUT_MS", 30000),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance_dir / "uploads"),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance_dir / "search-index"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
@@ -79,6 +112,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "MARKET_MIN_BIDS": _int("MARKET_MIN_BIDS", 3),
         "MARKET_ACCEPTANCE_SECONDS": _int("MARKET_ACCEPTANCE_SECONDS", 14 * DAY),
         "MARKET_RATING_WINDOW_SECONDS": _int("MARKET_RATING_WINDOW_SECONDS", 30 * DAY),
+        # How long after the bid deadline the bidding stays open for bids that *arrived* before it but still
+        # wait for a connection or the request's lock; unset = DB_POOL_TIMEOUT + DB_LOCK_TIMEOUT + 2 s.
+        "MARKET_CLOSE_GRACE_SECONDS": _float("MARKET_CLOSE_GRACE_SECONDS", None),
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "API_TOKEN_SECONDS": _int("API_TOKEN_SECONDS", 7 * DAY),
         # Uploads: one request at most 12 MB, one scanned file at most 8 MB.
@@ -112,5 +148,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "JSON_AS_ASCII": False,
     }
     config.update(overrides)
+    if config["MARKET_CLOSE_GRACE_SECONDS"] is None:
+        config["MARKET_CLOSE_GRACE_SECONDS"] = (
+            config["DB_POOL_TIMEOUT"] + config["DB_LOCK_TIMEOUT_MS"] / 1000 + 2.0
+        )
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in overrides:
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config)
     config["SECRET_KEY"] = overrides.get("SECRET_KEY") or _secret_key(config["MARKET_ENV"], instance_dir)
     return config

@@ -1,5 +1,5 @@
-"""Concurrent actors in threads against a real PostgreSQL server (SQLite serialises writers, so these tests
-only mean something there)."""
+"""Concurrent actors in threads against a committed database: a SQLite file (WAL, one writer at a time: the
+losers wait for the write lock, or are answered 409) or a real PostgreSQL server (row locks)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import threading
 
 import pytest
 
+from marketplace.common.database import writing
 from marketplace.common.errors import DomainError
 from marketplace.common.uow import unit_of_work
 from marketplace.extensions import db
+from tests.conftest import build_app
 
 needs_postgresql = pytest.mark.skipif(
     not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
@@ -18,18 +20,38 @@ needs_postgresql = pytest.mark.skipif(
 )
 
 
-def race(app, *calls):
-    """Run the calls in threads released together; return each one's result or exception."""
+def committed(tmp_path_factory, **settings):
+    """(app, close): an app on a fresh database of its own whose commits are real (no per-test rollback; name
+    the fixture `committed_app` so that tests/conftest.py leaves it alone)."""
+    app, drop = build_app(tmp_path_factory, **settings)
+
+    def close():
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        drop()
+
+    return app, close
+
+
+def race(app, *calls, timeout: float = 60):
+    """Run the calls in threads released together, each in its own app context and, for services called
+    directly, taking the write lock when a transaction begins like commands do; return each one's result, the
+    DomainError it raised, or any other exception (so that a test sees it instead of a silent None)."""
     barrier = threading.Barrier(len(calls))
     results: list = [None] * len(calls)
 
     def run(i, call):
-        with app.app_context():
+        # A service called directly takes the write lock like a command (an HTTP call: as its method says).
+        with app.app_context(), writing():
             barrier.wait()
             try:
                 with unit_of_work():  # each actor is a boundary, as a view or the clock would be
                     results[i] = call()
             except DomainError as exc:
+                db.session.rollback()
+                results[i] = exc
+            except Exception as exc:  # noqa: BLE001 (reported to the test as a result)
                 db.session.rollback()
                 results[i] = exc
             finally:
@@ -39,5 +61,10 @@ def race(app, *calls):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(30)
+        t.join(timeout)
     return results
+
+
+def statuses(results) -> list:
+    """The HTTP status of each result of `race` over test-client calls (an exception stays as it is)."""
+    return [r.status_code if hasattr(r, "status_code") else r for r in results]

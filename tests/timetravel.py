@@ -33,10 +33,12 @@ def _shift(model, obj_id: int, clock: bool = True, **values) -> None:
 
 
 def past_deadline(req: ServiceRequest, by: timedelta = timedelta(seconds=1), clock: bool = True) -> None:
-    """The bid deadline passed `by` ago (the request was published a day before that)."""
-    _shift(
-        ServiceRequest, req.id, clock, bid_deadline=now() - by, published_at=now() - by - timedelta(days=1)
-    )
+    """The bid deadline and its grace period (requests.services.close_grace) passed `by` ago: the request is
+    due to close (the request was published a day before that)."""
+    from marketplace.requests.services import close_grace
+
+    deadline = now() - by - close_grace()
+    _shift(ServiceRequest, req.id, clock, bid_deadline=deadline, published_at=deadline - timedelta(days=1))
 
 
 def publicity_over(req: ServiceRequest, clock: bool = True) -> None:

@@ -374,8 +374,8 @@ def attach_qualification_file(
         stored.size,
     )
     record(actor, "qualification.attach_file", qual, before=before, after={"file_name": stored.name})
+    uploads.discard(UPLOAD_KIND, old_key)
     db.session.commit()
-    uploads.delete_upload(UPLOAD_KIND, old_key)
     return qual
 
 
@@ -392,8 +392,8 @@ def remove_qualification(actor: User | None, qualification_id: int) -> None:
     key = qual.file_key
     record(actor, "qualification.remove", qual, before=snapshot(qual, QUALIFICATION_FIELDS))
     db.session.delete(qual)
+    uploads.discard(UPLOAD_KIND, key)
     db.session.commit()
-    uploads.delete_upload(UPLOAD_KIND, key)
 
 
 def application_problems(agency: Agency) -> list:
@@ -509,9 +509,9 @@ def apply_with(actor: User | None, data: dict[str, Any]) -> Agency:
         },
     )
     _transition(agency, "apply", actor)
-    db.session.commit()
     for key in removed_keys:
-        uploads.delete_upload(UPLOAD_KIND, key)
+        uploads.discard(UPLOAD_KIND, key)
+    db.session.commit()
     return agency
 
 

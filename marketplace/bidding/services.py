@@ -12,7 +12,7 @@ from marketplace.agencies.services import my_agency
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
 from marketplace.bidding.models import Bid, BidRevision, BidStatus
-from marketplace.common.clock import now
+from marketplace.common.clock import arrival, now
 from marketplace.common.errors import Invalid, NotFound, WrongState, invalid_fields
 from marketplace.extensions import db
 from marketplace.requests.models import RequestStatus, ServiceRequest
@@ -72,7 +72,12 @@ def _clean(data: dict[str, Any], req: ServiceRequest) -> dict[str, Any]:
 
 
 def _open_request_for_update(request_id: int) -> ServiceRequest:
-    """The request, row-locked (PostgreSQL) so that closing the bidding waits for this transaction."""
+    """The request, row-locked (PostgreSQL) so that closing the bidding waits for this transaction.
+
+    The deadline is judged by when the bid *arrived* (clock.arrival), not by when the lock was obtained: a bid
+    that came in time but queued for a connection or for the lock still counts, and the bidding is closed
+    only MARKET_CLOSE_GRACE_SECONDS after the deadline (requests.services.advance), so it finds it open."""
+    arrived = arrival()
     req = db.session.scalar(
         select(ServiceRequest)
         .where(ServiceRequest.id == request_id)
@@ -81,7 +86,7 @@ def _open_request_for_update(request_id: int) -> ServiceRequest:
     )
     if req is None or req.status == RequestStatus.DRAFT:
         raise NotFound(_l("No such request."))
-    if req.status != RequestStatus.BIDDING or now() >= req.bid_deadline:
+    if req.status != RequestStatus.BIDDING or arrived >= req.bid_deadline:
         raise WrongState(_l("Bidding on this request is closed."))
     return req
 

@@ -5,11 +5,26 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from flask import has_request_context, request
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # what people see; the market's days and months are Beijing's
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+ARRIVAL_KEY = "marketplace.arrived_at"  # WSGI environ key, stamped by app.StampArrival
+
+
+def arrival() -> datetime:
+    """When the current HTTP request reached the application, before it waited for a database connection
+    or a lock; now() outside a request. Deadlines are judged by this time, never by when the lock came."""
+    if has_request_context():
+        stamped = request.environ.get(ARRIVAL_KEY)
+        if stamped is not None:
+            return stamped
+    return now()
 
 
 def as_utc(value: datetime | None) -> datetime | None:

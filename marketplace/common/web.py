@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, render_template, request
+from flask import Flask, flash, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound as NotFoundError
 
+from marketplace.common import database
 from marketplace.common.errors import DomainError
 
 
@@ -54,7 +56,9 @@ STATUS_NAMES = {
     422: "Unprocessable Entity",
     429: "Too Many Requests",
     502: "Bad Gateway",
+    503: "Service Unavailable",
 }
+RETRY_AFTER_SECONDS = 2
 
 FRIENDLY = {
     400: _l("The request could not be understood."),
@@ -131,6 +135,41 @@ def register_error_handlers(app: Flask) -> None:
             if raw.isdigit() and int(raw) > 1_000_000:
                 return http_error(NotFoundError())
         return None
+
+    def _conflict():
+        message = _("Someone else changed this at the same moment; please reload and try again.")
+        if is_api_request():
+            return json_error(409, "Conflict", message)
+        return render_template("errors/error.html", code=409, message=message), 409
+
+    def _busy():
+        """503 with Retry-After: the database had no connection or no time for us; nothing was changed."""
+        message = _("The service is busy right now; please try again in a moment.")
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if is_api_request():
+            return json_error(503, "Service Unavailable", message, headers=headers)
+        if "_login_user" not in g:  # the page must not wait for a connection again to show who is logged in
+            g._login_user = app.login_manager.anonymous_user()
+        return render_template("errors/error.html", code=503, message=message), 503, headers
+
+    @app.errorhandler(OperationalError)
+    def database_busy(exc: OperationalError):
+        """Lost a race for a lock (409: nothing was saved, try again) or the database is overloaded (503)."""
+        if not (database.is_lock_error(exc) or database.is_overload(exc)):
+            return unexpected(exc)
+        from marketplace.extensions import db
+
+        app.logger.warning("database busy on %s %s: %s", request.method, request.path, exc.orig)
+        db.session.rollback()
+        return _conflict() if database.is_lock_error(exc) else _busy()
+
+    @app.errorhandler(PoolTimeout)
+    def pool_exhausted(exc: PoolTimeout):
+        app.logger.warning("no database connection free for %s %s", request.method, request.path)
+        from marketplace.extensions import db
+
+        db.session.rollback()
+        return _busy()
 
     @app.errorhandler(DataError)
     def data_error(exc: DataError):

@@ -55,7 +55,7 @@ def play(m: Market, story: Story) -> None:
     if story.outcome == "bidding":
         return
 
-    put(ServiceRequest, req.id, bid_deadline=now() - timedelta(seconds=1))
+    put(ServiceRequest, req.id, bid_deadline=now() - requests.close_grace() - timedelta(seconds=1))
     requests.advance(db.session.get(ServiceRequest, req.id))
     if story.outcome == "failed":
         expect(story, RequestStatus.FAILED)

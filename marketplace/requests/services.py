@@ -283,6 +283,13 @@ def min_bids(req: ServiceRequest) -> int:
     return current_app.config["MARKET_MIN_BIDS"]
 
 
+def close_grace() -> timedelta:
+    """How long after its deadline a request stays open for bids that arrived in time but are still queued
+    (bidding judges them by their arrival time). The owner may look at the bids from the deadline on; the
+    close — invalidations, the fee audit, 流标 — and the selection come after the grace."""
+    return timedelta(seconds=current_app.config["MARKET_CLOSE_GRACE_SECONDS"])
+
+
 def _locked(request_id: int) -> ServiceRequest | None:
     """The request re-read under its row lock (PostgreSQL; SQLite serialises writers anyway)."""
     return db.session.scalar(
@@ -297,7 +304,7 @@ def close_bidding(req: ServiceRequest, actor=None) -> bool:
     """The bid deadline passed: invalidate bids whose agency is no longer eligible, open the rest (the fee
     audit listens), and fail the request (流标) when too few valid bids are left."""
     req = _locked(req.id)
-    if req.status != RequestStatus.BIDDING or now() < req.bid_deadline:
+    if req.status != RequestStatus.BIDDING or now() < req.bid_deadline + close_grace():
         return False
     for bid in bidding.valid_bids(req.id):
         problems = bidding.eligibility_problems(bid.agency, req)
@@ -347,7 +354,8 @@ def due_request_ids() -> list[int]:
     t = now()
     stmt = select(ServiceRequest.id).where(
         or_(
-            (ServiceRequest.status == RequestStatus.BIDDING) & (ServiceRequest.bid_deadline <= t),
+            (ServiceRequest.status == RequestStatus.BIDDING)
+            & (ServiceRequest.bid_deadline <= t - close_grace()),
             (ServiceRequest.status == RequestStatus.PUBLICITY) & (ServiceRequest.publicity_ends_at <= t),
         )
     )
@@ -388,6 +396,10 @@ def select_winner(
     close_bidding(req, actor)  # the deadline passed and the clock has not run yet: open the bids now
     req = _locked(req.id)
     if req.status != RequestStatus.EVALUATING:
+        if req.phase == RequestStatus.EVALUATING:  # past the deadline, within the grace for queued bids
+            raise WrongState(
+                _l("The bids are being opened (a few seconds after the deadline); please try again shortly.")
+            )
         if req.status == RequestStatus.BIDDING:
             raise WrongState(_l("Bids are sealed until the deadline; select after it."))
         raise WrongState(_l("A selection has already been made for this request."))

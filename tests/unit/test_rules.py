@@ -8,6 +8,7 @@ from flask_babel import force_locale
 from marketplace.common import uscc
 from marketplace.common.money import format_fen, yuan_to_fen
 from marketplace.config import load_config
+from marketplace.extensions import db
 
 
 @pytest.mark.parametrize("code", ["91350100M000100Y43", "91110000600037341L"])
@@ -93,6 +94,7 @@ def test_uploads_are_checked_by_content_and_size(app):
         with pytest.raises(Invalid):
             uploads.check_upload(PDF + b"0" * app.config["MAX_UPLOAD_BYTES"])
         stored = uploads.save_upload(io.BytesIO(PDF), "../../etc/passwd.pdf", "qualifications")
+        db.session.commit()  # a stored file takes its name when its transaction commits
         path = uploads.upload_path("qualifications", stored.key)
         assert path.read_bytes() == PDF and stored.name == "passwd.pdf"
         assert "static" not in str(path)

@@ -1,5 +1,5 @@
-"""Payments raced against a real PostgreSQL server with real commits: two full payments at once → one; the same
-webhook delivered twice at once → counted once; a completion racing an expiry → paid."""
+"""Payments raced with real commits on SQLite (a file database) and PostgreSQL: two full payments at once → one;
+the same webhook delivered twice at once → counted once; a completion racing an expiry → paid."""
 
 import pytest
 from sqlalchemy import func, select
@@ -12,17 +12,14 @@ from marketplace.payments import services
 from marketplace.payments.models import Payment, StripeEvent
 from marketplace.stats.models import AgencyStats
 from tests import factories as f
-from tests.conftest import build_app
 from tests.paying import WEBHOOK_SECRET, FakeStripe, event, session_completed, signed
-from tests.racing import needs_postgresql, race
-
-pytestmark = needs_postgresql
+from tests.racing import committed, race
 
 
 @pytest.fixture(scope="module")
 def committed_app(tmp_path_factory):
     fake = FakeStripe()
-    app, drop = build_app(
+    app, close = committed(
         tmp_path_factory,
         STRIPE_SECRET_KEY="sk_test_fake",
         STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
@@ -30,10 +27,7 @@ def committed_app(tmp_path_factory):
     )
     yield app
     fake.close()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    drop()
+    close()
 
 
 def _count(model, *where) -> int:
@@ -74,6 +68,7 @@ def _stripe_payment(app) -> tuple[int, int, dict]:
             headers=f.token(client, enterprise),
         )
         assert r.status_code == 201, r.get_json()
+        db.session.rollback()  # a new read: SQLite's snapshot of this session predates the request's commit
         payment = db.session.get(Payment, r.get_json()["payment_id"])
         session = session_completed(payment)
         ids = payment.id, agency.agency.id

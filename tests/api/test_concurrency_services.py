@@ -1,4 +1,5 @@
-"""Concurrent actors against a real PostgreSQL server, with real commits: exactly one consistent outcome."""
+"""Concurrent actors calling the services, with real commits on SQLite (a file database) and PostgreSQL: exactly
+one consistent outcome."""
 
 from datetime import timedelta
 
@@ -14,20 +15,17 @@ from marketplace.extensions import db
 from marketplace.requests import services as requests
 from marketplace.requests.models import ServiceRequest
 from tests import factories as f
-from tests.conftest import build_app
-from tests.racing import needs_postgresql, race
+from tests import timetravel
+from tests.racing import committed, race
 
-pytestmark = needs_postgresql
+GRACE = 0.3  # MARKET_CLOSE_GRACE_SECONDS: the deadline race below waits for the close
 
 
 @pytest.fixture(scope="module")
 def committed_app(tmp_path_factory):
-    app, drop = build_app(tmp_path_factory)
+    app, close = committed(tmp_path_factory, MARKET_CLOSE_GRACE_SECONDS=GRACE)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    drop()
+    close()
 
 
 def test_two_selections_at_once_give_one_winner(committed_app):
@@ -36,12 +34,7 @@ def test_two_selections_at_once_give_one_winner(committed_app):
         req = f.published_request(enterprise, selection_method="random")
         for _ in range(3):
             f.bid(f.active_agency("C03", reviewer=admin), req)
-        db.session.execute(
-            update(ServiceRequest)
-            .where(ServiceRequest.id == req.id)
-            .values(bid_deadline=now() - timedelta(seconds=1))
-        )
-        db.session.commit()
+        timetravel.past_deadline(req)
         requests.advance(db.session.get(ServiceRequest, req.id))
         req_id, user_id = req.id, enterprise.id
         db.session.remove()
@@ -121,7 +114,7 @@ def test_revisions_racing_the_deadline_end_consistently(committed_app):
                 return price
 
     def close_when_due():
-        while now() < deadline:
+        while now() < deadline + timedelta(seconds=GRACE):
             pass
         return requests.advance(db.session.get(ServiceRequest, req_id))
 
