@@ -82,9 +82,9 @@ def application(category_ids: list[int], **over) -> dict:
     return data
 
 
-def pending_agency(category_code: str = "C03") -> User:
+def pending_agency(category_code: str = "C03", org_name: str | None = None) -> User:
     """An agency that applied (with a scan uploaded) and waits for review."""
-    u = user("agency")
+    u = user("agency", org_name=org_name)
     cat = category(category_code)
     agency_services.update_profile(
         u, {k: v for k, v in application([cat.id]).items() if k != "qualifications"}
@@ -95,8 +95,10 @@ def pending_agency(category_code: str = "C03") -> User:
     return u
 
 
-def active_agency(category_code: str = "C03", reviewer: User | None = None) -> User:
-    u = pending_agency(category_code)
+def active_agency(
+    category_code: str = "C03", reviewer: User | None = None, org_name: str | None = None
+) -> User:
+    u = pending_agency(category_code, org_name)
     agency_services.decide(reviewer or admin(), u.agency.id, "approve")
     return u
 
@@ -173,9 +175,11 @@ def accepted_order(price_fen: int = 10_000_000, enterprise=None, agency=None, ad
     req = published_request(enterprise, selection_method="direct")
     winning = bid(agency, req, price_fen=price_fen)
     timetravel.past_deadline(req)
+    timetravel.run_clock()
     requests.select_winner(enterprise, req.id, winning.id, "技术方案最优，团队经验丰富")
     timetravel.publicity_over(req)
-    order = orders.order_for_request(requests.get_request(enterprise, req.id).id)
+    timetravel.run_clock()
+    order = orders.order_for_request(req.id)
     orders.confirm(agency, order.id)
     orders.deliver(agency, order.id, "提交成果报告")
     if accept:

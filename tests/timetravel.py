@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from marketplace.agencies.models import Qualification
 from marketplace.common.clock import now
 from marketplace.extensions import db
 from marketplace.orders.models import Order
@@ -38,3 +39,20 @@ def order_elapsed(order: Order, share: float) -> None:
 
 def delivered_ago(order: Order, seconds: int) -> None:
     _shift(Order, order.id, delivered_at=now() - timedelta(seconds=seconds))
+
+
+def qualification_expired(qualification: Qualification) -> None:
+    """The certificate's validity ended yesterday."""
+    _shift(Qualification, qualification.id, valid_until=now().date() - timedelta(days=1))
+
+
+def run_clock() -> str:
+    """Let the market's clock apply every transition that has come due (close bidding, end publicity,
+    auto-accept deliveries, deadline lights). THE one place tests trigger time-driven transitions: today that is
+    the cron-able `flask tick`; when the way the clock runs changes, change only this function."""
+    from flask import current_app
+
+    result = current_app.test_cli_runner().invoke(args=["tick"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    return result.output
