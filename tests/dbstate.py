@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine
@@ -59,7 +60,7 @@ def snapshot(conn: Connection, tables: dict[str, list[str]]) -> dict[str, Table]
 
 
 def _short(value) -> str:
-    s = repr(value)
+    s = str(value) if isinstance(value, date) else repr(value)
     return s if len(s) <= 60 else s[:57] + "..."
 
 
