@@ -87,9 +87,9 @@ def application(category_ids: list[int], **over) -> dict:
     return data
 
 
-def pending_agency(category_code: str = "C03") -> User:
+def pending_agency(category_code: str = "C03", org_name: str | None = None) -> User:
     """An agency that applied (with a scan uploaded) and waits for review."""
-    u = user("agency")
+    u = user("agency", org_name=org_name)
     cat = category(category_code)
     agency_services.update_profile(
         u, {k: v for k, v in application([cat.id]).items() if k != "qualifications"}
@@ -100,8 +100,10 @@ def pending_agency(category_code: str = "C03") -> User:
     return u
 
 
-def active_agency(category_code: str = "C03", reviewer: User | None = None) -> User:
-    u = pending_agency(category_code)
+def active_agency(
+    category_code: str = "C03", reviewer: User | None = None, org_name: str | None = None
+) -> User:
+    u = pending_agency(category_code, org_name)
     agency_services.decide(reviewer or admin(), u.agency.id, "approve")
     return u
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from marketplace.agencies.models import Qualification
 from marketplace.common.clock import now
 from marketplace.extensions import db
 from marketplace.orders.models import Order
@@ -54,3 +55,8 @@ def order_elapsed(order: Order, share: float, clock: bool = True) -> None:
 
 def delivered_ago(order: Order, seconds: int, clock: bool = True) -> None:
     _shift(Order, order.id, clock, delivered_at=now() - timedelta(seconds=seconds))
+
+
+def qualification_expired(qualification: Qualification) -> None:
+    """The certificate's validity ended yesterday."""
+    _shift(Qualification, qualification.id, clock=False, valid_until=now().date() - timedelta(days=1))

@@ -105,8 +105,11 @@ def test_review_feeds_credit_and_csv_opens_in_excel(app, client):
     assert r.status_code == 200 and r.get_json()["status"] == "confirmed"
     confirmed = stats.agency_stats(c.agency.id)
     assert confirmed["violations"] == 1
-    neutral = stats.derive({})  # no orders yet: neutral on-time, prior rating, minus one violation
-    assert confirmed["credit_score"] == round(50 + 30 * 0.8 + 20 * (neutral["rating_rank"] - 1) / 4 - 5, 1)
+    # credit_score = 50 + 30 × on_time_rate + 20 × (rating_rank − 1) / 4 − 5 × violations
+    # (marketplace/stats/services.py). C has no orders and no ratings: on-time counts as neutral, 0.8, and the
+    # rating rank is the prior alone, (10 × 4.0 + 0) / (10 + 0) = 4.0. So 50 + 30 × 0.8 + 20 × 3.0 / 4 − 5 × 1
+    # = 50 + 24 + 15 − 5 = 84.0.
+    assert confirmed["credit_score"] == 84.0
     # confirming twice is refused and counts nothing twice
     assert client.post(url, json={"action": "confirm", "note": "再次确认"}, headers=h).status_code == 409
     assert stats.agency_stats(c.agency.id)["violations"] == 1
@@ -115,6 +118,8 @@ def test_review_feeds_credit_and_csv_opens_in_excel(app, client):
     )
     assert r.get_json()["status"] == "dismissed" and r.get_json()["note"].startswith("复核后")
     assert stats.agency_stats(c.agency.id)["violations"] == 0
+    # nothing known again: no orders, no violation
+    assert stats.agency_stats(c.agency.id)["credit_score"] is None
 
     r = client.get("/api/v1/admin/fee-audit.csv", query_string={"rule": "identical_prices"}, headers=h)
     assert r.status_code == 200 and r.mimetype == "text/csv"

@@ -1,0 +1,157 @@
+"""Sealed bids on every route: before the deadline no page, API resource, file or error message shows a bid's
+price (in any format), its bidder or its plan, whoever asks: the public, the request's enterprise, another
+agency, an administrator — and the bidder itself sees only its own bid. The routes come from the application's
+URL map (tests/routes.py), so a route is checked the day it is added; test_sealed_bids.py holds the finer
+checks of particular pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+
+from tests import market, routes
+from tests.market import (
+    CEILING,
+    OTHER_PLAN,
+    OTHER_SEALED_PRICE,
+    PLAN,
+    SEALED_CODE,
+    SEALED_PRICE,
+    SEALED_TITLE,
+)
+
+# Where agencies are listed as such: every member's name and credit code are public there.
+AGENCY_LISTS = {
+    "home.index",
+    "agencies.index",
+    "agencies-api.list_agencies",
+    "search.index",
+    "search-api.search",
+    "agency_admin.applications",
+    "enterprise.new_request",  # the request form's exclusion (回避) picker lists every member
+    "enterprise.edit_request",
+}
+# Pages about one agency (the `agency_id` in the URL): its name is public there, never the requests it bid on.
+AGENCY_PAGES = {"agencies.store", "agencies-api.store", "ratings-api.agency_ratings", "agency_admin.review"}
+# Where the bidding agency reads its own bids: its inbox and list of bids, and the sealed request's page.
+OWN_BID_LISTS = {"agency_bidding.inbox", "agency_bidding.my_bids", "requests-api.my_bids"}
+OWN_BID_REQUEST_PAGES = {"requests.detail"}
+
+
+def _pattern(literal: str) -> re.Pattern:
+    """A number not glued to other digits or letters (so it is not found inside a hash or a longer number)."""
+    return re.compile(rf"(?<![0-9A-Za-z]){re.escape(literal)}(?![0-9A-Za-z])")
+
+
+def price_needles(fen: int) -> list[tuple[str, re.Pattern]]:
+    yuan, cents = divmod(fen, 100)
+    ratio = round(fen / CEILING, 4)
+    forms = {
+        "fen": str(fen),
+        "yuan with separators and decimals": f"{yuan:,}.{cents:02d}",
+        "yuan with decimals": f"{yuan}.{cents:02d}",
+        "yuan with separators": f"{yuan:,}",
+        "whole yuan": str(yuan),
+        "ten-thousands of yuan": f"{yuan / 10_000:.4g}万",
+        "share of the ceiling": str(ratio),
+        "percent of the ceiling": f"{ratio * 100:.2f}%",
+    }
+    return [(f"price {fen} as {name} ({text})", _pattern(text)) for name, text in forms.items()]
+
+
+def _literal(label: str, text: str) -> tuple[str, re.Pattern]:
+    return (f"{label} ({text})", re.compile(re.escape(text)))
+
+
+def bid_id_needle(bid_id: int) -> tuple[str, re.Pattern]:
+    return (f"the bid's id in JSON (bid_id {bid_id})", re.compile(rf'"bid_id":\s*{bid_id}(?![0-9])'))
+
+
+def plan_needles(plan: str) -> list[tuple[str, re.Pattern]]:
+    return [_literal("plan", plan), _literal("start of the plan", plan[:5])]
+
+
+def identity_needles(agency: market.Agency) -> list[tuple[str, re.Pattern]]:
+    return [
+        _literal("bidder's name", agency.name),
+        _literal("bidder's trade name", agency.name[:3]),
+        _literal("bidder's credit code", agency.uscc),
+    ]
+
+
+ASSOCIATION = [
+    _literal("the sealed request's title", SEALED_TITLE[:4]),
+    _literal("its project code", SEALED_CODE),
+]
+
+
+def shows_own_bid(url: routes.Url, m: market.Market) -> bool:
+    return url.endpoint in OWN_BID_LISTS or (
+        url.endpoint in OWN_BID_REQUEST_PAGES and url.args.get("request_id") == m.sealed_request_id
+    )
+
+
+def about(url: routes.Url, agency: market.Agency) -> bool:
+    return url.endpoint in AGENCY_PAGES and url.args.get("agency_id") == agency.agency_id
+
+
+def needles(m: market.Market, viewer: str, url: routes.Url) -> list[tuple[str, re.Pattern]]:
+    """What this viewer must not find on this URL. The bidder may see its own bid where it reads its bids, and
+    its own name anywhere; nobody may see the other bid; names are public only where agencies are listed."""
+    out = []
+    for agency, price, plan, bid_id in (
+        (m.bidder, SEALED_PRICE, PLAN, m.sealed_bid_id),
+        (m.co_bidder, OTHER_SEALED_PRICE, OTHER_PLAN, m.other_sealed_bid_id),
+    ):
+        own = viewer == "bidder" and agency == m.bidder
+        if own and shows_own_bid(url, m):
+            continue
+        out += price_needles(price) + plan_needles(plan) + [bid_id_needle(bid_id)]
+        if own:
+            continue
+        if not (url.endpoint in AGENCY_LISTS or about(url, agency)):
+            out += identity_needles(agency)
+        if about(url, agency):
+            out += ASSOCIATION
+    return out
+
+
+def test_no_route_reveals_a_sealed_bid_to_anyone_before_the_deadline(app):
+    m = market.build()
+    urls = routes.build_urls(app, m)
+    browser = routes.Browser(app, m)
+    leaks, errors, own_pages = [], [], []
+    for url in urls:
+        for viewer in routes.VIEWERS:
+            r = browser.get(viewer, url)
+            text = routes.readable(r)
+            if r.status_code >= 500:
+                errors.append(f"{viewer} GET {url.path} → {r.status_code}")
+            for label, pattern in needles(m, viewer, url):
+                if pattern.search(text):
+                    leaks.append(f"{viewer} GET {url.path} → {r.status_code}: {label}")
+            if viewer == "bidder" and shows_own_bid(url, m):
+                own_pages.append((url.path, text))
+    assert not leaks, f"{len(leaks)} leaks of a sealed bid:\n" + "\n".join(leaks)
+    assert not errors, "server errors:\n" + "\n".join(errors)
+    # The needles find a price where it is shown: the bidder's own bid is on its pages, in the page's format.
+    own_price = dict(price_needles(SEALED_PRICE))
+    for path, text in own_pages:
+        found = [label for label, pattern in own_price.items() if pattern.search(text)]
+        assert found, f"the bidder's own price is not on {path}: are the needles wrong?"
+    assert len(own_pages) == 4, [p for p, _ in own_pages]
+    fetches = len(urls) * len(routes.VIEWERS)
+    print(f"\n{len(routes.get_rules(app))} GET routes, {len(urls)} URLs, {fetches} fetches")
+
+
+def test_a_route_whose_argument_has_no_id_fails_loudly():
+    probe = Flask("probe")
+
+    @probe.get("/widgets/<int:widget_id>")
+    def widget(widget_id):
+        return str(widget_id)
+
+    with pytest.raises(routes.MissingId, match=r"add an id for <widget_id>.*GET /widgets/<int:widget_id>"):
+        routes.build_urls(probe, None)

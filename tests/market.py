@@ -1,0 +1,194 @@
+"""One prepared market with an object of every kind, for the tests that walk every route (tests/routes.py).
+
+At its centre is a request under sealed bidding with two bids whose prices, plans and bidders are distinctive
+enough to be searched for in any page. Around it: a draft, a request under publicity (with a dismissed
+objection), and the rival agency's history with the same enterprise — an order accepted, rated, paid offline
+(with a voucher) and flagged by the fee audit (its bid was above the agency's own published price, with a
+delivered file), an order under way and an order delivered. The two sealed bidders take part in nothing else,
+so their names may appear only where agencies are listed as such.
+
+`build()` returns plain ids and strings (no ORM objects), so the tests can read them at any time.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.fees.models import FeeFlag
+from marketplace.orders import services as orders
+from marketplace.payments import services as payments
+from marketplace.ratings import services as ratings
+from marketplace.requests import objections
+from marketplace.requests import services as requests
+from tests import factories as f
+from tests import timetravel
+
+SEALED_PRICE = 17_654_321  # ¥176,543.21
+OTHER_SEALED_PRICE = 21_987_653  # ¥219,876.53
+PLAN = "秘密方案甲：无人机航测结合人工智能识别，建立三维实景模型后编制报告书。"
+OTHER_PLAN = "秘密方案乙：卫星遥感反演结合走航监测，逐日比对污染物浓度。"
+SEALED_TITLE = "封标测试：徐圩新区化工园区配套管廊项目环境影响评价"
+SEALED_CODE = "2026-320700-26-01-654321"
+CEILING = 30_000_000
+
+
+@dataclass(frozen=True)
+class Agency:
+    user_id: int
+    email: str
+    agency_id: int
+    name: str
+    uscc: str
+    qualification_id: int
+
+
+@dataclass(frozen=True)
+class Market:
+    admin_email: str
+    owner_email: str
+    bidder: Agency  # the sealed bid at SEALED_PRICE with PLAN
+    co_bidder: Agency  # the other sealed bid at OTHER_SEALED_PRICE with OTHER_PLAN
+    rival: Agency  # "another agency": bids on nothing open, but has its own store, orders and history
+    category_id: int
+    item_id: int  # the sealed request's service item
+    guided_item_id: int
+    sealed_request_id: int
+    sealed_bid_id: int
+    other_sealed_bid_id: int
+    draft_request_id: int
+    publicity_request_id: int
+    done_request_id: int
+    done_order_id: int  # accepted, rated, paid, flagged; has a delivered file
+    running_order_id: int  # in progress
+    delivered_order_id: int  # delivered, waiting for acceptance
+    delivered_file_key: str
+    offer_id: int
+    rating_id: int
+    payment_id: int
+    flag_id: int
+    objection_id: int
+
+
+def _agency(user) -> Agency:
+    a = user.agency
+    return Agency(user.id, user.email, a.id, a.name, a.uscc, a.qualifications[0].id)
+
+
+def _won_order(owner, agency, price_fen: int, title: str):
+    """A direct pick of `agency`'s bid, through publicity, to an order awaiting confirmation."""
+    req = f.published_request(owner, selection_method="direct", title=title)
+    bid = f.bid(agency, req, price_fen=price_fen)
+    timetravel.past_deadline(req)
+    requests.select_winner(owner, req.id, bid.id, "技术方案最优，团队经验丰富")
+    timetravel.publicity_over(req)
+    order = orders.order_for_request(req.id)
+    assert order is not None, "publicity ended but no order was made"
+    return req, order
+
+
+def build() -> Market:
+    admin = f.admin()
+    owner = f.user("enterprise", org_name="封标业主港口建设集团有限公司")
+    bidder = f.active_agency("C03", reviewer=admin, org_name="秘标甲环境科技有限公司")
+    co_bidder = f.active_agency("C03", reviewer=admin, org_name="秘标乙生态咨询有限公司")
+    rival = f.active_agency("C03", reviewer=admin, org_name="公开丙工程咨询有限公司")
+    objector = f.active_agency("C03", reviewer=admin, org_name="连云港市异议人环境咨询有限公司")
+    item = f.market_item()
+    offer = f.offer(rival, item, price_fen=2_000_000)
+
+    # The rival's history with the owner.
+    done_req, done = _won_order(owner, rival, 10_000_000, "连云港港区航道整治工程环境影响评价")
+    orders.confirm(rival, done.id)
+    orders.deliver(rival, done.id, "提交成果报告", files=[(io.BytesIO(f.PDF), "成果报告.pdf")])
+    orders.accept(owner, done.id)
+    rating = ratings.rate_order(
+        owner,
+        done.id,
+        {"overall": 4, "quality": 4, "timeliness": 5, "attitude": 4, "fee": 4, "compliance": 4}
+        | {"comment": "报告质量较好，沟通及时。"},
+    )
+    payment = payments.record_offline(
+        owner, done.id, reference="HX20261122-0001", voucher=(io.BytesIO(f.PDF), "回单.pdf")
+    )
+    _, running = _won_order(owner, rival, 9_000_000, "赣榆区海堤加固工程环境影响评价")
+    orders.confirm(rival, running.id)
+    _, delivered = _won_order(owner, rival, 8_000_000, "灌云县污水处理厂扩建工程环境影响评价")
+    orders.confirm(rival, delivered.id)
+    orders.deliver(rival, delivered.id, "提交报告书送审稿")
+
+    # A result under publicity, with an objection lodged and dismissed.
+    pub = f.published_request(owner, selection_method="direct", title="东海县产业园规划环境影响评价")
+    pub_bid = f.bid(rival, pub, price_fen=7_000_000)
+    f.bid(objector, pub, price_fen=7_500_000)  # only a bidder of the round may object
+    timetravel.past_deadline(pub)
+    requests.select_winner(owner, pub.id, pub_bid.id, "报价最低，方案可行")
+    objection = objections.lodge_objection(
+        objector, pub.id, "qualification", "中选机构业绩材料存在疑问，请核查其业绩证明的真实性。"
+    )
+    objections.resolve_objection(admin, objection.id, False, "经核查材料属实，异议不成立。")
+
+    draft = requests.create_request(
+        owner, f.request_data(title="草稿：灌南县化工园区安全评价"), publish=False
+    )
+
+    # The sealed request: two bids nobody but their bidders may see before the deadline.
+    sealed = f.published_request(owner, title=SEALED_TITLE, project_code=SEALED_CODE, ceiling_fen=CEILING)
+    bid = f.bid(bidder, sealed, price_fen=SEALED_PRICE, plan=PLAN)
+    other = f.bid(co_bidder, sealed, price_fen=OTHER_SEALED_PRICE, plan=OTHER_PLAN)
+
+    flag = db.session.scalar(select(FeeFlag).where(FeeFlag.request_id == done_req.id))
+    assert flag is not None, "the over-offer bid raised no fee flag"
+    key = orders.get_order(owner, done.id).events[1].files[0]["key"]
+    market = Market(
+        admin_email=admin.email,
+        owner_email=owner.email,
+        bidder=_agency(bidder),
+        co_bidder=_agency(co_bidder),
+        rival=_agency(rival),
+        category_id=item.category_id,
+        item_id=item.id,
+        guided_item_id=f.guided_item().id,
+        sealed_request_id=sealed.id,
+        sealed_bid_id=bid.id,
+        other_sealed_bid_id=other.id,
+        draft_request_id=draft.id,
+        publicity_request_id=pub.id,
+        done_request_id=done_req.id,
+        done_order_id=done.id,
+        running_order_id=running.id,
+        delivered_order_id=delivered.id,
+        delivered_file_key=key,
+        offer_id=offer.id,
+        rating_id=rating.id,
+        payment_id=payment.id,
+        flag_id=flag.id,
+        objection_id=objection.id,
+    )
+    return market
+
+
+def make_everything_due(m: Market) -> None:
+    """Move the market to where every clock-driven change is due but none has been applied: the sealed
+    request's deadline passed (still `bidding`), the publicity ended (still `publicity`), the delivered order
+    waited past the acceptance time (still `delivered`), the running order is past its due date (its red light
+    not yet recorded)."""
+    from marketplace.orders.models import Order
+    from marketplace.requests.models import ServiceRequest
+
+    session = db.session
+    timetravel.past_deadline(
+        session.get(ServiceRequest, m.sealed_request_id), by=timedelta(hours=1), clock=False
+    )
+    timetravel.publicity_over(session.get(ServiceRequest, m.publicity_request_id), clock=False)
+    acceptance = current_app.config["MARKET_ACCEPTANCE_SECONDS"]
+    delivered = session.get(Order, m.delivered_order_id)
+    # Started its promised days ago (due now) and delivered in time, more than the acceptance period ago.
+    timetravel.order_elapsed(delivered, 1.0, clock=False)
+    timetravel.delivered_ago(delivered, acceptance + 3600, clock=False)
+    timetravel.order_elapsed(session.get(Order, m.running_order_id), 1.5, clock=False)
