@@ -19,14 +19,11 @@ _signals = Namespace()
 
 # --- requests, bidding, selection ------------------------------------------------------------------------
 request_published = _signals.signal("request-published")  # sender: ServiceRequest; actor
-bid_changed = _signals.signal(
-    "bid-changed"
-)  # sender: Bid; action ("submit" | "resubmit" | "revise" | "withdraw")
 bidding_closed = _signals.signal("bidding-closed")  # sender: ServiceRequest; actor  (bids are open now)
 winner_selected = _signals.signal("winner-selected")  # sender: ServiceRequest; actor; reselected: bool
 request_failed = _signals.signal("request-failed")  # sender: ServiceRequest; actor  (流标)
 publicity_ended = _signals.signal("publicity-ended")  # sender: ServiceRequest; winner: Bid; actor
-winner_withdrawn = _signals.signal("winner-withdrawn")  # sender: ServiceRequest; why: Message; actor
+winner_withdrawn = _signals.signal("winner-withdrawn")  # sender: ServiceRequest; order; why; actor
 
 # --- orders ----------------------------------------------------------------------------------------------
 order_created = _signals.signal("order-created")  # sender: Order; actor

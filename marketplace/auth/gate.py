@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 
+from marketplace.auth import policy
 from marketplace.auth.current import api_actor, web_actor
 from marketplace.auth.services import require_admin
 from marketplace.extensions import login_manager
@@ -17,6 +18,12 @@ ADMIN_PAGES_PREFIX = "/admin/"
 
 
 def register(app: Flask) -> None:
+    def can(requirement: str, obj=None) -> bool:
+        """Templates ask the policy module: `{% if can("ManagesRequest", req) %}`."""
+        return policy.TEMPLATE_REQUIREMENTS[requirement](web_actor(), obj)
+
+    app.jinja_env.globals["can"] = can
+
     @app.before_request
     def staff_only_areas():
         if request.path.startswith(ADMIN_API_PREFIX):
