@@ -36,6 +36,7 @@ def _under_publicity(app):
             f.bid(agency, req, price_fen=10_000_000 + i * 1_000_000)
         timetravel.past_deadline(req)
         requests.select_winner(enterprise, req.id)
+        db.session.commit()  # the test is the boundary here
         req_id, loser = req.id, bidders[2]
         headers = f.token(app.test_client(), loser)
         db.session.remove()

@@ -46,6 +46,7 @@ def test_a_bidder_objects_with_evidence_and_a_stranger_may_not(live_server, brow
             f.bid(agency, req, price_fen=20_000_000 + i * 1_500_000)
         timetravel.past_deadline(req)
         requests.select_winner(enterprise, req.id)
+        db.session.commit()  # the test is the boundary here
         req_id, objector_email, objector_name = req.id, bidders[1].email, bidders[1].agency.name
         stranger_email, admin_email = stranger.email, admin.email
     evidence = tmp_path / "评分复核计算表.pdf"
