@@ -225,7 +225,6 @@ def record_offline(
     db.session.add(payment)
     db.session.flush()
     record(actor, "payment.create", payment, after=snapshot(payment, AUDITED) | {"order_id": order.id})
-    db.session.commit()
     return payment
 
 
@@ -260,13 +259,11 @@ def start_checkout(actor: User | None, order_id: int, amount_fen: Any = None) ->
             idempotency_key=idempotency_key(payment),
         )
     except UpstreamFailed:
-        db.session.rollback()  # nothing recorded: the row above disappears and the order lock is released
-        raise
+        raise  # the boundary rolls back: the row above disappears and the order lock is released
     payment.stripe_session_id = session.id
     payment.checkout_url = session.url
     payment.expires_at = session.expires_at
     record(actor, "payment.create", payment, after=snapshot(payment, AUDITED) | {"order_id": order.id})
-    db.session.commit()
     return payment
 
 
@@ -300,7 +297,6 @@ def confirm_offline(actor: User | None, payment_id: int) -> Payment:
         confirmed_by_id=actor.id,
     )
     on_money(payment, payment.amount_fen)
-    db.session.commit()
     return payment
 
 
@@ -319,7 +315,6 @@ def reject_offline(actor: User | None, payment_id: int, reason: Any) -> Payment:
         status_reason=reason,
         confirmed_by_id=actor.id,
     )
-    db.session.commit()
     return payment
 
 

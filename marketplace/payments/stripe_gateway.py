@@ -101,11 +101,14 @@ def verify_event(payload: bytes, signature: str | None) -> dict:
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
         raise DomainError(_l("Stripe webhooks are not configured on this platform."))
-    invalid = DomainError(_l("The webhook signature or payload is not valid."))
+
+    def invalid() -> DomainError:  # made only when raised: a DomainError marks its request as refused
+        return DomainError(_l("The webhook signature or payload is not valid."))
+
     try:
         event = stripe.Webhook.construct_event(payload, signature, secret).to_dict()
     except (stripe.SignatureVerificationError, ValueError, TypeError, AttributeError) as exc:
-        raise invalid from exc
+        raise invalid() from exc
     obj = event.get("data", {}).get("object") if isinstance(event.get("data"), dict) else None
     event_id, kind = event.get("id"), event.get("type")
     if not (
@@ -115,5 +118,5 @@ def verify_event(payload: bytes, signature: str | None) -> dict:
         and 0 < len(kind) <= 100
         and isinstance(obj, dict)
     ):
-        raise invalid
+        raise invalid()
     return event

@@ -25,7 +25,7 @@ def receive(payload: bytes, signature: str | None) -> str:
 
 
 def apply_event(event: dict) -> str:
-    """Apply one verified event once and commit; also the demo's way of marking its Stripe rows paid."""
+    """Apply one verified event once (the boundary commits); also the demo's way of marking its Stripe rows paid."""
     if db.session.get(StripeEvent, event["id"]) is not None:
         return DUPLICATE
     row = StripeEvent(id=event["id"], type=event["type"], outcome="processing")
@@ -39,11 +39,7 @@ def apply_event(event: dict) -> str:
     payment, outcome = handler(event["data"]["object"]) if handler else (None, "ignored")
     row.payment_id = payment.id if payment is not None else None
     row.outcome = outcome
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return DUPLICATE
+    db.session.flush()
     return outcome
 
 

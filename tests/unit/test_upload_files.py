@@ -61,6 +61,10 @@ def test_a_committed_payment_leaves_exactly_its_file_and_only_after_the_commit(u
     payment = payments.record_offline(
         enterprise, order.id, reference="HX-COMMIT-0001", voucher=(io.BytesIO(f.PDF), "回单.pdf")
     )
+    assert _files(upload_dir / "vouchers") == {
+        f".tmp-{payment.voucher['key']}"
+    }  # not in place before the commit
+    db.session.commit()  # the boundary
     assert _files(upload_dir / "vouchers") == {payment.voucher["key"]}
     assert uploads.upload_path("vouchers", payment.voucher["key"]).read_bytes() == f.PDF
 
@@ -100,6 +104,7 @@ def test_sweep_removes_orphans_restores_committed_temporaries_and_keeps_the_rest
         amount_fen=1_000,
         voucher=(io.BytesIO(f.PDF), "b.pdf"),
     ).voucher["key"]
+    db.session.commit()
     folder = upload_dir / "vouchers"
     os.replace(folder / crashed, folder / f".tmp-{crashed}")  # killed after the commit, before the rename
     (folder / "0123abcd.pdf").write_bytes(f.PDF)  # killed before the commit, after a (pre-fix) write
