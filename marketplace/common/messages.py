@@ -12,6 +12,7 @@ the database at the moment it was written, nor the other way round.
 Parameters are the words people typed (shown as they are, never translated), numbers, amounts of money
 (`Money`, formatted when shown) and other messages (rendered first, in the same language). A stored value that
 is not a message — a row written before messages existed, or a person's own reason — is shown as it is.
+Templates show such a column with `|said` (common/templating.py), API schemas with the `Said` field.
 """
 
 from __future__ import annotations
