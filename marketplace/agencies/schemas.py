@@ -1,6 +1,7 @@
 import marshmallow as ma
 
 from marketplace.agencies.models import PriceMode, QualificationLevel
+from marketplace.common.messages import Said
 from marketplace.common.regions import REGIONS
 from marketplace.stats.services import agency_stats
 
@@ -111,7 +112,7 @@ class AgencyStoreOut(AgencyRowOut):
 class AgencyPrivateOut(AgencyStoreOut):
     contact_name = ma.fields.String(allow_none=True)
     contact_phone = ma.fields.String(allow_none=True)
-    status_reason = ma.fields.String(allow_none=True)
+    status_reason = Said(allow_none=True)
     submitted_at = ma.fields.AwareDateTime(allow_none=True)
     qualifications = ma.fields.List(ma.fields.Nested(QualificationPrivateOut))
 

@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -54,7 +55,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def org_name(self) -> str:
         org = self.org
-        return org.name if org is not None else "监管部门"
+        return org.name if org is not None else _l("Supervising authority")  # staff belong to no organisation
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"

@@ -14,22 +14,24 @@ from marketplace.auth.models import Role, User
 from marketplace.bidding.models import Bid, BidRevision, BidStatus
 from marketplace.common.clock import arrival, now
 from marketplace.common.errors import Invalid, NotFound, WrongState, invalid_fields
+from marketplace.common.messages import N_, Message, message
 from marketplace.extensions import db
 from marketplace.requests.models import RequestStatus, ServiceRequest
 
 BID_FIELDS = ("price_fen", "promised_days", "plan", "status", "version")
 
 
-def eligibility_problems(agency: Agency, req: ServiceRequest) -> list:
-    """Why this agency may not bid on this request (empty when it may)."""
+def eligibility_problems(agency: Agency, req: ServiceRequest) -> list[Message]:
+    """Why this agency may not bid on this request (empty when it may); messages, because closing the bidding
+    records the first one as the reason a bid was invalidated."""
     problems = []
     if agency.status != AgencyStatus.ACTIVE:
-        problems.append(_l("Only active members may bid."))
+        problems.append(message(N_("Only active members may bid.")))
     if any(x.agency_id == agency.id for x in req.exclusions):
-        problems.append(_l("The enterprise excluded your agency from this request (回避)."))
+        problems.append(message(N_("The enterprise excluded your agency from this request (回避).")))
     category_id = req.service_item.category_id
     if category_id not in {c.id for c in agency.categories}:
-        problems.append(_l("This service is outside your approved categories."))
+        problems.append(message(N_("This service is outside your approved categories.")))
     today = now().date()
     # A qualification counts once its certificate scan is on file and while it is in force.
     valid = [q for q in agency.qualifications if q.valid_until >= today and q.file_key is not None]
@@ -37,13 +39,13 @@ def eligibility_problems(agency: Agency, req: ServiceRequest) -> list:
         need = LEVEL_RANK[req.required_level]
         if not any(q.category_id == category_id and LEVEL_RANK[q.level] >= need for q in valid):
             problems.append(
-                _l(
-                    "A valid qualification of level %(level)s or higher in this category is required.",
+                message(
+                    N_("A valid qualification of level %(level)s or higher in this category is required."),
                     level=req.required_level.value,
                 )
             )
     elif not any(q.category_id in (category_id, None) for q in valid):
-        problems.append(_l("You have no valid (unexpired) qualification covering this category."))
+        problems.append(message(N_("You have no valid (unexpired) qualification covering this category.")))
     return problems
 
 

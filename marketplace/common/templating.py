@@ -11,6 +11,7 @@ from jinja2 import pass_eval_context
 from markupsafe import Markup
 
 from marketplace.common.clock import now
+from marketplace.common.messages import said
 from marketplace.common.money import format_fen
 from marketplace.common.regions import REGIONS
 
@@ -35,6 +36,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 _PLACE_PREFIXES = sorted(
     ("江苏省", "江苏", *REGIONS, *(r[:-1] for r in REGIONS)), key=len, reverse=True
 )  # longest first
+
+
+def _said(stored: str | None) -> str:
+    """`|said`: a stored reason or history line in the viewer's language (people's words as they wrote them)."""
+    return said(stored) or ""
 
 
 def _initials(name: str) -> str:
@@ -92,6 +98,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(_dt, "dt")
     app.add_template_filter(_date, "date")
     app.add_template_filter(_initials, "initials")
+    app.add_template_filter(_said, "said")
     app.add_template_global(url_with)
 
     @app.context_processor

@@ -1,12 +1,13 @@
 import marshmallow as ma
 
+from marketplace.common.messages import Said
 from marketplace.payments.schemas import PaymentOut
 
 
 class EventOut(ma.Schema):
     id = ma.fields.Integer()
     kind = ma.fields.String()
-    text = ma.fields.String(allow_none=True)
+    text = Said(allow_none=True)
     percent = ma.fields.Integer(allow_none=True)
     files = ma.fields.Method("_files")
     at = ma.fields.AwareDateTime()
@@ -36,7 +37,7 @@ class OrderOut(ma.Schema):
     amount_fen = ma.fields.Integer()
     promised_days = ma.fields.Integer()
     status = ma.fields.Function(lambda o: o.status.value)
-    status_reason = ma.fields.String(allow_none=True)
+    status_reason = Said(allow_none=True)
     started_at = ma.fields.AwareDateTime(allow_none=True)
     due_at = ma.fields.AwareDateTime(allow_none=True)
     delivered_at = ma.fields.AwareDateTime(allow_none=True)

@@ -20,12 +20,20 @@ from marketplace.bidding.models import Bid
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
-from marketplace.common.money import format_fen
+from marketplace.common.messages import N_, Money, message
 from marketplace.extensions import db
 from marketplace.orders.models import LIVE, STARTED_LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
 
 UPLOAD_KIND = "deliveries"
 YELLOW_AT = 0.8  # share of the promised time elapsed
+
+# What the order records for people (stored as message keys, shown in the viewer's language).
+AMENDED = N_("%(before)s → %(after)s: %(reason)s")
+AUTO_ACCEPTED = N_("The acceptance period ended without an objection; the system accepted the delivery.")
+WINNER_UNAVAILABLE = N_("The selected agency has been suspended or expelled")
+WINNER_REPLACED = N_(
+    "The selected agency has been suspended or expelled; the next in the ranking takes its place."
+)
 
 
 def _move(order: Order, action: str, actor, **values) -> None:
@@ -246,11 +254,11 @@ def amend_contract(actor: User | None, order_id: int, amount_fen: int, reason: s
     if order.status not in LIVE | {OrderStatus.ACCEPTED}:
         raise WrongState(_l("This order's contract can no longer be changed."))
     if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or not 0 < amount_fen < MAX_AMOUNT_FEN:
-        message = _l("Enter the new contract amount.")
-        raise Invalid(message, {"amount_fen": [message]})
+        error = _l("Enter the new contract amount.")
+        raise Invalid(error, {"amount_fen": [error]})
     if amount_fen == order.amount_fen:
-        message = _l("The new amount is the same as the current one.")
-        raise Invalid(message, {"amount_fen": [message]})
+        error = _l("The new amount is the same as the current one.")
+        raise Invalid(error, {"amount_fen": [error]})
     reason = _text(reason, 4, 500, "reason")
     before = order.amount_fen
     changed = db.session.execute(
@@ -262,7 +270,8 @@ def amend_contract(actor: User | None, order_id: int, amount_fen: int, reason: s
     if changed.rowcount != 1:
         raise WrongState(_l("Someone else changed this at the same moment; please reload and try again."))
     db.session.refresh(order)
-    _event(order, "amend", actor, text=f"{format_fen(before)} → {format_fen(amount_fen)}：{reason}")
+    line = message(AMENDED, before=Money(before), after=Money(amount_fen), reason=reason)
+    _event(order, "amend", actor, text=line.encode())
     record(
         actor,
         "order.amend",
@@ -302,7 +311,7 @@ def auto_accept(order: Order, actor=None) -> bool:
     if now() < limit:
         return False
     _move(order, "accept", actor, accepted_at=limit, auto_accepted=True)
-    _event(order, "accept", actor, text="验收期满未提出异议，系统自动验收。")
+    _event(order, "accept", actor, text=message(AUTO_ACCEPTED).encode())
     events.order_accepted.send(order, actor=actor, automatic=True)
     return True
 
@@ -311,10 +320,8 @@ def replace_unavailable_winner(order: Order, actor=None) -> bool:
     """A winner suspended or expelled before starting: the order is cancelled and the request moves on."""
     if order.status != OrderStatus.AWAITING or order.agency.status == AgencyStatus.ACTIVE:
         return False
-    _move(order, "cancel", actor, status_reason="中选机构已被暂停或清退")
-    events.winner_withdrawn.send(
-        order.request, order=order, why="中选机构已被暂停或清退，由排名下一位递补。", actor=actor
-    )
+    _move(order, "cancel", actor, status_reason=message(WINNER_UNAVAILABLE).encode())
+    events.winner_withdrawn.send(order.request, order=order, why=message(WINNER_REPLACED), actor=actor)
     return True
 
 

@@ -1,6 +1,8 @@
 import marshmallow as ma
 from marshmallow.validate import OneOf
 
+from marketplace.common.messages import Said
+
 
 class PaymentIn(ma.Schema):
     method = ma.fields.String(required=True, validate=OneOf(["offline", "stripe"]))
@@ -38,7 +40,7 @@ class PaymentOut(ma.Schema):
     )
     expires_at = ma.fields.AwareDateTime(allow_none=True)
     paid_at = ma.fields.AwareDateTime(allow_none=True)
-    status_reason = ma.fields.String(allow_none=True)
+    status_reason = Said(allow_none=True)
     created_at = ma.fields.AwareDateTime()
 
     def _voucher(self, payment):

@@ -25,6 +25,7 @@ from marketplace.auth.services import require_role, require_user
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, UpstreamFailed, WrongState
+from marketplace.common.messages import Message, encode
 from marketplace.common.money import format_fen
 from marketplace.extensions import db
 from marketplace.orders import services as orders
@@ -327,8 +328,8 @@ def mark_paid_by_stripe(payment: Payment, payment_intent: str | None) -> None:
     on_money(payment, payment.amount_fen)
 
 
-def expire_checkout(payment: Payment, reason: str | None = None) -> None:
-    _move(payment, "expire", None, status_reason=reason)
+def expire_checkout(payment: Payment, reason: Message | None = None) -> None:
+    _move(payment, "expire", None, status_reason=encode(reason))
 
 
 def record_refund(payment: Payment, refunded_total_fen: int) -> int:

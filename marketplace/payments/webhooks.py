@@ -12,11 +12,13 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from marketplace.common.messages import N_, message
 from marketplace.extensions import db
 from marketplace.payments import services, stripe_gateway
 from marketplace.payments.models import Payment, PaymentMethod, PaymentStatus, StripeEvent
 
 DUPLICATE = "duplicate"
+DELAYED_PAYMENT_FAILED = N_("Stripe reported that the delayed payment failed.")
 
 
 def receive(payload: bytes, signature: str | None) -> str:
@@ -97,7 +99,7 @@ def _session_failed(session: dict) -> tuple[Payment | None, str]:
         return None, "unknown_session"
     if payment.status != PaymentStatus.PENDING:
         return payment, "no_change"
-    services.expire_checkout(payment, "Stripe: the delayed payment failed")
+    services.expire_checkout(payment, message(DELAYED_PAYMENT_FAILED))
     return payment, "failed"
 
 

@@ -27,6 +27,7 @@ from marketplace.bidding.models import Bid, BidStatus
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState, invalid_fields
+from marketplace.common.messages import N_, message
 from marketplace.extensions import db
 from marketplace.requests.models import (
     Objection,
@@ -45,6 +46,7 @@ WHO_MAY_OBJECT = _l(
     "Only the agencies that bid in this round of the request (interested parties) may lodge an objection."
 )
 ONCE_PER_ROUND = _l("Your agency has already lodged its objection in this round; each party may object once.")
+UPHELD = N_("Objection upheld: %(outcome)s")  # recorded as the reason the next bid takes the place
 
 
 # --- who may object, and who sees what -----------------------------------------------------------------------
@@ -224,7 +226,7 @@ def resolve_objection(actor: User | None, objection_id: int, uphold: bool, outco
     record(actor, f"objection.{objection.status.value}", objection, after={"outcome": outcome})
     req = objection.request
     if uphold and req.status == RequestStatus.PUBLICITY:
-        fall_back(req, actor, f"异议成立：{outcome}")
+        fall_back(req, actor, message(UPHELD, outcome=outcome))  # the administrators' own words
     db.session.flush()
     end_publicity(req, actor)  # the last open objection decided after publicity ended: award now
     return objection

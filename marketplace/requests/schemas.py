@@ -1,5 +1,6 @@
 import marshmallow as ma
 
+from marketplace.common.messages import Said
 from marketplace.requests.draw import DEFAULT_WEIGHTS
 
 
@@ -75,9 +76,9 @@ class RequestOut(ma.Schema):
     min_bids = ma.fields.Method("_min_bids")
     winner = ma.fields.Method("_winner", allow_none=True)
     selected_at = ma.fields.AwareDateTime(allow_none=True)
-    selection_reason = ma.fields.String(allow_none=True)
+    selection_reason = Said(allow_none=True)
     publicity_ends_at = ma.fields.AwareDateTime(allow_none=True)
-    failure_reason = ma.fields.String(allow_none=True)
+    failure_reason = Said(allow_none=True)
     order_id = ma.fields.Method("_order_id", allow_none=True)
 
     def _bid_count(self, r):
@@ -164,7 +165,7 @@ class BidSummaryOut(ma.Schema):
     promised_days = ma.fields.Integer()
     plan = ma.fields.String()
     status = ma.fields.Function(lambda b: b.status.value)
-    invalid_reason = ma.fields.String(allow_none=True)
+    invalid_reason = Said(allow_none=True)
     version = ma.fields.Integer()
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()

@@ -22,6 +22,7 @@ from marketplace.bidding.models import Bid, BidStatus
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState
+from marketplace.common.messages import N_, Message, message
 from marketplace.common.sql import contains
 from marketplace.extensions import db
 from marketplace.requests import draw
@@ -42,6 +43,14 @@ EDITABLE = (
     "required_days", "funding", "selection_method", "weights", "shortlist_size", "bid_deadline",
 )  # fmt: skip
 OPEN_STATUSES = (RequestStatus.BIDDING,)
+INVALID_REASON_LENGTH = Bid.invalid_reason.type.length
+
+# What the request records for people (stored as message keys, shown in the viewer's language).
+TOO_FEW_BIDS = N_("Valid bids: %(valid)d, fewer than the required minimum of %(min)d; the request failed.")
+WINNER_INELIGIBLE = N_(
+    "The selected agency is no longer eligible (its status changed); the next in the ranking takes its place."
+)
+NOBODY_LEFT = N_("%(why)s No valid bid is left to take its place; the request failed.")
 
 
 def _move(req: ServiceRequest, action: str, actor, **values) -> None:
@@ -309,14 +318,14 @@ def close_bidding(req: ServiceRequest, actor=None) -> bool:
     for bid in bidding.valid_bids(req.id):
         problems = bidding.eligibility_problems(bid.agency, req)
         if problems:
-            bid.status, bid.invalid_reason = BidStatus.INVALID, str(problems[0])[:200]
+            bid.status, bid.invalid_reason = BidStatus.INVALID, problems[0].encode(INVALID_REASON_LENGTH)
             record(actor, "bid.invalidate", bid, after={"reason": bid.invalid_reason})
     valid = len(bidding.valid_bids(req.id))
     _move(req, "close", actor, closed_at=now())
     events.bidding_closed.send(req, actor=actor)
     if valid < min_bids(req):
-        reason = f"有效报价 {valid} 家，少于最低要求 {min_bids(req)} 家，流标。"
-        _move(req, "fail", actor, failure_reason=reason)
+        reason = message(TOO_FEW_BIDS, valid=valid, min=min_bids(req))
+        _move(req, "fail", actor, failure_reason=reason.encode())
         events.request_failed.send(req, actor=actor)
     return True
 
@@ -335,7 +344,7 @@ def end_publicity(req: ServiceRequest, actor=None) -> bool:
         return False
     winner = db.session.get(Bid, req.winner_bid_id)
     if winner.agency.status != AgencyStatus.ACTIVE:
-        fall_back(req, actor, "中选机构已不具备资格（状态变更），由排名下一位递补。")
+        fall_back(req, actor, message(WINNER_INELIGIBLE))
         return True
     _move(req, "award", actor)
     events.publicity_ended.send(req, winner=winner, actor=actor)
@@ -437,12 +446,12 @@ def select_winner(
     return req
 
 
-def fall_back(req: ServiceRequest, actor, why: str) -> None:
+def fall_back(req: ServiceRequest, actor, why: Message) -> None:
     """The winner is out (declined, disqualified, objection upheld): the next valid bid in the ranking takes
     its place with a new publicity period; with none left the request fails."""
     out = db.session.get(Bid, req.winner_bid_id)
     if out.status == BidStatus.ACTIVE:
-        out.status, out.invalid_reason = BidStatus.INVALID, why[:200]
+        out.status, out.invalid_reason = BidStatus.INVALID, why.encode(INVALID_REASON_LENGTH)
     ranking = list(req.ranking or [])
     remaining = [
         b
@@ -451,11 +460,16 @@ def fall_back(req: ServiceRequest, actor, why: str) -> None:
     ]
     if req.selection_method == SelectionMethod.DIRECT and remaining:
         _move(
-            req, "reopen_selection", actor, winner_bid_id=None, selection_reason=why, publicity_ends_at=None
+            req,
+            "reopen_selection",
+            actor,
+            winner_bid_id=None,
+            selection_reason=why.encode(),
+            publicity_ends_at=None,
         )
         return
     if not remaining:
-        _move(req, "fail", actor, failure_reason=f"{why} 无可递补的有效报价，流标。")
+        _move(req, "fail", actor, failure_reason=message(NOBODY_LEFT, why=why).encode())
         events.request_failed.send(req, actor=actor)
         return
     _move(
@@ -463,7 +477,7 @@ def fall_back(req: ServiceRequest, actor, why: str) -> None:
         "reselect",
         actor,
         winner_bid_id=remaining[0].id,
-        selection_reason=why,
+        selection_reason=why.encode(),
         publicity_ends_at=_publicity_end(),
     )
     events.winner_selected.send(req, actor=actor, reselected=True)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from marketplace import events
+from marketplace.common.messages import N_, Message, message
 from marketplace.requests import services
+
+DECLINED = N_("The selected agency declined: %(reason)s")
 
 
 def _order_declined(order, reason: str, actor=None, **_) -> None:
-    services.fall_back(order.request, actor, f"中选机构放弃：{reason}")
+    services.fall_back(order.request, actor, message(DECLINED, reason=reason))  # the agency's own words
 
 
-def _winner_withdrawn(req, why: str, actor=None, **_) -> None:
+def _winner_withdrawn(req, why: Message, actor=None, **_) -> None:
     services.fall_back(req, actor, why)
 
 

@@ -206,6 +206,22 @@ def test_completion_waits_until_stripe_has_the_money(client, fake_stripe):
     assert _paid_sum(agency) == 2_000_000
 
 
+def test_a_failed_delayed_payment_says_so_in_the_callers_language(client, fake_stripe):
+    enterprise, agency, order = f.accepted_order(price_fen=2_000_000)
+    payment = _checkout(client, enterprise, order)
+    r = _deliver(client, event("checkout.session.async_payment_failed", {"id": payment.stripe_session_id}))
+    assert r.get_json()["outcome"] == "failed" and _payment(payment.id).status == "expired"
+    assert json.loads(_payment(payment.id).status_reason)["$msg"]  # a message code, read in any language
+    h = f.token(client, enterprise)
+
+    def reason(headers):
+        body = client.get(f"/api/v1/orders/{order.id}", headers=headers).get_json()
+        return next(p["status_reason"] for p in body["payments"] if p["id"] == payment.id)
+
+    assert reason(h) == "Stripe 通知：延迟到账的支付未成功。"
+    assert reason({**h, "Accept-Language": "en"}) == "Stripe reported that the delayed payment failed."
+
+
 def test_money_arriving_after_expiry_is_recorded_even_if_it_overpays(client, fake_stripe):
     enterprise, agency, order = f.accepted_order(price_fen=2_000_000)
     he = f.token(client, enterprise)

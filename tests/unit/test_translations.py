@@ -35,6 +35,7 @@ EXTRACT_ARGS = [
     "extract",
     "-F", str(CFG),
     "-k", "_l",
+    "-k", "N_",  # marketplace/common/messages.py: ids of messages stored now and translated when shown
     "-k", "lazy_gettext",
     "-k", "lazy_ngettext:1,2",
     "-k", "lazy_pgettext:1c,2",
