@@ -60,37 +60,29 @@ def _referenced_uploads() -> dict[str, set[str]]:
     from marketplace.orders.models import OrderEvent
     from marketplace.payments import services as payments
     from marketplace.payments.models import Payment
-
-    def keys(stmt) -> list:
-        return list(db.session.scalars(stmt.execution_options(yield_per=2000)))
-
     from marketplace.requests import objections
     from marketplace.requests.models import Objection
 
-    vouchers = keys(select(Payment.voucher).where(Payment.voucher.is_not(None)))
-    evidence = keys(select(Objection.evidence).where(Objection.evidence.is_not(None)))
-    deliveries = keys(select(OrderEvent.files).where(OrderEvent.files.is_not(None)))
-    found = {
-        agencies.UPLOAD_KIND: set(
-            keys(select(Qualification.file_key).where(Qualification.file_key.is_not(None)))
-        ),
-        payments.UPLOAD_KIND: {v["key"] for v in vouchers if isinstance(v, dict) and v.get("key")},
-        orders.UPLOAD_KIND: {
+    def values(column) -> list:
+        return list(
+            db.session.scalars(select(column).where(column.is_not(None)).execution_options(yield_per=2000))
+        )
+
+    def keys_in(lists) -> set[str]:  # JSON columns holding a list of stored-file dicts
+        return {
             f["key"]
-            for files in deliveries
+            for files in lists
             if isinstance(files, list)
             for f in files
             if isinstance(f, dict) and f.get("key")
-        },
-        objections.UPLOAD_KIND: {
-            f["key"]
-            for files in evidence
-            if isinstance(files, list)
-            for f in files
-            if isinstance(f, dict) and f.get("key")
-        },
+        }
+
+    return {
+        agencies.UPLOAD_KIND: set(values(Qualification.file_key)),
+        payments.UPLOAD_KIND: keys_in([v] for v in values(Payment.voucher)),
+        orders.UPLOAD_KIND: keys_in(values(OrderEvent.files)),
+        objections.UPLOAD_KIND: keys_in(values(Objection.evidence)),
     }
-    return found
 
 
 @uploads.command("sweep")

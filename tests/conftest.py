@@ -108,6 +108,17 @@ def _transaction(request, app):
         ctx.pop()
 
 
+@pytest.fixture(scope="module")
+def committed_app(tmp_path_factory):
+    """An app on a fresh database of its own whose commits are real (threads, a live server). Modules that need
+    other settings define their own, with tests/racing.py's `committed`."""
+    from tests.racing import committed
+
+    app, close = committed(tmp_path_factory)
+    yield app
+    close()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

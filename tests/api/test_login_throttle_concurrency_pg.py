@@ -1,25 +1,12 @@
 """Failed log-ins at the same moment (as from several workers) are all counted: no lost updates."""
 
-import pytest
-
 from marketplace.auth import services, throttle
 from marketplace.auth.models import LoginThrottle
 from marketplace.common.errors import NotLoggedIn, TooManyAttempts
 from marketplace.extensions import db
-from tests.conftest import build_app
 from tests.racing import needs_postgresql, race
 
 pytestmark = needs_postgresql
-
-
-@pytest.fixture(scope="module")
-def committed_app(tmp_path_factory):
-    app, drop = build_app(tmp_path_factory)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    drop()
 
 
 def test_simultaneous_failures_for_one_address_are_all_counted(committed_app):

@@ -1,7 +1,6 @@
 """One party lodging the same objection twice at once, on a real PostgreSQL server with real commits: one
 objection, one 201 and one 409, never a 500."""
 
-import pytest
 from sqlalchemy import func, select
 
 from marketplace.extensions import db
@@ -9,22 +8,11 @@ from marketplace.requests import services as requests
 from marketplace.requests.models import Objection
 from tests import factories as f
 from tests import timetravel
-from tests.conftest import build_app
 from tests.racing import needs_postgresql, race
 
 pytestmark = needs_postgresql
 
 FACTS = "中选机构提交的业绩证明中有两个项目的业主单位均否认曾委托该机构，请核查其业绩材料的真实性。"
-
-
-@pytest.fixture(scope="module")
-def committed_app(tmp_path_factory):
-    app, drop = build_app(tmp_path_factory)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    drop()
 
 
 def _under_publicity(app):

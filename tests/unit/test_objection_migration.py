@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.common.types import UTCDateTime
 from marketplace.extensions import db
 from tests import factories as f
-from tests.conftest import build_app
 
 OLD = sa.table(
     "objection",
@@ -27,16 +26,6 @@ OLD = sa.table(
     sa.column("created_at", UTCDateTime()),
     sa.column("updated_at", UTCDateTime()),
 )
-
-
-@pytest.fixture(scope="module")
-def committed_app(tmp_path_factory):
-    app, drop = build_app(tmp_path_factory)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    drop()
 
 
 def test_old_objections_survive_the_migration(committed_app):
