@@ -7,6 +7,7 @@ from sqlalchemy import select
 from marketplace.agencies import services as agency_services
 from marketplace.audit.models import AuditEntry
 from marketplace.bidding.models import Bid
+from marketplace.common.messages import said
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
@@ -42,12 +43,12 @@ def test_a_qualification_lapsing_before_the_deadline_invalidates_the_bid_at_open
 
     assert _request(req.id).status == "evaluating"  # three valid bids remain: enough
     lapsed = db.session.get(Bid, bids[0].id)
-    assert (lapsed.status, lapsed.invalid_reason) == ("invalid", NO_VALID_QUALIFICATION)
+    assert (lapsed.status, said(lapsed.invalid_reason)) == ("invalid", NO_VALID_QUALIFICATION)
     assert [db.session.get(Bid, b.id).status for b in bids[1:]] == ["active"] * 3
     entry = db.session.scalar(
         select(AuditEntry).where(AuditEntry.action == "bid.invalidate", AuditEntry.object_id == bids[0].id)
     )
-    assert entry is not None and entry.after == {"reason": NO_VALID_QUALIFICATION}
+    assert entry is not None and said(entry.after["reason"]) == NO_VALID_QUALIFICATION
     # The enterprise sees why, beside the bid; the selection passes over it although it was the cheapest.
     h = f.token(client, enterprise)
     rows = client.get(f"/api/v1/requests/{req.id}/bids", headers=h).get_json()
@@ -89,7 +90,7 @@ def test_a_direct_pick_whose_winner_declines_goes_back_to_the_enterprise(client)
     # A direct pick is the enterprise's to make again: no automatic runner-up, back to evaluating.
     req_now = _request(req.id)
     assert (req_now.status, req_now.winner_bid_id, req_now.publicity_ends_at) == ("evaluating", None, None)
-    assert req_now.selection_reason == "中选机构放弃：人员调整，无法按期完成"
+    assert said(req_now.selection_reason) == "中选机构放弃：人员调整，无法按期完成"
     assert db.session.scalar(
         select(AuditEntry.id).where(
             AuditEntry.action == "request.reopen_selection", AuditEntry.object_id == req.id
@@ -142,9 +143,9 @@ def test_a_winner_suspended_during_publicity_is_replaced_when_publicity_ends():
     req_now = _request(req.id)
     assert (req_now.status, req_now.winner_bid_id) == ("publicity", bids[1].id)
     assert req_now.publicity_ends_at > first_end
-    assert req_now.selection_reason == "中选机构已不具备资格（状态变更），由排名下一位递补。"
+    assert said(req_now.selection_reason) == "中选机构已不具备资格（状态变更），由排名下一位递补。"
     out = db.session.get(Bid, bids[0].id)
-    assert (out.status, out.invalid_reason) == ("invalid", req_now.selection_reason)
+    assert (out.status, said(out.invalid_reason)) == ("invalid", said(req_now.selection_reason))
     assert _orders(req.id) == []
     timetravel.publicity_over(req)
     timetravel.run_clock()
