@@ -35,6 +35,7 @@ from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState, invalid_fields
 from marketplace.extensions import db
 
+
 # --- the applicant's actions ---------------------------------------------------------------------
 
 
