@@ -28,6 +28,7 @@ test: install
 lint: install
 	$(BIN)/ruff check marketplace tests bench migrations/versions
 	$(BIN)/ruff format --check marketplace tests bench
+	$(BIN)/lint-imports --no-logo
 
 format: install
 	$(BIN)/ruff check --fix marketplace tests bench

@@ -57,14 +57,14 @@ def build(agencies: int, orders: int, ratings: int, seed: int = 7):
         upgrade()
         from marketplace.agencies.models import Agency, Offer, agency_category
         from marketplace.auth.models import Enterprise, User
-        from marketplace.bidding.models import Bid
         from marketplace.catalogue.models import Category, ServiceItem
         from marketplace.common.regions import REGIONS
         from marketplace.common.uscc import make
         from marketplace.orders.models import Order
         from marketplace.ratings.models import Rating
+        from marketplace.requests.bids import Bid
         from marketplace.requests.models import ServiceRequest
-        from marketplace.stats import services as stats
+        from marketplace.tally import services as tally
 
         t0 = time.perf_counter()
         now = datetime.now(UTC)
@@ -245,7 +245,7 @@ def build(agencies: int, orders: int, ratings: int, seed: int = 7):
         db.session.commit()
         generated = time.perf_counter() - t0
         t0 = time.perf_counter()
-        stats.rebuild()
+        tally.rebuild()
         rebuilt = time.perf_counter() - t0
         first_category = categories[2]
     return app, generated, rebuilt, first_category

@@ -205,12 +205,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_subscribers() -> None:
     """Who listens to the market's domain events (see marketplace/events.py and docs/architecture.md)."""
+    from marketplace.agencies import subscribers as agencies
     from marketplace.fees import subscribers as fees
     from marketplace.orders import subscribers as orders
     from marketplace.requests import subscribers as requests
-    from marketplace.stats import subscribers as stats
+    from marketplace.tally import subscribers as tally
 
-    for module in (fees, orders, requests, stats):
+    for module in (agencies, fees, orders, requests, tally):
         module.connect()
 
 
@@ -220,9 +221,10 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.auth import api as auth_api
     from marketplace.auth import views as auth_views
     from marketplace.catalogue import api as catalogue_api
-    from marketplace.catalogue import views as catalogue_views
     from marketplace.fees import api as fees_api
     from marketplace.fees import views as fees_views
+    from marketplace.home import agencies as agencies_pages
+    from marketplace.home import catalogue as catalogue_pages
     from marketplace.home import views as home_views
     from marketplace.orders import api as orders_api
     from marketplace.orders import views as orders_views
@@ -234,11 +236,14 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.requests import views as requests_views
     from marketplace.search import api as search_api
     from marketplace.search import views as search_views
+    from marketplace.supervision import api as supervision_api
+    from marketplace.supervision import views as supervision_views
 
     for module in (
         home_views,
         auth_views,
-        catalogue_views,
+        catalogue_pages,
+        agencies_pages,
         agencies_views,
         requests_views,
         orders_views,
@@ -246,6 +251,7 @@ def register_blueprints(app: Flask) -> None:
         ratings_views,
         payments_views,
         fees_views,
+        supervision_views,
     ):
         for blueprint in module.blueprints():
             app.register_blueprint(blueprint)
@@ -259,6 +265,7 @@ def register_blueprints(app: Flask) -> None:
         ratings_api,
         payments_api,
         fees_api,
+        supervision_api,
     ):
         for blueprint in module.blueprints():
             api.register_blueprint(blueprint)

@@ -116,7 +116,7 @@ def register(app: Flask) -> None:
     from marketplace.chronograph.commands import clock, tick
     from marketplace.fees.commands import fees
     from marketplace.search.commands import search
-    from marketplace.stats.commands import stats
+    from marketplace.tally.commands import stats
 
     app.cli.add_command(fees)
     app.cli.add_command(search)

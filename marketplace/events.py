@@ -17,6 +17,11 @@ from blinker import Namespace
 
 _signals = Namespace()
 
+# --- accounts --------------------------------------------------------------------------------------------
+# sender: User; org_name; uscc. A listener may refuse the registration by raising Invalid: for an agency
+# account the agencies feature checks the credit code and creates the Agency (auth sits below agencies).
+account_registered = _signals.signal("account-registered")
+
 # --- requests, bidding, selection ------------------------------------------------------------------------
 request_published = _signals.signal("request-published")  # sender: ServiceRequest; actor
 bidding_closed = _signals.signal("bidding-closed")  # sender: ServiceRequest; actor  (bids are open now)

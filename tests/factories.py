@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from marketplace.agencies import membership
 from marketplace.agencies import offers as offer_services
-from marketplace.agencies import services as agency_services
 from marketplace.auth import services as auth_services
 from marketplace.auth.models import User
 from marketplace.catalogue.models import Category, ServiceItem
@@ -91,12 +91,10 @@ def pending_agency(category_code: str = "C03", org_name: str | None = None) -> U
     """An agency that applied (with a scan uploaded) and waits for review."""
     u = user("agency", org_name=org_name)
     cat = category(category_code)
-    agency_services.update_profile(
-        u, {k: v for k, v in application([cat.id]).items() if k != "qualifications"}
-    )
+    membership.update_profile(u, {k: v for k, v in application([cat.id]).items() if k != "qualifications"})
     data = application([cat.id])["qualifications"][0]
-    agency_services.add_qualification(u, data, io.BytesIO(PDF), "资质.pdf")
-    agency_services.submit_application(u)
+    membership.add_qualification(u, data, io.BytesIO(PDF), "资质.pdf")
+    membership.submit_application(u)
     return u
 
 
@@ -104,7 +102,7 @@ def active_agency(
     category_code: str = "C03", reviewer: User | None = None, org_name: str | None = None
 ) -> User:
     u = pending_agency(category_code, org_name)
-    agency_services.decide(reviewer or admin(), u.agency.id, "approve")
+    membership.decide(reviewer or admin(), u.agency.id, "approve")
     return u
 
 
@@ -166,7 +164,7 @@ def bid(
     promised_days: int = 30,
     plan: str = "组建项目组，现场踏勘后编制报告书。",
 ):
-    from marketplace.bidding import services as bidding
+    from marketplace.requests import bidding
 
     placed = bidding.submit_bid(
         agency_user, req.id, {"price_fen": price_fen, "promised_days": promised_days, "plan": plan}

@@ -20,6 +20,7 @@ fi
 echo "== lint"
 $BIN/ruff check marketplace tests bench
 $BIN/ruff format --check marketplace tests bench
+$BIN/lint-imports --no-logo  # the import contracts in pyproject.toml: feature layers, no circles
 
 echo "== tests on SQLite"
 env -u TEST_DATABASE_URL $BIN/python -m pytest -q -m "not e2e" -p no:cacheprovider

@@ -4,8 +4,8 @@ from flask import jsonify, request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
+from marketplace.agencies import membership, services
 from marketplace.agencies import offers as offer_services
-from marketplace.agencies import services
 from marketplace.agencies.models import AgencyStatus
 from marketplace.agencies.schemas import (
     AgencyListQuery,
@@ -25,7 +25,7 @@ from marketplace.auth.current import api_actor
 from marketplace.common import uploads
 from marketplace.common.errors import Invalid, NotFound
 from marketplace.common.web import api_page
-from marketplace.stats.services import stats_for
+from marketplace.stats.figures import stats_for
 
 bp = Blueprint("agencies-api", __name__, url_prefix="/api/v1", description="Agencies, stores and membership")
 BEARER = [{"bearerAuth": []}]
@@ -84,7 +84,7 @@ def my_agency():
 @bp.doc(security=BEARER)
 def apply(data):
     """Submit (or resubmit after rejection) the membership application."""
-    return services.apply_with(api_actor(), data)
+    return membership.apply_with(api_actor(), data)
 
 
 @bp.post("/agencies/me/qualifications")
@@ -94,7 +94,7 @@ def apply(data):
 def add_qualification(data):
     """Add a qualification (upload its scan next)."""
     data.pop("id", None)
-    return services.add_qualification(api_actor(), data)
+    return membership.add_qualification(api_actor(), data)
 
 
 @bp.post("/agencies/me/qualifications/<int:qualification_id>/file")
@@ -112,14 +112,14 @@ def upload_qualification_file(qualification_id):
         raise Invalid(
             _l("Send the scan as multipart/form-data in a part named file."), {"file": [_l("No file.")]}
         )
-    return services.attach_qualification_file(actor, qualification_id, upload.stream, upload.filename)
+    return membership.attach_qualification_file(actor, qualification_id, upload.stream, upload.filename)
 
 
 @bp.delete("/agencies/me/qualifications/<int:qualification_id>")
 @bp.response(204)
 @bp.doc(security=BEARER)
 def delete_qualification(qualification_id):
-    services.remove_qualification(api_actor(), qualification_id)
+    membership.remove_qualification(api_actor(), qualification_id)
 
 
 @bp.get("/qualifications/<int:qualification_id>/file")
@@ -176,7 +176,7 @@ def _decision(action: str):
     @bp.response(200, ApplicationOut)
     @bp.doc(security=BEARER)
     def view(data, agency_id):
-        return services.decide(api_actor(), agency_id, action, data.get("reason"))
+        return membership.decide(api_actor(), agency_id, action, data.get("reason"))
 
     view.__name__ = f"decide_{action}"
     view.__doc__ = {

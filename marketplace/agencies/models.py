@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,6 +24,16 @@ class AgencyStatus(enum.StrEnum):
     REJECTED = "rejected"
     SUSPENDED = "suspended"
     EXPELLED = "expelled"  # 清退
+
+
+STATUS_LABELS = {
+    AgencyStatus.DRAFT: _l("Not yet applied"),
+    AgencyStatus.PENDING: _l("Under review"),
+    AgencyStatus.ACTIVE: _l("Active member"),
+    AgencyStatus.REJECTED: _l("Rejected"),
+    AgencyStatus.SUSPENDED: _l("Suspended"),
+    AgencyStatus.EXPELLED: _l("Expelled"),
+}
 
 
 # The membership state machine: action -> (allowed from, to).

@@ -14,6 +14,7 @@ from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import User
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.errors import NotFound, WrongState, invalid_fields
+from marketplace.common.money import MAX_FEN
 from marketplace.extensions import db
 
 OFFER_FIELDS = (
@@ -28,7 +29,6 @@ OFFER_FIELDS = (
     "service_regions",
     "active",
 )
-MAX_FEN = 10_000_000_000  # ¥100 million: anything above is a typo
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -3,7 +3,7 @@ import marshmallow as ma
 from marketplace.agencies.models import PriceMode, QualificationLevel
 from marketplace.common.messages import Said
 from marketplace.common.regions import REGIONS
-from marketplace.stats.services import agency_stats
+from marketplace.stats.figures import agency_stats
 
 
 class QualificationIn(ma.Schema):

@@ -1,14 +1,14 @@
-"""Agency pages: the public list and stores, the agency's workspace, and the administrators' review desk."""
+"""Agency pages: the agency's workspace and the administrators' review desk (the public list and stores are
+composed in home/agencies.py)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from marketplace.agencies import membership, services
 from marketplace.agencies import offers as offer_services
-from marketplace.agencies import services
 from marketplace.agencies.forms import (
     ActionForm,
     FileForm,
@@ -17,111 +17,22 @@ from marketplace.agencies.forms import (
     QualificationForm,
     ReasonForm,
 )
-from marketplace.agencies.models import AgencyStatus, PriceMode
+from marketplace.agencies.models import STATUS_LABELS, AgencyStatus, PriceMode
+from marketplace.agencies.validation import PROFILE_FIELDS
 from marketplace.audit.services import entries_for
 from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
-from marketplace.common import uploads
 from marketplace.common.errors import DomainError
 from marketplace.common.money import fen_to_yuan, yuan_to_fen
-from marketplace.common.regions import REGIONS
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
-from marketplace.stats.services import item_stats_for, stats_for
 
-public = Blueprint("agencies", __name__, url_prefix="/agencies")
 workspace = Blueprint("agency_workspace", __name__, url_prefix="/agency")
 admin = Blueprint("agency_admin", __name__, url_prefix="/admin")
 
 
-SORTS = {
-    "composite": _l("Recommended"),
-    "sales": _l("Most orders"),
-    "rating": _l("Best rated"),
-    "price": _l("Lowest price"),
-    "speed": _l("Fastest"),
-}
-
-
 def blueprints():
-    return [public, workspace, admin]
-
-
-# --- public ----------------------------------------------------------------------------------------
-
-
-@public.route("/")
-def index():
-    category_id = request.args.get("category", type=int)
-    region = request.args.get("region") or None
-    q = (request.args.get("q") or "").strip()[:50] or None
-    item_id = request.args.get("service_item", type=int)
-    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "composite"
-    level = request.args.get("level") if request.args.get("level") in services.LEVEL_ORDER else None
-    price_min, price_max = _yuan_arg("price_min"), _yuan_arg("price_max")
-    page = services.public_agencies_page(
-        services.public_agencies_query(
-            category_id, region if region in REGIONS else None, q, item_id, sort, level, price_min, price_max
-        )
-    )
-    figures = stats_for([a.id for a in page.items])
-    return render_template(
-        "agencies/index.html",
-        page=page,
-        categories=catalogue.categories(),
-        regions=REGIONS,
-        category_id=category_id,
-        region=region,
-        q=q,
-        item=catalogue.get_item(item_id) if item_id else None,
-        sort=sort,
-        sorts=SORTS,
-        agency_stats=figures,
-        level=level,
-        levels=services.LEVEL_ORDER,
-        price_min=request.args.get("price_min", ""),
-        price_max=request.args.get("price_max", ""),
-    )
-
-
-def _yuan_arg(name: str) -> int | None:
-    raw = (request.args.get(name) or "").strip()
-    try:
-        return yuan_to_fen(raw) if raw else None
-    except ValueError:
-        return None
-
-
-@public.route("/<int:agency_id>")
-def store(agency_id: int):
-    actor = web_actor()
-    agency = services.get_store(agency_id, actor)
-    offers = sorted(
-        (o for o in agency.offers if o.active), key=lambda o: (o.service_item.category_id, o.service_item_id)
-    )
-    from marketplace.ratings import services as ratings
-
-    return render_template(
-        "agencies/store.html",
-        agency=agency,
-        offers=offers,
-        private=services.can_see_private(actor, agency),
-        st=stats_for([agency.id])[agency.id],
-        item_stats=item_stats_for(agency.id),
-        distribution=ratings.distribution(agency.id),
-        recent=ratings.recent_for_agency(agency.id, limit=8),
-        department=ratings.department_summary(agency.id),
-        monthly=ratings.monthly(agency.id),
-    )
-
-
-@public.route("/qualifications/<int:qualification_id>/file")
-def qualification_file(qualification_id: int):
-    qual = services.qualification_for_download(web_actor(), qualification_id)
-    path = uploads.upload_path(services.UPLOAD_KIND, qual.file_key)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype=qual.file_mime, download_name=qual.file_name, as_attachment=True)
+    return [workspace, admin]
 
 
 # --- the agency's workspace ------------------------------------------------------------------------
@@ -139,9 +50,9 @@ def dashboard():
     return render_template(
         "agencies/workspace/dashboard.html",
         agency=agency,
-        problems=services.application_problems(agency),
+        problems=membership.application_problems(agency),
         form=ActionForm(),
-        status_labels=services.STATUS_LABELS,
+        status_labels=STATUS_LABELS,
     )
 
 
@@ -155,10 +66,10 @@ def profile():
     if request.method == "GET":
         form.category_ids.data = [c.id for c in agency.categories]
     if form.validate_on_submit():
-        data = {field: getattr(form, field).data for field in services.PROFILE_FIELDS}
+        data = {field: getattr(form, field).data for field in PROFILE_FIELDS}
         data["category_ids"] = [c.id for c in agency.categories] if locked else form.category_ids.data
         try:
-            services.update_profile(actor, data)
+            membership.update_profile(actor, data)
         except DomainError as exc:
             form_errors_from(exc, form)
             flash(str(exc.message), "danger")
@@ -183,7 +94,7 @@ def qualifications():
         }
         upload = form.file.data
         try:
-            services.add_qualification(actor, data, upload.stream, upload.filename)
+            membership.add_qualification(actor, data, upload.stream, upload.filename)
         except DomainError as exc:
             form_errors_from(exc, form)
             flash(str(exc.message), "danger")
@@ -206,7 +117,7 @@ def replace_file(qualification_id: int):
     form = FileForm()
     if form.validate_on_submit():
         try:
-            services.attach_qualification_file(
+            membership.attach_qualification_file(
                 web_actor(), qualification_id, form.file.data.stream, form.file.data.filename
             )
             flash(_("File replaced."), "success")
@@ -221,7 +132,7 @@ def replace_file(qualification_id: int):
 def delete_qualification(qualification_id: int):
     if ActionForm().validate_on_submit():
         try:
-            services.remove_qualification(web_actor(), qualification_id)
+            membership.remove_qualification(web_actor(), qualification_id)
             flash(_("Qualification removed."), "success")
         except DomainError as exc:
             flash(str(exc.message), "danger")
@@ -232,7 +143,7 @@ def delete_qualification(qualification_id: int):
 def apply():
     if ActionForm().validate_on_submit():
         try:
-            services.submit_application(web_actor())
+            membership.submit_application(web_actor())
             flash(_("Application submitted. The administrators will review it."), "success")
         except DomainError as exc:
             flash(str(exc.message), "danger")
@@ -365,7 +276,7 @@ def applications():
         page=page,
         status=raw if status is not None or raw == "all" else "pending",
         counts=services.count_by_status(actor),
-        status_labels=services.STATUS_LABELS,
+        status_labels=STATUS_LABELS,
     )
 
 
@@ -377,7 +288,7 @@ def review(agency_id: int):
         agency=agency,
         form=ReasonForm(),
         history=entries_for("agency", agency.id),
-        status_labels=services.STATUS_LABELS,
+        status_labels=STATUS_LABELS,
     )
 
 
@@ -388,7 +299,7 @@ def decide(agency_id: int, action: str):
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            agency = services.decide(web_actor(), agency_id, action, form.reason.data)
+            agency = membership.decide(web_actor(), agency_id, action, form.reason.data)
         except DomainError as exc:
             flash(str(exc.message), "danger")
         else:
@@ -396,7 +307,7 @@ def decide(agency_id: int, action: str):
                 _(
                     "%(name)s is now: %(status)s.",
                     name=agency.name,
-                    status=services.STATUS_LABELS[agency.status],
+                    status=STATUS_LABELS[agency.status],
                 ),
                 "success",
             )

@@ -1,4 +1,7 @@
-"""Accounts: registering, logging in, API tokens, and who may do what."""
+"""Accounts: registering, logging in, API tokens, and who may do what.
+
+Auth sits low in the layers (only common and audit below it): an agency account's organisation belongs to the
+agencies feature, which creates it when `account_registered` is announced (see agencies/subscribers.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from marketplace.agencies.models import Agency, AgencyStatus
+from marketplace import events
 from marketplace.audit.services import record
 from marketplace.auth import sessions, throttle
 from marketplace.auth.models import ApiToken, Enterprise, Role, User
@@ -22,6 +25,7 @@ from marketplace.common.errors import Invalid, NotAllowed, NotLoggedIn, invalid_
 from marketplace.extensions import db
 
 MIN_PASSWORD = 8
+USCC_TAKEN = _l("An organisation with this credit code is already registered.")
 
 
 def hash_password(password: str) -> str:
@@ -102,10 +106,10 @@ def register(
 
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise Invalid(_l("This email is already registered."), {"email": [_l("Already registered.")]})
-    org_model = Agency if role == Role.AGENCY.value else Enterprise
-    if db.session.scalar(select(org_model.id).where(org_model.uscc == uscc)):
-        message = _l("An organisation with this credit code is already registered.")
-        raise Invalid(message, {"uscc": [message]})
+    if role == Role.ENTERPRISE.value and db.session.scalar(
+        select(Enterprise.id).where(Enterprise.uscc == uscc)
+    ):
+        raise Invalid(USCC_TAKEN, {"uscc": [USCC_TAKEN]})
 
     user = User(
         email=email,
@@ -115,11 +119,10 @@ def register(
         phone=(phone or "").strip() or None,
     )
     db.session.add(user)
-    if role == Role.AGENCY.value:
-        org = Agency(user=user, name=org_name, uscc=uscc, status=AgencyStatus.DRAFT)
-    else:
-        org = Enterprise(user=user, name=org_name, uscc=uscc)
-    db.session.add(org)
+    if role == Role.ENTERPRISE.value:
+        db.session.add(Enterprise(user=user, name=org_name, uscc=uscc))
+    # an agency's organisation is created (or refused) by the agencies feature, which listens
+    events.account_registered.send(user, org_name=org_name, uscc=uscc)
     db.session.flush()
     record(
         user, "user.register", user, after={"email": email, "role": role, "org_name": org_name, "uscc": uscc}

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from marketplace.agencies.models import Agency, AgencyStatus, Offer, agency_category
 from marketplace.catalogue.models import Category, ServiceItem
 from marketplace.common.errors import NotFound
 from marketplace.extensions import db
@@ -40,25 +39,3 @@ def get_category(category_id: int) -> Category:
     if category is None:
         raise NotFound(_l("No such category."))
     return category
-
-
-def member_counts() -> dict[int, int]:
-    """Active member agencies per category."""
-    stmt = (
-        select(agency_category.c.category_id, func.count())
-        .join(Agency, Agency.id == agency_category.c.agency_id)
-        .where(Agency.status == AgencyStatus.ACTIVE)
-        .group_by(agency_category.c.category_id)
-    )
-    return {cid: n for cid, n in db.session.execute(stmt)}
-
-
-def offers_for_item(item_id: int) -> list[Offer]:
-    stmt = (
-        select(Offer)
-        .join(Agency)
-        .where(Offer.service_item_id == item_id, Offer.active.is_(True), Agency.status == AgencyStatus.ACTIVE)
-        .options(selectinload(Offer.agency))
-        .order_by(Offer.promised_days, Offer.id)
-    )
-    return list(db.session.scalars(stmt))

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+# The largest amount the market takes anywhere — an offer, a ceiling, a bid, a contract: ¥1 billion. No single
+# intermediary-service contract comes near it, so anything above is a typing error.
+MAX_FEN = 100_000_000_000
+
 
 def format_fen(fen: int | None, symbol: str = "¥") -> str:
     if fen is None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_translations
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
+from marketplace.common.clock import LOCAL_TZ as SHANGHAI  # the one zone people see (clock.py)
 from marketplace.common.clock import now
 from marketplace.common.messages import said
 from marketplace.common.money import format_fen
@@ -32,7 +32,6 @@ def _date(value: date | datetime | None) -> str:
     return format_date(value, "yyyy-MM-dd")
 
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 _PLACE_PREFIXES = sorted(
     ("江苏省", "江苏", *REGIONS, *(r[:-1] for r in REGIONS)), key=len, reverse=True
 )  # longest first

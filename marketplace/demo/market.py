@@ -15,14 +15,14 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.agencies.models import Agency, AgencyStatus, Offer, QualificationLevel
 from marketplace.auth.models import Enterprise, User
-from marketplace.bidding import services as bidding
-from marketplace.bidding.models import BidRevision
 from marketplace.catalogue.models import ServiceItem
 from marketplace.demo import dataset as data
 from marketplace.demo.common import ADMIN_EMAIL, AGENCY_EMAIL, ENTERPRISE_EMAIL, Calendar
 from marketplace.demo.stories import LIVE_KINDS, Story
 from marketplace.extensions import db
 from marketplace.orders.models import OrderEvent
+from marketplace.requests import bidding
+from marketplace.requests.bids import BidRevision
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from marketplace.demo import dataset as data
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.ratings.models import DepartmentRating, Rating
-from marketplace.stats import services as stats
+from marketplace.tally import services as tally
 
 
 def load_ratings(rng: random.Random) -> dict[str, int]:
@@ -57,7 +57,7 @@ def load_ratings(rng: random.Random) -> dict[str, int]:
             )
         db.session.add(rating)
         db.session.flush()
-        stats.on_order_rated(rating)
+        tally.on_order_rated(rating)
         n += 1
         if admin_id and rng.random() < 0.25:
             db.session.add(

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from marketplace.bidding import services as bidding
 from marketplace.common.clock import now
 from marketplace.demo import dataset as data
 from marketplace.demo.common import DAY, put
@@ -17,6 +16,7 @@ from marketplace.demo.market import Market
 from marketplace.demo.selection import expect, play_selection
 from marketplace.demo.stories import Story
 from marketplace.extensions import db
+from marketplace.requests import bidding
 from marketplace.requests import services as requests
 from marketplace.requests.models import RequestStatus, ServiceRequest
 

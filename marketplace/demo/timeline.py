@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from marketplace.bidding.models import Bid, BidRevision
 from marketplace.demo import dataset as data
 from marketplace.demo.common import put
 from marketplace.demo.market import Market
 from marketplace.demo.stories import DONE_KINDS, Story
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderEvent
+from marketplace.requests.bids import Bid, BidRevision
 from marketplace.requests.models import Objection, ServiceRequest
 
 

@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.bidding.models import Bid, BidStatus
 from marketplace.common.clock import now
 from marketplace.extensions import db
 from marketplace.fees import rules
 from marketplace.fees.models import FeeFlag, FlagStatus
 from marketplace.fees.rules import Finding
 from marketplace.orders.models import VOID, Order
+from marketplace.requests.bids import Bid, BidStatus
 
 YEAR = timedelta(days=365)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -35,6 +36,24 @@ class FlagStatus(enum.StrEnum):
     OPEN = "open"
     CONFIRMED = "confirmed"  # a confirmed violation: it lowers the agency's credit
     DISMISSED = "dismissed"
+
+
+RULE_LABELS = {
+    FlagRule.OVER_CEILING: _l("Above the ceiling price"),
+    FlagRule.OUTSIDE_GUIDE: _l("Outside the guide price range"),
+    FlagRule.OVER_OFFER: _l("Above the agency's own published price"),
+    FlagRule.CONTRACT_MISMATCH: _l("Contract differs from the winning bid"),
+    FlagRule.OVER_CONTRACT: _l("Paid more than the contract"),
+    FlagRule.ABNORMALLY_LOW: _l("Abnormally low price"),
+    FlagRule.IDENTICAL_PRICES: _l("Identical prices from different agencies"),
+    FlagRule.PRICE_RISE: _l("Price rise after winning"),
+}
+SEVERITY_LABELS = {Severity.HIGH: _l("High"), Severity.MEDIUM: _l("Medium"), Severity.LOW: _l("Low")}
+STATUS_LABELS = {
+    FlagStatus.OPEN: _l("Open"),
+    FlagStatus.CONFIRMED: _l("Confirmed violation"),
+    FlagStatus.DISMISSED: _l("Dismissed"),
+}
 
 
 TRANSITIONS: dict[str, tuple[frozenset[FlagStatus], FlagStatus]] = {

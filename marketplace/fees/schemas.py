@@ -37,7 +37,7 @@ class FlagOut(ma.Schema):
     reviewed_at = ma.fields.AwareDateTime(allow_none=True)
 
     def _rule_label(self, flag):
-        from marketplace.fees.services import RULE_LABELS
+        from marketplace.fees.models import RULE_LABELS
 
         return str(RULE_LABELS[flag.rule])
 

@@ -21,24 +21,17 @@ from marketplace.common.clock import LOCAL_TZ, local, now
 from marketplace.common.errors import Invalid, NotFound
 from marketplace.common.text import csv_row
 from marketplace.extensions import db
-from marketplace.fees.models import TRANSITIONS, FeeFlag, FlagRule, FlagStatus, Severity
+from marketplace.fees.models import (
+    RULE_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    TRANSITIONS,
+    FeeFlag,
+    FlagRule,
+    FlagStatus,
+    Severity,
+)
 
-RULE_LABELS = {
-    FlagRule.OVER_CEILING: _l("Above the ceiling price"),
-    FlagRule.OUTSIDE_GUIDE: _l("Outside the guide price range"),
-    FlagRule.OVER_OFFER: _l("Above the agency's own published price"),
-    FlagRule.CONTRACT_MISMATCH: _l("Contract differs from the winning bid"),
-    FlagRule.OVER_CONTRACT: _l("Paid more than the contract"),
-    FlagRule.ABNORMALLY_LOW: _l("Abnormally low price"),
-    FlagRule.IDENTICAL_PRICES: _l("Identical prices from different agencies"),
-    FlagRule.PRICE_RISE: _l("Price rise after winning"),
-}
-SEVERITY_LABELS = {Severity.HIGH: _l("High"), Severity.MEDIUM: _l("Medium"), Severity.LOW: _l("Low")}
-STATUS_LABELS = {
-    FlagStatus.OPEN: _l("Open"),
-    FlagStatus.CONFIRMED: _l("Confirmed violation"),
-    FlagStatus.DISMISSED: _l("Dismissed"),
-}
 SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
 

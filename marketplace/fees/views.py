@@ -12,13 +12,20 @@ from marketplace.auth.current import web_actor
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common import charts
 from marketplace.common.errors import DomainError
+from marketplace.common.forms import page_number
 from marketplace.common.money import format_fen
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.fees import reports, services
 from marketplace.fees.forms import ReviewForm
-from marketplace.fees.models import FlagRule, FlagStatus, Severity
-from marketplace.requests.forms import page_number
+from marketplace.fees.models import (
+    RULE_LABELS,
+    SEVERITY_LABELS,
+    STATUS_LABELS,
+    FlagRule,
+    FlagStatus,
+    Severity,
+)
 
 public = Blueprint("fees", __name__, url_prefix="/fees")
 admin = Blueprint("fee_admin", __name__, url_prefix="/admin/fee-audit")
@@ -31,9 +38,9 @@ def blueprints():
 @public.app_context_processor
 def _labels():
     return {
-        "fee_rule_labels": services.RULE_LABELS,
-        "fee_severity_labels": services.SEVERITY_LABELS,
-        "fee_status_labels": services.STATUS_LABELS,
+        "fee_rule_labels": RULE_LABELS,
+        "fee_severity_labels": SEVERITY_LABELS,
+        "fee_status_labels": STATUS_LABELS,
     }
 
 
@@ -188,7 +195,7 @@ def review(flag_id: int):
             flash(str(exc.message), "danger")
             return _render_flag(flag_id, form), 422
         flash(
-            _("Flag no. %(id)d: %(status)s.", id=flag.id, status=services.STATUS_LABELS[flag.status]),
+            _("Flag no. %(id)d: %(status)s.", id=flag.id, status=STATUS_LABELS[flag.status]),
             "success",
         )
         return redirect(url_for(".flag", flag_id=flag.id))

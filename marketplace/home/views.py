@@ -5,12 +5,12 @@ from sqlalchemy import func, select
 
 from marketplace.agencies import services as agencies
 from marketplace.agencies.models import Agency, AgencyStatus
-from marketplace.bidding import services as bidding
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.models import ServiceItem
 from marketplace.extensions import db, talisman
-from marketplace.requests import services as requests
-from marketplace.stats.services import stats_for
+from marketplace.requests import bidding
+from marketplace.requests import queries as request_queries
+from marketplace.stats.figures import stats_for
 
 bp = Blueprint("home", __name__)
 
@@ -28,11 +28,11 @@ def index():
         "items": db.session.scalar(select(func.count()).select_from(ServiceItem)),
         "agencies": db.session.scalar(select(func.count()).where(Agency.status == AgencyStatus.ACTIVE)),
     }
-    announcements = db.session.scalars(requests.public_requests_query().limit(6)).all()
+    announcements = db.session.scalars(request_queries.public_requests_query().limit(6)).all()
     return render_template(
         "home/index.html",
         categories=categories,
-        member_counts=catalogue.member_counts(),
+        member_counts=agencies.member_counts(),
         newest=newest,
         agency_stats=stats_for([a.id for a in newest]),
         figures=figures,

@@ -1,25 +1,21 @@
 """/api/v1/orders…: the two parties' actions on an order."""
 
-from flask import jsonify, request, send_file
+from flask import request, send_file
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from marketplace.auth.current import api_actor
 from marketplace.common import uploads
-from marketplace.common.errors import Invalid, NotFound
+from marketplace.common.errors import NotFound
 from marketplace.common.web import api_page
 from marketplace.orders import services
 from marketplace.orders.schemas import (
     AmendIn,
-    BoardQuery,
-    BoardRowOut,
     OrderListQuery,
     OrderOut,
     OrderReasonIn,
     TextIn,
 )
-from marketplace.requests import objections
-from marketplace.requests.schemas import ObjectionBoardRowOut
 
 bp = Blueprint("orders-api", __name__, url_prefix="/api/v1", description="Orders")
 BEARER = [{"bearerAuth": []}]
@@ -126,23 +122,3 @@ def file(order_id, key):
 def amend(data, order_id):
     """Enterprise: record a supplementary agreement that changes the contract amount (checked by the fee audit)."""
     return services.amend_contract(api_actor(), order_id, data["amount_fen"], data["reason"])
-
-
-@bp.get("/admin/deadlines")
-@bp.arguments(BoardQuery, location="query")
-@bp.response(200, BoardRowOut(many=True))
-@bp.doc(security=BEARER)
-def deadlines(args):
-    """Administrators: every order under way with `deadline_status` (red first) and `days_left` (negative:
-    overdue). Filters: state=red|yellow|ok, service_item_id. `section=objections`: the section 逾期未处理的异议
-    instead, objections undecided past their `decide_by`, the longest overdue first, as
-    `{objection, deadline_status: "red", days_left}`."""
-    for name, allowed in (("state", (None, "red", "yellow", "ok")), ("section", ("orders", "objections"))):
-        if args[name] not in allowed:
-            raise Invalid(
-                _l("Not one of the allowed values."), {name: [_l("Not one of the allowed values.")]}
-            )
-    if args["section"] == "objections":
-        rows = objections.overdue_objections(api_actor(), args["service_item_id"])
-        return jsonify(ObjectionBoardRowOut(many=True).dump(rows))
-    return services.deadline_board(api_actor(), args["state"], args["service_item_id"])["rows"]

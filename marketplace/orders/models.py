@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,6 +25,26 @@ class OrderStatus(enum.StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"  # the agency declined before starting; the next-ranked bid took its place
     CANCELLED = "cancelled"  # an upheld objection reopened the selection
+
+
+STATUS_LABELS = {
+    OrderStatus.AWAITING: _l("Awaiting confirmation"),
+    OrderStatus.IN_PROGRESS: _l("In progress"),
+    OrderStatus.DELIVERED: _l("Delivered, awaiting acceptance"),
+    OrderStatus.DISPUTED: _l("Disputed"),
+    OrderStatus.ACCEPTED: _l("Accepted"),
+    OrderStatus.DECLINED: _l("Declined by the agency"),
+    OrderStatus.CANCELLED: _l("Cancelled"),
+}
+EVENT_LABELS = {
+    "confirm": _l("Contract confirmed, service clock started"),
+    "decline": _l("Declined by the agency"),
+    "progress": _l("Progress report"),
+    "deliver": _l("Delivered"),
+    "accept": _l("Accepted"),
+    "dispute": _l("Acceptance disputed"),
+    "amend": _l("Contract amount changed (supplementary agreement)"),
+}
 
 
 TRANSITIONS: dict[str, tuple[frozenset[OrderStatus], OrderStatus]] = {

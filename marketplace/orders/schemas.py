@@ -1,7 +1,20 @@
+from collections.abc import Callable
+from typing import Any
+
 import marshmallow as ma
 
 from marketplace.common.messages import Said
-from marketplace.payments.schemas import PaymentOut
+
+# What features above orders add to an order's JSON, each a function of the order returning fields (payments adds
+# its ledger: payments/schemas.py). Orders sit below payments, so the payments feature registers itself here.
+ORDER_FACTS: list[Callable[[Any], dict]] = []
+
+
+def order_facts(provide: Callable[[Any], dict]) -> Callable[[Any], dict]:
+    """Register `provide(order) -> dict` as a source of fields for OrderOut (once)."""
+    if provide not in ORDER_FACTS:
+        ORDER_FACTS.append(provide)
+    return provide
 
 
 class EventOut(ma.Schema):
@@ -46,22 +59,17 @@ class OrderOut(ma.Schema):
     deadline_status = ma.fields.Method("_deadline")
     days_left = ma.fields.Method("_days_left")
     events = ma.fields.List(ma.fields.Nested(EventOut))
-    # Filled in by _payments below from one read of the order's payments.
+    # Filled in from ORDER_FACTS (the payments feature's ledger, from one read of the order's payments); the
+    # nested schema is named, not imported, because payments sits above orders.
     paid_fen = ma.fields.Integer(dump_only=True, metadata={"description": "received, net of refunds"})
     outstanding_fen = ma.fields.Integer(dump_only=True, metadata={"description": "contract − paid"})
     payment_status = ma.fields.String(dump_only=True, metadata={"description": "unpaid, partial or paid"})
-    payments = ma.fields.List(ma.fields.Nested(PaymentOut), dump_only=True)
+    payments = ma.fields.List(ma.fields.Nested("PaymentOut"), dump_only=True)
 
     @ma.post_dump(pass_original=True)
-    def _payments(self, data, order, **kwargs):
-        from marketplace.payments.services import ledger, payments_of
-
-        payments = payments_of(order.id)
-        book = ledger(order, payments)
-        data["paid_fen"] = book.paid_fen
-        data["outstanding_fen"] = book.outstanding_fen
-        data["payment_status"] = book.status
-        data["payments"] = PaymentOut(many=True).dump(payments)
+    def _facts(self, data, order, **kwargs):
+        for provide in ORDER_FACTS:
+            data.update(provide(order))
         return data
 
     def _deadline(self, o):
@@ -91,32 +99,3 @@ class OrderReasonIn(ma.Schema):
 class AmendIn(ma.Schema):
     amount_fen = ma.fields.Integer(required=True, strict=True)
     reason = ma.fields.String(required=True)
-
-
-class BoardQuery(ma.Schema):
-    state = ma.fields.String(load_default=None, metadata={"enum": ["red", "yellow", "ok"]})
-    service_item_id = ma.fields.Integer(load_default=None)
-    section = ma.fields.String(
-        load_default="orders",
-        metadata={"enum": ["orders", "objections"], "description": "objections: 逾期未处理的异议"},
-    )
-
-
-class BoardOrderOut(ma.Schema):
-    id = ma.fields.Integer()
-    request_id = ma.fields.Integer()
-    request_title = ma.fields.Function(lambda o: o.request.title)
-    agency_id = ma.fields.Integer()
-    agency_name = ma.fields.Function(lambda o: o.agency.name)
-    amount_fen = ma.fields.Integer()
-    promised_days = ma.fields.Integer()
-    status = ma.fields.Function(lambda o: o.status.value)
-    started_at = ma.fields.AwareDateTime(allow_none=True)
-    due_at = ma.fields.AwareDateTime(allow_none=True)
-    delivered_at = ma.fields.AwareDateTime(allow_none=True)
-
-
-class BoardRowOut(ma.Schema):
-    order = ma.fields.Nested(BoardOrderOut)
-    deadline_status = ma.fields.String()
-    days_left = ma.fields.Float(allow_none=True)

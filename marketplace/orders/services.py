@@ -1,9 +1,13 @@
-"""The order after a selection: confirm (the service clock starts), progress, deliver, accept or dispute."""
+"""The order after a selection: confirm (the service clock starts), progress, deliver, accept or dispute.
+
+Orders sit below requests: an order reaches its request through `Order.request` and tells it what happened
+through events (order_declined, winner_withdrawn), never by importing it; the request's award reaches the order
+desk as `publicity_ended` (orders/subscribers.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -16,13 +20,16 @@ from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
 from marketplace.auth.policy import IsOrderParty
 from marketplace.auth.services import require_role, require_user
-from marketplace.bidding.models import Bid
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.messages import N_, Money, message
+from marketplace.common.money import MAX_FEN as MAX_AMOUNT_FEN  # the one money limit
 from marketplace.extensions import db
-from marketplace.orders.models import LIVE, STARTED_LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
+from marketplace.orders.models import LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
+
+if TYPE_CHECKING:
+    from marketplace.requests.bids import Bid
 
 UPLOAD_KIND = "deliveries"
 YELLOW_AT = 0.8  # share of the promised time elapsed
@@ -122,39 +129,6 @@ def days_left(order: Order) -> float | None:
     return round((order.due_at - now()).total_seconds() / 86400, 1)
 
 
-def deadline_board(actor: User | None, state: str | None = None, service_item_id: int | None = None) -> dict:
-    """The administrators' deadline board: every started live order with its light and days left or overdue,
-    most urgent first. Lights are computed from the time; the clock records them (and the statistics). Beside
-    them, the objections undecided past their decide-by time (逾期未处理的异议), the longest overdue first."""
-    from marketplace.auth.services import require_admin
-    from marketplace.requests import objections
-    from marketplace.requests.models import ServiceRequest
-
-    require_admin(actor)
-    stmt = (
-        select(Order)
-        .join(ServiceRequest, Order.request_id == ServiceRequest.id)
-        .where(Order.status.in_(list(STARTED_LIVE)))
-        .order_by(Order.due_at, Order.id)
-    )
-    if service_item_id is not None:
-        stmt = stmt.where(ServiceRequest.service_item_id == service_item_id)
-    rows = []
-    counts = {"red": 0, "yellow": 0, "ok": 0}
-    for order in db.session.scalars(stmt):
-        flag = deadline_status(order)
-        counts[flag] += 1
-        if state in (None, flag):
-            rows.append({"order": order, "deadline_status": flag, "days_left": days_left(order)})
-    rank = {"red": 0, "yellow": 1, "ok": 2}
-    rows.sort(key=lambda r: (rank[r["deadline_status"]], r["order"].due_at))
-    return {
-        "rows": rows,
-        "counts": counts,
-        "objections": objections.overdue_objections(actor, service_item_id),
-    }
-
-
 # --- the parties' actions ---------------------------------------------------------------------------------
 
 
@@ -241,9 +215,6 @@ def accept(actor: User | None, order_id: int) -> Order:
     _event(order, "accept", actor)
     events.order_accepted.send(order, actor=actor, automatic=False)
     return order
-
-
-MAX_AMOUNT_FEN = 10**12  # ¥10 billion: anything larger is a typing error
 
 
 def amend_contract(actor: User | None, order_id: int, amount_fen: int, reason: str) -> Order:

@@ -8,47 +8,26 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from sqlalchemy import select
 
 from marketplace.auth.current import web_actor
 from marketplace.auth.models import User
 from marketplace.auth.policy import order_role
-from marketplace.catalogue.models import ServiceItem
 from marketplace.common import uploads
 from marketplace.common.errors import DomainError
+from marketplace.common.forms import fen_from, page_number
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.orders import services
 from marketplace.orders.forms import ActionForm, AmendForm, DeliverForm, ProgressForm, ReasonForm
-from marketplace.orders.models import LIVE, Order, OrderStatus
-from marketplace.requests.forms import fen_from, int_or_none, page_number
+from marketplace.orders.models import EVENT_LABELS, LIVE, STATUS_LABELS, Order, OrderStatus
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
-admin = Blueprint("order_admin", __name__, url_prefix="/admin")
 
 
 def blueprints():
-    return [bp, admin]
+    return [bp]
 
 
-STATUS_LABELS = {
-    OrderStatus.AWAITING: _l("Awaiting confirmation"),
-    OrderStatus.IN_PROGRESS: _l("In progress"),
-    OrderStatus.DELIVERED: _l("Delivered, awaiting acceptance"),
-    OrderStatus.DISPUTED: _l("Disputed"),
-    OrderStatus.ACCEPTED: _l("Accepted"),
-    OrderStatus.DECLINED: _l("Declined by the agency"),
-    OrderStatus.CANCELLED: _l("Cancelled"),
-}
-EVENT_LABELS = {
-    "confirm": _l("Contract confirmed, service clock started"),
-    "decline": _l("Declined by the agency"),
-    "progress": _l("Progress report"),
-    "deliver": _l("Delivered"),
-    "accept": _l("Accepted"),
-    "dispute": _l("Acceptance disputed"),
-    "amend": _l("Contract amount changed (supplementary agreement)"),
-}
 FILTERS = {
     "live": _l("Live"),
     "awaiting": STATUS_LABELS[OrderStatus.AWAITING],
@@ -272,35 +251,3 @@ def amend(order_id: int):
             )
             return redirect(url_for(".detail", order_id=order_id))
     return render_template("orders/amend.html", order=order, req=order.request, form=form)
-
-
-# --- the administrators' deadline board ---------------------------------------------------------------------
-
-
-@admin.before_request
-@login_required
-def _admin_logged_in():
-    pass
-
-
-@admin.route("/deadlines")
-def deadlines():
-    state = request.args.get("state") if request.args.get("state") in ("red", "yellow", "ok") else None
-    item_id = int_or_none(request.args.get("service_item_id"))
-    board = services.deadline_board(web_actor(), state, item_id)
-    per_page, number = 30, page_number(request.args.get("page"))
-    rows = board["rows"]
-    return render_template(
-        "orders/deadlines.html",
-        rows=rows[(number - 1) * per_page : number * per_page],
-        total=len(rows),
-        pages=max(1, -(-len(rows) // per_page)),
-        number=number,
-        counts=board["counts"],
-        overdue_objections=board["objections"],
-        state=state,
-        item_id=item_id,
-        items=db.session.scalars(
-            select(ServiceItem).order_by(ServiceItem.category_id, ServiceItem.sort_order)
-        ).all(),
-    )

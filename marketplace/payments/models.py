@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,6 +28,17 @@ class PaymentStatus(enum.StrEnum):
     REJECTED = "rejected"  # offline: the agency reports that nothing arrived
     EXPIRED = "expired"  # Stripe: the session expired or was abandoned
     REFUNDED = "refunded"  # refunded in full (partial refunds keep PAID and add to refunded_fen)
+
+
+STATUS_LABELS = {
+    PaymentStatus.PENDING: _l("Awaiting online payment"),
+    PaymentStatus.SUBMITTED: _l("Awaiting the agency's confirmation"),
+    PaymentStatus.PAID: _l("Received"),
+    PaymentStatus.REJECTED: _l("Rejected by the agency"),
+    PaymentStatus.EXPIRED: _l("Expired"),
+    PaymentStatus.REFUNDED: _l("Refunded"),
+}
+METHOD_LABELS = {PaymentMethod.OFFLINE: _l("Bank transfer"), PaymentMethod.STRIPE: _l("Online (Stripe)")}
 
 
 TRANSITIONS: dict[str, tuple[frozenset[PaymentStatus], PaymentStatus]] = {

@@ -1,7 +1,12 @@
+"""Payments' JSON, and the money fields of every order's JSON (registered with orders/schemas.py ORDER_FACTS
+when this module is imported, which the app does when it registers the payments API)."""
+
 import marshmallow as ma
 from marshmallow.validate import OneOf
 
 from marketplace.common.messages import Said
+from marketplace.orders.schemas import order_facts
+from marketplace.payments.services import ledger, payments_of
 
 
 class PaymentIn(ma.Schema):
@@ -62,3 +67,17 @@ class PaymentOut(ma.Schema):
 class WebhookOut(ma.Schema):
     received = ma.fields.Boolean()
     outcome = ma.fields.String()
+
+
+@order_facts
+def order_money(order) -> dict:
+    """The money fields of an order's JSON (orders/schemas.py OrderOut): what was paid, what is outstanding, and
+    every payment."""
+    payments = payments_of(order.id)
+    book = ledger(order, payments)
+    return {
+        "paid_fen": book.paid_fen,
+        "outstanding_fen": book.outstanding_fen,
+        "payment_status": book.status,
+        "payments": PaymentOut(many=True).dump(payments),
+    }

@@ -101,6 +101,9 @@ class Ledger:
         return min(100, self.paid_fen * 100 // self.contract_fen) if self.contract_fen else 100
 
 
+LEDGER_LABELS = {"unpaid": _l("Unpaid"), "partial": _l("Partly paid"), "paid": _l("Paid in full")}
+
+
 def payments_of(order_id: int, fresh: bool = False) -> list[Payment]:
     stmt = select(Payment).where(Payment.order_id == order_id).order_by(Payment.id)
     if fresh:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from marketplace.auth.current import web_actor
@@ -20,25 +19,14 @@ from marketplace.orders.models import OrderStatus
 from marketplace.orders.views import render_detail
 from marketplace.payments import services
 from marketplace.payments.forms import OfflinePaymentForm
-from marketplace.payments.models import PaymentMethod, PaymentStatus
+from marketplace.payments.models import METHOD_LABELS, STATUS_LABELS
+from marketplace.payments.services import LEDGER_LABELS
 
 bp = Blueprint("payments", __name__)
 
 
 def blueprints():
     return [bp]
-
-
-STATUS_LABELS = {
-    PaymentStatus.PENDING: _l("Awaiting online payment"),
-    PaymentStatus.SUBMITTED: _l("Awaiting the agency's confirmation"),
-    PaymentStatus.PAID: _l("Received"),
-    PaymentStatus.REJECTED: _l("Rejected by the agency"),
-    PaymentStatus.EXPIRED: _l("Expired"),
-    PaymentStatus.REFUNDED: _l("Refunded"),
-}
-METHOD_LABELS = {PaymentMethod.OFFLINE: _l("Bank transfer"), PaymentMethod.STRIPE: _l("Online (Stripe)")}
-LEDGER_LABELS = {"unpaid": _l("Unpaid"), "partial": _l("Partly paid"), "paid": _l("Paid in full")}
 
 
 def _role(actor, order) -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -15,14 +14,13 @@ from marketplace import events
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
 from marketplace.auth.services import require_admin, require_role
-from marketplace.common.clock import now
+from marketplace.common.clock import LOCAL_TZ, now
 from marketplace.common.errors import Invalid, NotFound, WrongState, invalid_fields
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.ratings.models import DIMENSIONS, DepartmentRating, Rating
 
 SCORES = ("overall", *DIMENSIONS)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _scores(data: dict[str, Any], names) -> dict[str, int]:
@@ -206,7 +204,7 @@ def monthly(agency_id: int, months: int = 12) -> list[dict]:
         )
     ).all()
     buckets: dict[str, list[int]] = {}
-    cursor = now().astimezone(SHANGHAI).replace(day=1)
+    cursor = now().astimezone(LOCAL_TZ).replace(day=1)
     keys = []
     for _ in range(months):
         keys.append(cursor.strftime("%Y-%m"))
@@ -214,7 +212,7 @@ def monthly(agency_id: int, months: int = 12) -> list[dict]:
     for key in keys:
         buckets[key] = [0, 0]
     for accepted_at, delivered_at, due_at in orders:
-        key = accepted_at.astimezone(SHANGHAI).strftime("%Y-%m")
+        key = accepted_at.astimezone(LOCAL_TZ).strftime("%Y-%m")
         if key in buckets:
             buckets[key][0] += 1
             buckets[key][1] += int(delivered_at is not None and due_at is not None and delivered_at <= due_at)

@@ -7,13 +7,12 @@ from flask_smorest import Blueprint
 from marketplace.auth.current import api_actor
 from marketplace.auth.models import Role
 from marketplace.auth.services import require_user
-from marketplace.bidding import services as bidding
 from marketplace.common import uploads
 from marketplace.common.errors import NotFound
 from marketplace.common.web import api_page
 from marketplace.extensions import db
+from marketplace.requests import bidding, queries, services
 from marketplace.requests import objections as objection_services
-from marketplace.requests import services
 from marketplace.requests.schemas import (
     BidIn,
     BidOut,
@@ -70,9 +69,9 @@ def list_requests(args, pagination_parameters):
     actor = api_actor()
     if args["mine"]:
         require_user(actor)
-        stmt = services.inbox_query(actor) if actor.role == Role.AGENCY else services.my_requests_query(actor)
+        stmt = queries.inbox_query(actor) if actor.role == Role.AGENCY else queries.my_requests_query(actor)
     else:
-        stmt = services.public_requests_query(
+        stmt = queries.public_requests_query(
             args["status"], args["service_item_id"], args["region"], args["q"]
         )
     items = api_page(stmt, pagination_parameters)
@@ -139,7 +138,7 @@ def submit_bid(data, request_id):
 @bp.doc(security=BEARER)
 def compare(request_id):
     """Side-by-side comparison for the request's enterprise and administrators; 409 before the deadline."""
-    _req, rows = services.comparison(api_actor(), request_id)
+    _req, rows = queries.comparison(api_actor(), request_id)
     return rows
 
 
@@ -184,7 +183,7 @@ def select(data, request_id):
 @bp.response(200, DrawOut)
 def draw(request_id):
     """Commitment from publishing on; after the draw the seed, ordered candidates and ranking — enough to recompute."""
-    return services.draw_record(request_id)
+    return queries.draw_record(request_id)
 
 
 @bp.get("/requests/<int:request_id>/objections")

@@ -11,35 +11,27 @@ from marketplace.agencies import services as agencies
 from marketplace.auth.current import web_actor
 from marketplace.auth.models import Role
 from marketplace.auth.services import require_role
-from marketplace.bidding import services as bidding
 from marketplace.common.errors import DomainError, Invalid, NotFound
+from marketplace.common.forms import copy_errors, has_errors, int_or_none, page_number
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import LIVE
-from marketplace.requests import services
+from marketplace.requests import bidding, queries, services
 from marketplace.requests.forms import (
     REQUEST_ALIASES,
     ActionForm,
     ReasonForm,
     RepublishForm,
     RequestForm,
-    copy_errors,
     default_deadline,
     fill_request_choices,
-    has_errors,
-    int_or_none,
-    page_number,
     request_data,
     request_form_for,
 )
-from marketplace.requests.models import (
-    RequestStatus,
-    SelectionMethod,
-    ServiceRequest,
-)
+from marketplace.requests.models import RequestStatus, SelectionMethod, ServiceRequest
+from marketplace.requests.pages import is_owner, render_detail, status_arg
 from marketplace.requests.validation import clean_request
-from marketplace.requests.views import _is_owner, _status_arg, render_detail
 
 enterprise = Blueprint("enterprise", __name__, url_prefix="/enterprise")
 agency_desk = Blueprint("agency_bidding", __name__, url_prefix="/agency")
@@ -65,9 +57,9 @@ def _enterprise_actor():
 @enterprise.route("/")
 def dashboard():
     actor = _enterprise_actor()
-    mine = list(db.session.scalars(services.my_requests_query(actor)))
+    mine = list(db.session.scalars(queries.my_requests_query(actor)))
     counts = {s: sum(1 for r in mine if r.phase == s) for s in RequestStatus}
-    status = _status_arg(request.args.get("status"), RequestStatus)
+    status = status_arg(request.args.get("status"), RequestStatus)
     shown = [r for r in mine if status is None or r.phase == status]
     live = list(db.session.scalars(orders.orders_query(actor, "live")))
     live = [o for o in live if o.status in LIVE]
@@ -146,7 +138,7 @@ def new_request():
 
 def _own_draft(actor, request_id: int) -> ServiceRequest:
     req = services.get_request(actor, request_id)
-    if not _is_owner(actor, req):
+    if not is_owner(actor, req):
         raise NotFound(_l("No such request."))
     return req
 
@@ -251,7 +243,7 @@ def inbox():
     actor = web_actor()
     agency = agencies.my_agency(actor)
     page = db.paginate(
-        services.inbox_query(actor), page=page_number(request.args.get("page")), per_page=20, error_out=False
+        queries.inbox_query(actor), page=page_number(request.args.get("page")), per_page=20, error_out=False
     )
     mine = {r.id: bidding.my_bid(actor, r.id) for r in page.items}
     return render_template(

@@ -1,8 +1,8 @@
-"""Forms for requests, sealed bids, selection and objections, the vocabularies they offer, and the conversion of
-what people type (yuan, Beijing time) into what the services take (fen, aware datetimes)."""
+"""Forms for requests, sealed bids, selection and objections, and the conversion of what people type (yuan,
+Beijing time) into what the services take (fen, aware datetimes). The labels they show are in labels.py; the
+conversions every feature shares (page numbers, ids, yuan) in common/forms.py."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,127 +23,28 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from marketplace.agencies.models import Agency, AgencyStatus, QualificationLevel
-from marketplace.bidding.models import Bid, BidStatus
 from marketplace.catalogue import services as catalogue
-from marketplace.common.clock import now
-from marketplace.common.money import fen_to_yuan, format_fen, yuan_to_fen
+from marketplace.common.clock import LOCAL_TZ, now
+from marketplace.common.forms import fen_from, int_or_none, whole_from
+from marketplace.common.money import fen_to_yuan, format_fen
 from marketplace.common.regions import REGIONS
 from marketplace.extensions import db
-from marketplace.requests.draw import COEFFICIENTS, DEFAULT_SHORTLIST, DEFAULT_WEIGHTS
+from marketplace.requests.bids import Bid
+from marketplace.requests.draw import DEFAULT_SHORTLIST, DEFAULT_WEIGHTS
+from marketplace.requests.labels import GROUND_LABELS, METHOD_LABELS
 from marketplace.requests.models import (
-    Funding,
-    ObjectionGround,
-    ObjectionStatus,
-    RequestStatus,
     SelectionMethod,
     ServiceRequest,
 )
-from marketplace.requests.validation import MAX_FEN
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-MAX_ID = 2**31 - 1  # larger numbers cannot be row ids (and overflow SQLite's integers)
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-
-
-# --- vocabularies: the labels every page uses for statuses and methods ---------------------------------
-
-STATUS_LABELS = {
-    RequestStatus.DRAFT: _l("Draft"),
-    RequestStatus.BIDDING: _l("Taking bids"),
-    RequestStatus.EVALUATING: _l("Bids opened"),
-    RequestStatus.PUBLICITY: _l("Result under publicity"),
-    RequestStatus.AWARDED: _l("Awarded"),
-    RequestStatus.FAILED: _l("Failed (no award)"),
-    RequestStatus.CANCELLED: _l("Cancelled"),
-}
-METHOD_LABELS = {
-    SelectionMethod.DIRECT: _l("Direct selection"),
-    SelectionMethod.LOWEST_PRICE: _l("Lowest-price bidding"),
-    SelectionMethod.RANDOM: _l("Random draw"),
-    SelectionMethod.COMPOSITE: _l("Composite evaluation"),
-    SelectionMethod.AVERAGE_PRICE: _l("Average-price method"),
-    SelectionMethod.CREDIT_SHORTLIST: _l("Credit-first shortlist"),
-}
-METHOD_HELP = {
-    SelectionMethod.DIRECT: _l(
-        "After the deadline the enterprise picks one of the valid bids itself and records why; "
-        "the reason is published with the result."
-    ),
-    SelectionMethod.LOWEST_PRICE: _l(
-        "The lowest valid price wins. Equal prices are separated by the verifiable draw."
-    ),
-    SelectionMethod.RANDOM: _l(
-        "The winner is drawn at random among the valid bids. The draw is verifiable: the SHA-256 of a secret "
-        "seed is published with the announcement and the seed is revealed at the draw."
-    ),
-    SelectionMethod.COMPOSITE: _l(
-        "Every bid is scored on price, rating, on-time rate and credit with weights published in advance; "
-        "the highest score wins."
-    ),
-    SelectionMethod.AVERAGE_PRICE: _l(
-        "The highest and the lowest bid are dropped and the rest averaged; the average times a coefficient "
-        "drawn verifiably from %(low)d%% to %(high)d%% is the reference price, and the bid closest to it wins.",
-        low=COEFFICIENTS[0],
-        high=COEFFICIENTS[-1],
-    ),
-    SelectionMethod.CREDIT_SHORTLIST: _l(
-        "The bidders with the best credit scores form a shortlist; a verifiable draw picks the winner from it."
-    ),
-}
-FUNDING_LABELS = {Funding.FISCAL: _l("Fiscal funds"), Funding.SOCIAL: _l("Social (private) funds")}
-BID_LABELS = {
-    BidStatus.ACTIVE: _l("Valid"),
-    BidStatus.WITHDRAWN: _l("Withdrawn"),
-    BidStatus.INVALID: _l("Invalid"),
-}
-OBJECTION_LABELS = {
-    ObjectionStatus.OPEN: _l("Being handled"),
-    ObjectionStatus.UPHELD: _l("Upheld"),
-    ObjectionStatus.DISMISSED: _l("Dismissed"),
-}
-GROUND_LABELS = {
-    ObjectionGround.RULES: _l("The result does not follow the selection rules"),
-    ObjectionGround.QUALIFICATION: _l("The selected agency does not meet the qualification conditions"),
-    ObjectionGround.CALCULATION: _l("A price or a score was calculated wrongly"),
-    ObjectionGround.PROCEDURE: _l("The selection procedure broke the rules"),
-    ObjectionGround.OTHER: _l("Other ground"),
-}
-REVISION_LABELS = {
-    "submit": _l("First submission"),
-    "revise": _l("Revision"),
-    "withdraw": _l("Withdrawal"),
-    "resubmit": _l("Resubmission"),
-}
-WEIGHT_LABELS = {
-    "price": _l("Price"),
-    "rating": _l("Rating"),
-    "on_time": _l("On-time rate"),
-    "credit": _l("Credit score"),
-}
-
-
-def page_number(value) -> int:
-    """The ?page= of a list, kept to a range the database can take."""
-    number = int_or_none(value)
-    return min(number, 10_000) if number else 1
-
-
-def int_or_none(value):
-    """Select values: a whole number, or None for the blank choice (the services explain what is missing)."""
-    if value in (None, ""):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number <= MAX_ID else None
 
 
 def deadline_field(label=None):
     return DateTimeLocalField(
         label or _l("Bid deadline (Beijing time)"),
         format=DATETIME_FORMATS,
-        tz=SHANGHAI,
+        tz=LOCAL_TZ,
         invalid_value_message=_l("Enter a date and a time, e.g. 2026-12-01 17:00."),
     )
 
@@ -237,68 +138,6 @@ class ActionForm(FlaskForm):
 # --- from what people type to what the services take ---------------------------------------------------
 
 
-def fen_from(field, required: bool = True) -> int | None:
-    """Yuan typed by a person → fen; a clear error on the field when it is not an amount."""
-    raw = (field.data or "").strip()
-    if not raw:
-        if required:
-            field.errors = [*field.errors, _("Enter an amount in yuan.")]
-        return None
-    try:
-        fen = yuan_to_fen(raw)
-    except ValueError:
-        field.errors = [*field.errors, _("Enter an amount in yuan, e.g. 12000 or 12000.50.")]
-        return None
-    if not 1 <= fen <= MAX_FEN:
-        field.errors = [*field.errors, _("Enter an amount from ¥0.01 to ¥100,000,000.00.")]
-        return None
-    return fen
-
-
-def whole_from(field) -> int | str | None:
-    raw = (field.data or "").strip()
-    return int(raw) if raw.isdigit() else (raw or None)
-
-
-def has_errors(form) -> bool:
-    """Whether any field, nested ones included, carries an error (FieldList caches its errors at validation)."""
-    for field in form:
-        if isinstance(field, FieldList):
-            if any(has_errors(entry.form) for entry in field.entries):
-                return True
-        elif isinstance(field, FormField):
-            if has_errors(field.form):
-                return True
-        elif field.errors:
-            return True
-    return False
-
-
-def _target(form, key: str, aliases: dict[str, str]):
-    """The form field a service error key (“ceiling_fen”, “exclusions.0.reason”) belongs to."""
-    parts = aliases.get(key, key).split(".")
-    target = form
-    try:
-        for part in parts:
-            target = target[int(part)] if part.isdigit() else getattr(target, part)
-    except (AttributeError, IndexError, KeyError, TypeError):
-        return None
-    return target if hasattr(target, "errors") else None
-
-
-def copy_errors(errors: dict, form, aliases: dict[str, str]) -> list[str]:
-    """Put service errors beside their fields (unless the field already says what is wrong); return the rest."""
-    unplaced = []
-    for key, messages in (errors or {}).items():
-        messages = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
-        target = _target(form, key, aliases)
-        if target is None:
-            unplaced.extend(messages)
-        elif not target.errors:
-            target.errors = list(messages)
-    return unplaced
-
-
 def bid_form_for(bid: Bid | None) -> BidForm:
     form = BidForm(formdata=None)
     if bid is not None:
@@ -318,7 +157,7 @@ BID_ALIASES = {"price_fen": "price"}
 
 def default_deadline() -> datetime:
     """Seven days from now at 17:00 Beijing time: a sensible first value for the form."""
-    local = (now() + timedelta(days=7)).astimezone(SHANGHAI)
+    local = (now() + timedelta(days=7)).astimezone(LOCAL_TZ)
     return local.replace(hour=17, minute=0, second=0, microsecond=0)
 
 

@@ -11,12 +11,13 @@ from flask_login import login_required
 from marketplace.auth.current import web_actor
 from marketplace.common import uploads
 from marketplace.common.errors import DomainError, Invalid
+from marketplace.common.forms import page_number
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.requests import objections, services
-from marketplace.requests.forms import ObjectionForm, ResolveForm, page_number
+from marketplace.requests.forms import ObjectionForm, ResolveForm
 from marketplace.requests.models import ObjectionStatus
-from marketplace.requests.views import public, render_detail
+from marketplace.requests.pages import public, render_detail
 
 admin = Blueprint("request_admin", __name__, url_prefix="/admin")
 

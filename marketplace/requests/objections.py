@@ -23,12 +23,12 @@ from marketplace.agencies.models import Agency
 from marketplace.audit.services import record
 from marketplace.auth.models import Role, User
 from marketplace.auth.services import require_admin, require_user
-from marketplace.bidding.models import Bid, BidStatus
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState, invalid_fields
 from marketplace.common.messages import N_, message
 from marketplace.extensions import db
+from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.models import (
     Objection,
     ObjectionGround,

@@ -82,7 +82,7 @@ class RequestOut(ma.Schema):
     order_id = ma.fields.Method("_order_id", allow_none=True)
 
     def _bid_count(self, r):
-        from marketplace.bidding.services import bid_count
+        from marketplace.requests.bidding import bid_count
 
         return bid_count(r.id)
 
@@ -95,8 +95,8 @@ class RequestOut(ma.Schema):
         """Public once selected (the result is under publicity): the winning agency and its price."""
         if r.winner_bid_id is None or r.seed_revealed_at is None:
             return None
-        from marketplace.bidding.models import Bid
         from marketplace.extensions import db
+        from marketplace.requests.bids import Bid
 
         bid = db.session.get(Bid, r.winner_bid_id)
         return {

@@ -1,4 +1,9 @@
-"""The life of a service request: post, publish, close the bidding, select, publicity, award — or fail."""
+"""The life of a service request: post, publish, close the bidding, select, publicity, award — or fail.
+
+The rest of its story is beside this module: bidding.py (sealed bids, on bids.py's models), objections.py (异议
+during publicity), queries.py (the lists, the comparison and the draw record the pages read), draw.py (the
+verifiable arithmetic of the selection). Orders sit below requests: the order desk learns of an award through
+`publicity_ended`, and a request learns of a declined or withdrawn winner through events (subscribers.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 
 from marketplace import events
 from marketplace.agencies.models import AgencyStatus
@@ -16,16 +20,13 @@ from marketplace.audit.services import record, snapshot
 from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
 from marketplace.auth.policy import ManagesRequest, OwnsRequest
-from marketplace.auth.services import require_role, require_user
-from marketplace.bidding import services as bidding
-from marketplace.bidding.models import Bid, BidStatus
-from marketplace.catalogue.models import ServiceItem
+from marketplace.auth.services import require_role
 from marketplace.common.clock import now
-from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState
+from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.messages import N_, Message, message
-from marketplace.common.sql import contains
 from marketplace.extensions import db
-from marketplace.requests import draw
+from marketplace.requests import bidding, draw
+from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.models import (
     TRANSITIONS,
     Funding,
@@ -36,7 +37,7 @@ from marketplace.requests.models import (
     ServiceRequest,
 )
 from marketplace.requests.validation import clean_request
-from marketplace.stats.services import stats_for
+from marketplace.stats.figures import stats_for
 
 EDITABLE = (
     "title", "project_code", "service_item_id", "scope", "ceiling_fen", "floor_fen", "required_level", "region",
@@ -160,123 +161,6 @@ def get_request(actor: User | None, request_id: int) -> ServiceRequest:
     if req is None or (req.status == RequestStatus.DRAFT and not can_manage(actor, req)):
         raise NotFound(_l("No such request."))
     return req
-
-
-def phase_is(phase: RequestStatus):
-    """SQL for `ServiceRequest.phase == phase`: bidding ends at the deadline, whether or not the clock ran."""
-    t = now()
-    if phase == RequestStatus.BIDDING:
-        return (ServiceRequest.status == RequestStatus.BIDDING) & (ServiceRequest.bid_deadline > t)
-    if phase == RequestStatus.EVALUATING:
-        return (ServiceRequest.status == RequestStatus.EVALUATING) | (
-            (ServiceRequest.status == RequestStatus.BIDDING) & (ServiceRequest.bid_deadline <= t)
-        )
-    return ServiceRequest.status == phase
-
-
-def public_requests_query(
-    status: str | None = None,
-    service_item_id: int | None = None,
-    region: str | None = None,
-    q: str | None = None,
-):
-    stmt = (
-        select(ServiceRequest)
-        .where(ServiceRequest.status != RequestStatus.DRAFT)
-        .options(selectinload(ServiceRequest.service_item), selectinload(ServiceRequest.enterprise))
-    )
-    if status in set(RequestStatus) and status != RequestStatus.DRAFT:
-        stmt = stmt.where(phase_is(RequestStatus(status)))
-    if service_item_id:
-        stmt = stmt.where(ServiceRequest.service_item_id == service_item_id)
-    if region:
-        stmt = stmt.where(ServiceRequest.region == region)
-    if q:
-        stmt = stmt.where(or_(contains(ServiceRequest.title, q), contains(ServiceRequest.project_code, q)))
-    return stmt.order_by(ServiceRequest.published_at.desc(), ServiceRequest.id.desc())
-
-
-def my_requests_query(actor: User | None):
-    actor = require_role(actor, Role.ENTERPRISE)
-    return (
-        select(ServiceRequest)
-        .where(ServiceRequest.enterprise_id == actor.enterprise.id)
-        .options(selectinload(ServiceRequest.service_item))
-        .order_by(ServiceRequest.id.desc())
-    )
-
-
-def inbox_query(actor: User | None):
-    """Open announcements in the agency's categories that it has not been excluded from."""
-    actor = require_role(actor, Role.AGENCY)
-    agency = actor.agency
-    category_ids = [c.id for c in agency.categories]
-    return (
-        select(ServiceRequest)
-        .join(ServiceItem)
-        .where(
-            ServiceRequest.status == RequestStatus.BIDDING,
-            ServiceRequest.bid_deadline > now(),
-            ServiceItem.category_id.in_(category_ids),
-            ~ServiceRequest.exclusions.any(RequestExclusion.agency_id == agency.id),
-        )
-        .options(selectinload(ServiceRequest.service_item))
-        .order_by(ServiceRequest.bid_deadline)
-    )
-
-
-def comparison(actor: User | None, request_id: int) -> tuple[ServiceRequest, list[dict]]:
-    """The opened bids side by side, for the request's enterprise and administrators, after the deadline only."""
-    actor = require_user(actor)
-    req = get_request(actor, request_id)
-    if not can_manage(actor, req):
-        raise NotAllowed(_l("Only the request's enterprise and administrators can compare its bids."))
-    if req.phase == RequestStatus.BIDDING:
-        raise WrongState(_l("Bids are sealed until the deadline."))
-    if req.status in (RequestStatus.DRAFT, RequestStatus.CANCELLED):
-        raise WrongState(_l("This request has no bids to compare."))
-    bids = bidding.opened_bids(req.id)
-    stats = stats_for([b.agency_id for b in bids])
-    rows = []
-    for bid in bids:
-        rows.append(
-            {
-                "bid": bid,
-                "agency": bid.agency,
-                "stats": stats[bid.agency_id],
-                "price_ratio": round(bid.price_fen / req.ceiling_fen, 4),
-                "qualifications": [
-                    q
-                    for q in bid.agency.qualifications
-                    if q.category_id in (req.service_item.category_id, None)
-                ],
-                "rank": (req.ranking or []).index(bid.id) + 1
-                if req.ranking and bid.id in req.ranking
-                else None,
-            }
-        )
-    return req, rows
-
-
-def draw_record(request_id: int) -> dict:
-    """Everything needed to recompute the selection; the seed only once it was revealed at the draw."""
-    req = db.session.get(ServiceRequest, request_id)
-    if req is None or req.status == RequestStatus.DRAFT:
-        raise NotFound(_l("No such request."))
-    details = req.draw_details or {}
-    revealed = req.seed_revealed_at is not None
-    return {
-        "request_id": req.id,
-        "method": req.selection_method.value,
-        "commitment": req.draw_commitment,
-        "seed": req.draw_seed if revealed else None,
-        "seed_revealed_at": req.seed_revealed_at,
-        "algorithm": details.get("algorithm", draw.ALGORITHM),
-        "candidates": details.get("candidate_rows", []) if revealed else [],
-        "ranking": req.ranking if revealed else None,
-        "winner_bid_id": req.winner_bid_id if revealed else None,
-        "details": {k: v for k, v in details.items() if k != "candidate_rows"} if revealed else {},
-    }
 
 
 # --- time-driven transitions -------------------------------------------------------------------------

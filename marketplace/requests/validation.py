@@ -12,12 +12,12 @@ from marketplace.agencies.models import Agency, QualificationLevel
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import as_utc, now
 from marketplace.common.errors import invalid_fields
+from marketplace.common.money import MAX_FEN
 from marketplace.common.regions import REGIONS
 from marketplace.extensions import db
 from marketplace.requests.draw import DEFAULT_SHORTLIST, DEFAULT_WEIGHTS
 from marketplace.requests.models import Funding, SelectionMethod
 
-MAX_FEN = 10_000_000_000
 WEIGHT_KEYS = tuple(DEFAULT_WEIGHTS)
 
 

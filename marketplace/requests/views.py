@@ -1,136 +1,36 @@
-"""Public request pages: announcements, sealed bidding, comparison and selection, the draw proof."""
+"""Public request pages: announcements, sealed bidding, comparison and selection, the draw proof.
+
+The blueprint, the announcement page and what the pages share are in pages.py; `blueprints()` here gathers
+the feature's pages (these, objection_views.py, desk_views.py) for the app."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.auth.current import web_actor
-from marketplace.auth.models import Role
-from marketplace.auth.policy import OwnsRequest
-from marketplace.bidding import services as bidding
-from marketplace.bidding.models import Bid, BidStatus
 from marketplace.catalogue import services as catalogue
-from marketplace.common.clock import now
 from marketplace.common.errors import DomainError, Invalid
+from marketplace.common.forms import copy_errors, has_errors, int_or_none, page_number
 from marketplace.common.money import format_fen
 from marketplace.common.regions import REGIONS
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
-from marketplace.orders import services as orders
-from marketplace.requests import objections, services
-from marketplace.requests.forms import (
-    BID_ALIASES,
-    BID_LABELS,
-    FUNDING_LABELS,
-    GROUND_LABELS,
-    METHOD_HELP,
-    METHOD_LABELS,
-    OBJECTION_LABELS,
-    REVISION_LABELS,
-    STATUS_LABELS,
-    WEIGHT_LABELS,
-    ActionForm,
-    BidForm,
-    ObjectionForm,
-    ReasonForm,
-    RepublishForm,
-    SelectForm,
-    bid_data,
-    bid_form_for,
-    copy_errors,
-    default_deadline,
-    has_errors,
-    int_or_none,
-    page_number,
-)
-from marketplace.requests.models import (
-    RequestStatus,
-    ServiceRequest,
-)
-
-public = Blueprint("requests", __name__, url_prefix="/requests")
+from marketplace.requests import bidding, desk_views, objection_views, queries, services
+from marketplace.requests.bids import Bid, BidStatus
+from marketplace.requests.forms import BID_ALIASES, ActionForm, BidForm, SelectForm, bid_data
+from marketplace.requests.models import RequestStatus, ServiceRequest
+from marketplace.requests.pages import is_owner, public, render_detail, status_arg
 
 
 def blueprints():
-    from marketplace.requests import desk_views, objection_views
-
     return [public, *desk_views.blueprints(), *objection_views.blueprints()]
 
 
 PUBLIC_STATUSES = [s for s in RequestStatus if s != RequestStatus.DRAFT]
-
-
-@public.app_context_processor
-def _labels():
-    return {
-        "request_status_labels": STATUS_LABELS,
-        "method_labels": METHOD_LABELS,
-        "method_help": METHOD_HELP,
-        "funding_labels": FUNDING_LABELS,
-        "bid_status_labels": BID_LABELS,
-        "objection_labels": OBJECTION_LABELS,
-        "ground_labels": GROUND_LABELS,
-        "weight_labels": WEIGHT_LABELS,
-        "revision_labels": REVISION_LABELS,
-    }
-
-
-@public.app_template_global()
-def time_left(moment: datetime | None) -> str:
-    """“3 days 4 hours left” until a deadline, or “closed”."""
-    if moment is None:
-        return "—"
-    seconds = int((moment - now()).total_seconds())
-    if seconds <= 0:
-        return _("Closed")
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    if days:
-        return _("%(d)d days %(h)d hours left", d=days, h=hours)
-    if hours:
-        return _("%(h)d hours %(m)d minutes left", h=hours, m=rest // 60)
-    return _("%(m)d minutes left", m=max(1, rest // 60))
-
-
-@public.app_template_global()
-def duration(seconds: int) -> str:
-    """A configured period as people say it: “3 days”, or “36 hours” when not whole days."""
-    days, rest = divmod(int(seconds), 86400)
-    if days and not rest:
-        return _("%(d)d days", d=days)
-    return _("%(h)d hours", h=max(1, -(-int(seconds) // 3600)))
-
-
-@public.app_template_global()
-def open_requests_for(user, limit: int = 5) -> list[ServiceRequest]:
-    """A few open announcements the agency may bid on (for its dashboard)."""
-    if user is None or getattr(user, "role", None) != Role.AGENCY or user.agency is None:
-        return []
-    return list(db.session.scalars(services.inbox_query(user).limit(limit)))
-
-
-# --- shared helpers ----------------------------------------------------------------------------------
-
-
-def _status_arg(raw: str | None, allowed) -> str | None:
-    return raw if raw in {s.value for s in allowed} else None
-
-
-def _actor_agency(actor):
-    if actor is not None and actor.role == Role.AGENCY:
-        return actor.agency
-    return None
-
-
-def _is_owner(actor, req: ServiceRequest) -> bool:
-    return OwnsRequest(actor, req)
 
 
 # --- public announcements ----------------------------------------------------------------------------
@@ -138,12 +38,12 @@ def _is_owner(actor, req: ServiceRequest) -> bool:
 
 @public.route("/")
 def index():
-    status = _status_arg(request.args.get("status"), PUBLIC_STATUSES)
+    status = status_arg(request.args.get("status"), PUBLIC_STATUSES)
     region = request.args.get("region") if request.args.get("region") in REGIONS else None
     item_id = int_or_none(request.args.get("service_item"))
     q = (request.args.get("q") or "").strip()[:50] or None
     page = db.paginate(
-        services.public_requests_query(status, item_id, region, q),
+        queries.public_requests_query(status, item_id, region, q),
         page=page_number(request.args.get("page")),
         per_page=20,
         error_out=False,
@@ -159,46 +59,6 @@ def index():
         item_id=item_id,
         categories=catalogue.categories_with_items(),
         q=q,
-    )
-
-
-def render_detail(req: ServiceRequest, forms: dict | None = None):
-    """The announcement page; failed POSTs re-render it with their form (and its errors)."""
-    actor = web_actor()
-    forms = forms or {}
-    agency = _actor_agency(actor)
-    mine = bidding.my_bid(actor, req.id) if agency else None
-    problems = (
-        bidding.eligibility_problems(agency, req)
-        if agency and req.status == RequestStatus.BIDDING and not (mine and mine.status == BidStatus.ACTIVE)
-        else []
-    )
-    selected = req.status in (RequestStatus.PUBLICITY, RequestStatus.AWARDED)
-    winner = db.session.get(Bid, req.winner_bid_id) if selected and req.winner_bid_id else None
-    order = orders.order_for_request(req.id) if actor is not None else None
-    return render_template(
-        "requests/detail.html",
-        req=req,
-        bid_count=bidding.bid_count(req.id),
-        owner=_is_owner(actor, req),
-        manage=services.can_manage(actor, req),
-        agency=agency,
-        mine=mine,
-        problems=problems,
-        winner=winner,
-        order=order if order is not None and orders.is_party(actor, order) else None,
-        publicity_open=objections.publicity_open(req),
-        objection_rows=objections.listing(actor, req),
-        standing=objections.standing(actor, req),
-        bid_form=forms.get("bid") or BidForm(formdata=None),
-        revise_form=forms.get("revise") or bid_form_for(mine),
-        objection_form=forms.get("objection") or ObjectionForm(formdata=None),
-        cancel_form=forms.get("cancel") or ReasonForm(formdata=None),
-        republish_form=forms.get("republish")
-        or RepublishForm(formdata=None, bid_deadline=default_deadline()),
-        action=ActionForm(formdata=None),
-        previous=db.session.get(ServiceRequest, req.previous_id) if req.previous_id else None,
-        next_round=db.session.scalar(select(ServiceRequest).where(ServiceRequest.previous_id == req.id)),
     )
 
 
@@ -317,7 +177,7 @@ def _best(rows: list[dict]) -> dict[str, object]:
 
 def render_compare(request_id: int, form: SelectForm | None = None):
     actor = web_actor()
-    req, rows = services.comparison(actor, request_id)
+    req, rows = queries.comparison(actor, request_id)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else None
     valid = [r for r in rows if r["bid"].status == BidStatus.ACTIVE]
     form = form or SelectForm(formdata=None)
@@ -330,7 +190,7 @@ def render_compare(request_id: int, form: SelectForm | None = None):
         best=_best(rows),
         sort=sort,
         sorts=SORTS,
-        owner=_is_owner(actor, req),
+        owner=is_owner(actor, req),
         form=form,
         min_bids=services.min_bids(req),
     )
@@ -372,7 +232,7 @@ def select_winner(request_id: int):
 
 @public.route("/<int:request_id>/draw")
 def draw_proof(request_id: int):
-    record = services.draw_record(request_id)
+    record = queries.draw_record(request_id)
     req = db.session.get(ServiceRequest, request_id)
     rows = {c["bid_id"]: c for c in record["candidates"]}
     ranking = [rows[b] for b in (record["ranking"] or []) if b in rows]

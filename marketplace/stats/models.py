@@ -1,8 +1,8 @@
 """Running totals per agency and per agency × service item, updated as orders are accepted and rated.
 
-Sums, not averages, are stored so that each event adds to them (no rescans); the figures buyers compare are
-derived from the sums (see stats/services.py), and `composite` is kept as a column so the list can sort by it
-with an index.
+Sums, not averages, are stored so that each event adds to them (no rescans); the tally (marketplace/tally/) keeps
+them, stats/figures.py derives the figures buyers compare from them, and `composite` is kept as a column so the
+list can sort by it with an index.
 """
 
 from __future__ import annotations

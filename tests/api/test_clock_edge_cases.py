@@ -4,14 +4,14 @@ place when publicity ends). Time moves by shifting dates; the clock runs through
 
 from sqlalchemy import select
 
-from marketplace.agencies import services as agency_services
+from marketplace.agencies import membership
 from marketplace.audit.models import AuditEntry
-from marketplace.bidding.models import Bid
 from marketplace.common.messages import said
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from marketplace.requests import services as requests
+from marketplace.requests.bids import Bid
 from marketplace.requests.models import ServiceRequest
 from tests import factories as f
 from tests import timetravel
@@ -134,7 +134,7 @@ def test_a_winner_suspended_during_publicity_is_replaced_when_publicity_ends():
     assert _request(req.id).winner_bid_id == bids[0].id
     first_end = _request(req.id).publicity_ends_at
 
-    agency_services.decide(admin, agencies[0].agency.id, "suspend", "资质证书涉嫌造假，暂停会员资格")
+    membership.decide(admin, agencies[0].agency.id, "suspend", "资质证书涉嫌造假，暂停会员资格")
     assert _request(req.id).status == "publicity"  # nothing happens until publicity ends
     timetravel.publicity_over(req)
     timetravel.run_clock()

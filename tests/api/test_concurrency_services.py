@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from marketplace.audit.models import AuditEntry
-from marketplace.bidding import services as bidding
-from marketplace.bidding.models import Bid, BidRevision
 from marketplace.common.clock import now
 from marketplace.common.errors import WrongState
 from marketplace.extensions import db
+from marketplace.requests import bidding
 from marketplace.requests import services as requests
+from marketplace.requests.bids import Bid, BidRevision
 from marketplace.requests.models import ServiceRequest
 from tests import factories as f
 from tests import timetravel

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.pool import NullPool
 
-from marketplace.bidding.models import Bid
 from marketplace.common.clock import ARRIVAL_KEY, now
 from marketplace.extensions import db
+from marketplace.requests.bids import Bid
 from marketplace.requests.models import ServiceRequest
 from tests import factories as f
 from tests.racing import committed, needs_postgresql, race

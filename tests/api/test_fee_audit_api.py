@@ -12,7 +12,8 @@ from marketplace.fees import checks
 from marketplace.fees.models import FeeFlag
 from marketplace.orders import services as orders
 from marketplace.requests import services as requests
-from marketplace.stats import services as stats
+from marketplace.stats import figures
+from marketplace.tally import services as tally
 from tests import factories as f
 from tests import timetravel
 
@@ -97,29 +98,29 @@ def test_review_feeds_credit_and_csv_opens_in_excel(app, client):
         ).status_code
         == 403
     )
-    assert stats.agency_stats(c.agency.id)["credit_score"] is None  # nothing known yet
+    assert figures.agency_stats(c.agency.id)["credit_score"] is None  # nothing known yet
 
     r = client.post(
         url, json={"action": "confirm", "note": "经约谈核实，报价低于成本，认定违规。"}, headers=h
     )
     assert r.status_code == 200 and r.get_json()["status"] == "confirmed"
-    confirmed = stats.agency_stats(c.agency.id)
+    confirmed = figures.agency_stats(c.agency.id)
     assert confirmed["violations"] == 1
     # credit_score = 50 + 30 × on_time_rate + 20 × (rating_rank − 1) / 4 − 5 × violations
-    # (marketplace/stats/services.py). C has no orders and no ratings: on-time counts as neutral, 0.8, and the
+    # (marketplace/stats/figures.py). C has no orders and no ratings: on-time counts as neutral, 0.8, and the
     # rating rank is the prior alone, (10 × 4.0 + 0) / (10 + 0) = 4.0. So 50 + 30 × 0.8 + 20 × 3.0 / 4 − 5 × 1
     # = 50 + 24 + 15 − 5 = 84.0.
     assert confirmed["credit_score"] == 84.0
     # confirming twice is refused and counts nothing twice
     assert client.post(url, json={"action": "confirm", "note": "再次确认"}, headers=h).status_code == 409
-    assert stats.agency_stats(c.agency.id)["violations"] == 1
+    assert figures.agency_stats(c.agency.id)["violations"] == 1
     r = client.post(
         url, json={"action": "dismiss", "note": "复核后认定成本测算合理，撤销违规认定。"}, headers=h
     )
     assert r.get_json()["status"] == "dismissed" and r.get_json()["note"].startswith("复核后")
-    assert stats.agency_stats(c.agency.id)["violations"] == 0
+    assert figures.agency_stats(c.agency.id)["violations"] == 0
     # nothing known again: no orders, no violation
-    assert stats.agency_stats(c.agency.id)["credit_score"] is None
+    assert figures.agency_stats(c.agency.id)["credit_score"] is None
 
     r = client.get("/api/v1/admin/fee-audit.csv", query_string={"rule": "identical_prices"}, headers=h)
     assert r.status_code == 200 and r.mimetype == "text/csv"
@@ -195,24 +196,24 @@ def test_deadline_board_and_red_orders_count_against_the_agency(app, client):
     timetravel.order_elapsed(order, 1.2)
     red = client.get("/api/v1/admin/deadlines", query_string={"state": "red"}, headers=h).get_json()
     assert red[0]["deadline_status"] == "red" and red[0]["days_left"] < 0
-    overdue = stats.agency_stats(c.agency.id)
+    overdue = figures.agency_stats(c.agency.id)
     assert (
         overdue["overdue_orders"] == 1
         and overdue["on_time_rate"] == 0.0
         and overdue["credit_score"] is not None
     )
-    incremental = stats.snapshot()
-    stats.rebuild()
-    assert stats.snapshot() == incremental  # the rebuild counts the red order the same way
+    incremental = tally.snapshot()
+    tally.rebuild()
+    assert tally.snapshot() == incremental  # the rebuild counts the red order the same way
 
     orders.deliver(c, order.id, "逾期提交成果")
     orders.accept(enterprise, order.id)
-    done = stats.agency_stats(c.agency.id)
+    done = figures.agency_stats(c.agency.id)
     assert done["overdue_orders"] == 0 and done["completed_orders"] == 1 and done["on_time_rate"] == 0.0
     assert client.get("/api/v1/admin/deadlines", headers=h).get_json() == []
-    incremental = stats.snapshot()
-    stats.rebuild()
-    assert stats.snapshot() == incremental
+    incremental = tally.snapshot()
+    tally.rebuild()
+    assert tally.snapshot() == incremental
 
 
 def test_fee_pages_in_the_browser_forms(app, client):
@@ -312,10 +313,10 @@ def test_money_received_beyond_the_contract_is_flagged(app, client):
         "over_fen": 1_000_000,
         "ceiling_fen": over[0]["figures"]["ceiling_fen"],
     }
-    assert stats.agency_stats(agency.agency.id)["completed_orders"] == 1
-    incremental = stats.snapshot()
-    stats.rebuild()
-    assert stats.snapshot() == incremental  # the cut follows into the totals (amount and guide sums)
+    assert figures.agency_stats(agency.agency.id)["completed_orders"] == 1
+    incremental = tally.snapshot()
+    tally.rebuild()
+    assert tally.snapshot() == incremental  # the cut follows into the totals (amount and guide sums)
 
 
 def test_admin_pages_ask_anonymous_visitors_to_log_in_in_chinese(client):

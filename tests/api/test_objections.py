@@ -14,14 +14,13 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.agencies import services as agency_services
+from marketplace.agencies import membership
 from marketplace.audit.models import AuditEntry
-from marketplace.bidding import services as bidding
-from marketplace.bidding.models import Bid
 from marketplace.common.clock import now
 from marketplace.extensions import db
-from marketplace.requests import objections
+from marketplace.requests import bidding, objections
 from marketplace.requests import services as requests
+from marketplace.requests.bids import Bid
 from marketplace.requests.models import Objection, ObjectionGround, ServiceRequest
 from tests import factories as f
 from tests import timetravel
@@ -45,7 +44,7 @@ def market():
     f.bid(invalidated, req, price_fen=9_000_000)
     gone = f.bid(withdrawn, req, price_fen=9_500_000)
     bidding.withdraw_bid(withdrawn, gone.id)
-    agency_services.decide(admin, invalidated.agency.id, "suspend", "资质证书被吊销，暂停会员资格")
+    membership.decide(admin, invalidated.agency.id, "suspend", "资质证书被吊销，暂停会员资格")
     timetravel.past_deadline(req)
     requests.select_winner(enterprise, req.id)
     req = db.session.get(ServiceRequest, req.id)

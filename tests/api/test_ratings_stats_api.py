@@ -7,7 +7,8 @@ from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.requests import services as requests
-from marketplace.stats import services as stats
+from marketplace.stats import figures
+from marketplace.tally import services as tally
 from tests import factories as f
 from tests import timetravel
 
@@ -122,15 +123,15 @@ def test_stats_follow_events_and_agree_with_a_rebuild(app, client):
     assert figures["avg_price_ratio_to_ceiling"] == round(73_000_000 / 90_000_000, 4)
     assert figures["savings_rate"] == round(1 - 73_000_000 / 90_000_000, 4)
     assert figures["on_time_rate"] == 1.0 and figures["credit_score"] is not None
-    incremental = stats.snapshot()
+    incremental = tally.snapshot()
     result = app.test_cli_runner().invoke(args=["stats", "rebuild"])
     assert result.exit_code == 0 and "agree" in result.output, result.output
-    assert stats.snapshot() == incremental
+    assert tally.snapshot() == incremental
 
 
 def test_bayesian_rank_one_five_star_does_not_beat_many_good_ratings():
-    lucky = stats.derive({"completed_orders": 1, "ratings_count": 1, "rating_sum": 5, "good_count": 1})
-    steady = stats.derive(
+    lucky = figures.derive({"completed_orders": 1, "ratings_count": 1, "rating_sum": 5, "good_count": 1})
+    steady = figures.derive(
         {"completed_orders": 200, "ratings_count": 200, "rating_sum": 960, "good_count": 195}
     )
     assert lucky["avg_rating"] > steady["avg_rating"] and lucky["rating_rank"] < steady["rating_rank"]

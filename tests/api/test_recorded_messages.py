@@ -7,12 +7,12 @@ import re
 
 from sqlalchemy import update
 
-from marketplace.agencies import services as agency_services
-from marketplace.bidding.models import Bid
+from marketplace.agencies import membership
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order, OrderEvent
 from marketplace.requests import services as requests
+from marketplace.requests.bids import Bid
 from marketplace.requests.models import ServiceRequest
 from tests import factories as f
 from tests import timetravel
@@ -133,7 +133,7 @@ def test_a_bid_invalidated_at_the_opening_records_the_rule_not_its_chinese_text(
     req = f.published_request(enterprise, selection_method="lowest_price")
     agencies = [f.active_agency("C03", reviewer=admin) for _ in range(4)]
     bids = [f.bid(a, req) for a in agencies]
-    agency_services.decide(admin, agencies[0].agency.id, "suspend", "资质证书过期未更新")
+    membership.decide(admin, agencies[0].agency.id, "suspend", "资质证书过期未更新")
     db.session.commit()
     timetravel.past_deadline(req)
     stored = _stored(Bid, "invalid_reason", bids[0].id)
@@ -195,7 +195,7 @@ def test_a_contract_amendment_line_formats_its_money_when_shown(client):
 def test_a_suspended_winner_is_replaced_with_a_translated_reason(client):
     enterprise, admin, req, agencies, bids = _selected()
     order = orders.order_for_request(req.id)
-    agency_services.decide(admin, agencies[0].agency.id, "suspend", "资质造假，暂停会员资格")
+    membership.decide(admin, agencies[0].agency.id, "suspend", "资质造假，暂停会员资格")
     db.session.commit()
     _assert_code(_stored(Order, "status_reason", order.id))
     _assert_code(_stored(ServiceRequest, "selection_reason", req.id))

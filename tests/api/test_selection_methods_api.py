@@ -94,9 +94,9 @@ def test_a_bidder_suspended_before_the_deadline_is_not_a_candidate(client):
         f.bid(a, req, price_fen=p)
         for a, p in zip(agencies, [10_000_000, 20_000_000, 21_000_000, 22_000_000], strict=True)
     ]
-    from marketplace.agencies import services as agency_services
+    from marketplace.agencies import membership
 
-    agency_services.decide(admin, agencies[0].agency.id, "suspend", "投诉查实，暂停会员资格")
+    membership.decide(admin, agencies[0].agency.id, "suspend", "投诉查实，暂停会员资格")
     timetravel.past_deadline(req)
     rows = client.get(f"/api/v1/requests/{req.id}/bids", headers=f.token(client, enterprise)).get_json()
     statuses = {row["bid"]["id"]: row["bid"]["status"] for row in rows}

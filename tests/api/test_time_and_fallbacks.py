@@ -3,7 +3,7 @@ changes), objections, declines and disqualification passing the order to the nex
 
 from sqlalchemy import func, select
 
-from marketplace.agencies import services as agency_services
+from marketplace.agencies import membership
 from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
 from marketplace.orders import services as orders
@@ -140,7 +140,7 @@ def test_suspended_winner_is_replaced_before_the_order_starts():
     enterprise, admin, req, agencies, bids = _selected()
     timetravel.publicity_over(req)
     order = orders.order_for_request(requests.get_request(enterprise, req.id).id)
-    agency_services.decide(admin, agencies[0].agency.id, "suspend", "资质造假，暂停会员资格")
+    membership.decide(admin, agencies[0].agency.id, "suspend", "资质造假，暂停会员资格")
     order = orders.get_order(enterprise, order.id)
     assert order.status == "cancelled"
     assert _status(req.id) == "publicity"

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from marketplace.bidding.models import Bid
 from marketplace.demo import dataset
 from marketplace.demo.services import load_demo
 from marketplace.extensions import db
 from marketplace.fees.models import FeeFlag, FlagRule
+from marketplace.requests.bids import Bid
 from marketplace.requests.models import Objection
-from marketplace.stats import services as stats
 from marketplace.stats.models import AgencyStats
+from marketplace.tally import services as tally
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("TEST_DATABASE_URL")), reason="loads the whole demo: once, on SQLite, is enough"
@@ -28,11 +28,11 @@ pytestmark = pytest.mark.skipif(
 
 def test_demo_statistics_agree_with_a_rebuild(app):
     load_demo()  # what `flask demo load` does
-    incremental = stats.snapshot()
+    incremental = tally.snapshot()
     assert len(incremental["agencies"]) > 20  # accepted, rated, late and overdue orders of many agencies
 
-    stats.rebuild()
-    assert stats.snapshot() == incremental
+    tally.rebuild()
+    assert tally.snapshot() == incremental
 
     # The demo shows the fee audit at work: a flag of every rule, some reviewed, money received.
     rules = set(db.session.scalars(select(FeeFlag.rule).distinct()))

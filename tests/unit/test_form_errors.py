@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from marketplace.agencies.models import Offer
 from marketplace.auth.models import User
-from marketplace.bidding.models import Bid
 from marketplace.extensions import db
+from marketplace.requests.bids import Bid
 from marketplace.requests.models import ServiceRequest
 from tests import factories as f
 from tests.html import field_errors, flashes

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.agencies import services as agency_services
+from marketplace.agencies import membership
 from marketplace.agencies.models import Agency
 from marketplace.catalogue.models import ServiceItem
 from marketplace.extensions import db
@@ -215,10 +215,10 @@ def test_suspended_agency_disappears_and_comes_back(index_dir):
     admin = f.admin()
     agency = agency_offering("环境影响评价（报告书）", name="江苏白鹭洲环境咨询有限公司")
     assert ("agency", agency.id) in keys("白鹭洲")
-    agency_services.decide(admin, agency.id, "suspend", reason="资质审查")
+    membership.decide(admin, agency.id, "suspend", reason="资质审查")
     assert ("agency", agency.id) not in keys("白鹭洲")
     assert ("agency", agency.id) not in keys("环评")
-    agency_services.decide(admin, agency.id, "reinstate")
+    membership.decide(admin, agency.id, "reinstate")
     assert ("agency", agency.id) in keys("白鹭洲")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.agencies import services as agencies
+from marketplace.agencies import membership
 from marketplace.common import uploads
 from marketplace.extensions import db
 from marketplace.payments import services as payments
@@ -79,7 +79,7 @@ def test_a_replaced_scan_is_deleted_only_when_the_change_commits(upload_dir):
     db.session.rollback()  # the change that dropped it did not happen: the file stays
     assert uploads.upload_path("qualifications", old_key).exists()
 
-    qual = agencies.attach_qualification_file(agency, qual.id, io.BytesIO(f.PDF), "新扫描件.pdf")
+    qual = membership.attach_qualification_file(agency, qual.id, io.BytesIO(f.PDF), "新扫描件.pdf")
     assert _files(upload_dir / "qualifications") == {qual.file_key}
 
 

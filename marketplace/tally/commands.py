@@ -11,7 +11,7 @@ stats = AppGroup("stats", help="Agency statistics.")
 @stats.command("rebuild")
 def rebuild() -> None:
     """Recompute all statistics from accepted orders and ratings; says whether the running totals agreed."""
-    from marketplace.stats import services
+    from marketplace.tally import services
 
     before = services.snapshot()
     n = services.rebuild()

@@ -11,11 +11,11 @@ from marketplace.agencies.models import LEVEL_RANK, Agency, AgencyStatus
 from marketplace.agencies.services import my_agency
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
-from marketplace.bidding.models import Bid, BidRevision, BidStatus
 from marketplace.common.clock import arrival, now
 from marketplace.common.errors import Invalid, NotFound, WrongState, invalid_fields
 from marketplace.common.messages import N_, Message, message
 from marketplace.extensions import db
+from marketplace.requests.bids import Bid, BidRevision, BidStatus
 from marketplace.requests.models import RequestStatus, ServiceRequest
 
 BID_FIELDS = ("price_fen", "promised_days", "plan", "status", "version")

@@ -1,7 +1,10 @@
-"""Public catalogue pages: categories → items (legal basis, fee regime, guide range, standard days)."""
+"""The public catalogue pages: categories → items (legal basis, fee regime, guide range, standard days), with
+each category's member count and each item's offers — so they sit here, above the catalogue and the agencies,
+under the blueprint name "catalogue" that templates link to."""
 
 from flask import Blueprint, render_template, request
 
+from marketplace.agencies import services as agencies
 from marketplace.catalogue import services
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
@@ -20,11 +23,11 @@ def index():
         categories=categories,
         selected=selected,
         item_total=sum(len(c.items) for c in categories),
-        member_counts=services.member_counts(),
+        member_counts=agencies.member_counts(),
     )
 
 
 @bp.route("/items/<int:item_id>")
 def item(item_id: int):
     item = services.get_item(item_id)
-    return render_template("catalogue/item.html", item=item, offers=services.offers_for_item(item_id))
+    return render_template("catalogue/item.html", item=item, offers=agencies.offers_for_item(item_id))

@@ -1,38 +1,38 @@
-"""The running statistics listen to the market (all inside the transaction of the change they count)."""
+"""The tally listens to the market (all inside the transaction of the change it counts)."""
 
 from __future__ import annotations
 
 from marketplace import events
 from marketplace.orders.models import STARTED_LIVE, OrderStatus
-from marketplace.stats import services as stats
+from marketplace.tally import services as tally
 
 
 def _order_accepted(order, **_) -> None:
-    stats.on_order_accepted(order)
+    tally.on_order_accepted(order)
     if order.deadline_flag == "red":  # no longer a live overdue order: it now counts as a late completion
-        stats.on_overdue_change(order, -1)
+        tally.on_overdue_change(order, -1)
 
 
 def _order_light_changed(order, before: str, after: str, **_) -> None:
     if order.status in STARTED_LIVE and "red" in (before, after):
-        stats.on_overdue_change(order, 1 if after == "red" else -1)
+        tally.on_overdue_change(order, 1 if after == "red" else -1)
 
 
 def _contract_amended(order, before_fen: int, after_fen: int, **_) -> None:
     if order.status == OrderStatus.ACCEPTED:
-        stats.on_contract_amended(order, after_fen - before_fen)
+        tally.on_contract_amended(order, after_fen - before_fen)
 
 
 def _money_received(payment, delta_fen: int, **_) -> None:
-    stats.on_payment(payment.order, delta_fen)
+    tally.on_payment(payment.order, delta_fen)
 
 
 def _rating_given(rating, **_) -> None:
-    stats.on_order_rated(rating)
+    tally.on_order_rated(rating)
 
 
 def _violation_changed(flag, delta: int, **_) -> None:
-    stats.on_violation(flag.agency_id, flag.service_item_id, delta)
+    tally.on_violation(flag.agency_id, flag.service_item_id, delta)
 
 
 def connect() -> None:

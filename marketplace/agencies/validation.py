@@ -1,0 +1,104 @@
+"""Checking what an agency enters about itself: its profile, its service categories, its qualifications."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from marketplace.agencies.models import QualificationLevel
+from marketplace.catalogue.models import Category
+from marketplace.common.clock import now
+from marketplace.common.regions import REGIONS
+from marketplace.extensions import db
+
+PROFILE_FIELDS = ("legal_rep", "region", "address", "contact_name", "contact_phone", "intro")
+QUALIFICATION_FIELDS = ("name", "level", "number", "issuer", "valid_until", "category_id")
+
+
+def clean_profile(data: dict[str, Any], errors: dict[str, list]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    limits = {
+        "legal_rep": 50,
+        "region": 50,
+        "address": 200,
+        "contact_name": 50,
+        "contact_phone": 30,
+        "intro": 2000,
+    }
+    for field in PROFILE_FIELDS:
+        value = data.get(field)
+        value = value.strip() if isinstance(value, str) else value
+        if value is not None and not isinstance(value, str):
+            errors.setdefault(field, []).append(_l("Must be text."))
+            continue
+        if value and len(value) > limits[field]:
+            errors.setdefault(field, []).append(_l("At most %(n)d characters.", n=limits[field]))
+        out[field] = value or None
+    if not out.get("legal_rep"):
+        errors.setdefault("legal_rep", []).append(_l("The legal representative is required."))
+    if out.get("region") not in REGIONS:
+        errors.setdefault("region", []).append(_l("Choose a region from the list."))
+    return out
+
+
+def clean_categories(category_ids: Any, errors: dict[str, list]) -> list[Category]:
+    if not isinstance(category_ids, list | tuple) or not category_ids:
+        errors.setdefault("category_ids", []).append(_l("Choose at least one service category."))
+        return []
+    try:
+        ids = {int(x) for x in category_ids}
+    except (TypeError, ValueError):
+        errors.setdefault("category_ids", []).append(_l("Unknown category."))
+        return []
+    found = list(db.session.scalars(select(Category).where(Category.id.in_(ids))))
+    if len(found) != len(ids):
+        errors.setdefault("category_ids", []).append(_l("Unknown category."))
+    return found
+
+
+def clean_qualification(data: dict[str, Any], prefix: str = "") -> tuple[dict[str, Any], dict[str, list]]:
+    """Validate one qualification's fields; returns (clean values, errors keyed by prefixed field)."""
+    errors: dict[str, list] = {}
+    out: dict[str, Any] = {}
+
+    def err(field: str, message) -> None:
+        errors.setdefault(prefix + field, []).append(message)
+
+    for field, limit in (("name", 100), ("number", 60), ("issuer", 100)):
+        value = data.get(field)
+        value = value.strip() if isinstance(value, str) else ""
+        if not value:
+            err(field, _l("Required."))
+        elif len(value) > limit:
+            err(field, _l("At most %(n)d characters.", n=limit))
+        out[field] = value
+    try:
+        out["level"] = QualificationLevel(data.get("level"))
+    except ValueError:
+        err("level", _l("Choose 甲级, 乙级, 丙级 or 不分级."))
+    valid_until = data.get("valid_until")
+    if isinstance(valid_until, str):
+        try:
+            valid_until = date.fromisoformat(valid_until)
+        except ValueError:
+            valid_until = None
+    if not isinstance(valid_until, date):
+        err("valid_until", _l("A date like 2027-12-31 is required."))
+    elif valid_until < now().date():
+        err("valid_until", _l("This qualification has already expired."))
+    out["valid_until"] = valid_until
+    category_id = data.get("category_id")
+    if category_id in (None, "", 0, "0"):
+        out["category_id"] = None
+    else:
+        try:
+            category_id = int(category_id)
+        except (TypeError, ValueError):
+            category_id = -1
+        if db.session.get(Category, category_id) is None:
+            err("category_id", _l("Unknown category."))
+        out["category_id"] = category_id
+    return out, errors

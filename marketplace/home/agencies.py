@@ -1,0 +1,105 @@
+"""The public agency pages: the intermediary-services list and each member's store (with its ratings).
+
+They compose several features — agencies, the catalogue, statistics and ratings — so they live here, above
+them all, under the blueprint name "agencies" that templates link to."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_babel import lazy_gettext as _l
+
+from marketplace.agencies import services
+from marketplace.auth.current import web_actor
+from marketplace.catalogue import services as catalogue
+from marketplace.common import uploads
+from marketplace.common.money import yuan_to_fen
+from marketplace.common.regions import REGIONS
+from marketplace.ratings import services as ratings
+from marketplace.stats.figures import item_stats_for, stats_for
+
+public = Blueprint("agencies", __name__, url_prefix="/agencies")
+
+
+def blueprints():
+    return [public]
+
+
+SORTS = {
+    "composite": _l("Recommended"),
+    "sales": _l("Most orders"),
+    "rating": _l("Best rated"),
+    "price": _l("Lowest price"),
+    "speed": _l("Fastest"),
+}
+
+
+@public.route("/")
+def index():
+    category_id = request.args.get("category", type=int)
+    region = request.args.get("region") or None
+    q = (request.args.get("q") or "").strip()[:50] or None
+    item_id = request.args.get("service_item", type=int)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "composite"
+    level = request.args.get("level") if request.args.get("level") in services.LEVEL_ORDER else None
+    price_min, price_max = _yuan_arg("price_min"), _yuan_arg("price_max")
+    page = services.public_agencies_page(
+        services.public_agencies_query(
+            category_id, region if region in REGIONS else None, q, item_id, sort, level, price_min, price_max
+        )
+    )
+    figures = stats_for([a.id for a in page.items])
+    return render_template(
+        "agencies/index.html",
+        page=page,
+        categories=catalogue.categories(),
+        regions=REGIONS,
+        category_id=category_id,
+        region=region,
+        q=q,
+        item=catalogue.get_item(item_id) if item_id else None,
+        sort=sort,
+        sorts=SORTS,
+        agency_stats=figures,
+        level=level,
+        levels=services.LEVEL_ORDER,
+        price_min=request.args.get("price_min", ""),
+        price_max=request.args.get("price_max", ""),
+    )
+
+
+def _yuan_arg(name: str) -> int | None:
+    raw = (request.args.get(name) or "").strip()
+    try:
+        return yuan_to_fen(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@public.route("/<int:agency_id>")
+def store(agency_id: int):
+    actor = web_actor()
+    agency = services.get_store(agency_id, actor)
+    offers = sorted(
+        (o for o in agency.offers if o.active), key=lambda o: (o.service_item.category_id, o.service_item_id)
+    )
+    return render_template(
+        "agencies/store.html",
+        agency=agency,
+        offers=offers,
+        private=services.can_see_private(actor, agency),
+        st=stats_for([agency.id])[agency.id],
+        item_stats=item_stats_for(agency.id),
+        distribution=ratings.distribution(agency.id),
+        recent=ratings.recent_for_agency(agency.id, limit=8),
+        department=ratings.department_summary(agency.id),
+        monthly=ratings.monthly(agency.id),
+    )
+
+
+@public.route("/qualifications/<int:qualification_id>/file")
+def qualification_file(qualification_id: int):
+    qual = services.qualification_for_download(web_actor(), qualification_id)
+    path = uploads.upload_path(services.UPLOAD_KIND, qual.file_key)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=qual.file_mime, download_name=qual.file_name, as_attachment=True)

@@ -1,0 +1,154 @@
+"""What the request pages share: the announcements' blueprint ("requests"), the labels and helpers templates
+use, and the announcement page itself, which any failed POST on it draws again with its form.
+
+views.py (announcements, bidding, selection, the draw proof), objection_views.py and desk_views.py build on
+this module; views.py gathers their blueprints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, render_template
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from marketplace.auth.current import web_actor
+from marketplace.auth.models import Role
+from marketplace.auth.policy import OwnsRequest
+from marketplace.common.clock import now
+from marketplace.extensions import db
+from marketplace.orders import services as orders
+from marketplace.requests import bidding, objections, queries, services
+from marketplace.requests.bids import Bid, BidStatus
+from marketplace.requests.forms import (
+    ActionForm,
+    BidForm,
+    ObjectionForm,
+    ReasonForm,
+    RepublishForm,
+    bid_form_for,
+    default_deadline,
+)
+from marketplace.requests.labels import (
+    BID_LABELS,
+    FUNDING_LABELS,
+    GROUND_LABELS,
+    METHOD_HELP,
+    METHOD_LABELS,
+    OBJECTION_LABELS,
+    REVISION_LABELS,
+    STATUS_LABELS,
+    WEIGHT_LABELS,
+)
+from marketplace.requests.models import RequestStatus, ServiceRequest
+
+public = Blueprint("requests", __name__, url_prefix="/requests")
+
+
+@public.app_context_processor
+def _labels():
+    return {
+        "request_status_labels": STATUS_LABELS,
+        "method_labels": METHOD_LABELS,
+        "method_help": METHOD_HELP,
+        "funding_labels": FUNDING_LABELS,
+        "bid_status_labels": BID_LABELS,
+        "objection_labels": OBJECTION_LABELS,
+        "ground_labels": GROUND_LABELS,
+        "weight_labels": WEIGHT_LABELS,
+        "revision_labels": REVISION_LABELS,
+    }
+
+
+@public.app_template_global()
+def time_left(moment: datetime | None) -> str:
+    """“3 days 4 hours left” until a deadline, or “closed”."""
+    if moment is None:
+        return "—"
+    seconds = int((moment - now()).total_seconds())
+    if seconds <= 0:
+        return _("Closed")
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return _("%(d)d days %(h)d hours left", d=days, h=hours)
+    if hours:
+        return _("%(h)d hours %(m)d minutes left", h=hours, m=rest // 60)
+    return _("%(m)d minutes left", m=max(1, rest // 60))
+
+
+@public.app_template_global()
+def duration(seconds: int) -> str:
+    """A configured period as people say it: “3 days”, or “36 hours” when not whole days."""
+    days, rest = divmod(int(seconds), 86400)
+    if days and not rest:
+        return _("%(d)d days", d=days)
+    return _("%(h)d hours", h=max(1, -(-int(seconds) // 3600)))
+
+
+@public.app_template_global()
+def open_requests_for(user, limit: int = 5) -> list[ServiceRequest]:
+    """A few open announcements the agency may bid on (for its dashboard)."""
+    if user is None or getattr(user, "role", None) != Role.AGENCY or user.agency is None:
+        return []
+    return list(db.session.scalars(queries.inbox_query(user).limit(limit)))
+
+
+# --- shared helpers ----------------------------------------------------------------------------------
+
+
+def status_arg(raw: str | None, allowed) -> str | None:
+    return raw if raw in {s.value for s in allowed} else None
+
+
+def _actor_agency(actor):
+    if actor is not None and actor.role == Role.AGENCY:
+        return actor.agency
+    return None
+
+
+def is_owner(actor, req: ServiceRequest) -> bool:
+    return OwnsRequest(actor, req)
+
+
+# --- the announcement page ---------------------------------------------------------------------------
+
+
+def render_detail(req: ServiceRequest, forms: dict | None = None):
+    """The announcement page; failed POSTs re-render it with their form (and its errors)."""
+    actor = web_actor()
+    forms = forms or {}
+    agency = _actor_agency(actor)
+    mine = bidding.my_bid(actor, req.id) if agency else None
+    problems = (
+        bidding.eligibility_problems(agency, req)
+        if agency and req.status == RequestStatus.BIDDING and not (mine and mine.status == BidStatus.ACTIVE)
+        else []
+    )
+    selected = req.status in (RequestStatus.PUBLICITY, RequestStatus.AWARDED)
+    winner = db.session.get(Bid, req.winner_bid_id) if selected and req.winner_bid_id else None
+    order = orders.order_for_request(req.id) if actor is not None else None
+    return render_template(
+        "requests/detail.html",
+        req=req,
+        bid_count=bidding.bid_count(req.id),
+        owner=is_owner(actor, req),
+        manage=services.can_manage(actor, req),
+        agency=agency,
+        mine=mine,
+        problems=problems,
+        winner=winner,
+        order=order if order is not None and orders.is_party(actor, order) else None,
+        publicity_open=objections.publicity_open(req),
+        objection_rows=objections.listing(actor, req),
+        standing=objections.standing(actor, req),
+        bid_form=forms.get("bid") or BidForm(formdata=None),
+        revise_form=forms.get("revise") or bid_form_for(mine),
+        objection_form=forms.get("objection") or ObjectionForm(formdata=None),
+        cancel_form=forms.get("cancel") or ReasonForm(formdata=None),
+        republish_form=forms.get("republish")
+        or RepublishForm(formdata=None, bid_deadline=default_deadline()),
+        action=ActionForm(formdata=None),
+        previous=db.session.get(ServiceRequest, req.previous_id) if req.previous_id else None,
+        next_round=db.session.scalar(select(ServiceRequest).where(ServiceRequest.previous_id == req.id)),
+    )

@@ -1,0 +1,137 @@
+"""Reading requests for the pages and the API: the public announcements, an enterprise's requests, an agency's
+inbox, the opened bids side by side and the draw record. Reading never moves a request on (the clock does)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from marketplace.auth.models import Role, User
+from marketplace.auth.services import require_role, require_user
+from marketplace.catalogue.models import ServiceItem
+from marketplace.common.clock import now
+from marketplace.common.errors import NotAllowed, NotFound, WrongState
+from marketplace.common.sql import contains
+from marketplace.extensions import db
+from marketplace.requests import bidding, draw
+from marketplace.requests.models import RequestExclusion, RequestStatus, ServiceRequest
+from marketplace.requests.services import can_manage, get_request
+from marketplace.stats.figures import stats_for
+
+
+def phase_is(phase: RequestStatus):
+    """SQL for `ServiceRequest.phase == phase`: bidding ends at the deadline, whether or not the clock ran."""
+    t = now()
+    if phase == RequestStatus.BIDDING:
+        return (ServiceRequest.status == RequestStatus.BIDDING) & (ServiceRequest.bid_deadline > t)
+    if phase == RequestStatus.EVALUATING:
+        return (ServiceRequest.status == RequestStatus.EVALUATING) | (
+            (ServiceRequest.status == RequestStatus.BIDDING) & (ServiceRequest.bid_deadline <= t)
+        )
+    return ServiceRequest.status == phase
+
+
+def public_requests_query(
+    status: str | None = None,
+    service_item_id: int | None = None,
+    region: str | None = None,
+    q: str | None = None,
+):
+    stmt = (
+        select(ServiceRequest)
+        .where(ServiceRequest.status != RequestStatus.DRAFT)
+        .options(selectinload(ServiceRequest.service_item), selectinload(ServiceRequest.enterprise))
+    )
+    if status in set(RequestStatus) and status != RequestStatus.DRAFT:
+        stmt = stmt.where(phase_is(RequestStatus(status)))
+    if service_item_id:
+        stmt = stmt.where(ServiceRequest.service_item_id == service_item_id)
+    if region:
+        stmt = stmt.where(ServiceRequest.region == region)
+    if q:
+        stmt = stmt.where(or_(contains(ServiceRequest.title, q), contains(ServiceRequest.project_code, q)))
+    return stmt.order_by(ServiceRequest.published_at.desc(), ServiceRequest.id.desc())
+
+
+def my_requests_query(actor: User | None):
+    actor = require_role(actor, Role.ENTERPRISE)
+    return (
+        select(ServiceRequest)
+        .where(ServiceRequest.enterprise_id == actor.enterprise.id)
+        .options(selectinload(ServiceRequest.service_item))
+        .order_by(ServiceRequest.id.desc())
+    )
+
+
+def inbox_query(actor: User | None):
+    """Open announcements in the agency's categories that it has not been excluded from."""
+    actor = require_role(actor, Role.AGENCY)
+    agency = actor.agency
+    category_ids = [c.id for c in agency.categories]
+    return (
+        select(ServiceRequest)
+        .join(ServiceItem)
+        .where(
+            ServiceRequest.status == RequestStatus.BIDDING,
+            ServiceRequest.bid_deadline > now(),
+            ServiceItem.category_id.in_(category_ids),
+            ~ServiceRequest.exclusions.any(RequestExclusion.agency_id == agency.id),
+        )
+        .options(selectinload(ServiceRequest.service_item))
+        .order_by(ServiceRequest.bid_deadline)
+    )
+
+
+def comparison(actor: User | None, request_id: int) -> tuple[ServiceRequest, list[dict]]:
+    """The opened bids side by side, for the request's enterprise and administrators, after the deadline only."""
+    actor = require_user(actor)
+    req = get_request(actor, request_id)
+    if not can_manage(actor, req):
+        raise NotAllowed(_l("Only the request's enterprise and administrators can compare its bids."))
+    if req.phase == RequestStatus.BIDDING:
+        raise WrongState(_l("Bids are sealed until the deadline."))
+    if req.status in (RequestStatus.DRAFT, RequestStatus.CANCELLED):
+        raise WrongState(_l("This request has no bids to compare."))
+    bids = bidding.opened_bids(req.id)
+    stats = stats_for([b.agency_id for b in bids])
+    rows = []
+    for bid in bids:
+        rows.append(
+            {
+                "bid": bid,
+                "agency": bid.agency,
+                "stats": stats[bid.agency_id],
+                "price_ratio": round(bid.price_fen / req.ceiling_fen, 4),
+                "qualifications": [
+                    q
+                    for q in bid.agency.qualifications
+                    if q.category_id in (req.service_item.category_id, None)
+                ],
+                "rank": (req.ranking or []).index(bid.id) + 1
+                if req.ranking and bid.id in req.ranking
+                else None,
+            }
+        )
+    return req, rows
+
+
+def draw_record(request_id: int) -> dict:
+    """Everything needed to recompute the selection; the seed only once it was revealed at the draw."""
+    req = db.session.get(ServiceRequest, request_id)
+    if req is None or req.status == RequestStatus.DRAFT:
+        raise NotFound(_l("No such request."))
+    details = req.draw_details or {}
+    revealed = req.seed_revealed_at is not None
+    return {
+        "request_id": req.id,
+        "method": req.selection_method.value,
+        "commitment": req.draw_commitment,
+        "seed": req.draw_seed if revealed else None,
+        "seed_revealed_at": req.seed_revealed_at,
+        "algorithm": details.get("algorithm", draw.ALGORITHM),
+        "candidates": details.get("candidate_rows", []) if revealed else [],
+        "ranking": req.ranking if revealed else None,
+        "winner_bid_id": req.winner_bid_id if revealed else None,
+        "details": {k: v for k, v in details.items() if k != "candidate_rows"} if revealed else {},
+    }

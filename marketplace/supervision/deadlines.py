@@ -1,0 +1,42 @@
+"""The administrators' deadline board: every order under way with its light, and the objections undecided past
+their decide-by time. It reads orders and requests together, so it sits above both."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from marketplace.auth.models import User
+from marketplace.auth.services import require_admin
+from marketplace.extensions import db
+from marketplace.orders.models import STARTED_LIVE, Order
+from marketplace.orders.services import days_left, deadline_status
+from marketplace.requests import objections
+from marketplace.requests.models import ServiceRequest
+
+
+def deadline_board(actor: User | None, state: str | None = None, service_item_id: int | None = None) -> dict:
+    """Every started live order with its light and days left or overdue, most urgent first. Lights are computed from the time; the clock records them (and the statistics). Beside
+    them, the objections undecided past their decide-by time (逾期未处理的异议), the longest overdue first."""
+    require_admin(actor)
+    stmt = (
+        select(Order)
+        .join(ServiceRequest, Order.request_id == ServiceRequest.id)
+        .where(Order.status.in_(list(STARTED_LIVE)))
+        .order_by(Order.due_at, Order.id)
+    )
+    if service_item_id is not None:
+        stmt = stmt.where(ServiceRequest.service_item_id == service_item_id)
+    rows = []
+    counts = {"red": 0, "yellow": 0, "ok": 0}
+    for order in db.session.scalars(stmt):
+        flag = deadline_status(order)
+        counts[flag] += 1
+        if state in (None, flag):
+            rows.append({"order": order, "deadline_status": flag, "days_left": days_left(order)})
+    rank = {"red": 0, "yellow": 1, "ok": 2}
+    rows.sort(key=lambda r: (rank[r["deadline_status"]], r["order"].due_at))
+    return {
+        "rows": rows,
+        "counts": counts,
+        "objections": objections.overdue_objections(actor, service_item_id),
+    }
