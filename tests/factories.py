@@ -95,6 +95,7 @@ def pending_agency(category_code: str = "C03", org_name: str | None = None) -> U
     data = application([cat.id])["qualifications"][0]
     membership.add_qualification(u, data, io.BytesIO(PDF), "资质.pdf")
     membership.submit_application(u)
+    db.session.commit()
     return u
 
 
@@ -103,6 +104,7 @@ def active_agency(
 ) -> User:
     u = pending_agency(category_code, org_name)
     membership.decide(reviewer or admin(), u.agency.id, "approve")
+    db.session.commit()
     return u
 
 

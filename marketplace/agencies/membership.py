@@ -79,7 +79,6 @@ def update_profile(actor: User | None, data: dict[str, Any]) -> Agency:
         agency.categories = categories
     after = snapshot(agency, PROFILE_FIELDS) | {"category_ids": [c.id for c in agency.categories]}
     record(actor, "agency.update_profile", agency, before=before, after=after)
-    db.session.commit()
     return agency
 
 
@@ -103,7 +102,6 @@ def add_qualification(
     db.session.add(qual)
     db.session.flush()
     record(actor, "qualification.add", qual, after=snapshot(qual, QUALIFICATION_FIELDS + ("file_name",)))
-    db.session.commit()
     return qual
 
 
@@ -131,7 +129,6 @@ def attach_qualification_file(
     )
     record(actor, "qualification.attach_file", qual, before=before, after={"file_name": stored.name})
     uploads.discard(UPLOAD_KIND, old_key)
-    db.session.commit()
     return qual
 
 
@@ -149,7 +146,6 @@ def remove_qualification(actor: User | None, qualification_id: int) -> None:
     record(actor, "qualification.remove", qual, before=snapshot(qual, QUALIFICATION_FIELDS))
     db.session.delete(qual)
     uploads.discard(UPLOAD_KIND, key)
-    db.session.commit()
 
 
 def application_problems(agency: Agency) -> list:
@@ -200,7 +196,6 @@ def submit_application(actor: User | None) -> Agency:
     if problems:
         raise Invalid(_l("The application is not complete yet."), {"application": problems})
     _transition(agency, "apply", actor)
-    db.session.commit()
     return agency
 
 
@@ -267,7 +262,6 @@ def apply_with(actor: User | None, data: dict[str, Any]) -> Agency:
     _transition(agency, "apply", actor)
     for key in removed_keys:
         uploads.discard(UPLOAD_KIND, key)
-    db.session.commit()
     return agency
 
 
@@ -307,5 +301,4 @@ def decide(actor: User | None, agency_id: int, action: str, reason: str | None =
     if action == "expel":  # an expelled member's store closes for good
         for offer in agency.offers:
             offer.active = False
-    db.session.commit()
     return agency

@@ -237,5 +237,4 @@ def audit_all() -> int:
     paid = select(Payment).where(Payment.status.in_([PaymentStatus.PAID, PaymentStatus.REFUNDED]))
     for payment in db.session.scalars(paid.order_by(Payment.paid_at)):
         audit_payment(payment)
-    db.session.commit()
     return db.session.scalar(select(func.count()).select_from(FeeFlag))

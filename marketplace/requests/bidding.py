@@ -127,7 +127,6 @@ def submit_bid(actor: User | None, request_id: int, data: dict[str, Any]) -> Bid
     db.session.flush()
     _revision(bid, action)
     record(actor, f"bid.{action}", bid, after=snapshot(bid, BID_FIELDS))
-    db.session.commit()
     return bid
 
 
@@ -156,7 +155,6 @@ def revise_bid(actor: User | None, bid_id: int, data: dict[str, Any]) -> Bid:
     bid.version += 1
     _revision(bid, "revise")
     record(actor, "bid.revise", bid, before=before, after=snapshot(bid, BID_FIELDS))
-    db.session.commit()
     return bid
 
 
@@ -169,7 +167,6 @@ def withdraw_bid(actor: User | None, bid_id: int) -> Bid:
     bid.status, bid.version = BidStatus.WITHDRAWN, bid.version + 1
     _revision(bid, "withdraw")
     record(actor, "bid.withdraw", bid, after=snapshot(bid, BID_FIELDS))
-    db.session.commit()
     return bid
 
 

@@ -196,7 +196,6 @@ def rebuild() -> int:
     if agency_rows:
         db.session.execute(AgencyStats.__table__.insert(), agency_rows)
         db.session.execute(AgencyItemStats.__table__.insert(), item_rows)
-    db.session.commit()
     return len(agency_rows)
 
 

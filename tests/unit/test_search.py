@@ -216,9 +216,11 @@ def test_suspended_agency_disappears_and_comes_back(index_dir):
     agency = agency_offering("环境影响评价（报告书）", name="江苏白鹭洲环境咨询有限公司")
     assert ("agency", agency.id) in keys("白鹭洲")
     membership.decide(admin, agency.id, "suspend", reason="资质审查")
+    db.session.commit()  # the index follows commits
     assert ("agency", agency.id) not in keys("白鹭洲")
     assert ("agency", agency.id) not in keys("环评")
     membership.decide(admin, agency.id, "reinstate")
+    db.session.commit()
     assert ("agency", agency.id) in keys("白鹭洲")
 
 

@@ -80,6 +80,8 @@ def test_a_replaced_scan_is_deleted_only_when_the_change_commits(upload_dir):
     assert uploads.upload_path("qualifications", old_key).exists()
 
     qual = membership.attach_qualification_file(agency, qual.id, io.BytesIO(f.PDF), "新扫描件.pdf")
+    assert uploads.upload_path("qualifications", old_key).exists()  # until the change commits
+    db.session.commit()
     assert _files(upload_dir / "qualifications") == {qual.file_key}
 
 
