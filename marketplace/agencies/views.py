@@ -213,7 +213,7 @@ def offers():
             try:
                 offer_services.save_offer(actor, data)
             except DomainError as exc:
-                form_errors_from(exc, _OfferErrorsView(form))
+                form_errors_from(exc, form, OFFER_ALIASES)
                 flash(str(exc.message), "danger")
             else:
                 flash(_("Offer saved; it is now in your store."), "success")
@@ -233,16 +233,8 @@ def offers():
     )
 
 
-class _OfferErrorsView:
-    """Maps the service's fen field names onto the form's yuan fields."""
-
-    MAP = {"price_fen": "price", "price_min_fen": "price_min", "price_max_fen": "price_max"}
-
-    def __init__(self, form: OfferForm):
-        self.form = form
-
-    def __getattr__(self, name):
-        return getattr(self.form, self.MAP.get(name, name))
+# The service speaks fen, the form yuan.
+OFFER_ALIASES = {"price_fen": "price", "price_min_fen": "price_min", "price_max_fen": "price_max"}
 
 
 @workspace.route("/offers/<int:offer_id>/delete", methods=["POST"])
@@ -282,6 +274,11 @@ def applications():
 
 @admin.route("/agencies/<int:agency_id>")
 def review(agency_id: int):
+    return _render_review(agency_id)
+
+
+def _render_review(agency_id: int, refused: dict | None = None):
+    """The review page; `refused` = {action: {"errors": [...], "typed": reason}} for a decision turned down."""
     agency = services.agency_for_review(web_actor(), agency_id)
     return render_template(
         "agencies/admin/review.html",
@@ -289,6 +286,7 @@ def review(agency_id: int):
         form=ReasonForm(),
         history=entries_for("agency", agency.id),
         status_labels=STATUS_LABELS,
+        refused=refused or {},
     )
 
 
@@ -302,6 +300,11 @@ def decide(agency_id: int, action: str):
             agency = membership.decide(web_actor(), agency_id, action, form.reason.data)
         except DomainError as exc:
             flash(str(exc.message), "danger")
+            if exc.errors:  # e.g. a reason is required: say so beside the reason, keep what was typed
+                form_errors_from(exc, form)
+                messages = form.reason.errors or [str(exc.message)]
+                refused = {action: {"errors": messages, "typed": form.reason.data or ""}}
+                return _render_review(agency_id, refused), exc.status
         else:
             flash(
                 _(

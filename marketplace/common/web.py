@@ -199,13 +199,14 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("errors/error.html", code=500, message=_friendly(500)), 500
 
 
-def form_errors_from(exc: DomainError, form) -> None:
-    """Copy a service's field errors onto a WTForms form so they show beside the fields."""
-    for field, messages in (exc.errors or {}).items():
-        target = getattr(form, field, None)
-        if target is not None and hasattr(target, "errors"):
-            errs = list(target.errors) if isinstance(target.errors, list | tuple) else []
-            target.errors = errs + [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+def form_errors_from(exc: DomainError, form, aliases: dict[str, str] | None = None) -> list[str]:
+    """The one way a service's refusal reaches a form: each field error beside its field (`aliases` maps the
+    service's names to the form's, e.g. price_fen → price, exclusions.0.reason → exclusions.3.reason); returns
+    the messages that belong to no field, for the caller to flash. (The refusal already dooms the request's
+    transaction: common/uow.py.)"""
+    from marketplace.common.forms import copy_errors
+
+    return copy_errors(exc.errors, form, aliases or {})
 
 
 def api_page(stmt, pagination_parameters) -> list:

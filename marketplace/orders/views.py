@@ -202,12 +202,7 @@ def deliver(order_id: int):
         try:
             services.deliver(web_actor(), order_id, form.text.data, files)
         except DomainError as exc:
-            db.session.rollback()
-            errors = dict(exc.errors)
-            if "file" in errors:
-                errors["files"] = errors.pop("file")
-            exc.errors = errors
-            form_errors_from(exc, form)
+            form_errors_from(exc, form, {"file": "files"})
             flash(str(exc.message), "danger")
         else:
             flash(

@@ -90,11 +90,7 @@ def record_offline(order_id: int):
                 )
             except DomainError as exc:
                 db.session.rollback()  # release the order row before the page is drawn again
-                errors = dict(exc.errors)
-                if "amount_fen" in errors:
-                    errors["amount"] = errors.pop("amount_fen")
-                exc.errors = errors
-                form_errors_from(exc, form)
+                form_errors_from(exc, form, {"amount_fen": "amount"})
                 flash(str(exc.message), "danger")
             else:
                 flash(_("Transfer recorded. The agency confirms it when the money arrives."), "success")

@@ -12,7 +12,7 @@ from marketplace.auth.current import web_actor
 from marketplace.auth.models import Role
 from marketplace.auth.services import require_role
 from marketplace.common.errors import DomainError, Invalid, NotFound
-from marketplace.common.forms import copy_errors, has_errors, int_or_none, page_number
+from marketplace.common.forms import has_errors, int_or_none, page_number
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.orders import services as orders
@@ -88,7 +88,7 @@ def _checked_request_data(form: RequestForm, publishing: bool) -> dict | None:
         for n, row in enumerate(form.exclusion_rows):
             aliases[f"exclusions.{n}.agency_id"] = f"exclusions.{row}.agency_id"
             aliases[f"exclusions.{n}.reason"] = f"exclusions.{row}.reason"
-        for message in copy_errors(exc.errors, form, aliases):
+        for message in form_errors_from(exc, form, aliases):
             flash(message, "danger")
     if has_errors(form):
         flash(_("Please correct the marked fields."), "danger")

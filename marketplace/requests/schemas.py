@@ -1,4 +1,5 @@
 import marshmallow as ma
+from flask import g
 
 from marketplace.common.messages import Said
 from marketplace.requests.draw import DEFAULT_WEIGHTS
@@ -81,10 +82,21 @@ class RequestOut(ma.Schema):
     failure_reason = Said(allow_none=True)
     order_id = ma.fields.Method("_order_id", allow_none=True)
 
-    def _bid_count(self, r):
-        from marketplace.requests.bidding import bid_count
+    @ma.pre_dump(pass_collection=True)
+    def _gather(self, data, many: bool, **kwargs):
+        """What each announcement shows beside its columns, for the whole page at once (queries.facts_for)."""
+        from marketplace.requests.queries import facts_for
 
-        return bid_count(r.id)
+        rows = list(data) if many else [data]
+        # Kept per request (flask.g), never on the schema object, which every request shares.
+        g.setdefault("request_facts", {}).update(facts_for([r for r in rows if r is not None]))
+        return data
+
+    def _facts(self, r):
+        return g.request_facts[r.id]
+
+    def _bid_count(self, r):
+        return self._facts(r).bid_count
 
     def _min_bids(self, r):
         from marketplace.requests.services import min_bids
@@ -93,25 +105,10 @@ class RequestOut(ma.Schema):
 
     def _winner(self, r):
         """Public once selected (the result is under publicity): the winning agency and its price."""
-        if r.winner_bid_id is None or r.seed_revealed_at is None:
-            return None
-        from marketplace.extensions import db
-        from marketplace.requests.bids import Bid
-
-        bid = db.session.get(Bid, r.winner_bid_id)
-        return {
-            "bid_id": bid.id,
-            "agency_id": bid.agency_id,
-            "agency_name": bid.agency.name,
-            "price_fen": bid.price_fen,
-            "promised_days": bid.promised_days,
-        }
+        return self._facts(r).winner
 
     def _order_id(self, r):
-        from marketplace.orders.services import order_for_request
-
-        order = order_for_request(r.id)
-        return order.id if order else None
+        return self._facts(r).order_id
 
 
 class RequestOwnerOut(RequestOut):

@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
 from marketplace.common.errors import DomainError, Invalid
-from marketplace.common.forms import copy_errors, has_errors, int_or_none, page_number
+from marketplace.common.forms import has_errors, int_or_none, page_number
 from marketplace.common.money import format_fen
 from marketplace.common.regions import REGIONS
 from marketplace.common.web import form_errors_from
@@ -78,7 +78,7 @@ def _bid_action(request_id: int, name: str, call):
             try:
                 call(actor, req, data)
             except DomainError as exc:
-                leftover = copy_errors(exc.errors, form, BID_ALIASES)
+                leftover = form_errors_from(exc, form, BID_ALIASES)
                 flash(str(exc.message), "danger")
                 for message in leftover:
                     if message != str(exc.message):

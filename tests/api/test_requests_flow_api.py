@@ -212,3 +212,32 @@ def test_who_may_bid(client):
         and r.get_json()["id"] == bid_id
         and [v["action"] for v in r.get_json()["revisions"]] == ["submit", "withdraw", "resubmit"]
     )
+
+
+def test_the_announcement_list_costs_the_same_few_queries_whatever_its_length(client, app):
+    """Bid counts, winners and orders come for the whole page at once, never one query per row."""
+    from sqlalchemy import event
+
+    from marketplace.extensions import db
+
+    enterprise = f.user("enterprise")
+    admin = f.admin()
+    agency = f.active_agency("C03", reviewer=admin)
+
+    def queries_for(path: str) -> int:
+        seen = []
+        listener = lambda *args, **kw: seen.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    for _ in range(2):
+        f.bid(agency, f.published_request(enterprise))
+    few = queries_for("/api/v1/requests?page_size=100")
+    for _ in range(8):
+        f.bid(agency, f.published_request(enterprise))
+    many = queries_for("/api/v1/requests?page_size=100")
+    assert many <= few + 2, (few, many)  # 10 announcements cost what 2 did (give or take a lazy load)

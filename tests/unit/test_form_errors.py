@@ -4,7 +4,6 @@ Chinese, whether the form or the service found it — not only in a flash at the
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select
 
 from marketplace.agencies.models import Offer
@@ -151,11 +150,6 @@ def test_registration_errors_stand_beside_their_fields(client):
     assert _count(User) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: the membership decision forms redirect and flash; a missing reason is not shown beside the field",
-)
 def test_a_refused_membership_decision_explains_itself_beside_the_reason(client):
     u = f.pending_agency()
     f.login(client, f.admin())
