@@ -3,8 +3,8 @@ plain row updates, and the transactions.
 
 Transactions: the orchestrator (`marketplace.demo.services.load_demo`) and the history run each step of the
 load — the members, one story of a request, one order's payments, the ratings, the fee cases — inside `step()`,
-which commits once at its end. The services still commit as they go; when they stop, these steps are the
-demo's transactions, and `quick_commits()` (around the history and the payments) only speeds them up.
+which commits once at its end — the demo's boundaries, as views and the clock are the market's (services never
+commit).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from marketplace.demo.dataset import ACCOUNTS
 from marketplace.extensions import db
@@ -95,35 +95,3 @@ def step(on_error: Callable[[], None] | None = None) -> Iterator[None]:
         if on_error is not None:
             on_error()
         raise
-
-
-@contextmanager
-def quick_commits() -> Iterator[None]:
-    """The services commit after every step (a few thousand times here). While the demo loads, keep loaded
-    rows across commits (the services refresh what they change) and, on SQLite, skip the fsync per commit."""
-    session = db.session()
-    keep = session.expire_on_commit
-    session.expire_on_commit = False
-    engine = db.engine
-    sqlite = engine.dialect.name == "sqlite"
-    original: list[int] = []
-
-    def no_sync(dbapi_connection, _record, _proxy) -> None:
-        if not original:
-            original.append(dbapi_connection.execute("PRAGMA synchronous").fetchone()[0])
-        dbapi_connection.execute("PRAGMA synchronous=OFF")
-
-    if sqlite:
-        db.session.commit()  # no transaction may be open while the setting changes
-        event.listen(engine, "checkout", no_sync)
-    try:
-        yield
-    finally:
-        session.expire_on_commit = keep
-        if sqlite:
-            event.remove(engine, "checkout", no_sync)
-            db.session.commit()
-            if original:
-                with engine.connect() as conn:
-                    conn.connection.dbapi_connection.execute(f"PRAGMA synchronous={int(original[0])}")
-            db.session.expire_all()

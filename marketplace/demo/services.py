@@ -23,7 +23,6 @@ from marketplace.demo.common import (
     ADMIN_EMAIL,
     AGENCY_EMAIL,
     ENTERPRISE_EMAIL,
-    quick_commits,
     step,
 )
 from marketplace.demo.dataset import ACCOUNTS
@@ -58,13 +57,12 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     members = Members(random.Random(seed), categories)
     with step(on_error=members.remove_files):
         counts = build_members(members)
-    # The market's past year is played through the services, which commit as they go.
-    with quick_commits():
-        counts |= load_history(random.Random(seed + 1), members.midnight)
+    # The market's past year is played through the services; each story and each order's payments is one step
+    # (one commit), as a request of the real market would be.
+    counts |= load_history(random.Random(seed + 1), members.midnight)
     with step():
         counts |= load_ratings(random.Random(seed + 2))
-    with quick_commits():
-        counts |= load_payments(random.Random(seed + 3), ENTERPRISE_EMAIL, AGENCY_EMAIL)
+    counts |= load_payments(random.Random(seed + 3), ENTERPRISE_EMAIL, AGENCY_EMAIL)
     with step():
         counts |= load_fee_cases(random.Random(seed + 4), ADMIN_EMAIL)
     with step():
