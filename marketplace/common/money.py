@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-# The largest amount the market takes anywhere — an offer, a ceiling, a bid, a contract: ¥1 billion. No single
-# intermediary-service contract comes near it, so anything above is a typing error.
-MAX_FEN = 100_000_000_000
+# The largest amount the market takes anywhere — an offer, a ceiling, a floor, a contract amendment: ¥20 million.
+# A 中介超市 purchase stays far below it (larger work goes to public tendering), so anything above is a typing
+# error; and the money columns are 32-bit integers on PostgreSQL (at most 2,147,483,647 fen), so a larger limit
+# would need a migration to BIGINT first.
+MAX_FEN = 2_000_000_000
 
 
 def format_fen(fen: int | None, symbol: str = "¥") -> str:

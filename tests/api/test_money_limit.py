@@ -1,7 +1,7 @@
 """One money limit for every amount the market takes — a store offer, a request's ceiling and floor, a contract
-amendment — and the form that says it: ¥1 billion (common/money.MAX_FEN), more than any single
-intermediary-service contract, so anything above is a typing error. (Before, offers and requests stopped at ¥100
-million and amendments at ¥10 billion.)"""
+amendment — and the form that says it: ¥20 million (common/money.MAX_FEN), on SQLite and PostgreSQL alike, with
+the reason beside the field. (Before, offers and requests stopped at ¥100 million and amendments at ¥10 billion,
+beyond what PostgreSQL's 32-bit money columns hold: such amounts met a database error instead of the rule.)"""
 
 from datetime import timedelta
 
@@ -15,8 +15,8 @@ from marketplace.requests.models import ServiceRequest
 from tests import factories as f
 from tests.html import field_errors
 
-LIMIT = 100_000_000_000  # ¥1,000,000,000.00 in fen
-LARGE = 50_000_000_000  # ¥500 million: large, but a real contract could be this size
+LIMIT = 2_000_000_000  # ¥20,000,000.00 in fen
+LARGE = 1_500_000_000  # ¥15 million: large for an intermediary service, but allowed
 
 
 def _count(model) -> int:
@@ -52,7 +52,7 @@ def test_a_store_offer_may_be_large_but_not_above_the_limit(client):
 def test_a_contract_amendment_above_the_limit_is_refused(client):
     enterprise, _agency, order = f.accepted_order(price_fen=10_000_000)
     url, h = f"/api/v1/orders/{order.id}/amend", f.token(client, enterprise)
-    r = client.post(url, json={"amount_fen": 2 * LIMIT, "reason": "补充协议：金额录入"}, headers=h)
+    r = client.post(url, json={"amount_fen": LIMIT + 1, "reason": "补充协议：金额录入"}, headers=h)
     assert r.status_code == 422 and "amount_fen" in r.get_json()["errors"]
     assert db.session.get(Order, order.id).amount_fen == 10_000_000
     r = client.post(url, json={"amount_fen": LARGE, "reason": "补充协议：扩大评价范围"}, headers=h)
@@ -68,7 +68,7 @@ def test_the_form_says_the_limit_beside_the_amount(client):
         "project_code": "2026-320700-26-01-000888",
         "service_item_id": str(item.id),
         "scope": "编制环境影响报告书，配合完成技术评估、专家评审与审批。",
-        "ceiling": "1000000000.01",
+        "ceiling": "20000000.01",
         "region": "连云港市",
         "required_days": "40",
         "funding": "fiscal",
@@ -77,5 +77,5 @@ def test_the_form_says_the_limit_beside_the_amount(client):
         "action": "publish",
     }
     page = client.post("/enterprise/requests/new", data=form).get_data(as_text=True)
-    assert field_errors(page, "ceiling") == ["请填写 ¥0.01 至 ¥1,000,000,000.00 之间的金额。"]
+    assert field_errors(page, "ceiling") == ["请填写 ¥0.01 至 ¥20,000,000.00 之间的金额。"]
     assert _count(ServiceRequest) == 0
