@@ -9,8 +9,7 @@ from flask_babel import format_date, format_datetime, get_locale, get_translatio
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
-from marketplace.common.clock import LOCAL_TZ as SHANGHAI  # the one zone people see (clock.py)
-from marketplace.common.clock import now
+from marketplace.common.clock import LOCAL_TZ, now
 from marketplace.common.messages import said
 from marketplace.common.money import format_fen
 from marketplace.common.regions import REGIONS
@@ -108,5 +107,5 @@ def register(app: Flask) -> None:
             "html_lang": lang,
             "languages": app.config["LANGUAGES"],
             "current_locale": str(locale),
-            "today": now().astimezone(SHANGHAI).date(),
+            "today": now().astimezone(LOCAL_TZ).date(),
         }

@@ -24,7 +24,7 @@ from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.messages import N_, Money, message
-from marketplace.common.money import MAX_FEN as MAX_AMOUNT_FEN  # the one money limit
+from marketplace.common.money import MAX_FEN
 from marketplace.extensions import db
 from marketplace.orders.models import LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
 
@@ -224,7 +224,7 @@ def amend_contract(actor: User | None, order_id: int, amount_fen: int, reason: s
     order = _enterprise_order(actor, order_id)
     if order.status not in LIVE | {OrderStatus.ACCEPTED}:
         raise WrongState(_l("This order's contract can no longer be changed."))
-    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or not 0 < amount_fen < MAX_AMOUNT_FEN:
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or not 0 < amount_fen <= MAX_FEN:
         error = _l("Enter the new contract amount.")
         raise Invalid(error, {"amount_fen": [error]})
     if amount_fen == order.amount_fen:
