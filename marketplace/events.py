@@ -2,16 +2,15 @@
 
 A service sends an event after it changed state (and flushed); listeners that write to the database — the fee
 audit, statistics, the order desk — run inside the same transaction, so the boundary's single commit keeps
-them together or rolls them back together. Effects outside the database (the search index, mail) register
-with `after_commit` and run only once the transaction has committed.
+them together or rolls them back together. Effects outside the database run only once the transaction has
+committed: the search index and uploaded files follow the session's own commit hooks (search/hooks.py,
+common/uploads.py).
 
 Every event is sent with the object it is about as the sender and keyword arguments named below; `actor` is the
 user who caused it (None for the clock). docs/architecture.md lists who listens to what.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from blinker import Namespace
 
@@ -45,24 +44,3 @@ rating_given = _signals.signal("rating-given")  # sender: Rating; actor
 member_status_changed = _signals.signal("member-status-changed")  # sender: Agency; before; after; actor
 offer_changed = _signals.signal("offer-changed")  # sender: Offer; old_high_fen: int | None
 violation_changed = _signals.signal("violation-changed")  # sender: FeeFlag; delta: +1 confirmed, -1 undone
-
-ALL = {name: sig for name, sig in _signals.items()}
-
-
-def after_commit(callback: Callable[[], None]) -> None:
-    """Run `callback` once the current transaction has committed (never if it rolls back)."""
-    from sqlalchemy import event
-
-    from marketplace.extensions import db
-
-    session = db.session()
-
-    def run(_session) -> None:
-        callback()
-
-    def drop(_session, *_args) -> None:
-        if event.contains(session, "after_commit", run):
-            event.remove(session, "after_commit", run)
-
-    event.listen(session, "after_commit", run, once=True)
-    event.listen(session, "after_rollback", drop, once=True)

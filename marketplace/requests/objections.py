@@ -36,7 +36,7 @@ from marketplace.requests.models import (
     RequestStatus,
     ServiceRequest,
 )
-from marketplace.requests.services import end_publicity, fall_back, get_request
+from marketplace.requests.services import end_publicity, fall_back, get_request, locked_request
 
 UPLOAD_KIND = "objections"
 MAX_EVIDENCE = 3
@@ -165,12 +165,7 @@ def lodge_objection(
     checked = [(*uploads.read_upload(stream, "evidence"), name) for stream, name in files]
     # One party lodging twice at once: the request's row lock makes the second wait and then see the first; the
     # unique constraint (request, agency) is the last word where the database does not lock rows.
-    req = db.session.scalar(
-        select(ServiceRequest)
-        .where(ServiceRequest.id == req.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    req = locked_request(req.id)
     _check_publicity(req)
     if _party_objection(req.id, agency.id) is not None:
         raise WrongState(ONCE_PER_ROUND)

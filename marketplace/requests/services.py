@@ -183,7 +183,7 @@ def close_grace() -> timedelta:
     return timedelta(seconds=current_app.config["MARKET_CLOSE_GRACE_SECONDS"])
 
 
-def _locked(request_id: int) -> ServiceRequest | None:
+def locked_request(request_id: int) -> ServiceRequest | None:
     """The request re-read under its row lock (PostgreSQL; SQLite serialises writers anyway)."""
     return db.session.scalar(
         select(ServiceRequest)
@@ -196,7 +196,7 @@ def _locked(request_id: int) -> ServiceRequest | None:
 def close_bidding(req: ServiceRequest, actor=None) -> bool:
     """The bid deadline passed: invalidate bids whose agency is no longer eligible, open the rest (the fee
     audit listens), and fail the request (流标) when too few valid bids are left."""
-    req = _locked(req.id)
+    req = locked_request(req.id)
     if req.status != RequestStatus.BIDDING or now() < req.bid_deadline + close_grace():
         return False
     for bid in bidding.valid_bids(req.id):
@@ -217,7 +217,7 @@ def close_bidding(req: ServiceRequest, actor=None) -> bool:
 def end_publicity(req: ServiceRequest, actor=None) -> bool:
     """Publicity is over and no objection is open: award (the order desk creates the order), or pass the
     award on when the winner is no longer an active member."""
-    req = _locked(req.id)
+    req = locked_request(req.id)
     if (
         req.status != RequestStatus.PUBLICITY
         or req.publicity_ends_at is None
@@ -287,7 +287,7 @@ def select_winner(
     """Run the request's published method. Direct pick needs a bid and a recorded reason."""
     req = _own_request(actor, request_id)
     close_bidding(req, actor)  # the deadline passed and the clock has not run yet: open the bids now
-    req = _locked(req.id)
+    req = locked_request(req.id)
     if req.status != RequestStatus.EVALUATING:
         if req.phase == RequestStatus.EVALUATING:  # past the deadline, within the grace for queued bids
             raise WrongState(
