@@ -9,7 +9,7 @@ Pages never record what time has made due (reads never write); the clock does, a
 | auto-accept a delivery | orders | the acceptance window after delivery has passed |
 | replace a winner who is no longer active | orders | an unstarted order's agency was suspended or expelled |
 | record the yellow / red light | orders | 80 % of the promised time used / overdue |
-| forget old log-in failures and long-ended sessions | auth | a day / 30 days old |
+| forget old log-in failures and long-ended sessions (hourly in `flask clock`, every `tick`) | auth | a day / 30 days old |
 
 Each object is moved in its own transaction under its row lock, so one failure does not stop the others and a
 write path racing the clock (a bid at the deadline, a selection right after it) sees one consistent state.
@@ -63,13 +63,17 @@ def _each(ids: Iterable[int], step: Callable[[int], bool], what: str, report: Pa
     return moved
 
 
-def run_once() -> Pass:
+HOUSEKEEPING_SECONDS = 3600  # forgetting day-old log-in records need not run every few seconds
+
+
+def run_once(housekeeping: bool = True) -> Pass:
     """Apply everything that is due now. Safe to run at any time, as often as you like."""
     report = Pass()
     report.requests = _each(requests.due_request_ids(), requests.apply_due, "request", report)
     report.orders = _each(orders.due_order_ids(), orders.apply_due, "order", report)
-    with unit_of_work():
-        report.forgotten = throttle.purge_stale() + sessions.purge_stale()
+    if housekeeping:
+        with unit_of_work():
+            report.forgotten = throttle.purge_stale() + sessions.purge_stale()
     db.session.rollback()  # end the last read's transaction: a waiting clock holds no snapshot open
     return report
 
@@ -122,10 +126,15 @@ def run_forever(
     """Run a pass every `interval` seconds while holding the lease; `passes` bounds the loop (tests)."""
     holder = holder or holder_name()
     lease_seconds = max(30, int(interval * 6))
-    done = 0
+    done, kept_house = 0, float("-inf")
     try:
         while passes is None or done < passes:
-            report = run_once() if try_acquire(holder, lease_seconds) else None
+            report = None
+            if try_acquire(holder, lease_seconds):
+                housekeeping = time.monotonic() - kept_house >= HOUSEKEEPING_SECONDS
+                report = run_once(housekeeping)
+                if housekeeping:
+                    kept_house = time.monotonic()
             if on_pass is not None:
                 on_pass(report)
             done += 1
