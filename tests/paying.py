@@ -110,3 +110,26 @@ def charge_refunded(payment, amount_refunded: int) -> dict:
         "currency": "cny",
         "refunded": amount_refunded >= payment.amount_fen,
     }
+
+
+def assert_paid_once(app, payment_id: int, agency_id: int, paid_sum_fen: int) -> None:
+    """After racing deliveries of one Stripe completion: paid, counted once in the agency's money received,
+    one event row and one audit entry."""
+    from sqlalchemy import func, select
+
+    from marketplace.audit.models import AuditEntry
+    from marketplace.extensions import db
+    from marketplace.payments.models import Payment, StripeEvent
+    from marketplace.stats.models import AgencyStats
+
+    def count(model, *where) -> int:
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+    with app.app_context():
+        assert db.session.get(Payment, payment_id).status == "paid"
+        assert db.session.get(AgencyStats, agency_id).paid_sum_fen == paid_sum_fen
+        assert count(StripeEvent, StripeEvent.payment_id == payment_id) == 1
+        assert (
+            count(AuditEntry, AuditEntry.action == "payment.complete", AuditEntry.object_id == payment_id)
+            == 1
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import timedelta
 
 import pytest
 
@@ -68,3 +69,27 @@ def race(app, *calls, timeout: float = 60):
 def statuses(results) -> list:
     """The HTTP status of each result of `race` over test-client calls (an exception stays as it is)."""
     return [r.status_code if hasattr(r, "status_code") else r for r in results]
+
+
+def bids_closing_soon(app, after: timedelta):
+    """A request with three equal bids whose deadline comes `after` from now, committed, the test's session
+    closed: (request id, the first bid's id, its agency user's id, its agency user's e-mail, the deadline)."""
+    from sqlalchemy import update
+
+    from marketplace.common.clock import now
+    from marketplace.requests.models import ServiceRequest
+    from tests import factories as f
+
+    with app.app_context():
+        enterprise, admin = f.user("enterprise"), f.admin()
+        agencies = [f.active_agency("C03", reviewer=admin) for _ in range(3)]
+        req = f.published_request(enterprise)
+        bids = [f.bid(a, req, price_fen=5_000_000) for a in agencies]
+        deadline = now() + after
+        db.session.execute(
+            update(ServiceRequest).where(ServiceRequest.id == req.id).values(bid_deadline=deadline)
+        )
+        db.session.commit()
+        made = (req.id, bids[0].id, agencies[0].id, agencies[0].email, deadline)
+        db.session.remove()
+    return made

@@ -9,11 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
-from marketplace.payments.models import Payment, StripeEvent
+from marketplace.payments.models import Payment
 from marketplace.ratings.models import Rating
 from marketplace.requests import services as requests
 from marketplace.requests.models import ServiceRequest
@@ -21,8 +21,8 @@ from marketplace.stats.models import AgencyStats
 from tests import factories as f
 from tests import timetravel
 from tests.api.test_ratings_stats_api import SCORES
-from tests.paying import WEBHOOK_SECRET, FakeStripe, event, session_completed, signed
-from tests.racing import committed, race, statuses
+from tests.paying import WEBHOOK_SECRET, FakeStripe, assert_paid_once, event, session_completed, signed
+from tests.racing import bids_closing_soon, committed, race, statuses
 
 GRACE = 1.0  # MARKET_CLOSE_GRACE_SECONDS here: the reader test waits for the close
 
@@ -164,14 +164,7 @@ def test_five_identical_webhooks_at_once_count_once(committed_app):
     results = _posts(committed_app, 5, "/api/v1/payments/stripe/webhook", headers, data=payload)
     assert _no_server_errors(results) == [200] * 5
     assert sorted(r.get_json()["outcome"] for r in results) == ["duplicate"] * 4 + ["paid"]
-    with committed_app.app_context():
-        assert db.session.get(Payment, payment_id).status == "paid"
-        assert db.session.get(AgencyStats, agency_id).paid_sum_fen == 4_200_000
-        assert _count(StripeEvent, StripeEvent.payment_id == payment_id) == 1
-        assert (
-            _count(AuditEntry, AuditEntry.action == "payment.complete", AuditEntry.object_id == payment_id)
-            == 1
-        )
+    assert_paid_once(committed_app, payment_id, agency_id, 4_200_000)
 
 
 def test_readers_see_their_pages_while_a_deadline_passes(committed_app):
@@ -179,18 +172,7 @@ def test_readers_see_their_pages_while_a_deadline_passes(committed_app):
     the clock, running meanwhile, closes the bidding; an agency revises its bid up to the deadline."""
     from marketplace.common.clock import now
 
-    with committed_app.app_context():
-        enterprise, admin = f.user("enterprise"), f.admin()
-        agencies = [f.active_agency("C03", reviewer=admin) for _ in range(3)]
-        req = f.published_request(enterprise)
-        bids = [f.bid(a, req, price_fen=5_000_000) for a in agencies]
-        deadline = now() + timedelta(seconds=1)
-        db.session.execute(
-            update(ServiceRequest).where(ServiceRequest.id == req.id).values(bid_deadline=deadline)
-        )
-        db.session.commit()
-        req_id, bid_id, email = req.id, bids[0].id, agencies[0].email
-        db.session.remove()
+    req_id, bid_id, _, email, deadline = bids_closing_soon(committed_app, timedelta(seconds=1))
     bidder = _bearer(committed_app, email)
     stop = time.monotonic() + 20
     pages = ["/", "/requests/", f"/requests/{req_id}"]

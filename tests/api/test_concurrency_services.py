@@ -4,7 +4,7 @@ one consistent outcome."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEntry
 from marketplace.common.clock import now
@@ -16,7 +16,7 @@ from marketplace.requests.bids import Bid, BidRevision
 from marketplace.requests.models import ServiceRequest
 from tests import factories as f
 from tests import timetravel
-from tests.racing import committed, race
+from tests.racing import bids_closing_soon, committed, race
 
 GRACE = 0.3  # MARKET_CLOSE_GRACE_SECONDS: the deadline race below waits for the close
 
@@ -87,18 +87,7 @@ def test_same_agency_bidding_twice_at_once_keeps_one_live_bid(committed_app):
 
 
 def test_revisions_racing_the_deadline_end_consistently(committed_app):
-    with committed_app.app_context():
-        enterprise, admin = f.user("enterprise"), f.admin()
-        agencies = [f.active_agency("C03", reviewer=admin) for _ in range(3)]
-        req = f.published_request(enterprise)
-        bids = [f.bid(a, req, price_fen=5_000_000) for a in agencies]
-        deadline = now() + timedelta(milliseconds=400)
-        db.session.execute(
-            update(ServiceRequest).where(ServiceRequest.id == req.id).values(bid_deadline=deadline)
-        )
-        db.session.commit()
-        req_id, bid_id, user_id = req.id, bids[0].id, agencies[0].id
-        db.session.remove()
+    req_id, bid_id, user_id, _, deadline = bids_closing_soon(committed_app, timedelta(milliseconds=400))
 
     def keep_revising():
         from marketplace.auth.models import User

@@ -4,7 +4,6 @@ the same webhook delivered twice at once → counted once; a completion racing a
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.audit.models import AuditEntry
 from marketplace.auth.models import User
 from marketplace.common.errors import DomainError
 from marketplace.extensions import db
@@ -12,7 +11,7 @@ from marketplace.payments import services
 from marketplace.payments.models import Payment, StripeEvent
 from marketplace.stats.models import AgencyStats
 from tests import factories as f
-from tests.paying import WEBHOOK_SECRET, FakeStripe, event, session_completed, signed
+from tests.paying import WEBHOOK_SECRET, FakeStripe, assert_paid_once, event, session_completed, signed
 from tests.racing import committed, race
 
 
@@ -86,14 +85,7 @@ def test_the_same_webhook_twice_at_once_counts_once(committed_app):
 
     results = race(committed_app, deliver, deliver)
     assert sorted(results) == [(200, "duplicate"), (200, "paid")], results
-    with committed_app.app_context():
-        assert db.session.get(Payment, payment_id).status == "paid"
-        assert db.session.get(AgencyStats, agency_id).paid_sum_fen == 4_200_000
-        assert _count(StripeEvent, StripeEvent.payment_id == payment_id) == 1
-        assert (
-            _count(AuditEntry, AuditEntry.action == "payment.complete", AuditEntry.object_id == payment_id)
-            == 1
-        )
+    assert_paid_once(committed_app, payment_id, agency_id, 4_200_000)
 
 
 def test_a_completion_racing_an_expiry_ends_paid(committed_app):
