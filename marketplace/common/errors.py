@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
+
+REFUSED_FLAG = "_uow_refused"  # on flask.g: the request's unit of work must roll back (common/uow.py)
 
 
 class DomainError(Exception):
@@ -20,10 +23,8 @@ class DomainError(Exception):
 def _mark_refused() -> None:
     """A refusal dooms the request's unit of work: whatever the service changed before saying no is rolled
     back at the boundary, even where a view catches the error to show it beside a form (common/uow.py)."""
-    from flask import g, has_request_context
-
     if has_request_context():
-        g._uow_refused = True
+        setattr(g, REFUSED_FLAG, True)
 
 
 class Invalid(DomainError):

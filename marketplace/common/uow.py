@@ -20,6 +20,7 @@ from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from marketplace.common.errors import REFUSED_FLAG
 from marketplace.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -81,7 +82,7 @@ def transactional(view: Callable) -> Callable:
         except BaseException:
             db.session.rollback()
             raise
-        if request.method in SAFE_METHODS or g.get("_uow_refused", False):
+        if request.method in SAFE_METHODS or g.get(REFUSED_FLAG, False):
             # a read has nothing to commit (see the guard); a refused action leaves nothing behind
             db.session.rollback()
         else:
