@@ -29,6 +29,34 @@ def create_admin(email: str, password: str) -> None:
     click.echo(f"administrator {user.email} (id {user.id}) is ready")
 
 
+@users.command("create-staff")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", required=True, type=click.Choice(["operator", "department", "supervisor"]))
+@click.option(
+    "--region", "region_code", default=None, help="GB/T 2260 code of the area (default: the market's)."
+)
+@click.option("--department", default=None, help="The trade department (department accounts only).")
+def create_staff(
+    email: str, password: str, role: str, region_code: str | None, department: str | None
+) -> None:
+    """Create a staff account scoped to a region (or update one: role, scope, password)."""
+    from marketplace.auth.models import Role
+    from marketplace.auth.services import create_staff as create
+
+    try:
+        with unit_of_work():
+            user = create(email, password, Role(role), region_code, department)
+    except DomainError as exc:
+        detail = "; ".join(str(m) for msgs in exc.errors.values() for m in msgs)
+        raise click.ClickException(detail or str(exc.message)) from exc
+    scope = user.region_code or "the whole market area"
+    click.echo(
+        f"{role} {user.email} (id {user.id}) acts in {scope}"
+        + (f" for {user.department}" if user.department else "")
+    )
+
+
 @demo.command("load")
 @click.option("--if-empty", is_flag=True, help="Do nothing when agencies already exist.")
 @click.option(

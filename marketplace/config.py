@@ -105,6 +105,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
         # Where the Stripe SDK sends API calls; None = Stripe's own (tests point it at a local fake).
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
+        # The market's own area (GB/T 2260 code): projects must lie inside it; agencies may come from anywhere.
+        "MARKET_AREA_CODE": os.environ.get("MARKET_AREA_CODE") or "320000",
         "MARKET_MIN_BIDDING_SECONDS": _int("MARKET_MIN_BIDDING_SECONDS", DAY),
         "MARKET_PUBLICITY_SECONDS": _int("MARKET_PUBLICITY_SECONDS", 3 * DAY),
         # Administrators decide an objection within this time after it is lodged; past it, it shows as overdue.

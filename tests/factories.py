@@ -12,7 +12,7 @@ from sqlalchemy import select
 from marketplace.agencies import membership
 from marketplace.agencies import offers as offer_services
 from marketplace.auth import services as auth_services
-from marketplace.auth.models import User
+from marketplace.auth.models import Role, User
 from marketplace.catalogue.models import Category, ServiceItem
 from marketplace.common import uscc
 from marketplace.extensions import db
@@ -46,6 +46,15 @@ def user(role: str = "enterprise", email: str | None = None, org_name: str | Non
 
 def admin(email: str | None = None) -> User:
     made = auth_services.create_admin(email or f"admin{next(_seq)}@test.cn", PASSWORD)
+    db.session.commit()
+    return made
+
+
+def staff(role: str, region_code: str | None = None, department: str | None = None) -> User:
+    """An operator, department or supervisor account acting in `region_code` (None: the whole market area)."""
+    made = auth_services.create_staff(
+        f"{role}{next(_seq)}@test.cn", PASSWORD, Role(role), region_code, department
+    )
     db.session.commit()
     return made
 

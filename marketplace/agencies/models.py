@@ -8,11 +8,12 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from marketplace.auth.models import User
 from marketplace.catalogue.models import Category, ServiceItem
 from marketplace.common.models import TimestampMixin, enum_column
+from marketplace.common.regions import legacy_code
 from marketplace.common.types import UTCDateTime
 from marketplace.extensions import db
 
@@ -88,6 +89,8 @@ class Agency(TimestampMixin, db.Model):
     status: Mapped[AgencyStatus] = enum_column(AgencyStatus, default=AgencyStatus.DRAFT, index=True)
     legal_rep: Mapped[str | None] = mapped_column(String(50))
     region: Mapped[str | None] = mapped_column(String(50), index=True)
+    # Where the agency is registered (GB/T 2260, anywhere in China).
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
     address: Mapped[str | None] = mapped_column(String(200))
     contact_name: Mapped[str | None] = mapped_column(String(50))
     contact_phone: Mapped[str | None] = mapped_column(String(30))
@@ -102,6 +105,11 @@ class Agency(TimestampMixin, db.Model):
         back_populates="agency", cascade="all, delete-orphan", order_by="Qualification.id"
     )
     offers: Mapped[list[Offer]] = relationship(back_populates="agency", cascade="all, delete-orphan")
+
+    @validates("region")
+    def _fill_region_code(self, key: str, value: str | None) -> str | None:
+        self.region_code = legacy_code(value, self.region_code)
+        return value
 
     @property
     def is_active(self) -> bool:

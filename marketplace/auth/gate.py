@@ -1,7 +1,7 @@
 """Authorize before validating: staff-only areas turn strangers away before any input is parsed.
 
-Per-object rules stay in the services; this gate only makes sure that a caller who may not use an
-administrators' endpoint at all learns nothing more than 401/403 — not which fields its input got wrong.
+Per-object rules stay in the services (which role, which area, which trade); this gate only makes sure that a
+caller who is not staff at all learns nothing more than 401/403 — not which fields its input got wrong.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from flask import Flask, request
 
 from marketplace.auth import policy
 from marketplace.auth.current import api_actor, web_actor
-from marketplace.auth.services import require_admin
+from marketplace.auth.services import require_staff
 from marketplace.extensions import login_manager
 
 ADMIN_API_PREFIX = "/api/v1/admin/"
@@ -27,10 +27,10 @@ def register(app: Flask) -> None:
     @app.before_request
     def staff_only_areas():
         if request.path.startswith(ADMIN_API_PREFIX):
-            require_admin(api_actor())
+            require_staff(api_actor())
         elif request.path.startswith(ADMIN_PAGES_PREFIX):
             actor = web_actor()
             if actor is None:
                 return login_manager.unauthorized()  # Flask-Login's own prompt and `next`
-            require_admin(actor)
+            require_staff(actor)
         return None

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from marketplace.common.models import TimestampMixin, enum_column
+from marketplace.common.regions import legacy_code
 from marketplace.common.types import UTCDateTime
 from marketplace.extensions import db
 
@@ -22,7 +23,22 @@ if TYPE_CHECKING:
 class Role(enum.StrEnum):
     ENTERPRISE = "enterprise"
     AGENCY = "agency"
-    ADMIN = "admin"
+    ADMIN = "admin"  # the platform's administrator: holds every staff role over the whole market area
+    OPERATOR = "operator"  # 运营机构: memberships, announcements, complaints, comments
+    DEPARTMENT = "department"  # 行业主管部门: its trade's service items, the department rating, inspections
+    SUPERVISOR = "supervisor"  # 管理部门: rules and settings, fee audit, red/black lists; reads everything
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.OPERATOR, Role.DEPARTMENT, Role.SUPERVISOR})
+
+ROLE_LABELS = {
+    Role.ENTERPRISE: _l("Enterprise"),
+    Role.AGENCY: _l("Agency"),
+    Role.ADMIN: _l("Administrator"),
+    Role.OPERATOR: _l("Market operator"),
+    Role.DEPARTMENT: _l("Industry department"),
+    Role.SUPERVISOR: _l("Supervising authority"),
+}
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -36,6 +52,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(30))
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Staff only: the GB/T 2260 area the account acts in (None = the whole market area) and, for a
+    # department, the trade it governs (matches ServiceItem.department).
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    department: Mapped[str | None] = mapped_column(String(100))
 
     agency: Mapped[Agency | None] = relationship(back_populates="user", uselist=False)
     enterprise: Mapped[Enterprise | None] = relationship(back_populates="user", uselist=False)
@@ -49,13 +69,25 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.role == Role.ADMIN
 
     @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def holds(self, role: Role) -> bool:
+        """Does this account act as `role`? The administrator holds every staff role."""
+        return self.role == role or (self.role == Role.ADMIN and role in STAFF_ROLES)
+
+    @property
     def org(self):
         return self.agency if self.role == Role.AGENCY else self.enterprise
 
     @property
     def org_name(self) -> str:
         org = self.org
-        return org.name if org is not None else _l("Supervising authority")  # staff belong to no organisation
+        if org is not None:
+            return org.name
+        if self.role == Role.DEPARTMENT and self.department:  # staff belong to no organisation
+            return self.department
+        return _l("Supervising authority") if self.role == Role.ADMIN else ROLE_LABELS[self.role]
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
@@ -71,8 +103,14 @@ class Enterprise(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(100))
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
     region: Mapped[str | None] = mapped_column(String(50))
+    region_code: Mapped[str | None] = mapped_column(String(6))
 
     user: Mapped[User] = relationship(back_populates="enterprise")
+
+    @validates("region")
+    def _fill_region_code(self, key: str, value: str | None) -> str | None:
+        self.region_code = legacy_code(value, self.region_code)
+        return value
 
 
 class ApiToken(db.Model):

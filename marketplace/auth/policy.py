@@ -10,13 +10,20 @@ feature: a request has `enterprise_id`; an order `enterprise_id` and `agency_id`
     IsOrderParty(actor, order)        the order's enterprise, its agency, or an administrator
     IsOrderEnterprise / IsOrderAgency exactly that side of the order
     SeesAgencyPrivate(actor, agency)  the agency itself or an administrator (contacts, scans)
+    IsStaff(actor)                    any staff account (administrator, operator, department, supervisor)
+    ActsAs(role)(actor, obj)          acts as that staff role, and obj (a region code or anything with
+                                      `region_code`) lies inside the account's area
+
+Staff scope: a staff account has a GB/T 2260 `region_code` (None = the whole market area) and a department its
+trade; `acts_in` is the one answer to "may this account act as ROLE on something located in REGION of TRADE?".
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from marketplace.auth.models import Role
+from marketplace.auth.models import STAFF_ROLES, Role
+from marketplace.common.areas import within
 
 
 class Requirement:
@@ -106,7 +113,31 @@ class _IsTheAgency(Requirement):
         return agency is not None and actor.role == Role.AGENCY and agency.user_id == actor.id
 
 
+def acts_in(actor, role: Role, region_code: str | None = None, department: str | None = None) -> bool:
+    """May `actor` act as staff `role` on something in `region_code` (None: anywhere) of trade `department`?"""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.holds(role):
+        return False
+    if actor.role == Role.ADMIN:
+        return True
+    if region_code is not None and not within(region_code, actor.region_code):
+        return False
+    return not (role == Role.DEPARTMENT and department is not None and actor.department != department)
+
+
+class ActsAs(Requirement):
+    def __init__(self, role: Role):
+        self.role = role
+
+    def fulfilled(self, actor, obj: Any = None) -> bool:
+        region = obj if isinstance(obj, str) or obj is None else getattr(obj, "region_code", None)
+        return acts_in(actor, self.role, region)
+
+
 IsAdmin = HasRole(Role.ADMIN)
+IsStaff = HasRole(*STAFF_ROLES)
+IsOperator = ActsAs(Role.OPERATOR)
+IsDepartment = ActsAs(Role.DEPARTMENT)
+IsSupervisor = ActsAs(Role.SUPERVISOR)
 IsEnterprise = HasRole(Role.ENTERPRISE)
 IsAgency = HasRole(Role.AGENCY)
 OwnsRequest = _OwnsRequest()
@@ -133,4 +164,8 @@ TEMPLATE_REQUIREMENTS = {
     "ManagesRequest": ManagesRequest,
     "IsOrderParty": IsOrderParty,
     "SeesAgencyPrivate": SeesAgencyPrivate,
+    "IsStaff": IsStaff,
+    "IsOperator": IsOperator,
+    "IsDepartment": IsDepartment,
+    "IsSupervisor": IsSupervisor,
 }

@@ -18,7 +18,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from marketplace import events
 from marketplace.audit.services import record
 from marketplace.auth import sessions, throttle
-from marketplace.auth.models import ApiToken, Enterprise, Role, User
+from marketplace.auth.models import STAFF_ROLES, ApiToken, Enterprise, Role, User
+from marketplace.auth.policy import acts_in
 from marketplace.common import uscc as uscc_rules
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotLoggedIn, invalid_fields
@@ -126,6 +127,47 @@ def register(
     db.session.flush()
     record(
         user, "user.register", user, after={"email": email, "role": role, "org_name": org_name, "uscc": uscc}
+    )
+    return user
+
+
+def create_staff(
+    email: str, password: str, role: Role, region_code: str | None, department: str | None = None
+) -> User:
+    """A staff account scoped to an area inside the market's (and a department to its trade); an existing staff
+    account with this e-mail gets the new role, scope and password."""
+    from marketplace.common.areas import is_code, within
+
+    email = normalise_email(email)
+    errors: dict[str, list] = {}
+    problem = password_problem(password)
+    if problem:
+        errors["password"] = [problem]
+    if role not in STAFF_ROLES or role == Role.ADMIN:
+        errors["role"] = [_l("Choose operator, department or supervisor.")]
+    area = current_app.config["MARKET_AREA_CODE"]
+    if region_code is not None and (not is_code(region_code) or not within(region_code, area)):
+        errors["region"] = [_l("The region must be a GB/T 2260 code inside the market's area.")]
+    if role == Role.DEPARTMENT and not (department or "").strip():
+        errors["department"] = [_l("A department account names its trade department.")]
+    if errors:
+        raise invalid_fields(errors)
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if user is not None and user.role not in STAFF_ROLES - {Role.ADMIN}:
+        raise Invalid(_l("This email belongs to an account that is not a staff account."))
+    if user is None:
+        user = User(email=email, password_hash="", role=role)
+        db.session.add(user)
+    user.password_hash = hash_password(password)
+    user.role = role
+    user.region_code = region_code if region_code != area else None
+    user.department = (department or "").strip() or None if role == Role.DEPARTMENT else None
+    db.session.flush()
+    record(
+        None,
+        "user.create_staff",
+        user,
+        after={"email": email, "role": role, "region_code": user.region_code, "department": user.department},
     )
     return user
 
@@ -270,3 +312,20 @@ def require_role(actor: User | None, *roles: Role) -> User:
 
 def require_admin(actor: User | None) -> User:
     return require_role(actor, Role.ADMIN)
+
+
+def require_staff(actor: User | None) -> User:
+    """Any staff account (administrator, operator, department, supervisor)."""
+    return require_role(actor, *STAFF_ROLES)
+
+
+def require_acting(
+    actor: User | None, role: Role, region_code: str | None = None, department: str | None = None
+) -> User:
+    """A staff account acting as `role` inside its scope: its area must contain `region_code` (when the object
+    has one) and a department's trade must be `department` (when given). The administrator holds every role
+    over the whole market area."""
+    actor = require_user(actor)
+    if not acts_in(actor, role, region_code, department):
+        raise NotAllowed(_l("Your account is not allowed to do this."))
+    return actor

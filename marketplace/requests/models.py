@@ -6,13 +6,14 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from marketplace.agencies.models import Agency, QualificationLevel
 from marketplace.auth.models import Enterprise, User
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import now
 from marketplace.common.models import TimestampMixin, enum_column
+from marketplace.common.regions import legacy_code
 from marketplace.common.types import UTCDateTime
 from marketplace.extensions import db
 
@@ -83,6 +84,8 @@ class ServiceRequest(TimestampMixin, db.Model):
     floor_fen: Mapped[int | None]
     required_level: Mapped[QualificationLevel | None] = enum_column(QualificationLevel, nullable=True)
     region: Mapped[str] = mapped_column(String(50))
+    # The project's location (GB/T 2260), inside MARKET_AREA_CODE; staff scopes are checked against it.
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
     required_days: Mapped[int]
     funding: Mapped[Funding] = enum_column(Funding)
     selection_method: Mapped[SelectionMethod] = enum_column(SelectionMethod)
@@ -112,6 +115,11 @@ class ServiceRequest(TimestampMixin, db.Model):
         back_populates="request", cascade="all, delete-orphan"
     )
     objections: Mapped[list[Objection]] = relationship(back_populates="request", order_by="Objection.id")
+
+    @validates("region")
+    def _fill_region_code(self, key: str, value: str | None) -> str | None:
+        self.region_code = legacy_code(value, self.region_code)
+        return value
 
     @property
     def phase(self) -> RequestStatus:
