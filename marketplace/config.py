@@ -112,6 +112,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Administrators decide an objection within this time after it is lodged; past it, it shows as overdue.
         "MARKET_OBJECTION_DECISION_SECONDS": _int("MARKET_OBJECTION_DECISION_SECONDS", 3 * DAY),
         "MARKET_MIN_BIDS": _int("MARKET_MIN_BIDS", 3),
+        # Operators decide a membership application or change within this many working days (工作日).
+        "MARKET_REVIEW_WORKING_DAYS": _int("MARKET_REVIEW_WORKING_DAYS", 2),
         "MARKET_ACCEPTANCE_SECONDS": _int("MARKET_ACCEPTANCE_SECONDS", 14 * DAY),
         "MARKET_RATING_WINDOW_SECONDS": _int("MARKET_RATING_WINDOW_SECONDS", 30 * DAY),
         # How long after the bid deadline the bidding stays open for bids that *arrived* before it but still

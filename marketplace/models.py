@@ -1,6 +1,7 @@
 """Imports every model so that Alembic and `db.metadata` see the whole schema."""
 
 from marketplace.agencies.models import Agency, Offer, Qualification, agency_category  # noqa: F401
+from marketplace.agencies.roster import MembershipChange, Practitioner  # noqa: F401
 from marketplace.audit.models import AuditEntry  # noqa: F401
 from marketplace.auth.models import ApiToken, Enterprise, LoginThrottle, User, UserSession  # noqa: F401
 from marketplace.catalogue.models import Category, ServiceItem  # noqa: F401
@@ -9,7 +10,7 @@ from marketplace.fees.models import FeeFlag  # noqa: F401
 from marketplace.orders.models import Order, OrderEvent  # noqa: F401
 from marketplace.payments.models import Payment, StripeEvent  # noqa: F401
 from marketplace.ratings.models import DepartmentRating, Rating  # noqa: F401
-from marketplace.requests.bids import Bid, BidRevision  # noqa: F401
+from marketplace.requests.bids import Bid, BidRevision, bid_practitioner  # noqa: F401
 from marketplace.requests.models import Objection, RequestExclusion, ServiceRequest  # noqa: F401
 from marketplace.search.models import SearchQueue  # noqa: F401
 from marketplace.stats.models import AgencyItemStats, AgencyStats  # noqa: F401

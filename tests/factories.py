@@ -96,6 +96,39 @@ def application(category_ids: list[int], **over) -> dict:
     return data
 
 
+def id_number(region: str = "320102", born: str = "19850312", serial: int | None = None) -> str:
+    """A resident ID number with a valid check character (GB 11643)."""
+    from marketplace.agencies.validation import id_check_digit
+
+    first = f"{region}{born}{(serial if serial is not None else next(_seq)) % 1000:03d}"
+    return first + id_check_digit(first)
+
+
+def practitioner_data(**over) -> dict:
+    data = {
+        "name": "王立军",
+        "id_number": id_number(),
+        "registration": "环境影响评价工程师",
+        "certificate_no": f"HP{next(_seq):08d}",
+        "years": 8,
+        "is_lead": True,
+    }
+    data.update(over)
+    return data
+
+
+def evidence(u: User, practitioners: int = 1, **practitioner_over) -> None:
+    """The entry evidence besides qualifications: pledge, authorised person, power of attorney, practitioners
+    (each with a certificate scan)."""
+    from marketplace.agencies import practitioners as people
+
+    people.save_document(u, "pledge", io.BytesIO(PDF), "承诺书.pdf")
+    people.save_authorised_person(u, {"name": "李娜", "id_number": id_number(), "phone": "13800000001"})
+    people.save_document(u, "authorisation", io.BytesIO(PDF), "授权委托书.pdf")
+    for _ in range(practitioners):
+        people.add_practitioner(u, practitioner_data(**practitioner_over), io.BytesIO(PDF), "证书.pdf")
+
+
 def pending_agency(category_code: str = "C03", org_name: str | None = None) -> User:
     """An agency that applied (with a scan uploaded) and waits for review."""
     u = user("agency", org_name=org_name)
@@ -103,6 +136,7 @@ def pending_agency(category_code: str = "C03", org_name: str | None = None) -> U
     membership.update_profile(u, {k: v for k, v in application([cat.id]).items() if k != "qualifications"})
     data = application([cat.id])["qualifications"][0]
     membership.add_qualification(u, data, io.BytesIO(PDF), "资质.pdf")
+    evidence(u)
     membership.submit_application(u)
     db.session.commit()
     return u
@@ -208,3 +242,30 @@ def accepted_order(price_fen: int = 10_000_000, enterprise=None, agency=None, ad
 
 
 _admin = admin  # accepted_order's `admin` parameter hides the factory of the same name
+
+
+def api_evidence(client, headers: dict, **practitioner_over) -> dict:
+    """The entry evidence through the API: pledge, authorised person and power of attorney, one practitioner
+    with its certificate scan; returns the practitioner as the API answered."""
+    for kind in ("pledge", "authorisation"):
+        r = client.post(
+            f"/api/v1/agencies/me/documents/{kind}",
+            data={"file": (io.BytesIO(PDF), f"{kind}.pdf")},
+            headers=headers,
+            content_type="multipart/form-data",
+        )
+        assert r.status_code == 200, r.get_json()
+    person = {"name": "李娜", "id_number": id_number(), "phone": "13800000001"}
+    r = client.put("/api/v1/agencies/me/authorised-person", json=person, headers=headers)
+    assert r.status_code == 200, r.get_json()
+    r = client.post("/api/v1/agencies/me/practitioners", json=practitioner_data(**practitioner_over), headers=headers)
+    assert r.status_code == 201, r.get_json()
+    made = r.get_json()
+    r = client.post(
+        f"/api/v1/agencies/me/practitioners/{made['id']}/file",
+        data={"file": (io.BytesIO(PDF), "证书.pdf")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 200, r.get_json()
+    return made

@@ -1,13 +1,16 @@
 """/api/v1/agencies…, /api/v1/admin/applications and membership decisions."""
 
-from flask import jsonify, request, send_file
+from flask import jsonify, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
-from marketplace.agencies import membership, services
+from marketplace.agencies import changes, membership, practitioners, services
 from marketplace.agencies import offers as offer_services
 from marketplace.agencies.models import AgencyStatus
+from marketplace.agencies.roster import ChangeStatus
 from marketplace.agencies.schemas import (
+    AdmittedOut,
+    AdmittedQuery,
     AgencyListQuery,
     AgencyPrivateOut,
     AgencyRowOut,
@@ -15,9 +18,16 @@ from marketplace.agencies.schemas import (
     ApplicationIn,
     ApplicationOut,
     ApplicationsQuery,
+    AuthorisedPersonIn,
+    ChangeIn,
+    ChangeOut,
+    ChangesQuery,
     DecisionIn,
     OfferIn,
     OfferOut,
+    PractitionerFullOut,
+    PractitionerIn,
+    PractitionerOut,
     QualificationIn,
     QualificationPrivateOut,
 )
@@ -90,11 +100,32 @@ def apply(data):
 @bp.post("/agencies/me/qualifications")
 @bp.arguments(QualificationIn)
 @bp.response(201, QualificationPrivateOut)
+@bp.alt_response(202, schema=ChangeOut, description="a member's addition: a change under review")
 @bp.doc(security=BEARER)
 def add_qualification(data):
-    """Add a qualification (upload its scan next)."""
+    """Add a qualification (upload its scan next). For a member it is a change under review (202, the change;
+    upload the scan to `/agencies/me/changes/{id}/file`)."""
     data.pop("id", None)
-    return membership.add_qualification(api_actor(), data)
+    actor = api_actor()
+    if changes.is_member(services.my_agency(actor)):
+        return _accepted(changes.propose_qualification(actor, data))
+    return membership.add_qualification(actor, data)
+
+
+def _accepted(change):
+    response = jsonify(ChangeOut().dump(change))
+    response.status_code = 202
+    response.headers["Location"] = url_for("agencies-api.my_change", change_id=change.id)
+    return response
+
+
+def _upload(field: str = "file"):
+    upload = request.files.get(field)
+    if upload is None:
+        raise Invalid(
+            _l("Send the scan as multipart/form-data in a part named file."), {field: [_l("No file.")]}
+        )
+    return upload
 
 
 @bp.post("/agencies/me/qualifications/<int:qualification_id>/file")
@@ -117,9 +148,164 @@ def upload_qualification_file(qualification_id):
 
 @bp.delete("/agencies/me/qualifications/<int:qualification_id>")
 @bp.response(204)
+@bp.alt_response(202, schema=ChangeOut, description="a member's removal: a change under review")
 @bp.doc(security=BEARER)
 def delete_qualification(qualification_id):
-    membership.remove_qualification(api_actor(), qualification_id)
+    """Remove a qualification; for a member, ask for its removal (202, a change under review)."""
+    actor = api_actor()
+    if changes.is_member(services.my_agency(actor)):
+        return _accepted(changes.propose_qualification_removal(actor, qualification_id))
+    membership.remove_qualification(actor, qualification_id)
+
+
+# --- entry evidence: pledge, authorised person, practitioners ------------------------------------------------
+
+
+@bp.put("/agencies/me/authorised-person")
+@bp.arguments(AuthorisedPersonIn)
+@bp.response(200, AgencyPrivateOut)
+@bp.doc(security=BEARER)
+def authorised_person(data):
+    """The authorised person (被授权人): name, ID number (shown masked from now on), phone."""
+    return practitioners.save_authorised_person(api_actor(), data)
+
+
+@bp.post("/agencies/me/documents/<any(pledge, authorisation):kind>")
+@bp.response(200, AgencyPrivateOut)
+@bp.doc(
+    security=BEARER,
+    description="multipart/form-data with a `file` part (PDF, JPG or PNG): `pledge` the signed 承诺书, "
+    "`authorisation` the 授权委托书.",
+)
+def upload_document(kind):
+    """Upload the signed pledge or the power of attorney."""
+    actor = api_actor()
+    services.my_agency(actor)
+    upload = _upload()
+    return practitioners.save_document(actor, kind, upload.stream, upload.filename)
+
+
+@bp.get("/agencies/<int:agency_id>/documents/<any(pledge, authorisation):kind>")
+@bp.doc(security=BEARER)
+def document_file(agency_id, kind):
+    """An entry document: only for its agency and staff (404 for anyone else)."""
+    key, name, mime = practitioners.document_for_download(api_actor(), agency_id, kind)
+    path = uploads.upload_path(services.UPLOAD_KIND, key)
+    if not path.exists():
+        raise NotFound(_l("No such file."))
+    return send_file(path, mimetype=mime, download_name=name, as_attachment=True)
+
+
+def _dump_people(actor, rows):
+    schema = PractitionerFullOut if practitioners.sees_full_ids(actor) else PractitionerOut
+    return schema(many=True).dump(rows)
+
+
+@bp.get("/agencies/me/practitioners")
+@bp.response(200, PractitionerOut(many=True))
+@bp.doc(security=BEARER)
+def my_practitioners():
+    """The caller agency's practitioners (执业人员), ID numbers masked; removed ones are left out."""
+    actor = api_actor()
+    return jsonify(_dump_people(actor, practitioners.my_practitioners(actor)))
+
+
+@bp.post("/agencies/me/practitioners")
+@bp.arguments(PractitionerIn)
+@bp.response(201, PractitionerOut)
+@bp.doc(security=BEARER)
+def add_practitioner(body):
+    """Add a practitioner: `{name, id_number, registration, certificate_no, years, is_lead}`; then upload the
+    certificate scan. For a member the practitioner is `pending` (a change under review, `change_id`) and
+    counts only once approved."""
+    actor = api_actor()
+    person, change = practitioners.add_practitioner(actor, body)
+    out = PractitionerOut().dump(person) | {"change_id": change.id if change else None}
+    response = jsonify(out)
+    response.status_code = 201
+    return response
+
+
+@bp.post("/agencies/me/practitioners/<int:practitioner_id>/file")
+@bp.response(200, PractitionerOut)
+@bp.doc(security=BEARER, description="multipart/form-data with a `file` part: PDF, JPG or PNG.")
+def upload_practitioner_file(practitioner_id):
+    """Upload a practitioner's registration certificate scan (before it is reviewed)."""
+    actor = api_actor()
+    services.my_agency(actor)
+    upload = _upload()
+    return practitioners.attach_practitioner_file(actor, practitioner_id, upload.stream, upload.filename)
+
+
+@bp.delete("/agencies/me/practitioners/<int:practitioner_id>")
+@bp.response(204)
+@bp.alt_response(202, schema=ChangeOut, description="a member's removal: a change under review")
+@bp.doc(security=BEARER)
+def delete_practitioner(practitioner_id):
+    """Remove a practitioner; for a member, ask for it (202, a change under review)."""
+    change = practitioners.remove_practitioner(api_actor(), practitioner_id)
+    if change is not None:
+        return _accepted(change)
+
+
+@bp.get("/practitioners/<int:practitioner_id>/file")
+@bp.doc(security=BEARER)
+def practitioner_file(practitioner_id):
+    """A practitioner's certificate scan: its agency and staff only (404 for anyone else)."""
+    person = practitioners.practitioner_file_for_download(api_actor(), practitioner_id)
+    path = uploads.upload_path(services.UPLOAD_KIND, person.file_key)
+    if not path.exists():
+        raise NotFound(_l("No such file."))
+    return send_file(path, mimetype=person.file_mime, download_name=person.file_name, as_attachment=True)
+
+
+# --- change review (变更审核) ----------------------------------------------------------------------------------
+
+
+@bp.post("/agencies/me/changes")
+@bp.arguments(ChangeIn)
+@bp.response(201, ChangeOut)
+@bp.doc(security=BEARER)
+def propose_change(data):
+    """A member asks for a change that counts only once an operator approves it: `{kind: "legal_rep",
+    legal_rep}`, `{kind: "qualification", action: "add", qualification: {…}}` (then upload its scan),
+    `{kind: "qualification", action: "remove", qualification_id}`, `{kind: "practitioner", action: "add",
+    practitioner: {…}}`, `{kind: "practitioner", action: "remove", practitioner_id}`."""
+    return changes.propose(api_actor(), data)
+
+
+@bp.get("/agencies/me/changes")
+@bp.response(200, ChangeOut(many=True))
+@bp.doc(security=BEARER)
+def my_changes():
+    """The caller member's changes, newest first, with their status and, when rejected, the reason."""
+    return changes.my_changes(api_actor())
+
+
+@bp.get("/agencies/me/changes/<int:change_id>")
+@bp.response(200, ChangeOut)
+@bp.doc(security=BEARER)
+def my_change(change_id):
+    return changes.own_change(api_actor(), change_id)
+
+
+@bp.post("/agencies/me/changes/<int:change_id>/file")
+@bp.response(200, ChangeOut)
+@bp.doc(security=BEARER, description="multipart/form-data with a `file` part: PDF, JPG or PNG.")
+def upload_change_file(change_id):
+    """The scan of a proposed qualification or practitioner."""
+    actor = api_actor()
+    services.my_agency(actor)
+    upload = _upload()
+    return changes.attach_change_file(actor, change_id, upload.stream, upload.filename)
+
+
+@bp.get("/agencies/admitted")
+@bp.arguments(AdmittedQuery, location="query")
+@bp.response(200, AdmittedOut(many=True))
+def admitted(args):
+    """入驻公示: members admitted in the last `days` days (default 30), newest first; public facts only."""
+    return services.admitted_agencies(args["days"])
 
 
 @bp.get("/qualifications/<int:qualification_id>/file")
@@ -169,6 +355,41 @@ def applications(args, pagination_parameters):
     status = None if args["status"] == "all" else AgencyStatus(args["status"])
     stmt = services.applications_query(api_actor(), status)
     return api_page(stmt, pagination_parameters)
+
+
+@bp.get("/admin/changes")
+@bp.arguments(ChangesQuery, location="query")
+@bp.response(200, ChangeOut(many=True))
+@bp.paginate()
+@bp.doc(security=BEARER)
+def admin_changes(args, pagination_parameters):
+    """Operators: membership changes in their region (pending by default), oldest first."""
+    status = None if args["status"] == "all" else ChangeStatus(args["status"])
+    return api_page(changes.changes_query(api_actor(), status), pagination_parameters)
+
+
+@bp.get("/admin/changes/<int:change_id>")
+@bp.response(200, ChangeOut)
+@bp.doc(security=BEARER)
+def admin_change(change_id):
+    return changes.change_for_review(api_actor(), change_id)
+
+
+@bp.post("/admin/changes/<int:change_id>/approve")
+@bp.response(200, ChangeOut)
+@bp.doc(security=BEARER)
+def approve_change(change_id):
+    """Approve a change: it is applied now (the old values are replaced)."""
+    return changes.approve(api_actor(), change_id)
+
+
+@bp.post("/admin/changes/<int:change_id>/reject")
+@bp.arguments(DecisionIn)
+@bp.response(200, ChangeOut)
+@bp.doc(security=BEARER)
+def reject_change(data, change_id):
+    """Reject a change: `reason` is required; the old values stay in force."""
+    return changes.reject(api_actor(), change_id, data.get("reason"))
 
 
 def _decision(action: str):

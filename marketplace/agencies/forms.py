@@ -1,8 +1,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.agencies.models import QualificationLevel
@@ -72,3 +81,28 @@ class ReasonForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes state: CSRF only."""
+
+
+class PractitionerForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=50)])
+    id_number = StringField(_l("ID number"), validators=[DataRequired(), Length(max=18)])
+    registration = StringField(_l("Registration"), validators=[Optional(), Length(max=50)])
+    certificate_no = StringField(
+        _l("Registration certificate number"), validators=[DataRequired(), Length(max=60)]
+    )
+    years = IntegerField(_l("Years in practice"), default=0, validators=[Optional(), NumberRange(0, 60)])
+    is_lead = BooleanField(_l("Project lead (项目负责人)"))
+    file = FileField(
+        _l("Certificate scan (PDF, JPG or PNG)"),
+        validators=[FileRequired(_l("Upload the registration certificate scan."))],
+    )
+
+
+class AuthorisedForm(FlaskForm):
+    name = StringField(_l("Authorised person"), validators=[DataRequired(), Length(max=50)])
+    id_number = StringField(_l("ID number"), validators=[DataRequired(), Length(max=18)])
+    phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
+
+
+class LegalRepForm(FlaskForm):
+    legal_rep = StringField(_l("New legal representative"), validators=[DataRequired(), Length(max=50)])

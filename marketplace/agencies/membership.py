@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace import events
+from marketplace.agencies import changes, practitioners
 from marketplace.agencies.models import (
     STATUS_LABELS,
     TRANSITIONS,
@@ -23,6 +24,7 @@ from marketplace.agencies.services import UPLOAD_KIND, my_agency
 from marketplace.agencies.validation import (
     PROFILE_FIELDS,
     QUALIFICATION_FIELDS,
+    clean_authorised,
     clean_categories,
     clean_profile,
     clean_qualification,
@@ -56,11 +58,18 @@ def _editable(agency: Agency) -> None:
 
 
 def update_profile(actor: User | None, data: dict[str, Any]) -> Agency:
-    """Save profile and categories (categories only before approval: afterwards they are reviewed data)."""
+    """Save profile and categories (categories only before approval: afterwards they are reviewed data).
+
+    A member's new legal representative is not saved here: it becomes a change under review
+    (agencies/changes.py) and the old one stays in force until an operator approves it."""
     agency = my_agency(actor)
     _editable(agency)
     errors: dict[str, list] = {}
     profile = clean_profile(data, errors)
+    if changes.is_member(agency) and profile.get("legal_rep") and profile["legal_rep"] != agency.legal_rep:
+        if not errors:
+            changes.propose_legal_rep(actor, profile["legal_rep"])
+        profile["legal_rep"] = agency.legal_rep
     categories = None
     if "category_ids" in data:
         if agency.status in (AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED):
@@ -87,6 +96,10 @@ def add_qualification(
 ) -> Qualification:
     agency = my_agency(actor)
     _editable(agency)
+    if changes.is_member(agency):
+        raise WrongState(
+            _l("A member's new qualification goes through change review (POST /api/v1/agencies/me/changes).")
+        )
     clean, errors = clean_qualification(data)
     if errors:
         raise invalid_fields(errors)
@@ -140,8 +153,8 @@ def remove_qualification(actor: User | None, qualification_id: int) -> None:
         raise WrongState(
             _l("The application is under review; wait for the decision before removing qualifications.")
         )
-    if agency.status == AgencyStatus.ACTIVE and len(agency.qualifications) <= 1:
-        raise WrongState(_l("A member must keep at least one qualification."))
+    if changes.is_member(agency):
+        raise WrongState(_l("A member removes a qualification through change review."))
     key = qual.file_key
     record(actor, "qualification.remove", qual, before=snapshot(qual, QUALIFICATION_FIELDS))
     db.session.delete(qual)
@@ -159,7 +172,7 @@ def application_problems(agency: Agency) -> list:
         problems.append(_l("Add at least one qualification."))
     elif any(q.file_key is None for q in agency.qualifications):
         problems.append(_l("Upload the scanned file of every qualification."))
-    return problems
+    return problems + practitioners.evidence_problems(agency)
 
 
 def _transition(agency: Agency, action: str, actor: User | None, reason: str | None = None) -> None:
@@ -177,6 +190,7 @@ def _transition(agency: Agency, action: str, actor: User | None, reason: str | N
     agency.status_reason = reason
     if action == "apply":
         agency.submitted_at = now()
+        agency.review_due_at = changes.review_due(agency.submitted_at)
     if action == "approve":
         agency.approved_at = now()
     record(
@@ -228,11 +242,18 @@ def apply_with(actor: User | None, data: dict[str, Any]) -> Agency:
         if raw.get("id") is not None and raw.get("id") not in existing:
             errors.setdefault(f"qualifications.{i}.id", []).append(_l("No such qualification."))
         cleaned.append((raw.get("id"), clean))
+    authorised = None
+    if data.get("authorised_person") is not None:
+        authorised, aerrors = clean_authorised(data["authorised_person"])
+        errors.update({f"authorised_person.{k}": v for k, v in aerrors.items()})
     if errors:
         raise invalid_fields(errors)
 
     for field, value in profile.items():
         setattr(agency, field, value)
+    for field, value in (authorised or {}).items():
+        setattr(agency, field, value)
+    practitioners.require_evidence(agency)
     agency.categories = categories
     keep_ids = {qid for qid, _ in cleaned if qid is not None}
     removed_keys = []
@@ -298,6 +319,8 @@ def decide(actor: User | None, agency_id: int, action: str, reason: str | None =
             )
             raise WrongState(message, {"qualifications": [message]})
     _transition(agency, action, actor, reason)
+    if action == "approve":
+        practitioners.admit_practitioners(agency)
     if action == "expel":  # an expelled member's store closes for good
         for offer in agency.offers:
             offer.active = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
@@ -16,6 +17,9 @@ from marketplace.common.models import TimestampMixin, enum_column
 from marketplace.common.regions import legacy_code
 from marketplace.common.types import UTCDateTime
 from marketplace.extensions import db
+
+if TYPE_CHECKING:
+    from marketplace.agencies.roster import Practitioner
 
 
 class AgencyStatus(enum.StrEnum):
@@ -98,6 +102,20 @@ class Agency(TimestampMixin, db.Model):
     status_reason: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Entry evidence: the signed pledge (承诺书) and the authorised person (被授权人) with the power of
+    # attorney (授权委托书); files live under UPLOAD_DIR like qualification scans. The ID number is shown masked
+    # to everyone but staff.
+    pledge_file_key: Mapped[str | None] = mapped_column(String(80))
+    pledge_file_name: Mapped[str | None] = mapped_column(String(200))
+    pledge_file_mime: Mapped[str | None] = mapped_column(String(50))
+    authorised_name: Mapped[str | None] = mapped_column(String(50))
+    authorised_id_number: Mapped[str | None] = mapped_column(String(18))
+    authorised_phone: Mapped[str | None] = mapped_column(String(30))
+    authorisation_file_key: Mapped[str | None] = mapped_column(String(80))
+    authorisation_file_name: Mapped[str | None] = mapped_column(String(200))
+    authorisation_file_mime: Mapped[str | None] = mapped_column(String(50))
+    # When the operator must have decided the application (MARKET_REVIEW_WORKING_DAYS working days).
+    review_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="agency")
     categories: Mapped[list[Category]] = relationship(secondary=agency_category, order_by=Category.sort_order)
@@ -105,6 +123,10 @@ class Agency(TimestampMixin, db.Model):
         back_populates="agency", cascade="all, delete-orphan", order_by="Qualification.id"
     )
     offers: Mapped[list[Offer]] = relationship(back_populates="agency", cascade="all, delete-orphan")
+    # agencies/roster.py: every practitioner entered, whatever its status (bids name approved ones only).
+    practitioners: Mapped[list[Practitioner]] = relationship(
+        "Practitioner", viewonly=True, order_by="Practitioner.id"
+    )
 
     @validates("region")
     def _fill_region_code(self, key: str, value: str | None) -> str | None:

@@ -1,6 +1,7 @@
 import marshmallow as ma
 
 from marketplace.agencies.models import PriceMode, QualificationLevel
+from marketplace.agencies.roster import ChangeKind, ChangeStatus, PractitionerStatus, mask_id
 from marketplace.common.messages import Said
 from marketplace.common.regions import REGIONS
 from marketplace.stats.figures import agency_stats
@@ -27,6 +28,18 @@ class ApplicationIn(ma.Schema):
     intro = ma.fields.String(load_default=None)
     category_ids = ma.fields.List(ma.fields.Integer(), required=True)
     qualifications = ma.fields.List(ma.fields.Nested(QualificationIn), required=True)
+    authorised_person = ma.fields.Dict(
+        load_default=None,
+        metadata={
+            "description": "optional {name, id_number, phone}; else PUT /agencies/me/authorised-person first"
+        },
+    )
+
+
+class AuthorisedPersonIn(ma.Schema):
+    name = ma.fields.String(required=True, metadata={"description": "被授权人"})
+    id_number = ma.fields.String(required=True, metadata={"description": "18-character resident ID number"})
+    phone = ma.fields.String(required=True)
 
 
 class QualificationOut(ma.Schema):
@@ -109,17 +122,115 @@ class AgencyStoreOut(AgencyRowOut):
         return OfferOut(many=True).dump([o for o in agency.offers if o.active])
 
 
+class PractitionerIn(ma.Schema):
+    name = ma.fields.String(required=True)
+    id_number = ma.fields.String(required=True, metadata={"description": "18-character resident ID number"})
+    registration = ma.fields.String(load_default=None, metadata={"description": "e.g. 注册安全工程师"})
+    certificate_no = ma.fields.String(required=True)
+    years = ma.fields.Integer(load_default=0, strict=True)
+    is_lead = ma.fields.Boolean(load_default=False, metadata={"description": "项目负责人"})
+
+
+class PractitionerOut(ma.Schema):
+    """A practitioner; `id_number` masked (3205**********1234) except to staff."""
+
+    id = ma.fields.Integer()
+    agency_id = ma.fields.Integer()
+    name = ma.fields.String()
+    id_number = ma.fields.Function(lambda p: mask_id(p.id_number))
+    registration = ma.fields.String(allow_none=True)
+    certificate_no = ma.fields.String()
+    years = ma.fields.Integer()
+    is_lead = ma.fields.Boolean()
+    status = ma.fields.Function(lambda p: p.status.value)
+    has_file = ma.fields.Function(lambda p: p.file_key is not None)
+
+
+class PractitionerFullOut(PractitionerOut):
+    id_number = ma.fields.String()
+
+
+def _people(agency, full: bool):
+    rows = [p for p in agency.practitioners if p.status != PractitionerStatus.REMOVED]
+    return (PractitionerFullOut if full else PractitionerOut)(many=True).dump(rows)
+
+
 class AgencyPrivateOut(AgencyStoreOut):
     contact_name = ma.fields.String(allow_none=True)
     contact_phone = ma.fields.String(allow_none=True)
     status_reason = Said(allow_none=True)
     submitted_at = ma.fields.AwareDateTime(allow_none=True)
+    review_due_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "审核时限"})
     qualifications = ma.fields.List(ma.fields.Nested(QualificationPrivateOut))
+    has_pledge = ma.fields.Function(lambda a: a.pledge_file_key is not None)
+    has_authorisation = ma.fields.Function(lambda a: a.authorisation_file_key is not None)
+    authorised_name = ma.fields.String(allow_none=True)
+    authorised_id_number = ma.fields.Function(lambda a: mask_id(a.authorised_id_number))
+    authorised_phone = ma.fields.String(allow_none=True)
+    practitioners = ma.fields.Function(lambda a: _people(a, full=False))
 
 
 class ApplicationOut(AgencyPrivateOut):
+    """What the reviewers see: ID numbers in full."""
+
     agency_id = ma.fields.Function(lambda a: a.id)
     email = ma.fields.Function(lambda a: a.user.email)
+    authorised_id_number = ma.fields.String(allow_none=True)
+    practitioners = ma.fields.Function(lambda a: _people(a, full=True))
+
+
+class ChangeIn(ma.Schema):
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf([k.value for k in ChangeKind]))
+    action = ma.fields.String(load_default="add", validate=ma.validate.OneOf(["add", "remove", "set"]))
+    legal_rep = ma.fields.String(load_default=None, metadata={"description": "kind legal_rep"})
+    qualification = ma.fields.Dict(load_default=None, metadata={"description": "kind qualification, add"})
+    qualification_id = ma.fields.Integer(load_default=None, strict=True)
+    practitioner = ma.fields.Dict(load_default=None, metadata={"description": "kind practitioner, add"})
+    practitioner_id = ma.fields.Integer(load_default=None, strict=True)
+
+
+class ChangeOut(ma.Schema):
+    id = ma.fields.Integer()
+    agency_id = ma.fields.Integer()
+    agency_name = ma.fields.Function(lambda c: c.agency.name)
+    kind = ma.fields.Function(lambda c: c.kind.value)
+    action = ma.fields.String()
+    payload = ma.fields.Method("_payload")
+    status = ma.fields.Function(lambda c: c.status.value)
+    reason = ma.fields.String(allow_none=True)
+    submitted_at = ma.fields.AwareDateTime()
+    review_due_at = ma.fields.AwareDateTime(allow_none=True)
+    decided_at = ma.fields.AwareDateTime(allow_none=True)
+
+    def _payload(self, change):
+        """The proposed values; a file only by its name."""
+        payload = dict(change.payload or {})
+        file = payload.pop("file", None)
+        payload.pop("before", None)
+        if file:
+            payload["file_name"] = file.get("name")
+        return payload
+
+
+class ChangesQuery(ma.Schema):
+    status = ma.fields.String(
+        load_default="pending", validate=ma.validate.OneOf([s.value for s in ChangeStatus] + ["all"])
+    )
+
+
+class AdmittedQuery(ma.Schema):
+    days = ma.fields.Integer(load_default=30, validate=ma.validate.Range(min=1, max=366))
+
+
+class AdmittedOut(ma.Schema):
+    """入驻公示: public facts of a newly admitted member, nothing private."""
+
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    region_code = ma.fields.String(allow_none=True)
+    region = ma.fields.String(allow_none=True)
+    categories = ma.fields.List(ma.fields.Nested(CategoryRef))
+    approved_at = ma.fields.AwareDateTime()
 
 
 class AgencyListQuery(ma.Schema):

@@ -6,6 +6,8 @@ administrators' decisions), offers.py (the store's offers); validation.py checks
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -185,6 +187,18 @@ def qualification_for_download(actor: User | None, qualification_id: int) -> Qua
     if qual is None or qual.file_key is None or not can_see_private(actor, qual.agency):
         raise NotFound(_l("No such file."))
     return qual
+
+
+def admitted_agencies(days: int = 30) -> list[Agency]:
+    """入驻公示: the members admitted in the last `days` days that are still active, newest first."""
+    since = now() - timedelta(days=days)
+    stmt = (
+        select(Agency)
+        .where(Agency.status == AgencyStatus.ACTIVE, Agency.approved_at >= since)
+        .options(selectinload(Agency.categories))
+        .order_by(Agency.approved_at.desc(), Agency.id.desc())
+    )
+    return list(db.session.scalars(stmt))
 
 
 # --- the catalogue's view of the members -------------------------------------------------------------

@@ -102,3 +102,94 @@ def clean_qualification(data: dict[str, Any], prefix: str = "") -> tuple[dict[st
             err("category_id", _l("Unknown category."))
         out["category_id"] = category_id
     return out, errors
+
+
+# --- people: practitioners (执业人员) and the authorised person (被授权人) ------------------------------------
+
+PRACTITIONER_FIELDS = ("name", "id_number", "registration", "certificate_no", "years", "is_lead")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_check_digit(first17: str) -> str:
+    """The check character of a resident ID number (GB 11643)."""
+    return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def is_id_number(value: str) -> bool:
+    return (
+        len(value) == 18
+        and value[:17].isdigit()
+        and value[17] in "0123456789X"
+        and id_check_digit(value[:17]) == value[17]
+    )
+
+
+def clean_id_number(value: Any, field: str, errors: dict[str, list]) -> str | None:
+    value = value.strip().upper() if isinstance(value, str) else ""
+    if not value:
+        errors.setdefault(field, []).append(_l("The ID number is required."))
+        return None
+    if not is_id_number(value):
+        errors.setdefault(field, []).append(
+            _l("Enter a valid 18-character resident ID number (the last character checks the others).")
+        )
+        return None
+    return value
+
+
+def _text(
+    data: dict[str, Any], field: str, limit: int, errors: dict[str, list], required: bool, prefix: str = ""
+):
+    value = data.get(field)
+    if value is not None and not isinstance(value, str):
+        errors.setdefault(prefix + field, []).append(_l("Must be text."))
+        return None
+    value = (value or "").strip()
+    if required and not value:
+        errors.setdefault(prefix + field, []).append(_l("Required."))
+    elif len(value) > limit:
+        errors.setdefault(prefix + field, []).append(_l("At most %(n)d characters.", n=limit))
+    return value or None
+
+
+def clean_practitioner(data: Any, prefix: str = "") -> tuple[dict[str, Any], dict[str, list]]:
+    """Validate a practitioner's fields; returns (clean values, errors keyed by prefixed field)."""
+    errors: dict[str, list] = {}
+    if not isinstance(data, dict):
+        return {}, {prefix.rstrip(".") or "practitioner": [_l("Must be an object.")]}
+    out: dict[str, Any] = {
+        "name": _text(data, "name", 50, errors, True, prefix),
+        "id_number": clean_id_number(data.get("id_number"), prefix + "id_number", errors),
+        "registration": _text(data, "registration", 50, errors, False, prefix),
+        "certificate_no": _text(data, "certificate_no", 60, errors, True, prefix),
+    }
+    years = data.get("years", 0)
+    if isinstance(years, str) and years.strip().isdigit():
+        years = int(years.strip())
+    if years in (None, ""):
+        years = 0
+    if not isinstance(years, int) or isinstance(years, bool) or not 0 <= years <= 60:
+        errors.setdefault(prefix + "years", []).append(_l("Years in practice: a whole number from 0 to 60."))
+    out["years"] = years
+    is_lead = data.get("is_lead", False)
+    if not isinstance(is_lead, bool):
+        errors.setdefault(prefix + "is_lead", []).append(_l("Must be true or false."))
+    out["is_lead"] = bool(is_lead)
+    return out, errors
+
+
+def clean_authorised(data: Any) -> tuple[dict[str, Any], dict[str, list]]:
+    """The authorised person (被授权人): name, ID number, phone."""
+    errors: dict[str, list] = {}
+    if not isinstance(data, dict):
+        return {}, {"authorised_person": [_l("Must be an object.")]}
+    out = {
+        "authorised_name": _text(data, "name", 50, errors, True),
+        "authorised_id_number": clean_id_number(data.get("id_number"), "id_number", errors),
+        "authorised_phone": _text(data, "phone", 30, errors, True),
+    }
+    phone = out["authorised_phone"]
+    if phone and not all(c.isdigit() or c in "-+ " for c in phone):
+        errors.setdefault("phone", []).append(_l("Enter a phone number (digits only)."))
+    return out, errors

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from marketplace.agencies import membership, services
+from marketplace.agencies import change_views, changes, membership, services
 from marketplace.agencies import offers as offer_services
 from marketplace.agencies.forms import (
     ActionForm,
@@ -32,7 +32,7 @@ admin = Blueprint("agency_admin", __name__, url_prefix="/admin")
 
 
 def blueprints():
-    return [workspace, admin]
+    return [workspace, admin, *change_views.blueprints()]
 
 
 # --- the agency's workspace ------------------------------------------------------------------------
@@ -75,6 +75,13 @@ def profile():
             flash(str(exc.message), "danger")
         else:
             flash(_("Profile saved."), "success")
+            if locked and data["legal_rep"] and data["legal_rep"].strip() != agency.legal_rep:
+                flash(
+                    _(
+                        "The new legal representative was submitted for change review; the old one stays in force until it is approved."
+                    ),
+                    "info",
+                )
             return redirect(url_for(".dashboard"))
     return render_template("agencies/workspace/profile.html", form=form, agency=agency, locked=locked)
 
@@ -93,13 +100,23 @@ def qualifications():
             for f in ("name", "level", "number", "issuer", "valid_until", "category_id")
         }
         upload = form.file.data
+        member = changes.is_member(agency)
         try:
-            membership.add_qualification(actor, data, upload.stream, upload.filename)
+            if member:  # a member's new qualification counts only once approved
+                changes.propose_qualification(actor, data, upload.stream, upload.filename)
+            else:
+                membership.add_qualification(actor, data, upload.stream, upload.filename)
         except DomainError as exc:
-            form_errors_from(exc, form)
+            form_errors_from(exc, form, {f"qualification.{f}": f for f in data})
             flash(str(exc.message), "danger")
         else:
-            flash(_("Qualification added."), "success")
+            if member:
+                flash(
+                    _("Qualification submitted for change review; it counts once an operator approves it."),
+                    "success",
+                )
+            else:
+                flash(_("Qualification added."), "success")
             return redirect(url_for(".qualifications"))
     elif request.method == "POST":
         flash(_("Please correct the marked fields."), "danger")
@@ -131,9 +148,14 @@ def replace_file(qualification_id: int):
 @workspace.route("/qualifications/<int:qualification_id>/delete", methods=["POST"])
 def delete_qualification(qualification_id: int):
     if ActionForm().validate_on_submit():
+        actor = web_actor()
         try:
-            membership.remove_qualification(web_actor(), qualification_id)
-            flash(_("Qualification removed."), "success")
+            if changes.is_member(services.my_agency(actor)):
+                changes.propose_qualification_removal(actor, qualification_id)
+                flash(_("Removal submitted for change review."), "success")
+            else:
+                membership.remove_qualification(actor, qualification_id)
+                flash(_("Qualification removed."), "success")
         except DomainError as exc:
             flash(str(exc.message), "danger")
     return redirect(url_for(".qualifications"))
@@ -269,6 +291,7 @@ def applications():
         status=raw if status is not None or raw == "all" else "pending",
         counts=services.count_by_status(actor),
         status_labels=STATUS_LABELS,
+        is_overdue=changes.is_overdue,
     )
 
 
@@ -287,6 +310,9 @@ def _render_review(agency_id: int, refused: dict | None = None):
         history=entries_for("agency", agency.id),
         status_labels=STATUS_LABELS,
         refused=refused or {},
+        is_overdue=changes.is_overdue,
+        documents=change_views.LABELS["documents"],
+        practitioner_status_labels=change_views.LABELS["practitioner_status_labels"],
     )
 
 

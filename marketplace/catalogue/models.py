@@ -47,6 +47,9 @@ class ServiceItem(db.Model):
     fee_basis: Mapped[str | None] = mapped_column(String(200))
     standard_days: Mapped[int]
     qualification: Mapped[str | None] = mapped_column(String(100))
+    # How many named practitioners (执业人员) of which registration a bid must carry (0: none).
+    required_practitioners: Mapped[int] = mapped_column(default=0, server_default="0")
+    practitioner_registration: Mapped[str | None] = mapped_column(String(50))
     sort_order: Mapped[int] = mapped_column(default=0)
 
     category: Mapped[Category] = relationship(back_populates="items")

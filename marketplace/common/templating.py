@@ -12,6 +12,7 @@ from markupsafe import Markup
 from marketplace.common.clock import LOCAL_TZ, now
 from marketplace.common.messages import said
 from marketplace.common.money import format_fen
+from marketplace.common.privacy import mask_id
 from marketplace.common.regions import REGIONS
 
 
@@ -97,6 +98,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(_date, "date")
     app.add_template_filter(_initials, "initials")
     app.add_template_filter(_said, "said")
+    app.add_template_filter(mask_id, "mask_id")
     app.add_template_global(url_with)
 
     @app.context_processor

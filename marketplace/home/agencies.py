@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 
-from marketplace.agencies import services
+from marketplace.agencies import practitioners, services
 from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
 from marketplace.common import uploads
@@ -103,3 +103,35 @@ def qualification_file(qualification_id: int):
     if not path.exists():
         abort(404)
     return send_file(path, mimetype=qual.file_mime, download_name=qual.file_name, as_attachment=True)
+
+
+@public.route("/<int:agency_id>/documents/<any(pledge, authorisation):kind>")
+def document_file(agency_id: int, kind: str):
+    """An entry document (承诺书, 授权委托书): its agency and staff only."""
+    key, name, mime = practitioners.document_for_download(web_actor(), agency_id, kind)
+    path = uploads.upload_path(services.UPLOAD_KIND, key)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=mime, download_name=name, as_attachment=True)
+
+
+@public.route("/practitioners/<int:practitioner_id>/file")
+def practitioner_file(practitioner_id: int):
+    person = practitioners.practitioner_file_for_download(web_actor(), practitioner_id)
+    path = uploads.upload_path(services.UPLOAD_KIND, person.file_key)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=person.file_mime, download_name=person.file_name, as_attachment=True)
+
+
+ADMITTED_DAYS = (7, 30, 90)
+
+
+@public.route("/admitted")
+def admitted():
+    """入驻公示: the members admitted lately, public facts only."""
+    days = request.args.get("days", type=int)
+    days = days if days in ADMITTED_DAYS else 30
+    return render_template(
+        "agencies/admitted.html", rows=services.admitted_agencies(days), days=days, choices=ADMITTED_DAYS
+    )

@@ -8,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from marketplace.agencies.models import LEVEL_RANK, Agency, AgencyStatus
+from marketplace.agencies.practitioners import approved_practitioners
+from marketplace.agencies.roster import Practitioner, PractitionerStatus
 from marketplace.agencies.services import my_agency
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
@@ -46,7 +48,65 @@ def eligibility_problems(agency: Agency, req: ServiceRequest) -> list[Message]:
             )
     elif not any(q.category_id in (category_id, None) for q in valid):
         problems.append(message(N_("You have no valid (unexpired) qualification covering this category.")))
+    need = req.service_item.required_practitioners or 0
+    if need and len(qualified_practitioners(agency, req)) < need:
+        problems.append(
+            message(
+                N_("This service needs %(n)d approved practitioners (%(registration)s) named in the bid."),
+                n=need,
+                registration=req.service_item.practitioner_registration or "—",
+            )
+        )
     return problems
+
+
+def qualified_practitioners(agency: Agency, req: ServiceRequest) -> list[Practitioner]:
+    """The agency's approved practitioners holding the registration the request's item requires."""
+    registration = req.service_item.practitioner_registration
+    return [p for p in approved_practitioners(agency) if not registration or p.registration == registration]
+
+
+def _named(agency: Agency, req: ServiceRequest, ids: Any) -> list[Practitioner]:
+    """The practitioners a bid names: as many as the item requires, each approved, of this agency and holding
+    the registration the item asks for."""
+    need = req.service_item.required_practitioners or 0
+    if ids in (None, []) and not need:
+        return []
+    if not isinstance(ids, list | tuple) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in ids
+    ):
+        raise invalid_fields({"practitioner_ids": [_l("A list of practitioner ids is expected.")]})
+    ids = list(dict.fromkeys(ids))
+    people = [db.session.get(Practitioner, i) for i in ids]
+    registration = req.service_item.practitioner_registration
+    for person in people:
+        if person is None or person.agency_id != agency.id:
+            raise invalid_fields({"practitioner_ids": [_l("Name only your own practitioners.")]})
+        if person.status != PractitionerStatus.APPROVED:
+            raise invalid_fields(
+                {"practitioner_ids": [_l("%(name)s is not an approved practitioner yet.", name=person.name)]}
+            )
+        if registration and person.registration != registration:
+            raise invalid_fields(
+                {
+                    "practitioner_ids": [
+                        _l("%(name)s is not a %(registration)s.", name=person.name, registration=registration)
+                    ]
+                }
+            )
+    if len(people) < need:
+        raise invalid_fields(
+            {
+                "practitioner_ids": [
+                    _l(
+                        "Name at least %(n)d practitioners (%(registration)s) for this service.",
+                        n=need,
+                        registration=registration or "—",
+                    )
+                ]
+            }
+        )
+    return people
 
 
 def _clean(data: dict[str, Any], req: ServiceRequest) -> dict[str, Any]:
@@ -113,6 +173,7 @@ def submit_bid(actor: User | None, request_id: int, data: dict[str, Any]) -> Bid
     if problems:
         raise Invalid(problems[0], {"agency": problems})
     clean = _clean(data, req)
+    named = _named(agency, req, data.get("practitioner_ids"))
     bid = db.session.scalar(select(Bid).where(Bid.request_id == req.id, Bid.agency_id == agency.id))
     if bid is not None and bid.status == BidStatus.ACTIVE:
         raise WrongState(_l("You already have a bid on this request; revise it instead."))
@@ -124,10 +185,15 @@ def submit_bid(actor: User | None, request_id: int, data: dict[str, Any]) -> Bid
         for key, value in clean.items():
             setattr(bid, key, value)
         bid.status, bid.version, action = BidStatus.ACTIVE, bid.version + 1, "resubmit"
+    bid.practitioners = named
     db.session.flush()
     _revision(bid, action)
-    record(actor, f"bid.{action}", bid, after=snapshot(bid, BID_FIELDS))
+    record(actor, f"bid.{action}", bid, after=_bid_facts(bid))
     return bid
+
+
+def _bid_facts(bid: Bid) -> dict[str, Any]:
+    return snapshot(bid, BID_FIELDS) | {"practitioner_ids": [p.id for p in bid.practitioners]}
 
 
 def _own_bid(actor: User | None, bid_id: int) -> Bid:
@@ -149,12 +215,17 @@ def revise_bid(actor: User | None, bid_id: int, data: dict[str, Any]) -> Bid:
     merged = {"price_fen": bid.price_fen, "promised_days": bid.promised_days, "plan": bid.plan}
     merged.update({k: v for k, v in data.items() if k in merged and v is not None})
     clean = _clean(merged, req)
-    before = snapshot(bid, BID_FIELDS)
+    named_ids = data.get("practitioner_ids")
+    if named_ids is None:
+        named_ids = [p.id for p in bid.practitioners]
+    named = _named(bid.agency, req, named_ids)
+    before = _bid_facts(bid)
     for key, value in clean.items():
         setattr(bid, key, value)
+    bid.practitioners = named
     bid.version += 1
     _revision(bid, "revise")
-    record(actor, "bid.revise", bid, before=before, after=snapshot(bid, BID_FIELDS))
+    record(actor, "bid.revise", bid, before=before, after=_bid_facts(bid))
     return bid
 
 

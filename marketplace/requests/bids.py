@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.agencies.models import Agency
+from marketplace.agencies.roster import Practitioner
 from marketplace.common.clock import now
 from marketplace.common.models import TimestampMixin, enum_column
 from marketplace.common.types import UTCDateTime
@@ -19,6 +20,15 @@ class BidStatus(enum.StrEnum):
     ACTIVE = "active"
     WITHDRAWN = "withdrawn"
     INVALID = "invalid"  # found ineligible when bidding closed (e.g. suspended, qualification expired)
+
+
+# The practitioners a bid names (when its service item requires them); sealed with the bid.
+bid_practitioner = Table(
+    "bid_practitioner",
+    db.metadata,
+    Column("bid_id", ForeignKey("bid.id", ondelete="CASCADE"), primary_key=True),
+    Column("practitioner_id", ForeignKey("practitioner.id"), primary_key=True, index=True),
+)
 
 
 class Bid(TimestampMixin, db.Model):
@@ -42,6 +52,9 @@ class Bid(TimestampMixin, db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     agency: Mapped[Agency] = relationship()
+    practitioners: Mapped[list[Practitioner]] = relationship(
+        secondary=bid_practitioner, order_by=Practitioner.id
+    )
     revisions: Mapped[list[BidRevision]] = relationship(back_populates="bid", order_by="BidRevision.version")
 
 

@@ -16,6 +16,7 @@ from wtforms import (
     MultipleFileField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -104,6 +105,10 @@ class BidForm(FlaskForm):
     price = StringField(_l("Your price (yuan)"), validators=[Length(max=20)])
     promised_days = StringField(_l("Promised days"), validators=[Length(max=3)])
     plan = TextAreaField(_l("Service plan"), validators=[Length(max=5000)])
+    # Checked by the service (approved, own, enough of them); the page lists the agency's approved ones.
+    practitioner_ids = SelectMultipleField(
+        _l("Named practitioners"), coerce=int, validate_choice=False, validators=[Optional()]
+    )
 
 
 class ReasonForm(FlaskForm):
@@ -144,12 +149,18 @@ def bid_form_for(bid: Bid | None) -> BidForm:
         form.price.data = str(fen_to_yuan(bid.price_fen))
         form.promised_days.data = str(bid.promised_days)
         form.plan.data = bid.plan
+        form.practitioner_ids.data = [p.id for p in bid.practitioners]
     return form
 
 
 def bid_data(form: BidForm) -> dict:
     price = fen_from(form.price)
-    return {"price_fen": price, "promised_days": whole_from(form.promised_days), "plan": form.plan.data}
+    return {
+        "price_fen": price,
+        "promised_days": whole_from(form.promised_days),
+        "plan": form.plan.data,
+        "practitioner_ids": list(form.practitioner_ids.data or []),
+    }
 
 
 BID_ALIASES = {"price_fen": "price"}

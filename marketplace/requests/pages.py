@@ -149,6 +149,9 @@ def render_detail(req: ServiceRequest, forms: dict | None = None):
         republish_form=forms.get("republish")
         or RepublishForm(formdata=None, bid_deadline=default_deadline()),
         action=ActionForm(formdata=None),
+        named_choices=bidding.qualified_practitioners(agency, req)
+        if agency and req.service_item.required_practitioners
+        else [],
         previous=db.session.get(ServiceRequest, req.previous_id) if req.previous_id else None,
         next_round=db.session.scalar(select(ServiceRequest).where(ServiceRequest.previous_id == req.id)),
     )

@@ -134,12 +134,20 @@ class BidIn(ma.Schema):
     price_fen = ma.fields.Integer(required=True, strict=True)
     promised_days = ma.fields.Integer(required=True, strict=True)
     plan = ma.fields.String(required=True)
+    practitioner_ids = ma.fields.List(
+        ma.fields.Integer(strict=True),
+        load_default=None,
+        metadata={
+            "description": "the approved practitioners the service item requires (required_practitioners)"
+        },
+    )
 
 
 class BidPatch(ma.Schema):
     price_fen = ma.fields.Integer(strict=True)
     promised_days = ma.fields.Integer(strict=True)
     plan = ma.fields.String()
+    practitioner_ids = ma.fields.List(ma.fields.Integer(strict=True))
 
 
 class RevisionOut(ma.Schema):
@@ -166,6 +174,20 @@ class BidSummaryOut(ma.Schema):
     version = ma.fields.Integer()
     created_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
+    practitioners = ma.fields.Method("_practitioners")
+
+    def _practitioners(self, bid):
+        """Named practitioners (sealed with the bid): names, registrations, certificates; IDs masked."""
+        return [
+            {
+                "id": p.id,
+                "name": p.name,
+                "registration": p.registration,
+                "certificate_no": p.certificate_no,
+                "id_number": p.masked_id,
+            }
+            for p in bid.practitioners
+        ]
 
 
 class BidOut(BidSummaryOut):

@@ -4,12 +4,13 @@ from flask import jsonify
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
+from marketplace.agencies import changes as membership_changes
 from marketplace.auth.current import api_actor
 from marketplace.common.errors import Invalid
 from marketplace.requests import objections
 from marketplace.requests.schemas import ObjectionBoardRowOut
 from marketplace.supervision.deadlines import deadline_board
-from marketplace.supervision.schemas import BoardQuery, BoardRowOut
+from marketplace.supervision.schemas import BoardQuery, BoardRowOut, MembershipBoardRowOut
 
 bp = Blueprint("supervision-api", __name__, url_prefix="/api/v1", description="Supervision")
 BEARER = [{"bearerAuth": []}]
@@ -27,12 +28,18 @@ def deadlines(args):
     """Administrators: every order under way with `deadline_status` (red first) and `days_left` (negative:
     overdue). Filters: state=red|yellow|ok, service_item_id. `section=objections`: the section 逾期未处理的异议
     instead, objections undecided past their `decide_by`, the longest overdue first, as
-    `{objection, deadline_status: "red", days_left}`."""
-    for name, allowed in (("state", (None, "red", "yellow", "ok")), ("section", ("orders", "objections"))):
+    `{objection, deadline_status: "red", days_left}`. `section=memberships`: membership applications and
+    changes undecided past their `review_due_at` (审核超时), as `{kind: "application"|"change", agency_id,
+    agency_name, change_id, review_due_at, days_overdue, deadline_status: "red"}`."""
+    sections = ("orders", "objections", "memberships")
+    for name, allowed in (("state", (None, "red", "yellow", "ok")), ("section", sections)):
         if args[name] not in allowed:
             raise Invalid(
                 _l("Not one of the allowed values."), {name: [_l("Not one of the allowed values.")]}
             )
+    if args["section"] == "memberships":
+        rows = membership_changes.overdue_reviews(api_actor())
+        return jsonify(MembershipBoardRowOut(many=True).dump(rows))
     if args["section"] == "objections":
         rows = objections.overdue_objections(api_actor(), args["service_item_id"])
         return jsonify(ObjectionBoardRowOut(many=True).dump(rows))

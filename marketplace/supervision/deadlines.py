@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from marketplace.agencies import changes as membership_changes
 from marketplace.auth.models import User
 from marketplace.auth.services import require_admin
 from marketplace.extensions import db
@@ -39,4 +40,6 @@ def deadline_board(actor: User | None, state: str | None = None, service_item_id
         "rows": rows,
         "counts": counts,
         "objections": objections.overdue_objections(actor, service_item_id),
+        # membership applications and changes undecided past their review deadline (审核超时)
+        "memberships": membership_changes.overdue_reviews(actor),
     }

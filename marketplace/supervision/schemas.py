@@ -6,7 +6,10 @@ class BoardQuery(ma.Schema):
     service_item_id = ma.fields.Integer(load_default=None)
     section = ma.fields.String(
         load_default="orders",
-        metadata={"enum": ["orders", "objections"], "description": "objections: 逾期未处理的异议"},
+        metadata={
+            "enum": ["orders", "objections", "memberships"],
+            "description": "objections: 逾期未处理的异议; memberships: 审核超时的入驻申请和变更",
+        },
     )
 
 
@@ -28,3 +31,15 @@ class BoardRowOut(ma.Schema):
     order = ma.fields.Nested(BoardOrderOut)
     deadline_status = ma.fields.String()
     days_left = ma.fields.Float(allow_none=True)
+
+
+class MembershipBoardRowOut(ma.Schema):
+    kind = ma.fields.String(metadata={"enum": ["application", "change"]})
+    agency_id = ma.fields.Function(lambda r: r["agency"].id)
+    agency_name = ma.fields.Function(lambda r: r["agency"].name)
+    region_code = ma.fields.Function(lambda r: r["agency"].region_code)
+    change_id = ma.fields.Function(lambda r: r["change"].id if r["change"] else None)
+    change_kind = ma.fields.Function(lambda r: r["change"].kind.value if r["change"] else None)
+    review_due_at = ma.fields.AwareDateTime()
+    days_overdue = ma.fields.Float()
+    deadline_status = ma.fields.Function(lambda r: "red")

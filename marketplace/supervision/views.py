@@ -41,6 +41,7 @@ def deadlines():
         number=number,
         counts=board["counts"],
         overdue_objections=board["objections"],
+        overdue_memberships=board["memberships"],
         state=state,
         item_id=item_id,
         items=db.session.scalars(

@@ -93,6 +93,7 @@ def test_agency_applies_admin_approves_agency_lists_offer_public_sees_it(client)
     me = client.get("/api/v1/me", headers=h_agency).get_json()
     assert me["agency_status"] == "draft"
 
+    f.api_evidence(client, h_agency)
     r = client.post("/api/v1/agencies/me/application", json=f.application([cat.id]), headers=h_agency)
     assert r.status_code == 201, r.get_json()
     qual_id = r.get_json()["qualifications"][0]["id"]
@@ -364,6 +365,7 @@ def test_no_approval_and_no_bidding_on_a_qualification_without_its_scan(client):
     agency_user, admin, enterprise = f.user("agency"), f.admin(), f.user("enterprise")
     cat = f.category("C03")
     h_agency, h_admin = f.token(client, agency_user), f.token(client, admin)
+    f.api_evidence(client, h_agency)
     r = client.post("/api/v1/agencies/me/application", json=f.application([cat.id]), headers=h_agency)
     assert r.status_code == 201
     qual_id = r.get_json()["qualifications"][0]["id"]
@@ -391,7 +393,8 @@ def test_no_approval_and_no_bidding_on_a_qualification_without_its_scan(client):
     agency.categories.append(other)
     db.session.commit()
     q = f.application([other.id])["qualifications"][0] | {"name": "测绘资质", "category_id": other.id}
-    assert client.post("/api/v1/agencies/me/qualifications", json=q, headers=h_agency).status_code == 201
+    # a member's new qualification is a change under review: it does not count before approval either
+    assert client.post("/api/v1/agencies/me/qualifications", json=q, headers=h_agency).status_code == 202
     item = next(i for i in other.items)
     req = f.published_request(enterprise, item=item, required_level=None)
     bid = {"price_fen": 10_000_000, "promised_days": 20, "plan": "组建项目组，现场踏勘后编制报告书。"}
