@@ -73,6 +73,8 @@ class Market:
     payment_id: int
     flag_id: int
     objection_id: int
+    practitioner_id: int  # the bidder's (approved) practitioner
+    change_id: int  # the rival's change under review
 
 
 def _agency(user) -> Agency:
@@ -145,6 +147,9 @@ def build() -> Market:
     flag = db.session.scalar(select(FeeFlag).where(FeeFlag.request_id == done_req.id))
     assert flag is not None, "the over-offer bid raised no fee flag"
     key = orders.get_order(owner, done.id).events[1].files[0]["key"]
+    from marketplace.agencies import changes
+
+    change = changes.propose_legal_rep(rival, "周新民")
     market = Market(
         admin_email=admin.email,
         owner_email=owner.email,
@@ -169,6 +174,8 @@ def build() -> Market:
         payment_id=payment.id,
         flag_id=flag.id,
         objection_id=objection.id,
+        practitioner_id=bidder.agency.practitioners[0].id,
+        change_id=change.id,
     )
     return market
 

@@ -43,6 +43,9 @@ ARGUMENTS: dict[str, Callable[[Market], list]] = {
     "objection_id": lambda m: [m.objection_id],
     "item_id": lambda m: [m.item_id, m.guided_item_id],
     "category_id": lambda m: [m.category_id],
+    "practitioner_id": lambda m: [m.practitioner_id],
+    "change_id": lambda m: [m.change_id],
+    "kind": lambda m: ["pledge", "authorisation"],
 }
 
 # Extra query strings worth fetching besides the bare URL: the ones that take a page down another path.
@@ -54,6 +57,8 @@ QUERIES: dict[str, Callable[[Market], list[dict]]] = {
     "agency_admin.applications": lambda m: [{"status": "all"}],
     "agency_workspace.offers": lambda m: [{"item": m.item_id}],
     "orders.index": lambda m: [{"status": "live"}],
+    "change_admin.change_list": lambda m: [{"status": "all"}],
+    "supervision-api.deadlines": lambda m: [{"section": "memberships"}],
 }
 
 VIEWERS = ("anonymous", "owner", "bidder", "rival", "admin")

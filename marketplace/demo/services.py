@@ -30,6 +30,7 @@ from marketplace.demo.fees import load_fee_cases
 from marketplace.demo.history import load_history
 from marketplace.demo.members import Members
 from marketplace.demo.payments import load_payments
+from marketplace.demo.people import load_people
 from marketplace.demo.ratings import load_ratings
 from marketplace.extensions import db
 
@@ -57,6 +58,8 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     members = Members(random.Random(seed), categories)
     with step(on_error=members.remove_files):
         counts = build_members(members)
+    with step():  # practitioners before the history: some items require them named in bids
+        counts |= load_people(seed + 5)
     # The market's past year is played through the services; each story and each order's payments is one step
     # (one commit), as a request of the real market would be.
     counts |= load_history(random.Random(seed + 1), members.midnight)

@@ -39,6 +39,11 @@ def play(m: Market, story: Story) -> None:
     for bidder in story.bidders:
         user = m.agency_user(bidder.agency)
         plan = {"price_fen": bidder.price_fen, "promised_days": bidder.days, "plan": bidder.plan}
+        need = req.service_item.required_practitioners
+        if need:  # name the approved practitioners the item requires
+            plan["practitioner_ids"] = [p.id for p in bidding.qualified_practitioners(bidder.agency, req)][
+                :need
+            ]
         bid = bidding.submit_bid(user, req.id, plan)
         bidder.bid_id = bid.id
         bidder.revisions.append(m.last_revision(bid.id))

@@ -30,6 +30,8 @@ AGENCY_LISTS = {
     "search.index",
     "search-api.search",
     "agency_admin.applications",
+    "agencies.admitted",  # 入驻公示: the members admitted lately
+    "agencies-api.admitted",
     "enterprise.new_request",  # the request form's exclusion (回避) picker lists every member
     "enterprise.edit_request",
 }
