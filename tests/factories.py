@@ -129,23 +129,24 @@ def evidence(u: User, practitioners: int = 1, **practitioner_over) -> None:
         people.add_practitioner(u, practitioner_data(**practitioner_over), io.BytesIO(PDF), "证书.pdf")
 
 
-def pending_agency(category_code: str = "C03", org_name: str | None = None) -> User:
-    """An agency that applied (with a scan uploaded) and waits for review."""
+def pending_agency(category_code: str = "C03", org_name: str | None = None, **evidence_over) -> User:
+    """An agency that applied (with a scan uploaded) and waits for review; `evidence_over` goes to `evidence`
+    (e.g. practitioners=2, registration="注册安全工程师")."""
     u = user("agency", org_name=org_name)
     cat = category(category_code)
     membership.update_profile(u, {k: v for k, v in application([cat.id]).items() if k != "qualifications"})
     data = application([cat.id])["qualifications"][0]
     membership.add_qualification(u, data, io.BytesIO(PDF), "资质.pdf")
-    evidence(u)
+    evidence(u, **evidence_over)
     membership.submit_application(u)
     db.session.commit()
     return u
 
 
 def active_agency(
-    category_code: str = "C03", reviewer: User | None = None, org_name: str | None = None
+    category_code: str = "C03", reviewer: User | None = None, org_name: str | None = None, **evidence_over
 ) -> User:
-    u = pending_agency(category_code, org_name)
+    u = pending_agency(category_code, org_name, **evidence_over)
     membership.decide(reviewer or admin(), u.agency.id, "approve")
     db.session.commit()
     return u
@@ -258,7 +259,9 @@ def api_evidence(client, headers: dict, **practitioner_over) -> dict:
     person = {"name": "李娜", "id_number": id_number(), "phone": "13800000001"}
     r = client.put("/api/v1/agencies/me/authorised-person", json=person, headers=headers)
     assert r.status_code == 200, r.get_json()
-    r = client.post("/api/v1/agencies/me/practitioners", json=practitioner_data(**practitioner_over), headers=headers)
+    r = client.post(
+        "/api/v1/agencies/me/practitioners", json=practitioner_data(**practitioner_over), headers=headers
+    )
     assert r.status_code == 201, r.get_json()
     made = r.get_json()
     r = client.post(
