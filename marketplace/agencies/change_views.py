@@ -49,6 +49,7 @@ def _staff_logged_in():
     pass
 
 
+AUTHORISED = "authorised"  # the form's prefix: its fields share names with the practitioner form on one page
 LABELS = {
     "kind_labels": CHANGE_KIND_LABELS,
     "change_status_labels": CHANGE_STATUS_LABELS,
@@ -65,7 +66,7 @@ def _render_people(forms: dict | None = None, status: int = 200):
     agency = services.my_agency(actor)
     forms = forms or {}
     authorised = forms.get("authorised") or AuthorisedForm(
-        formdata=None, name=agency.authorised_name, phone=agency.authorised_phone
+        formdata=None, prefix=AUTHORISED, name=agency.authorised_name, phone=agency.authorised_phone
     )
     return (
         render_template(
@@ -158,7 +159,7 @@ def remove_practitioner(practitioner_id: int):
 
 @people.route("/evidence/authorised", methods=["POST"])
 def authorised_person():
-    form = AuthorisedForm()
+    form = AuthorisedForm(prefix=AUTHORISED)
     if form.validate_on_submit():
         try:
             practitioners.save_authorised_person(

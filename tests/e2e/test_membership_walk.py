@@ -9,7 +9,7 @@ from marketplace.auth import services as auth_services
 from marketplace.catalogue.models import Category
 from marketplace.common import uscc
 from marketplace.extensions import db
-from tests.factories import PDF
+from tests.factories import PDF, id_number
 
 pytestmark = pytest.mark.e2e
 
@@ -64,6 +64,22 @@ def test_agency_joins_and_its_offer_is_public(live_server, browser, shot, tmp_pa
     page.set_input_files("#file", str(scan))
     page.click("form.form button[type=submit]")
     assert "测绘资质" in page.inner_text("table")
+    # The entry evidence: the signed pledge, the authorised person with the power of attorney, a practitioner.
+    page.goto(f"{base}/agency/people")
+    for kind in ("pledge", "authorisation"):
+        page.set_input_files(f"form[action$='/agency/evidence/{kind}'] input[type=file]", str(scan))
+        page.click(f"form[action$='/agency/evidence/{kind}'] button")
+    page.fill("#authorised-name", "王晓东")
+    page.fill("#authorised-id_number", id_number())
+    page.fill("#authorised-phone", "13912345670")
+    page.click("[data-form=authorised] button")
+    page.fill("[data-form=practitioner] #name", "钱立新")
+    page.fill("[data-form=practitioner] #id_number", id_number())
+    page.fill("[data-form=practitioner] #registration", "注册测绘师")
+    page.fill("[data-form=practitioner] #certificate_no", "CH2019320100123")
+    page.set_input_files("[data-form=practitioner] #file", str(scan))
+    page.click("[data-form=practitioner] button[type=submit]")
+    assert "钱立新" in page.inner_text("#practitioners")
     page.goto(f"{base}/agency/")
     page.click("form[action$='/agency/apply'] button")
     assert page.get_attribute("[data-status]", "data-status") == "pending"
