@@ -82,7 +82,8 @@ def _referenced_uploads() -> dict[str, set[str]]:
     from sqlalchemy import select
 
     from marketplace.agencies import services as agencies
-    from marketplace.agencies.models import Qualification
+    from marketplace.agencies.models import Agency, Qualification
+    from marketplace.agencies.roster import MembershipChange, Practitioner
     from marketplace.extensions import db
     from marketplace.orders import services as orders
     from marketplace.orders.models import OrderEvent
@@ -105,8 +106,17 @@ def _referenced_uploads() -> dict[str, set[str]]:
             if isinstance(f, dict) and f.get("key")
         }
 
+    # The agencies' folder also holds the entry evidence, practitioners' scans and scans of proposed changes.
+    change_files = [[p.get("file")] for p in values(MembershipChange.payload) if isinstance(p, dict)]
+    agency_keys = (
+        set(values(Qualification.file_key))
+        | set(values(Practitioner.file_key))
+        | set(values(Agency.pledge_file_key))
+        | set(values(Agency.authorisation_file_key))
+        | keys_in(change_files)
+    )
     return {
-        agencies.UPLOAD_KIND: set(values(Qualification.file_key)),
+        agencies.UPLOAD_KIND: agency_keys,
         payments.UPLOAD_KIND: keys_in([v] for v in values(Payment.voucher)),
         orders.UPLOAD_KIND: keys_in(values(OrderEvent.files)),
         objections.UPLOAD_KIND: keys_in(values(Objection.evidence)),

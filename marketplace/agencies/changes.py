@@ -147,6 +147,7 @@ def attach_change_file(actor: User | None, change_id: int, file, filename: str |
         practitioner.file_key, practitioner.file_name = stored.key, stored.name
         practitioner.file_mime, practitioner.file_size = stored.mime, stored.size
         uploads.discard(UPLOAD_KIND, old)
+        record(actor, "membership_change.attach_file", change, after={"file_name": stored.name})
         return change
     if change.kind != ChangeKind.QUALIFICATION:
         raise WrongState(_l("Only a pending addition takes a scan."))

@@ -82,7 +82,8 @@ def test_a_replaced_scan_is_deleted_only_when_the_change_commits(upload_dir):
     qual = membership.attach_qualification_file(agency, qual.id, io.BytesIO(f.PDF), "新扫描件.pdf")
     assert uploads.upload_path("qualifications", old_key).exists()  # until the change commits
     db.session.commit()
-    assert _files(upload_dir / "qualifications") == {qual.file_key}
+    left = _files(upload_dir / "qualifications")  # (beside the agency's other scans: pledge, practitioners …)
+    assert qual.file_key in left and old_key not in left
 
 
 def _age(path: Path, seconds: float) -> None:
@@ -126,8 +127,8 @@ def test_sweep_removes_orphans_restores_committed_temporaries_and_keeps_the_rest
     assert "removed vouchers/0123abcd.pdf" in result.output
     assert "removed vouchers/.tmp-4567cdef.pdf" in result.output
     assert f"restored vouchers/{crashed}" in result.output
-    # kept: the referenced voucher and the agency's qualification scan
-    assert "removed 2, restored 1, kept 2 referenced, left 2 younger than 3600 s" in result.output
+    # kept: the referenced voucher and the agency's scans: qualification, pledge, power of attorney, practitioner
+    assert "removed 2, restored 1, kept 5 referenced, left 2 younger than 3600 s" in result.output
     assert _files(folder) == {referenced, crashed, ".tmp-89abef01.pdf", "fedc9876.pdf"}
     # Qualification scans are swept by their own rows: the agencies' files are all referenced.
     assert _files(upload_dir / "qualifications") and "qualifications/" not in result.output
