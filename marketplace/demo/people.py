@@ -227,7 +227,7 @@ def _changes(p: People, active: list[Agency]) -> None:
             late,
             ChangeKind.LEGAL_REP,
             {"action": "set", "legal_rep": p.person(), "before": late.legal_rep},
-            6,
+            20,  # overdue whatever holidays fall in between
         )
         holder = others[1]
         key, size = p.scan(f"demo-change-q{holder.id}.pdf", ["Qualification certificate (change)"])

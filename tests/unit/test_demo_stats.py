@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
+from marketplace.auth.models import User
 from marketplace.demo import dataset
 from marketplace.demo.services import load_demo
 from marketplace.extensions import db
@@ -50,6 +51,24 @@ def test_demo_statistics_agree_with_a_rebuild(app):
     assert len(lodged) >= 5
     assert all(status is not None and status != "withdrawn" for _, _, status in lodged)
     assert len({(r, a) for r, a, _ in lodged}) == len(lodged)
+
+    # Membership evidence: practitioners with valid ID numbers, bids naming the ones their item requires, changes
+    # under review (one overdue) and one rejected, pending applications with their review deadline.
+    from marketplace.agencies.changes import overdue_reviews
+    from marketplace.agencies.models import Agency
+    from marketplace.agencies.roster import MembershipChange, Practitioner
+    from marketplace.agencies.validation import is_id_number
+    from marketplace.requests.bids import bid_practitioner
+
+    people = db.session.scalars(select(Practitioner)).all()
+    assert len(people) > 100 and all(is_id_number(p.id_number) for p in people)
+    assert db.session.scalar(select(func.count()).select_from(bid_practitioner)) > 0
+    statuses = [c.status.value for c in db.session.scalars(select(MembershipChange))]
+    assert statuses.count("pending") >= 3 and statuses.count("rejected") == 1
+    pending = db.session.scalars(select(Agency).where(Agency.status == "pending")).all()
+    assert pending and all(a.review_due_at is not None for a in pending)
+    admin = db.session.scalar(select(User).where(User.role == "admin"))
+    assert {r["kind"] for r in overdue_reviews(admin)} >= {"change"}
 
     runner = app.test_cli_runner()
     agreed = runner.invoke(args=["stats", "rebuild"])
