@@ -23,9 +23,10 @@ from marketplace.requests.models import RequestStatus, ServiceRequest
 BID_FIELDS = ("price_fen", "promised_days", "plan", "status", "version")
 
 
-def eligibility_problems(agency: Agency, req: ServiceRequest) -> list[Message]:
+def eligibility_problems(agency: Agency, req: ServiceRequest, bid: Bid | None = None) -> list[Message]:
     """Why this agency may not bid on this request (empty when it may); messages, because closing the bidding
-    records the first one as the reason a bid was invalidated."""
+    records the first one as the reason a bid was invalidated. With `bid`, also whether the practitioners it
+    names are still approved (one may have left the agency since)."""
     problems = []
     if agency.status != AgencyStatus.ACTIVE:
         problems.append(message(N_("Only active members may bid.")))
@@ -57,6 +58,16 @@ def eligibility_problems(agency: Agency, req: ServiceRequest) -> list[Message]:
                 registration=req.service_item.practitioner_registration or "—",
             )
         )
+    elif need and bid is not None:
+        named = [
+            p
+            for p in bid.practitioners
+            if p.status == PractitionerStatus.APPROVED and p.agency_id == agency.id
+        ]
+        if len(named) < need:
+            problems.append(
+                message(N_("A practitioner named in the bid is no longer an approved practitioner."))
+            )
     return problems
 
 

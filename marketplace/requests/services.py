@@ -200,7 +200,7 @@ def close_bidding(req: ServiceRequest, actor=None) -> bool:
     if req.status != RequestStatus.BIDDING or now() < req.bid_deadline + close_grace():
         return False
     for bid in bidding.valid_bids(req.id):
-        problems = bidding.eligibility_problems(bid.agency, req)
+        problems = bidding.eligibility_problems(bid.agency, req, bid)
         if problems:
             bid.status, bid.invalid_reason = BidStatus.INVALID, problems[0].encode(INVALID_REASON_LENGTH)
             record(actor, "bid.invalidate", bid, after={"reason": bid.invalid_reason})

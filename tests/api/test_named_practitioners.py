@@ -161,3 +161,35 @@ def test_the_bid_form_lists_approved_practitioners_and_submits_them(client, safe
     assert client.post(f"/requests/{req.id}/bid", data=form).status_code == 302
     bid = db.session.scalar(select(Bid).where(Bid.request_id == req.id))
     assert [p.id for p in bid.practitioners] == mine
+
+
+def test_a_bid_whose_named_practitioner_left_is_invalid_at_the_deadline(client, safety):
+    req, bidder = safety["req"], safety["bidder"]
+    h = f.token(client, bidder)
+    mine = _ids(bidder)
+    bid_id = _bid(client, req, h, mine).get_json()["id"]
+    # the agency has a third 注册安全工程师 approved, then one of the named two leaves (approved removal)
+    r = client.post(
+        "/api/v1/agencies/me/practitioners", json=f.practitioner_data(registration=SAFETY), headers=h
+    )
+    change_id = r.get_json()["change_id"]
+    client.post(
+        f"/api/v1/agencies/me/changes/{change_id}/file",
+        data={"file": (io.BytesIO(f.PDF), "c.pdf")},
+        headers=h,
+        content_type="multipart/form-data",
+    )
+    h_admin = f.token(client, safety["admin"])
+    assert client.post(f"/api/v1/admin/changes/{change_id}/approve", headers=h_admin).status_code == 200
+    r = client.post(
+        "/api/v1/agencies/me/changes",
+        json={"kind": "practitioner", "action": "remove", "practitioner_id": mine[0]},
+        headers=h,
+    )
+    assert (
+        client.post(f"/api/v1/admin/changes/{r.get_json()['id']}/approve", headers=h_admin).status_code == 200
+    )
+    timetravel.past_deadline(req)
+    db.session.expire_all()
+    bid = db.session.get(Bid, bid_id)
+    assert bid.status.value == "invalid" and "no longer" in bid.invalid_reason
