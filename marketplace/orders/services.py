@@ -83,7 +83,7 @@ def staff_sees(actor: User | None, order: Order) -> bool:
     if not getattr(actor, "is_staff", False):
         return False
     req = order.request
-    return acts_in(actor, actor.role, located(req.region_code), req.service_item.department)
+    return acts_in(actor, actor.role, located(req.region_code), req.service_item.department or "")
 
 
 def _staff_scope(actor: User):

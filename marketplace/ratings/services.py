@@ -61,10 +61,10 @@ def can_rate(actor: User | None, order: Order) -> bool:
     )
 
 
-def order_scope(order: Order) -> tuple[str, str | None]:
+def order_scope(order: Order) -> tuple[str, str]:
     """Where an order lies for staff: its request's region (see `located`) and its item's trade."""
     req = order.request
-    return located(req.region_code), req.service_item.department
+    return located(req.region_code), req.service_item.department or ""
 
 
 def may_department_rate(actor: User | None, order: Order) -> bool:

@@ -126,7 +126,7 @@ def upgrade():
             ['service_item_id', 'version', 'created_at', 'note', *FIELDS],
             sa.select(
                 item.c.id,
-                sa.literal(1),
+                sa.literal_column('1'),
                 sa.func.current_timestamp(),
                 sa.null(),
                 *(item.c[f] for f in FIELDS),
