@@ -37,6 +37,8 @@ def test_department_edits_an_item_and_sees_its_version_history(live_server, brow
         assert "市生态环境局" in page.inner_text("[data-scope]")
         assert page.locator("[data-desk='fee_admin.audit']").count() == 0
         page.screenshot(path=str(SHOTS / f"staff-home-{width}.png"), full_page=True)
+        page.goto(f"{base}/admin/catalogue/{item_id}")
+        page.screenshot(path=str(SHOTS / f"item-edit-{width}.png"), full_page=True)
         context.close()
 
     page = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN").new_page()
