@@ -221,6 +221,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.auth import api as auth_api
     from marketplace.auth import views as auth_views
     from marketplace.catalogue import api as catalogue_api
+    from marketplace.catalogue import views as catalogue_views
     from marketplace.fees import api as fees_api
     from marketplace.fees import views as fees_views
     from marketplace.home import agencies as agencies_pages
@@ -252,6 +253,7 @@ def register_blueprints(app: Flask) -> None:
         payments_views,
         fees_views,
         supervision_views,
+        catalogue_views,
     ):
         for blueprint in module.blueprints():
             app.register_blueprint(blueprint)

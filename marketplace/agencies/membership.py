@@ -29,7 +29,8 @@ from marketplace.agencies.validation import (
 )
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
-from marketplace.auth.services import USCC_TAKEN, require_admin
+from marketplace.auth.policy import located
+from marketplace.auth.services import USCC_TAKEN, require_acting, require_staff
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState, invalid_fields
@@ -281,14 +282,15 @@ def _reason(reason: str | None, required: bool) -> str | None:
 
 def decide(actor: User | None, agency_id: int, action: str, reason: str | None = None) -> Agency:
     """approve / reject / suspend / reinstate / expel — every one but approve and reinstate needs a reason."""
-    require_admin(actor)
+    require_staff(actor)
     if action not in ("approve", "reject", "suspend", "reinstate", "expel"):
         raise NotAllowed(_l("Unknown action."))
-    reason = _reason(reason, required=action in ("reject", "suspend", "expel"))
     # Lock the row so two administrators deciding at once cannot both pass the state check.
     agency = db.session.scalar(select(Agency).where(Agency.id == agency_id).with_for_update())
     if agency is None:
         raise NotFound(_l("No such agency."))
+    require_acting(actor, Role.OPERATOR, located(agency.region_code))  # the operator of its registered area
+    reason = _reason(reason, required=action in ("reject", "suspend", "expel"))
     if action == "approve":
         missing = [q.name for q in agency.qualifications if q.file_key is None]
         if missing:

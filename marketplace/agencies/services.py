@@ -19,8 +19,8 @@ from marketplace.agencies.models import (
     agency_category,
 )
 from marketplace.auth.models import Role, User
-from marketplace.auth.policy import SeesAgencyPrivate
-from marketplace.auth.services import require_admin, require_role
+from marketplace.auth.policy import SeesAgencyPrivate, located, scope_condition
+from marketplace.auth.services import require_reading, require_role
 from marketplace.catalogue.models import Category, ServiceItem
 from marketplace.common.clock import now
 from marketplace.common.errors import NotFound
@@ -56,8 +56,15 @@ def get_agency(agency_id: int) -> Agency:
 
 
 def agency_for_review(actor: User | None, agency_id: int) -> Agency:
-    require_admin(actor)
-    return get_agency(agency_id)
+    """The review page: operators in the agency's registered area, and the supervisor there (read-only)."""
+    agency = get_agency(agency_id)
+    require_reading(actor, Role.OPERATOR, located(agency.region_code))
+    return agency
+
+
+def in_review_scope(actor: User | None):
+    """The agencies whose membership `actor` may review (or, as supervisor, read): by registered region."""
+    return scope_condition(actor, Role.OPERATOR, Agency.region_code, read=True)
 
 
 def can_see_private(actor: User | None, agency: Agency) -> bool:
@@ -165,17 +172,24 @@ def public_agencies_page(stmt, page: int | None = None, per_page: int = 20):
 
 
 def applications_query(actor: User | None, status: AgencyStatus | None = AgencyStatus.PENDING):
-    """Agencies for the review desk (administrators only), oldest application first."""
-    require_admin(actor)
-    stmt = select(Agency).options(selectinload(Agency.categories), selectinload(Agency.qualifications))
+    """Agencies for the review desk (operators, the supervisor read-only), inside the account's area, oldest
+    application first."""
+    require_reading(actor, Role.OPERATOR)
+    stmt = (
+        select(Agency)
+        .options(selectinload(Agency.categories), selectinload(Agency.qualifications))
+        .where(in_review_scope(actor))
+    )
     if status is not None:
         stmt = stmt.where(Agency.status == status)
     return stmt.order_by(Agency.submitted_at.asc().nulls_last(), Agency.id)
 
 
 def count_by_status(actor: User | None) -> dict[AgencyStatus, int]:
-    require_admin(actor)
-    rows = db.session.execute(select(Agency.status, func.count()).group_by(Agency.status))
+    require_reading(actor, Role.OPERATOR)
+    rows = db.session.execute(
+        select(Agency.status, func.count()).where(in_review_scope(actor)).group_by(Agency.status)
+    )
     return {status: n for status, n in rows}
 
 

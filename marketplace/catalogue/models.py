@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.common.clock import now
 from marketplace.common.models import enum_column
+from marketplace.common.types import UTCDateTime
 from marketplace.extensions import db
 
 
@@ -50,6 +53,48 @@ class ServiceItem(db.Model):
     sort_order: Mapped[int] = mapped_column(default=0)
 
     category: Mapped[Category] = relationship(back_populates="items")
+
+    @property
+    def is_guided(self) -> bool:
+        return self.fee_regime == FeeRegime.GUIDED
+
+
+# The fields a department edits; each edit is kept as a numbered version, and a request keeps the one it used.
+VERSIONED = (
+    "legal_basis",
+    "approval",
+    "fee_regime",
+    "guide_min_fen",
+    "guide_max_fen",
+    "fee_basis",
+    "standard_days",
+    "qualification",
+)
+
+
+class ServiceItemVersion(db.Model):
+    """One state of a service item's rules (version 1: as shipped). The item itself holds the newest."""
+
+    __tablename__ = "service_item_version"
+    __table_args__ = (UniqueConstraint("service_item_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_item_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"), index=True)
+    version: Mapped[int]
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    approval: Mapped[str | None] = mapped_column(String(200))
+    fee_regime: Mapped[FeeRegime] = enum_column(FeeRegime)
+    guide_min_fen: Mapped[int | None]
+    guide_max_fen: Mapped[int | None]
+    fee_basis: Mapped[str | None] = mapped_column(String(200))
+    standard_days: Mapped[int]
+    qualification: Mapped[str | None] = mapped_column(String(100))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: shipped with the catalogue
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    service_item: Mapped[ServiceItem] = relationship()
+    author = relationship("User")
 
     @property
     def is_guided(self) -> bool:

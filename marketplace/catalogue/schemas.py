@@ -30,3 +30,39 @@ class CategoryOut(ma.Schema):
 
 class ItemQuery(ma.Schema):
     category_id = ma.fields.Integer(load_default=None)
+
+
+class ItemVersionOut(ma.Schema):
+    id = ma.fields.Integer()
+    service_item_id = ma.fields.Integer()
+    version = ma.fields.Integer()
+    legal_basis = ma.fields.String(allow_none=True)
+    approval = ma.fields.String(allow_none=True)
+    fee_regime = ma.fields.Function(lambda v: v.fee_regime.value, metadata={"description": "guided | market"})
+    guide_min_fen = ma.fields.Integer(allow_none=True)
+    guide_max_fen = ma.fields.Integer(allow_none=True)
+    fee_basis = ma.fields.String(allow_none=True)
+    standard_days = ma.fields.Integer()
+    qualification = ma.fields.String(allow_none=True)
+    author = ma.fields.Function(
+        lambda v: v.author.org_name if v.author else None, metadata={"description": "null: as shipped"}
+    )
+    created_at = ma.fields.AwareDateTime()
+    note = ma.fields.String(allow_none=True)
+
+
+class ItemEditIn(ma.Schema):
+    """Only what changes; `note` (why) is required. The service checks the values together."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    legal_basis = ma.fields.Raw()
+    approval = ma.fields.Raw(allow_none=True)
+    fee_regime = ma.fields.Raw()
+    guide_min_fen = ma.fields.Raw(allow_none=True)
+    guide_max_fen = ma.fields.Raw(allow_none=True)
+    fee_basis = ma.fields.Raw(allow_none=True)
+    standard_days = ma.fields.Raw()
+    qualification = ma.fields.Raw(allow_none=True)
+    note = ma.fields.Raw(required=True)

@@ -5,6 +5,7 @@ under the blueprint name "catalogue" that templates link to."""
 from flask import Blueprint, render_template, request
 
 from marketplace.agencies import services as agencies
+from marketplace.auth.current import web_actor
 from marketplace.catalogue import services
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
@@ -30,4 +31,10 @@ def index():
 @bp.route("/items/<int:item_id>")
 def item(item_id: int):
     item = services.get_item(item_id)
-    return render_template("catalogue/item.html", item=item, offers=agencies.offers_for_item(item_id))
+    return render_template(
+        "catalogue/item.html",
+        item=item,
+        offers=agencies.offers_for_item(item_id),
+        versions=services.versions(item_id),
+        can_edit=services.may_edit(web_actor(), item),
+    )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from marketplace.agencies.models import Agency, QualificationLevel
 from marketplace.auth.models import Enterprise, User
-from marketplace.catalogue.models import ServiceItem
+from marketplace.catalogue.models import ServiceItem, ServiceItemVersion
 from marketplace.common.clock import now
 from marketplace.common.models import TimestampMixin, enum_column
 from marketplace.common.regions import legacy_code
@@ -79,6 +79,8 @@ class ServiceRequest(TimestampMixin, db.Model):
     title: Mapped[str] = mapped_column(String(200))
     project_code: Mapped[str] = mapped_column(String(60))
     service_item_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"), index=True)
+    # The item's rules as they stood when the request was posted (guide range, standard days, legal basis).
+    service_item_version_id: Mapped[int | None] = mapped_column(ForeignKey("service_item_version.id"))
     scope: Mapped[str] = mapped_column(Text)
     ceiling_fen: Mapped[int]
     floor_fen: Mapped[int | None]
@@ -111,6 +113,7 @@ class ServiceRequest(TimestampMixin, db.Model):
 
     enterprise: Mapped[Enterprise] = relationship()
     service_item: Mapped[ServiceItem] = relationship()
+    service_item_version: Mapped[ServiceItemVersion | None] = relationship()
     exclusions: Mapped[list[RequestExclusion]] = relationship(
         back_populates="request", cascade="all, delete-orphan"
     )
@@ -120,6 +123,12 @@ class ServiceRequest(TimestampMixin, db.Model):
     def _fill_region_code(self, key: str, value: str | None) -> str | None:
         self.region_code = legacy_code(value, self.region_code)
         return value
+
+    @property
+    def rules(self) -> ServiceItem | ServiceItemVersion:
+        """The item's rules this request was posted under (its kept version; the item itself for a request
+        older than versions)."""
+        return self.service_item_version or self.service_item
 
     @property
     def phase(self) -> RequestStatus:

@@ -57,6 +57,16 @@ class RequestOut(ma.Schema):
     enterprise_name = ma.fields.Function(lambda r: r.enterprise.name)
     service_item_id = ma.fields.Integer()
     service_item_name = ma.fields.Function(lambda r: r.service_item.name)
+    service_item_version = ma.fields.Function(
+        lambda r: r.service_item_version.version if r.service_item_version else None,
+        metadata={"description": "the item's version the request was posted under"},
+    )
+    guide_min_fen = ma.fields.Function(
+        lambda r: r.rules.guide_min_fen, metadata={"description": "of that version"}
+    )
+    guide_max_fen = ma.fields.Function(lambda r: r.rules.guide_max_fen)
+    standard_days = ma.fields.Function(lambda r: r.rules.standard_days)
+    legal_basis = ma.fields.Function(lambda r: r.rules.legal_basis)
     scope = ma.fields.String()
     ceiling_fen = ma.fields.Integer()
     floor_fen = ma.fields.Integer(allow_none=True)

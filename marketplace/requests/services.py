@@ -21,6 +21,7 @@ from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
 from marketplace.auth.policy import ManagesRequest, OwnsRequest
 from marketplace.auth.services import require_role
+from marketplace.catalogue import services as catalogue
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.messages import N_, Message, message
@@ -86,6 +87,7 @@ def create_request(actor: User | None, data: dict[str, Any], publish: bool = Tru
         enterprise_id=actor.enterprise.id, created_by_id=actor.id, status=RequestStatus.DRAFT
     )
     _apply(req, clean)
+    _keep_item_version(req)
     db.session.add(req)
     db.session.flush()
     record(actor, "request.create", req, after=snapshot(req, EDITABLE))
@@ -113,8 +115,16 @@ def _as_input(req: ServiceRequest) -> dict[str, Any]:
     return data
 
 
+def _keep_item_version(req: ServiceRequest) -> None:
+    """The request keeps the item's rules in force now (guide range, standard days, legal basis), whatever
+    the department changes later."""
+    version = catalogue.current_version(req.service_item_id)
+    req.service_item_version_id = version.id if version is not None else None
+
+
 def _publish(req: ServiceRequest, actor) -> None:
     clean_request(_as_input(req), publishing=True)  # the deadline rule is checked at publishing time
+    _keep_item_version(req)
     seed = draw.new_seed()
     _move(req, "publish", actor, published_at=now(), draw_seed=seed, draw_commitment=draw.commitment(seed))
     events.request_published.send(req, actor=actor)
