@@ -31,6 +31,7 @@ from marketplace.demo.history import load_history
 from marketplace.demo.members import Members
 from marketplace.demo.payments import load_payments
 from marketplace.demo.ratings import load_ratings
+from marketplace.demo.reviews import load_reviews
 from marketplace.extensions import db
 
 
@@ -65,6 +66,8 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     counts |= load_payments(random.Random(seed + 3), ENTERPRISE_EMAIL, AGENCY_EMAIL)
     with step():
         counts |= load_fee_cases(random.Random(seed + 4), ADMIN_EMAIL)
+    with step():
+        counts |= load_reviews()
     with step():
         record(None, "demo.load", object_type="demo", after=counts)
     return counts

@@ -19,7 +19,7 @@ from marketplace.agencies.models import AgencyStatus
 from marketplace.audit.services import record, snapshot
 from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
-from marketplace.auth.policy import ManagesRequest, OwnsRequest
+from marketplace.auth.policy import IsOperator, ManagesRequest, OwnsRequest
 from marketplace.auth.services import require_role
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
@@ -28,11 +28,14 @@ from marketplace.extensions import db
 from marketplace.requests import bidding, draw
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.models import (
+    EDITABLE_STATUSES,
     TRANSITIONS,
     Funding,
     ObjectionStatus,
     RequestExclusion,
+    RequestReview,
     RequestStatus,
+    ReviewAction,
     SelectionMethod,
     ServiceRequest,
 )
@@ -95,8 +98,13 @@ def create_request(actor: User | None, data: dict[str, Any], publish: bool = Tru
 
 
 def update_draft(actor: User | None, request_id: int, data: dict[str, Any]) -> ServiceRequest:
+    """Edit a draft, or a request the operator returned (the enterprise fixes it and submits it again)."""
     req = _own_request(actor, request_id, lock=True)
-    if req.status != RequestStatus.DRAFT:
+    if req.status == RequestStatus.REVIEW:
+        raise WrongState(
+            _l("The request is being reviewed; it can be edited only if the operator returns it.")
+        )
+    if req.status not in EDITABLE_STATUSES:
         raise WrongState(_l("A published request cannot be edited; cancel it and post a new one."))
     clean = clean_request({**_as_input(req), **data}, publishing=False)
     before = snapshot(req, EDITABLE)
@@ -113,10 +121,46 @@ def _as_input(req: ServiceRequest) -> dict[str, Any]:
     return data
 
 
+def review_on() -> bool:
+    """Announcements wait for the operator's review before they go public (MARKET_REVIEW_ANNOUNCEMENTS)."""
+    return bool(current_app.config["MARKET_REVIEW_ANNOUNCEMENTS"])
+
+
+def approval_document_missing(req: ServiceRequest) -> bool:
+    """The operator reviews the project's approval document: with review on, an item that serves a project
+    approval may not be submitted without it (without review nobody would read it, so it stays optional)."""
+    return review_on() and req.service_item.needs_project_approval and not req.approval_document
+
+
+APPROVAL_DOCUMENT_NEEDED = _l(
+    "This service item serves a project approval: upload the project's approval or filing document "
+    "(立项批复、核准或备案文件, PDF or JPG) before submitting."
+)
+
+
 def _publish(req: ServiceRequest, actor) -> None:
+    """Publish: straight to bidding, or — with announcement review on — to the operator first."""
     clean_request(_as_input(req), publishing=True)  # the deadline rule is checked at publishing time
+    if not review_on():
+        _open_bidding(req, actor, "publish")
+        return
+    if approval_document_missing(req):
+        raise Invalid(APPROVAL_DOCUMENT_NEEDED, {"approval_document": [APPROVAL_DOCUMENT_NEEDED]})
+    _move(req, "submit", actor, submitted_at=now())
+    db.session.add(
+        RequestReview(request_id=req.id, action=ReviewAction.SUBMIT, actor_id=_id(actor), at=now())
+    )
+    events.request_submitted_for_review.send(req, actor=actor)
+
+
+def _id(actor) -> int | None:
+    return actor.id if actor is not None else None
+
+
+def _open_bidding(req: ServiceRequest, actor, action: str) -> None:
+    """The announcement goes public: the draw seed is fixed and the bidding period starts now."""
     seed = draw.new_seed()
-    _move(req, "publish", actor, published_at=now(), draw_seed=seed, draw_commitment=draw.commitment(seed))
+    _move(req, action, actor, published_at=now(), draw_seed=seed, draw_commitment=draw.commitment(seed))
     events.request_published.send(req, actor=actor)
 
 
@@ -129,7 +173,7 @@ def publish_request(actor: User | None, request_id: int) -> ServiceRequest:
 def cancel_request(actor: User | None, request_id: int, reason: str | None) -> ServiceRequest:
     req = _own_request(actor, request_id, lock=True)
     reason = (reason or "").strip()
-    if req.status == RequestStatus.BIDDING and not reason:
+    if req.status == RequestStatus.BIDDING and not reason:  # unpublished ones were never public: no reason
         raise Invalid(_l("A reason is required."), {"reason": [_l("A reason is required.")]})
     _move(req, "cancel", actor, failure_reason=reason or None)
     return req
@@ -141,7 +185,9 @@ def republish(actor: User | None, request_id: int, bid_deadline: datetime | str)
     if old.status != RequestStatus.FAILED:
         raise WrongState(_l("Only a failed request can be published again."))
     data = _as_input(old) | {"bid_deadline": bid_deadline}
-    new = create_request(actor, data, publish=True)
+    new = create_request(actor, data, publish=False)
+    new.approval_document = old.approval_document  # the same project: the same approval document
+    _publish(new, actor)
     new.round, new.previous_id = old.round + 1, old.id
     record(actor, "request.republish", new, after={"previous_id": old.id, "round": new.round})
     return new
@@ -158,9 +204,14 @@ def can_manage(actor: User | None, req: ServiceRequest) -> bool:
 def get_request(actor: User | None, request_id: int) -> ServiceRequest:
     """A request as the caller may see it (reading never moves it on: that is the clock's work)."""
     req = db.session.get(ServiceRequest, request_id)
-    if req is None or (req.status == RequestStatus.DRAFT and not can_manage(actor, req)):
+    if req is None or not (req.is_public or can_manage(actor, req) or can_review(actor, req)):
         raise NotFound(_l("No such request."))
     return req
+
+
+def can_review(actor: User | None, req: ServiceRequest) -> bool:
+    """An operator whose area holds the request's region (administrators hold every role)."""
+    return IsOperator(actor, req.region_code)
 
 
 # --- time-driven transitions -------------------------------------------------------------------------
