@@ -240,7 +240,11 @@ def republish(request_id: int):
             flash(str(exc.message), "danger")
         else:
             flash(
-                _("Published again as round %(n)d with a new deadline and a new draw seed.", n=new.round),
+                _published_message(new)
+                if new.status == RequestStatus.REVIEW
+                else _(
+                    "Published again as round %(n)d with a new deadline and a new draw seed.", n=new.round
+                ),
                 "success",
             )
             return redirect(url_for("requests.detail", request_id=new.id))

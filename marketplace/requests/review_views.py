@@ -15,6 +15,7 @@ from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.requests import review
 from marketplace.requests.forms import ActionForm, OpinionForm
+from marketplace.requests.models import RequestStatus
 from marketplace.requests.pages import public
 
 desk = Blueprint("announcement_admin", __name__, url_prefix="/admin/announcements")
@@ -54,7 +55,7 @@ def render_review(request_id: int, form: OpinionForm | None = None, status: int 
         form=form or OpinionForm(formdata=None),
         action=ActionForm(formdata=None),
         too_close=review.deadline_too_close(req),
-        waited=now() - (req.submitted_at or req.created_at) if req.submitted_at else None,
+        waited=now() - req.submitted_at if req.status == RequestStatus.REVIEW and req.submitted_at else None,
     ), status
 
 
