@@ -60,7 +60,9 @@ def _dump(req, actor):
 @bp.doc(security=BEARER)
 def create(data):
     """Post a request; published unless `publish` is false. With announcement review on
-    (MARKET_REVIEW_ANNOUNCEMENTS) publishing submits it to the operator: `status` is `review` until approved."""
+    (MARKET_REVIEW_ANNOUNCEMENTS) publishing submits it to the operator: `status` is `review` until approved.
+    Then an item that serves a project approval needs the project's approval document first: post with
+    `publish: false`, upload it (`POST /requests/{id}/approval-document`), then `POST /requests/{id}/publish`."""
     publish = data.pop("publish", True)
     return services.create_request(api_actor(), data, publish=publish)
 

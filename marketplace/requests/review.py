@@ -113,7 +113,7 @@ def approve(actor: User | None, request_id: int) -> ServiceRequest:
                 h=f"{hours:g}",
             )
         )
-    services._open_bidding(req, actor, "approve")
+    services.open_bidding(req, actor, "approve")
     db.session.add(RequestReview(request_id=req.id, action=ReviewAction.APPROVE, actor_id=actor.id, at=now()))
     return req
 
@@ -129,7 +129,7 @@ def return_request(actor: User | None, request_id: int, opinion: str | None) -> 
             high=OPINION_MAX,
         )
         raise Invalid(message, {"opinion": [message]})
-    services._move(req, "return", actor)
+    services.move_request(req, "return", actor)
     db.session.add(
         RequestReview(
             request_id=req.id, action=ReviewAction.RETURN, opinion=opinion, actor_id=actor.id, at=now()
@@ -156,7 +156,7 @@ def attach_approval_document(
     actor: User | None, request_id: int, stream: IO[bytes], filename: str | None
 ) -> ServiceRequest:
     """Upload (or replace) the project's approval/filing document while the request may still be edited."""
-    req = services._own_request(actor, request_id, lock=True)
+    req = services.own_request(actor, request_id, lock=True)
     if req.status not in EDITABLE_STATUSES:
         raise WrongState(
             _l("The approval document can be changed only while the request is a draft or returned.")
