@@ -311,3 +311,54 @@ def test_search_finds_an_announcement_only_once_approved(
     h_op = f.token(client, f.staff("operator", LYG))
     assert client.post(f"/api/v1/admin/requests/{req.id}/approve", headers=h_op).status_code == 200
     assert found()
+
+
+def test_the_request_form_submits_with_the_approval_document(client, review_on):
+    from tests.html import field_errors
+    from tests.unit.test_form_errors import _request_form
+
+    enterprise = f.user("enterprise")
+    item = f.market_item()
+    f.login(client, enterprise)
+    before = _count()
+    # Without the document, or fiscally funded above the threshold: the error stands beside its field, nothing saved.
+    page = client.post("/enterprise/requests/new", data=_request_form(item.id)).get_data(as_text=True)
+    assert field_errors(page, "approval_document") and _count() == before
+    page = client.post(
+        "/enterprise/requests/new",
+        data=_request_form(item.id, ceiling="1000000.01", approval_document=(io.BytesIO(f.PDF), "批复.pdf")),
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "政府采购" in " ".join(field_errors(page, "ceiling")) and _count() == before
+    r = client.post(
+        "/enterprise/requests/new",
+        data=_request_form(item.id, approval_document=(io.BytesIO(f.PDF), "立项批复.pdf")),
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 302 and _count() == before + 1
+    req = db.session.scalar(select(ServiceRequest).order_by(ServiceRequest.id.desc()))
+    assert req.status == "review" and req.approval_document["name"] == "立项批复.pdf"
+    # Under review it cannot be edited; withdrawn, it was never public and stays so.
+    r = client.get(f"/enterprise/requests/{req.id}/edit")
+    assert r.status_code == 302
+    assert client.post(f"/enterprise/requests/{req.id}/cancel", data={"reason": ""}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ServiceRequest, req.id).status == "cancelled"
+    client.post("/auth/logout")
+    assert client.get(f"/requests/{req.id}").status_code == 404
+    assert req.title not in client.get("/requests/").get_data(as_text=True)
+
+
+def test_the_deadline_board_counts_announcements_waiting(client, review_on):
+    from marketplace.requests import review
+
+    f.login(client, f.admin())
+    page = client.get("/admin/deadlines").get_data(as_text=True)
+    assert 'data-count="announcements">0<' in page
+    submitted_request()
+    submitted_request(region="苏州市")
+    page = client.get("/admin/deadlines").get_data(as_text=True)
+    assert 'data-count="announcements">2<' in page
+    # Counted in the staff account's own area (the board is the supervisors' once roles are scoped).
+    assert review.waiting_in_area(f.staff("supervisor", LYG))[0] == 1
+    assert review.waiting_in_area(f.staff("supervisor", "320000"))[0] == 2
