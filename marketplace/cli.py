@@ -88,8 +88,8 @@ def _referenced_uploads() -> dict[str, set[str]]:
     from marketplace.orders.models import OrderEvent
     from marketplace.payments import services as payments
     from marketplace.payments.models import Payment
-    from marketplace.requests import objections
-    from marketplace.requests.models import Objection
+    from marketplace.requests import objections, review
+    from marketplace.requests.models import Objection, ServiceRequest
 
     def values(column) -> list:
         return list(
@@ -110,6 +110,7 @@ def _referenced_uploads() -> dict[str, set[str]]:
         payments.UPLOAD_KIND: keys_in([v] for v in values(Payment.voucher)),
         orders.UPLOAD_KIND: keys_in(values(OrderEvent.files)),
         objections.UPLOAD_KIND: keys_in(values(Objection.evidence)),
+        review.UPLOAD_KIND: keys_in([v] for v in values(ServiceRequest.approval_document)),
     }
 
 

@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.common.clock import now
@@ -43,6 +44,9 @@ class ServiceItem(db.Model):
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     legal_basis: Mapped[str | None] = mapped_column(Text)
     approval: Mapped[str | None] = mapped_column(String(200))
+    # The item serves the approval of an investment project (立项审批/核准/备案 and the permits that follow):
+    # a request for it carries the project's code and its approval or filing document.
+    needs_project_approval: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     department: Mapped[str | None] = mapped_column(String(100))
     fee_regime: Mapped[FeeRegime] = enum_column(FeeRegime)
     guide_min_fen: Mapped[int | None]

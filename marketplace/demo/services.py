@@ -31,6 +31,7 @@ from marketplace.demo.history import load_history
 from marketplace.demo.members import Members
 from marketplace.demo.payments import load_payments
 from marketplace.demo.ratings import load_ratings
+from marketplace.demo.reviews import load_reviews
 from marketplace.demo.staff import load_staff
 from marketplace.extensions import db
 
@@ -68,6 +69,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
         counts |= load_fee_cases(random.Random(seed + 4), ADMIN_EMAIL)
     with step():
         counts |= load_staff()
+        counts |= load_reviews()
     with step():
         record(None, "demo.load", object_type="demo", after=counts)
     return counts

@@ -11,6 +11,7 @@ from flask import current_app
 
 from marketplace.common.clock import now
 from marketplace.demo import dataset as data
+from marketplace.demo import reviews
 from marketplace.demo.common import DAY, put
 from marketplace.demo.market import Market
 from marketplace.demo.selection import expect, play_selection
@@ -27,8 +28,11 @@ def play(m: Market, story: Story) -> None:
     draft = story.outcome in ("draft", "cancelled_draft")
     if story.previous is not None:
         req = requests.republish(owner, story.previous.request_id, _open_deadline())
+        reviews.approve_if_waiting(req)
     else:
-        req = requests.create_request(owner, _request_data(story), publish=not draft)
+        req = requests.create_request(owner, _request_data(story), publish=False)
+        if not draft:
+            reviews.publish(owner, req)
     story.request_id = req.id
     m.counts["requests"] += 1
     if draft:

@@ -86,7 +86,7 @@ def _open_request_for_update(request_id: int) -> ServiceRequest:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if req is None or req.status == RequestStatus.DRAFT:
+    if req is None or not req.is_public:
         raise NotFound(_l("No such request."))
     if req.status != RequestStatus.BIDDING or arrived >= req.bid_deadline:
         raise WrongState(_l("Bidding on this request is closed."))

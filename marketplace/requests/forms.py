@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms import (
     DateTimeLocalField,
     FieldList,
+    FileField,
     Form,
     FormField,
     MultipleFileField,
@@ -98,6 +99,11 @@ class RequestForm(FlaskForm):
     )
     bid_deadline = deadline_field()
     exclusions = FieldList(FormField(ExclusionForm), min_entries=3, max_entries=3)
+    approval_document = FileField(_l("Project approval or filing document (PDF or JPG)"))
+
+
+class OpinionForm(FlaskForm):
+    opinion = TextAreaField(_l("Review opinion"), validators=[Optional(), Length(max=2000)])
 
 
 class BidForm(FlaskForm):

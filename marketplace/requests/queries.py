@@ -19,7 +19,7 @@ from marketplace.extensions import db
 from marketplace.orders.models import Order
 from marketplace.requests import bidding, draw
 from marketplace.requests.bids import Bid, BidStatus
-from marketplace.requests.models import RequestExclusion, RequestStatus, ServiceRequest
+from marketplace.requests.models import UNPUBLISHED, RequestExclusion, RequestStatus, ServiceRequest
 from marketplace.requests.services import can_manage, get_request
 from marketplace.stats.figures import stats_for
 
@@ -44,10 +44,10 @@ def public_requests_query(
 ):
     stmt = (
         select(ServiceRequest)
-        .where(ServiceRequest.status != RequestStatus.DRAFT)
+        .where(ServiceRequest.status.not_in(UNPUBLISHED), ServiceRequest.published_at.is_not(None))
         .options(selectinload(ServiceRequest.service_item), selectinload(ServiceRequest.enterprise))
     )
-    if status in set(RequestStatus) and status != RequestStatus.DRAFT:
+    if status in set(RequestStatus) and status not in UNPUBLISHED:
         stmt = stmt.where(phase_is(RequestStatus(status)))
     if service_item_id:
         stmt = stmt.where(ServiceRequest.service_item_id == service_item_id)
@@ -95,7 +95,7 @@ def comparison(actor: User | None, request_id: int) -> tuple[ServiceRequest, lis
         raise NotAllowed(_l("Only the request's enterprise and administrators can compare its bids."))
     if req.phase == RequestStatus.BIDDING:
         raise WrongState(_l("Bids are sealed until the deadline."))
-    if req.status in (RequestStatus.DRAFT, RequestStatus.CANCELLED):
+    if req.status in UNPUBLISHED or req.status == RequestStatus.CANCELLED:
         raise WrongState(_l("This request has no bids to compare."))
     bids = bidding.opened_bids(req.id)
     stats = stats_for([b.agency_id for b in bids])
@@ -123,7 +123,7 @@ def comparison(actor: User | None, request_id: int) -> tuple[ServiceRequest, lis
 def draw_record(request_id: int) -> dict:
     """Everything needed to recompute the selection; the seed only once it was revealed at the draw."""
     req = db.session.get(ServiceRequest, request_id)
-    if req is None or req.status == RequestStatus.DRAFT:
+    if req is None or not req.is_public:
         raise NotFound(_l("No such request."))
     details = req.draw_details or {}
     revealed = req.seed_revealed_at is not None

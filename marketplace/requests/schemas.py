@@ -130,6 +130,54 @@ class RequestOwnerOut(RequestOut):
         ]
 
 
+class ReviewOut(ma.Schema):
+    """One step of the announcement review: submitted, approved, or returned with the operator's opinion."""
+
+    action = ma.fields.Function(lambda r: r.action.value)
+    opinion = ma.fields.String(allow_none=True)
+    at = ma.fields.AwareDateTime()
+
+
+class RequestReviewedOut(RequestOwnerOut):
+    """The enterprise's, its reviewing operator's and administrators' view: the review history and the
+    project's approval document (private: never in the public announcement)."""
+
+    submitted_at = ma.fields.AwareDateTime(allow_none=True)
+    reviews = ma.fields.List(ma.fields.Nested(ReviewOut))
+    review_opinion = ma.fields.Method("_opinion", allow_none=True)
+    approval_document_required = ma.fields.Function(lambda r: r.service_item.needs_project_approval)
+    approval_document = ma.fields.Method("_document", allow_none=True)
+
+    def _opinion(self, r):
+        """The opinion to act on while the request is returned."""
+        last = r.last_return
+        return last.opinion if last is not None and r.status.value == "returned" else None
+
+    def _document(self, r):
+        from flask import url_for
+
+        d = r.approval_document
+        if not d:
+            return None
+        return {
+            "name": d["name"],
+            "mime": d["mime"],
+            "size": d["size"],
+            "url": url_for("requests-api.approval_document", request_id=r.id),
+        }
+
+
+class OpinionIn(ma.Schema):
+    opinion = ma.fields.String(load_default=None, metadata={"description": "what the enterprise must change"})
+
+
+class ApprovalDocumentIn(ma.Schema):
+    file = ma.fields.Raw(
+        required=True,
+        metadata={"type": "string", "format": "binary", "description": "立项/核准/备案文件: PDF, JPG or PNG"},
+    )
+
+
 class RequestListQuery(ma.Schema):
     status = ma.fields.String(load_default=None)
     service_item_id = ma.fields.Integer(load_default=None)

@@ -19,18 +19,18 @@ from marketplace.common.money import format_fen
 from marketplace.common.regions import REGIONS
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
-from marketplace.requests import bidding, desk_views, objection_views, queries, services
+from marketplace.requests import bidding, desk_views, objection_views, queries, review_views, services
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.forms import BID_ALIASES, ActionForm, BidForm, SelectForm, bid_data
-from marketplace.requests.models import RequestStatus, ServiceRequest
+from marketplace.requests.models import UNPUBLISHED, RequestStatus, ServiceRequest
 from marketplace.requests.pages import is_owner, public, render_detail, status_arg
 
 
 def blueprints():
-    return [public, *desk_views.blueprints(), *objection_views.blueprints()]
+    return [public, *desk_views.blueprints(), *objection_views.blueprints(), *review_views.blueprints()]
 
 
-PUBLIC_STATUSES = [s for s in RequestStatus if s != RequestStatus.DRAFT]
+PUBLIC_STATUSES = [s for s in RequestStatus if s not in UNPUBLISHED]
 
 
 # --- public announcements ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from marketplace.catalogue.models import ServiceItem
 from marketplace.common.forms import int_or_none, page_number
 from marketplace.common.regions import LEGACY_CITY_CODES
 from marketplace.extensions import db
+from marketplace.requests import review
 from marketplace.supervision.deadlines import deadline_board
 
 admin = Blueprint("order_admin", __name__, url_prefix="/admin")
@@ -134,6 +135,7 @@ def deadlines():
         number=number,
         counts=board["counts"],
         overdue_objections=board["objections"],
+        announcements_waiting=review.waiting_in_area(web_actor()),
         state=state,
         item_id=item_id,
         items=db.session.scalars(
