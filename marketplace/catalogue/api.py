@@ -3,7 +3,7 @@
 from flask_smorest import Blueprint
 
 from marketplace.catalogue import services
-from marketplace.catalogue.schemas import CategoryOut, ItemQuery, ServiceItemOut
+from marketplace.catalogue.schemas import CategoryOut, ItemQuery, QualificationKindOut, ServiceItemOut
 
 bp = Blueprint("catalogue-api", __name__, url_prefix="/api/v1", description="The service catalogue")
 
@@ -31,3 +31,10 @@ def service_items(args):
 @bp.response(200, ServiceItemOut)
 def service_item(item_id):
     return services.get_item(item_id)
+
+
+@bp.get("/catalogue/qualification-kinds")
+@bp.response(200, QualificationKindOut(many=True))
+def qualification_kinds():
+    """The register of qualification kinds (资质类别): per trade, with the grades each is issued in."""
+    return services.qualification_kinds()
