@@ -9,9 +9,11 @@ from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 
 from marketplace.agencies import services
+from marketplace.agencies.qualifications import eligible_for
 from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
 from marketplace.common import uploads
+from marketplace.common.clock import now
 from marketplace.common.money import yuan_to_fen
 from marketplace.common.regions import REGIONS
 from marketplace.ratings import services as ratings
@@ -93,6 +95,7 @@ def store(agency_id: int):
         recent=ratings.recent_for_agency(agency.id, limit=8),
         department=ratings.department_summary(agency.id),
         monthly=ratings.monthly(agency.id),
+        checks={o.id: eligible_for(agency, o.service_item, now().date()) for o in offers},
     )
 
 

@@ -5,7 +5,9 @@ under the blueprint name "catalogue" that templates link to."""
 from flask import Blueprint, render_template, request
 
 from marketplace.agencies import services as agencies
+from marketplace.agencies.qualifications import eligible_for
 from marketplace.catalogue import services
+from marketplace.common.clock import now
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
@@ -30,4 +32,6 @@ def index():
 @bp.route("/items/<int:item_id>")
 def item(item_id: int):
     item = services.get_item(item_id)
-    return render_template("catalogue/item.html", item=item, offers=agencies.offers_for_item(item_id))
+    offers = agencies.offers_for_item(item_id)
+    checks = {o.id: eligible_for(o.agency, item, now().date()) for o in offers}
+    return render_template("catalogue/item.html", item=item, offers=offers, checks=checks)
