@@ -50,15 +50,19 @@ def index():
         )
     )
     figures = stats_for([a.id for a in page.items])
+    item = catalogue.get_item(item_id) if item_id else None
+    # Listed for one service item: whether each agency's licences let it take that item (the bidding rule).
+    checks = {a.id: eligible_for(a, item, now().date()) for a in page.items} if item else {}
     return render_template(
         "agencies/index.html",
+        item_checks=checks,
         page=page,
         categories=catalogue.categories(),
         regions=REGIONS,
         category_id=category_id,
         region=region,
         q=q,
-        item=catalogue.get_item(item_id) if item_id else None,
+        item=item,
         sort=sort,
         sorts=SORTS,
         agency_stats=figures,

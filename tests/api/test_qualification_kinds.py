@@ -382,3 +382,15 @@ def test_a_department_edit_replaces_an_items_requirements_against_the_register()
             assert field in exc.errors
         else:
             raise AssertionError(needs)
+
+
+def test_the_list_for_one_item_shows_who_may_take_it(client):
+    eia = item("C03-01")
+    right, wrong = f.active_agency("C03"), cleaner_production_member()
+    f.offer(right, eia, price_fen=3_000_000)
+    f.offer(wrong, eia, price_fen=2_000_000)
+    page = parse(client.get(f"/agencies/?service_item={eia.id}").get_data(as_text=True))
+    cards = {c.find_all("h3")[0].text(): c for c in page.find_all("article", cls="agency-card")}
+    assert "pass" in {e.attrs.get("data-qual-check") for e in cards[right.agency.name].iter()}
+    assert "fail" in {e.attrs.get("data-qual-check") for e in cards[wrong.agency.name].iter()}
+    assert client.get("/").status_code == 200  # the front page's cards have no item to check
