@@ -91,6 +91,8 @@ def qualifications():
     form.kind_id.choices = kind_choices(
         catalogue.kinds_by_trade(), _("Other (not in the register, e.g. a business licence)")
     )
+    if request.method == "GET":
+        form.kind_id.data = 0  # never a kind the agency did not choose
     if form.validate_on_submit():
         data = {
             f: getattr(form, f).data
