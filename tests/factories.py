@@ -72,6 +72,51 @@ def market_item(category_code: str = "C03") -> ServiceItem:
     return next(i for i in cat.items if i.fee_regime == "market")
 
 
+def category_kinds(category_id: int) -> list:
+    """The register's kinds that the items of a category require, in the register's order."""
+    from marketplace.catalogue.models import ItemRequirement, QualificationKind
+
+    stmt = (
+        select(QualificationKind)
+        .join(ItemRequirement, ItemRequirement.kind_id == QualificationKind.id)
+        .join(ServiceItem, ServiceItem.id == ItemRequirement.service_item_id)
+        .where(ServiceItem.category_id == category_id)
+        .distinct()
+    )
+    return sorted(db.session.scalars(stmt), key=lambda k: (k.category_id is None, k.sort_order))
+
+
+def qualifications_for(category_id: int) -> list[dict]:
+    """One qualification per kind the category's items require, at the kind's highest grade (a generic
+    licence covering the category when none is required); the first is the category's main licence (C03: the
+    环评 credit-platform registration, C08: 测绘资质（工程测量）甲级)."""
+    valid_until = (date.today() + timedelta(days=700)).isoformat()
+    kinds = category_kinds(category_id)
+    if not kinds:
+        return [
+            {
+                "name": "环境影响评价资质",
+                "level": "甲级",
+                "number": "国环评证甲字第1234号",
+                "issuer": "生态环境部",
+                "valid_until": valid_until,
+                "category_id": category_id,
+            }
+        ]
+    return [
+        {
+            "kind_code": k.code,
+            "name": k.name,
+            "level": k.levels[0],
+            "number": f"{k.code}-2026-{n:04d}",
+            "issuer": "江苏省主管部门",
+            "valid_until": valid_until,
+            "category_id": category_id,
+        }
+        for n, k in enumerate(kinds, start=1)
+    ]
+
+
 def application(category_ids: list[int], **over) -> dict:
     data = {
         "legal_rep": "张建国",
@@ -81,28 +126,20 @@ def application(category_ids: list[int], **over) -> dict:
         "contact_phone": "13800000000",
         "intro": "专业从事环境影响评价。",
         "category_ids": category_ids,
-        "qualifications": [
-            {
-                "name": "环境影响评价资质",
-                "level": "甲级",
-                "number": "国环评证甲字第1234号",
-                "issuer": "生态环境部",
-                "valid_until": (date.today() + timedelta(days=700)).isoformat(),
-                "category_id": category_ids[0],
-            }
-        ],
+        "qualifications": qualifications_for(category_ids[0])[:1],
     }
     data.update(over)
     return data
 
 
 def pending_agency(category_code: str = "C03", org_name: str | None = None) -> User:
-    """An agency that applied (with a scan uploaded) and waits for review."""
+    """An agency that applied (with a scan uploaded) and waits for review; it holds its category's main licence
+    (for C03 it may bid on the market-priced 环评 item, not on the CMA monitoring items)."""
     u = user("agency", org_name=org_name)
     cat = category(category_code)
     membership.update_profile(u, {k: v for k, v in application([cat.id]).items() if k != "qualifications"})
-    data = application([cat.id])["qualifications"][0]
-    membership.add_qualification(u, data, io.BytesIO(PDF), "资质.pdf")
+    for data in qualifications_for(cat.id)[:1]:
+        membership.add_qualification(u, data, io.BytesIO(PDF), "资质.pdf")
     membership.submit_application(u)
     db.session.commit()
     return u

@@ -30,7 +30,9 @@ class ProfileForm(FlaskForm):
 
 
 class QualificationForm(FlaskForm):
-    name = StringField(_l("Qualification name"), validators=[DataRequired(), Length(max=100)])
+    # choices grouped by trade: {trade: [(id, label)]}, set by the view from the register
+    kind_id = SelectField(_l("Qualification kind"), coerce=int, validators=[Optional()])
+    name = StringField(_l("Certificate name"), validators=[Optional(), Length(max=100)])
     level = SelectField(_l("Level"), choices=[(lv.value, lv.value) for lv in QualificationLevel])
     number = StringField(_l("Certificate number"), validators=[DataRequired(), Length(max=60)])
     issuer = StringField(_l("Issued by"), validators=[DataRequired(), Length(max=100)])
@@ -72,3 +74,13 @@ class ReasonForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes state: CSRF only."""
+
+
+def kind_choices(groups, other_label) -> dict:
+    """The register as a grouped select: each kind shows the grades it is issued in."""
+    choices: dict = {}
+    for trade, kinds in groups:
+        label = trade or _l("Across trades")
+        choices[str(label)] = [(k.id, f"{k.name}（{'/'.join(k.levels)}）") for k in kinds]
+    choices[str(_l("Other"))] = [(0, other_label)]
+    return choices

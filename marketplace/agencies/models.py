@@ -11,7 +11,10 @@ from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from marketplace.auth.models import User
-from marketplace.catalogue.models import Category, ServiceItem
+
+# The grades live with the catalogue (items require a minimum one); named here too for the agencies' code.
+from marketplace.catalogue.models import LEVEL_RANK as LEVEL_RANK
+from marketplace.catalogue.models import Category, QualificationKind, QualificationLevel, ServiceItem
 from marketplace.common.models import TimestampMixin, enum_column
 from marketplace.common.regions import legacy_code
 from marketplace.common.types import UTCDateTime
@@ -45,21 +48,6 @@ TRANSITIONS: dict[str, tuple[frozenset[AgencyStatus], AgencyStatus]] = {
     "suspend": (frozenset({AgencyStatus.ACTIVE}), AgencyStatus.SUSPENDED),
     "reinstate": (frozenset({AgencyStatus.SUSPENDED}), AgencyStatus.ACTIVE),
     "expel": (frozenset({AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED}), AgencyStatus.EXPELLED),
-}
-
-
-class QualificationLevel(enum.StrEnum):
-    A = "甲级"
-    B = "乙级"
-    C = "丙级"
-    NONE = "不分级"
-
-
-LEVEL_RANK = {
-    QualificationLevel.A: 3,
-    QualificationLevel.B: 2,
-    QualificationLevel.C: 1,
-    QualificationLevel.NONE: 0,
 }
 
 
@@ -140,6 +128,9 @@ class Qualification(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
     # The category this licence covers; None for a general one (e.g. a business licence).
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
+    # Which kind of the register this licence is; None for others (a business licence, an unmatched old one):
+    # those never satisfy an item that requires a kind.
+    kind_id: Mapped[int | None] = mapped_column(ForeignKey("qualification_kind.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     level: Mapped[QualificationLevel] = enum_column(QualificationLevel)
     number: Mapped[str] = mapped_column(String(60))
@@ -153,6 +144,7 @@ class Qualification(db.Model):
 
     agency: Mapped[Agency] = relationship(back_populates="qualifications")
     category: Mapped[Category | None] = relationship()
+    kind: Mapped[QualificationKind | None] = relationship()
 
     def is_valid_on(self, day: date) -> bool:
         return self.valid_until >= day

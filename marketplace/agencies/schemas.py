@@ -8,9 +8,21 @@ from marketplace.stats.figures import agency_stats
 
 class QualificationIn(ma.Schema):
     id = ma.fields.Integer(load_default=None, metadata={"description": "keep (and update) an existing one"})
-    name = ma.fields.String(required=True)
+    kind_id = ma.fields.Integer(
+        load_default=None,
+        metadata={
+            "description": "the register's kind (GET /api/v1/catalogue/qualification-kinds); or kind_code"
+        },
+    )
+    kind_code = ma.fields.String(load_default=None, metadata={"description": "the kind's code, e.g. HPXY"})
+    name = ma.fields.String(
+        load_default=None, metadata={"description": "the certificate's name; defaults to the kind's name"}
+    )
     level = ma.fields.String(
-        required=True, metadata={"description": "、".join(lv.value for lv in QualificationLevel)}
+        required=True,
+        metadata={
+            "description": "、".join(lv.value for lv in QualificationLevel) + "; one the kind is issued in"
+        },
     )
     number = ma.fields.String(required=True)
     issuer = ma.fields.String(required=True)
@@ -31,6 +43,9 @@ class ApplicationIn(ma.Schema):
 
 class QualificationOut(ma.Schema):
     id = ma.fields.Integer()
+    kind_id = ma.fields.Integer(allow_none=True)
+    kind_code = ma.fields.Function(lambda q: q.kind.code if q.kind else None)
+    kind_name = ma.fields.Function(lambda q: q.kind.name if q.kind else None)
     name = ma.fields.String()
     level = ma.fields.Function(lambda q: q.level.value)
     number = ma.fields.String()

@@ -9,13 +9,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.agencies.models import QualificationLevel
-from marketplace.catalogue.models import Category
+from marketplace.catalogue.models import Category, QualificationKind
 from marketplace.common.clock import now
 from marketplace.common.regions import REGIONS
 from marketplace.extensions import db
 
 PROFILE_FIELDS = ("legal_rep", "region", "address", "contact_name", "contact_phone", "intro")
-QUALIFICATION_FIELDS = ("name", "level", "number", "issuer", "valid_until", "category_id")
+QUALIFICATION_FIELDS = ("kind_id", "name", "level", "number", "issuer", "valid_until", "category_id")
 
 
 def clean_profile(data: dict[str, Any], errors: dict[str, list]) -> dict[str, Any]:
@@ -67,6 +67,10 @@ def clean_qualification(data: dict[str, Any], prefix: str = "") -> tuple[dict[st
     def err(field: str, message) -> None:
         errors.setdefault(prefix + field, []).append(message)
 
+    kind = _kind(data, err)
+    out["kind_id"] = kind.id if kind else None
+    if kind is not None and not (isinstance(data.get("name"), str) and data["name"].strip()):
+        data = {**data, "name": kind.name}  # the certificate's name defaults to its kind's
     for field, limit in (("name", 100), ("number", 60), ("issuer", 100)):
         value = data.get(field)
         value = value.strip() if isinstance(value, str) else ""
@@ -79,6 +83,12 @@ def clean_qualification(data: dict[str, Any], prefix: str = "") -> tuple[dict[st
         out["level"] = QualificationLevel(data.get("level"))
     except ValueError:
         err("level", _l("Choose 甲级, 乙级, 丙级 or 不分级."))
+    else:
+        if kind is not None and out["level"].value not in kind.levels:
+            err(
+                "level",
+                _l("%(kind)s is issued as: %(levels)s.", kind=kind.name, levels="、".join(kind.levels)),
+            )
     valid_until = data.get("valid_until")
     if isinstance(valid_until, str):
         try:
@@ -92,7 +102,7 @@ def clean_qualification(data: dict[str, Any], prefix: str = "") -> tuple[dict[st
     out["valid_until"] = valid_until
     category_id = data.get("category_id")
     if category_id in (None, "", 0, "0"):
-        out["category_id"] = None
+        out["category_id"] = kind.category_id if kind else None
     else:
         try:
             category_id = int(category_id)
@@ -102,3 +112,21 @@ def clean_qualification(data: dict[str, Any], prefix: str = "") -> tuple[dict[st
             err("category_id", _l("Unknown category."))
         out["category_id"] = category_id
     return out, errors
+
+
+def _kind(data: dict[str, Any], err) -> QualificationKind | None:
+    """The register's kind named by `kind_id` or `kind_code`; None for a licence outside the register."""
+    kind_id, code = data.get("kind_id"), data.get("kind_code")
+    if kind_id in (None, "", 0, "0") and code in (None, ""):
+        return None
+    kind = None
+    if kind_id not in (None, "", 0, "0"):
+        try:
+            kind = db.session.get(QualificationKind, int(kind_id))
+        except (TypeError, ValueError):
+            kind = None
+    elif isinstance(code, str):
+        kind = db.session.scalar(select(QualificationKind).where(QualificationKind.code == code.strip()))
+    if kind is None:
+        err("kind_id", _l("Choose a qualification kind from the register."))
+    return kind

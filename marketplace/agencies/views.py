@@ -16,6 +16,7 @@ from marketplace.agencies.forms import (
     ProfileForm,
     QualificationForm,
     ReasonForm,
+    kind_choices,
 )
 from marketplace.agencies.models import STATUS_LABELS, AgencyStatus, PriceMode
 from marketplace.agencies.validation import PROFILE_FIELDS
@@ -87,10 +88,15 @@ def qualifications():
     form.category_id.choices = [(0, _("General (all categories)"))] + [
         (c.id, c.name) for c in catalogue.categories()
     ]
+    form.kind_id.choices = kind_choices(
+        catalogue.kinds_by_trade(), _("Other (not in the register, e.g. a business licence)")
+    )
+    if request.method == "GET":
+        form.kind_id.data = 0  # never a kind the agency did not choose
     if form.validate_on_submit():
         data = {
             f: getattr(form, f).data
-            for f in ("name", "level", "number", "issuer", "valid_until", "category_id")
+            for f in ("kind_id", "name", "level", "number", "issuer", "valid_until", "category_id")
         }
         upload = form.file.data
         try:

@@ -4,7 +4,14 @@ from flask_smorest import Blueprint
 
 from marketplace.auth.current import api_actor
 from marketplace.catalogue import services
-from marketplace.catalogue.schemas import CategoryOut, ItemEditIn, ItemQuery, ItemVersionOut, ServiceItemOut
+from marketplace.catalogue.schemas import (
+    CategoryOut,
+    ItemEditIn,
+    ItemQuery,
+    ItemVersionOut,
+    QualificationKindOut,
+    ServiceItemOut,
+)
 
 bp = Blueprint("catalogue-api", __name__, url_prefix="/api/v1", description="The service catalogue")
 BEARER = [{"bearerAuth": []}]
@@ -51,3 +58,10 @@ def edit_item(data, item_id):
     """The department of the item's trade (or the administrator) changes legal basis, fee regime and guide
     range, fee basis, standard days, qualification or approval, with a `note`: a new version. Others: 403."""
     return services.edit_item(api_actor(), item_id, data)
+
+
+@bp.get("/catalogue/qualification-kinds")
+@bp.response(200, QualificationKindOut(many=True))
+def qualification_kinds():
+    """The register of qualification kinds (资质类别): per trade, with the grades each is issued in."""
+    return services.qualification_kinds()

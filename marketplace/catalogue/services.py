@@ -12,7 +12,16 @@ from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
 from marketplace.auth.policy import acts_in
 from marketplace.auth.services import require_user
-from marketplace.catalogue.models import VERSIONED, Category, FeeRegime, ServiceItem, ServiceItemVersion
+from marketplace.catalogue.models import (
+    VERSIONED,
+    Category,
+    FeeRegime,
+    ItemRequirement,
+    QualificationKind,
+    QualificationLevel,
+    ServiceItem,
+    ServiceItemVersion,
+)
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotFound, invalid_fields
 from marketplace.common.money import MAX_FEN
@@ -20,7 +29,11 @@ from marketplace.extensions import db
 
 
 def categories_with_items() -> list[Category]:
-    stmt = select(Category).options(selectinload(Category.items)).order_by(Category.sort_order, Category.id)
+    stmt = (
+        select(Category)
+        .options(selectinload(Category.items).selectinload(ServiceItem.requirements))
+        .order_by(Category.sort_order, Category.id)
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -29,7 +42,11 @@ def categories() -> list[Category]:
 
 
 def service_items(category_id: int | None = None) -> list[ServiceItem]:
-    stmt = select(ServiceItem).order_by(ServiceItem.category_id, ServiceItem.sort_order, ServiceItem.id)
+    stmt = (
+        select(ServiceItem)
+        .options(selectinload(ServiceItem.requirements).joinedload(ItemRequirement.kind))
+        .order_by(ServiceItem.category_id, ServiceItem.sort_order, ServiceItem.id)
+    )
     if category_id:
         stmt = stmt.where(ServiceItem.category_id == category_id)
     return list(db.session.scalars(stmt))
@@ -181,3 +198,60 @@ def edit_item(actor: User | None, item_id: int, data: dict[str, Any]) -> Service
     db.session.flush()
     record(actor, "service_item.edit", item, before=before, after={**snapshot(item, VERSIONED), "note": note})
     return version
+
+
+def qualification_kinds() -> list[QualificationKind]:
+    """The register of qualification kinds, in the register's order."""
+    stmt = select(QualificationKind).options(selectinload(QualificationKind.category))
+    return list(db.session.scalars(stmt.order_by(QualificationKind.sort_order, QualificationKind.id)))
+
+
+def kinds_by_trade() -> list[tuple[str, list[QualificationKind]]]:
+    """The register grouped by trade (its category's name; kinds used across trades last), for select lists."""
+    groups: dict[str, list[QualificationKind]] = {}
+    for kind in sorted(
+        qualification_kinds(),
+        key=lambda k: (k.category is None, k.category.sort_order if k.category else 0, k.sort_order),
+    ):
+        groups.setdefault(kind.category.name if kind.category else "", []).append(kind)
+    return list(groups.items())
+
+
+def replace_requirements(
+    item: ServiceItem, needs: list[tuple[str, str]], none_required: bool = False
+) -> ServiceItem:
+    """Set what an item requires: (kind code, minimum grade) pairs, or that the rules require none.
+
+    For the department's item edits: the caller authorizes (and versions) the change; this checks it against the
+    register and flushes."""
+    errors: dict[str, list] = {}
+    if none_required and needs:
+        errors["requirements"] = [_l("An item either requires qualifications or says none are required.")]
+    kinds = {k.code: k for k in qualification_kinds()}
+    made: dict[int, tuple[QualificationKind, QualificationLevel]] = {}
+    for i, (code, level) in enumerate(needs):
+        kind = kinds.get(code)
+        if kind is None:
+            errors.setdefault(f"requirements.{i}.kind_code", []).append(
+                _l("Choose a qualification kind from the register.")
+            )
+        elif level not in kind.levels:
+            errors.setdefault(f"requirements.{i}.min_level", []).append(
+                _l("%(kind)s is issued as: %(levels)s.", kind=kind.name, levels="、".join(kind.levels))
+            )
+        else:
+            made[kind.id] = (kind, QualificationLevel(level))
+    if len({code for code, _ in needs}) != len(needs):
+        errors.setdefault("requirements", []).append(_l("Each kind may be required once."))
+    if errors:
+        raise invalid_fields(errors)
+    for old in list(item.requirements):  # kept rows change in place (their key is the item and the kind)
+        if old.kind_id in made:
+            old.min_level = made.pop(old.kind_id)[1]
+        else:
+            item.requirements.remove(old)
+    for kind, level in made.values():
+        item.requirements.append(ItemRequirement(kind=kind, min_level=level))
+    item.requires_no_qualification = none_required
+    db.session.flush()
+    return item

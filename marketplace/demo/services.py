@@ -18,7 +18,7 @@ from marketplace.agencies.models import Agency
 from marketplace.audit.services import record
 from marketplace.auth.models import Enterprise, Role, User
 from marketplace.catalogue.models import Category
-from marketplace.demo import agencies, enterprises
+from marketplace.demo import agencies, enterprises, qualification_cases
 from marketplace.demo.common import (
     ADMIN_EMAIL,
     AGENCY_EMAIL,
@@ -85,5 +85,6 @@ def build_members(m: Members) -> dict[str, int]:
     enterprises.fixed_enterprise(m)
     for i in range(1, enterprises.N_ENTERPRISES + 1):
         enterprises.enterprise(m, i)
+    qualification_cases.cleaner_production_agency(m)
     db.session.flush()
     return dict(m.counts)

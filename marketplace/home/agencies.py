@@ -9,9 +9,11 @@ from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 
 from marketplace.agencies import services
+from marketplace.agencies.qualifications import eligible_for
 from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
 from marketplace.common import uploads
+from marketplace.common.clock import now
 from marketplace.common.money import yuan_to_fen
 from marketplace.common.regions import REGIONS
 from marketplace.ratings import services as ratings
@@ -48,15 +50,19 @@ def index():
         )
     )
     figures = stats_for([a.id for a in page.items])
+    item = catalogue.get_item(item_id) if item_id else None
+    # Listed for one service item: whether each agency's licences let it take that item (the bidding rule).
+    checks = {a.id: eligible_for(a, item, now().date()) for a in page.items} if item else {}
     return render_template(
         "agencies/index.html",
+        item_checks=checks,
         page=page,
         categories=catalogue.categories(),
         regions=REGIONS,
         category_id=category_id,
         region=region,
         q=q,
-        item=catalogue.get_item(item_id) if item_id else None,
+        item=item,
         sort=sort,
         sorts=SORTS,
         agency_stats=figures,
@@ -93,6 +99,7 @@ def store(agency_id: int):
         recent=ratings.recent_for_agency(agency.id, limit=8),
         department=ratings.department_summary(agency.id),
         monthly=ratings.monthly(agency.id),
+        checks={o.id: eligible_for(agency, o.service_item, now().date()) for o in offers},
     )
 
 

@@ -99,6 +99,7 @@ def comparison(actor: User | None, request_id: int) -> tuple[ServiceRequest, lis
         raise WrongState(_l("This request has no bids to compare."))
     bids = bidding.opened_bids(req.id)
     stats = stats_for([b.agency_id for b in bids])
+    day = bidding.qualification_day(req)
     rows = []
     for bid in bids:
         rows.append(
@@ -112,6 +113,8 @@ def comparison(actor: User | None, request_id: int) -> tuple[ServiceRequest, lis
                     for q in bid.agency.qualifications
                     if q.category_id in (req.service_item.category_id, None)
                 ],
+                # the item's qualification rule as of the bidding's close (never "valid" for a wrong kind)
+                "check": bidding.qualification_check(bid.agency, req, day),
                 "rank": (req.ranking or []).index(bid.id) + 1
                 if req.ranking and bid.id in req.ranking
                 else None,

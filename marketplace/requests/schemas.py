@@ -236,12 +236,43 @@ class ComparisonRowOut(ma.Schema):
     price_ratio = ma.fields.Float()
     rank = ma.fields.Integer(allow_none=True)
     qualifications = ma.fields.Method("_quals")
+    qualification_check = ma.fields.Method(
+        "_check",
+        metadata={
+            "description": "the item's qualification rule for this bid: `ok`, `held` and `missing` "
+            "[{kind_code, kind_name, min_level, found_name, found_level}], `no_qualification_required`"
+        },
+    )
 
     def _quals(self, row):
         return [
-            {"name": q.name, "level": q.level.value, "valid_until": q.valid_until.isoformat()}
+            {
+                "name": q.name,
+                "level": q.level.value,
+                "valid_until": q.valid_until.isoformat(),
+                "kind_code": q.kind.code if q.kind else None,
+            }
             for q in row["qualifications"]
         ]
+
+    def _check(self, row):
+        check = row["check"]
+
+        def need(n):
+            return {
+                "kind_code": n.kind.code,
+                "kind_name": n.kind.name,
+                "min_level": n.min_level.value,
+                "found_name": n.found.name if n.found else None,
+                "found_level": n.found.level.value if n.found else None,
+            }
+
+        return {
+            "ok": check.ok,
+            "held": [need(n) for n in check.held],
+            "missing": [need(n) for n in check.missing],
+            "no_qualification_required": check.open_to_category,
+        }
 
 
 class SelectionIn(ma.Schema):

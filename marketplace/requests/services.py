@@ -348,6 +348,17 @@ def _candidate_rows(bids: list[Bid]) -> list[dict]:
     ]
 
 
+def _recheck_qualifications(req: ServiceRequest, actor) -> None:
+    """Only bids whose agency meets the item's qualification rule on the closing day take part in the selection
+    (bids opened before the rule was in force, or under data corrected since, are invalidated here)."""
+    day = bidding.qualification_day(req)
+    for bid in bidding.valid_bids(req.id):
+        problems = bidding.qualification_problems(bid.agency, req, day)
+        if problems:
+            bid.status, bid.invalid_reason = BidStatus.INVALID, problems[0].encode(INVALID_REASON_LENGTH)
+            record(actor, "bid.invalidate", bid, after={"reason": bid.invalid_reason})
+
+
 def select_winner(
     actor: User | None, request_id: int, bid_id: int | None = None, reason: str | None = None
 ) -> ServiceRequest:
@@ -363,6 +374,7 @@ def select_winner(
         if req.status == RequestStatus.BIDDING:
             raise WrongState(_l("Bids are sealed until the deadline; select after it."))
         raise WrongState(_l("A selection has already been made for this request."))
+    _recheck_qualifications(req, actor)
     bids = bidding.valid_bids(req.id)
     rows = _candidate_rows(bids)
     if req.selection_method == SelectionMethod.DIRECT:

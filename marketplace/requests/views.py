@@ -166,7 +166,7 @@ def _sorted_rows(rows: list[dict], sort: str | None) -> list[dict]:
 
 def _best(rows: list[dict]) -> dict[str, object]:
     """The best figure in each column among valid bids (highlighted on the page)."""
-    valid = [r for r in rows if r["bid"].status == BidStatus.ACTIVE]
+    valid = [r for r in rows if r["bid"].status == BidStatus.ACTIVE and r["check"].ok]
     best = {}
     for name, (_label, key, descending) in SORTS.items():
         values = [key(r) for r in valid if key(r) is not None]
@@ -179,7 +179,7 @@ def render_compare(request_id: int, form: SelectForm | None = None):
     actor = web_actor()
     req, rows = queries.comparison(actor, request_id)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else None
-    valid = [r for r in rows if r["bid"].status == BidStatus.ACTIVE]
+    valid = [r for r in rows if r["bid"].status == BidStatus.ACTIVE and r["check"].ok]
     form = form or SelectForm(formdata=None)
     form.bid_id.choices = [SelectChoice(str(r["bid"].id), r["agency"].name) for r in valid]
     return render_template(

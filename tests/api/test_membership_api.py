@@ -371,7 +371,7 @@ def test_no_approval_and_no_bidding_on_a_qualification_without_its_scan(client):
 
     r = client.post(f"/api/v1/admin/agencies/{agency_id}/approve", json={}, headers=h_admin)
     assert r.status_code == 409
-    assert "环境影响评价资质" in r.get_json()["message"]
+    assert "环境影响评价编制单位信用平台登记" in r.get_json()["message"]  # the qualification without a scan
     assert client.get("/api/v1/me", headers=h_agency).get_json()["agency_status"] == "pending"
 
     client.post(
