@@ -64,7 +64,7 @@ def clean_profile(
         errors.setdefault("region_code", []).append(problem)
     out["region_code"] = code
     codes = regions.parse_codes(data.get("service_area_codes"))
-    if codes is None:
+    if not codes:  # none given (or left empty on the form)
         codes = list(current_areas or []) or ([code[:2] + "0000"] if not problem and code else [])
     problem = regions.service_areas_problem(codes)
     if problem:
