@@ -42,8 +42,8 @@
         });
         var pick = items.filter(function (i) { return chain.indexOf(i.code) >= 0; })[0];
         if (pick) {
-          sel.value = pick.code;
-          if (pick.code !== initial) return addLevel(pick.code, depth + 1).then(function () { return true; });
+          sel.value = pick.code; // and offer the level below it (a county inside the chosen city)
+          return addLevel(pick.code, depth + 1).then(function () { return true; });
         }
         return true;
       });

@@ -66,6 +66,7 @@ def test_pick_the_project_location_and_the_service_areas(live_server, browser, s
     page.wait_for_load_state()
     assert "region=320500" in page.url
     assert "吴中经济技术开发区" in page.inner_text("main")
+    shot(page, "43-requests-filtered-by-city")
     page.goto(f"{base}/requests/?region=320100")
     assert "吴中经济技术开发区" not in page.inner_text("main")
     page.click("form[action$='/auth/logout'] button")
