@@ -96,7 +96,11 @@ def public_agencies_query(
         select(Agency)
         .where(Agency.status == AgencyStatus.ACTIVE)
         # the cards show categories and offers (a discount offer's price needs its item's guide price)
-        .options(selectinload(Agency.categories), selectinload(Agency.offers).joinedload(Offer.service_item))
+        .options(
+            selectinload(Agency.categories),
+            selectinload(Agency.service_areas),
+            selectinload(Agency.offers).joinedload(Offer.service_item),
+        )
     )
     if category_id:  # an IN over the category index: far cheaper than a correlated EXISTS per agency
         members = select(agency_category.c.agency_id).where(agency_category.c.category_id == category_id)

@@ -48,9 +48,8 @@ def clean_profile(
         errors.setdefault("legal_rep", []).append(_l("The legal representative is required."))
     code = data.get("region_code")
     code = code.strip() if isinstance(code, str) else code
-    if (
-        not code and isinstance(data.get("region"), str) and data["region"].strip()
-    ):  # old clients, one release
+    old_name = data.get("region")  # what clients sent before codes: a region's name (one more release)
+    if not code and isinstance(old_name, str) and old_name.strip():
         code = regions.code_for_name(data["region"])
         if code is None:
             errors.setdefault("region_code", []).append(
