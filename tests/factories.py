@@ -120,7 +120,8 @@ def qualifications_for(category_id: int) -> list[dict]:
 def application(category_ids: list[int], **over) -> dict:
     data = {
         "legal_rep": "张建国",
-        "region": "南京市",
+        "region_code": "320105",
+        "service_area_codes": ["320000"],
         "address": "南京市建邺区江东中路1号",
         "contact_name": "李娜",
         "contact_phone": "13800000000",
@@ -188,7 +189,7 @@ def request_data(item: ServiceItem | None = None, **over) -> dict:
         "scope": "编制环境影响报告书并配合完成技术评估与审批。",
         "ceiling_fen": 30_000_000,
         "required_days": 40,
-        "region": "连云港市",
+        "region_code": "320703",
         "funding": "fiscal",
         "selection_method": "lowest_price",
         "bid_deadline": (datetime.now(UTC) + timedelta(days=2)).isoformat(),

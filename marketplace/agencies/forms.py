@@ -6,7 +6,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.agencies.models import QualificationLevel
-from marketplace.common.regions import REGIONS
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -14,14 +13,18 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def region_choices(blank=True):
-    choices = [(r, r) for r in REGIONS]
-    return ([("", _l("— choose —"))] if blank else []) + choices
+class CodesField(StringField):
+    """Region codes as text separated by spaces (the page turns it into a multi-pick); shows a list joined."""
+
+    def _value(self):
+        return " ".join(self.data) if isinstance(self.data, list | tuple) else (self.data or "")
 
 
 class ProfileForm(FlaskForm):
     legal_rep = StringField(_l("Legal representative"), validators=[DataRequired(), Length(max=50)])
-    region = SelectField(_l("Region"), choices=region_choices(), validators=[DataRequired()])
+    # Where the agency is registered: a GB/T 2260 code anywhere in China (cascading selects on the page).
+    region_code = StringField(_l("Registered region"), validators=[Length(max=6)])
+    service_area_codes = CodesField(_l("Service areas"), validators=[Length(max=400)])
     address = StringField(_l("Office address"), validators=[Optional(), Length(max=200)])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=50)])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=30)])
@@ -65,7 +68,6 @@ class OfferForm(FlaskForm):
     discount_pct = StringField(_l("Percent of the guide price"), validators=[Optional(), Length(max=3)])
     promised_days = StringField(_l("Promised days"), validators=[DataRequired(), Length(max=3)])
     description = TextAreaField(_l("What the service includes"), validators=[Optional(), Length(max=2000)])
-    service_regions = StringField(_l("Regions served"), validators=[Optional(), Length(max=200)])
 
 
 class ReasonForm(FlaskForm):

@@ -61,7 +61,7 @@ def update_profile(actor: User | None, data: dict[str, Any]) -> Agency:
     agency = my_agency(actor)
     _editable(agency)
     errors: dict[str, list] = {}
-    profile = clean_profile(data, errors)
+    profile = clean_profile(data, errors, agency.service_area_codes)
     categories = None
     if "category_ids" in data:
         if agency.status in (AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED):
@@ -152,7 +152,7 @@ def remove_qualification(actor: User | None, qualification_id: int) -> None:
 def application_problems(agency: Agency) -> list:
     """What is still missing before the application can be submitted (empty when complete)."""
     problems = []
-    if not agency.legal_rep or not agency.region:
+    if not agency.legal_rep or not agency.region_code:
         problems.append(_l("Fill in the profile (legal representative and region)."))
     if not agency.categories:
         problems.append(_l("Choose at least one service category."))
@@ -212,7 +212,7 @@ def apply_with(actor: User | None, data: dict[str, Any]) -> Agency:
             _l("This agency is %(status)s; it cannot apply now.", status=STATUS_LABELS[agency.status])
         )
     errors: dict[str, list] = {}
-    profile = clean_profile(data, errors)
+    profile = clean_profile(data, errors, agency.service_area_codes)
     categories = clean_categories(data.get("category_ids"), errors)
     quals_in = data.get("qualifications")
     cleaned = []

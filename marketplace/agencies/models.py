@@ -8,17 +8,18 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.auth.models import User
 
 # The grades live with the catalogue (items require a minimum one); named here too for the agencies' code.
 from marketplace.catalogue.models import LEVEL_RANK as LEVEL_RANK
 from marketplace.catalogue.models import Category, QualificationKind, QualificationLevel, ServiceItem
+from marketplace.common import areas
 from marketplace.common.models import TimestampMixin, enum_column
-from marketplace.common.regions import legacy_code
 from marketplace.common.types import UTCDateTime
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 
 
 class AgencyStatus(enum.StrEnum):
@@ -67,6 +68,13 @@ agency_category = Table(
 )
 
 
+class AgencyServiceArea(db.Model):
+    __tablename__ = "agency_service_area"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True, index=True)
+
+
 class Agency(TimestampMixin, db.Model):
     __tablename__ = "agency"
 
@@ -76,7 +84,6 @@ class Agency(TimestampMixin, db.Model):
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
     status: Mapped[AgencyStatus] = enum_column(AgencyStatus, default=AgencyStatus.DRAFT, index=True)
     legal_rep: Mapped[str | None] = mapped_column(String(50))
-    region: Mapped[str | None] = mapped_column(String(50), index=True)
     # Where the agency is registered (GB/T 2260, anywhere in China).
     region_code: Mapped[str | None] = mapped_column(String(6), index=True)
     address: Mapped[str | None] = mapped_column(String(200))
@@ -93,11 +100,28 @@ class Agency(TimestampMixin, db.Model):
         back_populates="agency", cascade="all, delete-orphan", order_by="Qualification.id"
     )
     offers: Mapped[list[Offer]] = relationship(back_populates="agency", cascade="all, delete-orphan")
+    # Where it offers its services (any level, anywhere); it may bid only on projects inside one of them.
+    service_areas: Mapped[list[AgencyServiceArea]] = relationship(
+        cascade="all, delete-orphan", order_by="AgencyServiceArea.region_code"
+    )
 
-    @validates("region")
-    def _fill_region_code(self, key: str, value: str | None) -> str | None:
-        self.region_code = legacy_code(value, self.region_code)
-        return value
+    @property
+    def region(self) -> str | None:
+        """The registered region's name (the column of names went in 0012; kept for display and old callers)."""
+        return regions.name(self.region_code)
+
+    @property
+    def service_area_codes(self) -> list[str]:
+        return [a.region_code for a in self.service_areas]
+
+    @service_area_codes.setter
+    def service_area_codes(self, codes: list[str]) -> None:
+        keep = {a.region_code: a for a in self.service_areas}
+        self.service_areas = [keep.get(c) or AgencyServiceArea(region_code=c) for c in dict.fromkeys(codes)]
+
+    def serves(self, code: str | None) -> bool:
+        """Does one of its service areas contain `code`, or lie inside it?"""
+        return bool(code) and any(areas.overlaps(a.region_code, code) for a in self.service_areas)
 
     @property
     def is_active(self) -> bool:
@@ -169,7 +193,6 @@ class Offer(TimestampMixin, db.Model):
     discount_pct: Mapped[int | None]  # discount: percent of the guide price, 1..100
     promised_days: Mapped[int]
     description: Mapped[str | None] = mapped_column(Text)
-    service_regions: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
 
     agency: Mapped[Agency] = relationship(back_populates="offers")

@@ -2,7 +2,6 @@ import marshmallow as ma
 
 from marketplace.agencies.models import PriceMode, QualificationLevel
 from marketplace.common.messages import Said
-from marketplace.common.regions import REGIONS
 from marketplace.stats.figures import agency_stats
 
 
@@ -32,7 +31,14 @@ class QualificationIn(ma.Schema):
 
 class ApplicationIn(ma.Schema):
     legal_rep = ma.fields.String(required=True)
-    region = ma.fields.String(required=True, metadata={"description": "one of: " + "、".join(REGIONS)})
+    region_code = ma.fields.String(
+        metadata={"description": "where the agency is registered: a GB/T 2260 code anywhere in China"}
+    )
+    service_area_codes = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "codes of any level it serves (default: its registered province)"},
+    )
+    region = ma.fields.String(metadata={"description": "deprecated (one release): a region name, not a code"})
     address = ma.fields.String(load_default=None)
     contact_name = ma.fields.String(load_default=None)
     contact_phone = ma.fields.String(load_default=None)
@@ -80,7 +86,6 @@ class OfferIn(ma.Schema):
     discount_pct = ma.fields.Integer(load_default=None, strict=True)
     promised_days = ma.fields.Integer(required=True, strict=True)
     description = ma.fields.String(load_default=None)
-    service_regions = ma.fields.String(load_default=None)
 
 
 class OfferOut(ma.Schema):
@@ -97,7 +102,6 @@ class OfferOut(ma.Schema):
     high_fen = ma.fields.Integer(allow_none=True)
     promised_days = ma.fields.Integer()
     description = ma.fields.String(allow_none=True)
-    service_regions = ma.fields.String(allow_none=True)
     active = ma.fields.Boolean()
 
 
@@ -105,7 +109,10 @@ class AgencyRowOut(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
     status = ma.fields.Function(lambda a: a.status.value)
-    region = ma.fields.String(allow_none=True)
+    region_code = ma.fields.String(allow_none=True)
+    region_name = ma.fields.Function(lambda a: a.region, allow_none=True)
+    region = ma.fields.Function(lambda a: a.region, allow_none=True)  # the name, as before (compatibility)
+    service_area_codes = ma.fields.List(ma.fields.String())
     intro = ma.fields.String(allow_none=True)
     categories = ma.fields.List(ma.fields.Nested(CategoryRef))
     offer_count = ma.fields.Function(lambda a: sum(1 for o in a.offers if o.active))
@@ -140,7 +147,10 @@ class ApplicationOut(AgencyPrivateOut):
 class AgencyListQuery(ma.Schema):
     category_id = ma.fields.Integer(load_default=None)
     service_item_id = ma.fields.Integer(load_default=None)
-    region = ma.fields.String(load_default=None)
+    region = ma.fields.String(
+        load_default=None,
+        metadata={"description": "agencies serving this region: a GB/T 2260 code of any level (or a name)"},
+    )
     q = ma.fields.String(load_default=None, validate=ma.validate.Length(max=50))
     sort = ma.fields.String(
         load_default="composite",

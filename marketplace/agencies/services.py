@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.agencies.models import (
     Agency,
+    AgencyServiceArea,
     AgencyStatus,
     Offer,
     Qualification,
@@ -26,6 +27,7 @@ from marketplace.common.clock import now
 from marketplace.common.errors import NotFound
 from marketplace.common.sql import contains
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 from marketplace.stats.figures import NO_DATA_COMPOSITE, PRIOR_MEAN
 from marketplace.stats.models import AgencyStats
 
@@ -101,13 +103,21 @@ def public_agencies_query(
         select(Agency)
         .where(Agency.status == AgencyStatus.ACTIVE)
         # the cards show categories and offers (a discount offer's price needs its item's guide price)
-        .options(selectinload(Agency.categories), selectinload(Agency.offers).joinedload(Offer.service_item))
+        .options(
+            selectinload(Agency.categories),
+            selectinload(Agency.service_areas),
+            selectinload(Agency.offers).joinedload(Offer.service_item),
+        )
     )
     if category_id:  # an IN over the category index: far cheaper than a correlated EXISTS per agency
         members = select(agency_category.c.agency_id).where(agency_category.c.category_id == category_id)
         stmt = stmt.where(Agency.id.in_(members))
-    if region:
-        stmt = stmt.where(Agency.region == region)
+    code = regions.resolve(region) if region else None
+    if code:  # agencies serving it: a service area inside it, or above it (any level)
+        serving = select(AgencyServiceArea.agency_id).where(
+            regions.overlapping(AgencyServiceArea.region_code, code)
+        )
+        stmt = stmt.where(Agency.id.in_(serving))
     if q:
         offered = (
             select(Offer.id)

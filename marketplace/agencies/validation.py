@@ -11,24 +11,31 @@ from sqlalchemy import select
 from marketplace.agencies.models import QualificationLevel
 from marketplace.catalogue.models import Category, QualificationKind
 from marketplace.common.clock import now
-from marketplace.common.regions import REGIONS
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 
-PROFILE_FIELDS = ("legal_rep", "region", "address", "contact_name", "contact_phone", "intro")
+PROFILE_FIELDS = (
+    "legal_rep", "region_code", "service_area_codes", "address", "contact_name", "contact_phone", "intro",
+)  # fmt: skip
+TEXT_FIELDS = ("legal_rep", "address", "contact_name", "contact_phone", "intro")
 QUALIFICATION_FIELDS = ("kind_id", "name", "level", "number", "issuer", "valid_until", "category_id")
 
 
-def clean_profile(data: dict[str, Any], errors: dict[str, list]) -> dict[str, Any]:
+def clean_profile(
+    data: dict[str, Any], errors: dict[str, list], current_areas: list[str] | None = None
+) -> dict[str, Any]:
+    """The profile's fields. The registered region may be anywhere in China; the service areas are codes of any
+    level. Without service areas the current ones stay, or a new member serves its registered province
+    (一地入驻、全省通行)."""
     out: dict[str, Any] = {}
     limits = {
         "legal_rep": 50,
-        "region": 50,
         "address": 200,
         "contact_name": 50,
         "contact_phone": 30,
         "intro": 2000,
     }
-    for field in PROFILE_FIELDS:
+    for field in TEXT_FIELDS:
         value = data.get(field)
         value = value.strip() if isinstance(value, str) else value
         if value is not None and not isinstance(value, str):
@@ -39,8 +46,29 @@ def clean_profile(data: dict[str, Any], errors: dict[str, list]) -> dict[str, An
         out[field] = value or None
     if not out.get("legal_rep"):
         errors.setdefault("legal_rep", []).append(_l("The legal representative is required."))
-    if out.get("region") not in REGIONS:
-        errors.setdefault("region", []).append(_l("Choose a region from the list."))
+    code = data.get("region_code")
+    code = code.strip() if isinstance(code, str) else code
+    old_name = data.get("region")  # what clients sent before codes: a region's name (one more release)
+    if not code and isinstance(old_name, str) and old_name.strip():
+        code = regions.code_for_name(data["region"])
+        if code is None:
+            errors.setdefault("region_code", []).append(
+                _l(
+                    "No single region is called %(name)s; choose one from the list.",
+                    name=data["region"].strip()[:50],
+                )
+            )
+    problem = regions.region_problem(code) if "region_code" not in errors else None
+    if problem:
+        errors.setdefault("region_code", []).append(problem)
+    out["region_code"] = code
+    codes = regions.parse_codes(data.get("service_area_codes"))
+    if not codes:  # none given (or left empty on the form)
+        codes = list(current_areas or []) or ([code[:2] + "0000"] if not problem and code else [])
+    problem = regions.service_areas_problem(codes)
+    if problem:
+        errors.setdefault("service_area_codes", []).append(problem)
+    out["service_area_codes"] = codes
     return out
 
 

@@ -27,6 +27,7 @@ from marketplace.common.errors import DomainError
 from marketplace.common.money import fen_to_yuan, yuan_to_fen
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 
 workspace = Blueprint("agency_workspace", __name__, url_prefix="/agency")
 admin = Blueprint("agency_admin", __name__, url_prefix="/admin")
@@ -77,7 +78,10 @@ def profile():
         else:
             flash(_("Profile saved."), "success")
             return redirect(url_for(".dashboard"))
-    return render_template("agencies/workspace/profile.html", form=form, agency=agency, locked=locked)
+    codes = regions.parse_codes(form.service_area_codes.data) or []
+    return render_template(
+        "agencies/workspace/profile.html", form=form, agency=agency, locked=locked, service_area_codes=codes
+    )
 
 
 @workspace.route("/qualifications", methods=["GET", "POST"])
@@ -187,7 +191,6 @@ def _offer_data(form: OfferForm) -> dict:
         "discount_pct": whole(form.discount_pct) if form.price_mode.data == "discount" else None,
         "promised_days": whole(form.promised_days),
         "description": form.description.data,
-        "service_regions": form.service_regions.data,
     }
 
 
@@ -212,7 +215,6 @@ def offers():
             form.discount_pct.data = editing.discount_pct
             form.promised_days.data = editing.promised_days
             form.description.data = editing.description
-            form.service_regions.data = editing.service_regions
     if form.validate_on_submit():
         data = _offer_data(form)
         if not any(f.errors for f in form):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from marketplace.agencies.models import Agency, AgencyStatus
 from marketplace.auth.models import Role
 from marketplace.demo import dataset as data
-from marketplace.demo import qualifications, stores
+from marketplace.demo import locations, qualifications, stores
 from marketplace.demo.members import Members
 from marketplace.extensions import db
 
@@ -25,7 +25,7 @@ def cleaner_production_agency(m: Members) -> Agency:
         uscc=m.uscc(spec["division"]),
         status=AgencyStatus.ACTIVE,
         legal_rep=spec["legal_rep"],
-        region=spec["region"],
+        region_code=spec["division"],
         address=spec["address"],
         contact_name=spec["contact_name"],
         contact_phone=spec["contact_phone"],
@@ -36,6 +36,7 @@ def cleaner_production_agency(m: Members) -> Agency:
         updated_at=approved,
     )
     made.categories = [m.by_code[spec["category"]]]
+    made.service_area_codes = locations.service_areas(spec["division"])
     db.session.add(made)
     m.counts["agencies"] += 1
     qualifications.qualification(m, made, 9000, 1, spec["category"], spec["qualification"])

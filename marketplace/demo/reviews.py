@@ -81,7 +81,7 @@ def load_reviews() -> dict[str, int]:
         "service_item_id": done.service_item_id,
         "ceiling_fen": done.ceiling_fen,
         "required_days": done.required_days,
-        "region": done.region,
+        "region_code": done.region_code,
         "funding": done.funding.value,
         "selection_method": "lowest_price",
         "bid_deadline": deadline,

@@ -11,7 +11,7 @@ from flask import current_app
 
 from marketplace.common.clock import now
 from marketplace.demo import dataset as data
-from marketplace.demo import reviews
+from marketplace.demo import locations, reviews
 from marketplace.demo.common import DAY, put
 from marketplace.demo.market import Market
 from marketplace.demo.selection import expect, play_selection
@@ -91,7 +91,7 @@ def _request_data(story: Story) -> dict:
         "ceiling_fen": story.ceiling_fen,
         "floor_fen": story.floor_fen,
         "required_level": story.level.value if story.level else None,
-        "region": story.enterprise.region,
+        "region_code": locations.project_location(story.enterprise.region_code, story.project_code),
         "required_days": story.required_days,
         "funding": story.funding,
         "selection_method": story.method.value,

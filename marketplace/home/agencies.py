@@ -15,7 +15,6 @@ from marketplace.catalogue import services as catalogue
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.money import yuan_to_fen
-from marketplace.common.regions import REGIONS
 from marketplace.ratings import services as ratings
 from marketplace.stats.figures import item_stats_for, stats_for
 
@@ -38,16 +37,14 @@ SORTS = {
 @public.route("/")
 def index():
     category_id = request.args.get("category", type=int)
-    region = request.args.get("region") or None
+    region = (request.args.get("region") or "").strip()[:20] or None
     q = (request.args.get("q") or "").strip()[:50] or None
     item_id = request.args.get("service_item", type=int)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "composite"
     level = request.args.get("level") if request.args.get("level") in services.LEVEL_ORDER else None
     price_min, price_max = _yuan_arg("price_min"), _yuan_arg("price_max")
     page = services.public_agencies_page(
-        services.public_agencies_query(
-            category_id, region if region in REGIONS else None, q, item_id, sort, level, price_min, price_max
-        )
+        services.public_agencies_query(category_id, region, q, item_id, sort, level, price_min, price_max)
     )
     figures = stats_for([a.id for a in page.items])
     item = catalogue.get_item(item_id) if item_id else None
@@ -58,7 +55,6 @@ def index():
         item_checks=checks,
         page=page,
         categories=catalogue.categories(),
-        regions=REGIONS,
         category_id=category_id,
         region=region,
         q=q,

@@ -31,6 +31,10 @@ def eligibility_problems(agency: Agency, req: ServiceRequest) -> list[Message]:
         problems.append(message(N_("Only active members may bid.")))
     if any(x.agency_id == agency.id for x in req.exclusions):
         problems.append(message(N_("The enterprise excluded your agency from this request (回避).")))
+    if not agency.serves(req.region_code):
+        problems.append(
+            message(N_("This project lies outside your service areas; add its region to them first."))
+        )
     category_id = req.service_item.category_id
     if category_id not in {c.id for c in agency.categories}:
         problems.append(message(N_("This service is outside your approved categories.")))

@@ -6,16 +6,16 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.agencies.models import Agency, QualificationLevel
 from marketplace.auth.models import Enterprise, User
 from marketplace.catalogue.models import ServiceItem, ServiceItemVersion
 from marketplace.common.clock import now
 from marketplace.common.models import TimestampMixin, enum_column
-from marketplace.common.regions import legacy_code
 from marketplace.common.types import UTCDateTime
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 
 
 class RequestStatus(enum.StrEnum):
@@ -97,7 +97,6 @@ class ServiceRequest(TimestampMixin, db.Model):
     ceiling_fen: Mapped[int]
     floor_fen: Mapped[int | None]
     required_level: Mapped[QualificationLevel | None] = enum_column(QualificationLevel, nullable=True)
-    region: Mapped[str] = mapped_column(String(50))
     # The project's location (GB/T 2260), inside MARKET_AREA_CODE; staff scopes are checked against it.
     region_code: Mapped[str | None] = mapped_column(String(6), index=True)
     required_days: Mapped[int]
@@ -138,10 +137,10 @@ class ServiceRequest(TimestampMixin, db.Model):
         back_populates="request", order_by="RequestReview.id", cascade="all, delete-orphan"
     )
 
-    @validates("region")
-    def _fill_region_code(self, key: str, value: str | None) -> str | None:
-        self.region_code = legacy_code(value, self.region_code)
-        return value
+    @property
+    def region(self) -> str | None:
+        """The location's name (derived from `region_code` since 0012; kept for display and old callers)."""
+        return regions.name(self.region_code)
 
     @property
     def rules(self) -> ServiceItem | ServiceItemVersion:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.auth.models import Role, User
@@ -17,6 +17,7 @@ from marketplace.common.errors import NotAllowed, NotFound, WrongState
 from marketplace.common.sql import contains
 from marketplace.extensions import db
 from marketplace.orders.models import Order
+from marketplace.regions import services as regions
 from marketplace.requests import bidding, draw
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.models import UNPUBLISHED, RequestExclusion, RequestStatus, ServiceRequest
@@ -51,8 +52,9 @@ def public_requests_query(
         stmt = stmt.where(phase_is(RequestStatus(status)))
     if service_item_id:
         stmt = stmt.where(ServiceRequest.service_item_id == service_item_id)
-    if region:
-        stmt = stmt.where(ServiceRequest.region == region)
+    code = regions.resolve(region, regions.market_area()) if region else None
+    if code:  # any level of the tree: a province, a city or a county
+        stmt = stmt.where(regions.inside(ServiceRequest.region_code, code))
     if q:
         stmt = stmt.where(or_(contains(ServiceRequest.title, q), contains(ServiceRequest.project_code, q)))
     return stmt.order_by(ServiceRequest.published_at.desc(), ServiceRequest.id.desc())
@@ -69,7 +71,7 @@ def my_requests_query(actor: User | None):
 
 
 def inbox_query(actor: User | None):
-    """Open announcements in the agency's categories that it has not been excluded from."""
+    """Open announcements in the agency's categories and service areas that it has not been excluded from."""
     actor = require_role(actor, Role.AGENCY)
     agency = actor.agency
     category_ids = [c.id for c in agency.categories]
@@ -81,6 +83,10 @@ def inbox_query(actor: User | None):
             ServiceRequest.bid_deadline > now(),
             ServiceItem.category_id.in_(category_ids),
             ~ServiceRequest.exclusions.any(RequestExclusion.agency_id == agency.id),
+            or_(
+                false(),
+                *(regions.overlapping(ServiceRequest.region_code, c) for c in agency.service_area_codes),
+            ),
         )
         .options(selectinload(ServiceRequest.service_item))
         .order_by(ServiceRequest.bid_deadline)

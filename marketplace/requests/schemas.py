@@ -21,7 +21,16 @@ class RequestIn(ma.Schema):
         load_default=None, metadata={"description": "甲级 | 乙级 | 丙级 | 不分级"}
     )
     required_days = ma.fields.Integer(required=True, strict=True)
-    region = ma.fields.String(required=True)
+    region_code = ma.fields.String(
+        metadata={
+            "description": "the project's location: a city or county (GB/T 2260) inside MARKET_AREA_CODE"
+        }
+    )
+    region = ma.fields.String(
+        metadata={
+            "description": "deprecated (one release): a city name inside the area, instead of region_code"
+        }
+    )
     funding = ma.fields.String(required=True, metadata={"description": "fiscal | social"})
     selection_method = ma.fields.String(
         required=True,
@@ -72,7 +81,9 @@ class RequestOut(ma.Schema):
     floor_fen = ma.fields.Integer(allow_none=True)
     required_level = ma.fields.Function(lambda r: r.required_level.value if r.required_level else None)
     required_days = ma.fields.Integer()
-    region = ma.fields.String()
+    region_code = ma.fields.String(allow_none=True)
+    region_name = ma.fields.Function(lambda r: r.region, allow_none=True)
+    region = ma.fields.Function(lambda r: r.region, allow_none=True)  # the name, as before (compatibility)
     funding = ma.fields.Function(lambda r: r.funding.value)
     selection_method = ma.fields.Function(lambda r: r.selection_method.value)
     weights = ma.fields.Dict(allow_none=True)
@@ -181,7 +192,12 @@ class ApprovalDocumentIn(ma.Schema):
 class RequestListQuery(ma.Schema):
     status = ma.fields.String(load_default=None)
     service_item_id = ma.fields.Integer(load_default=None)
-    region = ma.fields.String(load_default=None)
+    region = ma.fields.String(
+        load_default=None,
+        metadata={
+            "description": "a GB/T 2260 code of any level (requests inside it), or a city name (deprecated)"
+        },
+    )
     q = ma.fields.String(load_default=None, validate=ma.validate.Length(max=50))
     mine = ma.fields.Boolean(
         load_default=False, metadata={"description": "enterprise: my requests incl. drafts; agency: my inbox"}

@@ -44,7 +44,7 @@ from marketplace.requests.validation import clean_request
 from marketplace.stats.figures import stats_for
 
 EDITABLE = (
-    "title", "project_code", "service_item_id", "scope", "ceiling_fen", "floor_fen", "required_level", "region",
+    "title", "project_code", "service_item_id", "scope", "ceiling_fen", "floor_fen", "required_level", "region_code",
     "required_days", "funding", "selection_method", "weights", "shortlist_size", "bid_deadline",
 )  # fmt: skip
 OPEN_STATUSES = (RequestStatus.BIDDING,)
@@ -110,7 +110,10 @@ def update_draft(actor: User | None, request_id: int, data: dict[str, Any]) -> S
         )
     if req.status not in EDITABLE_STATUSES:
         raise WrongState(_l("A published request cannot be edited; cancel it and post a new one."))
-    clean = clean_request({**_as_input(req), **data}, publishing=False)
+    merged = {**_as_input(req), **data}
+    if data.get("region") and not data.get("region_code"):  # an old client renames the place by name
+        merged.pop("region_code")
+    clean = clean_request(merged, publishing=False)
     before = snapshot(req, EDITABLE)
     _apply(req, clean)
     record(actor, "request.edit", req, before=before, after=snapshot(req, EDITABLE))

@@ -14,8 +14,8 @@ from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import as_utc, now
 from marketplace.common.errors import invalid_fields
 from marketplace.common.money import MAX_FEN, format_fen
-from marketplace.common.regions import REGIONS
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 from marketplace.requests.draw import DEFAULT_SHORTLIST, DEFAULT_WEIGHTS
 from marketplace.requests.models import Funding, SelectionMethod
 
@@ -58,6 +58,29 @@ def _whole(data, field, errors, low, high, required=True):
     return value
 
 
+def _region_code(data: dict[str, Any], errors: dict[str, list]) -> str | None:
+    """The project's location: a city- or county-level code inside the market's area. Old clients may still
+    send `region`, a name inside the area, for one release."""
+    code = data.get("region_code")
+    if isinstance(code, str):
+        code = code.strip()
+    if not code and isinstance(data.get("region"), str) and data["region"].strip():
+        code = regions.code_for_name(data["region"], regions.market_area())
+        if code is None:
+            errors["region_code"] = [
+                _l(
+                    "No single region called %(name)s inside this market's area; choose one from the list.",
+                    name=data["region"].strip()[:50],
+                )
+            ]
+            return None
+    problem = regions.project_region_problem(code)
+    if problem:
+        errors["region_code"] = [problem]
+        return None
+    return code
+
+
 def clean_request(data: dict[str, Any], *, publishing: bool) -> dict[str, Any]:
     """Valid request fields, or Invalid listing every problem. Exclusions come back as [(agency, reason)]."""
     errors: dict[str, list] = {}
@@ -91,10 +114,7 @@ def clean_request(data: dict[str, Any], *, publishing: bool) -> dict[str, Any]:
         ]
     if out["floor_fen"] and out["ceiling_fen"] and out["floor_fen"] > out["ceiling_fen"]:
         errors["floor_fen"] = [_l("The floor must not be above the ceiling.")]
-    region = data.get("region")
-    if region not in REGIONS:
-        errors["region"] = [_l("Choose a region from the list.")]
-    out["region"] = region
+    out["region_code"] = _region_code(data, errors)
     for field, enum_cls in (("funding", Funding), ("selection_method", SelectionMethod)):
         try:
             out[field] = enum_cls(data.get(field))

@@ -16,7 +16,6 @@ from marketplace.catalogue import services as catalogue
 from marketplace.common.errors import DomainError, Invalid
 from marketplace.common.forms import has_errors, int_or_none, page_number
 from marketplace.common.money import format_fen
-from marketplace.common.regions import REGIONS
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.requests import bidding, desk_views, objection_views, queries, review_views, services
@@ -39,7 +38,7 @@ PUBLIC_STATUSES = [s for s in RequestStatus if s not in UNPUBLISHED]
 @public.route("/")
 def index():
     status = status_arg(request.args.get("status"), PUBLIC_STATUSES)
-    region = request.args.get("region") if request.args.get("region") in REGIONS else None
+    region = (request.args.get("region") or "").strip()[:20] or None
     item_id = int_or_none(request.args.get("service_item"))
     q = (request.args.get("q") or "").strip()[:50] or None
     page = db.paginate(
@@ -55,7 +54,6 @@ def index():
         statuses=PUBLIC_STATUSES,
         status=status,
         region=region,
-        regions=REGIONS,
         item_id=item_id,
         categories=catalogue.categories_with_items(),
         q=q,

@@ -14,8 +14,8 @@ from marketplace.auth.models import ROLE_LABELS, Role
 from marketplace.auth.services import require_staff
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.forms import int_or_none, page_number
-from marketplace.common.regions import LEGACY_CITY_CODES
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 from marketplace.requests import review
 from marketplace.supervision.deadlines import deadline_board
 
@@ -75,12 +75,8 @@ DESKS = [
 
 
 def region_label(code: str | None) -> str:
-    """A region for people: its name where known, else its GB/T 2260 code."""
-    names = {v: k for k, v in LEGACY_CITY_CODES.items()}
-    filters = current_app.jinja_env.filters
-    if code and "region_name" in filters:  # the regions table, once there
-        return filters["region_name"](code)
-    return names.get(code or "", code or "")
+    """A region for people: its full name where known, else its GB/T 2260 code."""
+    return regions.label(code, full=True)
 
 
 def desks_for(actor) -> list[dict]:

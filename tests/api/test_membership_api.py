@@ -93,7 +93,8 @@ def test_agency_applies_admin_approves_agency_lists_offer_public_sees_it(client)
     me = client.get("/api/v1/me", headers=h_agency).get_json()
     assert me["agency_status"] == "draft"
 
-    r = client.post("/api/v1/agencies/me/application", json=f.application([cat.id]), headers=h_agency)
+    application = f.application([cat.id], service_area_codes=["320100"])  # serves Nanjing only
+    r = client.post("/api/v1/agencies/me/application", json=application, headers=h_agency)
     assert r.status_code == 201, r.get_json()
     qual_id = r.get_json()["qualifications"][0]["id"]
     r = client.post(
@@ -155,7 +156,7 @@ def test_application_errors_are_itemised(client):
     h = f.token(client, agency_user)
     bad = f.application(
         [999999],
-        region="火星",
+        region_code="火星",
         qualifications=[
             {"name": "", "level": "特级", "number": "1", "issuer": "x", "valid_until": "2001-01-01"}
         ],
@@ -163,7 +164,7 @@ def test_application_errors_are_itemised(client):
     r = client.post("/api/v1/agencies/me/application", json=bad, headers=h)
     assert r.status_code == 422
     errors = r.get_json()["errors"]
-    assert "region" in errors and "category_ids" in errors
+    assert "region_code" in errors and "category_ids" in errors
     assert any(k.startswith("qualifications.0") for k in errors)
     assert client.get("/api/v1/me", headers=h).get_json()["agency_status"] == "draft"
 

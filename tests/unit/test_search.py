@@ -166,7 +166,7 @@ def test_an_expansion_is_one_term_where_the_index_lists_it_and_word_by_word_wher
 def test_words_must_all_match_and_region_counts(index_dir):
     nanjing = agency_offering("环境影响评价（报告书）")
     suzhou = agency_offering("环境影响评价（报告书）")
-    suzhou.region = "苏州市"
+    suzhou.region_code = "320505"  # 苏州市虎丘区
     db.session.commit()
     found = keys("南京 环评")
     assert ("agency", nanjing.id) in found and ("agency", suzhou.id) not in found
