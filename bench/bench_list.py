@@ -58,14 +58,15 @@ def build(agencies: int, orders: int, ratings: int, seed: int = 7):
         from marketplace.agencies.models import Agency, Offer, agency_category
         from marketplace.auth.models import Enterprise, User
         from marketplace.catalogue.models import Category, ServiceItem
-        from marketplace.common.regions import REGIONS
         from marketplace.common.uscc import make
+        from marketplace.demo.dataset import CITY_CODES
         from marketplace.orders.models import Order
         from marketplace.ratings.models import Rating
         from marketplace.requests.bids import Bid
         from marketplace.requests.models import ServiceRequest
         from marketplace.tally import services as tally
 
+        cities = sorted(CITY_CODES.items())
         t0 = time.perf_counter()
         now = datetime.now(UTC)
         items = db.session.execute(
@@ -109,8 +110,8 @@ def build(agencies: int, orders: int, ratings: int, seed: int = 7):
             insert(Agency),
             [
                 {
-                    "id": i, "user_id": i, "name": f"{rng.choice(REGIONS)[:2]}{rng.choice(words)}{rng.choice(words)}咨询{i}有限公司",
-                    "uscc": make("91", "320100", f"B{i:08d}"), "status": "active", "region": rng.choice(REGIONS),
+                    "id": i, "user_id": i, "name": f"{rng.choice(cities)[0][:2]}{rng.choice(words)}{rng.choice(words)}咨询{i}有限公司",
+                    "uscc": make("91", "320100", f"B{i:08d}"), "status": "active", "region_code": rng.choice(cities)[1],
                     "intro": "专业中介服务机构。", "approved_at": now, "created_at": now, "updated_at": now,
                 }
                 for i in range(1, agencies + 1)
@@ -176,7 +177,7 @@ def build(agencies: int, orders: int, ratings: int, seed: int = 7):
                         "service_item_id": item.id,
                         "scope": "服务内容",
                         "ceiling_fen": ceiling,
-                        "region": "南京市",
+                        "region_code": "320102",
                         "required_days": days + 5,
                         "funding": "fiscal",
                         "selection_method": "lowest_price",

@@ -3,7 +3,7 @@
 The features stand in layers, lowest first; each imports only from those before it (import-linter checks this,
 with the contracts in pyproject.toml):
 
-    common, events, extensions, config → audit → auth → catalogue → stats (figures, read only) → agencies
+    common, events, extensions, config → audit → regions → auth → catalogue → stats (figures, read only) → agencies
     → orders → requests (bidding included) → payments | ratings → fees → tally (stats' running totals)
     → search → home | supervision | chronograph → demo → cli → app, models
 

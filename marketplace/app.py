@@ -61,6 +61,9 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=settings["INSTANCE_DIR"],
     )
     app.config.update(settings)
+    from marketplace.regions.services import check_market_area
+
+    check_market_area(settings["MARKET_AREA_CODE"])
     app.wsgi_app = StampArrival(app.wsgi_app)
     readers = settings["DB_POOL_SIZE"] + settings["DB_MAX_OVERFLOW"] - settings["DB_WRITE_RESERVE"]
     if settings["DB_WRITE_RESERVE"] > 0 and readers >= 1:
@@ -221,6 +224,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.auth import api as auth_api
     from marketplace.auth import views as auth_views
     from marketplace.catalogue import api as catalogue_api
+    from marketplace.catalogue import views as catalogue_views
     from marketplace.fees import api as fees_api
     from marketplace.fees import views as fees_views
     from marketplace.home import agencies as agencies_pages
@@ -232,6 +236,7 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.payments import views as payments_views
     from marketplace.ratings import api as ratings_api
     from marketplace.ratings import views as ratings_views
+    from marketplace.regions import api as regions_api
     from marketplace.requests import api as requests_api
     from marketplace.requests import views as requests_views
     from marketplace.search import api as search_api
@@ -252,11 +257,13 @@ def register_blueprints(app: Flask) -> None:
         payments_views,
         fees_views,
         supervision_views,
+        catalogue_views,
     ):
         for blueprint in module.blueprints():
             app.register_blueprint(blueprint)
     for module in (
         auth_api,
+        regions_api,
         catalogue_api,
         agencies_api,
         requests_api,
@@ -273,9 +280,15 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from marketplace.common import templating
+    from marketplace.common import areas, templating
+    from marketplace.regions import services as regions
 
     templating.register(app)
+    # {{ code|region_name }} → 平湖市; {{ code|region_name(full=True) }} → 浙江省嘉兴市平湖市
+    app.jinja_env.filters["region_name"] = regions.label
+    app.jinja_env.globals["market_area"] = regions.market_area
+    app.jinja_env.globals["region_subtree"] = regions.subtree
+    app.jinja_env.globals["region_level"] = areas.level
 
 
 def register_commands(app: Flask) -> None:

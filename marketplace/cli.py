@@ -89,8 +89,8 @@ def _referenced_uploads() -> dict[str, set[str]]:
     from marketplace.orders.models import OrderEvent
     from marketplace.payments import services as payments
     from marketplace.payments.models import Payment
-    from marketplace.requests import objections
-    from marketplace.requests.models import Objection
+    from marketplace.requests import objections, review
+    from marketplace.requests.models import Objection, ServiceRequest
 
     def values(column) -> list:
         return list(
@@ -120,6 +120,7 @@ def _referenced_uploads() -> dict[str, set[str]]:
         payments.UPLOAD_KIND: keys_in([v] for v in values(Payment.voucher)),
         orders.UPLOAD_KIND: keys_in(values(OrderEvent.files)),
         objections.UPLOAD_KIND: keys_in(values(Objection.evidence)),
+        review.UPLOAD_KIND: keys_in([v] for v in values(ServiceRequest.approval_document)),
     }
 
 
@@ -153,10 +154,12 @@ def sweep_uploads(min_age: int, dry_run: bool) -> None:
 def register(app: Flask) -> None:
     from marketplace.chronograph.commands import clock, tick
     from marketplace.fees.commands import fees
+    from marketplace.regions.commands import regions
     from marketplace.search.commands import search
     from marketplace.tally.commands import stats
 
     app.cli.add_command(fees)
+    app.cli.add_command(regions)
     app.cli.add_command(search)
     app.cli.add_command(stats)
     app.cli.add_command(tick)

@@ -108,6 +108,12 @@ def load_config(overrides: dict | None = None) -> dict:
         # The market's own area (GB/T 2260 code): projects must lie inside it; agencies may come from anywhere.
         "MARKET_AREA_CODE": os.environ.get("MARKET_AREA_CODE") or "320000",
         "MARKET_MIN_BIDDING_SECONDS": _int("MARKET_MIN_BIDDING_SECONDS", DAY),
+        # 1: a published request waits for the operator's review (审核中) before it becomes public; 0: public at once.
+        "MARKET_REVIEW_ANNOUNCEMENTS": _int("MARKET_REVIEW_ANNOUNCEMENTS", 1),
+        # Fiscally funded purchases above this ceiling must go through formal government procurement (政府采购),
+        # not the marketplace. Default 100万元, the common 政府采购限额标准 for services (the 2020 central
+        # standard, which most provinces follow: 《中央预算单位政府集中采购目录及标准（2020年版）》); 0: no limit.
+        "MARKET_FISCAL_THRESHOLD_FEN": _int("MARKET_FISCAL_THRESHOLD_FEN", 100_000_000),
         "MARKET_PUBLICITY_SECONDS": _int("MARKET_PUBLICITY_SECONDS", 3 * DAY),
         # Administrators decide an objection within this time after it is lodged; past it, it shows as overdue.
         "MARKET_OBJECTION_DECISION_SECONDS": _int("MARKET_OBJECTION_DECISION_SECONDS", 3 * DAY),

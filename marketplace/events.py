@@ -22,7 +22,11 @@ _signals = Namespace()
 account_registered = _signals.signal("account-registered")
 
 # --- requests, bidding, selection ------------------------------------------------------------------------
-request_published = _signals.signal("request-published")  # sender: ServiceRequest; actor
+request_published = _signals.signal("request-published")  # sender: ServiceRequest; actor (public now)
+# Announcement review (MARKET_REVIEW_ANNOUNCEMENTS): submitted to the operator, or returned with an opinion.
+# Approval sends request_published. sender: ServiceRequest; actor; returned also opinion: str
+request_submitted_for_review = _signals.signal("request-submitted-for-review")
+request_returned = _signals.signal("request-returned")
 bidding_closed = _signals.signal("bidding-closed")  # sender: ServiceRequest; actor  (bids are open now)
 winner_selected = _signals.signal("winner-selected")  # sender: ServiceRequest; actor; reselected: bool
 request_failed = _signals.signal("request-failed")  # sender: ServiceRequest; actor  (流标)

@@ -60,6 +60,10 @@ def build_app(tmp_path_factory, **extra):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
+            # Most tests publish straight to bidding, and with any ceiling: announcement review and the fiscal
+            # procurement threshold are off here and turned on by the tests about them (tests/review.py).
+            "MARKET_REVIEW_ANNOUNCEMENTS": 0,
+            "MARKET_FISCAL_THRESHOLD_FEN": 0,
             **extra,
         }
     )
@@ -117,6 +121,15 @@ def committed_app(tmp_path_factory):
     app, close = committed(tmp_path_factory)
     yield app
     close()
+
+
+@pytest.fixture
+def review_on(app, monkeypatch):
+    """Announcement review and the fiscal procurement threshold on, as a real market has them (the defaults)."""
+    from tests.review import THRESHOLD
+
+    monkeypatch.setitem(app.config, "MARKET_REVIEW_ANNOUNCEMENTS", 1)
+    monkeypatch.setitem(app.config, "MARKET_FISCAL_THRESHOLD_FEN", THRESHOLD)
 
 
 @pytest.fixture

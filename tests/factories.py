@@ -72,25 +72,62 @@ def market_item(category_code: str = "C03") -> ServiceItem:
     return next(i for i in cat.items if i.fee_regime == "market")
 
 
-def application(category_ids: list[int], **over) -> dict:
-    data = {
-        "legal_rep": "张建国",
-        "region": "南京市",
-        "address": "南京市建邺区江东中路1号",
-        "contact_name": "李娜",
-        "contact_phone": "13800000000",
-        "intro": "专业从事环境影响评价。",
-        "category_ids": category_ids,
-        "qualifications": [
+def category_kinds(category_id: int) -> list:
+    """The register's kinds that the items of a category require, in the register's order."""
+    from marketplace.catalogue.models import ItemRequirement, QualificationKind
+
+    stmt = (
+        select(QualificationKind)
+        .join(ItemRequirement, ItemRequirement.kind_id == QualificationKind.id)
+        .join(ServiceItem, ServiceItem.id == ItemRequirement.service_item_id)
+        .where(ServiceItem.category_id == category_id)
+        .distinct()
+    )
+    return sorted(db.session.scalars(stmt), key=lambda k: (k.category_id is None, k.sort_order))
+
+
+def qualifications_for(category_id: int) -> list[dict]:
+    """One qualification per kind the category's items require, at the kind's highest grade (a generic
+    licence covering the category when none is required); the first is the category's main licence (C03: the
+    环评 credit-platform registration, C08: 测绘资质（工程测量）甲级)."""
+    valid_until = (date.today() + timedelta(days=700)).isoformat()
+    kinds = category_kinds(category_id)
+    if not kinds:
+        return [
             {
                 "name": "环境影响评价资质",
                 "level": "甲级",
                 "number": "国环评证甲字第1234号",
                 "issuer": "生态环境部",
-                "valid_until": (date.today() + timedelta(days=700)).isoformat(),
-                "category_id": category_ids[0],
+                "valid_until": valid_until,
+                "category_id": category_id,
             }
-        ],
+        ]
+    return [
+        {
+            "kind_code": k.code,
+            "name": k.name,
+            "level": k.levels[0],
+            "number": f"{k.code}-2026-{n:04d}",
+            "issuer": "江苏省主管部门",
+            "valid_until": valid_until,
+            "category_id": category_id,
+        }
+        for n, k in enumerate(kinds, start=1)
+    ]
+
+
+def application(category_ids: list[int], **over) -> dict:
+    data = {
+        "legal_rep": "张建国",
+        "region_code": "320105",
+        "service_area_codes": ["320000"],
+        "address": "南京市建邺区江东中路1号",
+        "contact_name": "李娜",
+        "contact_phone": "13800000000",
+        "intro": "专业从事环境影响评价。",
+        "category_ids": category_ids,
+        "qualifications": qualifications_for(category_ids[0])[:1],
     }
     data.update(over)
     return data
@@ -130,13 +167,14 @@ def evidence(u: User, practitioners: int = 1, **practitioner_over) -> None:
 
 
 def pending_agency(category_code: str = "C03", org_name: str | None = None, **evidence_over) -> User:
-    """An agency that applied (with a scan uploaded) and waits for review; `evidence_over` goes to `evidence`
-    (e.g. practitioners=2, registration="注册安全工程师")."""
+    """An agency that applied (with a scan uploaded) and waits for review; it holds its category's main licence
+    (for C03 it may bid on the market-priced 环评 item, not on the CMA monitoring items). `evidence_over` goes to
+    `evidence` (e.g. practitioners=2, registration="注册安全工程师")."""
     u = user("agency", org_name=org_name)
     cat = category(category_code)
     membership.update_profile(u, {k: v for k, v in application([cat.id]).items() if k != "qualifications"})
-    data = application([cat.id])["qualifications"][0]
-    membership.add_qualification(u, data, io.BytesIO(PDF), "资质.pdf")
+    for data in qualifications_for(cat.id)[:1]:
+        membership.add_qualification(u, data, io.BytesIO(PDF), "资质.pdf")
     evidence(u, **evidence_over)
     membership.submit_application(u)
     db.session.commit()
@@ -186,7 +224,7 @@ def request_data(item: ServiceItem | None = None, **over) -> dict:
         "scope": "编制环境影响报告书并配合完成技术评估与审批。",
         "ceiling_fen": 30_000_000,
         "required_days": 40,
-        "region": "连云港市",
+        "region_code": "320703",
         "funding": "fiscal",
         "selection_method": "lowest_price",
         "bid_deadline": (datetime.now(UTC) + timedelta(days=2)).isoformat(),

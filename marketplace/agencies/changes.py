@@ -34,10 +34,9 @@ from marketplace.agencies.services import UPLOAD_KIND, my_agency
 from marketplace.agencies.validation import clean_practitioner, clean_qualification
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
-from marketplace.auth.policy import acts_in
+from marketplace.auth.policy import acts_in, located, reads_in, scope_condition
 from marketplace.auth.services import require_acting, require_user
 from marketplace.common import uploads
-from marketplace.common.areas import prefix
 from marketplace.common.clock import as_utc, now
 from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState, invalid_fields
 from marketplace.common.workdays import due_after
@@ -264,16 +263,15 @@ def my_changes(actor: User | None) -> list[MembershipChange]:
 
 
 def _in_scope(stmt, actor: User):
-    """Only the agencies inside the actor's region (an operator's area; the administrator sees all)."""
-    if actor.role != Role.ADMIN and actor.region_code:
-        stmt = stmt.where(Agency.region_code.startswith(prefix(actor.region_code)))
-    return stmt
+    """Only the agencies inside the actor's area (operators act there, the supervisor reads there; an agency
+    registered outside every area reaches only accounts over the whole market area)."""
+    return stmt.where(scope_condition(actor, Role.OPERATOR, Agency.region_code, read=True))
 
 
 def changes_query(actor: User | None, status: ChangeStatus | None = ChangeStatus.PENDING):
     """The review desk's changes, oldest first, inside the operator's region."""
     actor = require_user(actor)
-    if not acts_in(actor, Role.OPERATOR):
+    if not reads_in(actor, Role.OPERATOR):
         raise NotAllowed(_l("Your account is not allowed to do this."))
     stmt = (
         select(MembershipChange)
@@ -289,7 +287,9 @@ def change_for_review(actor: User | None, change_id: int) -> MembershipChange:
     change = db.session.get(MembershipChange, change_id)
     if change is None:
         raise NotFound(_l("No such change."))
-    require_acting(actor, Role.OPERATOR, change.agency.region_code)
+    actor = require_user(actor)
+    if not reads_in(actor, Role.OPERATOR, located(change.agency.region_code)):
+        raise NotAllowed(_l("Your account is not allowed to do this."))
     return change
 
 
@@ -302,7 +302,7 @@ def _locked(actor: User | None, change_id: int) -> MembershipChange:
     )
     if change is None:
         raise NotFound(_l("No such change."))
-    require_acting(actor, Role.OPERATOR, change.agency.region_code)
+    require_acting(actor, Role.OPERATOR, located(change.agency.region_code))
     if change.status != ChangeStatus.PENDING:
         raise WrongState(_l("This change was already decided."))
     return change

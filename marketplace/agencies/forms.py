@@ -15,7 +15,6 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.agencies.models import QualificationLevel
-from marketplace.common.regions import REGIONS
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -23,14 +22,18 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def region_choices(blank=True):
-    choices = [(r, r) for r in REGIONS]
-    return ([("", _l("— choose —"))] if blank else []) + choices
+class CodesField(StringField):
+    """Region codes as text separated by spaces (the page turns it into a multi-pick); shows a list joined."""
+
+    def _value(self):
+        return " ".join(self.data) if isinstance(self.data, list | tuple) else (self.data or "")
 
 
 class ProfileForm(FlaskForm):
     legal_rep = StringField(_l("Legal representative"), validators=[DataRequired(), Length(max=50)])
-    region = SelectField(_l("Region"), choices=region_choices(), validators=[DataRequired()])
+    # Where the agency is registered: a GB/T 2260 code anywhere in China (cascading selects on the page).
+    region_code = StringField(_l("Registered region"), validators=[Length(max=6)])
+    service_area_codes = CodesField(_l("Service areas"), validators=[Length(max=400)])
     address = StringField(_l("Office address"), validators=[Optional(), Length(max=200)])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=50)])
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=30)])
@@ -39,7 +42,9 @@ class ProfileForm(FlaskForm):
 
 
 class QualificationForm(FlaskForm):
-    name = StringField(_l("Qualification name"), validators=[DataRequired(), Length(max=100)])
+    # choices grouped by trade: {trade: [(id, label)]}, set by the view from the register
+    kind_id = SelectField(_l("Qualification kind"), coerce=int, validators=[Optional()])
+    name = StringField(_l("Certificate name"), validators=[Optional(), Length(max=100)])
     level = SelectField(_l("Level"), choices=[(lv.value, lv.value) for lv in QualificationLevel])
     number = StringField(_l("Certificate number"), validators=[DataRequired(), Length(max=60)])
     issuer = StringField(_l("Issued by"), validators=[DataRequired(), Length(max=100)])
@@ -72,7 +77,6 @@ class OfferForm(FlaskForm):
     discount_pct = StringField(_l("Percent of the guide price"), validators=[Optional(), Length(max=3)])
     promised_days = StringField(_l("Promised days"), validators=[DataRequired(), Length(max=3)])
     description = TextAreaField(_l("What the service includes"), validators=[Optional(), Length(max=2000)])
-    service_regions = StringField(_l("Regions served"), validators=[Optional(), Length(max=200)])
 
 
 class ReasonForm(FlaskForm):
@@ -106,3 +110,13 @@ class AuthorisedForm(FlaskForm):
 
 class LegalRepForm(FlaskForm):
     legal_rep = StringField(_l("New legal representative"), validators=[DataRequired(), Length(max=50)])
+
+
+def kind_choices(groups, other_label) -> dict:
+    """The register as a grouped select: each kind shows the grades it is issued in."""
+    choices: dict = {}
+    for trade, kinds in groups:
+        label = trade or _l("Across trades")
+        choices[str(label)] = [(k.id, f"{k.name}（{'/'.join(k.levels)}）") for k in kinds]
+    choices[str(_l("Other"))] = [(0, other_label)]
+    return choices

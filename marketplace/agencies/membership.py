@@ -31,7 +31,8 @@ from marketplace.agencies.validation import (
 )
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
-from marketplace.auth.services import USCC_TAKEN, require_admin
+from marketplace.auth.policy import located
+from marketplace.auth.services import USCC_TAKEN, require_acting, require_staff
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState, invalid_fields
@@ -65,7 +66,7 @@ def update_profile(actor: User | None, data: dict[str, Any]) -> Agency:
     agency = my_agency(actor)
     _editable(agency)
     errors: dict[str, list] = {}
-    profile = clean_profile(data, errors)
+    profile = clean_profile(data, errors, agency.service_area_codes)
     if changes.is_member(agency) and profile.get("legal_rep") and profile["legal_rep"] != agency.legal_rep:
         if not errors:
             changes.propose_legal_rep(actor, profile["legal_rep"])
@@ -164,7 +165,7 @@ def remove_qualification(actor: User | None, qualification_id: int) -> None:
 def application_problems(agency: Agency) -> list:
     """What is still missing before the application can be submitted (empty when complete)."""
     problems = []
-    if not agency.legal_rep or not agency.region:
+    if not agency.legal_rep or not agency.region_code:
         problems.append(_l("Fill in the profile (legal representative and region)."))
     if not agency.categories:
         problems.append(_l("Choose at least one service category."))
@@ -225,7 +226,7 @@ def apply_with(actor: User | None, data: dict[str, Any]) -> Agency:
             _l("This agency is %(status)s; it cannot apply now.", status=STATUS_LABELS[agency.status])
         )
     errors: dict[str, list] = {}
-    profile = clean_profile(data, errors)
+    profile = clean_profile(data, errors, agency.service_area_codes)
     categories = clean_categories(data.get("category_ids"), errors)
     quals_in = data.get("qualifications")
     cleaned = []
@@ -302,14 +303,15 @@ def _reason(reason: str | None, required: bool) -> str | None:
 
 def decide(actor: User | None, agency_id: int, action: str, reason: str | None = None) -> Agency:
     """approve / reject / suspend / reinstate / expel — every one but approve and reinstate needs a reason."""
-    require_admin(actor)
+    require_staff(actor)
     if action not in ("approve", "reject", "suspend", "reinstate", "expel"):
         raise NotAllowed(_l("Unknown action."))
-    reason = _reason(reason, required=action in ("reject", "suspend", "expel"))
     # Lock the row so two administrators deciding at once cannot both pass the state check.
     agency = db.session.scalar(select(Agency).where(Agency.id == agency_id).with_for_update())
     if agency is None:
         raise NotFound(_l("No such agency."))
+    require_acting(actor, Role.OPERATOR, located(agency.region_code))  # the operator of its registered area
+    reason = _reason(reason, required=action in ("reject", "suspend", "expel"))
     if action == "approve":
         missing = [q.name for q in agency.qualifications if q.file_key is None]
         if missing:

@@ -9,14 +9,18 @@ from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.auth.models import User
-from marketplace.catalogue.models import Category, ServiceItem
+
+# The grades live with the catalogue (items require a minimum one); named here too for the agencies' code.
+from marketplace.catalogue.models import LEVEL_RANK as LEVEL_RANK
+from marketplace.catalogue.models import Category, QualificationKind, QualificationLevel, ServiceItem
+from marketplace.common import areas
 from marketplace.common.models import TimestampMixin, enum_column
-from marketplace.common.regions import legacy_code
 from marketplace.common.types import UTCDateTime
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 
 if TYPE_CHECKING:
     from marketplace.agencies.roster import Practitioner
@@ -52,21 +56,6 @@ TRANSITIONS: dict[str, tuple[frozenset[AgencyStatus], AgencyStatus]] = {
 }
 
 
-class QualificationLevel(enum.StrEnum):
-    A = "甲级"
-    B = "乙级"
-    C = "丙级"
-    NONE = "不分级"
-
-
-LEVEL_RANK = {
-    QualificationLevel.A: 3,
-    QualificationLevel.B: 2,
-    QualificationLevel.C: 1,
-    QualificationLevel.NONE: 0,
-}
-
-
 class PriceMode(enum.StrEnum):
     FIXED = "fixed"
     RANGE = "range"
@@ -83,6 +72,13 @@ agency_category = Table(
 )
 
 
+class AgencyServiceArea(db.Model):
+    __tablename__ = "agency_service_area"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True, index=True)
+
+
 class Agency(TimestampMixin, db.Model):
     __tablename__ = "agency"
 
@@ -92,7 +88,6 @@ class Agency(TimestampMixin, db.Model):
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
     status: Mapped[AgencyStatus] = enum_column(AgencyStatus, default=AgencyStatus.DRAFT, index=True)
     legal_rep: Mapped[str | None] = mapped_column(String(50))
-    region: Mapped[str | None] = mapped_column(String(50), index=True)
     # Where the agency is registered (GB/T 2260, anywhere in China).
     region_code: Mapped[str | None] = mapped_column(String(6), index=True)
     address: Mapped[str | None] = mapped_column(String(200))
@@ -127,11 +122,28 @@ class Agency(TimestampMixin, db.Model):
     practitioners: Mapped[list[Practitioner]] = relationship(
         "Practitioner", viewonly=True, order_by="Practitioner.id"
     )
+    # Where it offers its services (any level, anywhere); it may bid only on projects inside one of them.
+    service_areas: Mapped[list[AgencyServiceArea]] = relationship(
+        cascade="all, delete-orphan", order_by="AgencyServiceArea.region_code"
+    )
 
-    @validates("region")
-    def _fill_region_code(self, key: str, value: str | None) -> str | None:
-        self.region_code = legacy_code(value, self.region_code)
-        return value
+    @property
+    def region(self) -> str | None:
+        """The registered region's name (the column of names went in 0012; kept for display and old callers)."""
+        return regions.name(self.region_code)
+
+    @property
+    def service_area_codes(self) -> list[str]:
+        return [a.region_code for a in self.service_areas]
+
+    @service_area_codes.setter
+    def service_area_codes(self, codes: list[str]) -> None:
+        keep = {a.region_code: a for a in self.service_areas}
+        self.service_areas = [keep.get(c) or AgencyServiceArea(region_code=c) for c in dict.fromkeys(codes)]
+
+    def serves(self, code: str | None) -> bool:
+        """Does one of its service areas contain `code`, or lie inside it?"""
+        return bool(code) and any(areas.overlaps(a.region_code, code) for a in self.service_areas)
 
     @property
     def is_active(self) -> bool:
@@ -162,6 +174,9 @@ class Qualification(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
     # The category this licence covers; None for a general one (e.g. a business licence).
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
+    # Which kind of the register this licence is; None for others (a business licence, an unmatched old one):
+    # those never satisfy an item that requires a kind.
+    kind_id: Mapped[int | None] = mapped_column(ForeignKey("qualification_kind.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     level: Mapped[QualificationLevel] = enum_column(QualificationLevel)
     number: Mapped[str] = mapped_column(String(60))
@@ -175,6 +190,7 @@ class Qualification(db.Model):
 
     agency: Mapped[Agency] = relationship(back_populates="qualifications")
     category: Mapped[Category | None] = relationship()
+    kind: Mapped[QualificationKind | None] = relationship()
 
     def is_valid_on(self, day: date) -> bool:
         return self.valid_until >= day
@@ -199,7 +215,6 @@ class Offer(TimestampMixin, db.Model):
     discount_pct: Mapped[int | None]  # discount: percent of the guide price, 1..100
     promised_days: Mapped[int]
     description: Mapped[str | None] = mapped_column(Text)
-    service_regions: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
 
     agency: Mapped[Agency] = relationship(back_populates="offers")

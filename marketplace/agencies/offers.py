@@ -26,7 +26,6 @@ OFFER_FIELDS = (
     "discount_pct",
     "promised_days",
     "description",
-    "service_regions",
     "active",
 )
 
@@ -119,7 +118,7 @@ def clean_offer(data: dict[str, Any]) -> tuple[dict[str, Any], ServiceItem | Non
     if days is None or not 1 <= days <= 365:
         err("promised_days", _l("Promised days must be from 1 to 365."))
     out["promised_days"] = days
-    for field, limit in (("description", 2000), ("service_regions", 200)):
+    for field, limit in (("description", 2000),):
         value = data.get(field)
         value = value.strip() if isinstance(value, str) else None
         if value and len(value) > limit:

@@ -3,15 +3,26 @@ import marshmallow as ma
 from marketplace.agencies.models import PriceMode, QualificationLevel
 from marketplace.agencies.roster import ChangeKind, ChangeStatus, PractitionerStatus, mask_id
 from marketplace.common.messages import Said
-from marketplace.common.regions import REGIONS
 from marketplace.stats.figures import agency_stats
 
 
 class QualificationIn(ma.Schema):
     id = ma.fields.Integer(load_default=None, metadata={"description": "keep (and update) an existing one"})
-    name = ma.fields.String(required=True)
+    kind_id = ma.fields.Integer(
+        load_default=None,
+        metadata={
+            "description": "the register's kind (GET /api/v1/catalogue/qualification-kinds); or kind_code"
+        },
+    )
+    kind_code = ma.fields.String(load_default=None, metadata={"description": "the kind's code, e.g. HPXY"})
+    name = ma.fields.String(
+        load_default=None, metadata={"description": "the certificate's name; defaults to the kind's name"}
+    )
     level = ma.fields.String(
-        required=True, metadata={"description": "、".join(lv.value for lv in QualificationLevel)}
+        required=True,
+        metadata={
+            "description": "、".join(lv.value for lv in QualificationLevel) + "; one the kind is issued in"
+        },
     )
     number = ma.fields.String(required=True)
     issuer = ma.fields.String(required=True)
@@ -21,7 +32,14 @@ class QualificationIn(ma.Schema):
 
 class ApplicationIn(ma.Schema):
     legal_rep = ma.fields.String(required=True)
-    region = ma.fields.String(required=True, metadata={"description": "one of: " + "、".join(REGIONS)})
+    region_code = ma.fields.String(
+        metadata={"description": "where the agency is registered: a GB/T 2260 code anywhere in China"}
+    )
+    service_area_codes = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "codes of any level it serves (default: its registered province)"},
+    )
+    region = ma.fields.String(metadata={"description": "deprecated (one release): a region name, not a code"})
     address = ma.fields.String(load_default=None)
     contact_name = ma.fields.String(load_default=None)
     contact_phone = ma.fields.String(load_default=None)
@@ -44,6 +62,9 @@ class AuthorisedPersonIn(ma.Schema):
 
 class QualificationOut(ma.Schema):
     id = ma.fields.Integer()
+    kind_id = ma.fields.Integer(allow_none=True)
+    kind_code = ma.fields.Function(lambda q: q.kind.code if q.kind else None)
+    kind_name = ma.fields.Function(lambda q: q.kind.name if q.kind else None)
     name = ma.fields.String()
     level = ma.fields.Function(lambda q: q.level.value)
     number = ma.fields.String()
@@ -78,7 +99,6 @@ class OfferIn(ma.Schema):
     discount_pct = ma.fields.Integer(load_default=None, strict=True)
     promised_days = ma.fields.Integer(required=True, strict=True)
     description = ma.fields.String(load_default=None)
-    service_regions = ma.fields.String(load_default=None)
 
 
 class OfferOut(ma.Schema):
@@ -95,7 +115,6 @@ class OfferOut(ma.Schema):
     high_fen = ma.fields.Integer(allow_none=True)
     promised_days = ma.fields.Integer()
     description = ma.fields.String(allow_none=True)
-    service_regions = ma.fields.String(allow_none=True)
     active = ma.fields.Boolean()
 
 
@@ -103,7 +122,10 @@ class AgencyRowOut(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
     status = ma.fields.Function(lambda a: a.status.value)
-    region = ma.fields.String(allow_none=True)
+    region_code = ma.fields.String(allow_none=True)
+    region_name = ma.fields.Function(lambda a: a.region, allow_none=True)
+    region = ma.fields.Function(lambda a: a.region, allow_none=True)  # the name, as before (compatibility)
+    service_area_codes = ma.fields.List(ma.fields.String())
     intro = ma.fields.String(allow_none=True)
     categories = ma.fields.List(ma.fields.Nested(CategoryRef))
     offer_count = ma.fields.Function(lambda a: sum(1 for o in a.offers if o.active))
@@ -236,7 +258,10 @@ class AdmittedOut(ma.Schema):
 class AgencyListQuery(ma.Schema):
     category_id = ma.fields.Integer(load_default=None)
     service_item_id = ma.fields.Integer(load_default=None)
-    region = ma.fields.String(load_default=None)
+    region = ma.fields.String(
+        load_default=None,
+        metadata={"description": "agencies serving this region: a GB/T 2260 code of any level (or a name)"},
+    )
     q = ma.fields.String(load_default=None, validate=ma.validate.Length(max=50))
     sort = ma.fields.String(
         load_default="composite",

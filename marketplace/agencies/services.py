@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.agencies.models import (
     Agency,
+    AgencyServiceArea,
     AgencyStatus,
     Offer,
     Qualification,
@@ -21,13 +22,14 @@ from marketplace.agencies.models import (
     agency_category,
 )
 from marketplace.auth.models import Role, User
-from marketplace.auth.policy import SeesAgencyPrivate
-from marketplace.auth.services import require_admin, require_role
+from marketplace.auth.policy import SeesAgencyPrivate, located, scope_condition
+from marketplace.auth.services import require_reading, require_role
 from marketplace.catalogue.models import Category, ServiceItem
 from marketplace.common.clock import now
 from marketplace.common.errors import NotFound
 from marketplace.common.sql import contains
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 from marketplace.stats.figures import NO_DATA_COMPOSITE, PRIOR_MEAN
 from marketplace.stats.models import AgencyStats
 
@@ -58,8 +60,15 @@ def get_agency(agency_id: int) -> Agency:
 
 
 def agency_for_review(actor: User | None, agency_id: int) -> Agency:
-    require_admin(actor)
-    return get_agency(agency_id)
+    """The review page: operators in the agency's registered area, and the supervisor there (read-only)."""
+    agency = get_agency(agency_id)
+    require_reading(actor, Role.OPERATOR, located(agency.region_code))
+    return agency
+
+
+def in_review_scope(actor: User | None):
+    """The agencies whose membership `actor` may review (or, as supervisor, read): by registered region."""
+    return scope_condition(actor, Role.OPERATOR, Agency.region_code, read=True)
 
 
 def can_see_private(actor: User | None, agency: Agency) -> bool:
@@ -96,13 +105,21 @@ def public_agencies_query(
         select(Agency)
         .where(Agency.status == AgencyStatus.ACTIVE)
         # the cards show categories and offers (a discount offer's price needs its item's guide price)
-        .options(selectinload(Agency.categories), selectinload(Agency.offers).joinedload(Offer.service_item))
+        .options(
+            selectinload(Agency.categories),
+            selectinload(Agency.service_areas),
+            selectinload(Agency.offers).joinedload(Offer.service_item),
+        )
     )
     if category_id:  # an IN over the category index: far cheaper than a correlated EXISTS per agency
         members = select(agency_category.c.agency_id).where(agency_category.c.category_id == category_id)
         stmt = stmt.where(Agency.id.in_(members))
-    if region:
-        stmt = stmt.where(Agency.region == region)
+    code = regions.resolve(region) if region else None
+    if code:  # agencies serving it: a service area inside it, or above it (any level)
+        serving = select(AgencyServiceArea.agency_id).where(
+            regions.overlapping(AgencyServiceArea.region_code, code)
+        )
+        stmt = stmt.where(Agency.id.in_(serving))
     if q:
         offered = (
             select(Offer.id)
@@ -167,17 +184,24 @@ def public_agencies_page(stmt, page: int | None = None, per_page: int = 20):
 
 
 def applications_query(actor: User | None, status: AgencyStatus | None = AgencyStatus.PENDING):
-    """Agencies for the review desk (administrators only), oldest application first."""
-    require_admin(actor)
-    stmt = select(Agency).options(selectinload(Agency.categories), selectinload(Agency.qualifications))
+    """Agencies for the review desk (operators, the supervisor read-only), inside the account's area, oldest
+    application first."""
+    require_reading(actor, Role.OPERATOR)
+    stmt = (
+        select(Agency)
+        .options(selectinload(Agency.categories), selectinload(Agency.qualifications))
+        .where(in_review_scope(actor))
+    )
     if status is not None:
         stmt = stmt.where(Agency.status == status)
     return stmt.order_by(Agency.submitted_at.asc().nulls_last(), Agency.id)
 
 
 def count_by_status(actor: User | None) -> dict[AgencyStatus, int]:
-    require_admin(actor)
-    rows = db.session.execute(select(Agency.status, func.count()).group_by(Agency.status))
+    require_reading(actor, Role.OPERATOR)
+    rows = db.session.execute(
+        select(Agency.status, func.count()).where(in_review_scope(actor)).group_by(Agency.status)
+    )
     return {status: n for status, n in rows}
 
 

@@ -9,26 +9,33 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.agencies.models import QualificationLevel
-from marketplace.catalogue.models import Category
+from marketplace.catalogue.models import Category, QualificationKind
 from marketplace.common.clock import now
-from marketplace.common.regions import REGIONS
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 
-PROFILE_FIELDS = ("legal_rep", "region", "address", "contact_name", "contact_phone", "intro")
-QUALIFICATION_FIELDS = ("name", "level", "number", "issuer", "valid_until", "category_id")
+PROFILE_FIELDS = (
+    "legal_rep", "region_code", "service_area_codes", "address", "contact_name", "contact_phone", "intro",
+)  # fmt: skip
+TEXT_FIELDS = ("legal_rep", "address", "contact_name", "contact_phone", "intro")
+QUALIFICATION_FIELDS = ("kind_id", "name", "level", "number", "issuer", "valid_until", "category_id")
 
 
-def clean_profile(data: dict[str, Any], errors: dict[str, list]) -> dict[str, Any]:
+def clean_profile(
+    data: dict[str, Any], errors: dict[str, list], current_areas: list[str] | None = None
+) -> dict[str, Any]:
+    """The profile's fields. The registered region may be anywhere in China; the service areas are codes of any
+    level. Without service areas the current ones stay, or a new member serves its registered province
+    (一地入驻、全省通行)."""
     out: dict[str, Any] = {}
     limits = {
         "legal_rep": 50,
-        "region": 50,
         "address": 200,
         "contact_name": 50,
         "contact_phone": 30,
         "intro": 2000,
     }
-    for field in PROFILE_FIELDS:
+    for field in TEXT_FIELDS:
         value = data.get(field)
         value = value.strip() if isinstance(value, str) else value
         if value is not None and not isinstance(value, str):
@@ -39,8 +46,29 @@ def clean_profile(data: dict[str, Any], errors: dict[str, list]) -> dict[str, An
         out[field] = value or None
     if not out.get("legal_rep"):
         errors.setdefault("legal_rep", []).append(_l("The legal representative is required."))
-    if out.get("region") not in REGIONS:
-        errors.setdefault("region", []).append(_l("Choose a region from the list."))
+    code = data.get("region_code")
+    code = code.strip() if isinstance(code, str) else code
+    old_name = data.get("region")  # what clients sent before codes: a region's name (one more release)
+    if not code and isinstance(old_name, str) and old_name.strip():
+        code = regions.code_for_name(data["region"])
+        if code is None:
+            errors.setdefault("region_code", []).append(
+                _l(
+                    "No single region is called %(name)s; choose one from the list.",
+                    name=data["region"].strip()[:50],
+                )
+            )
+    problem = regions.region_problem(code) if "region_code" not in errors else None
+    if problem:
+        errors.setdefault("region_code", []).append(problem)
+    out["region_code"] = code
+    codes = regions.parse_codes(data.get("service_area_codes"))
+    if not codes:  # none given (or left empty on the form)
+        codes = list(current_areas or []) or ([code[:2] + "0000"] if not problem and code else [])
+    problem = regions.service_areas_problem(codes)
+    if problem:
+        errors.setdefault("service_area_codes", []).append(problem)
+    out["service_area_codes"] = codes
     return out
 
 
@@ -67,6 +95,10 @@ def clean_qualification(data: dict[str, Any], prefix: str = "") -> tuple[dict[st
     def err(field: str, message) -> None:
         errors.setdefault(prefix + field, []).append(message)
 
+    kind = _kind(data, err)
+    out["kind_id"] = kind.id if kind else None
+    if kind is not None and not (isinstance(data.get("name"), str) and data["name"].strip()):
+        data = {**data, "name": kind.name}  # the certificate's name defaults to its kind's
     for field, limit in (("name", 100), ("number", 60), ("issuer", 100)):
         value = data.get(field)
         value = value.strip() if isinstance(value, str) else ""
@@ -79,6 +111,12 @@ def clean_qualification(data: dict[str, Any], prefix: str = "") -> tuple[dict[st
         out["level"] = QualificationLevel(data.get("level"))
     except ValueError:
         err("level", _l("Choose 甲级, 乙级, 丙级 or 不分级."))
+    else:
+        if kind is not None and out["level"].value not in kind.levels:
+            err(
+                "level",
+                _l("%(kind)s is issued as: %(levels)s.", kind=kind.name, levels="、".join(kind.levels)),
+            )
     valid_until = data.get("valid_until")
     if isinstance(valid_until, str):
         try:
@@ -92,7 +130,7 @@ def clean_qualification(data: dict[str, Any], prefix: str = "") -> tuple[dict[st
     out["valid_until"] = valid_until
     category_id = data.get("category_id")
     if category_id in (None, "", 0, "0"):
-        out["category_id"] = None
+        out["category_id"] = kind.category_id if kind else None
     else:
         try:
             category_id = int(category_id)
@@ -193,3 +231,21 @@ def clean_authorised(data: Any) -> tuple[dict[str, Any], dict[str, list]]:
     if phone and not all(c.isdigit() or c in "-+ " for c in phone):
         errors.setdefault("phone", []).append(_l("Enter a phone number (digits only)."))
     return out, errors
+
+
+def _kind(data: dict[str, Any], err) -> QualificationKind | None:
+    """The register's kind named by `kind_id` or `kind_code`; None for a licence outside the register."""
+    kind_id, code = data.get("kind_id"), data.get("kind_code")
+    if kind_id in (None, "", 0, "0") and code in (None, ""):
+        return None
+    kind = None
+    if kind_id not in (None, "", 0, "0"):
+        try:
+            kind = db.session.get(QualificationKind, int(kind_id))
+        except (TypeError, ValueError):
+            kind = None
+    elif isinstance(code, str):
+        kind = db.session.scalar(select(QualificationKind).where(QualificationKind.code == code.strip()))
+    if kind is None:
+        err("kind_id", _l("Choose a qualification kind from the register."))
+    return kind

@@ -16,6 +16,7 @@ from marketplace.agencies.forms import (
     ProfileForm,
     QualificationForm,
     ReasonForm,
+    kind_choices,
 )
 from marketplace.agencies.models import STATUS_LABELS, AgencyStatus, PriceMode
 from marketplace.agencies.validation import PROFILE_FIELDS
@@ -26,6 +27,7 @@ from marketplace.common.errors import DomainError
 from marketplace.common.money import fen_to_yuan, yuan_to_fen
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 
 workspace = Blueprint("agency_workspace", __name__, url_prefix="/agency")
 admin = Blueprint("agency_admin", __name__, url_prefix="/admin")
@@ -83,7 +85,10 @@ def profile():
                     "info",
                 )
             return redirect(url_for(".dashboard"))
-    return render_template("agencies/workspace/profile.html", form=form, agency=agency, locked=locked)
+    codes = regions.parse_codes(form.service_area_codes.data) or []
+    return render_template(
+        "agencies/workspace/profile.html", form=form, agency=agency, locked=locked, service_area_codes=codes
+    )
 
 
 @workspace.route("/qualifications", methods=["GET", "POST"])
@@ -94,10 +99,15 @@ def qualifications():
     form.category_id.choices = [(0, _("General (all categories)"))] + [
         (c.id, c.name) for c in catalogue.categories()
     ]
+    form.kind_id.choices = kind_choices(
+        catalogue.kinds_by_trade(), _("Other (not in the register, e.g. a business licence)")
+    )
+    if request.method == "GET":
+        form.kind_id.data = 0  # never a kind the agency did not choose
     if form.validate_on_submit():
         data = {
             f: getattr(form, f).data
-            for f in ("name", "level", "number", "issuer", "valid_until", "category_id")
+            for f in ("kind_id", "name", "level", "number", "issuer", "valid_until", "category_id")
         }
         upload = form.file.data
         member = changes.is_member(agency)
@@ -203,7 +213,6 @@ def _offer_data(form: OfferForm) -> dict:
         "discount_pct": whole(form.discount_pct) if form.price_mode.data == "discount" else None,
         "promised_days": whole(form.promised_days),
         "description": form.description.data,
-        "service_regions": form.service_regions.data,
     }
 
 
@@ -228,7 +237,6 @@ def offers():
             form.discount_pct.data = editing.discount_pct
             form.promised_days.data = editing.promised_days
             form.description.data = editing.description
-            form.service_regions.data = editing.service_regions
     if form.validate_on_submit():
         data = _offer_data(form)
         if not any(f.errors for f in form):

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.common.models import TimestampMixin, enum_column
-from marketplace.common.regions import legacy_code
 from marketplace.common.types import UTCDateTime
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 
 if TYPE_CHECKING:
     from marketplace.agencies.models import Agency
@@ -102,15 +102,14 @@ class Enterprise(TimestampMixin, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     uscc: Mapped[str] = mapped_column(String(18), unique=True)
-    region: Mapped[str | None] = mapped_column(String(50))
     region_code: Mapped[str | None] = mapped_column(String(6))
 
     user: Mapped[User] = relationship(back_populates="enterprise")
 
-    @validates("region")
-    def _fill_region_code(self, key: str, value: str | None) -> str | None:
-        self.region_code = legacy_code(value, self.region_code)
-        return value
+    @property
+    def region(self) -> str | None:
+        """The region's name (derived from the code since 0012)."""
+        return regions.name(self.region_code)
 
 
 class ApiToken(db.Model):

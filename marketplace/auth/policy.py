@@ -22,8 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import ColumnElement, false, true
+
 from marketplace.auth.models import STAFF_ROLES, Role
-from marketplace.common.areas import within
+from marketplace.common.areas import prefix, within
 
 
 class Requirement:
@@ -124,12 +126,42 @@ def acts_in(actor, role: Role, region_code: str | None = None, department: str |
     return not (role == Role.DEPARTMENT and department is not None and actor.department != department)
 
 
+def located(region_code: str | None) -> str:
+    """An object's region for `acts_in`: one without a region lies in no area, so only accounts acting over the
+    whole market area reach it ("" is inside no area; None would mean "anywhere")."""
+    return region_code or ""
+
+
+def reads_in(actor, role: Role, region_code: str | None = None, department: str | None = None) -> bool:
+    """May `actor` see `role`'s desk there? Whoever acts as the role, and the supervisor, who reads everything in
+    its area (read-only: the services still refuse it every action)."""
+    return acts_in(actor, role, region_code, department) or acts_in(actor, Role.SUPERVISOR, region_code)
+
+
+def scope_condition(
+    actor, role: Role, region_column, department_column=None, *, read: bool = False
+) -> ColumnElement[bool]:
+    """The SQL twin of `acts_in` for lists: rows whose `region_column` lies in the account's area (and, for a
+    department, whose `department_column` is its trade). `read=True` also lets the supervisor see the rows.
+    A row without a region shows only to accounts over the whole market area."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return false()
+    if actor.role == Role.ADMIN:
+        return true()
+    if not (actor.holds(role) or (read and actor.holds(Role.SUPERVISOR))):
+        return false()
+    condition = true() if not actor.region_code else region_column.like(prefix(actor.region_code) + "%")
+    if actor.role == Role.DEPARTMENT and department_column is not None:
+        condition = condition & (department_column == actor.department)
+    return condition
+
+
 class ActsAs(Requirement):
     def __init__(self, role: Role):
         self.role = role
 
     def fulfilled(self, actor, obj: Any = None) -> bool:
-        region = obj if isinstance(obj, str) or obj is None else getattr(obj, "region_code", None)
+        region = obj if isinstance(obj, str) or obj is None else located(getattr(obj, "region_code", None))
         return acts_in(actor, self.role, region)
 
 

@@ -19,7 +19,7 @@ from marketplace import events
 from marketplace.audit.services import record
 from marketplace.auth import sessions, throttle
 from marketplace.auth.models import STAFF_ROLES, ApiToken, Enterprise, Role, User
-from marketplace.auth.policy import acts_in
+from marketplace.auth.policy import acts_in, reads_in
 from marketplace.common import uscc as uscc_rules
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotLoggedIn, invalid_fields
@@ -327,5 +327,15 @@ def require_acting(
     over the whole market area."""
     actor = require_user(actor)
     if not acts_in(actor, role, region_code, department):
+        raise NotAllowed(_l("Your account is not allowed to do this."))
+    return actor
+
+
+def require_reading(
+    actor: User | None, role: Role, region_code: str | None = None, department: str | None = None
+) -> User:
+    """Open `role`'s desk (its lists and pages) there: whoever acts as the role, or the supervisor, read-only."""
+    actor = require_user(actor)
+    if not reads_in(actor, role, region_code, department):
         raise NotAllowed(_l("Your account is not allowed to do this."))
     return actor

@@ -51,6 +51,8 @@ def _log_in(user) -> None:
 def home_for(user) -> str:
     if user.is_admin:
         return url_for("agency_admin.applications")
+    if user.is_staff:
+        return url_for("staff.home")
     if user.role == "agency":
         return url_for("agency_workspace.dashboard")
     return url_for("home.index")

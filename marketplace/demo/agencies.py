@@ -9,7 +9,7 @@ from datetime import datetime
 from marketplace.agencies.models import Agency, AgencyStatus
 from marketplace.auth.models import Role
 from marketplace.demo import dataset as data
-from marketplace.demo import qualifications, stores
+from marketplace.demo import locations, qualifications, stores
 from marketplace.demo.common import AGENCY_EMAIL
 from marketplace.demo.members import Members
 from marketplace.extensions import db
@@ -67,13 +67,18 @@ def agency(m: Members, plan: Plan) -> Agency:
     email = data.ACCOUNTS["numbered"]["agency"].format(index=plan.index)
     user = m.user(email, Role.AGENCY, contact, phone, when["created"])
     founded = m.today.year - m.rng.randint(3, 25)
+    elsewhere = locations.outside(plan.index)
+    place = None
+    extra: list[str] = []
+    if elsewhere:  # registered in another province, serving Jiangsu as well
+        city, district, division, place, extra = elsewhere
     made = Agency(
         user=user,
-        name=_name(m, primary, city),
+        name=_name(m, primary, city, place),
         uscc=m.uscc(division),
         status=plan.status,
         legal_rep=m.person(),
-        region=city,
+        region_code=division,
         address=m.address(city, district),
         contact_name=contact,
         contact_phone=phone,
@@ -85,6 +90,7 @@ def agency(m: Members, plan: Plan) -> Agency:
         updated_at=when["updated"],
     )
     made.categories = [m.by_code[code] for code in plan.codes]
+    made.service_area_codes = locations.service_areas(division, extra)
     db.session.add(made)
     m.counts["agencies"] += 1
 
@@ -114,7 +120,7 @@ def fixed_agency(m: Members) -> Agency:
         uscc=m.uscc(spec["division"]),
         status=AgencyStatus.ACTIVE,
         legal_rep=spec["legal_rep"],
-        region=spec["region"],
+        region_code=spec["division"],
         address=spec["address"],
         contact_name=spec["contact_name"],
         contact_phone=spec["contact_phone"],
@@ -126,6 +132,7 @@ def fixed_agency(m: Members) -> Agency:
     )
     codes = [c for c in spec["categories"] if c in m.by_code] or [m.codes[0]]
     made.categories = [m.by_code[c] for c in codes]
+    made.service_area_codes = locations.service_areas(spec["division"])
     db.session.add(made)
     m.counts["agencies"] += 1
     templates = {(code, t["name"]): t for code, ts in data.QUALIFICATIONS.items() for t in ts}
@@ -145,7 +152,7 @@ def fixed_agency(m: Members) -> Agency:
     return made
 
 
-def _name(m: Members, code: str, city: str) -> str:
+def _name(m: Members, code: str, city: str, place_name: str | None = None) -> str:
     trades = data.TRADES.get(code, data.DEFAULT_TRADES)
     forms = data.FORMS_BY_CATEGORY.get(code, data.FORMS)
     while True:
@@ -153,6 +160,7 @@ def _name(m: Members, code: str, city: str) -> str:
         place = (
             data.PROVINCE if roll < 0.3 else data.PROVINCE_FULL if roll < 0.35 else city.removesuffix("市")
         )
+        place = place_name or place
         brand = m.rng.choice(m.brands + data.LOCAL_BRANDS.get(city, []))
         name = f"{place}{brand}{m.rng.choice(trades)}{m.rng.choice(forms)}"
         if name not in m.names:

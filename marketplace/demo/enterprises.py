@@ -20,7 +20,7 @@ def fixed_enterprise(m: Members) -> Enterprise:
         user=user,
         name=spec["name"],
         uscc=m.uscc(spec["division"]),
-        region=spec["region"],
+        region_code=spec["division"],
         created_at=user.created_at,
         updated_at=user.created_at,
     )
@@ -40,7 +40,7 @@ def enterprise(m: Members, index: int) -> Enterprise:
         user=user,
         name=_name(m, city),
         uscc=m.uscc(division),
-        region=city,
+        region_code=division,
         created_at=created,
         updated_at=created,
     )

@@ -91,7 +91,10 @@ class Market:
         """Active members that may bid on the item at this level (the bidding rules themselves decide)."""
         key = (item.id, level)
         if key not in self.pools:
-            probe = SimpleNamespace(exclusions=[], service_item=item, required_level=level)
+            # every demo member serves the whole province (demo/regions.py), wherever the project lies in it
+            probe = SimpleNamespace(
+                exclusions=[], service_item=item, required_level=level, region_code="320000"
+            )
             self.pools[key] = [a for a in self.agencies if not bidding.eligibility_problems(a, probe)]
         return self.pools[key]
 

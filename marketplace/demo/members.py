@@ -14,7 +14,6 @@ from marketplace.auth.models import Role, User
 from marketplace.catalogue.models import Category, ServiceItem
 from marketplace.common import uscc as uscc_rules
 from marketplace.common.clock import now
-from marketplace.common.regions import REGIONS
 from marketplace.demo import dataset as data
 from marketplace.demo.common import DEMO_PASSWORD, Calendar
 
@@ -38,7 +37,7 @@ class Members:
         self.names: set[str] = set()  # membership tests only, never iterated
         self.usccs: set[str] = set()
         self.counts = {"users": 0, "agencies": 0, "enterprises": 0, "qualifications": 0, "offers": 0}
-        self.city_pool = [city for city in REGIONS for _ in range(data.CITY_WEIGHTS.get(city, 1))]
+        self.city_pool = [city for city in data.CITY_CODES for _ in range(data.CITY_WEIGHTS.get(city, 1))]
         self.brands = [b for b in data.BRANDS if b != data.ACCOUNTS["agency"]["brand"]]
 
     def remove_files(self) -> None:

@@ -11,6 +11,7 @@ from marketplace.demo import dataset as data
 from marketplace.demo.common import log_point
 from marketplace.demo.market import Market
 from marketplace.demo.stories import Story, nice
+from marketplace.regions import services as regions
 
 
 def ceiling(m: Market, item: ServiceItem) -> int:
@@ -35,7 +36,8 @@ def price(story: Story, share: float) -> int:
 def project(m: Market, enterprise: Enterprise) -> str:
     """A project of the enterprise in one of its city's development zones or towns."""
     words = data.PROJECTS
-    region = enterprise.region or words["default_region"]
+    city = regions.name(enterprise.region_code[:4] + "00") if enterprise.region_code else None
+    region = city or words["default_region"]
     areas = data.ENTERPRISE_AREAS.get(region) or [""]
     place = region.removesuffix("市") + m.rng.choice(areas)
     sizes = words["sizes"]

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from marketplace.agencies.models import Agency, Qualification, QualificationLevel
 from marketplace.agencies.services import UPLOAD_KIND
+from marketplace.catalogue.models import QualificationKind
 from marketplace.common import uploads
 from marketplace.demo import dataset as data
 from marketplace.demo.members import Members
@@ -26,6 +29,9 @@ def choices(m: Members, codes: list[str]) -> list[tuple[str | None, dict]]:
 
     primary_templates = list(data.QUALIFICATIONS.get(codes[0], []))
     m.rng.shuffle(primary_templates)
+    # An agency's main licence is one its category's items require (the others are extras).
+    required = {r.kind.code for item in m.items(codes[0]) for r in item.requirements}
+    primary_templates.sort(key=lambda t: t.get("kind") not in required)
     if primary_templates:
         add(codes[0], primary_templates[0])
     for code in codes[1:]:
@@ -74,6 +80,7 @@ def qualification(
     qual = Qualification(
         agency=agency,
         category=m.by_code[code] if code else None,
+        kind=kind(template.get("kind")),
         name=template["name"],
         level=level,
         number=number,
@@ -87,6 +94,13 @@ def qualification(
     db.session.add(qual)
     m.counts["qualifications"] += 1
     return qual
+
+
+def kind(code: str | None) -> QualificationKind | None:
+    """The register's kind of a licence template ("kind" in qualifications.json; none for e.g. 营业执照)."""
+    if code is None:
+        return None
+    return db.session.scalar(select(QualificationKind).where(QualificationKind.code == code))
 
 
 def _number(m: Members, pattern: str, year: int, level: QualificationLevel) -> str:

@@ -18,7 +18,7 @@ from marketplace.agencies.models import Agency
 from marketplace.audit.services import record
 from marketplace.auth.models import Enterprise, Role, User
 from marketplace.catalogue.models import Category
-from marketplace.demo import agencies, enterprises
+from marketplace.demo import agencies, enterprises, qualification_cases
 from marketplace.demo.common import (
     ADMIN_EMAIL,
     AGENCY_EMAIL,
@@ -32,6 +32,8 @@ from marketplace.demo.members import Members
 from marketplace.demo.payments import load_payments
 from marketplace.demo.people import load_people
 from marketplace.demo.ratings import load_ratings
+from marketplace.demo.reviews import load_reviews
+from marketplace.demo.staff import load_staff
 from marketplace.extensions import db
 
 
@@ -69,6 +71,9 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     with step():
         counts |= load_fee_cases(random.Random(seed + 4), ADMIN_EMAIL)
     with step():
+        counts |= load_staff()
+        counts |= load_reviews()
+    with step():
         record(None, "demo.load", object_type="demo", after=counts)
     return counts
 
@@ -83,5 +88,6 @@ def build_members(m: Members) -> dict[str, int]:
     enterprises.fixed_enterprise(m)
     for i in range(1, enterprises.N_ENTERPRISES + 1):
         enterprises.enterprise(m, i)
+    qualification_cases.cleaner_production_agency(m)
     db.session.flush()
     return dict(m.counts)

@@ -7,7 +7,6 @@ import math
 
 from marketplace.agencies.models import Agency, Offer, PriceMode
 from marketplace.catalogue.models import ServiceItem
-from marketplace.common.regions import REGIONS
 from marketplace.demo import dataset as data
 from marketplace.demo.common import log_point
 from marketplace.demo.members import Members
@@ -22,7 +21,6 @@ def offer(m: Members, agency: Agency, item: ServiceItem, mode: str | None = None
         service_item=item,
         promised_days=max(1, round(item.standard_days * m.rng.uniform(0.6, 1.0))),
         description=description(m, code, item),
-        service_regions=service_regions(m, agency.region),
         active=True,
         created_at=agency.approved_at,
         updated_at=agency.approved_at,
@@ -70,13 +68,6 @@ def description(m: Members, code: str, item: ServiceItem) -> str:
     if m.rng.random() < 0.7:
         text += m.rng.choice(data.OFFER_PROMISES)
     return text
-
-
-def service_regions(m: Members, home: str | None) -> str:
-    if home is None or m.rng.random() < 0.4:
-        return data.WHOLE_PROVINCE
-    others = [r for r in REGIONS if r != home]
-    return "、".join([home] + m.rng.sample(others, m.rng.randint(1, 3)))
 
 
 def round_fen(fen: float) -> int:

@@ -11,6 +11,7 @@ from flask import current_app
 
 from marketplace.common.clock import now
 from marketplace.demo import dataset as data
+from marketplace.demo import locations, reviews
 from marketplace.demo.common import DAY, put
 from marketplace.demo.market import Market
 from marketplace.demo.selection import expect, play_selection
@@ -27,8 +28,11 @@ def play(m: Market, story: Story) -> None:
     draft = story.outcome in ("draft", "cancelled_draft")
     if story.previous is not None:
         req = requests.republish(owner, story.previous.request_id, _open_deadline())
+        reviews.approve_if_waiting(req)
     else:
-        req = requests.create_request(owner, _request_data(story), publish=not draft)
+        req = requests.create_request(owner, _request_data(story), publish=False)
+        if not draft:
+            reviews.publish(owner, req)
     story.request_id = req.id
     m.counts["requests"] += 1
     if draft:
@@ -92,7 +96,7 @@ def _request_data(story: Story) -> dict:
         "ceiling_fen": story.ceiling_fen,
         "floor_fen": story.floor_fen,
         "required_level": story.level.value if story.level else None,
-        "region": story.enterprise.region,
+        "region_code": locations.project_location(story.enterprise.region_code, story.project_code),
         "required_days": story.required_days,
         "funding": story.funding,
         "selection_method": story.method.value,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from marketplace.demo import dataset as data
+from marketplace.demo import reviews
 from marketplace.demo.common import put
 from marketplace.demo.market import Market
 from marketplace.demo.stories import DONE_KINDS, Story
@@ -195,6 +196,7 @@ def stamp(m: Market, story: Story) -> None:
         "updated_at": t["updated"],
     }
     put(ServiceRequest, rid, **values)
+    reviews.stamp(rid, t["created"], t["published"])
     if story.objection_id:
         put(
             Objection,

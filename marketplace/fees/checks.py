@@ -129,7 +129,7 @@ def audit_bids(req) -> None:
         share_won = won.get(bid.agency_id)
         findings = [
             rules.over_ceiling(bid.price_fen, req.ceiling_fen),
-            rules.outside_guide(bid.price_fen, item.guide_min_fen, item.guide_max_fen),
+            rules.outside_guide(bid.price_fen, req.rules.guide_min_fen, req.rules.guide_max_fen),
             rules.over_offer(bid.price_fen, offer.high_fen if offer is not None else None),
             rules.abnormally_low(bid.price_fen, others, item_median),
             same.get(bid.id),
@@ -182,7 +182,9 @@ def audit_contract(order) -> None:
         rules.over_ceiling(order.amount_fen, req.ceiling_fen),
     ]
     if order.amount_fen != bid.price_fen:  # the bid's own price was checked when bidding closed
-        findings.append(rules.outside_guide(order.amount_fen, item.guide_min_fen, item.guide_max_fen))
+        findings.append(
+            rules.outside_guide(order.amount_fen, req.rules.guide_min_fen, req.rules.guide_max_fen)
+        )
     _raise_all(
         findings,
         f"order:{order.id}",

@@ -10,13 +10,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from marketplace import events
 from marketplace.audit.transitions import move
-from marketplace.auth.models import User
-from marketplace.auth.services import require_admin
+from marketplace.auth.models import Role, User
+from marketplace.auth.policy import located, scope_condition
+from marketplace.auth.services import require_acting
 from marketplace.common.clock import LOCAL_TZ, local, now
 from marketplace.common.errors import Invalid, NotFound
 from marketplace.common.text import csv_row
@@ -121,35 +122,59 @@ def _local_midnight(day: date) -> datetime:
 # --- reading ------------------------------------------------------------------------------------------------
 
 
+def flag_region(flag: FeeFlag) -> str | None:
+    """Where a flag lies: its request's region, or (a published price, no request) its agency's."""
+    return flag.request.region_code if flag.request is not None else flag.agency.region_code
+
+
+def in_scope(actor: User | None):
+    """The flags inside the supervisor's area (by `flag_region`), as a condition on FeeFlag."""
+    from marketplace.agencies.models import Agency
+    from marketplace.requests.models import ServiceRequest
+
+    requests = select(ServiceRequest.id).where(
+        scope_condition(actor, Role.SUPERVISOR, ServiceRequest.region_code)
+    )
+    agencies = select(Agency.id).where(scope_condition(actor, Role.SUPERVISOR, Agency.region_code))
+    return or_(
+        FeeFlag.request_id.in_(requests), FeeFlag.request_id.is_(None) & FeeFlag.agency_id.in_(agencies)
+    )
+
+
 def flags_query(actor: User | None, flt: FlagFilter):
-    require_admin(actor)
-    stmt = select(FeeFlag).options(
-        joinedload(FeeFlag.agency), joinedload(FeeFlag.service_item), joinedload(FeeFlag.request)
+    require_acting(actor, Role.SUPERVISOR)
+    stmt = (
+        select(FeeFlag)
+        .options(joinedload(FeeFlag.agency), joinedload(FeeFlag.service_item), joinedload(FeeFlag.request))
+        .where(in_scope(actor))
     )
     return flt.apply(stmt).order_by(FeeFlag.occurred_at.desc(), FeeFlag.id.desc())
 
 
 def get_flag(actor: User | None, flag_id: int) -> FeeFlag:
-    require_admin(actor)
+    require_acting(actor, Role.SUPERVISOR)
     flag = db.session.get(FeeFlag, flag_id)
     if flag is None:
         raise NotFound(_l("No such fee flag."))
+    require_acting(actor, Role.SUPERVISOR, located(flag_region(flag)))
     return flag
 
 
 def counts(actor: User | None, flt: FlagFilter) -> dict:
     """Open / confirmed / dismissed and open-by-severity counts under the filter (status filter ignored)."""
-    require_admin(actor)
+    require_acting(actor, Role.SUPERVISOR)
     base = FlagFilter(**{**flt.__dict__, "status": None})
     by_status = dict(
         db.session.execute(
-            base.apply(select(FeeFlag.status, func.count()).select_from(FeeFlag)).group_by(FeeFlag.status)
+            base.apply(select(FeeFlag.status, func.count()).select_from(FeeFlag))
+            .where(in_scope(actor))
+            .group_by(FeeFlag.status)
         ).all()
     )
     open_by_severity = dict(
         db.session.execute(
             base.apply(select(FeeFlag.severity, func.count()).select_from(FeeFlag))
-            .where(FeeFlag.status == FlagStatus.OPEN)
+            .where(FeeFlag.status == FlagStatus.OPEN, in_scope(actor))
             .group_by(FeeFlag.severity)
         ).all()
     )
@@ -164,7 +189,7 @@ def counts(actor: User | None, flt: FlagFilter) -> dict:
 
 def review(actor: User | None, flag_id: int, action: str, note: str | None) -> FeeFlag:
     """confirm (a violation: the agency's credit drops), dismiss, or reopen — always with a note."""
-    actor = require_admin(actor)
+    actor = require_acting(actor, Role.SUPERVISOR)
     if action not in TRANSITIONS:
         raise Invalid(
             _l("Choose to confirm, dismiss or reopen."), {"action": [_l("Not one of the allowed values.")]}

@@ -9,11 +9,12 @@ from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import lazy_gettext as _l
 
 from marketplace.agencies import practitioners, services
+from marketplace.agencies.qualifications import eligible_for
 from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
 from marketplace.common import uploads
+from marketplace.common.clock import now
 from marketplace.common.money import yuan_to_fen
-from marketplace.common.regions import REGIONS
 from marketplace.ratings import services as ratings
 from marketplace.stats.figures import item_stats_for, stats_for
 
@@ -36,27 +37,28 @@ SORTS = {
 @public.route("/")
 def index():
     category_id = request.args.get("category", type=int)
-    region = request.args.get("region") or None
+    region = (request.args.get("region") or "").strip()[:20] or None
     q = (request.args.get("q") or "").strip()[:50] or None
     item_id = request.args.get("service_item", type=int)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "composite"
     level = request.args.get("level") if request.args.get("level") in services.LEVEL_ORDER else None
     price_min, price_max = _yuan_arg("price_min"), _yuan_arg("price_max")
     page = services.public_agencies_page(
-        services.public_agencies_query(
-            category_id, region if region in REGIONS else None, q, item_id, sort, level, price_min, price_max
-        )
+        services.public_agencies_query(category_id, region, q, item_id, sort, level, price_min, price_max)
     )
     figures = stats_for([a.id for a in page.items])
+    item = catalogue.get_item(item_id) if item_id else None
+    # Listed for one service item: whether each agency's licences let it take that item (the bidding rule).
+    checks = {a.id: eligible_for(a, item, now().date()) for a in page.items} if item else {}
     return render_template(
         "agencies/index.html",
+        item_checks=checks,
         page=page,
         categories=catalogue.categories(),
-        regions=REGIONS,
         category_id=category_id,
         region=region,
         q=q,
-        item=catalogue.get_item(item_id) if item_id else None,
+        item=item,
         sort=sort,
         sorts=SORTS,
         agency_stats=figures,
@@ -93,6 +95,7 @@ def store(agency_id: int):
         recent=ratings.recent_for_agency(agency.id, limit=8),
         department=ratings.department_summary(agency.id),
         monthly=ratings.monthly(agency.id),
+        checks={o.id: eligible_for(agency, o.service_item, now().date()) for o in offers},
     )
 
 

@@ -5,7 +5,10 @@ under the blueprint name "catalogue" that templates link to."""
 from flask import Blueprint, render_template, request
 
 from marketplace.agencies import services as agencies
+from marketplace.agencies.qualifications import eligible_for
+from marketplace.auth.current import web_actor
 from marketplace.catalogue import services
+from marketplace.common.clock import now
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 
@@ -30,4 +33,12 @@ def index():
 @bp.route("/items/<int:item_id>")
 def item(item_id: int):
     item = services.get_item(item_id)
-    return render_template("catalogue/item.html", item=item, offers=agencies.offers_for_item(item_id))
+    offers = agencies.offers_for_item(item_id)
+    return render_template(
+        "catalogue/item.html",
+        item=item,
+        offers=offers,
+        checks={o.id: eligible_for(o.agency, item, now().date()) for o in offers},
+        versions=services.versions(item_id),
+        can_edit=services.may_edit(web_actor(), item),
+    )

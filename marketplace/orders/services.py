@@ -18,8 +18,9 @@ from marketplace.agencies.models import AgencyStatus
 from marketplace.audit.services import record
 from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
-from marketplace.auth.policy import IsOrderParty
+from marketplace.auth.policy import IsOrderParty, acts_in, located, scope_condition
 from marketplace.auth.services import require_role, require_user
+from marketplace.catalogue.models import ServiceItem
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
@@ -77,10 +78,29 @@ def is_party(actor: User | None, order: Order) -> bool:
     return IsOrderParty(actor, order)
 
 
+def staff_sees(actor: User | None, order: Order) -> bool:
+    """Staff read the orders of requests inside their area (a department: of its trade's items)."""
+    if not getattr(actor, "is_staff", False):
+        return False
+    req = order.request
+    return acts_in(actor, actor.role, located(req.region_code), req.service_item.department or "")
+
+
+def _staff_scope(actor: User):
+    """`staff_sees` as a condition on Order, for the staff's "All orders" list."""
+    requests = db.metadata.tables["service_request"]  # the requests feature sits above orders
+    in_scope = (
+        select(requests.c.id)
+        .join(ServiceItem, ServiceItem.id == requests.c.service_item_id)
+        .where(scope_condition(actor, actor.role, requests.c.region_code, ServiceItem.department))
+    )
+    return Order.request_id.in_(in_scope)
+
+
 def get_order(actor: User | None, order_id: int) -> Order:
     actor = require_user(actor)
     order = db.session.get(Order, order_id)
-    if order is None or not is_party(actor, order):
+    if order is None or not (is_party(actor, order) or staff_sees(actor, order)):
         raise NotFound(_l("No such order."))
     return order
 
@@ -92,6 +112,8 @@ def orders_query(actor: User | None, status: str | None = None):
         stmt = stmt.where(Order.agency_id == (actor.agency.id if actor.agency else -1))
     elif actor.role == Role.ENTERPRISE:
         stmt = stmt.where(Order.enterprise_id == (actor.enterprise.id if actor.enterprise else -1))
+    elif actor.role != Role.ADMIN:
+        stmt = stmt.where(_staff_scope(actor))
     if status == "live":
         stmt = stmt.where(Order.status.in_(list(LIVE)))
     elif status in set(OrderStatus):

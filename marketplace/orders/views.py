@@ -66,7 +66,7 @@ def index():
         filters=FILTERS,
         flags={o.id: services.deadline_status(o) for o in page.items},
         days={o.id: services.days_left(o) for o in page.items},
-        is_admin=actor.is_admin,
+        is_admin=actor.is_staff,
     )
 
 

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from marketplace import events
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
-from marketplace.auth.services import require_admin, require_role
+from marketplace.auth.policy import acts_in, located
+from marketplace.auth.services import require_acting, require_role, require_staff
 from marketplace.common.clock import LOCAL_TZ, now
 from marketplace.common.errors import Invalid, NotFound, WrongState, invalid_fields
 from marketplace.extensions import db
@@ -58,6 +59,21 @@ def can_rate(actor: User | None, order: Order) -> bool:
         and now() < rating_window_ends(order)
         and rating_for(order.id) is None
     )
+
+
+def order_scope(order: Order) -> tuple[str, str]:
+    """Where an order lies for staff: its request's region (see `located`) and its item's trade."""
+    req = order.request
+    return located(req.region_code), req.service_item.department or ""
+
+
+def may_department_rate(actor: User | None, order: Order) -> bool:
+    region, trade = order_scope(order)
+    return acts_in(actor, Role.DEPARTMENT, region, trade)
+
+
+def may_hide(actor: User | None, order: Order) -> bool:
+    return acts_in(actor, Role.OPERATOR, order_scope(order)[0])
 
 
 def rating_for(order_id: int) -> Rating | None:
@@ -111,11 +127,14 @@ def reply(actor: User | None, rating_id: int, text: str) -> Rating:
 
 
 def department_rate(actor: User | None, order_id: int, data: dict[str, Any]) -> DepartmentRating:
-    """双评价: the approving department's own quality and timeliness scores, shown separately."""
-    actor = require_admin(actor)
+    """双评价: the approving department's own quality and timeliness scores, shown separately — given by the
+    department of the item's trade in the request's area (the administrator anywhere)."""
+    actor = require_staff(actor)
     order = db.session.get(Order, order_id)
     if order is None:
         raise NotFound(_l("No such order."))
+    region, trade = order_scope(order)
+    require_acting(actor, Role.DEPARTMENT, region, trade)
     if order.status != OrderStatus.ACCEPTED:
         raise WrongState(_l("Only an accepted order can be rated."))
     if department_rating_for(order_id) is not None:
@@ -140,10 +159,12 @@ def department_rate(actor: User | None, order_id: int, data: dict[str, Any]) -> 
 
 
 def hide_comment(actor: User | None, rating_id: int, reason: str) -> Rating:
-    actor = require_admin(actor)
+    """The operator of the order's area hides an abusive comment (the scores stay)."""
+    actor = require_staff(actor)
     rating = db.session.get(Rating, rating_id)
     if rating is None:
         raise NotFound(_l("No such rating."))
+    require_acting(actor, Role.OPERATOR, order_scope(rating.order)[0])
     reason = _comment(reason, "reason", 500)
     if not reason:
         raise Invalid(_l("A reason is required."), {"reason": [_l("A reason is required.")]})

@@ -8,6 +8,7 @@ from flask_login import login_required
 
 from marketplace.auth.current import web_actor
 from marketplace.common.errors import DomainError
+from marketplace.orders.models import OrderStatus
 from marketplace.ratings import services
 from marketplace.ratings.forms import DepartmentRatingForm, RatingForm, TextForm
 from marketplace.ratings.services import SCORES
@@ -31,7 +32,9 @@ def rating_panel(order) -> dict:
         "can_reply": bool(
             rating and rating.reply is None and actor and actor.agency and actor.agency.id == rating.agency_id
         ),
-        "is_admin": bool(actor and actor.is_admin),
+        "may_hide": services.may_hide(actor, order),
+        "may_department_rate": order.status == OrderStatus.ACCEPTED
+        and services.may_department_rate(actor, order),
         "window_ends": services.rating_window_ends(order) if order.accepted_at else None,
         "form": RatingForm(),
         "department_form": DepartmentRatingForm(),

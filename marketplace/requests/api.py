@@ -11,9 +11,10 @@ from marketplace.common import uploads
 from marketplace.common.errors import NotFound
 from marketplace.common.web import api_page
 from marketplace.extensions import db
-from marketplace.requests import bidding, queries, services
+from marketplace.requests import bidding, queries, review, services
 from marketplace.requests import objections as objection_services
 from marketplace.requests.schemas import (
+    ApprovalDocumentIn,
     BidIn,
     BidOut,
     BidPatch,
@@ -23,6 +24,7 @@ from marketplace.requests.schemas import (
     ObjectionOut,
     ObjectionPublicOut,
     ObjectionUploadIn,
+    OpinionIn,
     ReasonIn,
     RepublishIn,
     RequestIn,
@@ -30,6 +32,7 @@ from marketplace.requests.schemas import (
     RequestOut,
     RequestOwnerOut,
     RequestPatch,
+    RequestReviewedOut,
     ResolveIn,
     SelectionIn,
     SelectionOut,
@@ -46,16 +49,20 @@ def blueprints():
 
 
 def _dump(req, actor):
-    schema = RequestOwnerOut() if services.can_manage(actor, req) else RequestOut()
-    return schema.dump(req)
+    if services.can_manage(actor, req) or services.can_review(actor, req):
+        return RequestReviewedOut().dump(req)
+    return RequestOut().dump(req)
 
 
 @bp.post("/requests")
 @bp.arguments(RequestIn)
-@bp.response(201, RequestOwnerOut)
+@bp.response(201, RequestReviewedOut)
 @bp.doc(security=BEARER)
 def create(data):
-    """Post a request; published at once (an open announcement) unless `publish` is false."""
+    """Post a request; published unless `publish` is false. With announcement review on
+    (MARKET_REVIEW_ANNOUNCEMENTS) publishing submits it to the operator: `status` is `review` until approved.
+    Then an item that serves a project approval needs the project's approval document first: post with
+    `publish: false`, upload it (`POST /requests/{id}/approval-document`), then `POST /requests/{id}/publish`."""
     publish = data.pop("publish", True)
     return services.create_request(api_actor(), data, publish=publish)
 
@@ -88,20 +95,76 @@ def get(request_id):
 
 @bp.patch("/requests/<int:request_id>")
 @bp.arguments(RequestPatch(partial=True))
-@bp.response(200, RequestOwnerOut)
+@bp.response(200, RequestReviewedOut)
 @bp.doc(security=BEARER)
 def edit(data, request_id):
-    """Edit a draft: only the fields sent change."""
+    """Edit a draft or a returned request: only the fields sent change."""
     sent = request.get_json(silent=True) or {}
     changes = {k: v for k, v in data.items() if k in sent and k != "publish"}
     return services.update_draft(api_actor(), request_id, changes)
 
 
 @bp.post("/requests/<int:request_id>/publish")
-@bp.response(200, RequestOwnerOut)
+@bp.response(200, RequestReviewedOut)
 @bp.doc(security=BEARER)
 def publish(request_id):
+    """Publish a draft, or submit it (again, once fixed after a return) for review when review is on."""
     return services.publish_request(api_actor(), request_id)
+
+
+# --- announcement review and the approval document ------------------------------------------------------------
+
+
+@bp.post("/requests/<int:request_id>/approval-document")
+@bp.arguments(ApprovalDocumentIn, location="files")
+@bp.response(200, RequestReviewedOut)
+@bp.doc(security=BEARER)
+def upload_approval_document(files, request_id):
+    """The project's approval or filing document (立项/核准/备案文件), multipart `file`; while draft or returned.
+    Private: the enterprise, administrators and the operators and supervisors of the request's region."""
+    f = files["file"]
+    return review.attach_approval_document(api_actor(), request_id, f.stream, f.filename)
+
+
+@bp.get("/requests/<int:request_id>/approval-document")
+@bp.doc(security=BEARER)
+def approval_document(request_id):
+    """Download the approval document (404 for anyone who may not see it)."""
+    _req, meta = review.approval_document(api_actor(), request_id)
+    try:
+        path = uploads.upload_path(review.UPLOAD_KIND, meta["key"])
+    except ValueError:
+        path = None
+    if path is None or not path.exists():
+        raise NotFound(_l("No such file."))
+    return send_file(path, mimetype=meta["mime"], download_name=meta["name"], as_attachment=True)
+
+
+@bp.get("/admin/requests/review")
+@bp.response(200, RequestReviewedOut(many=True))
+@bp.paginate()
+@bp.doc(security=BEARER)
+def review_queue(pagination_parameters):
+    """Requests waiting for review in the operator's area, the longest waiting first."""
+    return api_page(review.review_queue_query(api_actor()), pagination_parameters)
+
+
+@bp.post("/admin/requests/<int:request_id>/approve")
+@bp.response(200, RequestReviewedOut)
+@bp.doc(security=BEARER)
+def approve(request_id):
+    """Approve an announcement under review: it goes public and the bidding starts (operator of its region).
+    409 when the bid deadline no longer leaves the minimum bidding time: return it instead."""
+    return review.approve(api_actor(), request_id)
+
+
+@bp.post("/admin/requests/<int:request_id>/return")
+@bp.arguments(OpinionIn)
+@bp.response(200, RequestReviewedOut)
+@bp.doc(security=BEARER)
+def return_request(data, request_id):
+    """Return an announcement under review with `{opinion}` (required); the enterprise fixes and resubmits."""
+    return review.return_request(api_actor(), request_id, data.get("opinion"))
 
 
 @bp.post("/requests/<int:request_id>/cancel")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from marketplace.agencies.models import LEVEL_RANK, Agency, AgencyStatus
+from marketplace.agencies.models import Agency, AgencyStatus, QualificationLevel
 from marketplace.agencies.practitioners import approved_practitioners
+from marketplace.agencies.qualifications import Eligibility, Need, eligible_for
 from marketplace.agencies.roster import Practitioner, PractitionerStatus
 from marketplace.agencies.services import my_agency
 from marketplace.audit.services import record, snapshot
@@ -32,43 +34,90 @@ def eligibility_problems(agency: Agency, req: ServiceRequest, bid: Bid | None = 
         problems.append(message(N_("Only active members may bid.")))
     if any(x.agency_id == agency.id for x in req.exclusions):
         problems.append(message(N_("The enterprise excluded your agency from this request (回避).")))
+    if not agency.serves(req.region_code):
+        problems.append(
+            message(N_("This project lies outside your service areas; add its region to them first."))
+        )
     category_id = req.service_item.category_id
     if category_id not in {c.id for c in agency.categories}:
         problems.append(message(N_("This service is outside your approved categories.")))
-    today = now().date()
-    # A qualification counts once its certificate scan is on file and while it is in force.
-    valid = [q for q in agency.qualifications if q.valid_until >= today and q.file_key is not None]
-    if req.required_level is not None:
-        need = LEVEL_RANK[req.required_level]
-        if not any(q.category_id == category_id and LEVEL_RANK[q.level] >= need for q in valid):
-            problems.append(
-                message(
-                    N_("A valid qualification of level %(level)s or higher in this category is required."),
-                    level=req.required_level.value,
-                )
-            )
-    elif not any(q.category_id in (category_id, None) for q in valid):
-        problems.append(message(N_("You have no valid (unexpired) qualification covering this category.")))
+    problems.extend(qualification_problems(agency, req, now().date()))
+    problems.extend(practitioner_problems(agency, req, bid))
+    return problems
+
+
+def practitioner_problems(agency: Agency, req: ServiceRequest, bid: Bid | None = None) -> list[Message]:
+    """Items that require named practitioners: enough approved ones of the registration, and (with `bid`) the
+    ones the bid names still approved."""
     need = req.service_item.required_practitioners or 0
-    if need and len(qualified_practitioners(agency, req)) < need:
-        problems.append(
+    if not need:
+        return []
+    if len(qualified_practitioners(agency, req)) < need:
+        return [
             message(
                 N_("This service needs %(n)d approved practitioners (%(registration)s) named in the bid."),
                 n=need,
                 registration=req.service_item.practitioner_registration or "—",
             )
-        )
-    elif need and bid is not None:
+        ]
+    if bid is not None:
         named = [
             p
             for p in bid.practitioners
             if p.status == PractitionerStatus.APPROVED and p.agency_id == agency.id
         ]
         if len(named) < need:
-            problems.append(
-                message(N_("A practitioner named in the bid is no longer an approved practitioner."))
-            )
-    return problems
+            return [message(N_("A practitioner named in the bid is no longer an approved practitioner."))]
+    return []
+
+
+def qualification_day(req: ServiceRequest) -> date:
+    """The day a request's bids are judged on after the deadline: the day the bidding closed."""
+    return (req.closed_at or min(req.bid_deadline, now())).date()
+
+
+def qualification_check(agency: Agency, req: ServiceRequest, day: date) -> Eligibility:
+    """The one qualification rule (agencies/qualifications.py) for this request's item and grade."""
+    return eligible_for(agency, req.service_item, day, req.required_level)
+
+
+def qualification_problems(agency: Agency, req: ServiceRequest, day: date) -> list[Message]:
+    check = qualification_check(agency, req, day)
+    if check.ok:
+        return []
+    if check.legacy:
+        if req.required_level is not None:
+            return [
+                message(
+                    N_("A valid qualification of level %(level)s or higher in this category is required."),
+                    level=req.required_level.value,
+                )
+            ]
+        return [message(N_("You have no valid (unexpired) qualification covering this category."))]
+    return [_missing(need) for need in check.missing]
+
+
+def _missing(need: Need) -> Message:
+    if need.found is not None:
+        return message(
+            N_("This service requires %(kind)s of grade %(level)s or higher; yours is %(held)s."),
+            kind=need.kind.name,
+            level=need.min_level.value,
+            held=need.found.level.value,
+        )
+    if need.min_level == QualificationLevel.NONE:
+        return message(
+            N_("This service requires a valid %(kind)s; you have none in force with its scan on file."),
+            kind=need.kind.name,
+        )
+    return message(
+        N_(
+            "This service requires a valid %(kind)s of grade %(level)s or higher; "
+            "you have none in force with its scan on file."
+        ),
+        kind=need.kind.name,
+        level=need.min_level.value,
+    )
 
 
 def qualified_practitioners(agency: Agency, req: ServiceRequest) -> list[Practitioner]:
@@ -157,7 +206,7 @@ def _open_request_for_update(request_id: int) -> ServiceRequest:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if req is None or req.status == RequestStatus.DRAFT:
+    if req is None or not req.is_public:
         raise NotFound(_l("No such request."))
     if req.status != RequestStatus.BIDDING or arrived >= req.bid_deadline:
         raise WrongState(_l("Bidding on this request is closed."))

@@ -17,7 +17,7 @@ from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import LIVE
-from marketplace.requests import bidding, queries, services
+from marketplace.requests import bidding, queries, review, services
 from marketplace.requests.forms import (
     REQUEST_ALIASES,
     ActionForm,
@@ -29,7 +29,7 @@ from marketplace.requests.forms import (
     request_data,
     request_form_for,
 )
-from marketplace.requests.models import RequestStatus, SelectionMethod, ServiceRequest
+from marketplace.requests.models import EDITABLE_STATUSES, RequestStatus, SelectionMethod, ServiceRequest
 from marketplace.requests.pages import is_owner, render_detail, status_arg
 from marketplace.requests.validation import clean_request
 
@@ -96,11 +96,35 @@ def _checked_request_data(form: RequestForm, publishing: bool) -> dict | None:
     return data
 
 
+def _published_message(req: ServiceRequest) -> str:
+    if req.status == RequestStatus.REVIEW:
+        return _(
+            "Submitted for review. The market's operator checks the announcement; it becomes public and the "
+            "bidding starts once approved."
+        )
+    return _("Published. Agencies in this category can now bid until the deadline.")
+
+
+def _save(actor, req: ServiceRequest | None, data: dict, form: RequestForm, publish: bool) -> ServiceRequest:
+    """Create or update the request, attach an uploaded approval document, then publish (or submit)."""
+    if req is None:
+        req = services.create_request(actor, data, publish=False)
+    else:
+        services.update_draft(actor, req.id, data)
+    upload = form.approval_document.data
+    if upload and getattr(upload, "filename", None):
+        review.attach_approval_document(actor, req.id, upload.stream, upload.filename)
+    if publish:
+        services.publish_request(actor, req.id)
+    return req
+
+
 def _render_form(form: RequestForm, req: ServiceRequest | None):
     return render_template(
         "enterprise/request_form.html",
         form=form,
         req=req,
+        returned=req is not None and req.status == RequestStatus.RETURNED,
         methods=list(SelectionMethod),
         min_bids=current_app.config["MARKET_MIN_BIDS"],
     )
@@ -121,15 +145,13 @@ def new_request():
         data = _checked_request_data(form, publishing=publish)
         if data is not None:
             try:
-                req = services.create_request(actor, data, publish=publish)
+                req = _save(actor, None, data, form, publish)
             except DomainError as exc:
                 form_errors_from(exc, form)
                 flash(str(exc.message), "danger")
             else:
                 if publish:
-                    flash(
-                        _("Published. Agencies in this category can now bid until the deadline."), "success"
-                    )
+                    flash(_published_message(req), "success")
                 else:
                     flash(_("Draft saved. It is visible only to you until you publish it."), "success")
                 return redirect(url_for("requests.detail", request_id=req.id))
@@ -147,8 +169,13 @@ def _own_draft(actor, request_id: int) -> ServiceRequest:
 def edit_request(request_id: int):
     actor = _enterprise_actor()
     req = _own_draft(actor, request_id)
-    if req.status != RequestStatus.DRAFT:
-        flash(_("A published request cannot be edited; cancel it and post a new one."), "warning")
+    if req.status not in EDITABLE_STATUSES:
+        flash(
+            _("The request is being reviewed; it can be edited only if the operator returns it.")
+            if req.status == RequestStatus.REVIEW
+            else _("A published request cannot be edited; cancel it and post a new one."),
+            "warning",
+        )
         return redirect(url_for("requests.detail", request_id=req.id))
     form = request_form_for(req) if request.method == "GET" else RequestForm()
     fill_request_choices(form)
@@ -157,19 +184,12 @@ def edit_request(request_id: int):
         data = _checked_request_data(form, publishing=publish)
         if data is not None:
             try:
-                services.update_draft(actor, req.id, data)
-                if publish:
-                    services.publish_request(actor, req.id)
+                _save(actor, req, data, form, publish)
             except DomainError as exc:
                 form_errors_from(exc, form)
                 flash(str(exc.message), "danger")
             else:
-                flash(
-                    _("Published. Agencies in this category can now bid until the deadline.")
-                    if publish
-                    else _("Draft saved."),
-                    "success",
-                )
+                flash(_published_message(req) if publish else _("Draft saved."), "success")
                 return redirect(url_for("requests.detail", request_id=req.id))
     return _render_form(form, req)
 
@@ -179,7 +199,7 @@ def publish(request_id: int):
     actor = _enterprise_actor()
     if ActionForm().validate_on_submit():
         try:
-            services.publish_request(actor, request_id)
+            req = services.publish_request(actor, request_id)
         except DomainError as exc:
             flash(str(exc.message), "danger")
             for messages in exc.errors.values():
@@ -187,7 +207,7 @@ def publish(request_id: int):
                     if str(message) != str(exc.message):
                         flash(str(message), "warning")
             return redirect(url_for(".edit_request", request_id=request_id))
-        flash(_("Published. Agencies in this category can now bid until the deadline."), "success")
+        flash(_published_message(req), "success")
     return redirect(url_for("requests.detail", request_id=request_id))
 
 
@@ -220,7 +240,11 @@ def republish(request_id: int):
             flash(str(exc.message), "danger")
         else:
             flash(
-                _("Published again as round %(n)d with a new deadline and a new draw seed.", n=new.round),
+                _published_message(new)
+                if new.status == RequestStatus.REVIEW
+                else _(
+                    "Published again as round %(n)d with a new deadline and a new draw seed.", n=new.round
+                ),
                 "success",
             )
             return redirect(url_for("requests.detail", request_id=new.id))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms import (
     DateTimeLocalField,
     FieldList,
+    FileField,
     Form,
     FormField,
     MultipleFileField,
@@ -28,7 +29,6 @@ from marketplace.catalogue import services as catalogue
 from marketplace.common.clock import LOCAL_TZ, now
 from marketplace.common.forms import fen_from, int_or_none, whole_from
 from marketplace.common.money import fen_to_yuan, format_fen
-from marketplace.common.regions import REGIONS
 from marketplace.extensions import db
 from marketplace.requests.bids import Bid
 from marketplace.requests.draw import DEFAULT_SHORTLIST, DEFAULT_WEIGHTS
@@ -70,11 +70,8 @@ class RequestForm(FlaskForm):
         + [SelectChoice(lv.value, lv.value) for lv in QualificationLevel],
         validate_choice=False,
     )
-    region = SelectField(
-        _l("Project region"),
-        choices=[SelectChoice("", _l("— choose —"))] + [SelectChoice(r, r) for r in REGIONS],
-        validate_choice=False,
-    )
+    # A GB/T 2260 code inside the market's area (the page draws cascading selects; the service checks it).
+    region_code = StringField(_l("Project location"), validators=[Length(max=6)])
     required_days = StringField(_l("Required time limit (days)"), validators=[Length(max=3)])
     funding = SelectField(
         _l("Funding source"),
@@ -99,6 +96,11 @@ class RequestForm(FlaskForm):
     )
     bid_deadline = deadline_field()
     exclusions = FieldList(FormField(ExclusionForm), min_entries=3, max_entries=3)
+    approval_document = FileField(_l("Project approval or filing document (PDF or JPG)"))
+
+
+class OpinionForm(FlaskForm):
+    opinion = TextAreaField(_l("Review opinion"), validators=[Optional(), Length(max=2000)])
 
 
 class BidForm(FlaskForm):
@@ -190,7 +192,7 @@ def fill_request_choices(form: RequestForm) -> None:
     form.service_item_id.choices = [SelectChoice("", _("— choose a service item —"))] + items
     form.selection_method.choices = [SelectChoice(m.value, str(METHOD_LABELS[m])) for m in SelectionMethod]
     active = db.session.scalars(
-        select(Agency).where(Agency.status == AgencyStatus.ACTIVE).order_by(Agency.region, Agency.name)
+        select(Agency).where(Agency.status == AgencyStatus.ACTIVE).order_by(Agency.region_code, Agency.name)
     )
     agency_choices = [SelectChoice("", _("— none —"))] + [
         SelectChoice(str(a.id), f"{a.name}（{a.region or '—'}）") for a in active
@@ -212,7 +214,7 @@ def request_data(form: RequestForm) -> dict:
         "ceiling_fen": fen_from(form.ceiling),
         "floor_fen": fen_from(form.floor, required=False),
         "required_level": form.required_level.data or None,
-        "region": form.region.data,
+        "region_code": (form.region_code.data or "").strip(),
         "required_days": whole_from(form.required_days),
         "funding": form.funding.data,
         "selection_method": method,
@@ -250,7 +252,7 @@ def request_form_for(req: ServiceRequest) -> RequestForm:
             "ceiling": str(fen_to_yuan(req.ceiling_fen)),
             "floor": str(fen_to_yuan(req.floor_fen)) if req.floor_fen else "",
             "required_level": req.required_level.value if req.required_level else "",
-            "region": req.region,
+            "region_code": req.region_code or "",
             "required_days": str(req.required_days),
             "funding": req.funding.value,
             "selection_method": req.selection_method.value,

@@ -10,11 +10,14 @@ from marketplace.requests.models import (
     ObjectionGround,
     ObjectionStatus,
     RequestStatus,
+    ReviewAction,
     SelectionMethod,
 )
 
 STATUS_LABELS = {
     RequestStatus.DRAFT: _l("Draft"),
+    RequestStatus.REVIEW: _l("Under review"),
+    RequestStatus.RETURNED: _l("Returned for changes"),
     RequestStatus.BIDDING: _l("Taking bids"),
     RequestStatus.EVALUATING: _l("Bids opened"),
     RequestStatus.PUBLICITY: _l("Result under publicity"),
@@ -85,4 +88,9 @@ WEIGHT_LABELS = {
     "rating": _l("Rating"),
     "on_time": _l("On-time rate"),
     "credit": _l("Credit score"),
+}
+REVIEW_LABELS = {
+    ReviewAction.SUBMIT: _l("Submitted for review"),
+    ReviewAction.APPROVE: _l("Approved and published"),
+    ReviewAction.RETURN: _l("Returned"),
 }

@@ -6,20 +6,24 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.agencies.models import Agency, QualificationLevel
 from marketplace.auth.models import Enterprise, User
-from marketplace.catalogue.models import ServiceItem
+from marketplace.catalogue.models import ServiceItem, ServiceItemVersion
 from marketplace.common.clock import now
 from marketplace.common.models import TimestampMixin, enum_column
-from marketplace.common.regions import legacy_code
 from marketplace.common.types import UTCDateTime
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 
 
 class RequestStatus(enum.StrEnum):
     DRAFT = "draft"
+    REVIEW = "review"  # submitted: waits for the operator's review before it goes public (审核中)
+    RETURNED = (
+        "returned"  # sent back by the operator with an opinion; the enterprise fixes and resubmits (已退回)
+    )
     BIDDING = "bidding"  # published: an open announcement taking sealed bids
     EVALUATING = "evaluating"  # deadline passed: bids opened, waiting for the selection
     PUBLICITY = "publicity"  # result public (公示), objections possible
@@ -28,9 +32,17 @@ class RequestStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# Never public: only the enterprise and staff see these (a request becomes an announcement when it is published).
+UNPUBLISHED = frozenset({RequestStatus.DRAFT, RequestStatus.REVIEW, RequestStatus.RETURNED})
+# The enterprise may edit its request in these.
+EDITABLE_STATUSES = frozenset({RequestStatus.DRAFT, RequestStatus.RETURNED})
+
 # action -> (allowed from, to). The one table every status change is checked against.
 TRANSITIONS: dict[str, tuple[frozenset[RequestStatus], RequestStatus]] = {
-    "publish": (frozenset({RequestStatus.DRAFT}), RequestStatus.BIDDING),
+    "publish": (EDITABLE_STATUSES, RequestStatus.BIDDING),  # announcement review off: public at once
+    "submit": (EDITABLE_STATUSES, RequestStatus.REVIEW),  # review on: to the operator first
+    "approve": (frozenset({RequestStatus.REVIEW}), RequestStatus.BIDDING),
+    "return": (frozenset({RequestStatus.REVIEW}), RequestStatus.RETURNED),
     "close": (frozenset({RequestStatus.BIDDING}), RequestStatus.EVALUATING),
     "select": (frozenset({RequestStatus.EVALUATING}), RequestStatus.PUBLICITY),
     "award": (frozenset({RequestStatus.PUBLICITY}), RequestStatus.AWARDED),
@@ -45,7 +57,7 @@ TRANSITIONS: dict[str, tuple[frozenset[RequestStatus], RequestStatus]] = {
         ),
         RequestStatus.FAILED,
     ),
-    "cancel": (frozenset({RequestStatus.DRAFT, RequestStatus.BIDDING}), RequestStatus.CANCELLED),
+    "cancel": (UNPUBLISHED | {RequestStatus.BIDDING}, RequestStatus.CANCELLED),
 }
 
 
@@ -79,11 +91,12 @@ class ServiceRequest(TimestampMixin, db.Model):
     title: Mapped[str] = mapped_column(String(200))
     project_code: Mapped[str] = mapped_column(String(60))
     service_item_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"), index=True)
+    # The item's rules as they stood when the request was posted (guide range, standard days, legal basis).
+    service_item_version_id: Mapped[int | None] = mapped_column(ForeignKey("service_item_version.id"))
     scope: Mapped[str] = mapped_column(Text)
     ceiling_fen: Mapped[int]
     floor_fen: Mapped[int | None]
     required_level: Mapped[QualificationLevel | None] = enum_column(QualificationLevel, nullable=True)
-    region: Mapped[str] = mapped_column(String(50))
     # The project's location (GB/T 2260), inside MARKET_AREA_CODE; staff scopes are checked against it.
     region_code: Mapped[str | None] = mapped_column(String(6), index=True)
     required_days: Mapped[int]
@@ -96,6 +109,10 @@ class ServiceRequest(TimestampMixin, db.Model):
     round: Mapped[int] = mapped_column(default=1)
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("service_request.id"))
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When it last went to the operator's review (the review desk shows how long it has waited).
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The project's approval/filing document (立项/核准/备案文件), a private upload: {key, name, mime, size}.
+    approval_document: Mapped[dict | None] = mapped_column(JSON)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The draw: the seed stays secret until the selection; its SHA-256 is public from publishing on.
     draw_seed: Mapped[str | None] = mapped_column(String(64))
@@ -111,15 +128,25 @@ class ServiceRequest(TimestampMixin, db.Model):
 
     enterprise: Mapped[Enterprise] = relationship()
     service_item: Mapped[ServiceItem] = relationship()
+    service_item_version: Mapped[ServiceItemVersion | None] = relationship()
     exclusions: Mapped[list[RequestExclusion]] = relationship(
         back_populates="request", cascade="all, delete-orphan"
     )
     objections: Mapped[list[Objection]] = relationship(back_populates="request", order_by="Objection.id")
+    reviews: Mapped[list[RequestReview]] = relationship(
+        back_populates="request", order_by="RequestReview.id", cascade="all, delete-orphan"
+    )
 
-    @validates("region")
-    def _fill_region_code(self, key: str, value: str | None) -> str | None:
-        self.region_code = legacy_code(value, self.region_code)
-        return value
+    @property
+    def region(self) -> str | None:
+        """The location's name (derived from `region_code` since 0012; kept for display and old callers)."""
+        return regions.name(self.region_code)
+
+    @property
+    def rules(self) -> ServiceItem | ServiceItemVersion:
+        """The item's rules this request was posted under (its kept version; the item itself for a request
+        older than versions)."""
+        return self.service_item_version or self.service_item
 
     @property
     def phase(self) -> RequestStatus:
@@ -128,6 +155,39 @@ class ServiceRequest(TimestampMixin, db.Model):
         if self.status == RequestStatus.BIDDING and now() >= self.bid_deadline:
             return RequestStatus.EVALUATING
         return self.status
+
+    @property
+    def is_public(self) -> bool:
+        """An announcement anyone may read: published once (approved, where announcements are reviewed)."""
+        return self.published_at is not None and self.status not in UNPUBLISHED
+
+    @property
+    def last_return(self) -> RequestReview | None:
+        """The operator's latest return (its opinion is what the enterprise must fix)."""
+        returns = [r for r in self.reviews if r.action == ReviewAction.RETURN]
+        return returns[-1] if returns else None
+
+
+class ReviewAction(enum.StrEnum):
+    SUBMIT = "submit"  # the enterprise sent it to review (again)
+    APPROVE = "approve"  # the operator let it go public
+    RETURN = "return"  # the operator sent it back with an opinion
+
+
+class RequestReview(db.Model):
+    """The announcement review's history (公告审核记录): every submission, approval and return, with who and when."""
+
+    __tablename__ = "request_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id", ondelete="CASCADE"), index=True)
+    action: Mapped[ReviewAction] = enum_column(ReviewAction)
+    opinion: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+    request: Mapped[ServiceRequest] = relationship(back_populates="reviews")
+    actor: Mapped[User | None] = relationship()
 
 
 class RequestExclusion(db.Model):

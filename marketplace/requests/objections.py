@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.agencies.models import Agency
 from marketplace.audit.services import record
 from marketplace.auth.models import Role, User
-from marketplace.auth.services import require_admin, require_user
+from marketplace.auth.policy import located, reads_in, scope_condition
+from marketplace.auth.services import require_acting, require_reading, require_staff, require_user
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotAllowed, NotFound, WrongState, invalid_fields
@@ -67,10 +68,13 @@ def interested_agency(actor: User | None, req: ServiceRequest) -> Agency | None:
 
 
 def sees_details(actor: User | None, objection: Objection) -> bool:
-    """Administrators and the objector see the party, the ground, the statement and the evidence."""
+    """The operators of the request's area (and its supervisor), and the objector see the party, the ground, the
+    statement and the evidence."""
     if not _logged_in(actor):
         return False
-    if actor.role == Role.ADMIN or actor.id == objection.user_id:
+    if actor.id == objection.user_id or reads_in(
+        actor, Role.OPERATOR, located(objection.request.region_code)
+    ):
         return True
     return actor.role == Role.AGENCY and actor.agency is not None and actor.agency.id == objection.agency_id
 
@@ -205,10 +209,12 @@ def lodge_objection(
 
 
 def resolve_objection(actor: User | None, objection_id: int, uphold: bool, outcome: str) -> Objection:
-    require_admin(actor)
+    """The operator of the request's area decides (the administrator anywhere)."""
+    require_staff(actor)
     objection = db.session.scalar(select(Objection).where(Objection.id == objection_id).with_for_update())
     if objection is None:
         raise NotFound(_l("No such objection."))
+    require_acting(actor, Role.OPERATOR, located(objection.request.region_code))
     if objection.status != ObjectionStatus.OPEN:
         raise WrongState(_l("This objection has already been resolved."))
     outcome = (outcome or "").strip()
@@ -228,11 +234,14 @@ def resolve_objection(actor: User | None, objection_id: int, uphold: bool, outco
 
 
 def open_objections_query(actor: User | None):
-    """Undecided objections, the longest overdue first (the earliest decide-by time)."""
-    require_admin(actor)
+    """Undecided objections inside the account's area, the longest overdue first (the earliest decide-by time)."""
+    require_reading(actor, Role.OPERATOR)
+    in_scope = select(ServiceRequest.id).where(
+        scope_condition(actor, Role.OPERATOR, ServiceRequest.region_code, read=True)
+    )
     return (
         select(Objection)
-        .where(Objection.status == ObjectionStatus.OPEN)
+        .where(Objection.status == ObjectionStatus.OPEN, Objection.request_id.in_(in_scope))
         .order_by(Objection.decide_by, Objection.id)
     )
 

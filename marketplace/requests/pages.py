@@ -18,7 +18,7 @@ from marketplace.auth.policy import OwnsRequest
 from marketplace.common.clock import now
 from marketplace.extensions import db
 from marketplace.orders import services as orders
-from marketplace.requests import bidding, objections, queries, services
+from marketplace.requests import bidding, objections, queries, review, services
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.forms import (
     ActionForm,
@@ -36,6 +36,7 @@ from marketplace.requests.labels import (
     METHOD_HELP,
     METHOD_LABELS,
     OBJECTION_LABELS,
+    REVIEW_LABELS,
     REVISION_LABELS,
     STATUS_LABELS,
     WEIGHT_LABELS,
@@ -57,6 +58,7 @@ def _labels():
         "ground_labels": GROUND_LABELS,
         "weight_labels": WEIGHT_LABELS,
         "revision_labels": REVISION_LABELS,
+        "review_labels": REVIEW_LABELS,
     }
 
 
@@ -134,6 +136,8 @@ def render_detail(req: ServiceRequest, forms: dict | None = None):
         bid_count=bidding.bid_count(req.id),
         owner=is_owner(actor, req),
         manage=services.can_manage(actor, req),
+        reviewer=services.can_review(actor, req),
+        sees_document=review.sees_approval_document(actor, req),
         agency=agency,
         mine=mine,
         problems=problems,

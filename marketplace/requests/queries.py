@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.auth.models import Role, User
@@ -17,9 +17,10 @@ from marketplace.common.errors import NotAllowed, NotFound, WrongState
 from marketplace.common.sql import contains
 from marketplace.extensions import db
 from marketplace.orders.models import Order
+from marketplace.regions import services as regions
 from marketplace.requests import bidding, draw
 from marketplace.requests.bids import Bid, BidStatus
-from marketplace.requests.models import RequestExclusion, RequestStatus, ServiceRequest
+from marketplace.requests.models import UNPUBLISHED, RequestExclusion, RequestStatus, ServiceRequest
 from marketplace.requests.services import can_manage, get_request
 from marketplace.stats.figures import stats_for
 
@@ -44,15 +45,16 @@ def public_requests_query(
 ):
     stmt = (
         select(ServiceRequest)
-        .where(ServiceRequest.status != RequestStatus.DRAFT)
+        .where(ServiceRequest.status.not_in(UNPUBLISHED), ServiceRequest.published_at.is_not(None))
         .options(selectinload(ServiceRequest.service_item), selectinload(ServiceRequest.enterprise))
     )
-    if status in set(RequestStatus) and status != RequestStatus.DRAFT:
+    if status in set(RequestStatus) and status not in UNPUBLISHED:
         stmt = stmt.where(phase_is(RequestStatus(status)))
     if service_item_id:
         stmt = stmt.where(ServiceRequest.service_item_id == service_item_id)
-    if region:
-        stmt = stmt.where(ServiceRequest.region == region)
+    code = regions.resolve(region, regions.market_area()) if region else None
+    if code:  # any level of the tree: a province, a city or a county
+        stmt = stmt.where(regions.inside(ServiceRequest.region_code, code))
     if q:
         stmt = stmt.where(or_(contains(ServiceRequest.title, q), contains(ServiceRequest.project_code, q)))
     return stmt.order_by(ServiceRequest.published_at.desc(), ServiceRequest.id.desc())
@@ -69,7 +71,7 @@ def my_requests_query(actor: User | None):
 
 
 def inbox_query(actor: User | None):
-    """Open announcements in the agency's categories that it has not been excluded from."""
+    """Open announcements in the agency's categories and service areas that it has not been excluded from."""
     actor = require_role(actor, Role.AGENCY)
     agency = actor.agency
     category_ids = [c.id for c in agency.categories]
@@ -81,6 +83,10 @@ def inbox_query(actor: User | None):
             ServiceRequest.bid_deadline > now(),
             ServiceItem.category_id.in_(category_ids),
             ~ServiceRequest.exclusions.any(RequestExclusion.agency_id == agency.id),
+            or_(
+                false(),
+                *(regions.overlapping(ServiceRequest.region_code, c) for c in agency.service_area_codes),
+            ),
         )
         .options(selectinload(ServiceRequest.service_item))
         .order_by(ServiceRequest.bid_deadline)
@@ -95,10 +101,11 @@ def comparison(actor: User | None, request_id: int) -> tuple[ServiceRequest, lis
         raise NotAllowed(_l("Only the request's enterprise and administrators can compare its bids."))
     if req.phase == RequestStatus.BIDDING:
         raise WrongState(_l("Bids are sealed until the deadline."))
-    if req.status in (RequestStatus.DRAFT, RequestStatus.CANCELLED):
+    if req.status in UNPUBLISHED or req.status == RequestStatus.CANCELLED:
         raise WrongState(_l("This request has no bids to compare."))
     bids = bidding.opened_bids(req.id)
     stats = stats_for([b.agency_id for b in bids])
+    day = bidding.qualification_day(req)
     rows = []
     for bid in bids:
         rows.append(
@@ -112,6 +119,8 @@ def comparison(actor: User | None, request_id: int) -> tuple[ServiceRequest, lis
                     for q in bid.agency.qualifications
                     if q.category_id in (req.service_item.category_id, None)
                 ],
+                # the item's qualification rule as of the bidding's close (never "valid" for a wrong kind)
+                "check": bidding.qualification_check(bid.agency, req, day),
                 "rank": (req.ranking or []).index(bid.id) + 1
                 if req.ranking and bid.id in req.ranking
                 else None,
@@ -123,7 +132,7 @@ def comparison(actor: User | None, request_id: int) -> tuple[ServiceRequest, lis
 def draw_record(request_id: int) -> dict:
     """Everything needed to recompute the selection; the seed only once it was revealed at the draw."""
     req = db.session.get(ServiceRequest, request_id)
-    if req is None or req.status == RequestStatus.DRAFT:
+    if req is None or not req.is_public:
         raise NotFound(_l("No such request."))
     details = req.draw_details or {}
     revealed = req.seed_revealed_at is not None

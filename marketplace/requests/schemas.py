@@ -21,7 +21,16 @@ class RequestIn(ma.Schema):
         load_default=None, metadata={"description": "甲级 | 乙级 | 丙级 | 不分级"}
     )
     required_days = ma.fields.Integer(required=True, strict=True)
-    region = ma.fields.String(required=True)
+    region_code = ma.fields.String(
+        metadata={
+            "description": "the project's location: a city or county (GB/T 2260) inside MARKET_AREA_CODE"
+        }
+    )
+    region = ma.fields.String(
+        metadata={
+            "description": "deprecated (one release): a city name inside the area, instead of region_code"
+        }
+    )
     funding = ma.fields.String(required=True, metadata={"description": "fiscal | social"})
     selection_method = ma.fields.String(
         required=True,
@@ -57,12 +66,24 @@ class RequestOut(ma.Schema):
     enterprise_name = ma.fields.Function(lambda r: r.enterprise.name)
     service_item_id = ma.fields.Integer()
     service_item_name = ma.fields.Function(lambda r: r.service_item.name)
+    service_item_version = ma.fields.Function(
+        lambda r: r.service_item_version.version if r.service_item_version else None,
+        metadata={"description": "the item's version the request was posted under"},
+    )
+    guide_min_fen = ma.fields.Function(
+        lambda r: r.rules.guide_min_fen, metadata={"description": "of that version"}
+    )
+    guide_max_fen = ma.fields.Function(lambda r: r.rules.guide_max_fen)
+    standard_days = ma.fields.Function(lambda r: r.rules.standard_days)
+    legal_basis = ma.fields.Function(lambda r: r.rules.legal_basis)
     scope = ma.fields.String()
     ceiling_fen = ma.fields.Integer()
     floor_fen = ma.fields.Integer(allow_none=True)
     required_level = ma.fields.Function(lambda r: r.required_level.value if r.required_level else None)
     required_days = ma.fields.Integer()
-    region = ma.fields.String()
+    region_code = ma.fields.String(allow_none=True)
+    region_name = ma.fields.Function(lambda r: r.region, allow_none=True)
+    region = ma.fields.Function(lambda r: r.region, allow_none=True)  # the name, as before (compatibility)
     funding = ma.fields.Function(lambda r: r.funding.value)
     selection_method = ma.fields.Function(lambda r: r.selection_method.value)
     weights = ma.fields.Dict(allow_none=True)
@@ -120,10 +141,63 @@ class RequestOwnerOut(RequestOut):
         ]
 
 
+class ReviewOut(ma.Schema):
+    """One step of the announcement review: submitted, approved, or returned with the operator's opinion."""
+
+    action = ma.fields.Function(lambda r: r.action.value)
+    opinion = ma.fields.String(allow_none=True)
+    at = ma.fields.AwareDateTime()
+
+
+class RequestReviewedOut(RequestOwnerOut):
+    """The enterprise's, its reviewing operator's and administrators' view: the review history and the
+    project's approval document (private: never in the public announcement)."""
+
+    submitted_at = ma.fields.AwareDateTime(allow_none=True)
+    reviews = ma.fields.List(ma.fields.Nested(ReviewOut))
+    review_opinion = ma.fields.Method("_opinion", allow_none=True)
+    approval_document_required = ma.fields.Function(lambda r: r.service_item.needs_project_approval)
+    approval_document = ma.fields.Method("_document", allow_none=True)
+
+    def _opinion(self, r):
+        """The opinion to act on while the request is returned."""
+        last = r.last_return
+        return last.opinion if last is not None and r.status.value == "returned" else None
+
+    def _document(self, r):
+        from flask import url_for
+
+        d = r.approval_document
+        if not d:
+            return None
+        return {
+            "name": d["name"],
+            "mime": d["mime"],
+            "size": d["size"],
+            "url": url_for("requests-api.approval_document", request_id=r.id),
+        }
+
+
+class OpinionIn(ma.Schema):
+    opinion = ma.fields.String(load_default=None, metadata={"description": "what the enterprise must change"})
+
+
+class ApprovalDocumentIn(ma.Schema):
+    file = ma.fields.Raw(
+        required=True,
+        metadata={"type": "string", "format": "binary", "description": "立项/核准/备案文件: PDF, JPG or PNG"},
+    )
+
+
 class RequestListQuery(ma.Schema):
     status = ma.fields.String(load_default=None)
     service_item_id = ma.fields.Integer(load_default=None)
-    region = ma.fields.String(load_default=None)
+    region = ma.fields.String(
+        load_default=None,
+        metadata={
+            "description": "a GB/T 2260 code of any level (requests inside it), or a city name (deprecated)"
+        },
+    )
     q = ma.fields.String(load_default=None, validate=ma.validate.Length(max=50))
     mine = ma.fields.Boolean(
         load_default=False, metadata={"description": "enterprise: my requests incl. drafts; agency: my inbox"}
@@ -200,12 +274,43 @@ class ComparisonRowOut(ma.Schema):
     price_ratio = ma.fields.Float()
     rank = ma.fields.Integer(allow_none=True)
     qualifications = ma.fields.Method("_quals")
+    qualification_check = ma.fields.Method(
+        "_check",
+        metadata={
+            "description": "the item's qualification rule for this bid: `ok`, `held` and `missing` "
+            "[{kind_code, kind_name, min_level, found_name, found_level}], `no_qualification_required`"
+        },
+    )
 
     def _quals(self, row):
         return [
-            {"name": q.name, "level": q.level.value, "valid_until": q.valid_until.isoformat()}
+            {
+                "name": q.name,
+                "level": q.level.value,
+                "valid_until": q.valid_until.isoformat(),
+                "kind_code": q.kind.code if q.kind else None,
+            }
             for q in row["qualifications"]
         ]
+
+    def _check(self, row):
+        check = row["check"]
+
+        def need(n):
+            return {
+                "kind_code": n.kind.code,
+                "kind_name": n.kind.name,
+                "min_level": n.min_level.value,
+                "found_name": n.found.name if n.found else None,
+                "found_level": n.found.level.value if n.found else None,
+            }
+
+        return {
+            "ok": check.ok,
+            "held": [need(n) for n in check.held],
+            "missing": [need(n) for n in check.missing],
+            "no_qualification_required": check.open_to_category,
+        }
 
 
 class SelectionIn(ma.Schema):

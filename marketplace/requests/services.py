@@ -19,8 +19,9 @@ from marketplace.agencies.models import AgencyStatus
 from marketplace.audit.services import record, snapshot
 from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
-from marketplace.auth.policy import ManagesRequest, OwnsRequest
+from marketplace.auth.policy import IsOperator, ManagesRequest, OwnsRequest
 from marketplace.auth.services import require_role
+from marketplace.catalogue import services as catalogue
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.messages import N_, Message, message
@@ -28,11 +29,14 @@ from marketplace.extensions import db
 from marketplace.requests import bidding, draw
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.models import (
+    EDITABLE_STATUSES,
     TRANSITIONS,
     Funding,
     ObjectionStatus,
     RequestExclusion,
+    RequestReview,
     RequestStatus,
+    ReviewAction,
     SelectionMethod,
     ServiceRequest,
 )
@@ -40,7 +44,7 @@ from marketplace.requests.validation import clean_request
 from marketplace.stats.figures import stats_for
 
 EDITABLE = (
-    "title", "project_code", "service_item_id", "scope", "ceiling_fen", "floor_fen", "required_level", "region",
+    "title", "project_code", "service_item_id", "scope", "ceiling_fen", "floor_fen", "required_level", "region_code",
     "required_days", "funding", "selection_method", "weights", "shortlist_size", "bid_deadline",
 )  # fmt: skip
 OPEN_STATUSES = (RequestStatus.BIDDING,)
@@ -54,14 +58,16 @@ WINNER_INELIGIBLE = N_(
 NOBODY_LEFT = N_("%(why)s No valid bid is left to take its place; the request failed.")
 
 
-def _move(req: ServiceRequest, action: str, actor, **values) -> None:
+def move_request(req: ServiceRequest, action: str, actor, **values) -> None:
+    """The one way a request's status changes (checked against TRANSITIONS, audited)."""
     move(req, TRANSITIONS, action, actor, audit_prefix="request", **values)
 
 
 # --- posting -------------------------------------------------------------------------------------------
 
 
-def _own_request(actor: User | None, request_id: int, lock: bool = False) -> ServiceRequest:
+def own_request(actor: User | None, request_id: int, lock: bool = False) -> ServiceRequest:
+    """The caller enterprise's own request (404 for anyone else's)."""
     actor = require_role(actor, Role.ENTERPRISE)
     stmt = select(ServiceRequest).where(ServiceRequest.id == request_id)
     req = db.session.scalar(stmt.with_for_update() if lock else stmt)
@@ -86,6 +92,7 @@ def create_request(actor: User | None, data: dict[str, Any], publish: bool = Tru
         enterprise_id=actor.enterprise.id, created_by_id=actor.id, status=RequestStatus.DRAFT
     )
     _apply(req, clean)
+    _keep_item_version(req)
     db.session.add(req)
     db.session.flush()
     record(actor, "request.create", req, after=snapshot(req, EDITABLE))
@@ -95,10 +102,18 @@ def create_request(actor: User | None, data: dict[str, Any], publish: bool = Tru
 
 
 def update_draft(actor: User | None, request_id: int, data: dict[str, Any]) -> ServiceRequest:
-    req = _own_request(actor, request_id, lock=True)
-    if req.status != RequestStatus.DRAFT:
+    """Edit a draft, or a request the operator returned (the enterprise fixes it and submits it again)."""
+    req = own_request(actor, request_id, lock=True)
+    if req.status == RequestStatus.REVIEW:
+        raise WrongState(
+            _l("The request is being reviewed; it can be edited only if the operator returns it.")
+        )
+    if req.status not in EDITABLE_STATUSES:
         raise WrongState(_l("A published request cannot be edited; cancel it and post a new one."))
-    clean = clean_request({**_as_input(req), **data}, publishing=False)
+    merged = {**_as_input(req), **data}
+    if data.get("region") and not data.get("region_code"):  # an old client renames the place by name
+        merged.pop("region_code")
+    clean = clean_request(merged, publishing=False)
     before = snapshot(req, EDITABLE)
     _apply(req, clean)
     record(actor, "request.edit", req, before=before, after=snapshot(req, EDITABLE))
@@ -113,35 +128,84 @@ def _as_input(req: ServiceRequest) -> dict[str, Any]:
     return data
 
 
+def _keep_item_version(req: ServiceRequest) -> None:
+    """The request keeps the item's rules in force now (guide range, standard days, legal basis), whatever
+    the department changes later."""
+    version = catalogue.current_version(req.service_item_id)
+    req.service_item_version_id = version.id if version is not None else None
+
+
+def review_on() -> bool:
+    """Announcements wait for the operator's review before they go public (MARKET_REVIEW_ANNOUNCEMENTS)."""
+    return bool(current_app.config["MARKET_REVIEW_ANNOUNCEMENTS"])
+
+
+def approval_document_missing(req: ServiceRequest) -> bool:
+    """The operator reviews the project's approval document: with review on, an item that serves a project
+    approval may not be submitted without it (without review nobody would read it, so it stays optional)."""
+    return review_on() and req.service_item.needs_project_approval and not req.approval_document
+
+
+APPROVAL_DOCUMENT_NEEDED = _l(
+    "This service item serves a project approval: upload the project's approval or filing document "
+    "(立项批复、核准或备案文件, PDF or JPG) before submitting."
+)
+
+
 def _publish(req: ServiceRequest, actor) -> None:
+    """Publish: straight to bidding, or — with announcement review on — to the operator first."""
     clean_request(_as_input(req), publishing=True)  # the deadline rule is checked at publishing time
+    _keep_item_version(req)
+    if not review_on():
+        open_bidding(req, actor, "publish")
+        return
+    if approval_document_missing(req):
+        raise Invalid(APPROVAL_DOCUMENT_NEEDED, {"approval_document": [APPROVAL_DOCUMENT_NEEDED]})
+    move_request(req, "submit", actor, submitted_at=now())
+    db.session.add(
+        RequestReview(request_id=req.id, action=ReviewAction.SUBMIT, actor_id=_id(actor), at=now())
+    )
+    events.request_submitted_for_review.send(req, actor=actor)
+
+
+def _id(actor) -> int | None:
+    return actor.id if actor is not None else None
+
+
+def open_bidding(req: ServiceRequest, actor, action: str) -> None:
+    """The announcement goes public: the draw seed is fixed and the bidding period starts now."""
+    _keep_item_version(req)
     seed = draw.new_seed()
-    _move(req, "publish", actor, published_at=now(), draw_seed=seed, draw_commitment=draw.commitment(seed))
+    move_request(
+        req, action, actor, published_at=now(), draw_seed=seed, draw_commitment=draw.commitment(seed)
+    )
     events.request_published.send(req, actor=actor)
 
 
 def publish_request(actor: User | None, request_id: int) -> ServiceRequest:
-    req = _own_request(actor, request_id, lock=True)
+    req = own_request(actor, request_id, lock=True)
     _publish(req, actor)
     return req
 
 
 def cancel_request(actor: User | None, request_id: int, reason: str | None) -> ServiceRequest:
-    req = _own_request(actor, request_id, lock=True)
+    req = own_request(actor, request_id, lock=True)
     reason = (reason or "").strip()
-    if req.status == RequestStatus.BIDDING and not reason:
+    if req.status == RequestStatus.BIDDING and not reason:  # unpublished ones were never public: no reason
         raise Invalid(_l("A reason is required."), {"reason": [_l("A reason is required.")]})
-    _move(req, "cancel", actor, failure_reason=reason or None)
+    move_request(req, "cancel", actor, failure_reason=reason or None)
     return req
 
 
 def republish(actor: User | None, request_id: int, bid_deadline: datetime | str) -> ServiceRequest:
     """A failed request (流标) comes back as a new round with a new deadline and a new seed."""
-    old = _own_request(actor, request_id)
+    old = own_request(actor, request_id)
     if old.status != RequestStatus.FAILED:
         raise WrongState(_l("Only a failed request can be published again."))
     data = _as_input(old) | {"bid_deadline": bid_deadline}
-    new = create_request(actor, data, publish=True)
+    new = create_request(actor, data, publish=False)
+    new.approval_document = old.approval_document  # the same project: the same approval document
+    _publish(new, actor)
     new.round, new.previous_id = old.round + 1, old.id
     record(actor, "request.republish", new, after={"previous_id": old.id, "round": new.round})
     return new
@@ -158,9 +222,15 @@ def can_manage(actor: User | None, req: ServiceRequest) -> bool:
 def get_request(actor: User | None, request_id: int) -> ServiceRequest:
     """A request as the caller may see it (reading never moves it on: that is the clock's work)."""
     req = db.session.get(ServiceRequest, request_id)
-    if req is None or (req.status == RequestStatus.DRAFT and not can_manage(actor, req)):
+    if req is None or not (req.is_public or can_manage(actor, req) or can_review(actor, req)):
         raise NotFound(_l("No such request."))
     return req
+
+
+def can_review(actor: User | None, req: ServiceRequest) -> bool:
+    """An operator whose area holds the request's region (administrators hold every role), once the enterprise
+    has submitted it (a draft is the enterprise's own)."""
+    return req.status != RequestStatus.DRAFT and IsOperator(actor, req.region_code)
 
 
 # --- time-driven transitions -------------------------------------------------------------------------
@@ -205,11 +275,11 @@ def close_bidding(req: ServiceRequest, actor=None) -> bool:
             bid.status, bid.invalid_reason = BidStatus.INVALID, problems[0].encode(INVALID_REASON_LENGTH)
             record(actor, "bid.invalidate", bid, after={"reason": bid.invalid_reason})
     valid = len(bidding.valid_bids(req.id))
-    _move(req, "close", actor, closed_at=now())
+    move_request(req, "close", actor, closed_at=now())
     events.bidding_closed.send(req, actor=actor)
     if valid < min_bids(req):
         reason = message(TOO_FEW_BIDS, valid=valid, min=min_bids(req))
-        _move(req, "fail", actor, failure_reason=reason.encode())
+        move_request(req, "fail", actor, failure_reason=reason.encode())
         events.request_failed.send(req, actor=actor)
     return True
 
@@ -230,7 +300,7 @@ def end_publicity(req: ServiceRequest, actor=None) -> bool:
     if winner.agency.status != AgencyStatus.ACTIVE:
         fall_back(req, actor, message(WINNER_INELIGIBLE))
         return True
-    _move(req, "award", actor)
+    move_request(req, "award", actor)
     events.publicity_ended.send(req, winner=winner, actor=actor)
     return True
 
@@ -281,11 +351,22 @@ def _candidate_rows(bids: list[Bid]) -> list[dict]:
     ]
 
 
+def _recheck_qualifications(req: ServiceRequest, actor) -> None:
+    """Only bids whose agency meets the item's qualification rule on the closing day take part in the selection
+    (bids opened before the rule was in force, or under data corrected since, are invalidated here)."""
+    day = bidding.qualification_day(req)
+    for bid in bidding.valid_bids(req.id):
+        problems = bidding.qualification_problems(bid.agency, req, day)
+        if problems:
+            bid.status, bid.invalid_reason = BidStatus.INVALID, problems[0].encode(INVALID_REASON_LENGTH)
+            record(actor, "bid.invalidate", bid, after={"reason": bid.invalid_reason})
+
+
 def select_winner(
     actor: User | None, request_id: int, bid_id: int | None = None, reason: str | None = None
 ) -> ServiceRequest:
     """Run the request's published method. Direct pick needs a bid and a recorded reason."""
-    req = _own_request(actor, request_id)
+    req = own_request(actor, request_id)
     close_bidding(req, actor)  # the deadline passed and the clock has not run yet: open the bids now
     req = locked_request(req.id)
     if req.status != RequestStatus.EVALUATING:
@@ -296,6 +377,7 @@ def select_winner(
         if req.status == RequestStatus.BIDDING:
             raise WrongState(_l("Bids are sealed until the deadline; select after it."))
         raise WrongState(_l("A selection has already been made for this request."))
+    _recheck_qualifications(req, actor)
     bids = bidding.valid_bids(req.id)
     rows = _candidate_rows(bids)
     if req.selection_method == SelectionMethod.DIRECT:
@@ -314,7 +396,7 @@ def select_winner(
             req.selection_method.value, req.draw_seed, rows, req.weights, req.shortlist_size
         )
     details["candidate_rows"] = rows
-    _move(
+    move_request(
         req,
         "select",
         actor,
@@ -343,7 +425,7 @@ def fall_back(req: ServiceRequest, actor, why: Message) -> None:
         if b.status == BidStatus.ACTIVE and b.agency.status == AgencyStatus.ACTIVE
     ]
     if req.selection_method == SelectionMethod.DIRECT and remaining:
-        _move(
+        move_request(
             req,
             "reopen_selection",
             actor,
@@ -353,10 +435,10 @@ def fall_back(req: ServiceRequest, actor, why: Message) -> None:
         )
         return
     if not remaining:
-        _move(req, "fail", actor, failure_reason=message(NOBODY_LEFT, why=why).encode())
+        move_request(req, "fail", actor, failure_reason=message(NOBODY_LEFT, why=why).encode())
         events.request_failed.send(req, actor=actor)
         return
-    _move(
+    move_request(
         req,
         "reselect",
         actor,

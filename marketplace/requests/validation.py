@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,13 +13,29 @@ from marketplace.agencies.models import Agency, QualificationLevel
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import as_utc, now
 from marketplace.common.errors import invalid_fields
-from marketplace.common.money import MAX_FEN
-from marketplace.common.regions import REGIONS
+from marketplace.common.money import MAX_FEN, format_fen
 from marketplace.extensions import db
+from marketplace.regions import services as regions
 from marketplace.requests.draw import DEFAULT_SHORTLIST, DEFAULT_WEIGHTS
 from marketplace.requests.models import Funding, SelectionMethod
 
 WEIGHT_KEYS = tuple(DEFAULT_WEIGHTS)
+# The code the national investment project online approval platform (投资项目在线审批监管平台) gives a project:
+# year (or year and month), the GB/T 2260 division, the industry, the kind (01 审批, 02 核准, 03 备案) and a serial.
+PROJECT_CODE = re.compile(r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$")
+
+
+def fiscal_threshold_problem(funding: Funding | None, ceiling_fen: int | None):
+    """The message refusing a fiscally funded request above the procurement threshold, or None."""
+    threshold = current_app.config["MARKET_FISCAL_THRESHOLD_FEN"]
+    if funding != Funding.FISCAL or not threshold or ceiling_fen is None or ceiling_fen <= threshold:
+        return None
+    return _l(
+        "A fiscally funded purchase with a ceiling above %(limit)s must go through formal government "
+        "procurement (政府采购), not the intermediary marketplace. Lower the ceiling to at most %(limit)s, or "
+        "procure it under the Government Procurement Law.",
+        limit=format_fen(threshold),
+    )
 
 
 def _text(data, field, errors, low, high, required=True):
@@ -41,6 +58,29 @@ def _whole(data, field, errors, low, high, required=True):
     return value
 
 
+def _region_code(data: dict[str, Any], errors: dict[str, list]) -> str | None:
+    """The project's location: a city- or county-level code inside the market's area. Old clients may still
+    send `region`, a name inside the area, for one release."""
+    code = data.get("region_code")
+    if isinstance(code, str):
+        code = code.strip()
+    if not code and isinstance(data.get("region"), str) and data["region"].strip():
+        code = regions.code_for_name(data["region"], regions.market_area())
+        if code is None:
+            errors["region_code"] = [
+                _l(
+                    "No single region called %(name)s inside this market's area; choose one from the list.",
+                    name=data["region"].strip()[:50],
+                )
+            ]
+            return None
+    problem = regions.project_region_problem(code)
+    if problem:
+        errors["region_code"] = [problem]
+        return None
+    return code
+
+
 def clean_request(data: dict[str, Any], *, publishing: bool) -> dict[str, Any]:
     """Valid request fields, or Invalid listing every problem. Exclusions come back as [(agency, reason)]."""
     errors: dict[str, list] = {}
@@ -60,17 +100,29 @@ def clean_request(data: dict[str, Any], *, publishing: bool) -> dict[str, Any]:
     if item is None:
         errors["service_item_id"] = [_l("Choose a service item.")]
     out["service_item_id"] = item.id if item else None
+    if (
+        item is not None
+        and item.needs_project_approval
+        and out["project_code"]
+        and not PROJECT_CODE.match(out["project_code"])
+    ):
+        errors["project_code"] = [
+            _l(
+                "This service item serves a project approval: give the project code from the investment "
+                "project approval platform, e.g. 2026-320500-74-01-123456."
+            )
+        ]
     if out["floor_fen"] and out["ceiling_fen"] and out["floor_fen"] > out["ceiling_fen"]:
         errors["floor_fen"] = [_l("The floor must not be above the ceiling.")]
-    region = data.get("region")
-    if region not in REGIONS:
-        errors["region"] = [_l("Choose a region from the list.")]
-    out["region"] = region
+    out["region_code"] = _region_code(data, errors)
     for field, enum_cls in (("funding", Funding), ("selection_method", SelectionMethod)):
         try:
             out[field] = enum_cls(data.get(field))
         except ValueError:
             errors[field] = [_l("Choose one of: %(values)s.", values=", ".join(m.value for m in enum_cls))]
+    problem = fiscal_threshold_problem(out.get("funding"), out["ceiling_fen"])
+    if problem is not None:
+        errors["ceiling_fen"] = [problem]
     level = data.get("required_level")
     try:
         out["required_level"] = QualificationLevel(level) if level not in (None, "") else None

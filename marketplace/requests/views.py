@@ -16,21 +16,20 @@ from marketplace.catalogue import services as catalogue
 from marketplace.common.errors import DomainError, Invalid
 from marketplace.common.forms import has_errors, int_or_none, page_number
 from marketplace.common.money import format_fen
-from marketplace.common.regions import REGIONS
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
-from marketplace.requests import bidding, desk_views, objection_views, queries, services
+from marketplace.requests import bidding, desk_views, objection_views, queries, review_views, services
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.forms import BID_ALIASES, ActionForm, BidForm, SelectForm, bid_data
-from marketplace.requests.models import RequestStatus, ServiceRequest
+from marketplace.requests.models import UNPUBLISHED, RequestStatus, ServiceRequest
 from marketplace.requests.pages import is_owner, public, render_detail, status_arg
 
 
 def blueprints():
-    return [public, *desk_views.blueprints(), *objection_views.blueprints()]
+    return [public, *desk_views.blueprints(), *objection_views.blueprints(), *review_views.blueprints()]
 
 
-PUBLIC_STATUSES = [s for s in RequestStatus if s != RequestStatus.DRAFT]
+PUBLIC_STATUSES = [s for s in RequestStatus if s not in UNPUBLISHED]
 
 
 # --- public announcements ----------------------------------------------------------------------------
@@ -39,7 +38,7 @@ PUBLIC_STATUSES = [s for s in RequestStatus if s != RequestStatus.DRAFT]
 @public.route("/")
 def index():
     status = status_arg(request.args.get("status"), PUBLIC_STATUSES)
-    region = request.args.get("region") if request.args.get("region") in REGIONS else None
+    region = (request.args.get("region") or "").strip()[:20] or None
     item_id = int_or_none(request.args.get("service_item"))
     q = (request.args.get("q") or "").strip()[:50] or None
     page = db.paginate(
@@ -55,7 +54,6 @@ def index():
         statuses=PUBLIC_STATUSES,
         status=status,
         region=region,
-        regions=REGIONS,
         item_id=item_id,
         categories=catalogue.categories_with_items(),
         q=q,
@@ -166,7 +164,7 @@ def _sorted_rows(rows: list[dict], sort: str | None) -> list[dict]:
 
 def _best(rows: list[dict]) -> dict[str, object]:
     """The best figure in each column among valid bids (highlighted on the page)."""
-    valid = [r for r in rows if r["bid"].status == BidStatus.ACTIVE]
+    valid = [r for r in rows if r["bid"].status == BidStatus.ACTIVE and r["check"].ok]
     best = {}
     for name, (_label, key, descending) in SORTS.items():
         values = [key(r) for r in valid if key(r) is not None]
@@ -179,7 +177,7 @@ def render_compare(request_id: int, form: SelectForm | None = None):
     actor = web_actor()
     req, rows = queries.comparison(actor, request_id)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else None
-    valid = [r for r in rows if r["bid"].status == BidStatus.ACTIVE]
+    valid = [r for r in rows if r["bid"].status == BidStatus.ACTIVE and r["check"].ok]
     form = form or SelectForm(formdata=None)
     form.bid_id.choices = [SelectChoice(str(r["bid"].id), r["agency"].name) for r in valid]
     return render_template(

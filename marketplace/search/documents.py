@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from marketplace.agencies.models import Agency, AgencyStatus, Offer
 from marketplace.catalogue.models import ServiceItem
+from marketplace.regions import services as regions
 from marketplace.requests.models import RequestStatus, ServiceRequest
 from marketplace.search.analysis import pinyin_keys, tokens
 from marketplace.search.vocabulary import Table
@@ -61,7 +62,7 @@ def _agency_docs(session: Session, ids: list[int] | None) -> Iterator[dict]:
                 "title": agency.name,
                 "names": " ".join(names),
                 "body": agency.intro or "",
-                "place": agency.region or "",
+                "place": regions.full_name(agency.region_code) or "",  # 江苏省南京市建邺区: 南京 finds it
                 "pinyin": pinyin_keys(agency.name, *category_names, *item_words),
                 "subtitle": "、".join(category_names),
                 "region": agency.region or "",
@@ -113,7 +114,7 @@ def _request_docs(session: Session, ids: list[int] | None) -> Iterator[dict]:
                 "title": req.title,
                 "names": " ".join([req.project_code, *_item_words(item)]),
                 "body": req.scope or "",
-                "place": req.region or "",
+                "place": regions.full_name(req.region_code) or "",
                 "pinyin": pinyin_keys(req.title, *_item_words(item)),
                 "subtitle": item.name,
                 "region": req.region or "",

@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from marketplace.agencies import changes as membership_changes
-from marketplace.auth.models import User
-from marketplace.auth.services import require_admin
+from marketplace.auth.models import Role, User
+from marketplace.auth.policy import scope_condition
+from marketplace.auth.services import require_acting
 from marketplace.extensions import db
 from marketplace.orders.models import STARTED_LIVE, Order
 from marketplace.orders.services import days_left, deadline_status
@@ -18,11 +19,14 @@ from marketplace.requests.models import ServiceRequest
 def deadline_board(actor: User | None, state: str | None = None, service_item_id: int | None = None) -> dict:
     """Every started live order with its light and days left or overdue, most urgent first. Lights are computed from the time; the clock records them (and the statistics). Beside
     them, the objections undecided past their decide-by time (逾期未处理的异议), the longest overdue first."""
-    require_admin(actor)
+    require_acting(actor, Role.SUPERVISOR)  # the supervisor's desk, inside its area
     stmt = (
         select(Order)
         .join(ServiceRequest, Order.request_id == ServiceRequest.id)
-        .where(Order.status.in_(list(STARTED_LIVE)))
+        .where(
+            Order.status.in_(list(STARTED_LIVE)),
+            scope_condition(actor, Role.SUPERVISOR, ServiceRequest.region_code),
+        )
         .order_by(Order.due_at, Order.id)
     )
     if service_item_id is not None:

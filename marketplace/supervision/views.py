@@ -1,23 +1,113 @@
-"""The administrators' deadline board page (/admin/deadlines), under the blueprint name "order_admin" that
-templates link to; the template stays with the order pages it resembles."""
+"""The staff home (/admin/: each role greeted with its scope and its desks) and the supervisor's deadline board
+(/admin/deadlines, under the blueprint name "order_admin" that templates link to; the template stays with the
+order pages it resembles)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
 
 from marketplace.auth.current import web_actor
+from marketplace.auth.models import ROLE_LABELS, Role
+from marketplace.auth.services import require_staff
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.forms import int_or_none, page_number
 from marketplace.extensions import db
+from marketplace.regions import services as regions
+from marketplace.requests import review
 from marketplace.supervision.deadlines import deadline_board
 
 admin = Blueprint("order_admin", __name__, url_prefix="/admin")
+staff = Blueprint("staff", __name__, url_prefix="/admin")
 
 
 def blueprints():
-    return [admin]
+    return [admin, staff]
+
+
+# Each desk: (endpoint, title, what it is for, the roles that act there, the roles that may only read there).
+DESKS = [
+    (
+        "agency_admin.applications",
+        _l("Membership review"),
+        _l("Agencies applying to join, and members to suspend, reinstate or expel."),
+        {Role.OPERATOR},
+        {Role.SUPERVISOR},
+    ),
+    (
+        "request_admin.objections",
+        _l("Objection handling"),
+        _l("Objections lodged against a selection during publicity."),
+        {Role.OPERATOR},
+        {Role.SUPERVISOR},
+    ),
+    (
+        "catalogue_admin.items",
+        _l("Service items"),
+        _l("Your trade's service items: legal basis, guide price, standard days — every change versioned."),
+        {Role.DEPARTMENT},
+        {Role.SUPERVISOR},
+    ),
+    (
+        "orders.index",
+        _l("Orders"),
+        _l("Orders in your area; a department gives its rating to accepted orders of its trade."),
+        {Role.DEPARTMENT, Role.OPERATOR, Role.SUPERVISOR},
+        set(),
+    ),
+    (
+        "fee_admin.audit",
+        _l("Fee audit"),
+        _l("Prices flagged against ceilings, guide ranges and published prices; confirm or dismiss."),
+        {Role.SUPERVISOR},
+        set(),
+    ),
+    (
+        "order_admin.deadlines",
+        _l("Deadline board"),
+        _l("Orders under way, most urgent first, and objections not decided in time."),
+        {Role.SUPERVISOR},
+        set(),
+    ),
+]
+
+
+def region_label(code: str | None) -> str:
+    """A region for people: its full name where known, else its GB/T 2260 code."""
+    return regions.label(code, full=True)
+
+
+def desks_for(actor) -> list[dict]:
+    out = []
+    for endpoint, title, text, acts, reads in DESKS:
+        if actor.role == Role.ADMIN or actor.role in acts:
+            out.append({"endpoint": endpoint, "title": title, "text": text, "read_only": False})
+        elif actor.role in reads:
+            out.append({"endpoint": endpoint, "title": title, "text": text, "read_only": True})
+    return out
+
+
+@staff.before_request
+@login_required
+def _staff_logged_in():
+    pass
+
+
+@staff.route("/")
+def home():
+    actor = require_staff(web_actor())
+    market = current_app.config["MARKET_AREA_CODE"]
+    return render_template(
+        "staff/home.html",
+        role_label=ROLE_LABELS[actor.role],
+        region=region_label(actor.region_code or market),
+        region_code=actor.region_code or market,
+        whole_market=not actor.region_code,
+        department=actor.department if actor.role == Role.DEPARTMENT else None,
+        desks=desks_for(actor),
+    )
 
 
 @admin.before_request
@@ -42,6 +132,7 @@ def deadlines():
         counts=board["counts"],
         overdue_objections=board["objections"],
         overdue_memberships=board["memberships"],
+        announcements_waiting=review.waiting_in_area(web_actor()),
         state=state,
         item_id=item_id,
         items=db.session.scalars(

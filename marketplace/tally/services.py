@@ -13,7 +13,7 @@ from collections import defaultdict
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from marketplace.catalogue.models import ServiceItem
+from marketplace.catalogue.models import ServiceItem, ServiceItemVersion
 from marketplace.extensions import db
 from marketplace.fees.models import FeeFlag, FlagStatus
 from marketplace.orders.models import STARTED_LIVE, Order, OrderStatus
@@ -66,7 +66,8 @@ def _refresh_rank(agency_id: int) -> None:
 
 
 def order_increments(order, req, item) -> dict[str, int]:
-    """What one accepted order adds to its agency's totals."""
+    """What one accepted order adds to its agency's totals; `item` is the item's rules the request was posted
+    under (`req.rules`: its kept version), so a department's later edit changes no past figure."""
     inc = {
         "completed_orders": 1,
         "amount_sum_fen": order.amount_fen,
@@ -91,7 +92,7 @@ def rating_increments(rating) -> dict[str, int]:
 
 def on_order_accepted(order) -> None:
     req = order.request
-    _add(order_increments(order, req, req.service_item), order.agency_id, req.service_item_id)
+    _add(order_increments(order, req, req.rules), order.agency_id, req.service_item_id)
 
 
 def on_order_rated(rating) -> None:
@@ -102,10 +103,8 @@ def on_order_rated(rating) -> None:
 def on_contract_amended(order, delta_fen: int) -> None:
     """An accepted order's amount changed: its completed-order price totals follow."""
     inc = {"amount_sum_fen": delta_fen}
-    if (
-        order.request.service_item.guide_max_fen is not None
-        and order.request.service_item.guide_min_fen is not None
-    ):
+    rules = order.request.rules
+    if rules.guide_max_fen is not None and rules.guide_min_fen is not None:
         inc["guide_amount_sum_fen"] = delta_fen
     _add(inc, order.agency_id, order.request.service_item_id)
 
@@ -133,14 +132,15 @@ def rebuild() -> int:
     comparing the two checks both). Returns the number of agencies with statistics."""
     totals: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(TOTALS, 0))
     rows = db.session.execute(
-        select(Order, ServiceRequest, ServiceItem)
+        select(Order, ServiceRequest, ServiceItem, ServiceItemVersion)
         .join(ServiceRequest, Order.request_id == ServiceRequest.id)
         .join(ServiceItem, ServiceRequest.service_item_id == ServiceItem.id)
+        .outerjoin(ServiceItemVersion, ServiceRequest.service_item_version_id == ServiceItemVersion.id)
         .where(Order.status == OrderStatus.ACCEPTED)
         .execution_options(yield_per=2000)
     )
-    for order, req, item in rows:
-        for name, n in order_increments(order, req, item).items():
+    for order, req, item, version in rows:
+        for name, n in order_increments(order, req, version or item).items():
             totals[(order.agency_id, item.id)][name] += n
     ratings = db.session.execute(
         select(Rating.overall, Order.agency_id, ServiceRequest.service_item_id)

@@ -16,7 +16,9 @@ from marketplace.requests.models import ServiceRequest
 from tests import factories as f
 from tests import timetravel
 
-NO_VALID_QUALIFICATION = "您没有覆盖本类别的有效（未过期）资质。"
+NO_VALID_QUALIFICATION = (
+    "本事项要求有效的环境影响评价编制单位信用平台登记，您没有在有效期内且已上传扫描件的该类资质。"
+)
 
 
 def _request(req_id: int) -> ServiceRequest:

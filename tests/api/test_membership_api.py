@@ -94,7 +94,8 @@ def test_agency_applies_admin_approves_agency_lists_offer_public_sees_it(client)
     assert me["agency_status"] == "draft"
 
     f.api_evidence(client, h_agency)
-    r = client.post("/api/v1/agencies/me/application", json=f.application([cat.id]), headers=h_agency)
+    application = f.application([cat.id], service_area_codes=["320100"])  # serves Nanjing only
+    r = client.post("/api/v1/agencies/me/application", json=application, headers=h_agency)
     assert r.status_code == 201, r.get_json()
     qual_id = r.get_json()["qualifications"][0]["id"]
     r = client.post(
@@ -156,7 +157,7 @@ def test_application_errors_are_itemised(client):
     h = f.token(client, agency_user)
     bad = f.application(
         [999999],
-        region="火星",
+        region_code="火星",
         qualifications=[
             {"name": "", "level": "特级", "number": "1", "issuer": "x", "valid_until": "2001-01-01"}
         ],
@@ -164,7 +165,7 @@ def test_application_errors_are_itemised(client):
     r = client.post("/api/v1/agencies/me/application", json=bad, headers=h)
     assert r.status_code == 422
     errors = r.get_json()["errors"]
-    assert "region" in errors and "category_ids" in errors
+    assert "region_code" in errors and "category_ids" in errors
     assert any(k.startswith("qualifications.0") for k in errors)
     assert client.get("/api/v1/me", headers=h).get_json()["agency_status"] == "draft"
 
@@ -373,7 +374,7 @@ def test_no_approval_and_no_bidding_on_a_qualification_without_its_scan(client):
 
     r = client.post(f"/api/v1/admin/agencies/{agency_id}/approve", json={}, headers=h_admin)
     assert r.status_code == 409
-    assert "环境影响评价资质" in r.get_json()["message"]
+    assert "环境影响评价编制单位信用平台登记" in r.get_json()["message"]  # the qualification without a scan
     assert client.get("/api/v1/me", headers=h_agency).get_json()["agency_status"] == "pending"
 
     client.post(

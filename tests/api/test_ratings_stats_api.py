@@ -164,9 +164,9 @@ def test_the_list_ranks_by_the_figures(client):
 
 def test_level_and_price_band_filters(client):
     admin = f.admin()
-    cheap = f.active_agency("C03", reviewer=admin)
-    dear = f.active_agency("C03", reviewer=admin)
-    item = f.market_item("C03")
+    cheap = f.active_agency("C08", reviewer=admin)  # 测绘资质（工程测量）甲级
+    dear = f.active_agency("C08", reviewer=admin)
+    item = f.market_item("C08")
     f.offer(cheap, item, price_fen=1_000_000)
     f.offer(dear, item, price_fen=9_000_000)
     ids = [
@@ -183,7 +183,7 @@ def test_level_and_price_band_filters(client):
         ).get_json()
     ]
     assert dear.agency.id in ids and cheap.agency.id not in ids
-    # Factories give 甲级 qualifications: asking for 乙级 or higher keeps them, the HTML filter too.
+    # Factories give the kind's top grade (甲级 here): asking for 乙级 or higher keeps them, the HTML filter too.
     assert cheap.agency.id in [
         a["id"] for a in client.get("/api/v1/agencies?level=乙级&per_page=100").get_json()
     ]

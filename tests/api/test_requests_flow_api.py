@@ -119,14 +119,14 @@ def test_request_validation_and_drafts(client):
     bad = f.request_data(
         ceiling_fen=0,
         floor_fen=5,
-        region="火星",
+        region_code="火星",
         selection_method="coin",
         bid_deadline="tomorrow",
         funding="gift",
     )
     r = client.post("/api/v1/requests", json=bad, headers=h)
     assert r.status_code == 422
-    assert {"ceiling_fen", "region", "selection_method", "bid_deadline", "funding"} <= set(
+    assert {"ceiling_fen", "region_code", "selection_method", "bid_deadline", "funding"} <= set(
         r.get_json()["errors"]
     )
     soon = (datetime.now(UTC) + timedelta(hours=2)).isoformat()

@@ -34,7 +34,9 @@ def test_search_returns_hits_of_every_kind_with_links(client):
     assert {"type", "id", "title", "snippet", "url", "region", "score"} <= set(hits[0])
     found = {(h["type"], h["id"]): h for h in hits}
     assert found[("agency", agency.id)]["url"] == f"/agencies/{agency.id}"
-    assert found[("agency", agency.id)]["region"] == "南京市"
+    assert (
+        found[("agency", agency.id)]["region"] == "建邺区"
+    )  # registered in 南京市建邺区 (tests/factories.py)
     assert found[("service", item.id)]["url"] == f"/catalogue/items/{item.id}"
     assert found[("request", req.id)]["url"] == f"/requests/{req.id}"
     assert hits == sorted(hits, key=lambda h: -h["score"])

@@ -50,7 +50,9 @@ def test_agency_joins_and_its_offer_is_public(live_server, browser, shot, tmp_pa
     # 2. Profile, categories, a qualification with its scan, then apply.
     page.click("nav.tabs a[href$='/agency/profile']")
     page.fill("#legal_rep", "周建华")
-    page.select_option("#region", "南京市")
+    page.select_option("#region_code", "320000")  # province → city → county
+    page.select_option(".region-picker:not(.region-multi) select[data-level='2']", "320100")
+    page.select_option(".region-picker:not(.region-multi) select[data-level='3']", "320105")
     page.fill("#contact_phone", "13912345678")
     page.check(f"input[name=category_ids][value='{category_id}']")
     page.click("form.form button[type=submit]")

@@ -21,14 +21,16 @@ from marketplace.requests.bids import Bid
 from marketplace.requests.models import Objection
 from marketplace.stats.models import AgencyStats
 from marketplace.tally import services as tally
+from tests.review import assert_demo_reviews
 
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("TEST_DATABASE_URL")), reason="loads the whole demo: once, on SQLite, is enough"
 )
 
 
-def test_demo_statistics_agree_with_a_rebuild(app):
-    load_demo()  # what `flask demo load` does
+def test_demo_statistics_agree_with_a_rebuild(app, review_on):
+    load_demo()  # what `flask demo load` does, with the default settings (announcements reviewed)
+    assert_demo_reviews()
     incremental = tally.snapshot()
     assert len(incremental["agencies"]) > 20  # accepted, rated, late and overdue orders of many agencies
 

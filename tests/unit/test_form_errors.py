@@ -32,7 +32,7 @@ def _request_form(item_id: int, **over) -> dict:
         "ceiling": "300000",
         "floor": "",
         "required_level": "",
-        "region": "连云港市",
+        "region_code": "320703",
         "required_days": "40",
         "funding": "fiscal",
         "selection_method": "lowest_price",

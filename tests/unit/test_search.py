@@ -116,6 +116,13 @@ def test_trade_abbreviations_find_the_items_they_stand_for(index_dir):
         assert name in titles(q, "service"), q
 
 
+def test_items_added_to_the_national_list_are_found_by_their_trade_names(index_dir):
+    """使用林地可行性报告 (林草) was missing from the first catalogue: its abbreviations find it now."""
+    for q in ("林地可研", "使用林地可研", "占用林地可研", "使用林地可行性报告"):
+        assert titles(q, "service")[:1] == ["使用林地可行性报告编制"], q
+    assert "水资源论证" in titles("水资源论证报告", "service")
+
+
 def test_expansion_finds_text_that_only_spells_the_term_out(index_dir):
     """A request whose item is surveying but whose title says 环境影响评价 is found by 环评, and back."""
     surveying = item_named("地下管线探测")
@@ -159,7 +166,7 @@ def test_an_expansion_is_one_term_where_the_index_lists_it_and_word_by_word_wher
 def test_words_must_all_match_and_region_counts(index_dir):
     nanjing = agency_offering("环境影响评价（报告书）")
     suzhou = agency_offering("环境影响评价（报告书）")
-    suzhou.region = "苏州市"
+    suzhou.region_code = "320505"  # 苏州市虎丘区
     db.session.commit()
     found = keys("南京 环评")
     assert ("agency", nanjing.id) in found and ("agency", suzhou.id) not in found
