@@ -37,6 +37,13 @@ DESKS = [
         {Role.SUPERVISOR},
     ),
     (
+        "change_admin.change_list",
+        _l("Change review"),
+        _l("Members' changes to qualifications, legal representative and practitioners: they count once approved."),
+        {Role.OPERATOR},
+        {Role.SUPERVISOR},
+    ),
+    (
         "request_admin.objections",
         _l("Objection handling"),
         _l("Objections lodged against a selection during publicity."),
