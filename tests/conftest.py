@@ -60,6 +60,9 @@ def build_app(tmp_path_factory, **extra):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; production uses scrypt
+            # The order flow most tests walk: the agency's confirmation starts the clock. The contract step (the
+            # default in production) is switched on by the tests about it (tests/api/test_contracts.py).
+            "MARKET_CONTRACT_STEP": False,
             **extra,
         }
     )

@@ -72,3 +72,11 @@ class ReasonForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes state: CSRF only."""
+
+
+class BankForm(FlaskForm):
+    """收款账户: where owners pay by bank transfer (shown to them on the transfer form, nowhere public)."""
+
+    bank_name = StringField(_l("Bank and branch (开户行)"), validators=[Optional(), Length(max=100)])
+    account_name = StringField(_l("Account name (户名)"), validators=[Optional(), Length(max=100)])
+    account_no = StringField(_l("Account number (账号)"), validators=[Optional(), Length(max=40)])

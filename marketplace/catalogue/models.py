@@ -47,6 +47,8 @@ class ServiceItem(db.Model):
     fee_basis: Mapped[str | None] = mapped_column(String(200))
     standard_days: Mapped[int]
     qualification: Mapped[str | None] = mapped_column(String(100))
+    # The department's model contract (合同示范文本) for this item; None: the generic text (catalogue/contracts.py).
+    model_contract: Mapped[str | None] = mapped_column(Text)
     sort_order: Mapped[int] = mapped_column(default=0)
 
     category: Mapped[Category] = relationship(back_populates="items")

@@ -51,6 +51,8 @@ def _date_work(story: Story, delivered: datetime) -> None:
         story.order_id,
         started_at=t["started"] + shift,
         due_at=t["due"] + shift,
+        original_due_at=t["due"] + shift,
+        reckoned_due_at=t["due"] + shift,
         delivered_at=delivered,
     )
 
@@ -68,6 +70,8 @@ def stamp_order(story: Story, events: list[tuple[int, datetime]]) -> None:
         created_at=t["awarded"],
         started_at=t.get("started"),
         due_at=t.get("due"),
+        original_due_at=t.get("due"),
+        reckoned_due_at=t.get("due"),
         delivered_at=t.get("delivered") if order.status != OrderStatus.DISPUTED else None,
         accepted_at=t.get("accepted"),
     )
