@@ -75,15 +75,15 @@ def test_agency_uploads_enterprise_confirms_and_the_clock_starts_then(client, st
     assert resp.status_code == 201, resp.get_json()
     body = resp.get_json()
     assert body["status"] == "pending" and body["uploaded_by"] == "agency" and body["code"] == "HT-2026-0158"
-    db.session.execute(
-        update(Order).where(Order.id == order.id).values(created_at=now() - timedelta(days=5))
-    )
+    db.session.execute(update(Order).where(Order.id == order.id).values(created_at=now() - timedelta(days=5)))
     db.session.execute(
         update(Contract).where(Contract.id == body["id"]).values(created_at=now() - timedelta(days=1))
     )
     db.session.commit()
     got = client.get(f"/api/v1/orders/{order.id}", headers=f.token(client, enterprise)).get_json()
-    assert got["status"] == "awaiting" and got["started_at"] is None and got["contract"]["status"] == "pending"
+    assert (
+        got["status"] == "awaiting" and got["started_at"] is None and got["contract"]["status"] == "pending"
+    )
 
     before = now()
     resp = client.post(f"/api/v1/orders/{order.id}/contract/confirm", headers=f.token(client, enterprise))
@@ -127,7 +127,9 @@ def test_only_the_parties_upload_and_a_second_upload_waits(client, step_on):
     assert upload(client, other, order).status_code == 404
     assert upload(client, f.admin(), order).status_code == 403
     assert upload(client, agency, order).status_code == 201
-    assert upload(client, enterprise, order).status_code == 409  # one contract waits for confirmation at a time
+    assert (
+        upload(client, enterprise, order).status_code == 409
+    )  # one contract waits for confirmation at a time
     assert contract_count(order.id) == 1
 
 
@@ -203,7 +205,9 @@ def test_with_the_step_on_the_agency_confirmation_alone_starts_nothing(client, s
     assert db.session.get(Order, order.id).started_at is None
     # Declining is still the agency's right before a contract is confirmed.
     resp = client.post(
-        f"/api/v1/orders/{order.id}/decline", json={"reason": "项目负责人离职无法承接"}, headers=f.token(client, agency)
+        f"/api/v1/orders/{order.id}/decline",
+        json={"reason": "项目负责人离职无法承接"},
+        headers=f.token(client, agency),
     )
     assert resp.status_code == 200 and resp.get_json()["status"] == "declined"
 
@@ -224,9 +228,12 @@ def test_the_public_list_shows_confirmed_contracts_without_files(client, step_on
     assert upload(client, pending.agency.user, pending, code="HT-PENDING-8").status_code == 201
     listed = client.get("/api/v1/contracts").get_json()
     assert listed == []
-    assert client.post(
-        f"/api/v1/orders/{order.id}/contract/confirm", headers=f.token(client, enterprise)
-    ).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/orders/{order.id}/contract/confirm", headers=f.token(client, enterprise)
+        ).status_code
+        == 200
+    )
 
     listed = client.get("/api/v1/contracts").get_json()
     assert [c["code"] for c in listed] == ["HT-PUBLIC-7"]
@@ -254,7 +261,9 @@ def test_the_file_is_for_the_parties_and_staff_only(client, step_on):
     supervisor = f.staff("supervisor", region_code=order.request.region_code)
     assert client.get(api, headers=f.token(client, supervisor)).status_code == 200
     region = order.request.region_code
-    elsewhere = f.staff("supervisor", region_code="320200" if region != "320200" else "320300")  # another city
+    elsewhere = f.staff(
+        "supervisor", region_code="320200" if region != "320200" else "320300"
+    )  # another city
     assert client.get(api, headers=f.token(client, elsewhere)).status_code == 404
     other = f.active_agency("C03")
     assert client.get(api, headers=f.token(client, other)).status_code == 404
@@ -274,7 +283,12 @@ def test_contract_terms_are_checked_in_the_service_too(step_on):
         contracts.upload_contract(
             agency,
             order.id,
-            {"code": "HT-1", "amount_fen": order.amount_fen, "start_date": date(2026, 1, 1), "end_date": None},
+            {
+                "code": "HT-1",
+                "amount_fen": order.amount_fen,
+                "start_date": date(2026, 1, 1),
+                "end_date": None,
+            },
             (io.BytesIO(f.PDF), "合同.pdf"),
         )
     assert "end_date" in caught.value.errors
