@@ -192,7 +192,7 @@ def confirm_contract(actor: User | None, order_id: int) -> Contract:
         decided_at=now(),
         decided_by_id=actor.id,
     )
-    services.start(order, actor)
+    services.start(order, actor, kind="contract_confirmed")
     events.contract_confirmed.send(contract, actor=actor)
     return contract
 

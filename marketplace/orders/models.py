@@ -18,7 +18,10 @@ from marketplace.extensions import db
 
 
 class OrderStatus(enum.StrEnum):
-    AWAITING = "awaiting"  # created after publicity; the agency confirms (clock starts) or declines
+    AWAITING = (
+        "awaiting"  # created after publicity; the agency confirms (clock starts) or declines — with the
+    )
+    # contract step on, the parties upload and confirm the signed contract (the clock starts then)
     IN_PROGRESS = "in_progress"
     DELIVERED = "delivered"
     DISPUTED = "disputed"
@@ -36,6 +39,7 @@ STATUS_LABELS = {
     OrderStatus.DECLINED: _l("Declined by the agency"),
     OrderStatus.CANCELLED: _l("Cancelled"),
 }
+AWAITING_CONTRACT = _l("Awaiting the signed contract")  # AWAITING's label with the contract step on
 EVENT_LABELS = {
     "confirm": _l("Contract confirmed, service clock started"),
     "decline": _l("Declined by the agency"),
@@ -45,6 +49,7 @@ EVENT_LABELS = {
     "dispute": _l("Acceptance disputed"),
     "amend": _l("Contract amount changed (supplementary agreement)"),
     "contract": _l("Signed contract uploaded"),
+    "contract_confirmed": _l("Signed contract confirmed by the other party, service clock started"),
     "contract_rejected": _l("Contract rejected"),
     "extension": _l("Extension requested"),
     "extension_approved": _l("Extension approved"),

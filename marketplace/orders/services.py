@@ -164,12 +164,13 @@ def contract_step() -> bool:
     return bool(current_app.config.get("MARKET_CONTRACT_STEP", True))
 
 
-def start(order: Order, actor) -> Order:
-    """The service clock starts now: due after the promised days (the date the on-time rate counts against)."""
+def start(order: Order, actor, kind: str = "confirm") -> Order:
+    """The service clock starts now: due after the promised days (the date the on-time rate counts against).
+    `kind` names the history line: the agency's confirmation, or the signed contract's (contract_confirmed)."""
     at = now()
     due = at + timedelta(days=order.promised_days)
     _move(order, "confirm", actor, started_at=at, due_at=due, original_due_at=due, reckoned_due_at=due)
-    _event(order, "confirm", actor)
+    _event(order, kind, actor)
     events.order_started.send(order, actor=actor)
     return order
 

@@ -15,7 +15,7 @@ from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.orders import contract_views, services
 from marketplace.orders.forms import ActionForm, AmendForm, DeliverForm, ProgressForm, ReasonForm
-from marketplace.orders.models import EVENT_LABELS, STATUS_LABELS, OrderStatus
+from marketplace.orders.models import AWAITING_CONTRACT, EVENT_LABELS, STATUS_LABELS, OrderStatus
 from marketplace.orders.pages import party_role as _party_role
 from marketplace.orders.pages import render_detail
 
@@ -38,7 +38,10 @@ FILTERS = {
 
 @bp.app_context_processor
 def _labels():
-    return {"order_status_labels": STATUS_LABELS, "order_event_labels": EVENT_LABELS}
+    labels = STATUS_LABELS
+    if services.contract_step():  # the order waits for its contract, not for the agency alone
+        labels = STATUS_LABELS | {OrderStatus.AWAITING: AWAITING_CONTRACT}
+    return {"order_status_labels": labels, "order_event_labels": EVENT_LABELS}
 
 
 @bp.before_request

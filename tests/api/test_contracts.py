@@ -96,7 +96,7 @@ def test_agency_uploads_enterprise_confirms_and_the_clock_starts_then(client, st
     assert started.due_at == started.started_at + timedelta(days=started.promised_days)
     assert started.original_due_at == started.due_at == started.reckoned_due_at
     kinds = [e.kind for e in started.events]
-    assert kinds == ["contract", "confirm"]
+    assert kinds == ["contract", "contract_confirmed"]
 
 
 def test_enterprise_uploads_agency_confirms(client, step_on):
