@@ -142,7 +142,7 @@ class ContractStatus(enum.StrEnum):
 CONTRACT_STATUS_LABELS = {
     ContractStatus.PENDING: _l("Waiting for the other party to confirm"),
     ContractStatus.CONFIRMED: _l("Signed and confirmed"),
-    ContractStatus.REJECTED: _l("Rejected"),
+    ContractStatus.REJECTED: _l("Returned by the other party"),
 }
 CONTRACT_TRANSITIONS: dict[str, tuple[frozenset[ContractStatus], ContractStatus]] = {
     "confirm": (frozenset({ContractStatus.PENDING}), ContractStatus.CONFIRMED),
