@@ -183,6 +183,12 @@ def confirm_contract(actor: User | None, order_id: int) -> Contract:
     actor, order, contract = _pending_contract(actor, order_id)
     if order.status != OrderStatus.AWAITING:
         raise WrongState(_l("The contract is uploaded before the work starts."))
+    if contract.amount_fen != order.amount_fen:  # a supplementary agreement changed the price meanwhile
+        raise WrongState(
+            _l(
+                "The order's amount changed after this contract was uploaded; reject it and upload one with the new amount."
+            )
+        )
     move(
         contract,
         CONTRACT_TRANSITIONS,

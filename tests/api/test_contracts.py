@@ -292,3 +292,24 @@ def test_contract_terms_are_checked_in_the_service_too(step_on):
             (io.BytesIO(f.PDF), "合同.pdf"),
         )
     assert "end_date" in caught.value.errors
+
+
+def test_a_price_changed_after_the_upload_needs_a_new_contract(client, step_on):
+    enterprise, agency, order = awaiting_order()
+    assert upload(client, agency, order).status_code == 201
+    h = f.token(client, enterprise)
+    amended = client.post(
+        f"/api/v1/orders/{order.id}/amend",
+        json={"amount_fen": 9_500_000, "reason": "补充协议：缩减监测点位"},
+        headers=h,
+    )
+    assert amended.status_code == 200
+    assert client.post(f"/api/v1/orders/{order.id}/contract/confirm", headers=h).status_code == 409
+    assert (
+        client.post(
+            f"/api/v1/orders/{order.id}/contract/reject", json={"reason": "金额已按补充协议调整"}, headers=h
+        ).status_code
+        == 200
+    )
+    assert upload(client, agency, order, amount_fen="9500000").status_code == 201
+    assert client.post(f"/api/v1/orders/{order.id}/contract/confirm", headers=h).status_code == 200
