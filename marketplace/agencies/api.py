@@ -15,6 +15,7 @@ from marketplace.agencies.schemas import (
     ApplicationIn,
     ApplicationOut,
     ApplicationsQuery,
+    BankIn,
     DecisionIn,
     OfferIn,
     OfferOut,
@@ -85,6 +86,15 @@ def my_agency():
 def apply(data):
     """Submit (or resubmit after rejection) the membership application."""
     return membership.apply_with(api_actor(), data)
+
+
+@bp.post("/agencies/me/bank")
+@bp.arguments(BankIn)
+@bp.response(200, AgencyPrivateOut)
+@bp.doc(security=BEARER)
+def bank(data):
+    """The account owners pay into (开户行, 户名, 账号): shown to an order's enterprise when it pays, never public."""
+    return membership.update_bank_details(api_actor(), data)
 
 
 @bp.post("/agencies/me/qualifications")
