@@ -37,6 +37,18 @@ def _float(name: str, default: float | None) -> float | None:
         raise RuntimeError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _flag(name: str, default: bool) -> bool:
+    """1/0 (also true/false, yes/no, on/off) from the environment."""
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise RuntimeError(f"{name} must be 1 or 0, got {raw!r}")
+
+
 def app_env() -> str:
     """`development` unless told otherwise; gunicorn deployments default to production."""
     explicit = os.environ.get("MARKET_ENV")
@@ -120,6 +132,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "MARKET_MIN_BIDS": _int("MARKET_MIN_BIDS", 3),
         # Operators decide a membership application or change within this many working days (工作日).
         "MARKET_REVIEW_WORKING_DAYS": _int("MARKET_REVIEW_WORKING_DAYS", 2),
+        # The contract step: after publicity the parties upload and confirm the signed contract, and the confirmation
+        # starts the service clock. 0 for markets that sign contracts off the platform: the agency's confirmation
+        # starts the clock.
+        "MARKET_CONTRACT_STEP": _flag("MARKET_CONTRACT_STEP", True),
         "MARKET_ACCEPTANCE_SECONDS": _int("MARKET_ACCEPTANCE_SECONDS", 14 * DAY),
         "MARKET_RATING_WINDOW_SECONDS": _int("MARKET_RATING_WINDOW_SECONDS", 30 * DAY),
         # How long after the bid deadline the bidding stays open for bids that *arrived* before it but still

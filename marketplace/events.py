@@ -41,6 +41,13 @@ order_light_changed = _signals.signal("order-light-changed")  # sender: Order; b
 order_delivered = _signals.signal("order-delivered")  # sender: Order; actor
 order_accepted = _signals.signal("order-accepted")  # sender: Order; actor; automatic: bool
 contract_amended = _signals.signal("contract-amended")  # sender: Order; before_fen: int; after_fen: int
+# The signed contract (orders/contracts.py): uploaded by one party, confirmed (the order starts: order_started
+# follows) or rejected by the other; extensions (延期) asked by the agency and decided by the enterprise.
+contract_uploaded = _signals.signal("contract-uploaded")  # sender: Contract; actor
+contract_confirmed = _signals.signal("contract-confirmed")  # sender: Contract; actor
+contract_rejected = _signals.signal("contract-rejected")  # sender: Contract; reason: str; actor
+extension_requested = _signals.signal("extension-requested")  # sender: Extension; actor
+extension_decided = _signals.signal("extension-decided")  # sender: Extension; approved: bool; actor
 
 # --- money, ratings, members, stores, fees ---------------------------------------------------------------
 money_received = _signals.signal("money-received")  # sender: Payment; delta_fen: int (negative: refund)

@@ -64,6 +64,9 @@ def build_app(tmp_path_factory, **extra):
             # procurement threshold are off here and turned on by the tests about them (tests/review.py).
             "MARKET_REVIEW_ANNOUNCEMENTS": 0,
             "MARKET_FISCAL_THRESHOLD_FEN": 0,
+            # The order flow most tests walk: the agency's confirmation starts the clock. The contract step (the
+            # default in production) is switched on by the tests about it (tests/api/test_contracts.py).
+            "MARKET_CONTRACT_STEP": False,
             **extra,
         }
     )

@@ -19,8 +19,11 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from marketplace.agencies import membership
+from marketplace.common.clock import now
 from marketplace.extensions import db
 from marketplace.fees.models import FeeFlag
+from marketplace.orders import contracts
 from marketplace.orders import services as orders
 from marketplace.payments import services as payments
 from marketplace.ratings import services as ratings
@@ -35,6 +38,8 @@ PLAN = "秘密方案甲：无人机航测结合人工智能识别，建立三维
 OTHER_PLAN = "秘密方案乙：卫星遥感反演结合走航监测，逐日比对污染物浓度。"
 SEALED_TITLE = "封标测试：徐圩新区化工园区配套管廊项目环境影响评价"
 SEALED_CODE = "2026-320700-26-01-654321"
+CONTRACT_CODE = "HT-LYG-2026-0099"
+BANK_ACCOUNT = "6216610500001234567"  # the rival's: shown to the owner paying it, nowhere public
 CEILING = 30_000_000
 
 
@@ -65,7 +70,8 @@ class Market:
     publicity_request_id: int
     done_request_id: int
     done_order_id: int  # accepted, rated, paid, flagged; has a delivered file
-    running_order_id: int  # in progress
+    running_order_id: int  # in progress, under a contract signed on the platform, an extension asked
+    contract_id: int  # the running order's contract (its file: the parties and staff only)
     delivered_order_id: int  # delivered, waiting for acceptance
     delivered_file_key: str
     offer_id: int
@@ -94,6 +100,28 @@ def _won_order(owner, agency, price_fen: int, title: str):
     return req, order
 
 
+def _signed(owner, agency, order):
+    """The order's contract uploaded by the owner and confirmed by the agency, with the contract step on."""
+    config = current_app.config
+    step, config["MARKET_CONTRACT_STEP"] = config["MARKET_CONTRACT_STEP"], True
+    try:
+        today = now().date()
+        terms = {
+            "code": CONTRACT_CODE,
+            "amount_fen": order.amount_fen,
+            "start_date": today,
+            "end_date": today + timedelta(days=90),
+        }
+        contract = contracts.upload_contract(owner, order.id, terms, (io.BytesIO(f.PDF), "签署合同.pdf"))
+        contracts.confirm_contract(agency, order.id)
+        contracts.request_extension(
+            agency, order.id, today + timedelta(days=200), "业主补充资料滞后，申请顺延工期"
+        )
+    finally:
+        config["MARKET_CONTRACT_STEP"] = step
+    return contract
+
+
 def build() -> Market:
     admin = f.admin()
     owner = f.user("enterprise", org_name="封标业主港口建设集团有限公司")
@@ -118,8 +146,14 @@ def build() -> Market:
     payment = payments.record_offline(
         owner, done.id, reference="HX20261122-0001", voucher=(io.BytesIO(f.PDF), "回单.pdf")
     )
+    # Signed on the platform (the contract step): uploaded by the owner, confirmed by the rival; the rival then
+    # asks for more time. The rival's bank details are for the owner's transfer form only.
     _, running = _won_order(owner, rival, 9_000_000, "赣榆区海堤加固工程环境影响评价")
-    orders.confirm(rival, running.id)
+    contract = _signed(owner, rival, running)
+    membership.update_bank_details(
+        rival,
+        {"bank_name": "中国银行连云港分行", "account_name": rival.agency.name, "account_no": BANK_ACCOUNT},
+    )
     _, delivered = _won_order(owner, rival, 8_000_000, "灌云县污水处理厂扩建工程环境影响评价")
     orders.confirm(rival, delivered.id)
     orders.deliver(rival, delivered.id, "提交报告书送审稿")
@@ -167,6 +201,7 @@ def build() -> Market:
         done_request_id=done_req.id,
         done_order_id=done.id,
         running_order_id=running.id,
+        contract_id=contract.id,
         delivered_order_id=delivered.id,
         delivered_file_key=key,
         offer_id=offer.id,

@@ -36,6 +36,7 @@ ARGUMENTS: dict[str, Callable[[Market], list]] = {
     "request_id": lambda m: [m.sealed_request_id, m.publicity_request_id, m.draft_request_id],
     "bid_id": lambda m: [m.sealed_bid_id, m.other_sealed_bid_id],
     "order_id": lambda m: [m.done_order_id, m.running_order_id, m.delivered_order_id],
+    "contract_id": lambda m: [m.contract_id],
     "key": lambda m: [m.delivered_file_key],  # a delivered file of the done order
     "payment_id": lambda m: [m.payment_id],
     "rating_id": lambda m: [m.rating_id],
@@ -59,6 +60,7 @@ QUERIES: dict[str, Callable[[Market], list[dict]]] = {
     "orders.index": lambda m: [{"status": "live"}],
     "change_admin.change_list": lambda m: [{"status": "all"}],
     "supervision-api.deadlines": lambda m: [{"section": "memberships"}],
+    "catalogue.model_contract": lambda m: [{"format": "txt"}],
 }
 
 VIEWERS = ("anonymous", "owner", "bidder", "rival", "admin")

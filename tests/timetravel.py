@@ -50,7 +50,8 @@ def order_elapsed(order: Order, share: float, clock: bool = True) -> None:
     """Pretend `share` of the promised time has passed since the order started (1.0 = due now)."""
     total = timedelta(days=order.promised_days)
     start = now() - total * share
-    _shift(Order, order.id, clock, started_at=start, due_at=start + total)
+    due = start + total
+    _shift(Order, order.id, clock, started_at=start, due_at=due, original_due_at=due, reckoned_due_at=due)
 
 
 def delivered_ago(order: Order, seconds: int, clock: bool = True) -> None:

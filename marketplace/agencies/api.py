@@ -19,6 +19,7 @@ from marketplace.agencies.schemas import (
     ApplicationOut,
     ApplicationsQuery,
     AuthorisedPersonIn,
+    BankIn,
     ChangeIn,
     ChangeOut,
     ChangesQuery,
@@ -95,6 +96,15 @@ def my_agency():
 def apply(data):
     """Submit (or resubmit after rejection) the membership application."""
     return membership.apply_with(api_actor(), data)
+
+
+@bp.post("/agencies/me/bank")
+@bp.arguments(BankIn)
+@bp.response(200, AgencyPrivateOut)
+@bp.doc(security=BEARER)
+def bank(data):
+    """The account owners pay into (开户行, 户名, 账号): shown to an order's enterprise when it pays, never public."""
+    return membership.update_bank_details(api_actor(), data)
 
 
 @bp.post("/agencies/me/qualifications")

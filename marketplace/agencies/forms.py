@@ -120,3 +120,11 @@ def kind_choices(groups, other_label) -> dict:
         choices[str(label)] = [(k.id, f"{k.name}（{'/'.join(k.levels)}）") for k in kinds]
     choices[str(_l("Other"))] = [(0, other_label)]
     return choices
+
+
+class BankForm(FlaskForm):
+    """收款账户: where owners pay by bank transfer (shown to them on the transfer form, nowhere public)."""
+
+    bank_name = StringField(_l("Bank and branch (开户行)"), validators=[Optional(), Length(max=100)])
+    account_name = StringField(_l("Account name (户名)"), validators=[Optional(), Length(max=100)])
+    account_no = StringField(_l("Account number (账号)"), validators=[Optional(), Length(max=40)])

@@ -22,9 +22,11 @@ from marketplace.agencies.models import (
 )
 from marketplace.agencies.services import UPLOAD_KIND, my_agency
 from marketplace.agencies.validation import (
+    BANK_FIELDS,
     PROFILE_FIELDS,
     QUALIFICATION_FIELDS,
     clean_authorised,
+    clean_bank,
     clean_categories,
     clean_profile,
     clean_qualification,
@@ -326,4 +328,19 @@ def decide(actor: User | None, agency_id: int, action: str, reason: str | None =
     if action == "expel":  # an expelled member's store closes for good
         for offer in agency.offers:
             offer.active = False
+    return agency
+
+
+def update_bank_details(actor: User | None, data: dict[str, Any]) -> Agency:
+    """The account the owners pay into (开户行 / 户名 / 账号), shown to an order's enterprise when it pays."""
+    agency = my_agency(actor)
+    _editable(agency)
+    errors: dict[str, list] = {}
+    clean = clean_bank(data, errors)
+    if errors:
+        raise invalid_fields(errors)
+    before = snapshot(agency, BANK_FIELDS)
+    for field, value in clean.items():
+        setattr(agency, field, value)
+    record(actor, "agency.bank_details", agency, before=before, after=snapshot(agency, BANK_FIELDS))
     return agency

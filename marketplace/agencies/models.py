@@ -94,6 +94,10 @@ class Agency(TimestampMixin, db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(50))
     contact_phone: Mapped[str | None] = mapped_column(String(30))
     intro: Mapped[str | None] = mapped_column(Text)
+    # Where the owners pay (收款账户: 开户行 / 户名 / 账号): shown to the paying enterprise only, never in public.
+    bank_name: Mapped[str | None] = mapped_column(String(100))
+    account_name: Mapped[str | None] = mapped_column(String(100))
+    account_no: Mapped[str | None] = mapped_column(String(30))
     status_reason: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -180,6 +180,9 @@ def _people(agency, full: bool):
 class AgencyPrivateOut(AgencyStoreOut):
     contact_name = ma.fields.String(allow_none=True)
     contact_phone = ma.fields.String(allow_none=True)
+    bank_name = ma.fields.String(allow_none=True)
+    account_name = ma.fields.String(allow_none=True)
+    account_no = ma.fields.String(allow_none=True)
     status_reason = Said(allow_none=True)
     submitted_at = ma.fields.AwareDateTime(allow_none=True)
     review_due_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "审核时限"})
@@ -288,3 +291,11 @@ class ApplicationsQuery(ma.Schema):
 
 class DecisionIn(ma.Schema):
     reason = ma.fields.String(load_default=None)
+
+
+class BankIn(ma.Schema):
+    """All three, or all empty to clear them."""
+
+    bank_name = ma.fields.String(load_default=None, metadata={"description": "开户行"})
+    account_name = ma.fields.String(load_default=None, metadata={"description": "户名"})
+    account_no = ma.fields.String(load_default=None, metadata={"description": "账号: 8 to 30 digits"})

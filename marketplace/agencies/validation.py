@@ -249,3 +249,33 @@ def _kind(data: dict[str, Any], err) -> QualificationKind | None:
     if kind is None:
         err("kind_id", _l("Choose a qualification kind from the register."))
     return kind
+
+
+BANK_FIELDS = ("bank_name", "account_name", "account_no")
+
+
+def clean_bank(data: dict[str, Any], errors: dict[str, list]) -> dict[str, str | None]:
+    """开户行, 户名 and 账号 — all three, or none (to clear them). The number: digits only, 8 to 30 of them
+    (spaces and dashes typed for readability are dropped)."""
+    out: dict[str, str | None] = {}
+    for field in BANK_FIELDS:
+        value = data.get(field)
+        if value is not None and not isinstance(value, str):
+            errors.setdefault(field, []).append(_l("Must be text."))
+            value = None
+        out[field] = (value or "").strip() or None
+    if out["account_no"]:
+        out["account_no"] = out["account_no"].replace(" ", "").replace("-", "")
+    if not any(out.values()):
+        return out
+    for field in ("bank_name", "account_name"):
+        if not out[field]:
+            errors.setdefault(field, []).append(_l("Required."))
+        elif not 2 <= len(out[field]) <= 100:
+            errors.setdefault(field, []).append(_l("2 to 100 characters."))
+    number = out["account_no"]
+    if not number:
+        errors.setdefault("account_no", []).append(_l("Required."))
+    elif not (number.isascii() and number.isdigit() and 8 <= len(number) <= 30):
+        errors.setdefault("account_no", []).append(_l("The account number is 8 to 30 digits."))
+    return out

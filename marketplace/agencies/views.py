@@ -11,6 +11,7 @@ from marketplace.agencies import change_views, changes, membership, services
 from marketplace.agencies import offers as offer_services
 from marketplace.agencies.forms import (
     ActionForm,
+    BankForm,
     FileForm,
     OfferForm,
     ProfileForm,
@@ -19,7 +20,7 @@ from marketplace.agencies.forms import (
     kind_choices,
 )
 from marketplace.agencies.models import STATUS_LABELS, AgencyStatus, PriceMode
-from marketplace.agencies.validation import PROFILE_FIELDS
+from marketplace.agencies.validation import BANK_FIELDS, PROFILE_FIELDS
 from marketplace.audit.services import entries_for
 from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
@@ -89,6 +90,24 @@ def profile():
     return render_template(
         "agencies/workspace/profile.html", form=form, agency=agency, locked=locked, service_area_codes=codes
     )
+
+
+@workspace.route("/bank", methods=["GET", "POST"])
+def bank():
+    """收款账户: the account owners pay into, shown to an order's enterprise on the transfer form only."""
+    actor = web_actor()
+    agency = services.my_agency(actor)
+    form = BankForm(obj=agency if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            membership.update_bank_details(actor, {f: getattr(form, f).data for f in BANK_FIELDS})
+        except DomainError as exc:
+            form_errors_from(exc, form)
+            flash(str(exc.message), "danger")
+        else:
+            flash(_("Bank details saved."), "success")
+            return redirect(url_for(".bank"))
+    return render_template("agencies/workspace/bank.html", form=form, agency=agency)
 
 
 @workspace.route("/qualifications", methods=["GET", "POST"])

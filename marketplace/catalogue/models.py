@@ -74,6 +74,8 @@ class ServiceItem(db.Model):
     # How many named practitioners (执业人员) of which registration a bid must carry (0: none).
     required_practitioners: Mapped[int] = mapped_column(default=0, server_default="0")
     practitioner_registration: Mapped[str | None] = mapped_column(String(50))
+    # The department's model contract (合同示范文本) for this item; None: the generic text (catalogue/contracts.py).
+    model_contract: Mapped[str | None] = mapped_column(Text)
     sort_order: Mapped[int] = mapped_column(default=0)
     # The rules require no licence for this item (e.g. 节能评估 since 2016): every member of the category may bid.
     requires_no_qualification: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from marketplace.common.clock import now
+from marketplace.demo import contracts
 from marketplace.demo.common import put
 from marketplace.demo.market import Market
 from marketplace.demo.stories import Story
@@ -22,7 +23,9 @@ def play_order(m: Market, story: Story, script: list[tuple]) -> list[tuple[int, 
     owner = m.owner(story)
     events = []
     for action, when, text, percent in script:
-        if action == "confirm":
+        if action == "confirm" and orders.contract_step():  # signed on the platform: the clock starts then
+            contracts.sign(order, owner, agency_user)
+        elif action == "confirm":
             orders.confirm(agency_user, order.id)
         elif action == "progress":
             orders.report_progress(agency_user, order.id, text, percent)
@@ -51,6 +54,8 @@ def _date_work(story: Story, delivered: datetime) -> None:
         story.order_id,
         started_at=t["started"] + shift,
         due_at=t["due"] + shift,
+        original_due_at=t["due"] + shift,
+        reckoned_due_at=t["due"] + shift,
         delivered_at=delivered,
     )
 
@@ -68,9 +73,12 @@ def stamp_order(story: Story, events: list[tuple[int, datetime]]) -> None:
         created_at=t["awarded"],
         started_at=t.get("started"),
         due_at=t.get("due"),
+        original_due_at=t.get("due"),
+        reckoned_due_at=t.get("due"),
         delivered_at=t.get("delivered") if order.status != OrderStatus.DISPUTED else None,
         accepted_at=t.get("accepted"),
     )
+    contracts.stamp(oid, t.get("started"))
     orders.advance(db.session.get(Order, oid))  # the yellow / red flag as of today
     last = max([when for _, when in events] + [t["awarded"]])
     put(Order, oid, updated_at=last)

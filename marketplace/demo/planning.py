@@ -28,6 +28,8 @@ def plan_all(m: Market) -> list[Story]:
         item = m.item_by_code.get(spec.pop("item"))
         if item is None:
             continue
+        if len(m.pool(item, None)) < min(int(spec["n"]), m.min_bids):
+            item = None  # too few members hold this item's licences: the planner picks an item that has them
         story = plan_story(
             m,
             spec.pop("outcome"),

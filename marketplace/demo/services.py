@@ -25,6 +25,7 @@ from marketplace.demo.common import (
     ENTERPRISE_EMAIL,
     step,
 )
+from marketplace.demo.contracts import load_contract_cases
 from marketplace.demo.dataset import ACCOUNTS
 from marketplace.demo.fees import load_fee_cases
 from marketplace.demo.history import load_history
@@ -68,6 +69,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     with step():
         counts |= load_ratings(random.Random(seed + 2))
     counts |= load_payments(random.Random(seed + 3), ENTERPRISE_EMAIL, AGENCY_EMAIL)
+    counts |= load_contract_cases(random.Random(seed + 5))
     with step():
         counts |= load_fee_cases(random.Random(seed + 4), ADMIN_EMAIL)
     with step():

@@ -2,12 +2,13 @@
 each category's member count and each item's offers — so they sit here, above the catalogue and the agencies,
 under the blueprint name "catalogue" that templates link to."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from marketplace.agencies import services as agencies
 from marketplace.agencies.qualifications import eligible_for
 from marketplace.auth.current import web_actor
 from marketplace.catalogue import services
+from marketplace.catalogue.contracts import model_contract as model_contract_text
 from marketplace.common.clock import now
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
@@ -42,3 +43,17 @@ def item(item_id: int):
         versions=services.versions(item_id),
         can_edit=services.may_edit(web_actor(), item),
     )
+
+
+@bp.route("/items/<int:item_id>/model-contract")
+def model_contract(item_id: int):
+    """The item's model contract (合同示范文本), kept by its department: a page, or `?format=txt` to download."""
+    item = services.get_item(item_id)
+    text = model_contract_text(item)
+    if request.args.get("format") == "txt":
+        return Response(
+            text.replace("\n", "\r\n"),
+            mimetype="text/plain",
+            headers={"Content-Disposition": f"attachment; filename=model-contract-{item.code}.txt"},
+        )
+    return render_template("catalogue/model_contract.html", item=item, text=text)

@@ -8,7 +8,7 @@ from marketplace.auth.current import api_actor
 from marketplace.common import uploads
 from marketplace.common.errors import NotFound
 from marketplace.common.web import api_page
-from marketplace.orders import services
+from marketplace.orders import contract_api, services
 from marketplace.orders.schemas import (
     AmendIn,
     OrderListQuery,
@@ -22,7 +22,7 @@ BEARER = [{"bearerAuth": []}]
 
 
 def blueprints():
-    return [bp]
+    return [bp, *contract_api.blueprints()]
 
 
 @bp.get("/orders")

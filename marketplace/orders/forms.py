@@ -2,7 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import MultipleFileField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import DateField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 
@@ -29,3 +30,18 @@ class AmendForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason and the supplementary agreement's reference"), validators=[Optional(), Length(max=500)]
     )
+
+
+class ContractForm(FlaskForm):
+    """The signed contract: its number, amount, term and the PDF both parties signed."""
+
+    code = StringField(_l("Contract number"), validators=[Optional(), Length(max=60)])
+    amount = StringField(_l("Contract amount (yuan)"), validators=[Optional(), Length(max=20)])
+    start_date = DateField(_l("Start date"), validators=[Optional()])
+    end_date = DateField(_l("End date"), validators=[Optional()])
+    file = FileField(_l("Signed contract (PDF)"))
+
+
+class ExtensionForm(FlaskForm):
+    due_date = DateField(_l("New due date"), validators=[Optional()])
+    reason = TextAreaField(_l("Why more time is needed"), validators=[Optional(), Length(max=500)])

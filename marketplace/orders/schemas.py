@@ -38,6 +38,71 @@ class EventOut(ma.Schema):
         ]
 
 
+class ContractOut(ma.Schema):
+    """The contract as its parties (and staff) see it, with the link to the signed file."""
+
+    id = ma.fields.Integer()
+    order_id = ma.fields.Integer()
+    code = ma.fields.String()
+    amount_fen = ma.fields.Integer()
+    start_date = ma.fields.Date()
+    end_date = ma.fields.Date()
+    uploaded_by = ma.fields.String(metadata={"description": "enterprise or agency"})
+    status = ma.fields.Function(
+        lambda c: c.status.value, metadata={"description": "pending, confirmed, rejected"}
+    )
+    reason = ma.fields.String(allow_none=True)
+    uploaded_at = ma.fields.AwareDateTime(attribute="created_at")
+    decided_at = ma.fields.AwareDateTime(allow_none=True)
+    confirmed_at = ma.fields.AwareDateTime(allow_none=True)
+    file_name = ma.fields.String()
+    file_size = ma.fields.Integer()
+    file_url = ma.fields.Method("_file_url")
+
+    def _file_url(self, c):
+        from flask import url_for
+
+        return url_for("contracts-api.contract_file", order_id=c.order_id, contract_id=c.id)
+
+
+class PublicContractOut(ma.Schema):
+    """A line of the public 合同公告: the parties, the amount and the dates — never the file."""
+
+    id = ma.fields.Integer()
+    order_id = ma.fields.Integer()
+    request_id = ma.fields.Function(lambda c: c.order.request_id)
+    request_title = ma.fields.Function(lambda c: c.order.request.title)
+    service_item = ma.fields.Function(lambda c: c.order.request.service_item.name)
+    enterprise_name = ma.fields.Function(lambda c: c.order.enterprise.name)
+    agency_id = ma.fields.Function(lambda c: c.order.agency_id)
+    agency_name = ma.fields.Function(lambda c: c.order.agency.name)
+    code = ma.fields.String()
+    amount_fen = ma.fields.Integer()
+    start_date = ma.fields.Date()
+    end_date = ma.fields.Date()
+    confirmed_at = ma.fields.AwareDateTime()
+
+
+class ExtensionOut(ma.Schema):
+    id = ma.fields.Integer()
+    order_id = ma.fields.Integer()
+    due_before = ma.fields.AwareDateTime(metadata={"description": "the due date in force when it was asked"})
+    due_at = ma.fields.AwareDateTime(metadata={"description": "the new due date asked for"})
+    reason = ma.fields.String()
+    status = ma.fields.Function(
+        lambda e: e.status.value, metadata={"description": "pending, approved, rejected"}
+    )
+    decision_reason = ma.fields.String(allow_none=True)
+    requested_at = ma.fields.AwareDateTime(attribute="created_at")
+    decided_at = ma.fields.AwareDateTime(allow_none=True)
+    in_time = ma.fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "approved before the due date in force passed (on-time counts the new date)"
+        },
+    )
+
+
 class OrderOut(ma.Schema):
     id = ma.fields.Integer()
     request_id = ma.fields.Integer()
@@ -52,13 +117,24 @@ class OrderOut(ma.Schema):
     status = ma.fields.Function(lambda o: o.status.value)
     status_reason = Said(allow_none=True)
     started_at = ma.fields.AwareDateTime(allow_none=True)
-    due_at = ma.fields.AwareDateTime(allow_none=True)
+    due_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "the current due date"})
+    original_due_at = ma.fields.AwareDateTime(
+        allow_none=True, metadata={"description": "before any extension"}
+    )
+    on_time_due_at = ma.fields.AwareDateTime(
+        allow_none=True, metadata={"description": "the due date the on-time rate counts against"}
+    )
     delivered_at = ma.fields.AwareDateTime(allow_none=True)
     accepted_at = ma.fields.AwareDateTime(allow_none=True)
     auto_accepted = ma.fields.Boolean()
     deadline_status = ma.fields.Method("_deadline")
     days_left = ma.fields.Method("_days_left")
     events = ma.fields.List(ma.fields.Nested(EventOut))
+    contract = ma.fields.Nested(
+        ContractOut, allow_none=True, metadata={"description": "the latest one uploaded"}
+    )
+    contracts = ma.fields.List(ma.fields.Nested(ContractOut), metadata={"description": "with rejected ones"})
+    extensions = ma.fields.List(ma.fields.Nested(ExtensionOut))
     # Filled in from ORDER_FACTS (the payments feature's ledger, from one read of the order's payments); the
     # nested schema is named, not imported, because payments sits above orders.
     paid_fen = ma.fields.Integer(dump_only=True, metadata={"description": "received, net of refunds"})
@@ -99,3 +175,26 @@ class OrderReasonIn(ma.Schema):
 class AmendIn(ma.Schema):
     amount_fen = ma.fields.Integer(required=True, strict=True)
     reason = ma.fields.String(required=True)
+
+
+class ContractIn(ma.Schema):
+    """multipart/form-data beside the `file` (the signed contract, PDF)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    code = ma.fields.String(load_default=None, metadata={"description": "the contract's number"})
+    amount_fen = ma.fields.Integer(load_default=None, metadata={"description": "must be the awarded price"})
+    start_date = ma.fields.Date(load_default=None)
+    end_date = ma.fields.Date(load_default=None)
+
+
+class ExtensionIn(ma.Schema):
+    due_date = ma.fields.Date(
+        required=True, metadata={"description": "the new due date (end of that day, Beijing)"}
+    )
+    reason = ma.fields.String(required=True)
+
+
+class OptionalReasonIn(ma.Schema):
+    reason = ma.fields.String(load_default=None)

@@ -181,14 +181,33 @@ def _text(text: str | None, low: int, high: int, field: str = "text") -> str:
     return text
 
 
-def confirm(actor: User | None, order_id: int) -> Order:
-    """The agency confirms the contract: the service clock starts now."""
-    order = _agency_order(actor, order_id)
-    start = now()
-    _move(order, "confirm", actor, started_at=start, due_at=start + timedelta(days=order.promised_days))
-    _event(order, "confirm", actor)
+def contract_step() -> bool:
+    """Does this market sign contracts on the platform (MARKET_CONTRACT_STEP, default on)?"""
+    return bool(current_app.config.get("MARKET_CONTRACT_STEP", True))
+
+
+def start(order: Order, actor, kind: str = "confirm") -> Order:
+    """The service clock starts now: due after the promised days (the date the on-time rate counts against).
+    `kind` names the history line: the agency's confirmation, or the signed contract's (contract_confirmed)."""
+    at = now()
+    due = at + timedelta(days=order.promised_days)
+    _move(order, "confirm", actor, started_at=at, due_at=due, original_due_at=due, reckoned_due_at=due)
+    _event(order, kind, actor)
     events.order_started.send(order, actor=actor)
     return order
+
+
+def confirm(actor: User | None, order_id: int) -> Order:
+    """The agency confirms the contract: the service clock starts now. With the contract step on, the clock
+    starts instead when the signed contract is confirmed (orders/contracts.py)."""
+    order = _agency_order(actor, order_id)
+    if contract_step():
+        raise WrongState(
+            _l(
+                "This market signs the contract on the platform: upload the signed contract or confirm the one uploaded."
+            )
+        )
+    return start(order, actor)
 
 
 def decline(actor: User | None, order_id: int, reason: str) -> Order:

@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from marketplace.auth.current import web_actor
-from marketplace.auth.models import User
-from marketplace.auth.policy import order_role
 from marketplace.common import uploads
 from marketplace.common.errors import DomainError
 from marketplace.common.forms import fen_from, page_number
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
-from marketplace.orders import services
+from marketplace.orders import contract_views, services
 from marketplace.orders.forms import ActionForm, AmendForm, DeliverForm, ProgressForm, ReasonForm
-from marketplace.orders.models import EVENT_LABELS, LIVE, STATUS_LABELS, Order, OrderStatus
+from marketplace.orders.models import AWAITING_CONTRACT, EVENT_LABELS, STATUS_LABELS, OrderStatus
+from marketplace.orders.pages import party_role as _party_role
+from marketplace.orders.pages import render_detail
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
 
 def blueprints():
-    return [bp]
+    return [bp, *contract_views.blueprints()]
 
 
 FILTERS = {
@@ -40,7 +38,10 @@ FILTERS = {
 
 @bp.app_context_processor
 def _labels():
-    return {"order_status_labels": STATUS_LABELS, "order_event_labels": EVENT_LABELS}
+    labels = STATUS_LABELS
+    if services.contract_step():  # the order waits for its contract, not for the agency alone
+        labels = STATUS_LABELS | {OrderStatus.AWAITING: AWAITING_CONTRACT}
+    return {"order_status_labels": labels, "order_event_labels": EVENT_LABELS}
 
 
 @bp.before_request
@@ -67,46 +68,6 @@ def index():
         flags={o.id: services.deadline_status(o) for o in page.items},
         days={o.id: services.days_left(o) for o in page.items},
         is_admin=actor.is_staff,
-    )
-
-
-def _party_role(actor, order: Order) -> str | None:
-    return order_role(actor, order)
-
-
-def render_detail(order_id: int, forms: dict | None = None):
-    """The order page; failed POSTs re-render it with their form and its errors."""
-    actor = web_actor()
-    order = services.get_order(actor, order_id)
-    forms = forms or {}
-    authors = {
-        e.author_id: (db.session.get(User, e.author_id).org_name if e.author_id else None)
-        for e in order.events
-    }
-    progress = [e.percent for e in order.events if e.kind == "progress" and e.percent is not None]
-    auto_accept_at = (
-        order.delivered_at + timedelta(seconds=current_app.config["MARKET_ACCEPTANCE_SECONDS"])
-        if order.status == OrderStatus.DELIVERED and order.delivered_at
-        else None
-    )
-    return render_template(
-        "orders/detail.html",
-        order=order,
-        req=order.request,
-        role=_party_role(actor, order),
-        flag=services.deadline_status(order),
-        days=services.days_left(order),
-        authors=authors,
-        percent=100
-        if order.status in (OrderStatus.DELIVERED, OrderStatus.ACCEPTED)
-        else (progress[-1] if progress else None),
-        auto_accept_at=auto_accept_at,
-        live=order.status in LIVE,
-        action=ActionForm(formdata=None),
-        decline_form=forms.get("decline") or ReasonForm(formdata=None),
-        dispute_form=forms.get("dispute") or ReasonForm(formdata=None),
-        progress_form=forms.get("progress") or ProgressForm(formdata=None),
-        deliver_form=forms.get("deliver") or DeliverForm(formdata=None),
     )
 
 

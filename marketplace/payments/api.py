@@ -77,6 +77,21 @@ def order_payments(order_id):
     return services.order_payments(api_actor(), order_id)[1]
 
 
+class PayeeOut(ma.Schema):
+    agency_name = ma.fields.String()
+    bank_name = ma.fields.String(allow_none=True, metadata={"description": "开户行"})
+    account_name = ma.fields.String(allow_none=True, metadata={"description": "户名"})
+    account_no = ma.fields.String(allow_none=True, metadata={"description": "账号"})
+
+
+@bp.get("/orders/<int:order_id>/payee")
+@bp.response(200, PayeeOut)
+@bp.doc(security=BEARER)
+def payee(order_id):
+    """The order's enterprise only: the agency's bank details for a transfer (null where not yet given)."""
+    return services.payee(api_actor(), order_id)
+
+
 @bp.get("/payments/<int:payment_id>")
 @bp.response(200, PaymentOut)
 @bp.doc(security=BEARER)

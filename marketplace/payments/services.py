@@ -21,6 +21,7 @@ from marketplace import events
 from marketplace.audit.services import record, snapshot
 from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
+from marketplace.auth.policy import IsOrderEnterprise
 from marketplace.auth.services import require_role, require_user
 from marketplace.common import uploads
 from marketplace.common.clock import now
@@ -141,6 +142,25 @@ def voucher_file(actor: User | None, payment_id: int) -> dict:
     if not payment.voucher:
         raise NotFound(_l("No such file."))
     return payment.voucher
+
+
+def payee(actor: User | None, order_id: int) -> dict[str, str | None]:
+    """Where the order's enterprise transfers the money: the agency's 开户行 / 户名 / 账号. Only that enterprise
+    sees them (the agency keeps them in its workspace; they are on no public page)."""
+    order = orders.get_order(actor, order_id)
+    if not IsOrderEnterprise(actor, order):
+        raise NotFound(_l("No such order."))
+    return payee_of(order)
+
+
+def payee_of(order: Order) -> dict[str, str | None]:
+    agency = order.agency
+    return {
+        "agency_name": agency.name,
+        "bank_name": agency.bank_name,
+        "account_name": agency.account_name,
+        "account_no": agency.account_no,
+    }
 
 
 def stripe_enabled() -> bool:

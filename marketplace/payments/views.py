@@ -54,6 +54,8 @@ def payment_panel(order) -> dict:
         "payments": payments,
         "role": role,
         "can_pay": role == "enterprise" and order.status == OrderStatus.ACCEPTED and book.payable_fen > 0,
+        # the agency's bank details, for the paying enterprise's transfer only (never anyone else)
+        "payee": services.payee_of(order) if role == "enterprise" else None,
         "stripe": services.stripe_enabled(),
         "form": form,
         "action": ActionForm(formdata=None),

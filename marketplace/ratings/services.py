@@ -220,7 +220,10 @@ def monthly(agency_id: int, months: int = 12) -> list[dict]:
     """Orders accepted and on-time share per month over the last year (for the store's chart)."""
     since = now() - timedelta(days=31 * months)
     orders = db.session.execute(
-        select(Order.accepted_at, Order.delivered_at, Order.due_at).where(
+        # on time = by the original due date, unless an extension was approved in time (Order.on_time_due_at)
+        select(
+            Order.accepted_at, Order.delivered_at, func.coalesce(Order.reckoned_due_at, Order.due_at)
+        ).where(
             Order.agency_id == agency_id, Order.status == OrderStatus.ACCEPTED, Order.accepted_at >= since
         )
     ).all()

@@ -39,7 +39,9 @@ DESKS = [
     (
         "change_admin.change_list",
         _l("Change review"),
-        _l("Members' changes to qualifications, legal representative and practitioners: they count once approved."),
+        _l(
+            "Members' changes to qualifications, legal representative and practitioners: they count once approved."
+        ),
         {Role.OPERATOR},
         {Role.SUPERVISOR},
     ),

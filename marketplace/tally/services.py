@@ -75,7 +75,9 @@ def order_increments(order, req, item) -> dict[str, int]:
         "promised_days_sum": order.promised_days,
         "standard_days_sum": item.standard_days,
         "actual_seconds_sum": int((order.delivered_at - order.started_at).total_seconds()),
-        "on_time_count": int(order.delivered_at <= order.due_at),
+        "on_time_count": int(
+            order.delivered_at <= order.on_time_due_at
+        ),  # the original date unless extended in time
     }
     if item.guide_min_fen is not None and item.guide_max_fen is not None:
         inc.update(

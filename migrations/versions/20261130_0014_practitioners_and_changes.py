@@ -5,7 +5,7 @@ Existing members keep working: their practitioners start empty (items that requi
 their bids until they add and have them approved); the seeded requirements follow the trades' signing rules.
 
 Revision ID: 0014
-Revises: 0015
+Revises: 0017
 Create Date: 2026-11-30 06:40:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0015'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

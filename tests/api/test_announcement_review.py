@@ -356,7 +356,7 @@ def test_the_deadline_board_counts_announcements_waiting(client, review_on):
     page = client.get("/admin/deadlines").get_data(as_text=True)
     assert 'data-count="announcements">0<' in page
     submitted_request()
-    submitted_request(region="苏州市")
+    submitted_request(region_code="320506")
     page = client.get("/admin/deadlines").get_data(as_text=True)
     assert 'data-count="announcements">2<' in page
     # Counted in the staff account's own area (the board is the supervisors' once roles are scoped).

@@ -22,12 +22,15 @@ ENV = "市生态环境局"  # the trade of C03 (environmental impact items)
 LAND = "市自然资源和规划局"  # the trade of C07/C08/C09 items
 
 
+CITY_CODES = {"苏州市": "320500", "南京市": "320100", "无锡市": "320200", "连云港市": "320700"}
+
+
 def _pending_in(city: str | None) -> Agency:
     agency = f.pending_agency().agency
     if city is None:
         agency.region_code = None  # an agency registered nowhere yet
     else:
-        agency.region = city  # the transitional hook fills region_code
+        agency.region_code = CITY_CODES[city]
     db.session.commit()
     return agency
 
