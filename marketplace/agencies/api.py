@@ -118,7 +118,7 @@ def add_qualification(data):
     data.pop("id", None)
     actor = api_actor()
     if changes.is_member(services.my_agency(actor)):
-        return _accepted(changes.propose_qualification(actor, data))
+        return _accepted(changes.propose_qualification(actor, data, prefix=""))
     return membership.add_qualification(actor, data)
 
 

@@ -116,11 +116,16 @@ def propose_legal_rep(actor: User | None, legal_rep: Any) -> MembershipChange:
 
 
 def propose_qualification(
-    actor: User | None, data: dict[str, Any], file=None, filename: str | None = None
+    actor: User | None,
+    data: dict[str, Any],
+    file=None,
+    filename: str | None = None,
+    prefix: str = "qualification.",
 ) -> MembershipChange:
-    """A new qualification for review; its scan is stored now and kept only if the change is approved."""
+    """A new qualification for review; its scan is stored now and kept only if the change is approved. Field
+    errors are keyed `prefix + field` (the changes API nests the qualification; its own endpoint does not)."""
     agency = _member(actor)
-    clean, errors = clean_qualification(data, prefix="qualification.")
+    clean, errors = clean_qualification(data, prefix=prefix)
     if errors:
         raise invalid_fields(errors)
     stored = uploads.save_upload(file, filename, UPLOAD_KIND) if file is not None else None

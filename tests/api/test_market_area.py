@@ -33,6 +33,7 @@ def client(app):
 
 
 def _apply(client, headers, category_id, **over):
+    f.api_evidence(client, headers)
     r = client.post(
         "/api/v1/agencies/me/application", json=f.application([category_id], **over), headers=headers
     )

@@ -47,6 +47,7 @@ def member(category_code: str, *licences: dict, admin=None):
     membership.update_profile(u, profile)
     for data in licences:
         membership.add_qualification(u, data, io.BytesIO(f.PDF), "证书.pdf")
+    f.evidence(u)  # pledge, authorised person, a practitioner
     membership.submit_application(u)
     membership.decide(admin or f.admin(), u.agency.id, "approve")
     db.session.commit()
@@ -277,7 +278,7 @@ def test_every_seeded_item_is_classified_once():
 
 
 def test_the_api_checks_the_kind_and_its_grades(client):
-    agency = f.active_agency("C08")
+    agency = f.user("agency")  # an applicant: a member's new licence would be a change under review
     h = f.token(client, agency)
     before = db.session.scalar(select(func.count()).select_from(Qualification))
     r = client.post("/api/v1/agencies/me/qualifications", json=licence("CHGC", "丙级"), headers=h)

@@ -56,6 +56,7 @@ def test_old_region_names_in_the_application(client):
     data = f.application([cat.id], region="上海市")
     for key in ("region_code", "service_area_codes"):
         data.pop(key)
+    f.api_evidence(client, h)
     r = client.post("/api/v1/agencies/me/application", json=data, headers=h)
     assert r.status_code == 201, r.get_json()
     body = r.get_json()

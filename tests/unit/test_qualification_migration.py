@@ -28,7 +28,7 @@ NAMES = {
 
 def test_existing_qualifications_get_their_kind(committed_app):
     with committed_app.app_context():
-        agency = f.active_agency("C03")
+        agency = f.pending_agency("C03")  # (a member would add them through change review)
         for name in NAMES:
             data = {
                 "name": name,
