@@ -68,6 +68,18 @@ def test_an_agency_names_its_licence_kind_and_the_item_page_shows_the_requiremen
     page.select_option("#level", "乙级")
     page.set_input_files("#file", str(scan))
     page.click("form.form button[type=submit]")
+    # A member's new licence is a change under review: it counts once the operator approves it.
+    assert "变更审核" in page.locator(".flash-success").inner_text()
+    with live_server.app_context():
+        from marketplace.agencies import changes
+        from marketplace.agencies.roster import MembershipChange
+
+        change_id = db.session.scalar(
+            select(MembershipChange.id).where(MembershipChange.agency_id == agency_id)
+        )
+        changes.approve(f.admin(), change_id)
+        db.session.commit()
+    page.goto(f"{base}/agency/qualifications")
     table = page.locator("table").first.inner_text()
     assert "测绘资质（界线与不动产测绘）" in table
     shot(page, "quals-workspace")
