@@ -76,13 +76,13 @@ def category_kinds(category_id: int) -> list:
     """The register's kinds that the items of a category require, in the register's order."""
     from marketplace.catalogue.models import ItemRequirement, QualificationKind
 
-    stmt = (
-        select(QualificationKind)
-        .join(ItemRequirement, ItemRequirement.kind_id == QualificationKind.id)
+    required = (
+        select(ItemRequirement.kind_id)
         .join(ServiceItem, ServiceItem.id == ItemRequirement.service_item_id)
         .where(ServiceItem.category_id == category_id)
-        .distinct()
     )
+    # (not DISTINCT over the kinds: PostgreSQL cannot compare their JSON `levels`)
+    stmt = select(QualificationKind).where(QualificationKind.id.in_(required))
     return sorted(db.session.scalars(stmt), key=lambda k: (k.category_id is None, k.sort_order))
 
 
