@@ -2,7 +2,7 @@
 
 The generic text follows the usual shape of a 中介服务合同 published by 中介超市 (parties, scope, fee, time
 limit, deliverables, acceptance, liability, disputes) with the item's name, approval and time limit filled in.
-Migration 0017 stored it, filled in, for every item of the catalogue; items added later show it until their
+Migration 0016 stored it, filled in, for every item of the catalogue; items added later show it until their
 department writes their own.
 """
 

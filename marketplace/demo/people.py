@@ -30,7 +30,7 @@ from marketplace.demo.pdf import certificate_pdf
 from marketplace.extensions import db
 
 # The registrations each trade's practitioners hold; the first of a category is the one its items require
-# where they require any (migration 0014 seeds which items do).
+# where they require any (migration 0017 seeds which items do).
 REGISTRATIONS = {
     "C01": ["注册咨询工程师（投资）"],
     "C02": ["注册咨询工程师（投资）"],

@@ -4,7 +4,7 @@ the items of the national 中介服务事项清单 the first catalogue lacked (�
 Every existing item gets version 1 (as shipped); every existing request points at version 1 of its item.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-30 07:00:00
 
 """

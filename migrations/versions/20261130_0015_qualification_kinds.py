@@ -8,7 +8,7 @@ their kind by name; those that match no kind (a business licence, an abolished l
 count for items that require a kind. `service_item.qualification` stays as the rules' wording for people.
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-11-30 06:40:00
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0016"
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

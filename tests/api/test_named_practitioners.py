@@ -24,7 +24,7 @@ PLAN = "组建安全评价项目组，现场勘查后编制安全预评价报告
 def safety():
     admin = f.admin()
     item = db.session.scalar(select(ServiceItem).where(ServiceItem.code == "C04-01"))
-    assert item.required_practitioners == 2 and item.practitioner_registration == SAFETY  # seeded by 0014
+    assert item.required_practitioners == 2 and item.practitioner_registration == SAFETY  # seeded by 0017
     bidder = f.active_agency(
         "C04", reviewer=admin, org_name="安评甲技术有限公司", practitioners=2, registration=SAFETY
     )

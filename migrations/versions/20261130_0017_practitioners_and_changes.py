@@ -4,8 +4,8 @@
 Existing members keep working: their practitioners start empty (items that require practitioners then refuse
 their bids until they add and have them approved); the seeded requirements follow the trades' signing rules.
 
-Revision ID: 0014
-Revises: 0017
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-11-30 06:40:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0014'
-down_revision = '0017'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -6,8 +6,8 @@ and `reckoned_due_at` the one the on-time rate counts against (both backfilled f
 Every service item gets the generic model contract (migrations/data/model_contract_v1.txt, frozen here) filled in
 with its name, approval, legal basis, department and standard time limit. Agencies gain 开户行 / 户名 / 账号.
 
-Revision ID: 0017
-Revises: 0011
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-11-30 06:15:38
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0017'
+revision = '0016'
 down_revision = '0015'
 branch_labels = None
 depends_on = None
