@@ -23,4 +23,7 @@ class ItemForm(FlaskForm):
     fee_basis = StringField(_l("How fees are set"), validators=[Optional(), Length(max=200)])
     standard_days = StringField(_l("Standard time limit (days)"), validators=[DataRequired(), Length(max=5)])
     qualification = StringField(_l("Qualification required"), validators=[Optional(), Length(max=100)])
+    model_contract = TextAreaField(
+        _l("Model contract (合同示范文本)"), validators=[Optional(), Length(max=20000)]
+    )
     note = TextAreaField(_l("What changed and why"), validators=[DataRequired(), Length(max=500)])

@@ -100,6 +100,7 @@ VERSIONED = (
     "fee_basis",
     "standard_days",
     "qualification",
+    "model_contract",
 )
 
 
@@ -120,6 +121,7 @@ class ServiceItemVersion(db.Model):
     fee_basis: Mapped[str | None] = mapped_column(String(200))
     standard_days: Mapped[int]
     qualification: Mapped[str | None] = mapped_column(String(100))
+    model_contract: Mapped[str | None] = mapped_column(Text)  # 合同示范文本; None: the generic one
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: shipped with the catalogue
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
     note: Mapped[str | None] = mapped_column(Text)

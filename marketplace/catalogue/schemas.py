@@ -62,6 +62,7 @@ class ItemVersionOut(ma.Schema):
     fee_basis = ma.fields.String(allow_none=True)
     standard_days = ma.fields.Integer()
     qualification = ma.fields.String(allow_none=True)
+    model_contract = ma.fields.String(allow_none=True)
     author = ma.fields.Function(
         lambda v: v.author.org_name if v.author else None, metadata={"description": "null: as shipped"}
     )
@@ -83,6 +84,9 @@ class ItemEditIn(ma.Schema):
     fee_basis = ma.fields.Raw(allow_none=True)
     standard_days = ma.fields.Raw()
     qualification = ma.fields.Raw(allow_none=True)
+    model_contract = ma.fields.Raw(
+        allow_none=True, metadata={"description": "合同示范文本; null: the generic"}
+    )
     note = ma.fields.Raw(required=True)
 
 

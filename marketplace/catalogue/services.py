@@ -135,6 +135,7 @@ def clean_item(data: dict[str, Any]) -> dict[str, Any]:
         "approval": _text(data, "approval", 200, errors),
         "fee_basis": _text(data, "fee_basis", 200, errors),
         "qualification": _text(data, "qualification", 100, errors),
+        "model_contract": _text(data, "model_contract", 20000, errors),
     }
     regime = data.get("fee_regime")
     if regime not in set(FeeRegime):
@@ -159,6 +160,13 @@ def clean_item(data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def _same(new: Any, old: Any) -> bool:
+    """Unchanged, reading texts as the form cleans them (surrounding blanks are not a change)."""
+    if isinstance(old, str):
+        old = old.strip() or None
+    return new == old
+
+
 def edit_item(actor: User | None, item_id: int, data: dict[str, Any]) -> ServiceItemVersion:
     """The department of the item's trade changes its rules: a new version (with who, when and a note) and the
     item updated. Requests already posted keep the version they used. `data` may name only what changes."""
@@ -179,7 +187,7 @@ def edit_item(actor: User | None, item_id: int, data: dict[str, Any]) -> Service
         errors = {**exc.errors, **errors}
     if errors:
         raise invalid_fields(errors)
-    if all(clean[f] == getattr(item, f) for f in VERSIONED):
+    if all(_same(clean[f], getattr(item, f)) for f in VERSIONED):
         message = _l("Nothing changed: edit at least one field.")
         raise Invalid(message, {"note": [message]})
     before = snapshot(item, VERSIONED)

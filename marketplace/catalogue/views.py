@@ -76,6 +76,7 @@ def edit(item_id: int):
                 "fee_basis": item.fee_basis,
                 "standard_days": str(item.standard_days),
                 "qualification": item.qualification,
+                "model_contract": item.model_contract,
             }
         )
     status = 200
@@ -89,6 +90,7 @@ def edit(item_id: int):
             "fee_basis": form.fee_basis.data,
             "standard_days": _days(form.standard_days),
             "qualification": form.qualification.data,
+            "model_contract": form.model_contract.data,
             "note": form.note.data,
         }
         if not any(f.errors for f in form):

@@ -443,3 +443,26 @@ def test_staff_home_greets_each_role_with_its_scope_and_desks(client):
     f.login(client, f.staff("supervisor"))
     page = client.get("/admin/").get_data(as_text=True)
     assert 'data-desk="fee_admin.audit"' in page and "data-read-only" in page
+
+
+def test_department_keeps_the_model_contract_of_its_items(client):
+    env = _item("C03-01")
+    generic = client.get(f"/catalogue/items/{env.id}/model-contract?format=txt").get_data(as_text=True)
+    text = "环境影响评价技术服务合同（示范文本）\n甲方：\n乙方：\n第一条 服务内容：编制环境影响报告书并通过审批。"
+    change = {"model_contract": text, "note": "按本市环评合同示范文本更新。"}
+    h = f.token(client, f.staff("department", None, ENV))
+    r = client.patch(f"/api/v1/admin/catalogue/items/{env.id}", json=change, headers=h)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["model_contract"] == text and r.get_json()["version"] == 2
+    shown = client.get(f"/catalogue/items/{env.id}/model-contract?format=txt").get_data(as_text=True)
+    assert shown.replace("\r\n", "\n") == text and shown != generic
+    # the first version keeps the text parties read before the change
+    first = client.get(f"/api/v1/catalogue/items/{env.id}/versions").get_json()[-1]
+    assert first["version"] == 1 and first["model_contract"] != text
+    # another trade's department may not change it, and nothing changes
+    other = f.token(client, f.staff("department", None, LAND))
+    r = client.patch(
+        f"/api/v1/admin/catalogue/items/{env.id}", json={**change, "model_contract": "x"}, headers=other
+    )
+    assert r.status_code == 403
+    assert _versions(env.id) == 2
