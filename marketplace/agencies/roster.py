@@ -73,7 +73,7 @@ class ChangeKind(enum.StrEnum):
 
 
 CHANGE_KIND_LABELS = {
-    ChangeKind.QUALIFICATION: _l("Qualification"),
+    ChangeKind.QUALIFICATION: _l("Qualifications"),
     ChangeKind.LEGAL_REP: _l("Legal representative"),
     ChangeKind.PRACTITIONER: _l("Practitioner"),
 }

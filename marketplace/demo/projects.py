@@ -51,11 +51,11 @@ def project(m: Market, enterprise: Enterprise) -> str:
 
 
 def project_code(m: Market, enterprise: Enterprise, start_day: int) -> str:
-    """The project's code in the investment project register: month, division, industry, kind, serial."""
+    """The project's code in the investment project register (项目代码): year, division, industry, kind, serial."""
     registered = m.midnight + timedelta(days=start_day - m.rng.randint(20, 240))
     division = enterprise.uscc[2:8]
     return (
-        f"{registered:%y%m}-{division}-{m.rng.choice(data.PROJECTS['code_industries'])}"
+        f"{registered:%Y}-{division}-{m.rng.choice(data.PROJECTS['code_industries'])}"
         f"-{m.rng.choice(data.PROJECTS['code_kinds'])}-{m.rng.randint(100000, 999999)}"
     )
 
