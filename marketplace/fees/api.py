@@ -1,12 +1,14 @@
 """/api/v1/admin/fee-audit (administrators) and /api/v1/fees (public: what the market pays per item)."""
 
 from flask import Response
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from marketplace.auth.current import api_actor
+from marketplace.common.errors import Invalid
 from marketplace.common.web import api_page
 from marketplace.fees import reports, services
-from marketplace.fees.schemas import FlagOut, FlagQuery, ItemFeesOut, ItemFeesSummaryOut, ReviewIn
+from marketplace.fees.schemas import FeesQuery, FlagOut, FlagQuery, ItemFeesOut, ItemFeesSummaryOut, ReviewIn
 
 bp = Blueprint("fees-api", __name__, url_prefix="/api/v1", description="Fee audit and public fees")
 BEARER = [{"bearerAuth": []}]
@@ -61,14 +63,28 @@ def review(data, flag_id):
 
 
 @bp.get("/fees")
+@bp.arguments(FeesQuery, location="query")
 @bp.response(200, ItemFeesSummaryOut(many=True))
-def fees():
-    """Every service item: guide range and the median and range of winning prices over the last 12 months."""
-    return reports.overview()
+def fees(args):
+    """Every service item: guide range and the median and range of winning prices over the last 12 months;
+    `region` (a GB/T 2260 code of any level) limits them to projects inside it."""
+    return reports.overview(_region(args))
 
 
 @bp.get("/service-items/<int:item_id>/fees")
+@bp.arguments(FeesQuery, location="query")
 @bp.response(200, ItemFeesOut)
-def item_fees(item_id):
-    """One service item's fee page: guide range, winning prices (median, quartiles, range) and by month."""
-    return reports.item_fees(item_id)
+def item_fees(args, item_id):
+    """One service item's fee page: guide range, winning prices (median, quartiles, range) and by month;
+    `region` as above."""
+    return reports.item_fees(item_id, _region(args))
+
+
+def _region(args: dict) -> str | None:
+    if not args.get("region"):
+        return None
+    code = reports.region_filter(args["region"])
+    if code is None:
+        message = _l("Unknown region: give a GB/T 2260 code, e.g. 320500.")
+        raise Invalid(message, {"region": [message]})
+    return code

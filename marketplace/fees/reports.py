@@ -16,6 +16,7 @@ from marketplace.common.errors import NotFound
 from marketplace.extensions import db
 from marketplace.fees.checks import YEAR
 from marketplace.orders.models import VOID
+from marketplace.regions import services as regions
 
 
 def _months(end: datetime, n: int = 12) -> list[str]:
@@ -29,8 +30,11 @@ def _months(end: datetime, n: int = 12) -> list[str]:
     return out[::-1]
 
 
-def _deals(item_id: int | None = None, since: datetime | None = None) -> list[tuple[int, int, int, datetime]]:
-    """(service item, contract amount, ceiling, contract date) of every real order in the period."""
+def _deals(
+    item_id: int | None = None, since: datetime | None = None, region: str | None = None
+) -> list[tuple[int, int, int, datetime]]:
+    """(service item, contract amount, ceiling, contract date) of every real order in the period (of projects
+    inside `region`, a GB/T 2260 code of any level, when given)."""
     from marketplace.orders.models import Order
     from marketplace.requests.models import ServiceRequest
 
@@ -41,6 +45,8 @@ def _deals(item_id: int | None = None, since: datetime | None = None) -> list[tu
     )
     if item_id is not None:
         stmt = stmt.where(ServiceRequest.service_item_id == item_id)
+    if region is not None:
+        stmt = stmt.where(regions.inside(ServiceRequest.region_code, region))
     return [tuple(row) for row in db.session.execute(stmt)]
 
 
@@ -78,12 +84,17 @@ def price_summary(prices: list[int], ceilings: list[int] | None = None) -> dict:
     return summary
 
 
-def item_fees(item_id: int) -> dict:
+def region_filter(value: str | None) -> str | None:
+    """The statistics' region: a known GB/T 2260 code (or a name inside the market's area); None for all."""
+    return regions.resolve(value, regions.market_area())
+
+
+def item_fees(item_id: int, region: str | None = None) -> dict:
     """The public fee page of one service item: guide range and the last 12 months' winning prices."""
     item = db.session.get(ServiceItem, item_id)
     if item is None:
         raise NotFound(_l("No such service item."))
-    deals = _deals(item_id)
+    deals = _deals(item_id, region=region)
     months = _months(now())
     by_month: dict[str, list[int]] = defaultdict(list)
     for _, amount, _, at in deals:
@@ -104,11 +115,12 @@ def item_fees(item_id: int) -> dict:
     }
 
 
-def overview() -> list[dict]:
-    """Every service item with its guide range and the median/range of its winning prices (one query)."""
+def overview(region: str | None = None) -> list[dict]:
+    """Every service item with its guide range and the median/range of its winning prices (one query), for the
+    whole market or the projects inside `region`."""
     prices: dict[int, list[int]] = defaultdict(list)
     ceilings: dict[int, list[int]] = defaultdict(list)
-    for item_id, amount, ceiling, _ in _deals():
+    for item_id, amount, ceiling, _ in _deals(region=region):
         prices[item_id].append(amount)
         ceilings[item_id].append(ceiling)
     items = db.session.scalars(

@@ -79,3 +79,9 @@ class ItemFeesSummaryOut(ma.Schema):
 
 class ItemFeesOut(ItemFeesSummaryOut):
     monthly = ma.fields.List(ma.fields.Nested(MonthOut))
+
+
+class FeesQuery(ma.Schema):
+    region = ma.fields.String(
+        load_default=None, metadata={"description": "GB/T 2260 code of any level: projects inside it only"}
+    )

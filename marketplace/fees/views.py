@@ -58,16 +58,18 @@ def _pct(value: float) -> str:
 
 @public.route("/")
 def index():
-    rows = reports.overview()
+    region = reports.region_filter(request.args.get("region"))
+    rows = reports.overview(region)
     categories: dict = {}
     for row in rows:
         categories.setdefault(row["item"].category, []).append(row)
-    return render_template("fees/index.html", categories=categories)
+    return render_template("fees/index.html", categories=categories, region=region)
 
 
 @public.route("/items/<int:item_id>")
 def item(item_id: int):
-    data = reports.item_fees(item_id)
+    region = reports.region_filter(request.args.get("region"))
+    data = reports.item_fees(item_id, region)
     monthly = data["monthly"]
     guide = (data["guide_min_fen"], data["guide_max_fen"]) if data["guide_max_fen"] is not None else None
     chart = charts.line_with_band(
@@ -80,7 +82,7 @@ def item(item_id: int):
             for m in monthly
         ],
     )
-    return render_template("fees/item.html", data=data, item=data["item"], chart=chart)
+    return render_template("fees/item.html", data=data, item=data["item"], chart=chart, region=region)
 
 
 # --- administrators -----------------------------------------------------------------------------------------
