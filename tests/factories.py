@@ -170,13 +170,21 @@ def pending_agency(category_code: str = "C03", org_name: str | None = None, **ev
     """An agency that applied (with a scan uploaded) and waits for review; it holds its category's main licence
     (for C03 it may bid on the market-priced 环评 item, not on the CMA monitoring items). `evidence_over` goes to
     `evidence` (e.g. practitioners=2, registration="注册安全工程师")."""
+    u = applicant(category_code, org_name, **evidence_over)
+    membership.submit_application(u)
+    db.session.commit()
+    return u
+
+
+def applicant(category_code: str = "C03", org_name: str | None = None, **evidence_over) -> User:
+    """An agency with its profile, main licence and entry evidence in place that has not applied yet (its
+    scans may still be replaced); `evidence_over` as for `pending_agency`."""
     u = user("agency", org_name=org_name)
     cat = category(category_code)
     membership.update_profile(u, {k: v for k, v in application([cat.id]).items() if k != "qualifications"})
     for data in qualifications_for(cat.id)[:1]:
         membership.add_qualification(u, data, io.BytesIO(PDF), "资质.pdf")
     evidence(u, **evidence_over)
-    membership.submit_application(u)
     db.session.commit()
     return u
 

@@ -26,7 +26,7 @@ from marketplace.agencies.roster import (
 from marketplace.audit.services import entries_for
 from marketplace.auth.current import web_actor
 from marketplace.common.errors import DomainError
-from marketplace.common.web import form_errors_from
+from marketplace.common.web import form_errors_from, store_posted_file
 from marketplace.extensions import db
 
 people = Blueprint("agency_people", __name__, url_prefix="/agency")
@@ -129,17 +129,12 @@ def add_practitioner():
 
 @people.route("/people/<int:practitioner_id>/file", methods=["POST"])
 def practitioner_file(practitioner_id: int):
-    form = FileForm()
-    if form.validate_on_submit():
-        try:
-            practitioners.attach_practitioner_file(
-                web_actor(), practitioner_id, form.file.data.stream, form.file.data.filename
-            )
-            flash(_("File replaced."), "success")
-        except DomainError as exc:
-            flash(str(exc.message), "danger")
-    else:
-        flash(_("Choose a file."), "danger")
+    actor = web_actor()
+    store_posted_file(
+        FileForm(),
+        lambda stream, name: practitioners.attach_practitioner_file(actor, practitioner_id, stream, name),
+        _("File replaced."),
+    )
     return redirect(url_for(".people_page"))
 
 
@@ -178,15 +173,12 @@ def authorised_person():
 
 @people.route("/evidence/<any(pledge, authorisation):kind>", methods=["POST"])
 def upload_document(kind: str):
-    form = FileForm()
-    if form.validate_on_submit():
-        try:
-            practitioners.save_document(web_actor(), kind, form.file.data.stream, form.file.data.filename)
-            flash(_("File uploaded."), "success")
-        except DomainError as exc:
-            flash(str(exc.message), "danger")
-    else:
-        flash(_("Choose a file."), "danger")
+    actor = web_actor()
+    store_posted_file(
+        FileForm(),
+        lambda stream, name: practitioners.save_document(actor, kind, stream, name),
+        _("File uploaded."),
+    )
     return redirect(url_for(".people_page"))
 
 

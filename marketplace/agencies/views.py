@@ -26,7 +26,7 @@ from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
 from marketplace.common.errors import DomainError
 from marketplace.common.money import fen_to_yuan, yuan_to_fen
-from marketplace.common.web import form_errors_from
+from marketplace.common.web import form_errors_from, store_posted_file
 from marketplace.extensions import db
 from marketplace.regions import services as regions
 
@@ -160,17 +160,12 @@ def qualifications():
 
 @workspace.route("/qualifications/<int:qualification_id>/file", methods=["POST"])
 def replace_file(qualification_id: int):
-    form = FileForm()
-    if form.validate_on_submit():
-        try:
-            membership.attach_qualification_file(
-                web_actor(), qualification_id, form.file.data.stream, form.file.data.filename
-            )
-            flash(_("File replaced."), "success")
-        except DomainError as exc:
-            flash(str(exc.message), "danger")
-    else:
-        flash(_("Choose a file."), "danger")
+    actor = web_actor()
+    store_posted_file(
+        FileForm(),
+        lambda stream, name: membership.attach_qualification_file(actor, qualification_id, stream, name),
+        _("File replaced."),
+    )
     return redirect(url_for(".qualifications"))
 
 

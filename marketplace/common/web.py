@@ -209,6 +209,21 @@ def form_errors_from(exc: DomainError, form, aliases: dict[str, str] | None = No
     return copy_errors(exc.errors, form, aliases or {})
 
 
+def store_posted_file(form, store, done: str) -> None:
+    """A one-file form posted from a list page (a scan replaced, a document uploaded): `store(stream,
+    filename)` keeps it, and the outcome is flashed — `done`, the service's refusal, or a request to choose a
+    file. The caller redirects back to its page."""
+    if not form.validate_on_submit():
+        flash(_("Choose a file."), "danger")
+        return
+    try:
+        store(form.file.data.stream, form.file.data.filename)
+    except DomainError as exc:
+        flash(str(exc.message), "danger")
+    else:
+        flash(done, "success")
+
+
 def api_page(stmt, pagination_parameters) -> list:
     """One page of a query for a flask-smorest `@paginate()` resource (it sets the X-Pagination header)."""
     from marketplace.extensions import db
