@@ -209,12 +209,14 @@ def register_extensions(app: Flask) -> None:
 def register_subscribers() -> None:
     """Who listens to the market's domain events (see marketplace/events.py and docs/architecture.md)."""
     from marketplace.agencies import subscribers as agencies
+    from marketplace.credit import subscribers as credit
     from marketplace.fees import subscribers as fees
+    from marketplace.notifications import subscribers as notifications
     from marketplace.orders import subscribers as orders
     from marketplace.requests import subscribers as requests
     from marketplace.tally import subscribers as tally
 
-    for module in (agencies, fees, orders, requests, tally):
+    for module in (agencies, credit, fees, orders, requests, tally, notifications):
         module.connect()
 
 
@@ -225,11 +227,21 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.auth import views as auth_views
     from marketplace.catalogue import api as catalogue_api
     from marketplace.catalogue import views as catalogue_views
+    from marketplace.complaints import api as complaints_api
+    from marketplace.complaints import views as complaints_views
+    from marketplace.credit import api as credit_api
+    from marketplace.credit import views as credit_views
     from marketplace.fees import api as fees_api
     from marketplace.fees import views as fees_views
     from marketplace.home import agencies as agencies_pages
     from marketplace.home import catalogue as catalogue_pages
     from marketplace.home import views as home_views
+    from marketplace.inspections import api as inspections_api
+    from marketplace.inspections import views as inspections_views
+    from marketplace.notifications import api as notifications_api
+    from marketplace.notifications import views as notifications_views
+    from marketplace.opendata import api as opendata_api
+    from marketplace.opendata import views as opendata_views
     from marketplace.orders import api as orders_api
     from marketplace.orders import views as orders_views
     from marketplace.payments import api as payments_api
@@ -237,6 +249,8 @@ def register_blueprints(app: Flask) -> None:
     from marketplace.ratings import api as ratings_api
     from marketplace.ratings import views as ratings_views
     from marketplace.regions import api as regions_api
+    from marketplace.reports import api as reports_api
+    from marketplace.reports import views as reports_views
     from marketplace.requests import api as requests_api
     from marketplace.requests import views as requests_views
     from marketplace.search import api as search_api
@@ -258,6 +272,12 @@ def register_blueprints(app: Flask) -> None:
         fees_views,
         supervision_views,
         catalogue_views,
+        credit_views,
+        complaints_views,
+        inspections_views,
+        notifications_views,
+        reports_views,
+        opendata_views,
     ):
         for blueprint in module.blueprints():
             app.register_blueprint(blueprint)
@@ -273,6 +293,12 @@ def register_blueprints(app: Flask) -> None:
         payments_api,
         fees_api,
         supervision_api,
+        credit_api,
+        complaints_api,
+        inspections_api,
+        notifications_api,
+        reports_api,
+        opendata_api,
     ):
         for blueprint in module.blueprints():
             api.register_blueprint(blueprint)

@@ -141,6 +141,13 @@ def load_config(overrides: dict | None = None) -> dict:
         # How long after the bid deadline the bidding stays open for bids that *arrived* before it but still
         # wait for a connection or the request's lock; unset = DB_POOL_TIMEOUT + DB_LOCK_TIMEOUT + 2 s.
         "MARKET_CLOSE_GRACE_SECONDS": _float("MARKET_CLOSE_GRACE_SECONDS", None),
+        # --- credit (marketplace/credit/) ---
+        # --- complaints and reports (marketplace/complaints/) ---
+        # --- random inspections (marketplace/inspections/) ---
+        # --- notifications and mail (marketplace/notifications/) ---
+        # --- public statistics and monthly reports (marketplace/reports/) ---
+        # --- open data (marketplace/opendata/) ---
+        # --- end of the feature blocks ---
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "API_TOKEN_SECONDS": _int("API_TOKEN_SECONDS", 7 * DAY),
         # Uploads: one request at most 12 MB, one scanned file at most 8 MB.

@@ -55,3 +55,36 @@ rating_given = _signals.signal("rating-given")  # sender: Rating; actor
 member_status_changed = _signals.signal("member-status-changed")  # sender: Agency; before; after; actor
 offer_changed = _signals.signal("offer-changed")  # sender: Offer; old_high_fen: int | None
 violation_changed = _signals.signal("violation-changed")  # sender: FeeFlag; delta: +1 confirmed, -1 undone
+
+# --- supervision: credit, complaints, inspections (issue 11) -----------------------------------------------------
+# Credit (marketplace/credit/) records a dated, itemised CreditEvent for what it hears; these say what it decided.
+credit_event_recorded = _signals.signal("credit-event-recorded")  # sender: CreditEvent; actor
+credit_grade_changed = _signals.signal(
+    "credit-grade-changed"
+)  # sender: agency_id (int); before: str; after: str
+# A red (守信) or black (失信) list entry comes into force / is lifted (expiry by the clock, repair, a decision).
+# sender: the list entry; agency_id: int; kind: "red" | "black"; actor. A blacklisted agency's pending win falls to
+# the next-ranked bid (requests and orders listen).
+credit_listed = _signals.signal("credit-listed")
+credit_unlisted = _signals.signal("credit-unlisted")  # sender: the entry; agency_id; kind; why: str; actor
+credit_appeal_decided = _signals.signal("credit-appeal-decided")  # sender: appeal; upheld: bool; actor
+credit_repair_decided = _signals.signal("credit-repair-decided")  # sender: repair; approved: bool; actor
+
+# Complaints and reports (marketplace/complaints/). sender: Complaint; actor
+complaint_filed = _signals.signal("complaint-filed")
+complaint_status_changed = _signals.signal("complaint-status-changed")  # + before: str; after: str
+complaint_answered = _signals.signal("complaint-answered")  # the respondent's one answer
+# Decided (upheld or dismissed). An upheld complaint carries its consequences, each applied by the feature that
+# owns it: "credit" (credit records an event against agency_id with `points`), "suspend" (agencies suspends
+# agency_id), "reselect" (requests: the next-ranked bid of request_id takes over), "reannounce" (requests:
+# request_id fails so that it is announced again). sender: Complaint; upheld: bool; consequences: list[str];
+# agency_id: int | None; request_id: int | None; points: int | None; actor
+complaint_decided = _signals.signal("complaint-decided")
+
+# Random inspections (marketplace/inspections/). sender: InspectionTask; actor
+inspection_drawn = _signals.signal("inspection-drawn")
+inspection_closed = _signals.signal("inspection-closed")  # the results are public now
+# One failed checklist item found when the task closes (credit records it). sender: the finding;
+# agency_id: int; item: str (the checklist item's words); source: "department" | "market"; evidence: str (a URL
+# path to the public result); actor
+inspection_item_failed = _signals.signal("inspection-item-failed")

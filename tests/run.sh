@@ -22,11 +22,17 @@ $BIN/ruff check marketplace tests bench
 $BIN/ruff format --check marketplace tests bench
 $BIN/lint-imports --no-logo  # the import contracts in pyproject.toml: feature layers, no circles
 
-echo "== tests on SQLite"
-env -u TEST_DATABASE_URL $BIN/python -m pytest -q -m "not e2e" -p no:cacheprovider
+# The two databases' runs go side by side (the machine has two cores): SQLite in the background into a log shown
+# when it ends, PostgreSQL (with the browser tests) in the foreground.
+SQLITE_LOG=$(mktemp /tmp/mp-sqlite.XXXXXX.log)
+echo "== tests on SQLite (in the background)"
+env -u TEST_DATABASE_URL $BIN/python -m pytest -q -m "not e2e" -p no:cacheprovider >"$SQLITE_LOG" 2>&1 &
+SQLITE_PID=$!
 
 PG_DIR=""
 cleanup() {
+  kill "$SQLITE_PID" 2>/dev/null || true
+  rm -f "$SQLITE_LOG"
   if [ -n "$PG_DIR" ]; then
     runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
     rm -rf "$PG_DIR"
@@ -46,4 +52,12 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
 fi
 
 echo "== tests on PostgreSQL (with the browser tests)"
-$BIN/python -m pytest -q -p no:cacheprovider
+pg_status=0
+$BIN/python -m pytest -q -p no:cacheprovider || pg_status=$?
+
+sqlite_status=0
+wait "$SQLITE_PID" || sqlite_status=$?
+echo "== tests on SQLite: the run's report"
+cat "$SQLITE_LOG"
+echo "== SQLite: exit $sqlite_status · PostgreSQL: exit $pg_status"
+[ "$sqlite_status" = 0 ] && [ "$pg_status" = 0 ]

@@ -8,7 +8,7 @@ def _say(report) -> None:
         click.echo("clock: another clock holds the lease; waiting")
         return
     click.echo(
-        f"clock: {report.requests} requests and {report.orders} orders moved on; "
+        f"clock: {report.requests} requests, {report.orders} orders and {report.others} other items moved on; "
         f"{report.forgotten} old log-in records forgotten"
     )
     for failure in report.failures:
@@ -25,7 +25,7 @@ def clock(interval: float, passes: int | None, quiet: bool) -> None:
     from marketplace.chronograph import services
 
     def report(result) -> None:
-        if not quiet or (result and (result.requests or result.orders or result.failures)):
+        if not quiet or (result and (result.requests or result.orders or result.others or result.failures)):
             _say(result)
 
     try:

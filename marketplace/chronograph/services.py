@@ -33,8 +33,11 @@ from marketplace.auth import sessions, throttle
 from marketplace.chronograph.models import ClockLease
 from marketplace.common.clock import now
 from marketplace.common.uow import unit_of_work
+from marketplace.credit import services as credit
 from marketplace.extensions import db
+from marketplace.notifications import outbox
 from marketplace.orders import services as orders
+from marketplace.reports import services as reports
 from marketplace.requests import services as requests
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,7 @@ class Pass:
 
     requests: int = 0
     orders: int = 0
+    others: int = 0  # credit lists and windows, mails sent, monthly reports generated
     forgotten: int = 0  # housekeeping: old log-in failures and long-ended sessions
     failures: list[str] = field(default_factory=list)
 
@@ -63,6 +67,14 @@ def _each(ids: Iterable[int], step: Callable[[int], bool], what: str, report: Pa
     return moved
 
 
+# The other features' time-driven operations: (what, the ids due now, the step for one id; True if it moved).
+# Mail goes last, so that what the other steps announced in this pass is sent in it.
+STEPS: list[tuple[str, Callable[[], Iterable[int]], Callable[[int], bool]]] = [
+    ("credit", credit.due_ids, credit.apply_due),
+    ("monthly report", reports.due_ids, reports.apply_due),
+    ("outbox message", outbox.due_ids, outbox.deliver),
+]
+
 HOUSEKEEPING_SECONDS = 3600  # forgetting day-old log-in records need not run every few seconds
 
 
@@ -71,6 +83,8 @@ def run_once(housekeeping: bool = True) -> Pass:
     report = Pass()
     report.requests = _each(requests.due_request_ids(), requests.apply_due, "request", report)
     report.orders = _each(orders.due_order_ids(), orders.apply_due, "order", report)
+    for what, due_ids, step in STEPS:
+        report.others += _each(due_ids(), step, what, report)
     if housekeeping:
         with unit_of_work():
             report.forgotten = throttle.purge_stale() + sessions.purge_stale()

@@ -50,7 +50,7 @@ def test_the_clock_alone_takes_a_request_from_bidding_to_an_order(app, client):
     assert "1 requests" in out and _status(req.id) == "awarded"
     order = db.session.scalar(select(Order).where(Order.request_id == req.id))
     assert order.agency_id == bidders[2].agency.id and order.amount_fen == bids[2].price_fen
-    assert "0 requests and" in runner.invoke(args=["tick"]).output  # nothing left to do: idempotent
+    assert "0 requests, 0 orders" in runner.invoke(args=["tick"]).output  # nothing left to do: idempotent
 
 
 def test_a_selection_right_after_the_deadline_opens_the_bids_itself(client):

@@ -1,0 +1,5 @@
+"""Pages (to be built)."""
+
+
+def blueprints() -> list:
+    return []

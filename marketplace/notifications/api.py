@@ -1,0 +1,5 @@
+"""API resources (to be built)."""
+
+
+def blueprints() -> list:
+    return []
