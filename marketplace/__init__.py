@@ -4,8 +4,9 @@ The features stand in layers, lowest first; each imports only from those before 
 with the contracts in pyproject.toml):
 
     common, events, extensions, config → audit → regions → auth → catalogue → stats (figures, read only) → agencies
-    → orders → requests (bidding included) → payments | ratings → fees → tally (stats' running totals)
-    → search → home | supervision | chronograph → demo → cli → app, models
+    → credit → orders → requests (bidding included) → payments | ratings | complaints | inspections → fees
+    → tally (stats' running totals) → search | notifications → home | supervision | reports | opendata
+    → chronograph → demo → cli → app, models
 
 A lower feature reaches a higher one only through a domain event (events.py) — e.g. auth announces
 `account_registered` and agencies opens the membership; orders announces `order_declined` and the request passes
