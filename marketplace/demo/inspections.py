@@ -82,7 +82,9 @@ def load_inspections(rng: random.Random) -> dict[str, int]:
     failing = list(FAILURES)
     for n, target in enumerate(published.targets):
         items = [failing[0]] if n == 0 else ([failing[1], failing[2]] if n == 2 else [])
-        inspections.record_findings(supervisor, published.id, target.agency_id, _results(published, rng, items))
+        inspections.record_findings(
+            supervisor, published.id, target.agency_id, _results(published, rng, items)
+        )
     inspections.close_task(supervisor, published.id)
     # Where the year had it: planned in August, drawn a week later, published in late September.
     closed_at = now() - timedelta(days=62)

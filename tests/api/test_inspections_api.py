@@ -352,3 +352,18 @@ def test_scope_and_authorization(client, market):
     assert client.get("/api/v1/admin/inspectors", headers=ent).status_code == 403
     assert client.get("/api/v1/admin/inspectors").status_code == 401
     assert client.post(f"/api/v1/admin/inspections/{task['id']}/close").status_code == 401
+
+
+def test_an_inspector_off_the_draw_is_no_candidate(client, market):
+    h = market["h"]
+    retired = market["inspectors"][0]
+    land = f.token(client, f.staff("department", None, "市自然资源和规划局"))
+    r = client.post(f"/api/v1/admin/inspectors/{retired}/active", json={"active": False}, headers=land)
+    assert r.status_code == 404  # another body's inspector: not in its register
+    r = client.post(f"/api/v1/admin/inspectors/{retired}/active", json={"active": False}, headers=h)
+    assert r.status_code == 200 and r.get_json()["active"] is False
+    task = _task(client, h, inspectors_per_agency=3)
+    record = client.post(f"/api/v1/admin/inspections/{task['id']}/draw", headers=h).get_json()
+    assert retired not in record["inspector_candidates"] and len(record["inspector_candidates"]) == 3
+    assert all(retired not in row["inspector_ids"] for row in record["assignments"])
+    assert verify_draw.verify(record)
