@@ -76,6 +76,8 @@ def add_inspector(actor, data: dict) -> Inspector:
     if not may_open(actor):
         raise NotAllowed(_l("Your account is not allowed to do this."))
     fields = _checked(actor, data)
+    if fields["region_code"] is None and actor.region_code:  # no area given: the account's own
+        fields["region_code"] = actor.region_code
     if not may_keep(actor, fields["department"], fields["region_code"]):
         raise invalid_fields({"region_code": [_l("Choose a region inside your own area.")]})
     taken = db.session.scalar(

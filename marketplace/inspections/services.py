@@ -152,6 +152,8 @@ def create_task(actor, data: dict) -> InspectionTask:
         raise NotAllowed(_l("Your account is not allowed to do this."))
     plan = _checked_plan(actor, data)
     category = plan.pop("category")
+    if plan["region_code"] is None and actor.region_code:  # no region given: the account's own area
+        plan["region_code"] = actor.region_code
     where = located(plan["region_code"])
     if actor.role == Role.DEPARTMENT:
         if actor.department not in category_departments(category.id):

@@ -95,6 +95,7 @@ def _render_register(form: InspectorForm | None = None, status: int = 200):
             action=ActionForm(formdata=None),
             keeps=lambda i: register.may_keep(actor, i.department, i.region_code),
             own_department=actor.department if actor.role == Role.DEPARTMENT else None,
+            area=actor.region_code or regions.market_area(),
         ),
         status,
     )

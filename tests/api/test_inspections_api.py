@@ -344,6 +344,7 @@ def test_scope_and_authorization(client, market):
     )
     assert r.status_code == 422 and "region_code" in r.get_json()["errors"]
     assert _task(client, suzhou, region_code="320506")["source"] == "market"
+    assert _task(client, suzhou)["region_code"] == "320500"  # no region: the account's own area
 
     # Enterprises, agencies and strangers reach no staff endpoint.
     ent = f.token(client, f.user("enterprise"))
