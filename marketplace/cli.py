@@ -85,6 +85,8 @@ def _referenced_uploads() -> dict[str, set[str]]:
     from marketplace.agencies.models import Agency, Qualification
     from marketplace.agencies.roster import MembershipChange, Practitioner
     from marketplace.extensions import db
+    from marketplace.inspections import services as inspections
+    from marketplace.inspections.models import InspectionTarget
     from marketplace.orders import services as orders
     from marketplace.orders.models import OrderEvent
     from marketplace.payments import services as payments
@@ -121,6 +123,7 @@ def _referenced_uploads() -> dict[str, set[str]]:
         orders.UPLOAD_KIND: keys_in(values(OrderEvent.files)),
         objections.UPLOAD_KIND: keys_in(values(Objection.evidence)),
         review.UPLOAD_KIND: keys_in([v] for v in values(ServiceRequest.approval_document)),
+        inspections.UPLOAD_KIND: keys_in(values(InspectionTarget.evidence)),
     }
 
 

@@ -144,6 +144,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # --- credit (marketplace/credit/) ---
         # --- complaints and reports (marketplace/complaints/) ---
         # --- random inspections (marketplace/inspections/) ---
+        # At most this many inspectors are drawn per agency, and this many evidence files kept per agency's findings.
+        "INSPECTION_MAX_INSPECTORS_PER_AGENCY": _int("INSPECTION_MAX_INSPECTORS_PER_AGENCY", 5),
+        "INSPECTION_MAX_EVIDENCE_FILES": _int("INSPECTION_MAX_EVIDENCE_FILES", 5),
         # --- notifications and mail (marketplace/notifications/) ---
         # --- public statistics and monthly reports (marketplace/reports/) ---
         # --- open data (marketplace/opendata/) ---

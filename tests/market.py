@@ -81,6 +81,8 @@ class Market:
     objection_id: int
     practitioner_id: int  # the bidder's (approved) practitioner
     change_id: int  # the rival's change under review
+    inspection_id: int  # a random inspection drawn, recorded (one failed item, an evidence file) and closed
+    planned_inspection_id: int  # one planned, not drawn
 
 
 def _agency(user) -> Agency:
@@ -184,6 +186,7 @@ def build() -> Market:
     from marketplace.agencies import changes
 
     change = changes.propose_legal_rep(rival, "周新民")
+    inspection, planned = _inspections()
     market = Market(
         admin_email=admin.email,
         owner_email=owner.email,
@@ -211,8 +214,34 @@ def build() -> Market:
         objection_id=objection.id,
         practitioner_id=bidder.agency.practitioners[0].id,
         change_id=change.id,
+        inspection_id=inspection.id,
+        planned_inspection_id=planned.id,
     )
     return market
+
+
+def _inspections():
+    """A random inspection of the C03 members, closed with one failed item, and one only planned."""
+    from marketplace.inspections import register
+    from marketplace.inspections import services as inspections
+
+    supervisor = f.staff("supervisor")
+    for n, name in enumerate(("钱卫东", "孙丽华")):
+        register.add_inspector(
+            supervisor, {"name": name, "department": "市生态环境局", "certificate_no": f"3207001{n:04d}"}
+        )
+    plan = {"title": "环评机构双随机抽查", "category_id": f.category("C03").id, "agency_count": 2}
+    task = inspections.create_task(
+        supervisor, plan | {"inspectors_per_agency": 1, "checklist": ["资质有效", "收费合规"]}
+    )
+    inspections.draw_task(supervisor, task.id)
+    for n, target in enumerate(task.targets):
+        results = [{"passed": True}, {"passed": n > 0, "notes": None if n else "收费高于公示价"}]
+        inspections.record_findings(supervisor, task.id, target.agency_id, {"results": results})
+        inspections.add_evidence(supervisor, task.id, target.agency_id, io.BytesIO(f.PDF), "检查记录.pdf")
+    inspections.close_task(supervisor, task.id)
+    planned = inspections.create_task(supervisor, plan | {"inspectors_per_agency": 2, "title": "第二批抽查"})
+    return task, planned
 
 
 def make_everything_due(m: Market) -> None:

@@ -47,6 +47,7 @@ ARGUMENTS: dict[str, Callable[[Market], list]] = {
     "practitioner_id": lambda m: [m.practitioner_id],
     "change_id": lambda m: [m.change_id],
     "kind": lambda m: ["pledge", "authorisation"],
+    "task_id": lambda m: [m.inspection_id, m.planned_inspection_id],
 }
 
 # Extra query strings worth fetching besides the bare URL: the ones that take a page down another path.
@@ -61,6 +62,7 @@ QUERIES: dict[str, Callable[[Market], list[dict]]] = {
     "change_admin.change_list": lambda m: [{"status": "all"}],
     "supervision-api.deadlines": lambda m: [{"section": "memberships"}],
     "catalogue.model_contract": lambda m: [{"format": "txt"}],
+    "inspections.index": lambda m: [{"status": "closed"}, {"agency_id": m.rival.agency_id}],
 }
 
 VIEWERS = ("anonymous", "owner", "bidder", "rival", "admin")

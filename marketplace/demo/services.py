@@ -29,6 +29,7 @@ from marketplace.demo.contracts import load_contract_cases
 from marketplace.demo.dataset import ACCOUNTS
 from marketplace.demo.fees import load_fee_cases
 from marketplace.demo.history import load_history
+from marketplace.demo.inspections import load_inspections
 from marketplace.demo.members import Members
 from marketplace.demo.payments import load_payments
 from marketplace.demo.people import load_people
@@ -75,6 +76,8 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     with step():
         counts |= load_staff()
         counts |= load_reviews()
+    with step():
+        counts |= load_inspections(random.Random(seed + 6))
     with step():
         record(None, "demo.load", object_type="demo", after=counts)
     return counts

@@ -3,9 +3,15 @@
     python -m marketplace.requests.verify_draw https://…/api/v1/requests/42/draw
     python -m marketplace.requests.verify_draw draw.json
 
+    python -m marketplace.requests.verify_draw https://…/api/v1/inspections/7/draw
+
 Deliberately independent of the application's code (copy this file anywhere): it checks that the revealed
 seed matches the commitment published with the announcement, then redoes the method's arithmetic and draws
 and compares the ranking and the winner. Exit status 0 when everything agrees, 1 otherwise.
+
+A random inspection's record (`"kind": "inspection"`, 双随机) is recognised too: the agencies are
+shuffle(seed, "agencies", candidates)[:n], with n the task's number of agencies or ceil(share % × candidates)
+(at least one, at most all), and each drawn agency a's inspectors shuffle(seed, "inspectors:a", inspectors)[:k].
 """
 
 from __future__ import annotations
@@ -79,7 +85,50 @@ def recompute(record: dict) -> list[int]:
     raise SystemExit(f"unknown method {method!r}")
 
 
+def inspection_count(record: dict, candidates: int) -> int:
+    if candidates <= 0:
+        return 0
+    if record.get("agency_count") is not None:
+        return min(record["agency_count"], candidates)
+    return min(candidates, max(1, -(-candidates * (record.get("share_pct") or 0) // 100)))
+
+
+def verify_inspection(record: dict) -> bool:
+    """双随机: recompute the drawn agencies, then each one's inspectors, from the revealed seed."""
+    ok = True
+    seed = record["seed"]
+    agencies = sorted(record["agency_candidates"])
+    inspectors = sorted(record["inspector_candidates"])
+    if agencies != record["agency_candidates"] or inspectors != record["inspector_candidates"]:
+        print("MISMATCH: the candidates are not in ascending id order")
+        ok = False
+    n = inspection_count(record, len(agencies))
+    drawn = shuffle(seed, "agencies", agencies)[:n]
+    print(f"agencies: {n} of {len(agencies)} candidates, recomputed {drawn}")
+    if drawn != record["agencies"]:
+        print(f"MISMATCH: published agencies {record['agencies']}")
+        ok = False
+    k = record["inspectors_per_agency"]
+    expected = [
+        {"agency_id": a, "inspector_ids": shuffle(seed, f"inspectors:{a}", inspectors)[:k]} for a in drawn
+    ]
+    published = [
+        {"agency_id": r["agency_id"], "inspector_ids": r["inspector_ids"]} for r in record["assignments"]
+    ]
+    for row in expected:
+        print(f"  agency {row['agency_id']}: inspectors {row['inspector_ids']}")
+    if expected != published:
+        print(f"MISMATCH: published inspectors {published}")
+        ok = False
+    if any(len(set(r["inspector_ids"])) != len(r["inspector_ids"]) for r in published):
+        print("MISMATCH: an agency was given the same inspector twice")
+        ok = False
+    return ok
+
+
 def verify(record: dict) -> bool:
+    if isinstance(record.get("draw"), dict) and record["draw"].get("kind") == "inspection":
+        record = record["draw"]  # an inspection's whole public record, with its draw inside
     ok = True
     if not record.get("seed"):
         print("the seed has not been revealed yet: nothing to verify")
@@ -90,6 +139,10 @@ def verify(record: dict) -> bool:
     if digest != record["commitment"]:
         print("MISMATCH: the revealed seed is not the one committed to at publishing")
         ok = False
+    if record.get("kind") == "inspection":
+        ok = verify_inspection(record) and ok
+        print("VERIFIED" if ok else "NOT VERIFIED")
+        return ok
     ranking = recompute(record)
     print(f"method {record['method']}: recomputed ranking {ranking}")
     if ranking != record["ranking"]:

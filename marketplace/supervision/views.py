@@ -80,6 +80,13 @@ DESKS = [
         {Role.SUPERVISOR},
         set(),
     ),
+    (
+        "inspection_admin.tasks",
+        _l("Random inspections"),
+        _l("双随机、一公开: the inspector register, inspections drawn by lot, findings, published results."),
+        {Role.SUPERVISOR, Role.DEPARTMENT},
+        set(),
+    ),
 ]
 
 

@@ -34,6 +34,11 @@ AGENCY_LISTS = {
     "agencies-api.admitted",
     "enterprise.new_request",  # the request form's exclusion (回避) picker lists every member
     "enterprise.edit_request",
+    # Random inspections list the drawn members (and, once closed, their results) with no word of any bid.
+    "inspections.show",
+    "inspections-api.public_detail",
+    "inspection_admin.task",
+    "inspections-api.staff_detail",
 }
 # Pages about one agency (the `agency_id` in the URL): its name is public there, never the requests it bid on.
 AGENCY_PAGES = {"agencies.store", "agencies-api.store", "ratings-api.agency_ratings", "agency_admin.review"}
