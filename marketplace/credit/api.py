@@ -188,9 +188,7 @@ def reject(data, appeal_id):
 )
 def repair():
     """信用修复: ask that a negative event stop counting or that a black-list entry be lifted."""
-    form = (
-        request.form if request.mimetype == "multipart/form-data" else (request.get_json(silent=True) or {})
-    )
+    form = request.form if request.form else request.get_json(silent=True)
     form = form if hasattr(form, "get") else {}
 
     def as_int(name):
@@ -200,7 +198,7 @@ def repair():
         except (TypeError, ValueError):
             return -1
 
-    letter = request.files.get("letter") if request.mimetype == "multipart/form-data" else None
+    letter = request.files.get("letter")
     data = {
         "event_id": as_int("event_id"),
         "entry_id": as_int("entry_id"),
