@@ -299,9 +299,11 @@ def credit_rows(agency_ids: list[int]) -> dict[int, dict]:
 
 
 def figures_for(agency_ids: list[int]) -> dict[int, dict]:
-    """What the statistics show beside each agency (stats/figures.py reads it): credit_score, credit_grade."""
+    """What the statistics show beside each agency (stats/figures.py reads it): credit_score, credit_grade and
+    whether it is on the black list now."""
+    black = listed_ids(ListKind.BLACK, agency_ids)
     return {
-        a: {"credit_score": c["score"], "credit_grade": c["grade"]}
+        a: {"credit_score": c["score"], "credit_grade": c["grade"], "credit_blacklisted": a in black}
         for a, c in credit_rows(agency_ids).items()
     }
 

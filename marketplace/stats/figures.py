@@ -54,6 +54,7 @@ EMPTY = {
     "speedup_vs_standard": None,
     "credit_score": None,
     "credit_grade": None,
+    "credit_blacklisted": False,
     "overdue_orders": 0,
     "violations": 0,
     "ratings_count": 0,
@@ -99,6 +100,7 @@ def derive(t) -> dict:
         else None,
         "credit_score": None,  # per agency, from credit (stats_for)
         "credit_grade": None,
+        "credit_blacklisted": False,
         "overdue_orders": get("overdue_orders"),
         "violations": get("violations"),
         "ratings_count": r,
