@@ -230,7 +230,7 @@ def _credit_records(admin, rival, objector):
     from marketplace.credit import appeals, services
     from marketplace.credit.models import CreditEvent
 
-    found = {"agency_id": rival.agency.id, "rule": "misconduct", "evidence": "/agencies/%d" % rival.agency.id}
+    found = {"agency_id": rival.agency.id, "rule": "misconduct", "evidence": f"/agencies/{rival.agency.id}"}
     recent = services.record_conduct(admin, found | {"note": "业绩材料与备案信息不一致。"})
     older = services.record_conduct(admin, found | {"note": "未按规定公示收费标准。"})
     db.session.execute(

@@ -15,8 +15,8 @@ from marketplace.catalogue import services as catalogue
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.money import yuan_to_fen
-from marketplace.ratings import services as ratings
 from marketplace.credit import scores as credit_scores
+from marketplace.ratings import services as ratings
 from marketplace.stats.figures import item_stats_for, stats_for
 
 public = Blueprint("agencies", __name__, url_prefix="/agencies")

@@ -154,7 +154,9 @@ def test_veto_caps_the_grade_and_two_vetoes_blacklist(client):
     _conduct(client, h, a, "collusion")
     black = client.get("/api/v1/blacklist").get_json()
     assert [e["agency_id"] for e in black] == [a] and black[0]["automatic"] is True
-    assert "一票否决项 2 项" in client.get("/credit/blacklist").get_data(as_text=True)  # the reason, translated
+    assert "一票否决项 2 项" in client.get("/credit/blacklist").get_data(
+        as_text=True
+    )  # the reason, translated
 
 
 def test_blacklisted_agency_cannot_bid_and_its_pending_win_passes_on(client):
@@ -169,7 +171,10 @@ def test_blacklisted_agency_cannot_bid_and_its_pending_win_passes_on(client):
     requests.select_winner(owner, req.id)
     db.session.commit()
     db.session.refresh(req)
-    assert req.status.value == "publicity" and db.session.get(Bid, req.winner_bid_id).agency_id == first.agency.id
+    assert (
+        req.status.value == "publicity"
+        and db.session.get(Bid, req.winner_bid_id).agency_id == first.agency.id
+    )
 
     h = f.token(client, supervisor)
     before = _counts()
