@@ -491,3 +491,39 @@ def test_pages_render_for_their_people(client):
     assert "credit_admin.desk" in str(
         staff.get("/admin/").get_data(as_text=True)
     ) or "/admin/credit/" in staff.get("/admin/").get_data(as_text=True)
+
+
+def test_only_a_supervisor_of_the_agencys_region_lists_or_records(client):
+    agency = f.active_agency()  # registered in 320105 (南京市建邺区)
+    body = {
+        "agency_id": agency.agency.id,
+        "list": "black",
+        "reason": "虚假承诺",
+        "basis": "平台管理办法第二十条",
+        "until": FUTURE,
+    }
+    before = _counts()
+    for who in (
+        f.staff("supervisor", "320500"),
+        f.staff("operator"),
+        f.staff("department", None, "市生态环境局"),
+        agency,
+    ):
+        h = f.token(client, who)
+        assert client.post("/api/v1/admin/blacklist", json=body, headers=h).status_code == 403
+        assert _conduct(client, h, agency.agency.id, "collusion").status_code == 403
+    assert client.post("/api/v1/admin/blacklist", json=body).status_code == 401
+    h = f.token(client, f.staff("supervisor", "320100"))
+    for bad in ({"list": "grey"}, {"agency_id": 999999}, {"until": "不是日期"}, {"extra": 1}):
+        assert client.post("/api/v1/admin/blacklist", json=body | bad, headers=h).status_code == 422
+    assert _conduct(client, h, agency.agency.id, "rating").status_code == 422  # not a conduct rule
+    assert _counts() == before
+    assert client.post("/api/v1/admin/blacklist", json=body, headers=h).status_code == 201
+    listed = client.get("/api/v1/admin/blacklist", headers=h).get_json()
+    assert [e["agency_id"] for e in listed] == [agency.agency.id]
+    assert (
+        client.get(
+            "/api/v1/admin/blacklist", headers=f.token(client, f.staff("supervisor", "320500"))
+        ).get_json()
+        == []
+    )
