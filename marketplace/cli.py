@@ -84,6 +84,8 @@ def _referenced_uploads() -> dict[str, set[str]]:
     from marketplace.agencies import services as agencies
     from marketplace.agencies.models import Agency, Qualification
     from marketplace.agencies.roster import MembershipChange, Practitioner
+    from marketplace.credit import appeals as credit_appeals
+    from marketplace.credit.models import CreditAppeal, CreditRepair
     from marketplace.extensions import db
     from marketplace.inspections import services as inspections
     from marketplace.inspections.models import InspectionTarget
@@ -124,6 +126,8 @@ def _referenced_uploads() -> dict[str, set[str]]:
         objections.UPLOAD_KIND: keys_in(values(Objection.evidence)),
         review.UPLOAD_KIND: keys_in([v] for v in values(ServiceRequest.approval_document)),
         inspections.UPLOAD_KIND: keys_in(values(InspectionTarget.evidence)),
+        credit_appeals.UPLOAD_KIND: keys_in(values(CreditAppeal.evidence))
+        | keys_in([v] for v in values(CreditRepair.letter)),
     }
 
 
@@ -156,11 +160,13 @@ def sweep_uploads(min_age: int, dry_run: bool) -> None:
 
 def register(app: Flask) -> None:
     from marketplace.chronograph.commands import clock, tick
+    from marketplace.credit.commands import credit
     from marketplace.fees.commands import fees
     from marketplace.regions.commands import regions
     from marketplace.search.commands import search
     from marketplace.tally.commands import stats
 
+    app.cli.add_command(credit)
     app.cli.add_command(fees)
     app.cli.add_command(regions)
     app.cli.add_command(search)

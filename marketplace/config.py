@@ -142,6 +142,13 @@ def load_config(overrides: dict | None = None) -> dict:
         # wait for a connection or the request's lock; unset = DB_POOL_TIMEOUT + DB_LOCK_TIMEOUT + 2 s.
         "MARKET_CLOSE_GRACE_SECONDS": _float("MARKET_CLOSE_GRACE_SECONDS", None),
         # --- credit (marketplace/credit/) ---
+        # Events count from 1 January of (this year − N): a rolling window plus the current year.
+        "CREDIT_WINDOW_YEARS": _int("CREDIT_WINDOW_YEARS", 2),
+        # An agency may appeal an event within N days of it; the operator decides within N working days.
+        "CREDIT_APPEAL_DAYS": _int("CREDIT_APPEAL_DAYS", 15),
+        "CREDIT_APPEAL_WORKING_DAYS": _int("CREDIT_APPEAL_WORKING_DAYS", 5),
+        # Credit repair (信用修复) may be asked N days after the event or the black-list entry.
+        "CREDIT_REPAIR_MIN_DAYS": _int("CREDIT_REPAIR_MIN_DAYS", 90),
         # --- complaints and reports (marketplace/complaints/) ---
         # --- random inspections (marketplace/inspections/) ---
         # At most this many inspectors are drawn per agency, and this many evidence files kept per agency's findings.

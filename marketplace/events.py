@@ -88,3 +88,7 @@ inspection_closed = _signals.signal("inspection-closed")  # the results are publ
 # agency_id: int; item: str (the checklist item's words); source: "department" | "market"; evidence: str (a URL
 # path to the public result); actor
 inspection_item_failed = _signals.signal("inspection-item-failed")
+
+# --- added by the credit work --------------------------------------------------------------------------------------
+# The approving department rated an accepted order (双评价; ratings). sender: DepartmentRating; actor
+department_rating_given = _signals.signal("department-rating-given")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from marketplace.agencies import membership
 from marketplace.common.clock import now
@@ -83,6 +83,10 @@ class Market:
     change_id: int  # the rival's change under review
     inspection_id: int  # a random inspection drawn, recorded (one failed item, an evidence file) and closed
     planned_inspection_id: int  # one planned, not drawn
+    appeal_id: int  # the rival's pending appeal against a conduct record, with an evidence file
+    appeal_file_key: str
+    repair_id: int  # the rival's pending credit repair of an older conduct record
+    list_entry_id: int  # the objector's black-list entry (its period ends in make_everything_due)
 
 
 def _agency(user) -> Agency:
@@ -187,6 +191,7 @@ def build() -> Market:
 
     change = changes.propose_legal_rep(rival, "周新民")
     inspection, planned = _inspections()
+    appeal, repair, entry = _credit_records(admin, rival, objector)
     market = Market(
         admin_email=admin.email,
         owner_email=owner.email,
@@ -216,6 +221,10 @@ def build() -> Market:
         change_id=change.id,
         inspection_id=inspection.id,
         planned_inspection_id=planned.id,
+        appeal_id=appeal.id,
+        appeal_file_key=appeal.evidence[0]["key"],
+        repair_id=repair.id,
+        list_entry_id=entry.id,
     )
     return market
 
@@ -244,6 +253,42 @@ def _inspections():
     return task, planned
 
 
+def _credit_records(admin, rival, objector):
+    """Credit: the rival appeals a conduct record and asks to repair an older one (100 days back); the objector
+    is blacklisted by a supervisor for a month."""
+    from marketplace.credit import appeals, services
+    from marketplace.credit.models import CreditEvent
+
+    found = {"agency_id": rival.agency.id, "rule": "misconduct", "evidence": f"/agencies/{rival.agency.id}"}
+    recent = services.record_conduct(admin, found | {"note": "业绩材料与备案信息不一致。"})
+    older = services.record_conduct(admin, found | {"note": "未按规定公示收费标准。"})
+    db.session.execute(
+        update(CreditEvent).where(CreditEvent.id == older.id).values(at=older.at - timedelta(days=100))
+    )
+    db.session.expire_all()
+    appeal = appeals.file_appeal(
+        rival, recent.id, "业绩材料已补正，附主管部门出具的说明。", [(io.BytesIO(f.PDF), "说明.pdf")]
+    )
+    repair = appeals.apply_repair(
+        rival,
+        {"event_id": older.id, "statement": "已在门户公示收费标准并整改内部制度。"},
+        (io.BytesIO(f.PDF), "信用修复承诺书.pdf"),
+    )
+    until = (now() + timedelta(days=30)).date()
+    entry = services.list_agency(
+        admin,
+        {
+            "agency_id": objector.agency.id,
+            "list": "black",
+            "reason": "提供虚假业绩材料",
+            "basis": "平台管理办法第二十条",
+            "until": until,
+        },
+    )
+    db.session.commit()
+    return appeal, repair, entry
+
+
 def make_everything_due(m: Market) -> None:
     """Move the market to where every clock-driven change is due but none has been applied: the sealed
     request's deadline passed (still `bidding`), the publicity ended (still `publicity`), the delivered order
@@ -263,3 +308,6 @@ def make_everything_due(m: Market) -> None:
     timetravel.order_elapsed(delivered, 1.0, clock=False)
     timetravel.delivered_ago(delivered, acceptance + 3600, clock=False)
     timetravel.order_elapsed(session.get(Order, m.running_order_id), 1.5, clock=False)
+    from marketplace.credit.models import CreditListEntry
+
+    timetravel._shift(CreditListEntry, m.list_entry_id, clock=False, until=now() - timedelta(hours=1))

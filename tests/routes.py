@@ -37,7 +37,10 @@ ARGUMENTS: dict[str, Callable[[Market], list]] = {
     "bid_id": lambda m: [m.sealed_bid_id, m.other_sealed_bid_id],
     "order_id": lambda m: [m.done_order_id, m.running_order_id, m.delivered_order_id],
     "contract_id": lambda m: [m.contract_id],
-    "key": lambda m: [m.delivered_file_key],  # a delivered file of the done order
+    "key": lambda m: [
+        m.delivered_file_key,
+        m.appeal_file_key,
+    ],  # a delivered file; a credit appeal's evidence
     "payment_id": lambda m: [m.payment_id],
     "rating_id": lambda m: [m.rating_id],
     "flag_id": lambda m: [m.flag_id],
@@ -48,6 +51,8 @@ ARGUMENTS: dict[str, Callable[[Market], list]] = {
     "change_id": lambda m: [m.change_id],
     "kind": lambda m: ["pledge", "authorisation"],
     "task_id": lambda m: [m.inspection_id, m.planned_inspection_id],
+    "appeal_id": lambda m: [m.appeal_id],
+    "repair_id": lambda m: [m.repair_id],
 }
 
 # Extra query strings worth fetching besides the bare URL: the ones that take a page down another path.

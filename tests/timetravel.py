@@ -61,3 +61,24 @@ def delivered_ago(order: Order, seconds: int, clock: bool = True) -> None:
 def qualification_expired(qualification: Qualification) -> None:
     """The certificate's validity ended yesterday."""
     _shift(Qualification, qualification.id, clock=False, valid_until=now().date() - timedelta(days=1))
+
+
+def credit_event_ago(event, days: float, clock: bool = True) -> None:
+    """A credit event happened `days` ago (moved with its running sums left as they are: the clock or a rebuild
+    puts them right when the window has moved)."""
+    from marketplace.credit.models import CreditEvent
+
+    _shift(CreditEvent, event.id, clock, at=now() - timedelta(days=days))
+
+
+def credit_listing_ended(entry, clock: bool = True) -> None:
+    """A red or black list entry's period ended a minute ago."""
+    from marketplace.credit.models import CreditListEntry
+
+    _shift(CreditListEntry, entry.id, clock, until=now() - timedelta(minutes=1))
+
+
+def credit_listed_ago(entry, days: float, clock: bool = False) -> None:
+    from marketplace.credit.models import CreditListEntry
+
+    _shift(CreditListEntry, entry.id, clock, starts_at=now() - timedelta(days=days))

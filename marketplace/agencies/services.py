@@ -30,6 +30,7 @@ from marketplace.common.errors import NotFound
 from marketplace.common.sql import contains
 from marketplace.extensions import db
 from marketplace.regions import services as regions
+from marketplace.stats import figures
 from marketplace.stats.figures import NO_DATA_COMPOSITE, PRIOR_MEAN
 from marketplace.stats.models import AgencyStats
 
@@ -96,7 +97,7 @@ def public_agencies_query(
 ):
     """The intermediary-services list: active members, filtered and sorted.
 
-    composite (default), sales and rating sort by the running statistics (stats/figures.py explains the
+    composite (default: the best credit grade first, then the composite figure), sales and rating sort by the running statistics (stats/figures.py explains the
     formulas); price and speed by the agency's best offer (within the service item when one is chosen). A price
     band keeps agencies with an offer whose lowest price lies inside it; a level keeps agencies holding a valid
     qualification of that level or higher.
@@ -172,6 +173,9 @@ def public_agencies_query(
         "sales": func.coalesce(AgencyStats.completed_orders, 0),
         "rating": func.coalesce(AgencyStats.rating_rank, PRIOR_MEAN),
     }.get(sort, func.coalesce(AgencyStats.composite, NO_DATA_COMPOSITE))
+    if sort not in ("sales", "rating") and figures.CREDIT is not None:  # the default: top credit grade first
+        stmt, grade_rank = figures.CREDIT.grade_order(stmt, Agency.id)
+        return stmt.order_by(grade_rank.asc(), key.desc(), Agency.id)
     return stmt.order_by(key.desc(), Agency.id)
 
 

@@ -26,6 +26,7 @@ from marketplace.demo.common import (
     step,
 )
 from marketplace.demo.contracts import load_contract_cases
+from marketplace.demo.credit import load_credit
 from marketplace.demo.dataset import ACCOUNTS
 from marketplace.demo.fees import load_fee_cases
 from marketplace.demo.history import load_history
@@ -76,6 +77,8 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     with step():
         counts |= load_staff()
         counts |= load_reviews()
+    with step():  # after the history and the staff: the listeners have recorded the market's credit events
+        counts |= load_credit()
     with step():
         counts |= load_inspections(random.Random(seed + 6))
     with step():

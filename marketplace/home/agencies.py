@@ -15,6 +15,7 @@ from marketplace.catalogue import services as catalogue
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.money import yuan_to_fen
+from marketplace.credit import scores as credit_scores
 from marketplace.ratings import services as ratings
 from marketplace.stats.figures import item_stats_for, stats_for
 
@@ -96,6 +97,7 @@ def store(agency_id: int):
         department=ratings.department_summary(agency.id),
         monthly=ratings.monthly(agency.id),
         checks={o.id: eligible_for(agency, o.service_item, now().date()) for o in offers},
+        credit_lists=credit_scores.entries_in_force(agency.id),
     )
 
 

@@ -26,6 +26,7 @@ from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.messages import N_, Money, message
 from marketplace.common.money import MAX_FEN
+from marketplace.credit import scores as credit_scores
 from marketplace.extensions import db
 from marketplace.orders.models import LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
 
@@ -329,8 +330,11 @@ def auto_accept(order: Order, actor=None) -> bool:
 
 
 def replace_unavailable_winner(order: Order, actor=None) -> bool:
-    """A winner suspended or expelled before starting: the order is cancelled and the request moves on."""
-    if order.status != OrderStatus.AWAITING or order.agency.status == AgencyStatus.ACTIVE:
+    """A winner suspended or expelled (or blacklisted, credit grade E) before starting: the order is cancelled
+    and the request moves on."""
+    if order.status != OrderStatus.AWAITING:
+        return False
+    if order.agency.status == AgencyStatus.ACTIVE and credit_scores.barred(order.agency_id) is None:
         return False
     _move(order, "cancel", actor, status_reason=message(WINNER_UNAVAILABLE).encode())
     events.winner_withdrawn.send(order.request, order=order, why=message(WINNER_REPLACED), actor=actor)

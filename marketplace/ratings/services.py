@@ -155,6 +155,7 @@ def department_rate(actor: User | None, order_id: int, data: dict[str, Any]) -> 
         rating,
         after=snapshot(rating, ("quality", "timeliness", "comment")),
     )
+    events.department_rating_given.send(rating, actor=actor)
     return rating
 
 

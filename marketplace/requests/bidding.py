@@ -18,6 +18,7 @@ from marketplace.auth.models import Role, User
 from marketplace.common.clock import arrival, now
 from marketplace.common.errors import Invalid, NotFound, WrongState, invalid_fields
 from marketplace.common.messages import N_, Message, message
+from marketplace.credit.scores import barred
 from marketplace.extensions import db
 from marketplace.requests.bids import Bid, BidRevision, BidStatus
 from marketplace.requests.models import RequestStatus, ServiceRequest
@@ -32,6 +33,9 @@ def eligibility_problems(agency: Agency, req: ServiceRequest, bid: Bid | None = 
     problems = []
     if agency.status != AgencyStatus.ACTIVE:
         problems.append(message(N_("Only active members may bid.")))
+    credit_bar = barred(agency.id)  # the black list (失信) or the bottom grade
+    if credit_bar is not None:
+        problems.append(credit_bar)
     if any(x.agency_id == agency.id for x in req.exclusions):
         problems.append(message(N_("The enterprise excluded your agency from this request (回避).")))
     if not agency.serves(req.region_code):

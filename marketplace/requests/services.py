@@ -25,6 +25,7 @@ from marketplace.catalogue import services as catalogue
 from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.messages import N_, Message, message
+from marketplace.credit import scores as credit_scores
 from marketplace.extensions import db
 from marketplace.requests import bidding, draw
 from marketplace.requests.bids import Bid, BidStatus
@@ -52,6 +53,9 @@ INVALID_REASON_LENGTH = Bid.invalid_reason.type.length
 
 # What the request records for people (stored as message keys, shown in the viewer's language).
 TOO_FEW_BIDS = N_("Valid bids: %(valid)d, fewer than the required minimum of %(min)d; the request failed.")
+WINNER_BLACKLISTED = N_(
+    "The selected agency is barred by its credit (black list or grade E); the next in the ranking takes its place."
+)
 WINNER_INELIGIBLE = N_(
     "The selected agency is no longer eligible (its status changed); the next in the ranking takes its place."
 )
@@ -300,6 +304,9 @@ def end_publicity(req: ServiceRequest, actor=None) -> bool:
     if winner.agency.status != AgencyStatus.ACTIVE:
         fall_back(req, actor, message(WINNER_INELIGIBLE))
         return True
+    if credit_scores.barred(winner.agency_id) is not None:
+        fall_back(req, actor, message(WINNER_BLACKLISTED))
+        return True
     move_request(req, "award", actor)
     events.publicity_ended.send(req, winner=winner, actor=actor)
     return True
@@ -335,7 +342,10 @@ def apply_due(request_id: int) -> bool:
 
 
 def _candidate_rows(bids: list[Bid]) -> list[dict]:
-    stats = stats_for([b.agency_id for b in bids])
+    """What the draw ranks, recorded with the selection (verify_draw.py recomputes from these rows): the credit
+    score and grade are those of the credit module at the moment of the selection."""
+    ids = [b.agency_id for b in bids]
+    stats, credit = stats_for(ids), credit_scores.figures_for(ids)
     return [
         {
             "bid_id": b.id,
@@ -343,7 +353,8 @@ def _candidate_rows(bids: list[Bid]) -> list[dict]:
             "agency_name": b.agency.name,
             "price_fen": b.price_fen,
             "promised_days": b.promised_days,
-            "credit_score": stats[b.agency_id]["credit_score"],
+            "credit_score": credit[b.agency_id]["credit_score"],
+            "credit_grade": credit[b.agency_id]["credit_grade"],
             "avg_rating": stats[b.agency_id]["avg_rating"],
             "on_time_rate": stats[b.agency_id]["on_time_rate"],
         }
@@ -357,6 +368,9 @@ def _recheck_qualifications(req: ServiceRequest, actor) -> None:
     day = bidding.qualification_day(req)
     for bid in bidding.valid_bids(req.id):
         problems = bidding.qualification_problems(bid.agency, req, day)
+        credit_bar = credit_scores.barred(bid.agency_id)  # blacklisted or grade E since it bid
+        if credit_bar is not None:
+            problems.insert(0, credit_bar)
         if problems:
             bid.status, bid.invalid_reason = BidStatus.INVALID, problems[0].encode(INVALID_REASON_LENGTH)
             record(actor, "bid.invalidate", bid, after={"reason": bid.invalid_reason})
@@ -412,6 +426,17 @@ def select_winner(
     return req
 
 
+def publicity_won_by(agency_id: int) -> list[ServiceRequest]:
+    """Requests under publicity whose winning bid is this agency's, locked for the change."""
+    stmt = (
+        select(ServiceRequest.id)
+        .join(Bid, Bid.id == ServiceRequest.winner_bid_id)
+        .where(ServiceRequest.status == RequestStatus.PUBLICITY, Bid.agency_id == agency_id)
+        .order_by(ServiceRequest.id)
+    )
+    return [locked_request(i) for i in db.session.scalars(stmt).all()]
+
+
 def fall_back(req: ServiceRequest, actor, why: Message) -> None:
     """The winner is out (declined, disqualified, objection upheld): the next valid bid in the ranking takes
     its place with a new publicity period; with none left the request fails."""
@@ -422,7 +447,9 @@ def fall_back(req: ServiceRequest, actor, why: Message) -> None:
     remaining = [
         b
         for b in (db.session.get(Bid, i) for i in ranking[ranking.index(out.id) + 1 :])
-        if b.status == BidStatus.ACTIVE and b.agency.status == AgencyStatus.ACTIVE
+        if b.status == BidStatus.ACTIVE
+        and b.agency.status == AgencyStatus.ACTIVE
+        and credit_scores.barred(b.agency_id) is None
     ]
     if req.selection_method == SelectionMethod.DIRECT and remaining:
         move_request(

@@ -17,6 +17,22 @@ def _winner_withdrawn(req, why: Message, actor=None, **_) -> None:
     services.fall_back(req, actor, why)
 
 
+def _credit_listed(entry, agency_id: int, kind: str, actor=None, **_) -> None:
+    """A winner blacklisted during publicity loses the award at once: the next-ranked bid takes over."""
+    if kind != "black":
+        return
+    for req in services.publicity_won_by(agency_id):
+        services.fall_back(req, actor, message(services.WINNER_BLACKLISTED))
+
+
+def _credit_grade_changed(agency_id: int, after: str = "", **_) -> None:
+    """The bottom grade (E) bars like the black list."""
+    if after == "E":
+        _credit_listed(None, agency_id=agency_id, kind="black")
+
+
 def connect() -> None:
     events.order_declined.connect(_order_declined)
     events.winner_withdrawn.connect(_winner_withdrawn)
+    events.credit_listed.connect(_credit_listed)
+    events.credit_grade_changed.connect(_credit_grade_changed)

@@ -14,8 +14,8 @@ Formulas (documented here and in the README):
   (completed + overdue), where overdue counts started orders that are red (past due) and not yet accepted —
   a late order lowers the rate the day it turns red, not only when it is finally accepted
 - speedup_vs_standard = 1 − avg_days / average standard time limit of those items
-- credit_score (until the supervision work refines it) = max(0, 50 + 30 × on_time_rate
-  + 20 × (rating_rank − 1) / 4 − VIOLATION_PENALTY × confirmed fee violations)
+- credit_score and credit_grade come from the credit feature (marketplace/credit/rules.py: itemised events
+  weighted by source, grades A–E); it sits above this module and registers itself in CREDIT when the app starts
 - composite = 100 × (0.35 × rating_rank/5 + 0.25 × on_time + 0.20 × sales + 0.20 × savings), where
   sales = min(1, log10(1 + completed) / 2) and savings = clamp(savings_rate / 0.3, 0, 1); missing figures
   count as neutral (on-time 0.8, savings 0.5), so a new member starts in the middle, not at the bottom.
@@ -35,7 +35,6 @@ PRIOR_MEAN = 4.0
 PRIOR_WEIGHT = 10
 NEUTRAL_ON_TIME = 0.8
 NEUTRAL_SAVINGS = 0.5
-VIOLATION_PENALTY = 5
 TOTALS = (
     "completed_orders", "amount_sum_fen", "ceiling_sum_fen", "guide_orders", "guide_amount_sum_fen",
     "guide_mid_sum_fen", "actual_seconds_sum", "promised_days_sum", "standard_days_sum", "on_time_count",
@@ -54,6 +53,8 @@ EMPTY = {
     "on_time_rate": None,
     "speedup_vs_standard": None,
     "credit_score": None,
+    "credit_grade": None,
+    "credit_blacklisted": False,
     "overdue_orders": 0,
     "violations": 0,
     "ratings_count": 0,
@@ -97,7 +98,9 @@ def derive(t) -> dict:
         "speedup_vs_standard": round(1 - avg_days / standard, 4)
         if avg_days is not None and standard
         else None,
-        "credit_score": _credit(on_time, rating_rank, get("violations")),
+        "credit_score": None,  # per agency, from credit (stats_for)
+        "credit_grade": None,
+        "credit_blacklisted": False,
         "overdue_orders": get("overdue_orders"),
         "violations": get("violations"),
         "ratings_count": r,
@@ -106,19 +109,17 @@ def derive(t) -> dict:
     }
 
 
-def _credit(on_time: float | None, rating_rank: float, violations: int) -> float | None:
-    if on_time is None and not violations:
-        return None  # nothing known yet: shown as "—", ranked as neutral
-    on_time = NEUTRAL_ON_TIME if on_time is None else on_time
-    return round(max(0.0, 50 + 30 * on_time + 20 * (rating_rank - 1) / 4 - VIOLATION_PENALTY * violations), 1)
-
-
 def _round(value: float | None, digits: int = 4) -> float | None:
     return round(value, digits) if value is not None else None
 
 
 NO_DATA_COMPOSITE = derive({})["composite"]
 
+
+# The credit feature (above this one) that supplies credit_score and credit_grade: anything with
+# `figures_for(agency_ids) -> {id: {"credit_score", "credit_grade"}}` and `grade_order(stmt, id_column)`;
+# set by credit/subscribers.connect().
+CREDIT = None
 
 # --- reading ---------------------------------------------------------------------------------------------------
 
@@ -137,7 +138,11 @@ def stats_for(agency_ids: list[int]) -> dict[int, dict]:
         if ids
         else {}
     )
-    return {a: derive(rows[a]) if a in rows else dict(EMPTY) for a in agency_ids}
+    out = {a: derive(rows[a]) if a in rows else dict(EMPTY) for a in agency_ids}
+    if CREDIT is not None and ids:
+        for a, credit in CREDIT.figures_for(ids).items():
+            out[a].update(credit)
+    return out
 
 
 def item_stats_for(agency_id: int) -> dict[int, dict]:

@@ -43,7 +43,6 @@ class AgencyStats(_Totals, db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True)
     composite: Mapped[float] = mapped_column(Float, default=0.0)
     rating_rank: Mapped[float] = mapped_column(Float, default=0.0)  # the shrunk (Bayesian) rating
-    credit_score: Mapped[float | None] = mapped_column(Float)
 
 
 class AgencyItemStats(_Totals, db.Model):

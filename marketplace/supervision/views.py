@@ -87,6 +87,20 @@ DESKS = [
         {Role.SUPERVISOR, Role.DEPARTMENT},
         set(),
     ),
+    (
+        "credit_admin.desk",
+        _l("Credit appeals and repairs"),
+        _l("Agencies' appeals against credit events (overdue in red) and credit repair requests."),
+        {Role.OPERATOR},
+        {Role.SUPERVISOR},
+    ),
+    (
+        "credit_admin.lists",
+        _l("Red and black lists"),
+        _l("List or lift agencies with a reason, legal basis and period; record conduct found in review."),
+        {Role.SUPERVISOR},
+        set(),
+    ),
 ]
 
 

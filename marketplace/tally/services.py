@@ -58,11 +58,7 @@ def _refresh_rank(agency_id: int) -> None:
     row = db.session.get(AgencyStats, agency_id)
     db.session.refresh(row)
     figures = derive(row)
-    row.composite, row.rating_rank, row.credit_score = (
-        figures["composite"],
-        figures["rating_rank"],
-        figures["credit_score"],
-    )
+    row.composite, row.rating_rank = figures["composite"], figures["rating_rank"]
 
 
 def order_increments(order, req, item) -> dict[str, int]:
@@ -192,7 +188,6 @@ def rebuild() -> int:
                 **t,
                 "composite": figures["composite"],
                 "rating_rank": figures["rating_rank"],
-                "credit_score": figures["credit_score"],
             }
         )
     if agency_rows:
@@ -204,7 +199,7 @@ def rebuild() -> int:
 def snapshot() -> dict:
     """Every stored total, for comparing incremental and rebuilt statistics."""
     agencies = {
-        r.agency_id: {n: getattr(r, n) for n in (*TOTALS, "composite", "rating_rank", "credit_score")}
+        r.agency_id: {n: getattr(r, n) for n in (*TOTALS, "composite", "rating_rank")}
         for r in db.session.scalars(select(AgencyStats))
     }
     items = {

@@ -98,7 +98,7 @@ def test_review_feeds_credit_and_csv_opens_in_excel(app, client):
         ).status_code
         == 403
     )
-    assert figures.agency_stats(c.agency.id)["credit_score"] is None  # nothing known yet
+    assert figures.agency_stats(c.agency.id)["credit_score"] == 80.0  # a new member: the base score
 
     r = client.post(
         url, json={"action": "confirm", "note": "经约谈核实，报价低于成本，认定违规。"}, headers=h
@@ -106,11 +106,9 @@ def test_review_feeds_credit_and_csv_opens_in_excel(app, client):
     assert r.status_code == 200 and r.get_json()["status"] == "confirmed"
     confirmed = figures.agency_stats(c.agency.id)
     assert confirmed["violations"] == 1
-    # credit_score = 50 + 30 × on_time_rate + 20 × (rating_rank − 1) / 4 − 5 × violations
-    # (marketplace/stats/figures.py). C has no orders and no ratings: on-time counts as neutral, 0.8, and the
-    # rating rank is the prior alone, (10 × 4.0 + 0) / (10 + 0) = 4.0. So 50 + 30 × 0.8 + 20 × 3.0 / 4 − 5 × 1
-    # = 50 + 24 + 15 − 5 = 84.0.
-    assert confirmed["credit_score"] == 84.0
+    # credit (marketplace/credit/rules.py): a confirmed fee violation is −10 in the market source, whose
+    # sub-score drops from 80 to 70; score = 0.5 × 80 + 0.3 × 80 + 0.2 × 70 = 78.0, grade C.
+    assert confirmed["credit_score"] == 78.0 and confirmed["credit_grade"] == "C"
     # confirming twice is refused and counts nothing twice
     assert client.post(url, json={"action": "confirm", "note": "再次确认"}, headers=h).status_code == 409
     assert figures.agency_stats(c.agency.id)["violations"] == 1
@@ -119,8 +117,8 @@ def test_review_feeds_credit_and_csv_opens_in_excel(app, client):
     )
     assert r.get_json()["status"] == "dismissed" and r.get_json()["note"].startswith("复核后")
     assert figures.agency_stats(c.agency.id)["violations"] == 0
-    # nothing known again: no orders, no violation
-    assert figures.agency_stats(c.agency.id)["credit_score"] is None
+    # the event is withdrawn: the base score again
+    assert figures.agency_stats(c.agency.id)["credit_score"] == 80.0
 
     r = client.get("/api/v1/admin/fee-audit.csv", query_string={"rule": "identical_prices"}, headers=h)
     assert r.status_code == 200 and r.mimetype == "text/csv"

@@ -41,7 +41,14 @@ AGENCY_LISTS = {
     "inspections-api.staff_detail",
 }
 # Pages about one agency (the `agency_id` in the URL): its name is public there, never the requests it bid on.
-AGENCY_PAGES = {"agencies.store", "agencies-api.store", "ratings-api.agency_ratings", "agency_admin.review"}
+AGENCY_PAGES = {
+    "agencies.store",
+    "agencies-api.store",
+    "ratings-api.agency_ratings",
+    "agency_admin.review",
+    "agency_credit.agency_credit",  # its credit record
+    "credit-api.agency_credit",
+}
 # Where the bidding agency reads its own bids: its inbox and list of bids, and the sealed request's page.
 OWN_BID_LISTS = {"agency_bidding.inbox", "agency_bidding.my_bids", "requests-api.my_bids"}
 OWN_BID_REQUEST_PAGES = {"requests.detail"}

@@ -55,8 +55,9 @@ def test_admin_reviews_a_fee_flag_and_watches_deadlines(live_server, browser, sh
     assert row.get_attribute("data-deadline") == "red" and "已超期" in row.inner_text()
     assert page.locator("[data-count=red]").inner_text() == "1"
     shot(page, "deadline-board")
-    # the red light already counts against the agency: on time 0 of (0 completed + 1 overdue)
-    assert _credit(page, base, low_id) == 65
+    # the red light already counts against the agency: −3 in the market source (credit/rules.py), whose
+    # sub-score drops to 77: 0.5 × 80 + 0.3 × 80 + 0.2 × 77 = 79.4
+    assert _credit(page, base, low_id) == 79.4
 
     page.click("nav.mainnav >> text=收费审计")
     page.select_option("select[name=rule]", "abnormally_low")
@@ -83,7 +84,7 @@ def test_admin_reviews_a_fee_flag_and_watches_deadlines(live_server, browser, sh
     assert page.locator("[data-status]").first.get_attribute("data-status") == "confirmed"
     assert "恶意低价竞争" in page.locator("blockquote[data-note]").inner_text()
     shot(page, "fee-flag")
-    assert _credit(page, base, low_id) == credit_before - 5
+    assert _credit(page, base, low_id) == round(credit_before - 0.2 * 10, 1)  # −10 points, weight 20 %
 
     page.goto(f"{base}/fees/items/{item_id}")
     assert page.locator("[data-fee=median]").inner_text() == "¥80,000.00"
