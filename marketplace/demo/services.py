@@ -35,6 +35,7 @@ from marketplace.demo.people import load_people
 from marketplace.demo.ratings import load_ratings
 from marketplace.demo.reviews import load_reviews
 from marketplace.demo.staff import load_staff
+from marketplace.demo.todo import load_todo_cases
 from marketplace.extensions import db
 
 
@@ -75,6 +76,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     with step():
         counts |= load_staff()
         counts |= load_reviews()
+    counts |= load_todo_cases()
     with step():
         record(None, "demo.load", object_type="demo", after=counts)
     return counts

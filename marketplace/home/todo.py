@@ -60,6 +60,7 @@ from marketplace.requests.models import (
 )
 
 TOP = 3  # entries shown per kind: the most urgent few
+SOON = timedelta(days=3)  # a kind with an entry due within this comes before the others (after the overdue)
 CLOSING_SOON = timedelta(days=3)  # an open announcement for the agency closing within this is a to-do
 RETURNED_FOR = timedelta(days=30)  # a returned membership change stays on the agency's list this long
 # Selection methods where the enterprise judges the bids itself (比选); the others run by rule.
@@ -114,7 +115,8 @@ def _holds(user: User, roles: frozenset[Role]) -> bool:
 
 
 def todo_for(user: Any) -> list[Todo]:
-    """Everything waiting for `user`, overdue kinds first (then the earliest due, then the providers' order)."""
+    """Everything waiting for `user`: overdue kinds first, then those due within SOON, then the rest, each group
+    in the providers' order (the order of the steps of a deal)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     at = now()
@@ -124,9 +126,14 @@ def todo_for(user: Any) -> list[Todo]:
             item = fn(user, at)
             if item is not None and item.count > 0:
                 items.append(item)
-    far = datetime.max.replace(tzinfo=at.tzinfo)
-    ranked = sorted(enumerate(items), key=lambda p: (p[1].overdue == 0, as_utc(p[1].due_at) or far, p[0]))
-    return [item for _, item in ranked]
+    soon = at + SOON
+
+    def rank(pair: tuple[int, Todo]) -> tuple:
+        position, item = pair
+        due = as_utc(item.due_at)
+        return (item.overdue == 0, not (due is not None and due <= soon), position)
+
+    return [item for _, item in sorted(enumerate(items), key=rank)]
 
 
 # --- helpers for providers ----------------------------------------------------------------------------------
