@@ -125,12 +125,13 @@ def _catalogue_gaps(actor: User, at: datetime) -> Todo | None:
 @provider("fee_flags", Role.SUPERVISOR)
 def _fee_flags(actor: User, at: datetime) -> Todo | None:
     stmt = (
-        select(FeeFlag.id, ServiceItem.name, FeeFlag.occurred_at)
+        select(FeeFlag.id, ServiceItem.name, Agency.name.label("agency"), FeeFlag.occurred_at)
         .join(ServiceItem, ServiceItem.id == FeeFlag.service_item_id)
+        .join(Agency, Agency.id == FeeFlag.agency_id)
         .where(FeeFlag.status == FlagStatus.OPEN, fee_scope(actor))
     )
     count, rows = counted(stmt, FeeFlag.occurred_at.desc(), FeeFlag.id.desc())
-    entries = [entry(r.name, url_for("fee_admin.flag", flag_id=r.id)) for r in rows]
+    entries = [entry(r.agency, url_for("fee_admin.flag", flag_id=r.id), note=r.name) for r in rows]
     url = url_for("fee_admin.audit", status=FlagStatus.OPEN.value)
     return todo("fee_flags", _l("Fee flags to review"), count, url, entries)
 

@@ -267,3 +267,30 @@ def test_nothing_for_anonymous_and_empty_state(client):
     f.login(client, enterprise)
     page = client.get("/enterprise/").get_data(as_text=True)
     assert "data-todo-empty" in page
+
+
+def test_supervisor_fee_flags_open_in_its_area_until_reviewed():
+    from sqlalchemy import select
+
+    from marketplace.fees import services as fees
+    from marketplace.fees.models import FeeFlag, FlagStatus
+
+    enterprise = f.user("enterprise")
+    item = f.market_item()
+    a, b = f.active_agency("C03"), f.active_agency("C03")
+    req = f.published_request(enterprise, item=item)  # in 320703 (连云港)
+    f.bid(a, req, price_fen=20_000_000)
+    f.bid(b, req, price_fen=20_000_000)  # identical prices: both flagged when the bids open
+    timetravel.past_deadline(req)
+    requests.get_request(enterprise, req.id)
+    flags = db.session.scalars(select(FeeFlag).where(FeeFlag.status == FlagStatus.OPEN)).all()
+    assert len(flags) >= 2
+    lianyungang = f.staff("supervisor", "320700")
+    item_todo = kinds(lianyungang)["fee_flags"]
+    assert item_todo.count == len(flags) and item_todo.entries[0].url.startswith("/admin/fee-audit/")
+    assert "fee_flags" not in kinds(f.staff("supervisor", "320500"))
+    assert "fee_flags" not in kinds(f.staff("operator", "320700"))
+    for flag in flags:
+        fees.review(lianyungang, flag.id, "dismiss", "报价相同系巧合，经核实无串通")
+    db.session.commit()
+    assert "fee_flags" not in kinds(lianyungang)
