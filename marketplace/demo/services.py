@@ -37,6 +37,7 @@ from marketplace.demo.people import load_people
 from marketplace.demo.ratings import load_ratings
 from marketplace.demo.reviews import load_reviews
 from marketplace.demo.staff import load_staff
+from marketplace.demo.todo import load_todo_cases
 from marketplace.extensions import db
 
 
@@ -77,10 +78,11 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     with step():
         counts |= load_staff()
         counts |= load_reviews()
-    with step():  # after the history and the staff: the listeners have recorded the market's credit events
-        counts |= load_credit()
+    counts |= load_todo_cases()
     with step():
         counts |= load_inspections(random.Random(seed + 6))
+    with step():  # last: the listeners have recorded the market's credit events (inspections included)
+        counts |= load_credit()
     with step():
         record(None, "demo.load", object_type="demo", after=counts)
     return counts

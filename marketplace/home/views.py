@@ -5,9 +5,13 @@ from sqlalchemy import func, select
 
 from marketplace.agencies import services as agencies
 from marketplace.agencies.models import Agency, AgencyStatus
+from marketplace.auth.current import api_actor
+from marketplace.auth.services import require_user
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.models import ServiceItem
 from marketplace.extensions import db, talisman
+from marketplace.home import todo, todo_desks, todo_staff  # noqa: F401 (the providers register themselves)
+from marketplace.home.schemas import TodoListOut
 from marketplace.requests import bidding
 from marketplace.requests import queries as request_queries
 from marketplace.stats.figures import stats_for
@@ -38,6 +42,22 @@ def index():
         figures=figures,
         announcements=announcements,
         bid_counts={r.id: bidding.bid_count(r.id) for r in announcements},
+    )
+
+
+@bp.app_template_global("todo_for")
+def todo_for(user) -> list[todo.Todo]:
+    """The desks' to-do panel (templates/home/_todo.html) in every feature's templates."""
+    return todo.todo_for(user)
+
+
+@bp.route("/api/v1/todo")
+def todo_api():
+    """What waits for the caller (bearer token): `{total, overdue, items: [{kind, title, count, overdue, due_at,
+    url, entries: [{label, url, due_at, overdue, note}]}]}`, overdue kinds first."""
+    items = todo.todo_for(require_user(api_actor()))
+    return TodoListOut().dump(
+        {"total": sum(i.count for i in items), "overdue": sum(i.overdue for i in items), "items": items}
     )
 
 

@@ -31,8 +31,9 @@ def blueprints():
 @bp.paginate()
 @bp.doc(security=BEARER)
 def list_orders(args, pagination_parameters):
-    """The caller's orders (administrators: all)."""
-    items = api_page(services.orders_query(api_actor(), args["status"]), pagination_parameters)
+    """The caller's orders (administrators: all; staff: in their area), filtered by `status` and `payment`."""
+    query = services.orders_query(api_actor(), args["status"], args["payment"])
+    items = api_page(query, pagination_parameters)
     return items
 
 

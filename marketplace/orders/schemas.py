@@ -2,6 +2,7 @@ from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
+from marshmallow.validate import OneOf
 
 from marketplace.common.messages import Said
 
@@ -161,6 +162,16 @@ class OrderOut(ma.Schema):
 
 class OrderListQuery(ma.Schema):
     status = ma.fields.String(load_default=None, metadata={"description": "live, or one status"})
+    payment = ma.fields.String(
+        load_default=None,
+        validate=OneOf(
+            ["due", "pending", "paid"], error="Payment filter must be one of: due, pending, paid."
+        ),
+        metadata={
+            "description": "due (待付款: accepted, something neither received nor on its way), "
+            "pending (在途: a transfer awaiting confirmation or an open online payment), paid (已付清)"
+        },
+    )
 
 
 class TextIn(ma.Schema):

@@ -106,7 +106,20 @@ def get_order(actor: User | None, order_id: int) -> Order:
     return order
 
 
-def orders_query(actor: User | None, status: str | None = None):
+# The payment status of orders (待付款 / 在途 / 已付清) for the order lists: the payments feature sits above orders
+# and fills these in (payments/lists.py: condition(kind, at), statuses(order_ids), labels).
+PAYMENT_FILTERS = ("due", "pending", "paid")
+PAYMENT_HOOKS: dict[str, Any] = {}
+
+
+def payment_statuses(order_ids: list[int]) -> dict[int, dict]:
+    """`{order_id: {status, paid_fen, awaiting_fen, due_fen}}` of the accepted ones (empty without payments)."""
+    statuses = PAYMENT_HOOKS.get("statuses")
+    return statuses(order_ids) if statuses else {}
+
+
+def orders_query(actor: User | None, status: str | None = None, payment: str | None = None):
+    """The actor's orders, newest first; `payment` is one of PAYMENT_FILTERS (checked by the caller)."""
     actor = require_user(actor)
     stmt = select(Order).order_by(Order.id.desc())
     if actor.role == Role.AGENCY:
@@ -119,6 +132,8 @@ def orders_query(actor: User | None, status: str | None = None):
         stmt = stmt.where(Order.status.in_(list(LIVE)))
     elif status in set(OrderStatus):
         stmt = stmt.where(Order.status == status)
+    if payment is not None and "condition" in PAYMENT_HOOKS:
+        stmt = stmt.where(PAYMENT_HOOKS["condition"](payment))
     return stmt
 
 

@@ -54,8 +54,12 @@ def _logged_in():
 def index():
     actor = web_actor()
     status = request.args.get("status") if request.args.get("status") in FILTERS else None
+    payment = request.args.get("payment") or None
+    payment_error = payment is not None and payment not in services.PAYMENT_FILTERS
+    if payment_error:
+        payment = None  # the list unfiltered, under a message saying why
     page = db.paginate(
-        services.orders_query(actor, status),
+        services.orders_query(actor, status, payment),
         page=page_number(request.args.get("page")),
         per_page=20,
         error_out=False,
@@ -65,6 +69,10 @@ def index():
         page=page,
         status=status,
         filters=FILTERS,
+        payment=payment,
+        payment_error=payment_error,
+        payment_filters=services.PAYMENT_HOOKS.get("labels", {}),
+        payments=services.payment_statuses([o.id for o in page.items]),
         flags={o.id: services.deadline_status(o) for o in page.items},
         days={o.id: services.days_left(o) for o in page.items},
         is_admin=actor.is_staff,

@@ -6,7 +6,10 @@ from marshmallow.validate import OneOf
 
 from marketplace.common.messages import Said
 from marketplace.orders.schemas import order_facts
+from marketplace.payments import lists
 from marketplace.payments.services import ledger, payments_of
+
+lists.register()  # the order lists' payment column and filter (orders/services.py PAYMENT_HOOKS)
 
 
 class PaymentIn(ma.Schema):
