@@ -152,12 +152,14 @@ def sweep_uploads(min_age: int, dry_run: bool) -> None:
 
 
 def register(app: Flask) -> None:
+    from marketplace.audit.commands import audit
     from marketplace.chronograph.commands import clock, tick
     from marketplace.fees.commands import fees
     from marketplace.regions.commands import regions
     from marketplace.search.commands import search
     from marketplace.tally.commands import stats
 
+    app.cli.add_command(audit)
     app.cli.add_command(fees)
     app.cli.add_command(regions)
     app.cli.add_command(search)
