@@ -47,6 +47,7 @@ ARGUMENTS: dict[str, Callable[[Market], list]] = {
     "practitioner_id": lambda m: [m.practitioner_id],
     "change_id": lambda m: [m.change_id],
     "kind": lambda m: ["pledge", "authorisation"],
+    "month": lambda m: [_this_month()],
 }
 
 # Extra query strings worth fetching besides the bare URL: the ones that take a page down another path.
@@ -61,7 +62,15 @@ QUERIES: dict[str, Callable[[Market], list[dict]]] = {
     "change_admin.change_list": lambda m: [{"status": "all"}],
     "supervision-api.deadlines": lambda m: [{"section": "memberships"}],
     "catalogue.model_contract": lambda m: [{"format": "txt"}],
+    "opendata-api.releases": lambda m: [{"month": _this_month()}],
+    "opendata-api.heads": lambda m: [{"days": 366}],
 }
+
+def _this_month() -> str:
+    from marketplace.common.clock import local, now
+
+    return local(now()).strftime("%Y-%m")
+
 
 VIEWERS = ("anonymous", "owner", "bidder", "rival", "admin")
 

@@ -127,6 +127,7 @@ class Process:
         opened = as_utc(at) >= as_utc(req.bid_deadline)  # sealed before: no bid, no bidder, no count
         winner = next((b for b in self.bids if b.id == req.winner_bid_id), None)
         selected = _happened(req.selected_at, at) and winner is not None
+        opened = opened or selected
         parties = {req.enterprise.uscc: _org(req.enterprise, "buyer", "procuringEntity")}
         if opened:
             for bid in self.bids:
