@@ -22,8 +22,10 @@ def _schema(name: str) -> dict:
 RELEASE = _schema("release-schema.json")
 PACKAGE = _schema("release-package-schema.json")
 _registry = Registry().with_resources(
-    [(BASE + name, Resource.from_contents(_schema(name), default_specification=DRAFT4)) for name in
-     ("release-schema.json", "release-package-schema.json")]
+    [
+        (BASE + name, Resource.from_contents(_schema(name), default_specification=DRAFT4))
+        for name in ("release-schema.json", "release-package-schema.json")
+    ]
 )
 VALIDATOR = Draft4Validator(PACKAGE, registry=_registry, format_checker=FormatChecker())
 

@@ -66,6 +66,7 @@ QUERIES: dict[str, Callable[[Market], list[dict]]] = {
     "opendata-api.heads": lambda m: [{"days": 366}],
 }
 
+
 def _this_month() -> str:
     from marketplace.common.clock import local, now
 

@@ -70,7 +70,9 @@ def link(session: Session, ids: list[int]) -> int:
         seq, last = 0, GENESIS
     else:
         seq, last = head.seq, head.hash
-    rows = session.execute(select(*_columns).where(_table.c.id.in_(ids), _table.c.hash.is_(None)).order_by(_table.c.id))
+    rows = session.execute(
+        select(*_columns).where(_table.c.id.in_(ids), _table.c.hash.is_(None)).order_by(_table.c.id)
+    )
     values = []
     for row in rows.all():
         seq += 1

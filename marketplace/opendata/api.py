@@ -16,7 +16,9 @@ from marketplace.extensions import db
 from marketplace.opendata import ocds
 from marketplace.opendata.schemas import HeadsQuery, MonthQuery, parse_month
 
-bp = Blueprint("opendata-api", __name__, url_prefix="/api/v1", description="Open data (OCDS) and the audit chain")
+bp = Blueprint(
+    "opendata-api", __name__, url_prefix="/api/v1", description="Open data (OCDS) and the audit chain"
+)
 
 
 def blueprints():
@@ -40,7 +42,10 @@ def releases(args):
 def months():
     """The months that have a release package, newest first."""
     return [
-        {"month": m.strftime("%Y-%m"), "url": url_for("opendata-api.releases", month=m.strftime("%Y-%m"), _external=True)}
+        {
+            "month": m.strftime("%Y-%m"),
+            "url": url_for("opendata-api.releases", month=m.strftime("%Y-%m"), _external=True),
+        }
         for m in ocds.months()
     ]
 

@@ -20,13 +20,15 @@ from sqlalchemy import or_, select
 
 from marketplace.common.clock import LOCAL_TZ, as_utc, now
 from marketplace.extensions import db
-from marketplace.orders.models import VOID, Contract, ContractStatus, Order, OrderStatus
+from marketplace.orders.models import VOID, Contract, ContractStatus, Order
 from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.labels import METHOD_HELP, METHOD_LABELS
 from marketplace.requests.models import UNPUBLISHED, RequestStatus, SelectionMethod, ServiceRequest
 
-BID_EXTENSION = "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/v1.1.5/extension.json"
+BID_EXTENSION = (
+    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/v1.1.5/extension.json"
+)
 ORG_SCHEME = "CN-USCC"  # 统一社会信用代码, the identifier every enterprise and agency registers with
 AWARD_CRITERIA = {
     SelectionMethod.LOWEST_PRICE: "priceOnly",
@@ -81,12 +83,17 @@ class Process:
     def __init__(self, req: ServiceRequest):
         self.req = req
         self.bids = list(db.session.scalars(select(Bid).where(Bid.request_id == req.id).order_by(Bid.id)))
-        self.orders = list(db.session.scalars(select(Order).where(Order.request_id == req.id).order_by(Order.id)))
+        self.orders = list(
+            db.session.scalars(select(Order).where(Order.request_id == req.id).order_by(Order.id))
+        )
         ids = [o.id for o in self.orders] or [0]
         self.payments = list(
             db.session.scalars(
                 select(Payment)
-                .where(Payment.order_id.in_(ids), Payment.status.in_([PaymentStatus.PAID, PaymentStatus.REFUNDED]))
+                .where(
+                    Payment.order_id.in_(ids),
+                    Payment.status.in_([PaymentStatus.PAID, PaymentStatus.REFUNDED]),
+                )
                 .order_by(Payment.paid_at, Payment.id)
             )
         )
@@ -176,7 +183,11 @@ class Process:
         with force_locale("zh_Hans"):
             method = str(METHOD_LABELS[req.selection_method])
             details = str(METHOD_HELP[req.selection_method])
-        if req.selection_method in (SelectionMethod.RANDOM, SelectionMethod.CREDIT_SHORTLIST, SelectionMethod.AVERAGE_PRICE):
+        if req.selection_method in (
+            SelectionMethod.RANDOM,
+            SelectionMethod.CREDIT_SHORTLIST,
+            SelectionMethod.AVERAGE_PRICE,
+        ):
             if req.draw_commitment:
                 details += f" 抽取承诺（种子的 SHA-256）：{req.draw_commitment}。"
             if req.draw_seed and _happened(req.seed_revealed_at, at):
@@ -199,7 +210,11 @@ class Process:
                 {
                     "id": "1",
                     "description": item.name,
-                    "classification": {"scheme": "中介服务事项清单", "id": item.code, "description": item.name},
+                    "classification": {
+                        "scheme": "中介服务事项清单",
+                        "id": item.code,
+                        "description": item.name,
+                    },
                     "quantity": 1,
                 }
             ],
@@ -268,7 +283,9 @@ class Process:
             status = "active"
         else:
             status = "pending"
-        signed = next((c for c in self.contracts if c.order_id == order.id and _happened(c.decided_at, at)), None)
+        signed = next(
+            (c for c in self.contracts if c.order_id == order.id and _happened(c.decided_at, at)), None
+        )
         contract: dict[str, Any] = {
             "id": f"{order.id}",
             "awardID": f"{self.req.id}-{self.req.round}",
@@ -336,7 +353,7 @@ class Process:
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:
     start = datetime.combine(month.replace(day=1), time(), LOCAL_TZ)
-    following = (month.replace(day=28).toordinal() + 4)
+    following = month.replace(day=28).toordinal() + 4
     nxt = date.fromordinal(following).replace(day=1)
     return start, datetime.combine(nxt, time(), LOCAL_TZ)
 
@@ -352,14 +369,24 @@ def _request_ids_in(start: datetime, end: datetime) -> set[int]:
         db.session.scalars(
             select(r.id).where(
                 r.published_at.is_not(None),
-                or_(between(r.published_at), between(r.selected_at), between(r.publicity_ends_at), between(r.updated_at)),
+                or_(
+                    between(r.published_at),
+                    between(r.selected_at),
+                    between(r.publicity_ends_at),
+                    between(r.updated_at),
+                ),
             )
         )
     )
     ids |= set(
         db.session.scalars(
             select(o.request_id).where(
-                or_(between(o.created_at), between(o.started_at), between(o.delivered_at), between(o.accepted_at))
+                or_(
+                    between(o.created_at),
+                    between(o.started_at),
+                    between(o.delivered_at),
+                    between(o.accepted_at),
+                )
             )
         )
     )
@@ -372,7 +399,9 @@ def releases_for_month(month: date) -> list[dict]:
     start, end = month_bounds(month)
     out: list[tuple[datetime, dict]] = []
     ids = sorted(_request_ids_in(start, end))
-    for req in db.session.scalars(select(ServiceRequest).where(ServiceRequest.id.in_(ids)).order_by(ServiceRequest.id)):
+    for req in db.session.scalars(
+        select(ServiceRequest).where(ServiceRequest.id.in_(ids)).order_by(ServiceRequest.id)
+    ):
         if req.published_at is None or req.status in UNPUBLISHED:
             continue
         process = Process(req)
@@ -406,10 +435,17 @@ def months() -> list[date]:
     r, o, p = ServiceRequest, Order, Payment
     stamps: list[datetime] = []
     for column in (r.published_at, r.selected_at):
-        stamps += [v for v in db.session.scalars(select(column).where(column.is_not(None), r.published_at.is_not(None)))]
+        stamps += [
+            v
+            for v in db.session.scalars(
+                select(column).where(column.is_not(None), r.published_at.is_not(None))
+            )
+        ]
     for column in (o.created_at, o.started_at, o.delivered_at, o.accepted_at):
         stamps += [v for v in db.session.scalars(select(column).where(column.is_not(None)))]
     stamps += [v for v in db.session.scalars(select(p.paid_at).where(p.paid_at.is_not(None)))]
     current = now()
-    found = {as_utc(s).astimezone(LOCAL_TZ).date().replace(day=1) for s in stamps if as_utc(s) <= as_utc(current)}
+    found = {
+        as_utc(s).astimezone(LOCAL_TZ).date().replace(day=1) for s in stamps if as_utc(s) <= as_utc(current)
+    }
     return sorted(found, reverse=True)

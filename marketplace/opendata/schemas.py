@@ -21,7 +21,9 @@ def parse_month(raw: str | None) -> date:
 
 
 class MonthQuery(Schema):
-    month = fields.String(required=True, metadata={"description": "YYYY-MM (Beijing time)", "example": "2026-11"})
+    month = fields.String(
+        required=True, metadata={"description": "YYYY-MM (Beijing time)", "example": "2026-11"}
+    )
 
 
 class HeadsQuery(Schema):

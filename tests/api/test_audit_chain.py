@@ -91,7 +91,10 @@ def test_removing_the_last_entries_is_seen_against_the_head():
 def test_the_database_refuses_changes_to_sealed_entries():
     f.accepted_order()
     entry = _entries()[0]
-    for statement in ("UPDATE audit_log SET action = 'x' WHERE id = :id", "DELETE FROM audit_log WHERE id = :id"):
+    for statement in (
+        "UPDATE audit_log SET action = 'x' WHERE id = :id",
+        "DELETE FROM audit_log WHERE id = :id",
+    ):
         nested = db.session.begin_nested()
         try:
             db.session.execute(text(statement), {"id": entry.id})

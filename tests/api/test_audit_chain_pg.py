@@ -44,7 +44,9 @@ def test_concurrent_audits_keep_one_chain(committed_app):
         assert finding.agreed == db.session.scalar(select(func.count()).select_from(AuditEntry))
         # each transaction's entries are consecutive in the chain: the lock is held from linking to commit
         rows = db.session.execute(
-            select(AuditEntry.seq, AuditEntry.object_id).where(AuditEntry.action == "test.race").order_by(AuditEntry.seq)
+            select(AuditEntry.seq, AuditEntry.object_id)
+            .where(AuditEntry.action == "test.race")
+            .order_by(AuditEntry.seq)
         ).all()
         for k in range(0, len(rows), 3):
             group = rows[k : k + 3]

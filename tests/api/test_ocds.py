@@ -3,7 +3,6 @@ bad months refused with a structured 422; the monthly file download."""
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 
 from marketplace.common.clock import local, now
@@ -24,10 +23,17 @@ def _month() -> str:
 def _awarded():
     owner = f.user("enterprise", org_name="连云港港口建设集团有限公司")
     admin = f.admin()
-    agencies = [f.active_agency("C03", reviewer=admin, org_name=f"开放数据{n}环境咨询有限公司") for n in "甲乙丙"]
-    req = f.published_request(owner, selection_method="lowest_price", title="开放数据：港区堆场扩建工程环境影响评价")
+    agencies = [
+        f.active_agency("C03", reviewer=admin, org_name=f"开放数据{n}环境咨询有限公司") for n in "甲乙丙"
+    ]
+    req = f.published_request(
+        owner, selection_method="lowest_price", title="开放数据：港区堆场扩建工程环境影响评价"
+    )
     prices = [23_456_700, 19_876_500, 21_000_000]
-    bids = [f.bid(a, req, price_fen=p, promised_days=30 + i) for i, (a, p) in enumerate(zip(agencies, prices, strict=True))]
+    bids = [
+        f.bid(a, req, price_fen=p, promised_days=30 + i)
+        for i, (a, p) in enumerate(zip(agencies, prices, strict=True))
+    ]
     timetravel.past_deadline(req, by=timedelta(hours=2))
     requests.select_winner(owner, req.id)
     db.session.commit()
@@ -49,7 +55,11 @@ def _releases(client, req) -> dict[str, dict]:
     validate(body)
     check_bids(body)
     prefix = f"ocds-zjcs00-{req.id}"
-    return {r["tag"][0] + ":" + r["id"].removeprefix(prefix + "-"): r for r in body["releases"] if r["ocid"] == prefix}
+    return {
+        r["tag"][0] + ":" + r["id"].removeprefix(prefix + "-"): r
+        for r in body["releases"]
+        if r["ocid"] == prefix
+    }
 
 
 def test_an_awarded_request_field_by_field(client):
@@ -57,7 +67,12 @@ def test_an_awarded_request_field_by_field(client):
     db.session.refresh(req)
     releases = _releases(client, req)
     keys = set(releases)
-    assert {"tender:tender", "award:award", "awardUpdate:award-final", f"contract:contract-{order.id}"} <= keys
+    assert {
+        "tender:tender",
+        "award:award",
+        "awardUpdate:award-final",
+        f"contract:contract-{order.id}",
+    } <= keys
     assert f"contractUpdate:contract-{order.id}-active" in keys
     assert f"implementation:contract-{order.id}-delivery" in keys
     assert f"implementation:contract-{order.id}-acceptance" in keys
@@ -68,7 +83,11 @@ def test_an_awarded_request_field_by_field(client):
     assert tender["buyer"]["name"] == "连云港港口建设集团有限公司"
     buyer = tender["parties"][0]
     assert buyer["roles"] == ["buyer", "procuringEntity"]
-    assert buyer["identifier"] == {"scheme": "CN-USCC", "id": owner.enterprise.uscc, "legalName": owner.enterprise.name}
+    assert buyer["identifier"] == {
+        "scheme": "CN-USCC",
+        "id": owner.enterprise.uscc,
+        "legalName": owner.enterprise.name,
+    }
     t = tender["tender"]
     assert t["title"] == "开放数据：港区堆场扩建工程环境影响评价"
     assert t["status"] == "active"
