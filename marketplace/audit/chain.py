@@ -61,33 +61,38 @@ def pending(session: Session, entry: AuditEntry) -> None:
 
 def link(session: Session, ids: list[int]) -> int:
     """Give the unsealed entries with these ids their places after the chain's head, in id order; return how
-    many. Locks the head row until the transaction ends."""
-    head = session.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
-    ).first()
-    if head is None:  # a database made without the migration (its row is seeded there)
-        session.execute(AuditHead.__table__.insert().values(id=1, seq=0, hash=GENESIS))
-        seq, last = 0, GENESIS
-    else:
-        seq, last = head.seq, head.hash
+    many. Locks the head row until the transaction ends.
+
+    The head is read (and locked) in the same statement as the entries: the lock is held for as few round trips
+    as possible — this, the two updates and the commit."""
+    head = AuditHead.__table__
     rows = session.execute(
-        select(*_columns).where(_table.c.id.in_(ids), _table.c.hash.is_(None)).order_by(_table.c.id)
-    )
+        select(*_columns, head.c.seq.label("head_seq"), head.c.hash.label("head_hash"))
+        .select_from(_table.join(head, head.c.id == 1))
+        .where(_table.c.id.in_(ids), _table.c.hash.is_(None))
+        .order_by(_table.c.id)
+        .with_for_update(of=head)
+    ).all()
+    if not rows:
+        unsealed = session.scalar(select(func.count()).where(_table.c.id.in_(ids), _table.c.hash.is_(None)))
+        if not unsealed or session.scalar(select(func.count()).select_from(head)):
+            return 0  # rolled back with a savepoint, or sealed already
+        session.execute(head.insert().values(id=1, seq=0, hash=GENESIS))  # a database made without 0024's row
+        return link(session, ids)
+    seq, last = rows[0].head_seq, rows[0].head_hash
     values = []
-    for row in rows.all():
+    for row in rows:
         seq += 1
         digest = entry_hash(row, seq, last)
         values.append({"b_id": row.id, "b_seq": seq, "b_prev": last, "b_hash": digest})
         last = digest
-    if not values:
-        return 0
     session.execute(
         _table.update()
         .where(_table.c.id == bindparam("b_id"))
         .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")),
         values,
     )
-    session.execute(update(AuditHead.__table__).where(AuditHead.id == 1).values(seq=seq, hash=last))
+    session.execute(update(head).where(head.c.id == 1).values(seq=seq, hash=last))
     return len(values)
 
 

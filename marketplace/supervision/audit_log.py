@@ -119,4 +119,11 @@ def changes(entry: AuditEntry, limit: int = 8) -> list[tuple[str, str, str]]:
 
 def _short(value, width: int = 60) -> str:
     text = "—" if value is None else str(value)
+    if (
+        isinstance(value, str) and len(value) >= 25 and value[10:11] == "T"
+    ):  # a stored time: Beijing, to the second
+        try:
+            text = datetime.fromisoformat(value).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            pass
     return text if len(text) <= width else text[: width - 1] + "…"
