@@ -6,6 +6,7 @@ not."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -122,8 +123,6 @@ def _short(value, width: int = 60) -> str:
     if (
         isinstance(value, str) and len(value) >= 25 and value[10:11] == "T"
     ):  # a stored time: Beijing, to the second
-        try:
+        with contextlib.suppress(ValueError):
             text = datetime.fromisoformat(value).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M:%S")
-        except ValueError:
-            pass
     return text if len(text) <= width else text[: width - 1] + "…"
