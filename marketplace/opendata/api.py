@@ -13,7 +13,7 @@ from marketplace.audit import chain
 from marketplace.common.clock import local, now
 from marketplace.common.errors import Invalid, NotFound
 from marketplace.extensions import db
-from marketplace.opendata import ocds
+from marketplace.opendata import monthly
 from marketplace.opendata.schemas import HeadsQuery, MonthQuery, parse_month
 
 bp = Blueprint(
@@ -32,7 +32,7 @@ def releases(args):
     implementation); bids only in releases after the bid deadline. 404 for a month without releases."""
     month = parse_month(args["month"])
     uri = url_for("opendata-api.releases", month=month.strftime("%Y-%m"), _external=True)
-    body = ocds.package(month, uri)
+    body = monthly.package(month, uri)
     if body is None:
         raise NotFound(_l("Nothing was published in this month."))
     return body
@@ -46,7 +46,7 @@ def months():
             "month": m.strftime("%Y-%m"),
             "url": url_for("opendata-api.releases", month=m.strftime("%Y-%m"), _external=True),
         }
-        for m in ocds.months()
+        for m in monthly.months()
     ]
 
 

@@ -11,12 +11,12 @@ Amounts are yuan (CNY); times are Beijing time with their offset.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from marketplace.common.clock import LOCAL_TZ, as_utc, now
 from marketplace.extensions import db
@@ -24,7 +24,7 @@ from marketplace.orders.models import VOID, Contract, ContractStatus, Order
 from marketplace.payments.models import Payment, PaymentStatus
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.labels import METHOD_HELP, METHOD_LABELS
-from marketplace.requests.models import UNPUBLISHED, RequestStatus, SelectionMethod, ServiceRequest
+from marketplace.requests.models import RequestStatus, SelectionMethod, ServiceRequest
 
 BID_EXTENSION = (
     "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/v1.1.5/extension.json"
@@ -53,7 +53,7 @@ def ocid(req: ServiceRequest) -> str:
     return f"{current_app.config['OCDS_OCID_PREFIX']}-{req.id}"
 
 
-def _happened(value: datetime | None, at: datetime) -> bool:
+def happened(value: datetime | None, at: datetime) -> bool:
     return value is not None and as_utc(value) <= as_utc(at)
 
 
@@ -111,7 +111,7 @@ class Process:
         out.append(Event(req.published_at, "tender", "tender"))
         if req.selected_at is not None:
             out.append(Event(req.selected_at, "award", "award"))
-            if req.status == RequestStatus.AWARDED and _happened(req.publicity_ends_at, now()):
+            if req.status == RequestStatus.AWARDED and happened(req.publicity_ends_at, now()):
                 out.append(Event(req.publicity_ends_at, "awardUpdate", "award-final"))
         if req.status in (RequestStatus.FAILED, RequestStatus.CANCELLED):
             out.append(Event(req.updated_at, "tenderCancellation", "cancellation"))
@@ -133,7 +133,7 @@ class Process:
         req, at = self.req, event.at
         opened = as_utc(at) >= as_utc(req.bid_deadline)  # sealed before: no bid, no bidder, no count
         winner = next((b for b in self.bids if b.id == req.winner_bid_id), None)
-        selected = _happened(req.selected_at, at) and winner is not None
+        selected = happened(req.selected_at, at) and winner is not None
         opened = opened or selected
         parties = {req.enterprise.uscc: _org(req.enterprise, "buyer", "procuringEntity")}
         if opened:
@@ -167,14 +167,14 @@ class Process:
             release["bids"] = self._bids()
         if selected:
             release["awards"] = [self._award(at, winner)]
-            contracts = [self._contract(o, at) for o in self.orders if _happened(o.created_at, at)]
+            contracts = [self._contract(o, at) for o in self.orders if happened(o.created_at, at)]
             if contracts:
                 release["contracts"] = contracts
         return release
 
     def _tender(self, at: datetime, opened: bool, selected: bool) -> dict:
         req = self.req
-        if req.status in (RequestStatus.FAILED, RequestStatus.CANCELLED) and _happened(req.updated_at, at):
+        if req.status in (RequestStatus.FAILED, RequestStatus.CANCELLED) and happened(req.updated_at, at):
             status = "unsuccessful" if req.status == RequestStatus.FAILED else "cancelled"
         elif selected:
             status = "complete"
@@ -190,7 +190,7 @@ class Process:
         ):
             if req.draw_commitment:
                 details += f" 抽取承诺（种子的 SHA-256）：{req.draw_commitment}。"
-            if req.draw_seed and _happened(req.seed_revealed_at, at):
+            if req.draw_seed and happened(req.seed_revealed_at, at):
                 details += f" 公开的种子：{req.draw_seed}。"
         item = req.service_item
         tender: dict[str, Any] = {
@@ -255,9 +255,9 @@ class Process:
 
     def _award(self, at: datetime, winner: Bid) -> dict:
         req = self.req
-        if req.status in (RequestStatus.FAILED,) and _happened(req.updated_at, at):
+        if req.status in (RequestStatus.FAILED,) and happened(req.updated_at, at):
             status = "cancelled"
-        elif req.status == RequestStatus.AWARDED and _happened(req.publicity_ends_at, at):
+        elif req.status == RequestStatus.AWARDED and happened(req.publicity_ends_at, at):
             status = "active"
         else:
             status = "pending"  # under publicity (公示): objections may still overturn it
@@ -275,16 +275,16 @@ class Process:
         return award
 
     def _contract(self, order: Order, at: datetime) -> dict:
-        if order.status in VOID and _happened(order.updated_at, at):
+        if order.status in VOID and happened(order.updated_at, at):
             status = "cancelled"
-        elif _happened(order.accepted_at, at):
+        elif happened(order.accepted_at, at):
             status = "terminated"  # the work was accepted: the contract is fulfilled
-        elif _happened(order.started_at, at):
+        elif happened(order.started_at, at):
             status = "active"
         else:
             status = "pending"
         signed = next(
-            (c for c in self.contracts if c.order_id == order.id and _happened(c.decided_at, at)), None
+            (c for c in self.contracts if c.order_id == order.id and happened(c.decided_at, at)), None
         )
         contract: dict[str, Any] = {
             "id": f"{order.id}",
@@ -299,9 +299,9 @@ class Process:
                 "startDate": stamp(datetime.combine(signed.start_date, time(), LOCAL_TZ)),
                 "endDate": stamp(datetime.combine(signed.end_date, time(23, 59, 59), LOCAL_TZ)),
             }
-        elif _happened(order.started_at, at):
+        elif happened(order.started_at, at):
             contract["dateSigned"] = stamp(order.started_at)
-        if _happened(order.started_at, at):
+        if happened(order.started_at, at):
             contract.setdefault("period", {"startDate": stamp(order.started_at)})
             if order.due_at:
                 contract["period"]["endDate"] = stamp(order.due_at)
@@ -321,12 +321,12 @@ class Process:
                 "payee": _ref(winner),
             }
             for p in self.payments
-            if p.order_id == order.id and _happened(p.paid_at, at)
+            if p.order_id == order.id and happened(p.paid_at, at)
         ]
         for t in transactions:
             t.pop("source")
-        delivered = _happened(order.delivered_at, at)
-        accepted = _happened(order.accepted_at, at)
+        delivered = happened(order.delivered_at, at)
+        accepted = happened(order.accepted_at, at)
         milestones = [
             {
                 "id": "delivery",
@@ -346,106 +346,3 @@ class Process:
             },
         ]
         return {"transactions": transactions, "milestones": milestones}
-
-
-# --- months -----------------------------------------------------------------------------------------------
-
-
-def month_bounds(month: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(month.replace(day=1), time(), LOCAL_TZ)
-    following = month.replace(day=28).toordinal() + 4
-    nxt = date.fromordinal(following).replace(day=1)
-    return start, datetime.combine(nxt, time(), LOCAL_TZ)
-
-
-def _request_ids_in(start: datetime, end: datetime) -> set[int]:
-    """Requests with any event in [start, end) (a superset: the releases are filtered by date afterwards)."""
-    r, o, p = ServiceRequest, Order, Payment
-
-    def between(column):
-        return (column >= start) & (column < end)
-
-    ids = set(
-        db.session.scalars(
-            select(r.id).where(
-                r.published_at.is_not(None),
-                or_(
-                    between(r.published_at),
-                    between(r.selected_at),
-                    between(r.publicity_ends_at),
-                    between(r.updated_at),
-                ),
-            )
-        )
-    )
-    ids |= set(
-        db.session.scalars(
-            select(o.request_id).where(
-                or_(
-                    between(o.created_at),
-                    between(o.started_at),
-                    between(o.delivered_at),
-                    between(o.accepted_at),
-                )
-            )
-        )
-    )
-    ids |= set(db.session.scalars(select(o.request_id).join(p, p.order_id == o.id).where(between(p.paid_at))))
-    return ids
-
-
-def releases_for_month(month: date) -> list[dict]:
-    """Every release dated in the month (Beijing time), oldest first."""
-    start, end = month_bounds(month)
-    out: list[tuple[datetime, dict]] = []
-    ids = sorted(_request_ids_in(start, end))
-    for req in db.session.scalars(
-        select(ServiceRequest).where(ServiceRequest.id.in_(ids)).order_by(ServiceRequest.id)
-    ):
-        if req.published_at is None or req.status in UNPUBLISHED:
-            continue
-        process = Process(req)
-        for event in process.events():
-            if as_utc(start) <= as_utc(event.at) < as_utc(end) and _happened(event.at, now()):
-                out.append((as_utc(event.at), process.release(event)))
-    out.sort(key=lambda pair: (pair[0], pair[1]["id"]))
-    return [release for _, release in out]
-
-
-def package(month: date, uri: str) -> dict | None:
-    """The month's release package, or None when nothing happened in it."""
-    releases = releases_for_month(month)
-    if not releases:
-        return None
-    out = {
-        "uri": uri,
-        "version": "1.1",
-        "extensions": [BID_EXTENSION],
-        "publishedDate": max(r["date"] for r in releases),
-        "publisher": {"name": current_app.config["OCDS_PUBLISHER_NAME"]},
-        "license": "https://creativecommons.org/licenses/by/4.0/",
-        "publicationPolicy": current_app.config.get("OCDS_PUBLICATION_POLICY") or None,
-        "releases": releases,
-    }
-    return {k: v for k, v in out.items() if v is not None}
-
-
-def months() -> list[date]:
-    """The months that have releases, newest first (from the publication and order dates; cheap columns)."""
-    r, o, p = ServiceRequest, Order, Payment
-    stamps: list[datetime] = []
-    for column in (r.published_at, r.selected_at):
-        stamps += [
-            v
-            for v in db.session.scalars(
-                select(column).where(column.is_not(None), r.published_at.is_not(None))
-            )
-        ]
-    for column in (o.created_at, o.started_at, o.delivered_at, o.accepted_at):
-        stamps += [v for v in db.session.scalars(select(column).where(column.is_not(None)))]
-    stamps += [v for v in db.session.scalars(select(p.paid_at).where(p.paid_at.is_not(None)))]
-    current = now()
-    found = {
-        as_utc(s).astimezone(LOCAL_TZ).date().replace(day=1) for s in stamps if as_utc(s) <= as_utc(current)
-    }
-    return sorted(found, reverse=True)

@@ -12,7 +12,7 @@ from marketplace.audit import chain
 from marketplace.common.clock import local, now
 from marketplace.common.errors import Invalid
 from marketplace.extensions import db
-from marketplace.opendata import ocds
+from marketplace.opendata import monthly
 from marketplace.opendata.schemas import parse_month
 
 bp = Blueprint("opendata", __name__)
@@ -24,7 +24,7 @@ def blueprints():
 
 @bp.route("/opendata/")
 def index():
-    return render_template("opendata/index.html", months=ocds.months())
+    return render_template("opendata/index.html", months=monthly.months())
 
 
 @bp.route("/opendata/ocds/<month>.json")
@@ -34,7 +34,7 @@ def download(month: str):
     except Invalid:
         abort(404)
     label = first.strftime("%Y-%m")
-    body = ocds.package(first, url_for("opendata.download", month=label, _external=True))
+    body = monthly.package(first, url_for("opendata.download", month=label, _external=True))
     if body is None:
         abort(404)
     return Response(
