@@ -159,6 +159,7 @@ def sweep_uploads(min_age: int, dry_run: bool) -> None:
 
 
 def register(app: Flask) -> None:
+    from marketplace.audit.commands import audit
     from marketplace.chronograph.commands import clock, tick
     from marketplace.credit.commands import credit
     from marketplace.fees.commands import fees
@@ -167,6 +168,7 @@ def register(app: Flask) -> None:
     from marketplace.tally.commands import stats
 
     app.cli.add_command(credit)
+    app.cli.add_command(audit)
     app.cli.add_command(fees)
     app.cli.add_command(regions)
     app.cli.add_command(search)

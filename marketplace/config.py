@@ -157,6 +157,12 @@ def load_config(overrides: dict | None = None) -> dict:
         # --- notifications and mail (marketplace/notifications/) ---
         # --- public statistics and monthly reports (marketplace/reports/) ---
         # --- open data (marketplace/opendata/) ---
+        # OCDS: the ocid prefix registered with the Open Contracting Partnership ("ocds-" + six characters) and
+        # the publisher's name in every release package.
+        "OCDS_OCID_PREFIX": os.environ.get("OCDS_OCID_PREFIX") or "ocds-zjcs00",
+        "OCDS_PUBLISHER_NAME": os.environ.get("OCDS_PUBLISHER_NAME") or "中介服务网上超市",
+        # The page saying what is published, when and how (an absolute URL; optional).
+        "OCDS_PUBLICATION_POLICY": os.environ.get("OCDS_PUBLICATION_POLICY") or None,
         # --- end of the feature blocks ---
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "API_TOKEN_SECONDS": _int("API_TOKEN_SECONDS", 7 * DAY),

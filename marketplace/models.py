@@ -2,7 +2,7 @@
 
 from marketplace.agencies.models import Agency, Offer, Qualification, agency_category  # noqa: F401
 from marketplace.agencies.roster import MembershipChange, Practitioner  # noqa: F401
-from marketplace.audit.models import AuditEntry  # noqa: F401
+from marketplace.audit.models import AuditEntry, AuditHead  # noqa: F401
 from marketplace.auth.models import ApiToken, Enterprise, LoginThrottle, User, UserSession  # noqa: F401
 from marketplace.catalogue.models import Category, ServiceItem  # noqa: F401
 from marketplace.chronograph.models import ClockLease  # noqa: F401

@@ -53,6 +53,7 @@ ARGUMENTS: dict[str, Callable[[Market], list]] = {
     "task_id": lambda m: [m.inspection_id, m.planned_inspection_id],
     "appeal_id": lambda m: [m.appeal_id],
     "repair_id": lambda m: [m.repair_id],
+    "month": lambda m: [_this_month()],
 }
 
 # Extra query strings worth fetching besides the bare URL: the ones that take a page down another path.
@@ -69,7 +70,16 @@ QUERIES: dict[str, Callable[[Market], list[dict]]] = {
     "supervision-api.deadlines": lambda m: [{"section": "memberships"}],
     "catalogue.model_contract": lambda m: [{"format": "txt"}],
     "inspections.index": lambda m: [{"status": "closed"}, {"agency_id": m.rival.agency_id}],
+    "opendata-api.releases": lambda m: [{"month": _this_month()}],
+    "opendata-api.heads": lambda m: [{"days": 366}],
 }
+
+
+def _this_month() -> str:
+    from marketplace.common.clock import local, now
+
+    return local(now()).strftime("%Y-%m")
+
 
 VIEWERS = ("anonymous", "owner", "bidder", "rival", "admin")
 

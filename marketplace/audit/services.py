@@ -9,6 +9,7 @@ from typing import Any
 from flask import has_request_context, request
 from sqlalchemy import select
 
+from marketplace.audit import chain
 from marketplace.audit.models import AuditEntry
 from marketplace.extensions import db
 
@@ -58,6 +59,7 @@ def record(
         ip=request.remote_addr if has_request_context() else None,
     )
     db.session.add(entry)
+    chain.pending(db.session(), entry)
     return entry
 
 

@@ -1,5 +1,70 @@
-"""API resources (to be built)."""
+"""/api/v1/ocds/releases (OCDS 1.1.5 release packages by month) and /api/v1/audit/heads (the audit chain's
+daily head hashes): open data, for anyone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from flask_smorest import Blueprint
+
+from marketplace.audit import chain
+from marketplace.common.clock import local, now
+from marketplace.common.errors import Invalid, NotFound
+from marketplace.extensions import db
+from marketplace.opendata import monthly
+from marketplace.opendata.schemas import HeadsQuery, MonthQuery, parse_month
+
+bp = Blueprint(
+    "opendata-api", __name__, url_prefix="/api/v1", description="Open data (OCDS) and the audit chain"
+)
 
 
-def blueprints() -> list:
-    return []
+def blueprints():
+    return [bp]
+
+
+@bp.get("/ocds/releases")
+@bp.arguments(MonthQuery, location="query")
+def releases(args):
+    """The month's OCDS 1.1.5 release package: one release per event of each request (tender, award, contract,
+    implementation); bids only in releases after the bid deadline. 404 for a month without releases."""
+    month = parse_month(args["month"])
+    uri = url_for("opendata-api.releases", month=month.strftime("%Y-%m"), _external=True)
+    body = monthly.package(month, uri)
+    if body is None:
+        raise NotFound(_l("Nothing was published in this month."))
+    return body
+
+
+@bp.get("/ocds/months")
+def months():
+    """The months that have a release package, newest first."""
+    return [
+        {
+            "month": m.strftime("%Y-%m"),
+            "url": url_for("opendata-api.releases", month=m.strftime("%Y-%m"), _external=True),
+        }
+        for m in monthly.months()
+    ]
+
+
+@bp.get("/audit/heads")
+@bp.arguments(HeadsQuery, location="query")
+def heads(args):
+    """The audit chain's head now and the hash of each day's last entry: keep a copy; a history rewritten later
+    no longer gives the same hashes."""
+    days = args["days"]
+    if not 1 <= days <= 366:
+        message = _l("Between 1 and 366 days.")
+        raise Invalid(message, {"days": [message]})
+    today = local(now()).date()
+    seq, digest = chain.current_head(db.session())
+    return {
+        "head": {"seq": seq, "hash": digest},
+        "days": [
+            {"day": h.day.isoformat(), "seq": h.seq, "hash": h.hash, "entries": h.entries}
+            for h in chain.daily_heads(db.session(), today - timedelta(days=days - 1), today)
+        ],
+    }

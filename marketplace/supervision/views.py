@@ -17,6 +17,7 @@ from marketplace.common.forms import int_or_none, page_number
 from marketplace.extensions import db
 from marketplace.regions import services as regions
 from marketplace.requests import review
+from marketplace.supervision.audit_views import bp as audit_admin
 from marketplace.supervision.deadlines import deadline_board
 
 admin = Blueprint("order_admin", __name__, url_prefix="/admin")
@@ -24,7 +25,7 @@ staff = Blueprint("staff", __name__, url_prefix="/admin")
 
 
 def blueprints():
-    return [admin, staff]
+    return [admin, staff, audit_admin]
 
 
 # Each desk: (endpoint, title, what it is for, the roles that act there, the roles that may only read there).
@@ -98,6 +99,13 @@ DESKS = [
         "credit_admin.lists",
         _l("Red and black lists"),
         _l("List or lift agencies with a reason, legal basis and period; record conduct found in review."),
+        {Role.SUPERVISOR},
+        set(),
+    ),
+    (
+        "audit_admin.entries",
+        _l("Audit log"),
+        _l("Every change in the market, who made it and when: by person, object, action and period."),
         {Role.SUPERVISOR},
         set(),
     ),

@@ -1,0 +1,134 @@
+"""The audit log's hash chain: a normal market verifies; an entry edited or removed in the database is named;
+the `audit verify` command says so with its exit status; the daily heads are published."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, text
+
+from marketplace.audit import chain
+from marketplace.audit.models import AuditEntry
+from marketplace.extensions import db
+from tests import factories as f
+from tests import market
+
+
+def _unguard() -> None:
+    """Let this test's transaction change the log behind the application's back (rolled back after the test)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+    else:
+        db.session.execute(text("DROP TRIGGER audit_log_no_update"))
+        db.session.execute(text("DROP TRIGGER audit_log_no_delete"))
+
+
+def _entries() -> list[AuditEntry]:
+    return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+
+
+def test_a_normal_market_verifies():
+    market.build()
+    db.session.commit()  # as the boundary would
+    entries = _entries()
+    assert len(entries) > 30
+    assert all(e.hash and e.seq for e in entries)
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+    assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:], strict=False))
+    finding = chain.verify(db.session())
+    assert finding.ok, finding.problem
+    assert finding.agreed == len(entries)
+    assert chain.current_head(db.session()) == (entries[-1].seq, entries[-1].hash)
+
+
+def test_an_entry_edited_in_the_database_is_named():
+    f.accepted_order()
+    victim = _entries()[5]
+    _unguard()
+    db.session.execute(
+        text("UPDATE audit_log SET after = :a WHERE id = :id"), {"a": '{"status": "forged"}', "id": victim.id}
+    )
+    finding = chain.verify(db.session())
+    assert not finding.ok
+    assert finding.bad_id == victim.id
+    assert finding.agreed == victim.seq - 1
+    assert "changed" in finding.problem
+
+
+def test_an_entry_rehashed_after_editing_breaks_the_next_link():
+    f.accepted_order()
+    entries = _entries()
+    victim, follower = entries[3], entries[4]
+    _unguard()
+    db.session.execute(text("UPDATE audit_log SET actor_label = 'nobody' WHERE id = :id"), {"id": victim.id})
+    row = db.session.execute(select(*chain._columns).where(AuditEntry.id == victim.id)).one()
+    forged = chain.entry_hash(row, row.seq, row.prev_hash)
+    db.session.execute(text("UPDATE audit_log SET hash = :h WHERE id = :id"), {"h": forged, "id": victim.id})
+    finding = chain.verify(db.session())
+    assert finding.bad_id == follower.id and "does not follow" in finding.problem
+
+
+def test_a_removed_entry_is_named():
+    f.accepted_order()
+    entries = _entries()
+    removed = entries[7]
+    _unguard()
+    db.session.execute(text("DELETE FROM audit_log WHERE id = :id"), {"id": removed.id})
+    finding = chain.verify(db.session())
+    assert not finding.ok
+    assert finding.bad_seq == removed.seq
+    assert finding.bad_id == entries[8].id
+    assert "removed" in finding.problem
+
+
+def test_removing_the_last_entries_is_seen_against_the_head():
+    f.accepted_order()
+    last = _entries()[-1]
+    _unguard()
+    db.session.execute(text("DELETE FROM audit_log WHERE id = :id"), {"id": last.id})
+    finding = chain.verify(db.session())
+    assert not finding.ok and finding.bad_seq == last.seq and "removed" in finding.problem
+
+
+def test_the_database_refuses_changes_to_sealed_entries():
+    f.accepted_order()
+    entry = _entries()[0]
+    for statement in (
+        "UPDATE audit_log SET action = 'x' WHERE id = :id",
+        "DELETE FROM audit_log WHERE id = :id",
+    ):
+        nested = db.session.begin_nested()
+        try:
+            db.session.execute(text(statement), {"id": entry.id})
+        except Exception:  # noqa: BLE001 (either database's error)
+            nested.rollback()
+        else:
+            raise AssertionError(f"{statement} was allowed")
+    assert chain.verify(db.session()).ok
+
+
+def test_a_rolled_back_transaction_leaves_no_gap():
+    f.accepted_order()
+    before = db.session.scalar(select(func.max(AuditEntry.seq)))
+    from marketplace.audit.services import record
+
+    nested = db.session.begin_nested()
+    record(None, "test.ghost", object_type="x", object_id=1)
+    db.session.flush()
+    nested.rollback()
+    f.user("enterprise")  # commits something audited after the ghost
+    assert chain.verify(db.session()).ok
+    assert db.session.scalar(select(func.max(AuditEntry.seq))) >= before
+
+
+def test_verify_command(app):
+    f.accepted_order()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    count = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    assert f"{count} entries agree" in result.output
+    victim = _entries()[2]
+    _unguard()
+    db.session.execute(text("UPDATE audit_log SET after = NULL WHERE id = :id"), {"id": victim.id})
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"(id {victim.id}) was changed" in result.output
