@@ -155,11 +155,13 @@ def register(app: Flask) -> None:
     from marketplace.chronograph.commands import clock, tick
     from marketplace.fees.commands import fees
     from marketplace.regions.commands import regions
+    from marketplace.reports.commands import reports
     from marketplace.search.commands import search
     from marketplace.tally.commands import stats
 
     app.cli.add_command(fees)
     app.cli.add_command(regions)
+    app.cli.add_command(reports)
     app.cli.add_command(search)
     app.cli.add_command(stats)
     app.cli.add_command(tick)

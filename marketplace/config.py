@@ -146,6 +146,13 @@ def load_config(overrides: dict | None = None) -> dict:
         # --- random inspections (marketplace/inspections/) ---
         # --- notifications and mail (marketplace/notifications/) ---
         # --- public statistics and monthly reports (marketplace/reports/) ---
+        "REPORTS_TOP_AGENCIES": _int("REPORTS_TOP_AGENCIES", 5),  # agencies listed per category on /stats
+        "REPORTS_MONTHLY": _int("REPORTS_MONTHLY", 1),  # 0: the clock generates no monthly reports
+        # The CJK font the PDF embeds (a fontconfig family; Debian's fonts-wqy-microhei), and a file tried first.
+        "REPORTS_PDF_FONT": os.environ.get("REPORTS_PDF_FONT", "WenQuanYi Micro Hei"),
+        "REPORTS_PDF_FONT_FILE": os.environ.get(
+            "REPORTS_PDF_FONT_FILE", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+        ),
         # --- open data (marketplace/opendata/) ---
         # --- end of the feature blocks ---
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),

@@ -33,6 +33,7 @@ from marketplace.demo.members import Members
 from marketplace.demo.payments import load_payments
 from marketplace.demo.people import load_people
 from marketplace.demo.ratings import load_ratings
+from marketplace.demo.reports import load_monthly_reports
 from marketplace.demo.reviews import load_reviews
 from marketplace.demo.staff import load_staff
 from marketplace.extensions import db
@@ -75,6 +76,8 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     with step():
         counts |= load_staff()
         counts |= load_reviews()
+    with step():
+        counts |= load_monthly_reports()
     with step():
         record(None, "demo.load", object_type="demo", after=counts)
     return counts
