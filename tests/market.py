@@ -81,6 +81,7 @@ class Market:
     objection_id: int
     practitioner_id: int  # the bidder's (approved) practitioner
     change_id: int  # the rival's change under review
+    report_id: int  # last month's monthly report of the market's area (with its PDF)
 
 
 def _agency(user) -> Agency:
@@ -184,6 +185,10 @@ def build() -> Market:
     from marketplace.agencies import changes
 
     change = changes.propose_legal_rep(rival, "周新民")
+    from marketplace.reports import services as reports
+
+    report = reports.generate(current_app.config["MARKET_AREA_CODE"], reports.last_month())
+    db.session.commit()
     market = Market(
         admin_email=admin.email,
         owner_email=owner.email,
@@ -211,6 +216,7 @@ def build() -> Market:
         objection_id=objection.id,
         practitioner_id=bidder.agency.practitioners[0].id,
         change_id=change.id,
+        report_id=report.id,
     )
     return market
 

@@ -47,6 +47,7 @@ ARGUMENTS: dict[str, Callable[[Market], list]] = {
     "practitioner_id": lambda m: [m.practitioner_id],
     "change_id": lambda m: [m.change_id],
     "kind": lambda m: ["pledge", "authorisation"],
+    "report_id": lambda m: [m.report_id],
 }
 
 # Extra query strings worth fetching besides the bare URL: the ones that take a page down another path.
@@ -61,6 +62,8 @@ QUERIES: dict[str, Callable[[Market], list[dict]]] = {
     "change_admin.change_list": lambda m: [{"status": "all"}],
     "supervision-api.deadlines": lambda m: [{"section": "memberships"}],
     "catalogue.model_contract": lambda m: [{"format": "txt"}],
+    "reports.index": lambda m: [{"region": "320700"}],
+    "reports-api.stats": lambda m: [{"region": "320703"}],
 }
 
 VIEWERS = ("anonymous", "owner", "bidder", "rival", "admin")

@@ -61,3 +61,12 @@ def delivered_ago(order: Order, seconds: int, clock: bool = True) -> None:
 def qualification_expired(qualification: Qualification) -> None:
     """The certificate's validity ended yesterday."""
     _shift(Qualification, qualification.id, clock=False, valid_until=now().date() - timedelta(days=1))
+
+
+def into_last_month(req: ServiceRequest, clock: bool = True) -> None:
+    """The request was published last month (Beijing time): the month is over, as on the 1st of this one, so
+    its monthly reports are due."""
+    from marketplace.reports.figures import add_months, month_of, month_start
+
+    last = add_months(month_of(now()), -1)
+    _shift(ServiceRequest, req.id, clock, published_at=month_start(last) + timedelta(days=2))

@@ -226,7 +226,14 @@ def test_every_figure_matches_sql_for_the_market_any_region_and_a_period(client,
     check(data, None, data["period"]["from"], data["period"]["to"])
     s = data["summary"]
     # the fixture is what we think it is: the figures the test compares are not all zero
-    assert (s["deals"], s["completed"], s["judged"], s["on_time"], s["ratings"], s["good"]) == (4, 3, 4, 2, 3, 2)
+    assert (s["deals"], s["completed"], s["judged"], s["on_time"], s["ratings"], s["good"]) == (
+        4,
+        3,
+        4,
+        2,
+        3,
+        2,
+    )
     assert s["guided_deals"] == 2 and s["time_reduction"] is not None
     assert {r["code"]: r["members"] for r in data["members_by_region"]}["other"] == 1
 
