@@ -13,14 +13,11 @@ from sqlalchemy import update
 
 from marketplace.agencies.models import Agency
 from marketplace.extensions import db
-from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from marketplace.ratings import services as ratings
 from marketplace.ratings.models import Rating
-from marketplace.requests import services as requests
 from marketplace.requests.models import ServiceRequest
 from tests import factories as f
-from tests import timetravel
 
 BJ = ZoneInfo("Asia/Shanghai")
 
@@ -43,27 +40,16 @@ def _set(model, obj_id: int, **values) -> None:
     db.session.commit()
 
 
-def deal(agency, item, region: str, price: int, ceiling: int, enterprise=None, deliver=True, accept=True):
-    enterprise = enterprise or f.user("enterprise")
-    req = f.published_request(
-        enterprise,
-        selection_method="direct",
+def deal(agency, item, region: str, price: int, ceiling: int, deliver=True, accept=True):
+    enterprise, _, order = f.accepted_order(
+        price,
+        agency=agency,
+        accept=accept,
+        deliver=deliver,
         service_item_id=item.id,
         region_code=region,
         ceiling_fen=ceiling,
     )
-    winning = f.bid(agency, req, price_fen=price)
-    timetravel.past_deadline(req)
-    requests.select_winner(enterprise, req.id, winning.id, "技术方案最优，团队经验丰富")
-    db.session.commit()
-    timetravel.publicity_over(req)
-    order = orders.order_for_request(req.id)
-    orders.confirm(agency, order.id)
-    if deliver:
-        orders.deliver(agency, order.id, "提交成果报告")
-    if accept:
-        orders.accept(enterprise, order.id)
-    db.session.commit()
     return enterprise, order
 
 
