@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install lint format i18n bench clean
+.PHONY: run test install system-deps lint format i18n bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,24 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed system-deps
+
+# The monthly reports' PDF (WeasyPrint) needs Pango and a CJK font from Debian; without them the reports are still
+# made and their pages work, the PDF link says why it is missing. Installed here when apt-get is at hand.
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei
+system-deps:
+	@need=""; \
+	ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so.0' || need="$$need libpango-1.0-0"; \
+	ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || need="$$need libpangoft2-1.0-0"; \
+	fc-list 2>/dev/null | grep -qi 'wenquanyi micro hei' || need="$$need fonts-wqy-microhei"; \
+	if [ -n "$$need" ]; then \
+	  if command -v apt-get >/dev/null; then \
+	    echo "== installing$$need (monthly report PDFs)"; \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$need >/dev/null \
+	      || echo "!! could not install$$need: monthly reports will have no PDF"; \
+	  else echo "!! missing$$need (Debian names): monthly reports will have no PDF"; fi; \
+	fi
 
 run: install
 	$(FLASK) db upgrade

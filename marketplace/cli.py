@@ -164,6 +164,7 @@ def register(app: Flask) -> None:
     from marketplace.credit.commands import credit
     from marketplace.fees.commands import fees
     from marketplace.regions.commands import regions
+    from marketplace.reports.commands import reports
     from marketplace.search.commands import search
     from marketplace.tally.commands import stats
 
@@ -171,6 +172,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(audit)
     app.cli.add_command(fees)
     app.cli.add_command(regions)
+    app.cli.add_command(reports)
     app.cli.add_command(search)
     app.cli.add_command(stats)
     app.cli.add_command(tick)

@@ -156,6 +156,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "INSPECTION_MAX_EVIDENCE_FILES": _int("INSPECTION_MAX_EVIDENCE_FILES", 5),
         # --- notifications and mail (marketplace/notifications/) ---
         # --- public statistics and monthly reports (marketplace/reports/) ---
+        "REPORTS_TOP_AGENCIES": _int("REPORTS_TOP_AGENCIES", 5),  # agencies listed per category on /stats
+        "REPORTS_MONTHLY": _int("REPORTS_MONTHLY", 1),  # 0: the clock generates no monthly reports
+        # The CJK font the PDF embeds (a fontconfig family; Debian's fonts-wqy-microhei), and a file tried first.
+        "REPORTS_PDF_FONT": os.environ.get("REPORTS_PDF_FONT", "WenQuanYi Micro Hei"),
+        "REPORTS_PDF_FONT_FILE": os.environ.get(
+            "REPORTS_PDF_FONT_FILE", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+        ),
         # --- open data (marketplace/opendata/) ---
         # OCDS: the ocid prefix registered with the Open Contracting Partnership ("ocds-" + six characters) and
         # the publisher's name in every release package.

@@ -12,6 +12,7 @@ from marketplace.inspections.models import InspectionFinding, InspectionTarget, 
 from marketplace.orders.models import Order, OrderEvent  # noqa: F401
 from marketplace.payments.models import Payment, StripeEvent  # noqa: F401
 from marketplace.ratings.models import DepartmentRating, Rating  # noqa: F401
+from marketplace.reports.models import MonthlyReport  # noqa: F401
 from marketplace.requests.bids import Bid, BidRevision, bid_practitioner  # noqa: F401
 from marketplace.requests.models import Objection, RequestExclusion, ServiceRequest  # noqa: F401
 from marketplace.search.models import SearchQueue  # noqa: F401

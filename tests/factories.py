@@ -265,15 +265,24 @@ def bid(
     return placed
 
 
-def accepted_order(price_fen: int = 10_000_000, enterprise=None, agency=None, admin=None, accept=True):
-    """(enterprise user, agency user, order): an order whose work was delivered and (by default) accepted."""
+def accepted_order(
+    price_fen: int = 10_000_000,
+    enterprise=None,
+    agency=None,
+    admin=None,
+    accept=True,
+    deliver=True,
+    **request_over,
+):
+    """(enterprise user, agency user, order): an order whose work was delivered and (by default) accepted;
+    `request_over` changes the request (service_item_id, region_code, ceiling_fen …)."""
     from marketplace.orders import services as orders
     from marketplace.requests import services as requests
     from tests import timetravel
 
     enterprise = enterprise or user("enterprise")
     agency = agency or active_agency("C03", reviewer=admin or _admin())
-    req = published_request(enterprise, selection_method="direct")
+    req = published_request(enterprise, selection_method="direct", **request_over)
     winning = bid(agency, req, price_fen=price_fen)
     timetravel.past_deadline(req)
     requests.select_winner(enterprise, req.id, winning.id, "技术方案最优，团队经验丰富")
@@ -281,8 +290,9 @@ def accepted_order(price_fen: int = 10_000_000, enterprise=None, agency=None, ad
     timetravel.publicity_over(req)
     order = orders.order_for_request(req.id)
     orders.confirm(agency, order.id)
-    orders.deliver(agency, order.id, "提交成果报告")
-    if accept:
+    if deliver:
+        orders.deliver(agency, order.id, "提交成果报告")
+    if accept and deliver:
         orders.accept(enterprise, order.id)
     db.session.commit()
     return enterprise, agency, order

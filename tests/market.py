@@ -87,6 +87,7 @@ class Market:
     appeal_file_key: str
     repair_id: int  # the rival's pending credit repair of an older conduct record
     list_entry_id: int  # the objector's black-list entry (its period ends in make_everything_due)
+    report_id: int  # last month's monthly report of the market's area (with its PDF)
 
 
 def _agency(user) -> Agency:
@@ -192,6 +193,10 @@ def build() -> Market:
     change = changes.propose_legal_rep(rival, "周新民")
     inspection, planned = _inspections()
     appeal, repair, entry = _credit_records(admin, rival, objector)
+    from marketplace.reports import services as reports
+
+    report = reports.generate(current_app.config["MARKET_AREA_CODE"], reports.last_month())
+    db.session.commit()
     market = Market(
         admin_email=admin.email,
         owner_email=owner.email,
@@ -225,6 +230,7 @@ def build() -> Market:
         appeal_file_key=appeal.evidence[0]["key"],
         repair_id=repair.id,
         list_entry_id=entry.id,
+        report_id=report.id,
     )
     return market
 

@@ -54,6 +54,7 @@ ARGUMENTS: dict[str, Callable[[Market], list]] = {
     "appeal_id": lambda m: [m.appeal_id],
     "repair_id": lambda m: [m.repair_id],
     "month": lambda m: [_this_month()],
+    "report_id": lambda m: [m.report_id],
 }
 
 # Extra query strings worth fetching besides the bare URL: the ones that take a page down another path.
@@ -72,6 +73,8 @@ QUERIES: dict[str, Callable[[Market], list[dict]]] = {
     "inspections.index": lambda m: [{"status": "closed"}, {"agency_id": m.rival.agency_id}],
     "opendata-api.releases": lambda m: [{"month": _this_month()}],
     "opendata-api.heads": lambda m: [{"days": 366}],
+    "reports.index": lambda m: [{"region": "320700"}],
+    "reports-api.stats": lambda m: [{"region": "320703"}],
 }
 
 

@@ -82,3 +82,12 @@ def credit_listed_ago(entry, days: float, clock: bool = False) -> None:
     from marketplace.credit.models import CreditListEntry
 
     _shift(CreditListEntry, entry.id, clock, starts_at=now() - timedelta(days=days))
+
+
+def into_last_month(req: ServiceRequest, clock: bool = True) -> None:
+    """The request was published last month (Beijing time): the month is over, as on the 1st of this one, so
+    its monthly reports are due."""
+    from marketplace.reports.figures import add_months, month_of, month_start
+
+    last = add_months(month_of(now()), -1)
+    _shift(ServiceRequest, req.id, clock, published_at=month_start(last) + timedelta(days=2))

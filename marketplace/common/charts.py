@@ -112,3 +112,60 @@ def bars(labels: list[str], values: list[float | None], fmt, titles=None) -> Cha
             {"x": x, "label": label, "value": value, "y": top_y, "h": round(h, 1), "title": title}
         )
     return chart
+
+
+def grouped_bars(
+    labels: list[str], series: list[list[float]], fmt, titles: list[list[str]] | None = None
+) -> Chart:
+    """Side-by-side bars per month, one per series (e.g. requests published and deals made), from zero."""
+    known = [v for values in series for v in values if v is not None]
+    low, high, n = _axis(0.0, max(known + [0.01]) * 1.05)
+    y = _scale(low, high)
+    chart = Chart(ticks=_ticks(low, high, n, fmt))
+    chart.bottom_y = y(0.0)
+    step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
+    width = min(22.0, step * 0.8 / max(len(series), 1))
+    for i, (x, label) in enumerate(zip(_columns(labels), labels, strict=True)):
+        column = {"x": x, "label": label, "bars": []}
+        for k, values in enumerate(series):
+            value = values[i] or 0
+            left = x - width * len(series) / 2 + width * k
+            column["bars"].append(
+                {
+                    "x": round(left, 1),
+                    "w": round(width - 1, 1),
+                    "y": y(value),
+                    "h": round(chart.bottom_y - y(value), 1),
+                    "value": value,
+                    "series": k,
+                    "title": titles[k][i] if titles else f"{label}: {fmt(value)}",
+                }
+            )
+        chart.columns.append(column)
+    return chart
+
+
+@dataclass
+class HBars:
+    width: int
+    height: int
+    label_width: int
+    rows: list[dict]  # {label, y, w, value, text}
+
+
+def hbars(labels: list[str], values: list[float], fmt, width: int = 480, label_width: int = 150) -> HBars:
+    """Horizontal bars (a category or a region per row) whose labels stay legible on a phone."""
+    row_h, top = 26, 4
+    most = max(values + [0]) or 1
+    span = width - label_width - 60  # room for the value after the bar
+    rows = [
+        {
+            "label": label,
+            "y": top + i * row_h,
+            "w": round(span * value / most, 1),
+            "value": value,
+            "text": fmt(value),
+        }
+        for i, (label, value) in enumerate(zip(labels, values, strict=True))
+    ]
+    return HBars(width=width, height=top * 2 + row_h * len(rows), label_width=label_width, rows=rows)

@@ -35,6 +35,7 @@ from marketplace.demo.members import Members
 from marketplace.demo.payments import load_payments
 from marketplace.demo.people import load_people
 from marketplace.demo.ratings import load_ratings
+from marketplace.demo.reports import load_monthly_reports
 from marketplace.demo.reviews import load_reviews
 from marketplace.demo.staff import load_staff
 from marketplace.demo.todo import load_todo_cases
@@ -83,6 +84,8 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
         counts |= load_inspections(random.Random(seed + 6))
     with step():  # last: the listeners have recorded the market's credit events (inspections included)
         counts |= load_credit()
+    with step():
+        counts |= load_monthly_reports()
     with step():
         record(None, "demo.load", object_type="demo", after=counts)
     return counts

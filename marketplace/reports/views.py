@@ -1,5 +1,77 @@
-"""Pages (to be built)."""
+"""Pages: /stats (the market's public statistics) and the monthly reports (printable page and PDF)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+
+from marketplace.common.errors import Invalid
+from marketplace.regions import services as regions
+from marketplace.reports import figures, services
+from marketplace.reports.monthly import PdfUnavailable, member_charts, month_charts, report_pdf
+
+bp = Blueprint("reports", __name__, url_prefix="/stats")
 
 
-def blueprints() -> list:
-    return []
+def blueprints():
+    return [bp]
+
+
+@bp.route("/")
+def index():
+    problem, errors = None, {}
+    try:
+        region, period = figures.parse_filters(request.args)
+    except Invalid as exc:  # say what is wrong beside the filters, and show the defaults meanwhile
+        problem, errors = str(exc.message), {k: [str(m) for m in v] for k, v in exc.errors.items()}
+        region, period = None, figures.Period.default()
+    data = figures.compute(region, period)
+    page = render_template(
+        "reports/index.html",
+        figures=data,
+        region=region,
+        period=period,
+        month_charts=month_charts(data["monthly"]),
+        member_charts=member_charts(data),
+        reports=services.recent_reports(),
+        area_label=services.area_label,
+        problem=problem,
+        errors=errors,
+        raw=request.args,
+        market=regions.market_area(),
+    )
+    return page, 422 if problem else 200
+
+
+@bp.route("/reports/<int:report_id>")
+def report(report_id: int):
+    report = services.get_report(report_id)
+    data = report.figures
+    return render_template(
+        "reports/report.html",
+        report=report,
+        figures=data,
+        area_name=services.area_label(report.area_code),
+        month_charts=month_charts(data.get("trend") or data["monthly"]),
+        member_charts=member_charts(data),
+    )
+
+
+@bp.route("/reports/<int:report_id>.pdf")
+def report_pdf_file(report_id: int):
+    report = services.get_report(report_id)
+    body = report.pdf
+    if body is None:
+        try:  # generated where WeasyPrint could not run: make it now if it can (never kept by a read)
+            body = report_pdf(report, services.area_label(report.area_code))
+        except PdfUnavailable as exc:
+            page = render_template("reports/no_pdf.html", report=report, message=str(exc))
+            return page, 503
+    name = f"monthly-report-{report.month}-{report.area_code}.pdf"
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{name}"',
+            "Cache-Control": "public, max-age=3600",
+        },
+    )
