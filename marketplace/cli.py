@@ -84,6 +84,8 @@ def _referenced_uploads() -> dict[str, set[str]]:
     from marketplace.agencies import services as agencies
     from marketplace.agencies.models import Agency, Qualification
     from marketplace.agencies.roster import MembershipChange, Practitioner
+    from marketplace.complaints import services as complaints
+    from marketplace.complaints.models import ComplaintFile
     from marketplace.extensions import db
     from marketplace.orders import services as orders
     from marketplace.orders.models import OrderEvent
@@ -121,6 +123,7 @@ def _referenced_uploads() -> dict[str, set[str]]:
         orders.UPLOAD_KIND: keys_in(values(OrderEvent.files)),
         objections.UPLOAD_KIND: keys_in(values(Objection.evidence)),
         review.UPLOAD_KIND: keys_in([v] for v in values(ServiceRequest.approval_document)),
+        complaints.UPLOAD_KIND: set(values(ComplaintFile.key)),
     }
 
 

@@ -143,6 +143,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "MARKET_CLOSE_GRACE_SECONDS": _float("MARKET_CLOSE_GRACE_SECONDS", None),
         # --- credit (marketplace/credit/) ---
         # --- complaints and reports (marketplace/complaints/) ---
+        # Supervisors accept (受理) or refuse a complaint or report within this many working days of its filing,
+        # and close it (办结: upheld or dismissed) within this many working days of its acceptance.
+        "COMPLAINT_ACCEPT_WORKING_DAYS": _int("COMPLAINT_ACCEPT_WORKING_DAYS", 5),
+        "COMPLAINT_CLOSE_WORKING_DAYS": _int("COMPLAINT_CLOSE_WORKING_DAYS", 30),
+        # An agency may complain about its own membership decision within this many working days of it.
+        "COMPLAINT_ENTRY_DECISION_WORKING_DAYS": _int("COMPLAINT_ENTRY_DECISION_WORKING_DAYS", 5),
         # --- random inspections (marketplace/inspections/) ---
         # --- notifications and mail (marketplace/notifications/) ---
         # --- public statistics and monthly reports (marketplace/reports/) ---

@@ -6,6 +6,7 @@ from marketplace.audit.models import AuditEntry  # noqa: F401
 from marketplace.auth.models import ApiToken, Enterprise, LoginThrottle, User, UserSession  # noqa: F401
 from marketplace.catalogue.models import Category, ServiceItem  # noqa: F401
 from marketplace.chronograph.models import ClockLease  # noqa: F401
+from marketplace.complaints.models import Complaint, ComplaintFile  # noqa: F401
 from marketplace.fees.models import FeeFlag  # noqa: F401
 from marketplace.orders.models import Order, OrderEvent  # noqa: F401
 from marketplace.payments.models import Payment, StripeEvent  # noqa: F401
