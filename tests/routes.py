@@ -47,6 +47,9 @@ ARGUMENTS: dict[str, Callable[[Market], list]] = {
     "practitioner_id": lambda m: [m.practitioner_id],
     "change_id": lambda m: [m.change_id],
     "kind": lambda m: ["pledge", "authorisation"],
+    "number": lambda m: [m.complaint_number],
+    "complaint_id": lambda m: [m.complaint_id],
+    "file_id": lambda m: m.complaint_file_ids,
 }
 
 # Extra query strings worth fetching besides the bare URL: the ones that take a page down another path.
@@ -61,6 +64,9 @@ QUERIES: dict[str, Callable[[Market], list[dict]]] = {
     "change_admin.change_list": lambda m: [{"status": "all"}],
     "supervision-api.deadlines": lambda m: [{"section": "memberships"}],
     "catalogue.model_contract": lambda m: [{"format": "txt"}],
+    "complaint_admin.desk": lambda m: [{"status": "overdue"}, {"kind": "report", "category": "fee"}],
+    "complaints-api.list_complaints": lambda m: [{"status": "open"}],
+    "complaint_reports.new_report": lambda m: [{"target_type": "agency", "target_id": m.rival.agency_id}],
 }
 
 VIEWERS = ("anonymous", "owner", "bidder", "rival", "admin")

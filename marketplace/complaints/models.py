@@ -59,7 +59,7 @@ TRANSITIONS: dict[str, tuple[frozenset[ComplaintStatus], ComplaintStatus]] = {
     "dismiss": (frozenset({ComplaintStatus.INVESTIGATING}), ComplaintStatus.DISMISSED),
 }
 
-KIND_LABELS = {ComplaintKind.COMPLAINT: _l("Complaint"), ComplaintKind.REPORT: _l("Report")}
+KIND_LABELS = {ComplaintKind.COMPLAINT: _l("Complaint"), ComplaintKind.REPORT: _l("Whistle-blowing report")}
 TARGET_LABELS = {
     TargetType.AGENCY: _l("An agency"),
     TargetType.REQUEST: _l("A request (its announcement)"),
@@ -78,11 +78,11 @@ CATEGORY_LABELS = {
     ComplaintCategory.OTHER: _l("Other"),
 }
 STATUS_LABELS = {
-    ComplaintStatus.RECEIVED: _l("Received"),
+    ComplaintStatus.RECEIVED: _l("Received, awaiting acceptance"),
     ComplaintStatus.INVESTIGATING: _l("Accepted, under investigation"),
     ComplaintStatus.REFUSED: _l("Not accepted"),
-    ComplaintStatus.UPHELD: _l("Upheld"),
-    ComplaintStatus.DISMISSED: _l("Dismissed"),
+    ComplaintStatus.UPHELD: _l("Complaint upheld"),
+    ComplaintStatus.DISMISSED: _l("Complaint dismissed"),
 }
 CONSEQUENCE_LABELS = {
     "credit": _l("Credit points deducted"),
