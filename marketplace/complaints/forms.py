@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, MultipleFileField, RadioField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from marketplace.complaints.models import CATEGORY_LABELS
+from marketplace.complaints.models import CATEGORY_LABELS, ComplaintCategory
 from marketplace.complaints.services import POINTS
 from marketplace.complaints.targets import CATEGORIES
 
@@ -27,8 +27,13 @@ class ComplaintForm(FlaskForm):
     contact_email = StringField(_l("E-mail"), validators=[Optional()])
     evidence = MultipleFileField(_l("Evidence (up to 5 PDF, JPG or PNG files, optional)"))
 
-    def for_target(self, target_type) -> None:
-        self.category.choices = [(c.value, CATEGORY_LABELS[c]) for c in CATEGORIES[target_type]]
+    def for_target(self, target_type, own_agency: bool = False) -> None:
+        """The categories that fit the target; a membership decision only for the agency about itself."""
+        self.category.choices = [
+            (c.value, CATEGORY_LABELS[c])
+            for c in CATEGORIES[target_type]
+            if (c == ComplaintCategory.ENTRY_DECISION) == own_agency or c == ComplaintCategory.OTHER
+        ]
 
 
 class ReportForm(ComplaintForm):

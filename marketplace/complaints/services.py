@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import events
@@ -23,13 +23,27 @@ from marketplace.agencies.models import AgencyStatus
 from marketplace.audit.services import record
 from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
-from marketplace.auth.policy import acts_in, located, scope_condition
+from marketplace.auth.policy import located
 from marketplace.auth.services import require_acting, require_user
 from marketplace.common import uploads
 from marketplace.common.clock import LOCAL_TZ, now
 from marketplace.common.errors import NotAllowed, NotFound, WrongState, invalid_fields
 from marketplace.common.workdays import due_after
 from marketplace.complaints import targets
+from marketplace.complaints.access import (  # noqa: F401 - the pages and the API read them from here too
+    SEEN_BY_RESPONDENT,
+    _logged_in,
+    by_number,
+    desk_query,
+    evidence_file,
+    get_complaint,
+    is_respondent,
+    is_staff_reader,
+    mine_query,
+    overdue_complaints,
+    to_answer,
+    viewer_role,
+)
 from marketplace.complaints.models import (
     TRANSITIONS,
     Complaint,
@@ -49,166 +63,9 @@ ANSWER_MIN, ANSWER_MAX = 10, 3000
 DECISION_MIN, DECISION_MAX = 4, 2000
 POINTS = (5, 10, 20)  # the credit points an upheld complaint may deduct
 PREFIX = {ComplaintKind.COMPLAINT: "TS", ComplaintKind.REPORT: "JB"}
-# The respondent sees a complaint from its acceptance on (a refused one never reaches it).
-SEEN_BY_RESPONDENT = (ComplaintStatus.INVESTIGATING, ComplaintStatus.UPHELD, ComplaintStatus.DISMISSED)
 PHONE = re.compile(r"^[0-9+\-() ]{5,30}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FileIn = tuple[Any, str | None]  # (stream, filename)
-
-
-# --- who sees what -------------------------------------------------------------------------------------------
-
-
-def _logged_in(actor: User | None) -> bool:
-    return actor is not None and getattr(actor, "is_authenticated", False)
-
-
-def is_staff_reader(actor: User | None, c: Complaint) -> bool:
-    """Supervisors of the target's area act on it; its operators read it (the administrator everywhere)."""
-    region = located(c.region_code)
-    return acts_in(actor, Role.SUPERVISOR, region) or acts_in(actor, Role.OPERATOR, region)
-
-
-def is_respondent(actor: User | None, c: Complaint) -> bool:
-    if not _logged_in(actor):
-        return False
-    if actor.role == Role.AGENCY and actor.agency is not None:
-        return c.respondent_agency_id == actor.agency.id
-    if actor.role == Role.ENTERPRISE and actor.enterprise is not None:
-        return c.respondent_enterprise_id == actor.enterprise.id
-    return False
-
-
-def viewer_role(actor: User | None, c: Complaint) -> str | None:
-    """ "staff", "complainant", "respondent" (once accepted) or None (may not see it)."""
-    if not _logged_in(actor):
-        return None
-    if is_staff_reader(actor, c):
-        return "staff"
-    if c.complainant_id == actor.id:
-        return "complainant"
-    if c.status in SEEN_BY_RESPONDENT and is_respondent(actor, c):
-        return "respondent"
-    return None
-
-
-def get_complaint(actor: User | None, complaint_id: int) -> Complaint:
-    c = db.session.get(Complaint, complaint_id) if 0 < complaint_id < 2**31 else None
-    if c is None or viewer_role(actor, c) is None:
-        raise NotFound(_l("No such complaint."))
-    return c
-
-
-def by_number(actor: User | None, number: str) -> Complaint:
-    c = db.session.scalar(select(Complaint).where(Complaint.number == number[:20]))
-    if c is None or viewer_role(actor, c) is None:
-        raise NotFound(_l("No such complaint."))
-    return c
-
-
-def evidence_file(actor: User | None, c: Complaint, file_id: int) -> ComplaintFile:
-    """A file of a complaint the caller may see (`c` comes from get_complaint/by_number): a report's evidence
-    never goes to the respondent (it could tell who reported)."""
-    role = viewer_role(actor, c)
-    for f in c.files:
-        if f.id == file_id and not (
-            role == "respondent" and f.role == "complaint" and c.kind == ComplaintKind.REPORT
-        ):
-            return f
-    raise NotFound(_l("No such file."))
-
-
-def mine_query(actor: User | None):
-    """What the caller filed and what is filed against it (accepted ones), the newest first."""
-    actor = require_user(actor)
-    against = []
-    if actor.role == Role.AGENCY and actor.agency is not None:
-        against.append(Complaint.respondent_agency_id == actor.agency.id)
-    if actor.role == Role.ENTERPRISE and actor.enterprise is not None:
-        against.append(Complaint.respondent_enterprise_id == actor.enterprise.id)
-    condition = Complaint.complainant_id == actor.id
-    if against:
-        condition = condition | (or_(*against) & Complaint.status.in_(SEEN_BY_RESPONDENT))
-    return select(Complaint).where(condition).order_by(Complaint.filed_at.desc(), Complaint.id.desc())
-
-
-def staff_scope(actor: User | None):
-    """The SQL condition for the complaints a staff account reads."""
-    return scope_condition(actor, Role.SUPERVISOR, Complaint.region_code) | scope_condition(
-        actor, Role.OPERATOR, Complaint.region_code
-    )
-
-
-def overdue_condition(t=None):
-    t = t or now()
-    return ((Complaint.status == ComplaintStatus.RECEIVED) & (Complaint.accept_due_at < t)) | (
-        (Complaint.status == ComplaintStatus.INVESTIGATING) & (Complaint.close_due_at < t)
-    )
-
-
-def desk_query(
-    actor: User | None, status: str | None = None, kind: str | None = None, category: str | None = None
-):
-    """The staff desk: complaints in the account's area, overdue first, then by the deadline that runs."""
-    actor = require_user(actor)
-    if not (actor.holds(Role.SUPERVISOR) or actor.holds(Role.OPERATOR)):
-        raise NotAllowed(_l("Your account is not allowed to do this."))
-    t = now()
-    stmt = select(Complaint).where(staff_scope(actor))
-    if status == "open":
-        stmt = stmt.where(Complaint.status.in_([ComplaintStatus.RECEIVED, ComplaintStatus.INVESTIGATING]))
-    elif status == "overdue":
-        stmt = stmt.where(overdue_condition(t))
-    elif status:
-        stmt = stmt.where(Complaint.status == ComplaintStatus(status))
-    if kind:
-        stmt = stmt.where(Complaint.kind == ComplaintKind(kind))
-    if category:
-        stmt = stmt.where(Complaint.category == ComplaintCategory(category))
-    due = case(
-        (Complaint.status == ComplaintStatus.RECEIVED, Complaint.accept_due_at),
-        (Complaint.status == ComplaintStatus.INVESTIGATING, Complaint.close_due_at),
-        else_=None,
-    )
-    return stmt.order_by(
-        case((overdue_condition(t), 0), else_=1),
-        case((Complaint.status.in_([ComplaintStatus.RECEIVED, ComplaintStatus.INVESTIGATING]), 0), else_=1),
-        due,
-        Complaint.filed_at.desc(),
-        Complaint.id.desc(),
-    )
-
-
-def overdue_complaints(actor: User | None) -> list[dict[str, Any]]:
-    """逾期未办结的投诉举报 for the supervisor's board: open past their deadline, the longest overdue first."""
-    require_acting(actor, Role.SUPERVISOR)
-    t = now()
-    rows = db.session.scalars(
-        select(Complaint).where(
-            scope_condition(actor, Role.SUPERVISOR, Complaint.region_code), overdue_condition(t)
-        )
-    ).all()
-    out = [
-        {
-            "complaint": c,
-            "deadline_status": "red",
-            "days_left": round((c.due_at - t).total_seconds() / 86400, 1),
-        }
-        for c in rows
-    ]
-    return sorted(out, key=lambda r: r["days_left"])
-
-
-def to_answer(actor: User | None) -> list[Complaint]:
-    """Accepted complaints against the caller's organisation still waiting for its answer (a to-do list)."""
-    if not _logged_in(actor):
-        return []
-    stmt = mine_query(actor).where(
-        Complaint.status == ComplaintStatus.INVESTIGATING,
-        Complaint.answered_at.is_(None),
-        Complaint.complainant_id.is_distinct_from(actor.id),
-    )
-    return list(db.session.scalars(stmt))
 
 
 # --- filing --------------------------------------------------------------------------------------------------
@@ -271,7 +128,7 @@ def _clean(kind: ComplaintKind, data: dict, files: list) -> dict[str, Any]:
     elif (
         target_type in {t.value for t in TargetType}
         and ComplaintCategory(category) not in targets.CATEGORIES[TargetType(target_type)]
-    ):
+    ) or (kind == ComplaintKind.REPORT and category == ComplaintCategory.ENTRY_DECISION):
         errors["category"] = [_l("This category does not fit the target.")]
     text = _clean_text(data.get("text"), "text", TEXT_MIN, TEXT_MAX, errors)
     contact = _clean_contact(data, errors)

@@ -106,7 +106,8 @@ def new():
     if target is None:
         raise NotFound(_("Open the complaint form from the page of what you complain about."))
     form = ComplaintForm()
-    form.for_target(target.type)
+    own = actor.role == Role.AGENCY and target.type == TargetType.AGENCY and actor.agency is not None
+    form.for_target(target.type, own_agency=own and actor.agency.id == target.id)
     if request.method == "GET":
         form.target_type.data, form.target_id.data = target.type.value, str(target.id)
         if actor.role == Role.AGENCY and actor.agency is not None:

@@ -497,6 +497,8 @@ def test_logged_in_report_and_report_bad_input(client, m):
         == 422
     )
     assert client.post("/api/v1/reports", json=[1, 2]).status_code == 422
+    entry = {"target_type": "agency", "target_id": m.a.agency.id, "category": "entry_decision", "text": TEXT}
+    assert client.post("/api/v1/reports", json=entry).status_code == 422  # the agency's own complaint only
     assert (
         client.post(
             "/api/v1/reports", json={"target_type": "order", "target_id": 424242, "text": TEXT}
