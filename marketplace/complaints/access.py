@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, or_, select
+from sqlalchemy import case, func, or_, select
 
 from marketplace.auth.models import Role, User
 from marketplace.auth.policy import acts_in, located, scope_condition
 from marketplace.auth.services import require_acting, require_user
+from marketplace.common.areas import prefix
 from marketplace.common.clock import now
 from marketplace.common.errors import NotAllowed, NotFound
 from marketplace.complaints.models import (
@@ -178,3 +179,15 @@ def to_answer(actor: User | None) -> list[Complaint]:
         Complaint.complainant_id.is_distinct_from(actor.id),
     )
     return list(db.session.scalars(stmt))
+
+
+def outcome_figures(region_code: str | None = None) -> dict[str, dict[str, int]]:
+    """Complaints and reports by status, for public statistics: {"complaint": {status: n}, "report": {...}} —
+    counts only, nothing about who filed what (`region_code`: the targets inside that area)."""
+    stmt = select(Complaint.kind, Complaint.status, func.count()).group_by(Complaint.kind, Complaint.status)
+    if region_code:
+        stmt = stmt.where(Complaint.region_code.like(prefix(region_code) + "%"))
+    out: dict[str, dict[str, int]] = {k.value: {s.value: 0 for s in ComplaintStatus} for k in ComplaintKind}
+    for kind, status, n in db.session.execute(stmt):
+        out[ComplaintKind(kind).value][ComplaintStatus(status).value] = n
+    return out

@@ -522,3 +522,15 @@ def test_overdue_complaints_on_the_board_and_first_on_the_desk(client, m):
     board = client.get("/api/v1/admin/deadlines?section=complaints", headers=h(client, m.sup_nj))
     assert board.status_code == 200 and [r["complaint"]["id"] for r in board.get_json()] == [late]
     assert client.get("/api/v1/complaints?status=bogus", headers=h(client, m.sup_nj)).status_code == 422
+
+
+def test_outcome_figures_count_by_kind_and_status(client, m):
+    from marketplace.complaints.access import outcome_figures
+
+    cid = _agency_complaint(client, m)["id"]
+    _agency_complaint(client, m)
+    client.post(f"/api/v1/complaints/{cid}/accept", headers=h(client, m.sup_nj))
+    figures = outcome_figures()
+    assert figures["complaint"]["received"] == 1 and figures["complaint"]["investigating"] == 1
+    assert sum(figures["report"].values()) == 0
+    assert sum(outcome_figures("320700")["complaint"].values()) == 0  # the agency is registered in 南京
