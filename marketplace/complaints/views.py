@@ -107,7 +107,11 @@ def new():
         raise NotFound(_("Open the complaint form from the page of what you complain about."))
     form = ComplaintForm()
     own = actor.role == Role.AGENCY and target.type == TargetType.AGENCY and actor.agency is not None
-    form.for_target(target.type, own_agency=own and actor.agency.id == target.id)
+    own = own and actor.agency.id == target.id
+    form.for_target(target.type, own_agency=own)
+    # Who may complain and the windows are told before the form is filled in (the service checks again).
+    probe = ComplaintCategory.ENTRY_DECISION if own else ComplaintCategory.OTHER
+    targets.check_complainant(actor, target, probe)
     if request.method == "GET":
         form.target_type.data, form.target_id.data = target.type.value, str(target.id)
         if actor.role == Role.AGENCY and actor.agency is not None:

@@ -201,3 +201,14 @@ def test_anonymous_report_through_the_public_form(app, m):
     page = _client(app, m.agency).get(f"/complaints/{report.number}").get_data(as_text=True)
     assert PHONE not in page and "data-complainant" in page
     assert _client(app).get(f"/complaints/{report.number}").status_code == 302
+
+
+def test_the_form_is_not_offered_to_those_who_may_not_complain(app, m):
+    url = f"/complaints/new?target_type=selection&target_id={m.req.id}"
+    assert _client(app, m.other).get(url).status_code == 200  # a bidder, during publicity
+    refused = _client(app, m.enterprise).get(url)
+    assert refused.status_code == 403 and "只有参与本轮报价的机构可以投诉选取结果" in refused.get_data(
+        as_text=True
+    )
+    timetravel.publicity_over(m.req, clock=False)
+    assert _client(app, m.other).get(url).status_code == 409
