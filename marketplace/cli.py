@@ -84,6 +84,8 @@ def _referenced_uploads() -> dict[str, set[str]]:
     from marketplace.agencies import services as agencies
     from marketplace.agencies.models import Agency, Qualification
     from marketplace.agencies.roster import MembershipChange, Practitioner
+    from marketplace.complaints import services as complaints
+    from marketplace.complaints.models import ComplaintFile
     from marketplace.credit import appeals as credit_appeals
     from marketplace.credit.models import CreditAppeal, CreditRepair
     from marketplace.extensions import db
@@ -128,6 +130,7 @@ def _referenced_uploads() -> dict[str, set[str]]:
         inspections.UPLOAD_KIND: keys_in(values(InspectionTarget.evidence)),
         credit_appeals.UPLOAD_KIND: keys_in(values(CreditAppeal.evidence))
         | keys_in([v] for v in values(CreditRepair.letter)),
+        complaints.UPLOAD_KIND: set(values(ComplaintFile.key)),
     }
 
 

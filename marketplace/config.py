@@ -150,6 +150,12 @@ def load_config(overrides: dict | None = None) -> dict:
         # Credit repair (信用修复) may be asked N days after the event or the black-list entry.
         "CREDIT_REPAIR_MIN_DAYS": _int("CREDIT_REPAIR_MIN_DAYS", 90),
         # --- complaints and reports (marketplace/complaints/) ---
+        # Supervisors accept (受理) or refuse a complaint or report within this many working days of its filing,
+        # and close it (办结: upheld or dismissed) within this many working days of its acceptance.
+        "COMPLAINT_ACCEPT_WORKING_DAYS": _int("COMPLAINT_ACCEPT_WORKING_DAYS", 5),
+        "COMPLAINT_CLOSE_WORKING_DAYS": _int("COMPLAINT_CLOSE_WORKING_DAYS", 30),
+        # An agency may complain about its own membership decision within this many working days of it.
+        "COMPLAINT_ENTRY_DECISION_WORKING_DAYS": _int("COMPLAINT_ENTRY_DECISION_WORKING_DAYS", 5),
         # --- random inspections (marketplace/inspections/) ---
         # At most this many inspectors are drawn per agency, and this many evidence files kept per agency's findings.
         "INSPECTION_MAX_INSPECTORS_PER_AGENCY": _int("INSPECTION_MAX_INSPECTORS_PER_AGENCY", 5),

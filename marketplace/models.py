@@ -6,6 +6,7 @@ from marketplace.audit.models import AuditEntry, AuditHead  # noqa: F401
 from marketplace.auth.models import ApiToken, Enterprise, LoginThrottle, User, UserSession  # noqa: F401
 from marketplace.catalogue.models import Category, ServiceItem  # noqa: F401
 from marketplace.chronograph.models import ClockLease  # noqa: F401
+from marketplace.complaints.models import Complaint, ComplaintFile  # noqa: F401
 from marketplace.credit.models import AgencyCredit, CreditAppeal, CreditEvent, CreditListEntry, CreditRepair  # noqa: F401
 from marketplace.fees.models import FeeFlag  # noqa: F401
 from marketplace.inspections.models import InspectionFinding, InspectionTarget, InspectionTask, Inspector  # noqa: F401

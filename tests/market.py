@@ -39,6 +39,7 @@ OTHER_PLAN = "秘密方案乙：卫星遥感反演结合走航监测，逐日比
 SEALED_TITLE = "封标测试：徐圩新区化工园区配套管廊项目环境影响评价"
 SEALED_CODE = "2026-320700-26-01-654321"
 CONTRACT_CODE = "HT-LYG-2026-0099"
+COMPLAINT_PHONE = "13700000000"  # the complainant's private contact: staff and the complainant only
 BANK_ACCOUNT = "6216610500001234567"  # the rival's: shown to the owner paying it, nowhere public
 CEILING = 30_000_000
 
@@ -80,6 +81,11 @@ class Market:
     flag_id: int
     objection_id: int
     practitioner_id: int  # the bidder's (approved) practitioner
+    complaint_id: (
+        int  # the owner's complaint about the rival: accepted and answered, with files on both sides
+    )
+    complaint_number: str
+    complaint_file_ids: list
     change_id: int  # the rival's change under review
     inspection_id: int  # a random inspection drawn, recorded (one failed item, an evidence file) and closed
     planned_inspection_id: int  # one planned, not drawn
@@ -185,6 +191,26 @@ def build() -> Market:
     bid = f.bid(bidder, sealed, price_fen=SEALED_PRICE, plan=PLAN)
     other = f.bid(co_bidder, sealed, price_fen=OTHER_SEALED_PRICE, plan=OTHER_PLAN)
 
+    # A complaint by the owner about the rival, accepted, answered by the rival; evidence on both sides.
+    from marketplace.complaints import services as complaints
+
+    complaint = complaints.file_complaint(
+        owner,
+        {
+            "target_type": "agency",
+            "target_id": rival.agency.id,
+            "category": "fee",
+            "contact_phone": COMPLAINT_PHONE,
+        }
+        | {"text": "该机构以加急为由另行收取费用，未在合同中约定，请核查处理。"},
+        [(io.BytesIO(f.PDF), "收据.pdf")],
+    )
+    complaints.accept(admin, complaint.id)
+    complaints.answer(
+        rival, complaint.id, "加急费用经业主书面同意，附确认单。", [(io.BytesIO(f.PDF), "确认单.pdf")]
+    )
+    db.session.commit()  # like a boundary: the evidence files take their place
+
     flag = db.session.scalar(select(FeeFlag).where(FeeFlag.request_id == done_req.id))
     assert flag is not None, "the over-offer bid raised no fee flag"
     key = orders.get_order(owner, done.id).events[1].files[0]["key"]
@@ -231,6 +257,9 @@ def build() -> Market:
         repair_id=repair.id,
         list_entry_id=entry.id,
         report_id=report.id,
+        complaint_id=complaint.id,
+        complaint_number=complaint.number,
+        complaint_file_ids=[x.id for x in complaint.files],
     )
     return market
 

@@ -55,6 +55,9 @@ ARGUMENTS: dict[str, Callable[[Market], list]] = {
     "repair_id": lambda m: [m.repair_id],
     "month": lambda m: [_this_month()],
     "report_id": lambda m: [m.report_id],
+    "number": lambda m: [m.complaint_number],
+    "complaint_id": lambda m: [m.complaint_id],
+    "file_id": lambda m: m.complaint_file_ids,
 }
 
 # Extra query strings worth fetching besides the bare URL: the ones that take a page down another path.
@@ -75,6 +78,9 @@ QUERIES: dict[str, Callable[[Market], list[dict]]] = {
     "opendata-api.heads": lambda m: [{"days": 366}],
     "reports.index": lambda m: [{"region": "320700"}],
     "reports-api.stats": lambda m: [{"region": "320703"}],
+    "complaint_admin.desk": lambda m: [{"status": "overdue"}, {"kind": "report", "category": "fee"}],
+    "complaints-api.list_complaints": lambda m: [{"status": "open"}],
+    "complaint_reports.new_report": lambda m: [{"target_type": "agency", "target_id": m.rival.agency_id}],
 }
 
 

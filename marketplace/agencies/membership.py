@@ -331,6 +331,16 @@ def decide(actor: User | None, agency_id: int, action: str, reason: str | None =
     return agency
 
 
+def suspend_by_decision(agency_id: int, actor: User | None, reason: str) -> Agency | None:
+    """A supervisor's decision elsewhere (an upheld complaint) suspends the member: the same transition as the
+    operator's, without the operator's desk. A member that is no longer active is left as it is."""
+    agency = db.session.scalar(select(Agency).where(Agency.id == agency_id).with_for_update())
+    if agency is None or agency.status not in TRANSITIONS["suspend"][0]:
+        return None
+    _transition(agency, "suspend", actor, reason[:500])
+    return agency
+
+
 def update_bank_details(actor: User | None, data: dict[str, Any]) -> Agency:
     """The account the owners pay into (开户行 / 户名 / 账号), shown to an order's enterprise when it pays."""
     agency = my_agency(actor)

@@ -94,7 +94,7 @@ def _complaint_decided(
         "complaint",
         complaint.id,
         points=points if points is not None else None,
-        evidence=f"/complaints/{complaint.id}",
+        evidence=f"/complaints/{complaint.number}",
         actor=actor,
     )
 

@@ -25,6 +25,7 @@ from marketplace.demo.common import (
     ENTERPRISE_EMAIL,
     step,
 )
+from marketplace.demo.complaints import load_complaints
 from marketplace.demo.contracts import load_contract_cases
 from marketplace.demo.credit import load_credit
 from marketplace.demo.dataset import ACCOUNTS
@@ -86,6 +87,8 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
         counts |= load_credit()
     with step():
         counts |= load_monthly_reports()
+    with step():
+        counts |= load_complaints(random.Random(seed + 6))
     with step():
         record(None, "demo.load", object_type="demo", after=counts)
     return counts

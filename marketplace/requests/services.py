@@ -474,3 +474,14 @@ def fall_back(req: ServiceRequest, actor, why: Message) -> None:
         publicity_ends_at=_publicity_end(),
     )
     events.winner_selected.send(req, actor=actor, reselected=True)
+
+
+def fail_by_decision(req: ServiceRequest, actor, why: Message) -> bool:
+    """A supervisor's decision (an upheld complaint about the request or its selection) ends this round: the
+    request fails (流标) and the enterprise announces it again (`republish`). An awarded one is left as it is."""
+    req = locked_request(req.id)
+    if req.status not in (RequestStatus.BIDDING, RequestStatus.EVALUATING, RequestStatus.PUBLICITY):
+        return False
+    move_request(req, "fail", actor, failure_reason=why.encode())
+    events.request_failed.send(req, actor=actor)
+    return True

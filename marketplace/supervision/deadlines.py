@@ -1,5 +1,5 @@
-"""The administrators' deadline board: every order under way with its light, and the objections undecided past
-their decide-by time. It reads orders and requests together, so it sits above both."""
+"""The administrators' deadline board: every order under way with its light, the objections undecided past
+their decide-by time and the complaints past their time limits. It reads orders and requests together, so it sits above both."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from marketplace.agencies import changes as membership_changes
 from marketplace.auth.models import Role, User
 from marketplace.auth.policy import scope_condition
 from marketplace.auth.services import require_acting
+from marketplace.complaints import services as complaints
 from marketplace.extensions import db
 from marketplace.orders.models import STARTED_LIVE, Order
 from marketplace.orders.services import days_left, deadline_status
@@ -46,4 +47,6 @@ def deadline_board(actor: User | None, state: str | None = None, service_item_id
         "objections": objections.overdue_objections(actor, service_item_id),
         # membership applications and changes undecided past their review deadline (审核超时)
         "memberships": membership_changes.overdue_reviews(actor),
+        # complaints and reports not accepted or not closed in time (投诉举报逾期)
+        "complaints": complaints.overdue_complaints(actor),
     }

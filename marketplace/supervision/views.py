@@ -75,6 +75,15 @@ DESKS = [
         set(),
     ),
     (
+        "complaint_admin.desk",
+        _l("Complaints and reports"),
+        _l(
+            "Complaints and reports about agencies, requests, selections and orders: accept, refuse, uphold, dismiss."
+        ),
+        {Role.SUPERVISOR},
+        {Role.OPERATOR},
+    ),
+    (
         "order_admin.deadlines",
         _l("Deadline board"),
         _l("Orders under way, most urgent first, and objections not decided in time."),
@@ -170,6 +179,7 @@ def deadlines():
         counts=board["counts"],
         overdue_objections=board["objections"],
         overdue_memberships=board["memberships"],
+        overdue_complaints=board["complaints"],
         announcements_waiting=review.waiting_in_area(web_actor()),
         state=state,
         item_id=item_id,

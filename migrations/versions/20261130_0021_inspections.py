@@ -4,7 +4,7 @@ agencies with their inspectors, and the findings per checklist item
 Four new tables; nothing existing changes.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-11-30 09:10:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0021'
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -44,6 +44,22 @@ def test_demo_statistics_agree_with_a_rebuild(app, review_on):
     assert sum(a["paid_sum_fen"] for a in incremental["agencies"].values()) > 0
     assert sum(a["overdue_orders"] for a in incremental["agencies"].values()) > 0
 
+    # Complaints and reports (投诉、举报): open, upheld with a credit deduction, dismissed, refused, an anonymous
+    # report, and one past its acceptance deadline.
+    from marketplace.complaints.models import Complaint
+
+    complaints = list(db.session.scalars(select(Complaint)))
+    assert {c.status.value for c in complaints} >= {
+        "received",
+        "investigating",
+        "upheld",
+        "dismissed",
+        "refused",
+    }
+    assert any(c.status == "upheld" and c.consequences == ["credit"] and c.points == -10 for c in complaints)
+    assert any(c.kind == "report" and c.complainant_id is None for c in complaints)
+    assert any(c.overdue for c in complaints)
+
     # Its objections come from interested parties: each from an agency that bid in that round, once.
     lodged = db.session.execute(
         select(Objection.request_id, Objection.agency_id, Bid.status).outerjoin(
