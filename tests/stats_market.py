@@ -114,5 +114,28 @@ def build() -> dict:
     _set(Order, d5.id, status="declined")  # void: never a deal
     waiting = f.published_request(selection_method="direct", region_code="320506")
     _set(ServiceRequest, waiting.id, published_at=at(m2, 20))
+    _complaints(e1, e3, d1, d3, a, (m0, m1, m2))
     db.session.expire_all()
     return {"months": (m0, m1, m2), "agencies": (a.agency.id, b.agency.id, c.agency.id)}
+
+
+def _complaints(e1, e3, d1, d3, a, months) -> None:
+    """Three complaints about orders: upheld (filed in m1, decided 6 days later), dismissed (m2), still open (m2);
+    the orders' projects lie in 320703 (Lianyungang)."""
+    from marketplace.complaints import services as complaints
+    from marketplace.complaints.models import Complaint
+
+    m0, m1, m2 = months
+    supervisor = f.staff("supervisor")
+    text = {"category": "quality", "text": "评估报告内容与现场实际情况明显不符，多处数据引用错误，请主管部门核查处理。"}
+    upheld = complaints.file_complaint(e1, {"target_type": "order", "target_id": d1.id} | text)
+    complaints.accept(supervisor, upheld.id)
+    complaints.uphold(supervisor, upheld.id, "经调查，投诉属实，责令整改。")
+    dismissed = complaints.file_complaint(e3, {"target_type": "order", "target_id": d3.id} | text)
+    complaints.accept(supervisor, dismissed.id)
+    complaints.dismiss(supervisor, dismissed.id, "经调查，报告符合规范，投诉不成立。")
+    waiting = complaints.file_complaint(e1, {"target_type": "agency", "target_id": a.agency.id} | text)
+    db.session.commit()
+    _set(Complaint, upheld.id, filed_at=at(m1, 3), decided_at=at(m1, 9))
+    _set(Complaint, dismissed.id, filed_at=at(m2, 4), decided_at=at(m2, 5))
+    _set(Complaint, waiting.id, filed_at=at(m2, 6))

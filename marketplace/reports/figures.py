@@ -38,6 +38,7 @@ from marketplace.catalogue.models import Category, ServiceItem
 from marketplace.common import areas
 from marketplace.common.clock import LOCAL_TZ, local, now
 from marketplace.common.errors import Invalid
+from marketplace.complaints.models import STATUS_LABELS, Complaint, ComplaintStatus
 from marketplace.extensions import db
 from marketplace.orders.models import VOID, Order, OrderStatus
 from marketplace.ratings.models import Rating
@@ -376,15 +377,37 @@ def top_agencies(deals: list, limit: int) -> list[dict]:
     return out
 
 
-def complaint_figures(region: str | None, period: Period) -> dict | None:
-    """Complaints filed in the period and their outcomes. None until the complaints feature exists.
-
-    TO WIRE at merge (complaints is a layer below reports, so import it here): count the complaints filed in the
-    period (`created_at` in [period.start, period.end)) whose request / order lies inside `region`, and return
-    {"filed": n, "closed": n, "upheld": n, "dismissed": n, "open": n, "avg_days_to_decide": float | None,
-    "by_outcome": [{"outcome": code, "label": text, "count": n}]}. The page, the API schema and the report
-    already show this dict when it is not None (see templates/reports/_figures.html)."""
-    return None
+def complaint_figures(region: str | None, period: Period) -> dict:
+    """Complaints and reports filed in the period whose target lies inside `region`, and their outcomes: filed,
+    closed (upheld, dismissed or refused), upheld, dismissed, open, the average days from filing to a decision
+    (upheld or dismissed), and the count per status. Counts only: nothing about who filed what."""
+    rows = db.session.execute(
+        select(Complaint.status, Complaint.filed_at, Complaint.decided_at).where(
+            Complaint.filed_at >= period.start,
+            Complaint.filed_at < period.end,
+            _inside(Complaint.region_code, region),
+        )
+    ).all()
+    by_status: dict[str, int] = {s.value: 0 for s in ComplaintStatus}
+    days = []
+    for status, filed_at, decided_at in rows:
+        by_status[ComplaintStatus(status).value] += 1
+        if status in (ComplaintStatus.UPHELD, ComplaintStatus.DISMISSED) and decided_at is not None:
+            days.append((decided_at - filed_at).total_seconds() / 86400)
+    upheld, dismissed = by_status["upheld"], by_status["dismissed"]
+    return {
+        "filed": len(rows),
+        "closed": upheld + dismissed + by_status["refused"],
+        "upheld": upheld,
+        "dismissed": dismissed,
+        "open": by_status["received"] + by_status["investigating"],
+        "avg_days_to_decide": round(sum(days) / len(days), 1) if days else None,
+        "by_outcome": [
+            {"outcome": code, "label": str(STATUS_LABELS[ComplaintStatus(code)]), "count": n}
+            for code, n in by_status.items()
+            if n
+        ],
+    }
 
 
 def compute(region: str | None, period: Period) -> dict:

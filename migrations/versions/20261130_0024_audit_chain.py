@@ -4,7 +4,7 @@ Existing entries are chained in id order. The append-only triggers are replaced 
 change the chain needs: an unsealed entry (hash NULL) getting its place and hashes, once.
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0023
 Create Date: 2026-11-30 09:30:00
 
 """
@@ -17,7 +17,7 @@ from marketplace.common.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0024"
-down_revision = "0021"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

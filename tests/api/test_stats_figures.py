@@ -211,7 +211,26 @@ def check(data: dict, region: str | None, first: str, last: str) -> None:
         for c in data["top_agencies"]
     }
     assert got == {cid: rows[:5] for cid, rows in expected.items()}
-    assert data["complaints"] is None  # wired at merge with the complaints feature
+
+    # complaints filed in the period whose target lies inside the region, by status
+    filed = _q(
+        "SELECT status, filed_at, decided_at FROM complaint WHERE filed_at >= :s AND filed_at < :e "
+        "AND coalesce(region_code, '') LIKE :p",
+        s=start,
+        e=end,
+        p=p,
+    ).all()
+    c = data["complaints"]
+    status = [r[0] for r in filed]
+    assert c["filed"] == len(filed)
+    assert c["upheld"] == status.count("upheld") and c["dismissed"] == status.count("dismissed")
+    assert c["open"] == status.count("received") + status.count("investigating")
+    assert c["closed"] == c["upheld"] + c["dismissed"] + status.count("refused")
+    decided = [
+        (_aware(d) - _aware(f)).total_seconds() / 86400 for s_, f, d in filed if s_ in ("upheld", "dismissed")
+    ]
+    assert c["avg_days_to_decide"] == (round(sum(decided) / len(decided), 1) if decided else None)
+    assert {o["outcome"]: o["count"] for o in c["by_outcome"]} == {x: status.count(x) for x in set(status)}
 
 
 def _aware(value):
@@ -235,6 +254,12 @@ def test_every_figure_matches_sql_for_the_market_any_region_and_a_period(client,
         2,
     )
     assert s["guided_deals"] == 2 and s["time_reduction"] is not None
+    assert (data["complaints"]["filed"], data["complaints"]["upheld"], data["complaints"]["open"]) == (
+        3,
+        1,
+        1,
+    )
+    assert data["complaints"]["avg_days_to_decide"] == 3.5  # 6 days and 1 day
     assert {r["code"]: r["members"] for r in data["members_by_region"]}["other"] == 1
 
     for region in ("320700", "320703", "320500", "320100"):  # a city, a county, cities with one deal, none
