@@ -17,9 +17,11 @@ from marketplace.audit.labels import ACTION_LABELS
 from marketplace.audit.models import AuditEntry
 from marketplace.auth.models import Role, User
 from marketplace.auth.services import require_role
-from marketplace.common.clock import LOCAL_TZ
+from marketplace.common.clock import LOCAL_TZ, now
 from marketplace.common.forms import int_or_none
 from marketplace.extensions import db
+from marketplace.requests.bids import Bid
+from marketplace.requests.models import ServiceRequest
 
 READERS = (Role.ADMIN, Role.SUPERVISOR)
 
@@ -89,6 +91,20 @@ class Filters:
 def entries(actor: User | None, filters: Filters, page: int, per_page: int = 30):
     require_reader(actor)
     return db.paginate(filters.statement(), page=page, per_page=per_page, error_out=False, count=True)
+
+
+def sealed_bids(entries: list[AuditEntry]) -> set[int]:
+    """The bids among these entries' objects whose request still takes bids: their recorded prices and plans
+    stay sealed here too, for everyone (the administrator included), until the deadline."""
+    ids = {e.object_id for e in entries if e.object_type == "bid" and e.object_id}
+    if not ids:
+        return set()
+    rows = db.session.execute(
+        select(Bid.id)
+        .join(ServiceRequest, ServiceRequest.id == Bid.request_id)
+        .where(Bid.id.in_(ids), ServiceRequest.bid_deadline > now())
+    )
+    return set(rows.scalars())
 
 
 def action_choices() -> list[tuple[str, str]]:

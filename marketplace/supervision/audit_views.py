@@ -33,4 +33,5 @@ def entries():
         action_label=action_label,
         object_label=object_label,
         changes=audit_log.changes,
+        sealed=audit_log.sealed_bids(page.items),
     )

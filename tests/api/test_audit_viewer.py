@@ -102,3 +102,16 @@ def test_the_daily_heads_are_public(client):
     assert api["head"] == {"seq": seq, "hash": digest}
     assert api["days"][0]["day"] == today and api["days"][0]["hash"] == digest
     assert client.get("/api/v1/audit/heads?days=0").status_code == 422
+
+
+def test_a_sealed_bid_stays_sealed_in_the_log(client):
+    req = f.published_request(f.user("enterprise"))
+    f.bid(
+        f.active_agency("C03", reviewer=f.admin()),
+        req,
+        price_fen=13_579_246,
+        plan="秘密方案：审计日志也不能泄露。",
+    )
+    f.login(client, f.admin())
+    html = client.get("/admin/audit?object_type=bid").get_data(as_text=True)
+    assert "data-sealed" in html and "13579246" not in html and "秘密方案" not in html
