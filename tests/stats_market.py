@@ -127,7 +127,10 @@ def _complaints(e1, e3, d1, d3, a, months) -> None:
 
     m0, m1, m2 = months
     supervisor = f.staff("supervisor")
-    text = {"category": "quality", "text": "评估报告内容与现场实际情况明显不符，多处数据引用错误，请主管部门核查处理。"}
+    text = {
+        "category": "quality",
+        "text": "评估报告内容与现场实际情况明显不符，多处数据引用错误，请主管部门核查处理。",
+    }
     upheld = complaints.file_complaint(e1, {"target_type": "order", "target_id": d1.id} | text)
     complaints.accept(supervisor, upheld.id)
     complaints.uphold(supervisor, upheld.id, "经调查，投诉属实，责令整改。")

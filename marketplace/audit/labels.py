@@ -100,6 +100,33 @@ ACTION_LABELS = {
     "fee_flag.confirm": _l("Confirmed a fee flag"),
     "fee_flag.dismiss": _l("Dismissed a fee flag"),
     "fee_flag.reopen": _l("Reopened a fee flag"),
+    # credit
+    "credit.appeal": _l("Appealed a credit event"),
+    "credit.appeal_decide": _l("Decided a credit appeal"),
+    "credit.conduct": _l("Recorded conduct in the credit record"),
+    "credit.expire": _l("A list entry's period ended"),
+    "credit.list": _l("Put an agency on a red or black list"),
+    "credit.unlist": _l("Lifted a red or black list entry"),
+    "credit.repair": _l("Applied for credit repair"),
+    "credit.repair_decide": _l("Decided a credit repair"),
+    # complaints and reports
+    "complaint.file": _l("Filed a complaint"),
+    "report.file": _l("Filed a whistle-blowing report"),
+    "complaint.accept": _l("Accepted a complaint"),
+    "complaint.refuse": _l("Refused to accept a complaint"),
+    "complaint.uphold": _l("Upheld a complaint"),
+    "complaint.dismiss": _l("Dismissed a complaint"),
+    "complaint.answer": _l("Answered a complaint"),
+    # random inspections
+    "inspector.add": _l("Added an inspector to the register"),
+    "inspector.active": _l("Put an inspector on or off the draw"),
+    "inspection.create": _l("Planned a random inspection"),
+    "inspection.draw": _l("Drew a random inspection"),
+    "inspection.findings": _l("Recorded inspection findings"),
+    "inspection.evidence": _l("Attached inspection evidence"),
+    "inspection.close": _l("Closed and published an inspection"),
+    # public statistics
+    "reports.generate": _l("Generated a monthly report"),
     "demo.load": _l("Loaded the demo data"),
 }
 
@@ -122,6 +149,15 @@ OBJECT_LABELS = {
     "practitioner": _l("Practitioner"),
     "membership_change": _l("Membership change"),
     "service_item": _l("Service item"),
+    "credit_event": _l("Credit event"),
+    "credit_list_entry": _l("Red or black list entry"),
+    "credit_appeal": _l("Credit appeal"),
+    "credit_repair": _l("Credit repair"),
+    "complaint": _l("Complaint or report"),
+    "inspector": _l("Inspector"),
+    "inspection_task": _l("Random inspection"),
+    "inspection_target": _l("Inspected agency"),
+    "monthly_report": _l("Monthly report"),
 }
 
 
