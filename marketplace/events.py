@@ -88,3 +88,13 @@ inspection_closed = _signals.signal("inspection-closed")  # the results are publ
 # agency_id: int; item: str (the checklist item's words); source: "department" | "market"; evidence: str (a URL
 # path to the public result); actor
 inspection_item_failed = _signals.signal("inspection-item-failed")
+
+# --- added for notifications (issue 12) ---------------------------------------------------------------------------
+# Objections (requests/objections.py). sender: Objection; actor. Decided: upheld: bool
+objection_lodged = _signals.signal("objection-lodged")
+objection_decided = _signals.signal("objection-decided")
+# Offline transfers (payments): recorded by the enterprise, confirmed or rejected by the agency. sender: Payment;
+# actor; rejected also reason: str
+payment_registered = _signals.signal("payment-registered")
+payment_confirmed = _signals.signal("payment-confirmed")
+payment_rejected = _signals.signal("payment-rejected")

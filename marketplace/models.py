@@ -7,6 +7,7 @@ from marketplace.auth.models import ApiToken, Enterprise, LoginThrottle, User, U
 from marketplace.catalogue.models import Category, ServiceItem  # noqa: F401
 from marketplace.chronograph.models import ClockLease  # noqa: F401
 from marketplace.fees.models import FeeFlag  # noqa: F401
+from marketplace.notifications.models import DeliveryPreference, Notification, OutboxMessage, RequestWatch  # noqa: F401
 from marketplace.orders.models import Order, OrderEvent  # noqa: F401
 from marketplace.payments.models import Payment, StripeEvent  # noqa: F401
 from marketplace.ratings.models import DepartmentRating, Rating  # noqa: F401
