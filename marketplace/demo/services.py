@@ -30,6 +30,7 @@ from marketplace.demo.dataset import ACCOUNTS
 from marketplace.demo.fees import load_fee_cases
 from marketplace.demo.history import load_history
 from marketplace.demo.members import Members
+from marketplace.demo.notifications import load_notifications
 from marketplace.demo.payments import load_payments
 from marketplace.demo.people import load_people
 from marketplace.demo.ratings import load_ratings
@@ -75,6 +76,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     with step():
         counts |= load_staff()
         counts |= load_reviews()
+        counts |= load_notifications(ENTERPRISE_EMAIL, AGENCY_EMAIL)
     with step():
         record(None, "demo.load", object_type="demo", after=counts)
     return counts

@@ -108,13 +108,10 @@ def _published(req: ServiceRequest, actor=None, **_: Any) -> None:
         matching_agency_users(req),
         "new_request",
         message(
-            N_(
-                "New announcement in your field: “%(title)s” (%(region)s), ceiling %(ceiling)s, bids until %(deadline)s."
-            ),
+            N_("New announcement in your field: “%(title)s” (%(region)s), ceiling %(ceiling)s."),
             title=req.title,
             region=regions.name(req.region_code) or "—",
             ceiling=Money(req.ceiling_fen),
-            deadline=_when(req.bid_deadline),
         ),
         _req_link(req),
         actor,
@@ -170,14 +167,12 @@ def _failed(req: ServiceRequest, actor=None, **_: Any) -> None:
 
 def _selected(req: ServiceRequest, actor=None, reselected: bool = False, **_: Any) -> None:
     winner = _winner_user(req)
-    until = _when(req.publicity_ends_at)
     notify(
         [winner],
         "selection",
         message(
-            N_("Your agency was selected for “%(title)s”; the result is under publicity until %(until)s."),
+            N_("Your agency was selected for “%(title)s”; the result is now under publicity."),
             title=req.title,
-            until=until,
         ),
         _req_link(req),
         actor,
@@ -194,11 +189,8 @@ def _selected(req: ServiceRequest, actor=None, reselected: bool = False, **_: An
             [_owner(req)],
             "selection",
             message(
-                N_(
-                    "“%(title)s”: the next-ranked bid takes over; the new result is under publicity until %(until)s."
-                ),
+                N_("“%(title)s”: the next-ranked bid takes over; the new result is under publicity."),
                 title=req.title,
-                until=until,
             ),
             _req_link(req),
             actor,
@@ -270,7 +262,9 @@ def _order_started(order, actor=None, **_: Any) -> None:
     notify(
         _parties(order),
         "order",
-        message(N_("Order #%(id)s has started: due by %(due)s."), id=order.id, due=_when(order.due_at)),
+        message(
+            N_("Order #%(id)s has started: %(days)s days to deliver."), id=order.id, days=order.promised_days
+        ),
         _order_link(order),
         actor,
     )
@@ -288,12 +282,12 @@ def _order_declined(order, reason: str = "", actor=None, **_: Any) -> None:
 
 def _light(order, before: str = "", after: str = "", **_: Any) -> None:
     if after == "yellow":
-        text = N_("Order #%(id)s: 80 %% of the promised time is used (yellow light); due by %(due)s.")
+        text = N_("Order #%(id)s: 80 %% of the promised %(days)s days are used (yellow light).")
     elif after == "red":
-        text = N_("Order #%(id)s is overdue (red light): it was due by %(due)s.")
+        text = N_("Order #%(id)s is overdue (red light): the promised %(days)s days have passed.")
     else:
         return
-    notify(_parties(order), "order", message(text, id=order.id, due=_when(order.due_at)), _order_link(order))
+    notify(_parties(order), "order", message(text, id=order.id, days=order.promised_days), _order_link(order))
 
 
 def _delivered(order, actor=None, **_: Any) -> None:
