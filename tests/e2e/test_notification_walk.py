@@ -59,14 +59,16 @@ def test_a_matching_request_reaches_the_bell_and_the_mailbox(live_server, browse
             assert bell.locator("[data-unread]").inner_text() == "3"  # approval + two announcements
             SHOTS.mkdir(exist_ok=True)
             shot(page, "notify_bell_desktop")
-            page.screenshot(path=str(SHOTS / "bell_1366.png"), clip={"x": 0, "y": 0, "width": 1366, "height": 200})
+            page.screenshot(
+                path=str(SHOTS / "bell_1366.png"), clip={"x": 0, "y": 0, "width": 1366, "height": 200}
+            )
             bell.click()
             assert page.url.endswith("/notifications")
             items = page.locator("[data-notification-id]")
             assert items.count() == 3
-            assert "连云港徐圩新区管廊项目环境影响评价" in page.locator(".notice-unread").first.inner_text() or any(
-                "管廊" in t for t in page.locator(".notice-unread").all_inner_texts()
-            )
+            assert "连云港徐圩新区管廊项目环境影响评价" in page.locator(
+                ".notice-unread"
+            ).first.inner_text() or any("管廊" in t for t in page.locator(".notice-unread").all_inner_texts())
             shot(page, "notify_page_desktop")
             page.screenshot(path=str(SHOTS / "page_1366.png"), full_page=True)
 
@@ -82,7 +84,9 @@ def test_a_matching_request_reaches_the_bell_and_the_mailbox(live_server, browse
             assert "已关注" in page.locator("#watch").inner_text()
 
             # Phone width: the bell and the list still fit.
-            phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+            phone = browser.new_context(
+                viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True
+            )
             mobile = phone.new_page()
             _login(mobile, base, agency_email)
             mobile.goto(f"{base}/notifications")
