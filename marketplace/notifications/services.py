@@ -166,7 +166,11 @@ def listing(actor: User | None, page: int = 1, per_page: int = PER_PAGE):
     return db.paginate(
         select(Notification)
         .where(Notification.user_id == actor.id)
-        .order_by(case((Notification.read_at.is_(None), 0), else_=1), Notification.id.desc()),
+        .order_by(
+            case((Notification.read_at.is_(None), 0), else_=1),
+            Notification.created_at.desc(),
+            Notification.id.desc(),
+        ),
         page=max(1, int(page or 1)),
         per_page=min(100, max(1, int(per_page or PER_PAGE))),
         error_out=False,
