@@ -533,7 +533,7 @@ def _complaint_filed(complaint, actor=None, **_: Any) -> None:
 def _complaint_status(complaint, before: str = "", after: str = "", actor=None, **_: Any) -> None:
     complainant, respondents = _complaint_people(complaint)
     number = getattr(complaint, "number", None) or complaint.id
-    if str(after) == "accepted":
+    if str(after) in ("accepted", "investigating"):
         notify(
             [complainant, *respondents],
             "complaint",
@@ -667,6 +667,18 @@ def _appeal_decided(appeal, upheld: bool = False, actor=None, **_: Any) -> None:
     )
 
 
+def _repair_decided(repair, approved: bool = False, actor=None, **_: Any) -> None:
+    agency_id = getattr(repair, "agency_id", None)
+    text = N_("Your credit repair was approved.") if approved else N_("Your credit repair was not approved.")
+    notify(
+        [_agency_user(agency_id)],
+        "credit",
+        message(text),
+        _credit_link(agency_id) if agency_id else None,
+        actor,
+    )
+
+
 def _inspected_agency_users(task) -> list[int | None]:
     return [_agency_user(getattr(t, "agency_id", None)) for t in getattr(task, "targets", None) or []]
 
@@ -735,6 +747,7 @@ LISTENERS = [
     (events.credit_listed, _listed),
     (events.credit_unlisted, _unlisted),
     (events.credit_appeal_decided, _appeal_decided),
+    (events.credit_repair_decided, _repair_decided),
     (events.inspection_drawn, _inspection_drawn),
     (events.inspection_closed, _inspection_closed),
 ]

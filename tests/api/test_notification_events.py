@@ -155,7 +155,7 @@ def test_complaint_events_reach_complainant_and_respondent():
         outcome="经调查，中介机构未按承诺时限提交成果，投诉成立。",
     )
     events.complaint_filed.send(complaint, actor=enterprise)
-    events.complaint_status_changed.send(complaint, before="filed", after="accepted", actor=None)
+    events.complaint_status_changed.send(complaint, before="received", after="investigating", actor=None)
     events.complaint_answered.send(complaint, actor=agency)
     events.complaint_decided.send(
         complaint,
@@ -188,9 +188,10 @@ def test_credit_events_reach_the_agency():
     events.credit_listed.send(entry, agency_id=agency_id, kind="black", actor=None)
     events.credit_unlisted.send(entry, agency_id=agency_id, kind="black", why="信用修复已通过", actor=None)
     events.credit_appeal_decided.send(SimpleNamespace(agency_id=agency_id), upheld=True, actor=None)
+    events.credit_repair_decided.send(SimpleNamespace(agency_id=agency_id), approved=True, actor=None)
     db.session.commit()
     told = _texts(agency, "credit")
-    assert len(told) == 5
+    assert len(told) == 6 and "信用修复申请已通过" in told[5]
     assert (
         "-10" in told[0]
         and "由 B 变为 C" in told[1]
