@@ -161,6 +161,25 @@ def load_config(overrides: dict | None = None) -> dict:
         "INSPECTION_MAX_INSPECTORS_PER_AGENCY": _int("INSPECTION_MAX_INSPECTORS_PER_AGENCY", 5),
         "INSPECTION_MAX_EVIDENCE_FILES": _int("INSPECTION_MAX_EVIDENCE_FILES", 5),
         # --- notifications and mail (marketplace/notifications/) ---
+        # Mail is off while MAIL_SERVER is unset: notifications still reach the bell, no mail rows are written.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _int("MAIL_PORT", 25),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),  # STARTTLS
+        "MAIL_FROM": os.environ.get("MAIL_FROM") or "中介超市 <noreply@localhost>",
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
+        # SMS: unset = off; "log" = the shipped sender that writes to the log; "package.module:callable" = a gateway
+        # called with (phone, text).
+        "SMS_SENDER": os.environ.get("SMS_SENDER") or None,
+        # Links in mails: the site's public address (e.g. https://zjcs.example.gov.cn); unset = paths only.
+        "NOTIFY_SITE_URL": os.environ.get("NOTIFY_SITE_URL") or "",
+        # The closing reminder for watched requests goes this long before the bid deadline.
+        "NOTIFY_REMINDER_SECONDS": _int("NOTIFY_REMINDER_SECONDS", DAY),
+        # The outbox: a failed message waits NOTIFY_RETRY_SECONDS × 2^(attempts−1) (at most 6 h), up to
+        # NOTIFY_MAX_ATTEMPTS tries, then is marked failed.
+        "NOTIFY_RETRY_SECONDS": _int("NOTIFY_RETRY_SECONDS", 60),
+        "NOTIFY_MAX_ATTEMPTS": _int("NOTIFY_MAX_ATTEMPTS", 8),
         # --- public statistics and monthly reports (marketplace/reports/) ---
         "REPORTS_TOP_AGENCIES": _int("REPORTS_TOP_AGENCIES", 5),  # agencies listed per category on /stats
         "REPORTS_MONTHLY": _int("REPORTS_MONTHLY", 1),  # 0: the clock generates no monthly reports

@@ -92,3 +92,12 @@ inspection_item_failed = _signals.signal("inspection-item-failed")
 # --- added by the credit work --------------------------------------------------------------------------------------
 # The approving department rated an accepted order (双评价; ratings). sender: DepartmentRating; actor
 department_rating_given = _signals.signal("department-rating-given")
+# --- added for notifications (issue 12) ---------------------------------------------------------------------------
+# Objections (requests/objections.py). sender: Objection; actor. Decided: upheld: bool
+objection_lodged = _signals.signal("objection-lodged")
+objection_decided = _signals.signal("objection-decided")
+# Offline transfers (payments): recorded by the enterprise, confirmed or rejected by the agency. sender: Payment;
+# actor; rejected also reason: str
+payment_registered = _signals.signal("payment-registered")
+payment_confirmed = _signals.signal("payment-confirmed")
+payment_rejected = _signals.signal("payment-rejected")

@@ -10,6 +10,7 @@ from marketplace.complaints.models import Complaint, ComplaintFile  # noqa: F401
 from marketplace.credit.models import AgencyCredit, CreditAppeal, CreditEvent, CreditListEntry, CreditRepair  # noqa: F401
 from marketplace.fees.models import FeeFlag  # noqa: F401
 from marketplace.inspections.models import InspectionFinding, InspectionTarget, InspectionTask, Inspector  # noqa: F401
+from marketplace.notifications.models import DeliveryPreference, Notification, OutboxMessage, RequestWatch  # noqa: F401
 from marketplace.orders.models import Order, OrderEvent  # noqa: F401
 from marketplace.payments.models import Payment, StripeEvent  # noqa: F401
 from marketplace.ratings.models import DepartmentRating, Rating  # noqa: F401

@@ -9,6 +9,8 @@ Pages never record what time has made due (reads never write); the clock does, a
 | auto-accept a delivery | orders | the acceptance window after delivery has passed |
 | replace a winner who is no longer active | orders | an unstarted order's agency was suspended or expelled |
 | record the yellow / red light | orders | 80 % of the promised time used / overdue |
+| remind agencies that follow a request (关注) and have not bid | notifications | bidding closes within `NOTIFY_REMINDER_SECONDS` |
+| send the outbox (mail, SMS), retrying with growing pauses | notifications | a message is pending and its next attempt is due |
 | forget old log-in failures and long-ended sessions (hourly in `flask clock`, every `tick`) | auth | a day / 30 days old |
 
 Each object is moved in its own transaction under its row lock, so one failure does not stop the others and a
@@ -36,6 +38,7 @@ from marketplace.common.uow import unit_of_work
 from marketplace.credit import services as credit
 from marketplace.extensions import db
 from marketplace.notifications import outbox
+from marketplace.notifications import services as notifications
 from marketplace.orders import services as orders
 from marketplace.reports import services as reports
 from marketplace.requests import services as requests
@@ -72,6 +75,7 @@ def _each(ids: Iterable[int], step: Callable[[int], bool], what: str, report: Pa
 STEPS: list[tuple[str, Callable[[], Iterable[int]], Callable[[int], bool]]] = [
     ("credit", credit.due_ids, credit.apply_due),
     ("monthly report", reports.due_ids, reports.apply_due),
+    ("closing reminder", notifications.reminder_ids, notifications.remind),
     ("outbox message", outbox.due_ids, outbox.deliver),
 ]
 

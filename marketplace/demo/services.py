@@ -33,6 +33,7 @@ from marketplace.demo.fees import load_fee_cases
 from marketplace.demo.history import load_history
 from marketplace.demo.inspections import load_inspections
 from marketplace.demo.members import Members
+from marketplace.demo.notifications import load_notifications
 from marketplace.demo.payments import load_payments
 from marketplace.demo.people import load_people
 from marketplace.demo.ratings import load_ratings
@@ -83,12 +84,14 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     counts |= load_todo_cases()
     with step():
         counts |= load_inspections(random.Random(seed + 6))
-    with step():  # last: the listeners have recorded the market's credit events (inspections included)
-        counts |= load_credit()
+    with step():
+        counts |= load_complaints(random.Random(seed + 7))
+    with step():  # after every story: the listeners have recorded the market's credit events (the upheld
+        counts |= load_credit()  # complaint's and the failed inspection items' included)
     with step():
         counts |= load_monthly_reports()
-    with step():
-        counts |= load_complaints(random.Random(seed + 6))
+    with step():  # last: dates the notifications the stories raised and marks the older ones read
+        counts |= load_notifications(ENTERPRISE_EMAIL, AGENCY_EMAIL)
     with step():
         record(None, "demo.load", object_type="demo", after=counts)
     return counts

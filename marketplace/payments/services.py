@@ -249,6 +249,7 @@ def record_offline(
     db.session.add(payment)
     db.session.flush()
     record(actor, "payment.create", payment, after=snapshot(payment, AUDITED) | {"order_id": order.id})
+    events.payment_registered.send(payment, actor=actor)
     return payment
 
 
@@ -321,6 +322,7 @@ def confirm_offline(actor: User | None, payment_id: int) -> Payment:
         confirmed_by_id=actor.id,
     )
     on_money(payment, payment.amount_fen)
+    events.payment_confirmed.send(payment, actor=actor)
     return payment
 
 
@@ -339,6 +341,7 @@ def reject_offline(actor: User | None, payment_id: int, reason: Any) -> Payment:
         status_reason=reason,
         confirmed_by_id=actor.id,
     )
+    events.payment_rejected.send(payment, reason=reason, actor=actor)
     return payment
 
 

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from marketplace import events
 from marketplace.agencies.models import Agency
 from marketplace.audit.services import record
 from marketplace.auth.models import Role, User
@@ -202,6 +203,7 @@ def lodge_objection(
             "decide_by": objection.decide_by.isoformat(),
         },
     )
+    events.objection_lodged.send(objection, actor=actor)
     return objection
 
 
@@ -225,6 +227,7 @@ def resolve_objection(actor: User | None, objection_id: int, uphold: bool, outco
     objection.status = ObjectionStatus.UPHELD if uphold else ObjectionStatus.DISMISSED
     objection.outcome, objection.resolved_by_id, objection.resolved_at = outcome, actor.id, now()
     record(actor, f"objection.{objection.status.value}", objection, after={"outcome": outcome})
+    events.objection_decided.send(objection, upheld=uphold, actor=actor)
     req = objection.request
     if uphold and req.status == RequestStatus.PUBLICITY:
         fall_back(req, actor, message(UPHELD, outcome=outcome))  # the administrators' own words

@@ -1,7 +1,7 @@
 """monthly reports (月度运行报告): one per area and month, figures as JSON and the PDF
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-11-30 09:20:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0023'
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
