@@ -512,7 +512,7 @@ def _complaint_link(complaint) -> str:
 
 
 def _complaint_filed(complaint, actor=None, **_: Any) -> None:
-    complainant, respondents = _complaint_people(complaint)
+    complainant, _respondents = _complaint_people(complaint)
     number = getattr(complaint, "number", None) or complaint.id
     notify(
         [complainant],
@@ -521,13 +521,8 @@ def _complaint_filed(complaint, actor=None, **_: Any) -> None:
         _complaint_link(complaint),
         actor,
     )
-    notify(
-        respondents,
-        "complaint",
-        message(N_("A complaint (%(number)s) concerns you."), number=number),
-        _complaint_link(complaint),
-        actor,
-    )
+    # The respondents hear of it only once it is accepted (_complaint_status): until then they may not read it,
+    # and a refused complaint never reaches them.
 
 
 def _complaint_status(complaint, before: str = "", after: str = "", actor=None, **_: Any) -> None:

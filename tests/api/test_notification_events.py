@@ -175,7 +175,9 @@ def test_complaint_events_reach_complainant_and_respondent():
         and any("已答复" in t for t in mine)
         and any("投诉 TS202611300007 成立" in t for t in mine)
     )
-    assert any("涉及您" in t for t in theirs) and any("成立" in t for t in theirs)
+    # the respondent hears of it once accepted, never at filing (it may not read it before, nor a refused one)
+    assert not any("涉及您" in t for t in theirs)
+    assert any("已受理" in t for t in theirs) and any("成立" in t for t in theirs)
     assert not any("已答复" in t for t in theirs)
 
 

@@ -56,6 +56,12 @@ def test_an_enterprise_complaint_is_answered_and_upheld(live_server, browser, sh
     page = context.new_page()
     store = f"{base}/agencies/{agency_id}"
 
+    # 0. Before: a new member's credit, 80.0 and grade B, nothing itemised yet.
+    page.goto(f"{store}/credit")
+    assert page.inner_text("[data-credit-score]") == "80.0"
+    assert page.locator(".section-head [data-grade]").first.get_attribute("data-grade") == "B"
+    assert page.locator("tr[data-rule=complaint_upheld]").count() == 0
+
     # 1. The enterprise complains from the agency's store, with evidence; too short a text is refused first.
     _login(page, base, enterprise_email)
     page.goto(store)
@@ -139,6 +145,18 @@ def test_an_enterprise_complaint_is_answered_and_upheld(live_server, browser, sh
         assert OUTCOME in outcome and "扣减信用分" in outcome and "-10" in outcome
         _both_widths(page, name, shot)
         _logout(page)
+
+    # 5b. The upheld complaint is an itemised credit event: −10 from the department's 30 %, so the score falls
+    # from 80.0 to 77.0 and the grade from B to C, on the public credit page and on the store.
+    page.goto(f"{store}/credit")
+    assert page.inner_text("[data-credit-score]") == "77.0"
+    assert page.locator(".section-head [data-grade]").first.get_attribute("data-grade") == "C"
+    row = page.locator("tr[data-rule=complaint_upheld]")
+    assert row.count() == 1 and "-10" in row.inner_text().replace("−", "-")
+    assert row.locator("a").get_attribute("href") == f"/complaints/{number}"
+    shot(page, "complaint-10-credit-after-1366")
+    page.goto(store)
+    assert page.locator("[data-grade]").first.get_attribute("data-grade") == "C"
 
     # 6. A passer-by reports the agency without an account; the receipt gives the number.
     page.goto(store)
