@@ -28,7 +28,7 @@ $BIN/lint-imports --no-logo  # the import contracts in pyproject.toml: feature l
 # when it ends, PostgreSQL (with the browser tests) in the foreground.
 SQLITE_LOG=$(mktemp /tmp/mp-sqlite.XXXXXX.log)
 echo "== tests on SQLite (in the background)"
-env -u TEST_DATABASE_URL $BIN/python -m pytest -q -m "not e2e" -p no:cacheprovider >"$SQLITE_LOG" 2>&1 &
+env -u TEST_DATABASE_URL $BIN/python -m pytest -q -m "not e2e" -p no:cacheprovider --durations=15 >"$SQLITE_LOG" 2>&1 &
 SQLITE_PID=$!
 
 PG_DIR=""
@@ -55,7 +55,7 @@ fi
 
 echo "== tests on PostgreSQL (with the browser tests)"
 pg_status=0
-$BIN/python -m pytest -q -p no:cacheprovider || pg_status=$?
+$BIN/python -m pytest -q -p no:cacheprovider --durations=15 || pg_status=$?
 
 sqlite_status=0
 wait "$SQLITE_PID" || sqlite_status=$?

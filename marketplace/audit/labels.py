@@ -125,6 +125,8 @@ ACTION_LABELS = {
     "inspection.findings": _l("Recorded inspection findings"),
     "inspection.evidence": _l("Attached inspection evidence"),
     "inspection.close": _l("Closed and published an inspection"),
+    # notifications
+    "notification.preferences": _l("Changed which notices come by mail or SMS"),
     # public statistics
     "reports.generate": _l("Generated a monthly report"),
     "demo.load": _l("Loaded the demo data"),

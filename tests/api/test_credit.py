@@ -115,6 +115,8 @@ def test_complaint_and_inspection_events_from_their_helpers(client):
 
     class Thing:
         id = 7
+        number = "TS2026-000007"
+        outcome = "投诉成立"
 
     complaint_decided.send(
         Thing(), upheld=True, consequences=["credit"], agency_id=a, request_id=None, points=-8, actor=None

@@ -82,7 +82,7 @@ def test_an_enterprise_complaint_is_answered_and_upheld(live_server, browser, sh
     _both_widths(page, "1-form", shot)
     form.locator("button[type=submit]").click()
     page.wait_for_load_state()
-    assert "已提交" in page.inner_text(".flash-success")
+    assert "已收到" in page.inner_text(".flash-success")
     number = page.inner_text("[data-number]")
     assert number.startswith("TS") and "待受理" in page.inner_text("h1")
     assert "加急费转账回单.pdf" in page.inner_text("#complaint")

@@ -55,7 +55,9 @@ def test_anyone_reads_the_statistics_and_the_monthly_report(live_server, browser
     for i in range(charts.count()):
         assert charts.nth(i).get_attribute("aria-label")
     assert page.locator("svg.svg-chart rect.bar").count() > 0
-    assert page.locator("[data-section=complaints] strong").first.inner_text() == "—"
+    complaints = page.request.get(f"{base}/api/v1/stats").json()["complaints"]
+    assert page.locator("[data-figure=complaints_filed]").inner_text() == str(complaints["filed"]) == "3"
+    assert page.locator("#open-data [data-open-data=ocds] a").get_attribute("href") == "/opendata/"
     assert page.locator("#open-data [data-download=stats-json]").count() == 1
     assert page.locator(f"#monthly-reports [data-report-id='{report_id}']").count() == 1
     _keep(shot, page, "stats-1366")

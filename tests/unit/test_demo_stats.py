@@ -21,6 +21,7 @@ from marketplace.requests.bids import Bid
 from marketplace.requests.models import Objection
 from marketplace.stats.models import AgencyStats
 from marketplace.tally import services as tally
+from tests import demo_checks
 from tests.review import assert_demo_reviews
 
 pytestmark = pytest.mark.skipif(
@@ -28,8 +29,17 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_demo_statistics_agree_with_a_rebuild(app, review_on):
-    load_demo()  # what `flask demo load` does, with the default settings (announcements reviewed)
+def test_the_demo_shows_every_feature_and_its_running_figures_agree(app, client, review_on):
+    # what `flask demo load` does, with the default settings (announcements reviewed, contracts signed on the
+    # platform); loaded once for every check of the demo (tests/demo_checks.py)
+    app.config["MARKET_CONTRACT_STEP"] = True
+    try:
+        counts = load_demo()
+    finally:
+        app.config["MARKET_CONTRACT_STEP"] = False
+    demo_checks.contracts(counts)
+    demo_checks.open_data(client)
+    demo_checks.supervision(app)
     assert_demo_reviews()
     incremental = tally.snapshot()
     assert len(incremental["agencies"]) > 20  # accepted, rated, late and overdue orders of many agencies
