@@ -16,6 +16,9 @@ from flask_babel import lazy_gettext as _l
 from marketplace.common import charts
 
 log = logging.getLogger(__name__)
+# WeasyPrint reports every layout step at INFO: the clock's and the demo's output would drown in it.
+for _name in ("weasyprint", "weasyprint.progress", "fontTools"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 class PdfUnavailable(Exception):
