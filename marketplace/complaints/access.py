@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 
 from marketplace.auth.models import Role, User
 from marketplace.auth.policy import acts_in, located, scope_condition
@@ -88,17 +88,36 @@ def evidence_file(actor: User | None, c: Complaint, file_id: int) -> ComplaintFi
     raise NotFound(_l("No such file."))
 
 
+def against_condition(actor: User):
+    """The SQL condition for complaints whose respondent is the caller's organisation (None: it has none)."""
+    if actor.role == Role.AGENCY and actor.agency is not None:
+        return Complaint.respondent_agency_id == actor.agency.id
+    if actor.role == Role.ENTERPRISE and actor.enterprise is not None:
+        return Complaint.respondent_enterprise_id == actor.enterprise.id
+    return None
+
+
+def awaiting_answer_condition(actor: User):
+    """Accepted complaints against the caller's organisation still waiting for its one answer (None: no
+    organisation); the to-do lists count these."""
+    against = against_condition(actor)
+    if against is None:
+        return None
+    return (
+        against
+        & (Complaint.status == ComplaintStatus.INVESTIGATING)
+        & Complaint.answered_at.is_(None)
+        & Complaint.complainant_id.is_distinct_from(actor.id)
+    )
+
+
 def mine_query(actor: User | None):
     """What the caller filed and what is filed against it (accepted ones), the newest first."""
     actor = require_user(actor)
-    against = []
-    if actor.role == Role.AGENCY and actor.agency is not None:
-        against.append(Complaint.respondent_agency_id == actor.agency.id)
-    if actor.role == Role.ENTERPRISE and actor.enterprise is not None:
-        against.append(Complaint.respondent_enterprise_id == actor.enterprise.id)
+    against = against_condition(actor)
     condition = Complaint.complainant_id == actor.id
-    if against:
-        condition = condition | (or_(*against) & Complaint.status.in_(SEEN_BY_RESPONDENT))
+    if against is not None:
+        condition = condition | (against & Complaint.status.in_(SEEN_BY_RESPONDENT))
     return select(Complaint).where(condition).order_by(Complaint.filed_at.desc(), Complaint.id.desc())
 
 
@@ -173,11 +192,10 @@ def to_answer(actor: User | None) -> list[Complaint]:
     """Accepted complaints against the caller's organisation still waiting for its answer (a to-do list)."""
     if not _logged_in(actor):
         return []
-    stmt = mine_query(actor).where(
-        Complaint.status == ComplaintStatus.INVESTIGATING,
-        Complaint.answered_at.is_(None),
-        Complaint.complainant_id.is_distinct_from(actor.id),
-    )
+    waiting = awaiting_answer_condition(actor)
+    if waiting is None:
+        return []
+    stmt = select(Complaint).where(waiting).order_by(Complaint.filed_at.desc(), Complaint.id.desc())
     return list(db.session.scalars(stmt))
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import and_, case, or_, select
 from marketplace.agencies.models import Agency
 from marketplace.auth.models import Role, User
 from marketplace.auth.policy import scope_condition
+from marketplace.complaints.access import awaiting_answer_condition
 from marketplace.complaints.models import CATEGORY_LABELS, Complaint, ComplaintCategory, ComplaintStatus
 from marketplace.credit.models import CreditAppeal, CreditRepair, Decision
 from marketplace.home.todo import Todo, count_of, counted, entry, provider, todo
@@ -27,19 +28,10 @@ def _label(r) -> str:
 def _complaints_to_answer(actor: User, at: datetime) -> Todo | None:
     """Accepted complaints against the viewer's organisation still waiting for its one answer (due before the
     supervisor must close them)."""
-    against = []
-    if actor.role == Role.AGENCY and actor.agency is not None:
-        against.append(Complaint.respondent_agency_id == actor.agency.id)
-    if actor.role == Role.ENTERPRISE and actor.enterprise is not None:
-        against.append(Complaint.respondent_enterprise_id == actor.enterprise.id)
-    if not against:
+    waiting = awaiting_answer_condition(actor)
+    if waiting is None:
         return None
-    stmt = select(Complaint.number, Complaint.category, Complaint.close_due_at).where(
-        or_(*against),
-        Complaint.status == ComplaintStatus.INVESTIGATING,
-        Complaint.answered_at.is_(None),
-        Complaint.complainant_id.is_distinct_from(actor.id),
-    )
+    stmt = select(Complaint.number, Complaint.category, Complaint.close_due_at).where(waiting)
     count, rows = counted(stmt, Complaint.close_due_at, Complaint.number)
     entries = [
         entry(_label(r), url_for("complaints.detail", number=r.number), r.close_due_at, at) for r in rows

@@ -99,3 +99,28 @@ def test_drawn_agencies_hear_of_the_inspection_and_of_its_published_results():
     db.session.commit()
     assert _links(b.id) == [link, link]
     assert _links(a.id)[:2] == [link, link] and "/agency/credit" in _links(a.id)  # its failed item counts
+
+
+def test_the_respondent_to_do_list_holds_an_accepted_complaint_until_answered(app):
+    from marketplace.home.todo import todo_for
+
+    def waiting(user) -> int:
+        with app.test_request_context():
+            return sum(t.count for t in todo_for(user) if t.kind == "complaints_to_answer")
+
+    enterprise, agency, supervisor = f.user("enterprise"), f.active_agency("C03"), f.staff("supervisor")
+    db.session.commit()
+    c = complaints.file_complaint(
+        enterprise, {"target_type": "agency", "target_id": agency.agency.id, "category": "fee", "text": TEXT}
+    )
+    db.session.commit()
+    assert waiting(agency) == 0  # not accepted yet: the respondent may not read it
+    complaints.accept(supervisor, c.id)
+    db.session.commit()
+    assert waiting(agency) == 1 and waiting(enterprise) == 0  # the complainant has nothing to answer
+    assert [x.id for x in complaints.to_answer(agency)] == [c.id]
+    complaints.answer(
+        agency, c.id, "加急费系业主书面同意，附确认单，请核查。", [(io.BytesIO(f.PDF), "确认单.pdf")]
+    )
+    db.session.commit()
+    assert waiting(agency) == 0 and complaints.to_answer(agency) == []
