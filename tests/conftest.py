@@ -7,6 +7,7 @@ and per-request caches never leak between requests of one test.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import uuid
@@ -85,12 +86,10 @@ def app(tmp_path_factory):
     drop()
 
 
-@pytest.fixture(autouse=True)
-def _transaction(request, app):
-    """Roll back everything a test did, including the commits its services made (they become savepoints)."""
-    if "live_server" in request.fixturenames or "committed_app" in request.fixturenames:
-        yield
-        return
+@contextlib.contextmanager
+def rolled_back(app):
+    """An app context whose session runs inside one outer transaction that is rolled back at the end, including
+    the commits services made inside it (they become savepoints)."""
     ctx = app.app_context()
     ctx.push()
     connection = db.engine.connect()
@@ -113,6 +112,26 @@ def _transaction(request, app):
         outer.rollback()
         connection.close()
         ctx.pop()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request, app):
+    """Roll back everything a test did."""
+    if "live_server" in request.fixturenames or "committed_app" in request.fixturenames:
+        yield
+        return
+    with rolled_back(app):
+        yield
+
+
+@pytest.fixture(scope="session")
+def route_walk(app):
+    """Every GET route fetched once by each of the five viewers in tests/market.py's market, kept as (status,
+    readable text) for the tests that look for leaks in them; the market itself is rolled back at once."""
+    from tests import routes
+
+    with rolled_back(app):
+        return routes.walk(app)
 
 
 @pytest.fixture(scope="module")

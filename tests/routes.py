@@ -178,3 +178,37 @@ def readable(response) -> str:
     """The body as a person or a program would read it: HTML entities and JSON \\u escapes undone."""
     text = html.unescape(response.get_data().decode("utf-8", errors="replace"))
     return _UNICODE_ESCAPE.sub(lambda x: chr(int(x.group(1), 16)), text)
+
+
+@dataclass(frozen=True)
+class Page:
+    status: int
+    text: str  # readable(response)
+
+
+@dataclass(frozen=True)
+class Walk:
+    """Every URL fetched by every viewer in one market: the leak tests share it (one walk instead of one each)."""
+
+    m: Market
+    urls: list[Url]
+    pages: dict[tuple[str, Url], Page]
+
+    def items(self):
+        for url in self.urls:
+            for viewer in VIEWERS:
+                yield viewer, url, self.pages[(viewer, url)]
+
+
+def walk(app: Flask) -> Walk:
+    from tests import market
+
+    m = market.build()
+    urls = build_urls(app, m)
+    browser = Browser(app, m)
+    pages = {}
+    for url in urls:
+        for viewer in VIEWERS:
+            r = browser.get(viewer, url)
+            pages[(viewer, url)] = Page(r.status_code, readable(r))
+    return Walk(m, urls, pages)

@@ -10,26 +10,21 @@ ACCOUNT_VIEWERS = {"owner", "rival", "admin"}
 FILE_ROUTES = {"order_contracts.contract_file", "contracts-api.contract_file"}
 
 
-def test_contract_files_and_bank_accounts_stay_private_on_every_route(app):
-    m = market.build()
-    urls = routes.build_urls(app, m)
-    browser = routes.Browser(app, m)
+def test_contract_files_and_bank_accounts_stay_private_on_every_route(route_walk):
+    m = route_walk.m
     leaks, files, accounts = [], {}, set()
-    for url in urls:
-        for viewer in routes.VIEWERS:
-            r = browser.get(viewer, url)
-            text = routes.readable(r)
-            if market.BANK_ACCOUNT in text:
-                accounts.add(viewer)
-                if viewer not in ACCOUNT_VIEWERS:
-                    leaks.append(f"{viewer} GET {url.path}: the bank account")
-            if url.endpoint in FILE_ROUTES:
-                if url.args["order_id"] == m.running_order_id:
-                    files[(viewer, url.endpoint)] = r.status_code
-                else:  # another order's path with this contract's id
-                    assert r.status_code in (302, 401, 404), (viewer, url.path, r.status_code)
-            elif url.endpoint.startswith("contracts") and "签署合同.pdf" in text:
-                leaks.append(f"{viewer} GET {url.path}: the contract file's name")
+    for viewer, url, page in route_walk.items():
+        if market.BANK_ACCOUNT in page.text:
+            accounts.add(viewer)
+            if viewer not in ACCOUNT_VIEWERS:
+                leaks.append(f"{viewer} GET {url.path}: the bank account")
+        if url.endpoint in FILE_ROUTES:
+            if url.args["order_id"] == m.running_order_id:
+                files[(viewer, url.endpoint)] = page.status
+            else:  # another order's path with this contract's id
+                assert page.status in (302, 401, 404), (viewer, url.path, page.status)
+        elif url.endpoint.startswith("contracts") and "签署合同.pdf" in page.text:
+            leaks.append(f"{viewer} GET {url.path}: the contract file's name")
     assert not leaks, "\n".join(leaks)
     assert accounts == ACCOUNT_VIEWERS  # the needle is found where it belongs
     for endpoint in FILE_ROUTES:
@@ -37,5 +32,5 @@ def test_contract_files_and_bank_accounts_stay_private_on_every_route(app):
             files
         )
     # The public 合同公告 lists the signed contract (parties, amount, dates).
-    public = browser.get("anonymous", next(u for u in urls if u.endpoint == "contracts.index"))
-    assert market.CONTRACT_CODE in routes.readable(public)
+    public = next(u for u in route_walk.urls if u.endpoint == "contracts.index")
+    assert market.CONTRACT_CODE in route_walk.pages[("anonymous", public)].text

@@ -132,22 +132,17 @@ def needles(m: market.Market, viewer: str, url: routes.Url) -> list[tuple[str, r
     return out
 
 
-def test_no_route_reveals_a_sealed_bid_to_anyone_before_the_deadline(app):
-    m = market.build()
-    urls = routes.build_urls(app, m)
-    browser = routes.Browser(app, m)
+def test_no_route_reveals_a_sealed_bid_to_anyone_before_the_deadline(app, route_walk):
+    m, urls = route_walk.m, route_walk.urls
     leaks, errors, own_pages = [], [], []
-    for url in urls:
-        for viewer in routes.VIEWERS:
-            r = browser.get(viewer, url)
-            text = routes.readable(r)
-            if r.status_code >= 500:
-                errors.append(f"{viewer} GET {url.path} → {r.status_code}")
-            for label, pattern in needles(m, viewer, url):
-                if pattern.search(text):
-                    leaks.append(f"{viewer} GET {url.path} → {r.status_code}: {label}")
-            if viewer == "bidder" and shows_own_bid(url, m):
-                own_pages.append((url.path, text))
+    for viewer, url, page in route_walk.items():
+        if page.status >= 500:
+            errors.append(f"{viewer} GET {url.path} → {page.status}")
+        for label, pattern in needles(m, viewer, url):
+            if pattern.search(page.text):
+                leaks.append(f"{viewer} GET {url.path} → {page.status}: {label}")
+        if viewer == "bidder" and shows_own_bid(url, m):
+            own_pages.append((url.path, page.text))
     assert not leaks, f"{len(leaks)} leaks of a sealed bid:\n" + "\n".join(leaks)
     assert not errors, "server errors:\n" + "\n".join(errors)
     # The needles find a price where it is shown: the bidder's own bid is on its pages, in the page's format.
