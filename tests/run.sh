@@ -24,17 +24,8 @@ $BIN/ruff check marketplace tests bench
 $BIN/ruff format --check marketplace tests bench
 $BIN/lint-imports --no-logo  # the import contracts in pyproject.toml: feature layers, no circles
 
-# The two databases' runs go side by side (the machine has two cores): SQLite in the background into a log shown
-# when it ends, PostgreSQL (with the browser tests) in the foreground.
-SQLITE_LOG=$(mktemp /tmp/mp-sqlite.XXXXXX.log)
-echo "== tests on SQLite (in the background)"
-env -u TEST_DATABASE_URL $BIN/python -m pytest -q -m "not e2e" -p no:cacheprovider --durations=15 >"$SQLITE_LOG" 2>&1 &
-SQLITE_PID=$!
-
 PG_DIR=""
 cleanup() {
-  kill "$SQLITE_PID" 2>/dev/null || true
-  rm -f "$SQLITE_LOG"
   if [ -n "$PG_DIR" ]; then
     runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
     rm -rf "$PG_DIR"
@@ -49,17 +40,22 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   runuser -u postgres -- "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
-    -o "-p $PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null
+    -o "-p $PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300" start >/dev/null
   export TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PORT/postgres"
 fi
 
+# Each database's run uses both cores (pytest-xdist): a module's tests stay in one worker, the longest start first
+# (tests/conftest.py). The browser tests run on PostgreSQL only.
+XDIST=(-n "${TEST_WORKERS:-2}" --dist loadgroup)
+
+echo "== tests on SQLite"
+sqlite_status=0
+env -u TEST_DATABASE_URL $BIN/python -m pytest -q -m "not e2e" -p no:cacheprovider "${XDIST[@]}" --durations=10 \
+  || sqlite_status=$?
+
 echo "== tests on PostgreSQL (with the browser tests)"
 pg_status=0
-$BIN/python -m pytest -q -p no:cacheprovider --durations=15 || pg_status=$?
+$BIN/python -m pytest -q -p no:cacheprovider "${XDIST[@]}" --durations=15 || pg_status=$?
 
-sqlite_status=0
-wait "$SQLITE_PID" || sqlite_status=$?
-echo "== tests on SQLite: the run's report"
-cat "$SQLITE_LOG"
 echo "== SQLite: exit $sqlite_status · PostgreSQL: exit $pg_status"
 [ "$sqlite_status" = 0 ] && [ "$pg_status" = 0 ]
