@@ -14,7 +14,14 @@ from marketplace.common.clock import local, now
 from marketplace.common.errors import Invalid, NotFound
 from marketplace.extensions import db
 from marketplace.opendata import monthly
-from marketplace.opendata.schemas import HeadsQuery, MonthQuery, parse_month
+from marketplace.opendata.schemas import (
+    RELEASE_PACKAGE,
+    HeadsQuery,
+    HeadsSchema,
+    MonthLinkSchema,
+    MonthQuery,
+    parse_month,
+)
 
 bp = Blueprint(
     "opendata-api", __name__, url_prefix="/api/v1", description="Open data (OCDS) and the audit chain"
@@ -27,6 +34,7 @@ def blueprints():
 
 @bp.get("/ocds/releases")
 @bp.arguments(MonthQuery, location="query")
+@bp.doc(responses={"200": RELEASE_PACKAGE})
 def releases(args):
     """The month's OCDS 1.1.5 release package: one release per event of each request (tender, award, contract,
     implementation); bids only in releases after the bid deadline. 404 for a month without releases."""
@@ -39,6 +47,7 @@ def releases(args):
 
 
 @bp.get("/ocds/months")
+@bp.response(200, MonthLinkSchema(many=True))
 def months():
     """The months that have a release package, newest first."""
     return [
@@ -52,6 +61,7 @@ def months():
 
 @bp.get("/audit/heads")
 @bp.arguments(HeadsQuery, location="query")
+@bp.response(200, HeadsSchema)
 def heads(args):
     """The audit chain's head now and the hash of each day's last entry: keep a copy; a history rewritten later
     no longer gives the same hashes."""

@@ -28,3 +28,49 @@ class MonthQuery(Schema):
 
 class HeadsQuery(Schema):
     days = fields.Integer(load_default=31, metadata={"description": "how many days back from today (1–366)"})
+
+
+class MonthLinkSchema(Schema):
+    month = fields.String(required=True, metadata={"example": "2026-11"})
+    url = fields.String(required=True, metadata={"description": "the month's release package"})
+
+
+class HeadSchema(Schema):
+    seq = fields.Integer(required=True, metadata={"description": "the last entry's number in the chain"})
+    hash = fields.String(
+        required=True, metadata={"description": "its SHA-256 (hex); 64 zeros for an empty chain"}
+    )
+
+
+class DayHeadSchema(HeadSchema):
+    day = fields.String(required=True, metadata={"example": "2026-11-30"})
+    entries = fields.Integer(required=True, metadata={"description": "entries recorded that day"})
+
+
+class HeadsSchema(Schema):
+    head = fields.Nested(HeadSchema, required=True)
+    days = fields.List(fields.Nested(DayHeadSchema), required=True)
+
+
+# An OCDS 1.1.5 release package, documented (not re-serialised: it is built to the official schema, which the
+# tests validate it against).
+RELEASE_PACKAGE = {
+    "description": "An OCDS 1.1.5 release package (https://standard.open-contracting.org/1.1/en/schema/)",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["uri", "publishedDate", "publisher", "version", "releases"],
+                "properties": {
+                    "uri": {"type": "string"},
+                    "version": {"type": "string", "example": "1.1"},
+                    "publishedDate": {"type": "string", "format": "date-time"},
+                    "publisher": {"type": "object"},
+                    "license": {"type": "string"},
+                    "publicationPolicy": {"type": "string"},
+                    "releases": {"type": "array", "items": {"type": "object"}},
+                },
+            }
+        }
+    },
+}
