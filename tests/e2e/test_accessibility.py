@@ -60,10 +60,10 @@ def _axe(page, label: str, found: list[str]) -> None:
             found.append(f"{label}: [{v['impact']}] {v['id']} ({len(v['nodes'])}×) — {targets}")
 
 
-def _audit(page, base: str, path: str, found: list[str]) -> None:
+def _audit(page, base: str, path: str, found: list[str], label: str = "") -> None:
     response = page.goto(base + path)
     assert response is not None and response.status < 400, f"{path}: HTTP {response and response.status}"
-    _axe(page, path, found)
+    _axe(page, path + label, found)
 
 
 def _context(browser):
@@ -190,6 +190,17 @@ def test_every_role_main_pages_pass_axe_and_keyboard_checks(live_server, browser
     shot(page, "a11y-compare-focused")
     page.keyboard.press("Tab")
     assert "compare-wrap" not in _focused(page)["cls"], "the keyboard is trapped in the comparison table"
+    # On a phone, tables wider than the screen scroll in their box, and each such box is a Tab stop.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/orders/", f"/requests/{compared_id}/compare"):
+        _audit(page, base, path, found, " (390 px)")
+        unreachable = page.evaluate(
+            """() => [...document.querySelectorAll('.table-wrap')]
+                 .filter(b => b.scrollWidth > b.clientWidth + 1 && b.tabIndex < 0).length"""
+        )
+        assert unreachable == 0, (
+            f"{path} at 390 px: {unreachable} scrolling table(s) not reachable by keyboard"
+        )
     ctx.close()
 
     # --- An agency: desk, offers, a bid form (the rival has not bid on the sealed round), inbox ----------------
