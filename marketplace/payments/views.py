@@ -147,7 +147,7 @@ def _confirm_receipt(payment):
     facts = [
         (_("Order"), _("Order #%(id)d", id=payment.order_id)),
         (_("Payer"), payment.order.enterprise.name),
-        (_("Method"), str(METHOD_LABELS[payment.method])),
+        (_("Payment method"), str(METHOD_LABELS[payment.method])),
         (_("Amount"), format_fen(payment.amount_fen)),
     ]
     if payment.reference:

@@ -248,7 +248,7 @@ def _confirm_cancel(req: ServiceRequest, reason: str | None):
     facts = [
         (_("Request"), req.title),
         (_("Selection method"), str(METHOD_LABELS[req.selection_method])),
-        (_("Budget ceiling"), format_fen(req.ceiling_fen)),
+        (_("Ceiling"), format_fen(req.ceiling_fen)),
     ]
     if (reason or "").strip():
         facts.append((_("Reason"), reason.strip()))

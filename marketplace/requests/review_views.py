@@ -109,7 +109,7 @@ def _confirm_decision(req: ServiceRequest, approve: bool, opinion: str = ""):
         (_("Request"), req.title),
         (_("Enterprise"), req.enterprise.name),
         (_("Selection method"), str(METHOD_LABELS[req.selection_method])),
-        (_("Budget ceiling"), format_fen(req.ceiling_fen)),
+        (_("Ceiling"), format_fen(req.ceiling_fen)),
     ]
     if approve:
         consequences = [

@@ -249,7 +249,7 @@ def _confirm_selection(actor, request_id: int, form: SelectForm):
             (_("Reason for the direct pick"), reason),
         ]
     elif req.status == RequestStatus.EVALUATING:  # bids opened (else they open when the selection runs)
-        facts.append((_("Valid bids"), str(len(bidding.valid_bids(req.id)))))
+        facts.append((_("Number of valid bids"), str(len(bidding.valid_bids(req.id)))))
     days = current_app.config["MARKET_PUBLICITY_SECONDS"] / 86400
     return ask_confirmation(
         title=_("Run the selection now?"),
