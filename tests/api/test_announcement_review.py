@@ -341,7 +341,12 @@ def test_the_request_form_submits_with_the_approval_document(client, review_on):
     # Under review it cannot be edited; withdrawn, it was never public and stays so.
     r = client.get(f"/enterprise/requests/{req.id}/edit")
     assert r.status_code == 302
-    assert client.post(f"/enterprise/requests/{req.id}/cancel", data={"reason": "", "confirm": "yes"}).status_code == 302
+    assert (
+        client.post(
+            f"/enterprise/requests/{req.id}/cancel", data={"reason": "", "confirm": "yes"}
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(ServiceRequest, req.id).status == "cancelled"
     client.post("/auth/logout")
