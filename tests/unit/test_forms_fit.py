@@ -345,3 +345,18 @@ def test_announcement_review_asks_first(client, review_on):
     client.post(f"/admin/announcements/{req.id}/approve", data={"confirm": "yes"})
     db.session.expire_all()
     assert db.session.get(ServiceRequest, req.id).status == "bidding"
+
+
+def test_the_bid_deadline_is_typed_in_beijing_time(client):
+    from marketplace.common.clock import LOCAL_TZ
+    from marketplace.requests import services as request_services
+
+    enterprise = f.user("enterprise")
+    req = request_services.create_request(enterprise, f.request_data(), publish=False)
+    db.session.commit()
+    f.login(client, enterprise)
+    (box,) = parse(client.get(f"/enterprise/requests/{req.id}/edit").get_data(as_text=True)).find_all(
+        "input", name="bid_deadline"
+    )
+    assert box.attrs["type"] == "text" and box.attrs["placeholder"] == "YYYY-MM-DD HH:MM"
+    assert box.attrs["value"] == req.bid_deadline.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
