@@ -3,7 +3,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     RadioField,
     SelectField,
@@ -11,10 +10,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.agencies.models import QualificationLevel
+from marketplace.common.forms import DayField
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -48,7 +48,7 @@ class QualificationForm(FlaskForm):
     level = SelectField(_l("Level"), choices=[(lv.value, lv.value) for lv in QualificationLevel])
     number = StringField(_l("Certificate number"), validators=[DataRequired(), Length(max=60)])
     issuer = StringField(_l("Issued by"), validators=[DataRequired(), Length(max=100)])
-    valid_until = DateField(_l("Valid until"), validators=[DataRequired()])
+    valid_until = DayField(_l("Valid until"), validators=[InputRequired()])
     category_id = SelectField(_l("Covers category"), coerce=int, validators=[Optional()])
     file = FileField(
         _l("Scanned certificate (PDF, JPG or PNG)"),

@@ -50,7 +50,15 @@ def open_agency(user: User, org_name: str, uscc: str) -> Agency | None:
         return None
     if db.session.scalar(select(Agency.id).where(Agency.uscc == uscc)):
         raise Invalid(USCC_TAKEN, {"uscc": [USCC_TAKEN]})
-    agency = Agency(user=user, name=org_name, uscc=uscc, status=AgencyStatus.DRAFT)
+    # the contact person and phone typed at registration start the profile (the agency edits them there)
+    agency = Agency(
+        user=user,
+        name=org_name,
+        uscc=uscc,
+        status=AgencyStatus.DRAFT,
+        contact_name=user.contact_name,
+        contact_phone=user.phone,
+    )
     db.session.add(agency)
     return agency
 

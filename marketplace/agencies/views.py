@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from marketplace.agencies import change_views, changes, membership, services
@@ -19,14 +20,16 @@ from marketplace.agencies.forms import (
     ReasonForm,
     kind_choices,
 )
-from marketplace.agencies.models import STATUS_LABELS, AgencyStatus, PriceMode
+from marketplace.agencies.models import STATUS_LABELS, TRANSITIONS, AgencyStatus, PriceMode
 from marketplace.agencies.validation import BANK_FIELDS, PROFILE_FIELDS
 from marketplace.audit.services import entries_for
 from marketplace.auth.current import web_actor
+from marketplace.auth.models import Role
+from marketplace.auth.policy import acts_in, located
 from marketplace.catalogue import services as catalogue
 from marketplace.common.errors import DomainError
 from marketplace.common.money import fen_to_yuan, yuan_to_fen
-from marketplace.common.web import form_errors_from, store_posted_file
+from marketplace.common.web import ask_confirmation, confirmed, form_errors_from, store_posted_file
 from marketplace.extensions import db
 from marketplace.regions import services as regions
 
@@ -344,6 +347,10 @@ def _render_review(agency_id: int, refused: dict | None = None):
 def decide(agency_id: int, action: str):
     form = ReasonForm()
     if form.validate_on_submit():
+        if not confirmed() and action in ASKS_FIRST:
+            asked = _confirm_decision(agency_id, action, (form.reason.data or "").strip())
+            if asked is not None:
+                return asked
         try:
             agency = membership.decide(web_actor(), agency_id, action, form.reason.data)
         except DomainError as exc:
@@ -363,3 +370,57 @@ def decide(agency_id: int, action: str):
                 "success",
             )
     return redirect(url_for(".review", agency_id=agency_id))
+
+
+ASKS_FIRST = ("approve", "reject", "expel")  # 审核通过 / 驳回 / 清退 ask first (suspensions can be lifted)
+
+
+def _confirm_decision(agency_id: int, action: str, reason: str):
+    """The confirmation page of a membership decision, or None when the service would refuse it anyway (not
+    the operator here, the wrong status, a missing reason or scan): it then says why."""
+    actor = web_actor()
+    agency = services.agency_for_review(actor, agency_id)
+    if (
+        not acts_in(actor, Role.OPERATOR, located(agency.region_code))
+        or agency.status not in TRANSITIONS[action][0]
+        or (action != "approve" and not reason)
+        or len(reason) > 500
+        or (action == "approve" and any(q.file_key is None for q in agency.qualifications))
+    ):
+        return None
+    facts = [
+        (_("Agency"), agency.name),
+        (_("Unified social credit code"), agency.uscc),
+        (_("Decision"), str(DECISION_LABELS[action])),
+    ]
+    if reason:
+        facts.append((_("Reason"), reason))
+    return ask_confirmation(
+        title=_("%(decision)s: %(name)s?", decision=DECISION_LABELS[action], name=agency.name),
+        facts=facts,
+        consequences=[str(c) for c in DECISION_CONSEQUENCES[action]],
+        back_url=url_for(".review", agency_id=agency.id),
+        button=_("Confirm: %(decision)s", decision=DECISION_LABELS[action]),
+        danger=action != "approve",
+    )
+
+
+DECISION_LABELS = {
+    "approve": _l("Approve membership"),
+    "reject": _l("Reject the application"),
+    "expel": _l("Expel"),
+}
+DECISION_CONSEQUENCES = {
+    "approve": [
+        _l("The agency becomes an active member at once: its store is public and it can bid."),
+        _l("Its categories and qualifications count from now; later changes go through review."),
+    ],
+    "reject": [
+        _l("The application is refused and the agency sees your reason."),
+        _l("It stays outside the market until it corrects the data and applies again."),
+    ],
+    "expel": [
+        _l("The membership ends for good: the store closes and the agency can no longer bid."),
+        _l("An expelled agency cannot be reinstated."),
+    ],
+}

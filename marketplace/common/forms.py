@@ -3,8 +3,12 @@ errors put back beside the fields they are about. Shared by every feature's page
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
+
 from flask_babel import gettext as _
-from wtforms import FieldList, FormField
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, FieldList, FormField
 
 from marketplace.common.money import MAX_FEN, format_fen, yuan_to_fen
 
@@ -88,3 +92,29 @@ def copy_errors(errors: dict, form, aliases: dict[str, str]) -> list[str]:
         elif not target.errors:
             target.errors = list(messages)
     return unplaced
+
+
+DAY_MESSAGE = _l("Enter the date as YYYY-MM-DD, e.g. 2026-12-31.")
+
+
+def parse_day(raw: str | None) -> date | None:
+    """A day as people type it: 2026-12-31, 2026/12/31, 2026.12.31 or 2026年12月31日; None when it is none."""
+    text = re.sub(r"\s+", "", raw or "")
+    text = re.sub(r"[/.年月]", "-", text).removesuffix("日")
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+class DayField(DateField):
+    """A date typed as YYYY-MM-DD into a text box (the form macro draws it so): the browser's own date picker
+    speaks the browser's language, not the page's. A day it cannot read gets a clear message."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = " ".join(valuelist).strip()
+        self.data = parse_day(raw) if raw else None
+        if raw and self.data is None:
+            raise ValueError(str(DAY_MESSAGE))

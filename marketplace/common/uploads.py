@@ -9,10 +9,12 @@ committing) is cleared by `flask uploads sweep` (see sweep below).
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
 import uuid
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,19 @@ from marketplace.common.errors import Invalid
 
 log = logging.getLogger(__name__)
 
-ALLOWED = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+ALLOWED = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}  # scans: licences, vouchers
+DWG = "image/vnd.dwg"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP = "application/zip"
+# What an agency delivers: the scans plus the trades' own formats (drawings, reports, tables, bundles).
+DELIVERABLES = ALLOWED | {DWG: "dwg", DOCX: "docx", XLSX: "xlsx", ZIP: "zip"}
+EXTENSIONS = DELIVERABLES  # every accepted type's file extension, by MIME type
+
+SCANS_ONLY = _l("Only PDF, JPG or PNG files are accepted (checked by content, not by name).")
+DELIVERABLES_ONLY = _l(
+    "Only PDF, JPG, PNG, DWG, DOCX, XLSX or ZIP files are accepted (checked by content, not by name)."
+)
 
 
 @dataclass(frozen=True)
@@ -44,25 +58,46 @@ def _folder(kind: str) -> Path:
     return folder
 
 
-def check_upload(data: bytes, field: str = "file") -> str:
-    """The MIME type of an acceptable scan, or Invalid with a clear reason."""
+def sniff(data: bytes) -> str | None:
+    """The MIME type the content shows (never the name): the scans by their magic bytes (filetype); a DWG by
+    its version tag "AC10nn"; a ZIP by "PK\\x03\\x04" and a readable directory, told apart from a DOCX or XLSX
+    (also ZIPs) by their parts: [Content_Types].xml with word/document.xml or xl/workbook.xml."""
+    if data[:4] == b"AC10":  # filetype would take any "AC10…" for a drawing
+        return DWG if data[4:6].isdigit() else None
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+                names = set(bundle.namelist())
+        except (zipfile.BadZipFile, ValueError, OSError):  # a broken or disguised archive
+            return None
+        if "[Content_Types].xml" in names and "word/document.xml" in names:
+            return DOCX
+        if "[Content_Types].xml" in names and "xl/workbook.xml" in names:
+            return XLSX
+        return ZIP
+    kind = filetype.guess(data[:8192])
+    return kind.mime if kind is not None else None
+
+
+def check_upload(data: bytes, field: str = "file", accepted: dict[str, str] = ALLOWED) -> str:
+    """The MIME type of an acceptable file (`accepted`: the scans, or DELIVERABLES), or Invalid saying why."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if not data:
         raise Invalid(_l("The file is empty."), {field: [_l("The file is empty.")]})
     if len(data) > limit:
         message = _l("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024))
         raise Invalid(message, {field: [message]})
-    kind = filetype.guess(data[:8192])
-    if kind is None or kind.mime not in ALLOWED:
-        message = _l("Only PDF, JPG or PNG files are accepted (checked by content, not by name).")
+    mime = sniff(data)
+    if mime not in accepted:
+        message = SCANS_ONLY if accepted is ALLOWED else DELIVERABLES_ONLY
         raise Invalid(message, {field: [message]})
-    return kind.mime
+    return mime
 
 
-def read_upload(stream, field: str = "file") -> tuple[bytes, str]:
+def read_upload(stream, field: str = "file", accepted: dict[str, str] = ALLOWED) -> tuple[bytes, str]:
     """Read and check an uploaded stream without storing it: (bytes, MIME type)."""
     data = stream.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
-    return data, check_upload(data, field)
+    return data, check_upload(data, field, accepted)
 
 
 def save_upload(stream, filename: str | None, kind: str, field: str = "file") -> StoredFile:
@@ -72,10 +107,10 @@ def save_upload(stream, filename: str | None, kind: str, field: str = "file") ->
 
 def store(data: bytes, mime: str, filename: str | None, kind: str) -> StoredFile:
     """Write the file under a temporary name; it takes its key's name when the transaction commits."""
-    key = f"{uuid.uuid4().hex}.{ALLOWED[mime]}"
+    key = f"{uuid.uuid4().hex}.{EXTENSIONS[mime]}"
     (_folder(kind) / f"{TEMP_PREFIX}{key}").write_bytes(data)
     _schedule(_Pending("create", kind, key))
-    safe_name = Path(filename or f"file.{ALLOWED[mime]}").name[:200]
+    safe_name = Path(filename or f"file.{EXTENSIONS[mime]}").name[:200]
     return StoredFile(key=key, name=safe_name, mime=mime, size=len(data))
 
 

@@ -233,3 +233,42 @@ def api_page(stmt, pagination_parameters) -> list:
     )
     pagination_parameters.item_count = page.total
     return page.items
+
+
+# --- irreversible actions ask first ---------------------------------------------------------------------
+
+CONFIRM_FIELD = "confirm"  # a form posting `confirm=yes` has been seen on the confirmation page
+
+
+def confirmed() -> bool:
+    """Whether the person confirmed on the confirmation page (`confirm=yes` in the posted form)."""
+    return request.form.get(CONFIRM_FIELD) == "yes"
+
+
+def ask_confirmation(
+    *,
+    title: str,
+    facts: list[tuple[str, str]],
+    consequences: list[str],
+    back_url: str,
+    button: str | None = None,
+    danger: bool = False,
+):
+    """The page an irreversible action shows before it acts: what will happen (`facts`: label → value, e.g.
+    the method or the amount), what cannot be undone, and a 确认 button that posts the same form again with
+    `confirm=yes`. Without JavaScript this page is the confirmation; the server refuses to act until it sees
+    `confirm=yes`. API clients act directly (they call the services, not these views)."""
+    kept = [
+        (k, v) for k, values in request.form.lists() if k not in (CONFIRM_FIELD, "csrf_token") for v in values
+    ]
+    return render_template(
+        "confirm.html",
+        title=title,
+        facts=facts,
+        consequences=consequences,
+        back_url=back_url,
+        button=button or _("Confirm"),
+        danger=danger,
+        action_url=request.path,
+        kept=kept,
+    ), 200

@@ -4,7 +4,6 @@ conduct record. The services check every rule; the forms only carry what people 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     FileField,
     HiddenField,
     MultipleFileField,
@@ -14,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
+from marketplace.common.forms import DayField
 from marketplace.credit import rules
 from marketplace.credit.models import LIST_LABELS
 
@@ -40,7 +40,7 @@ class ListForm(FlaskForm):
     )
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
     basis = StringField(_l("Legal basis"), validators=[Optional(), Length(max=1000)])
-    until = DateField(_l("Last day of the period"), validators=[Optional()])
+    until = DayField(_l("Last day of the period"), validators=[Optional()])
 
 
 class LiftForm(FlaskForm):

@@ -3,8 +3,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, MultipleFileField, StringField, TextAreaField
+from wtforms import MultipleFileField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
+
+from marketplace.common.forms import DayField
 
 
 class ActionForm(FlaskForm):
@@ -22,7 +24,7 @@ class ProgressForm(FlaskForm):
 
 class DeliverForm(FlaskForm):
     text = TextAreaField(_l("Delivery note"), validators=[Optional(), Length(max=2000)])
-    files = MultipleFileField(_l("Files (PDF, JPG or PNG, optional)"))
+    files = MultipleFileField(_l("Files (PDF, JPG, PNG, DWG, DOCX, XLSX or ZIP, optional)"))
 
 
 class AmendForm(FlaskForm):
@@ -37,11 +39,11 @@ class ContractForm(FlaskForm):
 
     code = StringField(_l("Contract number"), validators=[Optional(), Length(max=60)])
     amount = StringField(_l("Contract amount (yuan)"), validators=[Optional(), Length(max=20)])
-    start_date = DateField(_l("Start date"), validators=[Optional()])
-    end_date = DateField(_l("End date"), validators=[Optional()])
+    start_date = DayField(_l("Start date"), validators=[Optional()])
+    end_date = DayField(_l("End date"), validators=[Optional()])
     file = FileField(_l("Signed contract (PDF)"))
 
 
 class ExtensionForm(FlaskForm):
-    due_date = DateField(_l("New due date"), validators=[Optional()])
+    due_date = DayField(_l("New due date"), validators=[Optional()])
     reason = TextAreaField(_l("Why more time is needed"), validators=[Optional(), Length(max=500)])

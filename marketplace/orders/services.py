@@ -258,7 +258,9 @@ def deliver(
     order = _agency_order(actor, order_id)
     text = _text(text, 2, 2000)
     # Check every file first and change the state before writing anything, so a refused delivery leaves no files.
-    checked = [(*uploads.read_upload(stream, "files"), name) for stream, name in (files or [])]
+    checked = [
+        (*uploads.read_upload(stream, "files", uploads.DELIVERABLES), name) for stream, name in (files or [])
+    ]
     _move(order, "deliver", actor, delivered_at=now())
     stored = [uploads.store(data, mime, name, UPLOAD_KIND) for data, mime, name in checked]
     _event(order, "deliver", actor, text=text, files=[s.__dict__ for s in stored])

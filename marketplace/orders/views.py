@@ -11,7 +11,8 @@ from marketplace.auth.current import web_actor
 from marketplace.common import uploads
 from marketplace.common.errors import DomainError
 from marketplace.common.forms import fen_from, page_number
-from marketplace.common.web import form_errors_from
+from marketplace.common.money import format_fen
+from marketplace.common.web import ask_confirmation, confirmed, form_errors_from
 from marketplace.extensions import db
 from marketplace.orders import contract_views, services
 from marketplace.orders.forms import ActionForm, AmendForm, DeliverForm, ProgressForm, ReasonForm
@@ -106,7 +107,29 @@ def confirm(order_id: int):
 
 @bp.route("/<int:order_id>/accept", methods=["POST"])
 def accept(order_id: int):
+    if not confirmed() and ActionForm().validate_on_submit():
+        order = services.get_order(web_actor(), order_id)
+        if order.status == OrderStatus.DELIVERED and web_actor().enterprise is not None:
+            return _confirm_acceptance(order)
     return _simple(order_id, services.accept, _("Accepted. Thank you; the order is complete."))
+
+
+def _confirm_acceptance(order):
+    """确认验收 asks first: the agency, the amount, and that acceptance closes the work for good."""
+    return ask_confirmation(
+        title=_("Accept the delivered work?"),
+        facts=[
+            (_("Order"), _("Order #%(id)d", id=order.id)),
+            (_("Agency"), order.agency.name),
+            (_("Contract amount"), format_fen(order.amount_fen)),
+        ],
+        consequences=[
+            _("The order is complete: the work can no longer be disputed or sent back."),
+            _("The contract amount becomes due to the agency, and the order counts in its statistics."),
+        ],
+        back_url=url_for(".detail", order_id=order.id),
+        button=_("Confirm acceptance"),
+    )
 
 
 def _with_reason(order_id: int, name: str, call, done: str):

@@ -11,15 +11,15 @@ from marketplace.auth.models import Role
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import DomainError
-from marketplace.common.money import fen_to_yuan, yuan_to_fen
-from marketplace.common.web import form_errors_from
+from marketplace.common.money import fen_to_yuan, format_fen, yuan_to_fen
+from marketplace.common.web import ask_confirmation, confirmed, form_errors_from
 from marketplace.extensions import db
 from marketplace.orders.forms import ActionForm, ReasonForm
 from marketplace.orders.models import OrderStatus
 from marketplace.orders.views import render_detail
 from marketplace.payments import services
 from marketplace.payments.forms import OfflinePaymentForm
-from marketplace.payments.models import METHOD_LABELS, STATUS_LABELS
+from marketplace.payments.models import METHOD_LABELS, STATUS_LABELS, PaymentMethod, PaymentStatus
 from marketplace.payments.services import LEDGER_LABELS
 
 bp = Blueprint("payments", __name__)
@@ -120,6 +120,8 @@ def pay_online(order_id: int):
 def confirm(payment_id: int):
     payment = services.get_payment(web_actor(), payment_id)
     if ActionForm().validate_on_submit():
+        if not confirmed() and _confirmable(payment):
+            return _confirm_receipt(payment)
         try:
             services.confirm_offline(web_actor(), payment_id)
         except DomainError as exc:
@@ -127,6 +129,41 @@ def confirm(payment_id: int):
         else:
             flash(_("Receipt confirmed."), "success")
     return _back(payment.order_id)
+
+
+def _confirmable(payment) -> bool:
+    """Only the payee confirms a transfer awaiting confirmation; anyone else is refused by the service."""
+    actor = web_actor()
+    return (
+        payment.method == PaymentMethod.OFFLINE
+        and payment.status == PaymentStatus.SUBMITTED
+        and actor.agency is not None
+        and payment.order.agency_id == actor.agency.id
+    )
+
+
+def _confirm_receipt(payment):
+    """确认收款 asks first: the amount, the payer, the transfer's reference, and that it counts at once."""
+    facts = [
+        (_("Order"), _("Order #%(id)d", id=payment.order_id)),
+        (_("Payer"), payment.order.enterprise.name),
+        (_("Payment method"), str(METHOD_LABELS[payment.method])),
+        (_("Amount"), format_fen(payment.amount_fen)),
+    ]
+    if payment.reference:
+        facts.append((_("Transfer reference"), payment.reference))
+    return ask_confirmation(
+        title=_("Confirm that %(amount)s arrived?", amount=format_fen(payment.amount_fen)),
+        facts=facts,
+        consequences=[
+            _(
+                "The amount counts as received at once and is shown as paid to the owner and in the fee audit."
+            ),
+            _("A confirmed receipt cannot be withdrawn; check your bank account first."),
+        ],
+        back_url=url_for("orders.detail", order_id=payment.order_id),
+        button=_("Confirm receipt of %(amount)s", amount=format_fen(payment.amount_fen)),
+    )
 
 
 @bp.route("/payments/<int:payment_id>/reject", methods=["POST"])

@@ -13,7 +13,8 @@ from marketplace.auth.models import Role
 from marketplace.auth.services import require_role
 from marketplace.common.errors import DomainError, Invalid, NotFound
 from marketplace.common.forms import has_errors, int_or_none, page_number
-from marketplace.common.web import form_errors_from
+from marketplace.common.money import format_fen
+from marketplace.common.web import ask_confirmation, confirmed, form_errors_from
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import LIVE
@@ -29,7 +30,14 @@ from marketplace.requests.forms import (
     request_data,
     request_form_for,
 )
-from marketplace.requests.models import EDITABLE_STATUSES, RequestStatus, SelectionMethod, ServiceRequest
+from marketplace.requests.labels import METHOD_LABELS
+from marketplace.requests.models import (
+    EDITABLE_STATUSES,
+    UNPUBLISHED,
+    RequestStatus,
+    SelectionMethod,
+    ServiceRequest,
+)
 from marketplace.requests.pages import is_owner, render_detail, status_arg
 from marketplace.requests.validation import clean_request
 
@@ -216,6 +224,12 @@ def cancel(request_id: int):
     actor = _enterprise_actor()
     form = ReasonForm()
     if form.validate_on_submit():
+        if not confirmed():
+            req = services.own_request(actor, request_id)
+            if req.status in UNPUBLISHED | {RequestStatus.BIDDING} and (
+                (form.reason.data or "").strip() or req.status != RequestStatus.BIDDING
+            ):
+                return _confirm_cancel(req, form.reason.data)
         try:
             req = services.cancel_request(actor, request_id, form.reason.data)
         except DomainError as exc:
@@ -226,6 +240,34 @@ def cancel(request_id: int):
             _("The request was cancelled.") if req.published_at else _("The draft was discarded."), "success"
         )
     return redirect(url_for("requests.detail", request_id=request_id))
+
+
+def _confirm_cancel(req: ServiceRequest, reason: str | None):
+    """撤销公告 asks first: the announcement, its method and ceiling, the reason, and what ends with it."""
+    public = req.status == RequestStatus.BIDDING
+    facts = [
+        (_("Request"), req.title),
+        (_("Selection method"), str(METHOD_LABELS[req.selection_method])),
+        (_("Ceiling"), format_fen(req.ceiling_fen)),
+    ]
+    if (reason or "").strip():
+        facts.append((_("Reason"), reason.strip()))
+    consequences = (
+        [
+            _("The announcement is withdrawn at once and every bid on it becomes void."),
+            _("A cancelled announcement cannot be reopened: to buy the service, post a new request."),
+        ]
+        if public
+        else [_("The draft and what was typed in it are discarded.")]
+    )
+    return ask_confirmation(
+        title=_("Cancel this announcement?") if public else _("Discard this draft?"),
+        facts=facts,
+        consequences=consequences,
+        back_url=url_for("requests.detail", request_id=req.id),
+        button=_("Confirm cancellation") if public else _("Discard the draft"),
+        danger=True,
+    )
 
 
 @enterprise.route("/requests/<int:request_id>/republish", methods=["POST"])

@@ -11,11 +11,13 @@ from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.errors import DomainError
 from marketplace.common.forms import page_number
-from marketplace.common.web import form_errors_from
+from marketplace.common.money import format_fen
+from marketplace.common.web import ask_confirmation, confirmed, form_errors_from
 from marketplace.extensions import db
 from marketplace.requests import review
 from marketplace.requests.forms import ActionForm, OpinionForm
-from marketplace.requests.models import RequestStatus
+from marketplace.requests.labels import METHOD_LABELS
+from marketplace.requests.models import RequestStatus, ServiceRequest
 from marketplace.requests.pages import public
 
 desk = Blueprint("announcement_admin", __name__, url_prefix="/admin/announcements")
@@ -67,6 +69,9 @@ def detail(request_id: int):
 @desk.route("/<int:request_id>/approve", methods=["POST"])
 def approve(request_id: int):
     if ActionForm().validate_on_submit():
+        req = review.for_review(web_actor(), request_id)
+        if not confirmed() and req.status == RequestStatus.REVIEW and not review.deadline_too_close(req):
+            return _confirm_decision(req, approve=True)
         try:
             req = review.approve(web_actor(), request_id)
         except DomainError as exc:
@@ -80,6 +85,14 @@ def approve(request_id: int):
 def return_request(request_id: int):
     form = OpinionForm()
     if form.validate_on_submit():
+        req = review.for_review(web_actor(), request_id)
+        opinion = (form.opinion.data or "").strip()
+        if (
+            not confirmed()
+            and req.status == RequestStatus.REVIEW
+            and review.OPINION_MIN <= len(opinion) <= review.OPINION_MAX
+        ):
+            return _confirm_decision(req, approve=False, opinion=opinion)
         try:
             req = review.return_request(web_actor(), request_id, form.opinion.data)
         except DomainError as exc:
@@ -88,6 +101,37 @@ def return_request(request_id: int):
             return render_review(request_id, form, exc.status)
         flash(_("Returned to %(org)s with your opinion.", org=req.enterprise.name), "success")
     return redirect(url_for(".queue"))
+
+
+def _confirm_decision(req: ServiceRequest, approve: bool, opinion: str = ""):
+    """审核通过 / 驳回 ask first: the announcement, its method and ceiling, and what the decision sets going."""
+    facts = [
+        (_("Request"), req.title),
+        (_("Enterprise"), req.enterprise.name),
+        (_("Selection method"), str(METHOD_LABELS[req.selection_method])),
+        (_("Ceiling"), format_fen(req.ceiling_fen)),
+    ]
+    if approve:
+        consequences = [
+            _("The announcement is published at once and agencies can bid until its deadline."),
+            _(
+                "An approval cannot be withdrawn: after publication only the enterprise can cancel, with a reason."
+            ),
+        ]
+    else:
+        facts.append((_("Review opinion"), opinion))
+        consequences = [
+            _("The request goes back to the enterprise with your opinion, which it sees as written."),
+            _("It is not published; it comes back to this desk only when the enterprise submits it again."),
+        ]
+    return ask_confirmation(
+        title=_("Approve this announcement?") if approve else _("Return this announcement?"),
+        facts=facts,
+        consequences=consequences,
+        back_url=url_for(".detail", request_id=req.id),
+        button=_("Confirm approval") if approve else _("Confirm return"),
+        danger=not approve,
+    )
 
 
 @public.route("/<int:request_id>/approval-document")

@@ -5,7 +5,7 @@ the feature's pages (these, objection_views.py, desk_views.py) for the app."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -16,12 +16,13 @@ from marketplace.catalogue import services as catalogue
 from marketplace.common.errors import DomainError, Invalid
 from marketplace.common.forms import has_errors, int_or_none, page_number
 from marketplace.common.money import format_fen
-from marketplace.common.web import form_errors_from
+from marketplace.common.web import ask_confirmation, confirmed, form_errors_from
 from marketplace.extensions import db
 from marketplace.requests import bidding, desk_views, objection_views, queries, review_views, services
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.forms import BID_ALIASES, ActionForm, BidForm, SelectForm, bid_data
-from marketplace.requests.models import UNPUBLISHED, RequestStatus, ServiceRequest
+from marketplace.requests.labels import METHOD_LABELS
+from marketplace.requests.models import UNPUBLISHED, RequestStatus, SelectionMethod, ServiceRequest
 from marketplace.requests.pages import is_owner, public, render_detail, status_arg
 
 
@@ -206,6 +207,10 @@ def select_winner(request_id: int):
     actor = web_actor()
     form = SelectForm()
     if form.validate_on_submit():
+        if not confirmed():
+            asked = _confirm_selection(actor, request_id, form)
+            if asked is not None:
+                return asked
         try:
             req = services.select_winner(actor, request_id, form.bid_id.data, form.reason.data)
         except DomainError as exc:
@@ -223,6 +228,43 @@ def select_winner(request_id: int):
             )
             return redirect(url_for(".detail", request_id=request_id))
     return render_compare(request_id, form)
+
+
+def _confirm_selection(actor, request_id: int, form: SelectForm):
+    """The confirmation page of 执行比选: the method, (for a direct pick) the bid and reason, and what follows.
+    None when there is nothing to confirm (too early, already selected, a direct pick without its bid or
+    reason): the service then refuses, with the field errors."""
+    req = services.own_request(actor, request_id)
+    if req.phase != RequestStatus.EVALUATING:
+        return None  # sealed or already selected: the service says why
+    method = req.selection_method
+    facts = [(_("Request"), req.title), (_("Selection method"), str(METHOD_LABELS[method]))]
+    if method == SelectionMethod.DIRECT:
+        bid = db.session.get(Bid, form.bid_id.data) if form.bid_id.data else None
+        reason = (form.reason.data or "").strip()
+        if bid is None or bid.request_id != req.id or not 4 <= len(reason) <= 500:
+            return None
+        facts += [
+            (_("Selected bid"), f"{bid.agency.name} · {format_fen(bid.price_fen)}"),
+            (_("Reason for the direct pick"), reason),
+        ]
+    elif req.status == RequestStatus.EVALUATING:  # bids opened (else they open when the selection runs)
+        facts.append((_("Number of valid bids"), str(len(bidding.valid_bids(req.id)))))
+    days = current_app.config["MARKET_PUBLICITY_SECONDS"] / 86400
+    return ask_confirmation(
+        title=_("Run the selection now?"),
+        facts=facts,
+        consequences=[
+            _("The method is run once; its result cannot be changed or run again."),
+            _(
+                "The result is published at once and stays under publicity for %(days)s days.",
+                days=f"{days:g}",
+            ),
+            _("Only an upheld objection can reverse it."),
+        ],
+        back_url=url_for(".compare", request_id=request_id),
+        button=_("Confirm and run the selection"),
+    )
 
 
 # --- the draw proof ----------------------------------------------------------------------------------

@@ -286,7 +286,7 @@ def test_the_review_desk_pages(client, review_on):
     assert "立项批复.pdf" in detail and req.scope in detail
     r = client.post(f"/admin/announcements/{req.id}/return", data={"opinion": ""})
     assert r.status_code == 422
-    r = client.post(f"/admin/announcements/{req.id}/approve")
+    r = client.post(f"/admin/announcements/{req.id}/approve", data={"confirm": "yes"})
     assert r.status_code == 302
     db.session.expire_all()
     assert db.session.get(ServiceRequest, req.id).status == "bidding"
@@ -341,7 +341,12 @@ def test_the_request_form_submits_with_the_approval_document(client, review_on):
     # Under review it cannot be edited; withdrawn, it was never public and stays so.
     r = client.get(f"/enterprise/requests/{req.id}/edit")
     assert r.status_code == 302
-    assert client.post(f"/enterprise/requests/{req.id}/cancel", data={"reason": ""}).status_code == 302
+    assert (
+        client.post(
+            f"/enterprise/requests/{req.id}/cancel", data={"reason": "", "confirm": "yes"}
+        ).status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(ServiceRequest, req.id).status == "cancelled"
     client.post("/auth/logout")

@@ -139,7 +139,7 @@ def test_protected_pages(client, world, role):
     pending_id = world["pending"].agency.id
     r = client.get(f"/admin/agencies/{pending_id}")
     assert r.status_code == {"anonymous": 302, "admin": 200}.get(role, 403)
-    r = client.post(f"/admin/agencies/{pending_id}/approve", data={})
+    r = client.post(f"/admin/agencies/{pending_id}/approve", data={"confirm": "yes"})
     if role == "admin":
         assert r.status_code == 302
     else:

@@ -260,7 +260,7 @@ def test_paying_through_the_order_page(client):
     page = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert 'data-form="confirm-payment"' in page and 'data-form="pay-offline"' not in page
     assert client.get(f"/payments/{payment.id}/voucher").data == f.PDF
-    client.post(f"/payments/{payment.id}/confirm")
+    client.post(f"/payments/{payment.id}/confirm", data={"confirm": "yes"})
     page = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert 'data-payment-status="partial"' in page and 'data-payment-state="paid"' in page
     assert "<strong data-outstanding>¥49,999.50</strong>" in page

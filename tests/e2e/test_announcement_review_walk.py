@@ -120,6 +120,7 @@ def test_submit_return_fix_resubmit_approve(live_server, browser, tmp_path):
     page.fill("#opinion", OPINION)
     _snap(page, "04-review-detail")
     page.click("form[data-form=return] button[type=submit]")
+    page.click("[data-confirm-yes]")  # 驳回 asks first
     page.wait_for_load_state()
     assert TITLE not in page.inner_text("main")  # no longer waiting
     _logout(page)
@@ -143,6 +144,7 @@ def test_submit_return_fix_resubmit_approve(live_server, browser, tmp_path):
     page.goto(f"{base}/admin/announcements/{request_id}")
     assert "编制环境影响报告书，配合完成" in page.inner_text("main")
     page.click("form[data-form=approve] button[type=submit]")
+    page.click("[data-confirm-yes]")  # 审核通过 asks first
     page.wait_for_load_state()
     assert page.locator("[data-empty]").count() == 1
     _logout(page)

@@ -97,6 +97,7 @@ def test_agency_joins_and_its_offer_is_public(live_server, browser, shot, tmp_pa
     page.click("text=南京恒远测绘地理信息有限公司")
     shot(page, "02-admin-review")
     page.click("form[action$='/approve'] button")
+    page.click("[data-confirm-yes]")  # 审核通过 asks first
     assert page.get_attribute("[data-status]", "data-status") == "active"
     page.click("form[action$='/auth/logout'] button")
 

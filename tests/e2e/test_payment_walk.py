@@ -62,6 +62,7 @@ def test_pay_by_bank_transfer_then_the_agency_confirms(live_server, browser, sho
     assert Path(download.value.path()).read_bytes() == f.PDF
     shot(agency_page, "33-payment-to-confirm")
     agency_page.click("form[data-form=confirm-payment] button[type=submit]")
+    agency_page.click("[data-confirm-yes]")  # 确认收款 asks first
     agency_page.wait_for_selector("[data-payment-state=paid]")
     assert agency_page.get_attribute("[data-payment-panel]", "data-payment-status") == "paid"
     assert agency_page.inner_text("[data-outstanding]") == "¥0.00"

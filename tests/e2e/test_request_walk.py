@@ -111,6 +111,7 @@ def test_post_bid_compare_select_order_accept(live_server, browser, shot, tmp_pa
     shot(mobile, "13-compare-phone")
     phone.close()
     page.click("form[data-form=select] button[type=submit]")
+    page.click("[data-confirm-yes]")  # 执行比选 asks first
     page.wait_for_url(re.compile(rf"/requests/{request_id}$"))
     assert page.get_attribute("[data-status]", "data-status") == "publicity"
     assert agency_names[1] in page.inner_text("main")  # lowest price wins, named publicly
@@ -146,6 +147,7 @@ def test_post_bid_compare_select_order_accept(live_server, browser, shot, tmp_pa
     page.goto(f"{base}/orders/{order_id}")
     assert "环评报告书.pdf" in page.inner_text("main")
     page.click("form[data-form=accept] button[type=submit]")
+    page.click("[data-confirm-yes]")  # 确认验收 asks first
     assert page.get_attribute("[data-status]", "data-status") == "accepted"
     assert page.get_attribute("[data-deadline]", "data-deadline") == "ok"
     shot(page, "15-order-accepted")

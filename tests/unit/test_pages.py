@@ -118,7 +118,7 @@ def test_admin_reviews_in_the_browser_forms(client):
     page = r.get_data(as_text=True)
     assert flashes(page) == ["请填写理由。"]  # "A reason is required." (its place: test_form_errors.py)
     assert 'data-status="pending"' in page
-    r = client.post(f"/admin/agencies/{u.agency.id}/approve", data={}, follow_redirects=True)
+    r = client.post(f"/admin/agencies/{u.agency.id}/approve", data={"confirm": "yes"}, follow_redirects=True)
     assert 'data-status="active"' in r.get_data(as_text=True)
 
 
