@@ -119,13 +119,14 @@ def test_the_comparison_never_shows_a_wrong_kind_as_valid(client):
 
     f.login(client, enterprise)
     page = parse(client.get(f"/requests/{req.id}/compare").get_data(as_text=True))
-    row = next(tr for tr in page.find_all("tr") if tr.attrs.get("data-bid-id") == str(legacy.id))
-    status = next(e for e in row.iter() if "data-bid-status" in e.attrs)
+    # One column per bid: its cells carry the bid's id.
+    column = [e for e in page.find_all("td") if e.attrs.get("data-bid-id") == str(legacy.id)]
+    status = next(e for cell in column for e in cell.iter() if "data-bid-status" in e.attrs)
     assert status.attrs["data-bid-status"] == "unqualified"
     assert "有效" not in status.text()
-    assert "环境影响评价编制单位信用平台登记" in row.text()
-    good_row = next(tr for tr in page.find_all("tr") if tr.attrs.get("data-bid-id") == str(good_bid.id))
-    assert "✓" in good_row.text()
+    assert "环境影响评价编制单位信用平台登记" in " ".join(cell.text() for cell in column)
+    good_column = [e for e in page.find_all("td") if e.attrs.get("data-bid-id") == str(good_bid.id)]
+    assert "✓" in " ".join(cell.text() for cell in good_column)
     # Only the qualified bid may be picked.
     picks = [e.attrs.get("value") for e in page.find_all("input") if e.attrs.get("name") == "bid_id"]
     assert picks == [str(good_bid.id)]

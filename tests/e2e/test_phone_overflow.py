@@ -1,0 +1,232 @@
+"""Phone first, in a real browser at 390 px: no page is wider than the phone, for any role; the menu button opens
+the whole navigation with and without JavaScript; the bottom tab bar leads to each role's destinations; the
+comparison scrolls sideways under a sticky column of dimension names; the home page stays under three screens.
+
+One live server on the prepared market of tests/market.py (every route's ids), one browser context per role.
+Every GET page of the URL map (tests/routes.py) is fetched for each role; the ones that role may read (HTML,
+200) are opened at 390 px and measured.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from marketplace.auth.models import User
+from marketplace.catalogue.models import ServiceItem
+from marketplace.extensions import db
+from tests import factories as f
+from tests import market, routes, timetravel
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 390, "height": 844}
+SHOTS = Path("/tmp/shots_h6")
+
+# The elements that stick out of the viewport, outermost first (an element whose parent fits): the culprits.
+WIDEST = """() => {
+  const w = 390, out = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= w + 1) continue;
+    const p = el.parentElement.getBoundingClientRect();
+    if (p.right > w + 1 && el.parentElement !== document.body) continue;
+    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+      (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+    out.push(`${name} (right edge ${Math.round(r.right)} px, width ${Math.round(r.width)} px): ` +
+      (el.innerText || '').trim().slice(0, 60).replace(/\\s+/g, ' '));
+  }
+  return out.slice(0, 3);
+}"""
+NOT_PAGES = {"home.favicon", "home.healthz"}  # answers for browsers and monitors, not pages
+FITS = "document.documentElement.scrollWidth <= 390"
+
+
+@pytest.fixture(scope="module")
+def phone_market(live_server):
+    """The prepared market, staff of every role, and a request past its deadline with three bids to compare."""
+    with live_server.app_context():
+        m = market.build()
+        item = db.session.get(ServiceItem, m.item_id)
+        people = {
+            "operator": f.staff("operator").email,
+            "department": f.staff("department", None, item.department).email,
+            "supervisor": f.staff("supervisor").email,
+        }
+        owner = db.session.scalar(db.select(User).where(User.email == m.owner_email))
+        req = f.published_request(
+            owner, item=item, title="连云港市徐圩新区石化产业基地配套道路工程环境影响评价报告书编制"
+        )
+        for who, price in ((m.bidder, 18_800_000), (m.co_bidder, 21_500_000), (m.rival, 19_960_000)):
+            agency = db.session.get(User, who.user_id)
+            f.bid(
+                agency,
+                req,
+                price_fen=price,
+                plan="现场踏勘、监测布点、模型预测后编制报告书，并配合专家评审。",
+            )
+        timetravel.past_deadline(req)
+        compare_id = req.id
+        urls = [u for u in routes.build_urls(live_server, m) if not u.api and u.endpoint not in NOT_PAGES]
+    accounts = {
+        "anonymous": None,
+        "enterprise": m.owner_email,
+        "agency": m.rival.email,
+        "admin": m.admin_email,
+        **people,
+    }
+    return {"market": m, "accounts": accounts, "urls": urls, "compare_id": compare_id}
+
+
+def _context(browser, base: str, email: str | None, **options):
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True, **options)
+    if email:
+        r = context.request.post(
+            f"{base}/auth/login", form={"email": email, "password": f.PASSWORD}, max_redirects=0
+        )
+        assert r.status == 302, f"{email} could not log in"
+    return context
+
+
+def _readable(app, email: str | None, paths: list[str]) -> list[str]:
+    """The pages this viewer may read (HTML answered 200), asked in-process: redirects, refusals and files are
+    other tests' business."""
+    client = app.test_client()
+    if email:
+        assert f.login(client, SimpleNamespace(email=email)).status_code == 302
+    found = []
+    for path in paths:
+        answer = client.get(path)
+        if answer.status_code == 200 and answer.mimetype == "text/html":
+            found.append(path)
+    return found
+
+
+def test_no_page_is_wider_than_a_phone_for_any_role(live_server, browser, phone_market):
+    """Each page is measured once, by the first role that may read it (public pages by the anonymous visitor;
+    a staff page by the administrator unless only a narrower role may read it), and every role's home page,
+    since the header differs by role."""
+    base = live_server.config["LIVE_URL"]
+    wide, measured = [], set()
+    for role, email in phone_market["accounts"].items():
+        context = _context(browser, base, email)
+        context.route("**/*.{png,jpg,svg}", lambda route: route.abort())  # only the layout matters here
+        page = context.new_page()
+        unmeasured = [u.path for u in phone_market["urls"] if u.path not in measured]
+        for path in ["/", *_readable(live_server, email, unmeasured)]:
+            page.goto(base + path, wait_until="domcontentloaded", timeout=120_000)
+            measured.add(path)
+            if not page.evaluate(FITS):
+                width = page.evaluate("document.documentElement.scrollWidth")
+                wide.append(f"{role} {path}: {width} px wide; {page.evaluate(WIDEST)}")
+        context.close()
+    assert len(measured) > 90, f"only {len(measured)} pages were measured"
+    assert not wide, "pages wider than a 390 px phone:\n" + "\n".join(wide)
+
+
+def test_the_menu_button_opens_every_link_with_and_without_javascript(live_server, browser, phone_market):
+    base = live_server.config["LIVE_URL"]
+    enterprise = phone_market["accounts"]["enterprise"]
+    for js in (False, True):
+        context = _context(browser, base, enterprise, java_script_enabled=js)
+        page = context.new_page()
+        page.goto(base + "/")
+        nav = page.locator("#site-nav")
+        assert not nav.is_visible(), "the navigation is folded away on a phone"
+        for link in ("contracts", "workspace", "credit", "stats"):
+            assert page.locator(f"#site-nav a[data-link={link}]").count() == 1
+        button = page.locator(".menu-btn")
+        if js:
+            assert button.evaluate("b => b.tagName") == "BUTTON"
+            assert button.get_attribute("aria-expanded") == "false"
+        button.click()
+        assert nav.is_visible()
+        for label in ("收费公示", "我的工作台", "订单"):
+            link = nav.get_by_role("link", name=label, exact=True)
+            assert link.is_visible() and link.bounding_box()["x"] + link.bounding_box()["width"] <= 390
+        assert page.locator("a[data-link=account]").is_visible()
+        assert page.locator(".bell").is_visible()
+        assert page.evaluate(FITS)
+        if js:
+            assert button.get_attribute("aria-expanded") == "true"
+            SHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SHOTS / "menu-phone.png"))
+            page.keyboard.press("Escape")
+            assert not nav.is_visible() and button.get_attribute("aria-expanded") == "false"
+        else:
+            button.click()
+            assert not nav.is_visible()
+        context.close()
+
+    # Wide screens: the bars as they were, no menu button, no tab bar.
+    page = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN").new_page()
+    page.goto(base + "/fees/")
+    assert page.locator("#site-nav").is_visible() and not page.locator(".menu-btn").is_visible()
+    assert not page.locator(".tabbar").is_visible()
+    page.context.close()
+
+
+def test_the_tab_bar_leads_each_role_to_its_destinations(live_server, browser, phone_market):
+    base = live_server.config["LIVE_URL"]
+    accounts = phone_market["accounts"]
+    landing = {"enterprise": "/enterprise/", "agency": "/agency/", "supervisor": "/admin/"}
+    for role in ("anonymous", "enterprise", "agency", "supervisor"):
+        context = _context(browser, base, accounts[role])
+        page = context.new_page()
+        page.goto(base + "/agencies/")
+        bar = page.locator(".tabbar")
+        assert bar.is_visible() and bar.bounding_box()["y"] + bar.bounding_box()["height"] == pytest.approx(
+            844, abs=1
+        )
+        tabs = bar.locator("a").evaluate_all("links => links.map(a => a.dataset.tab)")
+        if role == "anonymous":
+            assert tabs == ["home", "agencies", "requests", "fees", "login"]
+        else:
+            assert tabs == ["home", "agencies", "requests", "workspace", "mine"]
+            page.click(".tabbar [data-tab=workspace]")
+            page.wait_for_url(f"{base}{landing[role]}**")
+            assert page.locator(".tabbar [data-tab=workspace]").get_attribute("aria-current") == "page"
+        assert page.locator(".tabbar [data-tab=agencies]").count() == 1
+        context.close()
+
+
+def test_filters_comparison_and_home_fit_a_phone(live_server, browser, phone_market):
+    base = live_server.config["LIVE_URL"]
+    context = _context(browser, base, phone_market["accounts"]["enterprise"])
+    page = context.new_page()
+    SHOTS.mkdir(exist_ok=True)
+
+    # The price band of the agency list fits inside the filter panel.
+    page.goto(base + "/agencies/")
+    panel = page.locator("form.filters").bounding_box()
+    for name in ("price_min", "price_max"):
+        box = page.locator(f"input[name={name}]").bounding_box()
+        assert box["x"] >= panel["x"] and box["x"] + box["width"] <= panel["x"] + panel["width"]
+    assert page.evaluate(FITS)
+
+    # The comparison: wider than the phone, it scrolls inside its frame; the dimension names stay at the left.
+    page.goto(f"{base}/requests/{phone_market['compare_id']}/compare")
+    wrap = page.locator(".compare-wrap")
+    assert wrap.evaluate("w => w.scrollWidth > w.clientWidth"), "three bids should not fit a phone"
+    assert page.evaluate(FITS)
+    dim = page.locator(".compare tbody th.dim").first
+    before = dim.bounding_box()["x"]
+    first_bid = page.locator(".compare tbody tr").first.locator("td").first
+    bid_before = first_bid.bounding_box()["x"]
+    wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+    assert dim.bounding_box()["x"] == pytest.approx(before, abs=1), "the dimension names scrolled away"
+    assert first_bid.bounding_box()["x"] < bid_before - 100, "the bids did not scroll"
+    wrap.evaluate("w => { w.scrollLeft = 0; }")
+    page.screenshot(path=str(SHOTS / "compare-phone.png"), full_page=True)
+
+    # The home page: under three screens tall.
+    for who in (None, phone_market["accounts"]["enterprise"]):
+        ctx = _context(browser, base, who)
+        home = ctx.new_page()
+        home.goto(base + "/")
+        screens = home.evaluate("document.documentElement.scrollHeight / window.innerHeight")
+        assert screens < 3, f"the home page is {screens:.2f} screens tall at 390 px"
+        ctx.close()
+    context.close()
