@@ -58,7 +58,7 @@ def test_an_enterprise_complaint_is_answered_and_upheld(live_server, browser, sh
 
     # 0. Before: a new member's credit, 80.0 and grade B, nothing itemised yet.
     page.goto(f"{store}/credit")
-    assert page.inner_text("[data-credit-score]") == "80.0"
+    assert page.inner_text("[data-credit-score]") == "80.00"
     assert page.locator(".section-head [data-grade]").first.get_attribute("data-grade") == "B"
     assert page.locator("tr[data-rule=complaint_upheld]").count() == 0
 
