@@ -55,10 +55,8 @@ def remaining(value: datetime | float | None) -> str:
     every remaining/overdue time (the `remaining` filter)."""
     if value is None:
         return "—"
-    if isinstance(value, datetime):
-        seconds = (as_utc(value) - now()).total_seconds()
-    else:
-        seconds = float(value) * 86400
+    at = as_utc(value) if isinstance(value, datetime) else None
+    seconds = (at - now()).total_seconds() if at is not None else float(value) * 86400
     whole = abs(int(seconds))
     days, rest = divmod(whole, 86400)
     hours = rest // 3600
