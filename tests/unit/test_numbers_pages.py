@@ -251,6 +251,7 @@ def test_newcomers_are_labelled_and_the_front_page_recommends_only_proven_agenci
     store = client.get(f"/agencies/{newcomer.agency.id}").get_data(as_text=True)
     assert "新入驻，按中性值" in one(parse(store), "data-newcomer").text()
 
+    least = app.config["MARKET_RECOMMEND_MIN_RATINGS"]
     app.config["MARKET_RECOMMEND_MIN_RATINGS"] = 2
     try:
         home = client.get("/").get_data(as_text=True)
@@ -260,4 +261,4 @@ def test_newcomers_are_labelled_and_the_front_page_recommends_only_proven_agenci
         names = [h.text() for h in parse(client.get("/").get_data(as_text=True)).find_all("h3")]
         assert "南京新入驻测绘有限公司" in names
     finally:
-        app.config["MARKET_RECOMMEND_MIN_RATINGS"] = 5
+        app.config["MARKET_RECOMMEND_MIN_RATINGS"] = least
