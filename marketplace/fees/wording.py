@@ -13,7 +13,7 @@ from sqlalchemy import select
 from marketplace.common.money import format_fen as yuan
 from marketplace.extensions import db
 from marketplace.fees import rules
-from marketplace.fees.models import FeeFlag, FlagRule
+from marketplace.fees.models import RULE_LABELS, FeeFlag, FlagRule
 
 
 def _pct(share: float) -> str:
@@ -62,7 +62,14 @@ def _low(f: dict) -> list[tuple[str, str]]:
 
 def tests_fired(flag: FeeFlag) -> list[tuple[str, str]]:
     """(test, words) for each test that raised the flag — usually one; an abnormally low price may fail
-    several."""
+    several. A flag whose stored figures lack what the words need (hand-edited data) shows its rule's name."""
+    try:
+        return _tests_fired(flag) or [(flag.rule.value, str(RULE_LABELS[flag.rule]))]
+    except (KeyError, TypeError, ZeroDivisionError):
+        return [(flag.rule.value, str(RULE_LABELS[flag.rule]))]
+
+
+def _tests_fired(flag: FeeFlag) -> list[tuple[str, str]]:
     f = flag.figures or {}
     rule = flag.rule
     if rule == FlagRule.ABNORMALLY_LOW:

@@ -262,3 +262,12 @@ def test_newcomers_are_labelled_and_the_front_page_recommends_only_proven_agenci
         assert "南京新入驻测绘有限公司" in names
     finally:
         app.config["MARKET_RECOMMEND_MIN_RATINGS"] = least
+
+
+def test_a_flag_with_incomplete_figures_still_reads(app):
+    from marketplace.fees.wording import tests_fired
+
+    with app.test_request_context():
+        assert tests_fired(FeeFlag(rule=FlagRule.OVER_CEILING, figures={"price_fen": 1})) == [
+            ("over_ceiling", "超过最高限价")
+        ]
