@@ -138,6 +138,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "MARKET_CONTRACT_STEP": _flag("MARKET_CONTRACT_STEP", True),
         "MARKET_ACCEPTANCE_SECONDS": _int("MARKET_ACCEPTANCE_SECONDS", 14 * DAY),
         "MARKET_RATING_WINDOW_SECONDS": _int("MARKET_RATING_WINDOW_SECONDS", 30 * DAY),
+        # The front page recommends (推荐机构) only agencies with at least N ratings: thin records don't lead.
+        "MARKET_RECOMMEND_MIN_RATINGS": _int("MARKET_RECOMMEND_MIN_RATINGS", 3),
         # How long after the bid deadline the bidding stays open for bids that *arrived* before it but still
         # wait for a connection or the request's lock; unset = DB_POOL_TIMEOUT + DB_LOCK_TIMEOUT + 2 s.
         "MARKET_CLOSE_GRACE_SECONDS": _float("MARKET_CLOSE_GRACE_SECONDS", None),

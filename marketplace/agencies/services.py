@@ -179,6 +179,23 @@ def public_agencies_query(
     return stmt.order_by(key.desc(), Agency.id)
 
 
+def recommended_agencies_query(min_ratings: int):
+    """The front page's 推荐机构: active members with at least `min_ratings` ratings (a thin record never
+    leads), best composite first — its rating, on-time and savings parts are Bayesian averages shrunk toward
+    neutral values (stats/figures.py), so a handful of orders counts for little."""
+    return (
+        select(Agency)
+        .join(AgencyStats, AgencyStats.agency_id == Agency.id)
+        .where(Agency.status == AgencyStatus.ACTIVE, AgencyStats.ratings_count >= max(1, min_ratings))
+        .options(
+            selectinload(Agency.categories),
+            selectinload(Agency.service_areas),
+            selectinload(Agency.offers).joinedload(Offer.service_item),
+        )
+        .order_by(AgencyStats.composite.desc(), AgencyStats.rating_rank.desc(), Agency.id)
+    )
+
+
 def public_agencies_page(stmt, page: int | None = None, per_page: int = 20):
     """One page of `public_agencies_query`, counted over its filters alone (the joins that sort it would
     only slow the count down)."""

@@ -7,10 +7,11 @@ from functools import cache
 
 from flask import Flask, g, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_translations
+from flask_babel import gettext as _
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
-from marketplace.common.clock import LOCAL_TZ, now
+from marketplace.common.clock import LOCAL_TZ, as_utc, now
 from marketplace.common.messages import said
 from marketplace.common.money import format_fen
 from marketplace.common.privacy import mask_id
@@ -46,6 +47,34 @@ def _place_prefixes() -> list[str]:
                 if short != name and len(short) >= 2:
                     names.add(short)
     return sorted(names, key=len, reverse=True)
+
+
+def remaining(value: datetime | float | None) -> str:
+    """Time until a moment (or a number of days, negative when past) in whole days and hours, the way people
+    say it: “剩余 2 天 3 小时”, “剩余 2 小时”, “已超期 10 天 3 小时” — never a fraction of a day. One helper for
+    every remaining/overdue time (the `remaining` filter)."""
+    if value is None:
+        return "—"
+    at = as_utc(value) if isinstance(value, datetime) else None
+    seconds = (at - now()).total_seconds() if at is not None else float(value) * 86400
+    whole = abs(int(seconds))
+    days, rest = divmod(whole, 86400)
+    hours = rest // 3600
+    if days and hours:
+        span = _("%(d)d days %(h)d hours", d=days, h=hours)
+    elif days:
+        span = _("%(d)d days", d=days)
+    elif hours:
+        span = _("%(h)d hours", h=hours)
+    else:
+        span = _("less than an hour")
+    return _("%(t)s overdue", t=span) if seconds < 0 else _("%(t)s left", t=span)
+
+
+def score(value: float | None) -> str:
+    """A score (credit, composite, average rating in a proof) with two decimals, the one format for figures
+    computed to more places: 88.004783 → 88.00, 89 → 89.00. Only for HTML: data and APIs keep exact values."""
+    return "—" if value is None else f"{float(value):.2f}"
 
 
 def _said(stored: str | None) -> str:
@@ -110,6 +139,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(_initials, "initials")
     app.add_template_filter(_said, "said")
     app.add_template_filter(mask_id, "mask_id")
+    app.add_template_filter(remaining, "remaining")
+    app.add_template_filter(score, "score")
     app.add_template_global(url_with)
 
     @app.context_processor

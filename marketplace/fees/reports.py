@@ -60,7 +60,19 @@ def _quantile(values: list[int], q: float) -> int:
     return round(values[low] + (values[high] - values[low]) * (pos - low))
 
 
-def price_summary(prices: list[int], ceilings: list[int] | None = None) -> dict:
+def price_summary(
+    prices: list[int], ceilings: list[int] | None = None, guide: tuple[int | None, int | None] = (None, None)
+) -> dict:
+    """Median, quartiles and range of the winning prices; with the ceilings, the savings (negative when the
+    deals averaged above their ceilings); with a government guide range, how many deals lay above or below it
+    (`above_guide`, `below_guide`, `outside_guide`: the fee page marks them)."""
+    low, high = guide
+    guided = low is not None and high is not None
+    outside = {
+        "above_guide": sum(1 for p in prices if p > high) if guided else 0,
+        "below_guide": sum(1 for p in prices if p < low) if guided else 0,
+    }
+    outside["outside_guide"] = bool(outside["above_guide"] or outside["below_guide"])
     if not prices:
         return {
             "count": 0,
@@ -69,7 +81,7 @@ def price_summary(prices: list[int], ceilings: list[int] | None = None) -> dict:
             "max_fen": None,
             "p25_fen": None,
             "p75_fen": None,
-        }
+        } | outside
     ordered = sorted(prices)
     summary = {
         "count": len(ordered),
@@ -81,7 +93,7 @@ def price_summary(prices: list[int], ceilings: list[int] | None = None) -> dict:
     }
     if ceilings:
         summary["savings_rate"] = round(1 - sum(prices) / sum(ceilings), 4)
-    return summary
+    return summary | outside
 
 
 def region_filter(value: str | None) -> str | None:
@@ -103,7 +115,9 @@ def item_fees(item_id: int, region: str | None = None) -> dict:
         "item": item,
         "guide_min_fen": item.guide_min_fen,
         "guide_max_fen": item.guide_max_fen,
-        "winning": price_summary([d[1] for d in deals], [d[2] for d in deals]),
+        "winning": price_summary(
+            [d[1] for d in deals], [d[2] for d in deals], (item.guide_min_fen, item.guide_max_fen)
+        ),
         "monthly": [
             {
                 "month": m,
@@ -126,7 +140,15 @@ def overview(region: str | None = None) -> list[dict]:
     items = db.session.scalars(
         select(ServiceItem).order_by(ServiceItem.category_id, ServiceItem.sort_order, ServiceItem.id)
     )
-    return [{"item": item, "winning": price_summary(prices[item.id], ceilings[item.id])} for item in items]
+    return [
+        {
+            "item": item,
+            "winning": price_summary(
+                prices[item.id], ceilings[item.id], (item.guide_min_fen, item.guide_max_fen)
+            ),
+        }
+        for item in items
+    ]
 
 
 # --- the administrators' charts -----------------------------------------------------------------------------

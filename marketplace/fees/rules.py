@@ -120,7 +120,14 @@ def abnormally_low(price_fen: int, others_fen: list[int], item_median_fen: int |
     if not reasons:
         return None
     severity = Severity.HIGH if len(reasons) > 1 else Severity.MEDIUM
-    return Finding(FlagRule.ABNORMALLY_LOW, severity, figures | {"reasons": reasons})
+    thresholds = {
+        "mean": MEAN_GAP,
+        "next": NEXT_GAP,
+        "median": MEDIAN_SHARE,
+    }  # the words name the one in force
+    return Finding(
+        FlagRule.ABNORMALLY_LOW, severity, figures | {"reasons": reasons, "thresholds": thresholds}
+    )
 
 
 def identical_prices(

@@ -31,6 +31,12 @@ class FlagOut(ma.Schema):
     payment_id = ma.fields.Integer(allow_none=True)
     figures = ma.fields.Dict()
     description = ma.fields.Method("_description")
+    tests = ma.fields.Method(
+        "_tests",
+        metadata={
+            "description": "the tests that raised the flag: [{test, text}], e.g. below_next with its figures"
+        },
+    )
     occurred_at = ma.fields.AwareDateTime()
     detected_at = ma.fields.AwareDateTime()
     note = ma.fields.String(allow_none=True)
@@ -46,6 +52,11 @@ class FlagOut(ma.Schema):
 
         return describe(flag)
 
+    def _tests(self, flag):
+        from marketplace.fees.wording import tests_fired
+
+        return [{"test": test, "text": text} for test, text in tests_fired(flag)]
+
 
 class ReviewIn(ma.Schema):
     action = ma.fields.String(required=True, metadata={"enum": ["confirm", "dismiss", "reopen"]})
@@ -59,7 +70,15 @@ class PriceSummaryOut(ma.Schema):
     max_fen = ma.fields.Integer(allow_none=True)
     p25_fen = ma.fields.Integer(allow_none=True)
     p75_fen = ma.fields.Integer(allow_none=True)
-    savings_rate = ma.fields.Float(allow_none=True)
+    savings_rate = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "1 − Σ price / Σ ceiling; negative when the deals averaged above their ceilings"
+        },
+    )
+    above_guide = ma.fields.Integer(metadata={"description": "deals above the guide price range"})
+    below_guide = ma.fields.Integer(metadata={"description": "deals below the guide price range"})
+    outside_guide = ma.fields.Boolean(metadata={"description": "any deal outside the guide price range"})
 
 
 class MonthOut(ma.Schema):

@@ -22,6 +22,7 @@ from marketplace.common.clock import LOCAL_TZ, local, now
 from marketplace.common.errors import Invalid, NotFound
 from marketplace.common.text import csv_row
 from marketplace.extensions import db
+from marketplace.fees import wording
 from marketplace.fees.models import (
     RULE_LABELS,
     SEVERITY_LABELS,
@@ -233,43 +234,8 @@ CSV_COLUMNS = (
 
 
 def describe(flag: FeeFlag) -> str:
-    """The triggering figures in words, for the page and the CSV."""
-    from marketplace.common.money import format_fen as yuan
-
-    f = flag.figures or {}
-    parts = []
-    for key, label in (
-        ("price_fen", _l("price")),
-        ("amount_fen", _l("contract")),
-        ("paid_fen", _l("paid")),
-        ("bid_price_fen", _l("winning bid")),
-        ("contract_fen", _l("contract")),
-        ("ceiling_fen", _l("ceiling")),
-        ("offer_high_fen", _l("published price")),
-        ("others_mean_fen", _l("mean of the other bids")),
-        ("next_fen", _l("next bid")),
-        ("item_median_fen", _l("median winning price")),
-        ("old_high_fen", _l("published price before")),
-        ("new_high_fen", _l("published price now")),
-    ):
-        if f.get(key) is not None:
-            parts.append(f"{label} {yuan(f[key])}")
-    if f.get("guide_min_fen") is not None:
-        label = _l("guide range")
-        parts.append(f"{label} {yuan(f['guide_min_fen'])}–{yuan(f['guide_max_fen'])}")
-    if f.get("share_won") is not None:
-        label = _l("share of ceiling")
-        parts.append(f"{label} {round(f['share_won'] * 100)}% → {round(f['share_now'] * 100)}%")
-    if f.get("below_mean") is not None and flag.rule == FlagRule.ABNORMALLY_LOW:
-        label = _l("below the mean")
-        parts.append(f"{label} {round(f['below_mean'] * 100)}%")
-    if f.get("others"):
-        from marketplace.agencies.models import Agency
-
-        names = db.session.scalars(select(Agency.name).where(Agency.id.in_(f["others"])).order_by(Agency.id))
-        label = _l("same price as")
-        parts.append(f"{label} {'、'.join(names)}")
-    return "; ".join(str(p) for p in parts)
+    """Which test raised the flag, with its figures, in words (the page, the CSV, the API)."""
+    return wording.describe(flag)
 
 
 def export_csv(actor: User | None, flt: FlagFilter) -> bytes:

@@ -16,7 +16,7 @@ from marketplace.common.forms import page_number
 from marketplace.common.money import format_fen
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
-from marketplace.fees import reports, services
+from marketplace.fees import reports, services, wording
 from marketplace.fees.forms import ReviewForm
 from marketplace.fees.models import (
     RULE_LABELS,
@@ -160,6 +160,7 @@ def audit():
         ).all(),
         agency=db.session.get(Agency, flt.agency_id) if flt.agency_id else None,
         describe=services.describe,
+        tests_fired=wording.tests_fired,
         fee_chart=fee_chart,
         savings_chart=savings_chart,
     )
@@ -177,7 +178,11 @@ def export():
 def _render_flag(flag_id: int, form: ReviewForm | None = None):
     flag = services.get_flag(web_actor(), flag_id)
     return render_template(
-        "fees/admin/flag.html", flag=flag, form=form or ReviewForm(formdata=None), describe=services.describe
+        "fees/admin/flag.html",
+        flag=flag,
+        form=form or ReviewForm(formdata=None),
+        describe=services.describe,
+        tests_fired=wording.tests_fired,
     )
 
 

@@ -1,6 +1,6 @@
 """The portal's front page."""
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from marketplace.agencies import services as agencies
@@ -9,6 +9,7 @@ from marketplace.auth.current import api_actor
 from marketplace.auth.services import require_user
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.models import ServiceItem
+from marketplace.credit import scores as credit_scores
 from marketplace.extensions import db, talisman
 from marketplace.home import todo, todo_desks, todo_staff, todo_supervision  # noqa: F401 (the providers register themselves)
 from marketplace.home.schemas import TodoListOut
@@ -26,7 +27,7 @@ def blueprints():
 @bp.route("/")
 def index():
     categories = catalogue.categories_with_items()
-    newest = db.session.scalars(agencies.public_agencies_query().limit(8)).all()
+    newest = recommended(8)
     figures = {
         "categories": len(categories),
         "items": db.session.scalar(select(func.count()).select_from(ServiceItem)),
@@ -43,6 +44,17 @@ def index():
         announcements=announcements,
         bid_counts={r.id: bidding.bid_count(r.id) for r in announcements},
     )
+
+
+def recommended(limit: int) -> list[Agency]:
+    """推荐机构: enough ratings (MARKET_RECOMMEND_MIN_RATINGS) and the best shrunk composite, never a
+    black-listed or grade D/E agency; a young market with no such agency yet shows the list's first ones."""
+    least = current_app.config["MARKET_RECOMMEND_MIN_RATINGS"]
+    found = db.session.scalars(agencies.recommended_agencies_query(least).limit(limit * 2)).all()
+    credit = credit_scores.figures_for([a.id for a in found]) if found else {}
+    good = [a for a in found if credit.get(a.id, {}).get("credit_grade") not in ("D", "E")]
+    good = [a for a in good if not credit.get(a.id, {}).get("credit_blacklisted")][:limit]
+    return good or db.session.scalars(agencies.public_agencies_query().limit(limit)).all()
 
 
 @bp.app_template_global("todo_for")

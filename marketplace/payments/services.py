@@ -102,7 +102,22 @@ class Ledger:
         return min(100, self.paid_fen * 100 // self.contract_fen) if self.contract_fen else 100
 
 
-LEDGER_LABELS = {"unpaid": _l("Unpaid"), "partial": _l("Partly paid"), "paid": _l("Paid in full")}
+LEDGER_LABELS = {
+    "unpaid": _l("Unpaid"),
+    "partial": _l("Partly paid"),
+    "paid": _l("Paid in full"),
+    # the panel's badge while money is on its way (Ledger.status itself stays unpaid/partial/paid)
+    "transfer": _l("Transfer awaiting confirmation"),
+    "online": _l("Online payment in progress"),
+}
+
+
+def panel_status(book: Ledger, payments: list[Payment]) -> str:
+    """The badge of the order's payment panel: money on its way says so, instead of a bare 'unpaid' beside it."""
+    if book.status == "paid" or not book.awaiting_fen:
+        return book.status
+    submitted = any(p.status == PaymentStatus.SUBMITTED for p in payments)
+    return "transfer" if submitted else "online"
 
 
 def payments_of(order_id: int, fresh: bool = False) -> list[Payment]:

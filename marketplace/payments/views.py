@@ -62,7 +62,8 @@ def payment_panel(order) -> dict:
         "reject_form": ReasonForm(formdata=None),
         "status_labels": STATUS_LABELS,
         "method_labels": METHOD_LABELS,
-        "ledger_label": LEDGER_LABELS[book.status],
+        "panel_status": services.panel_status(book, payments),
+        "ledger_label": LEDGER_LABELS[services.panel_status(book, payments)],
         "stripe_return": request.args.get("stripe"),
         "now": now(),
     }

@@ -19,6 +19,10 @@ Formulas (documented here and in the README):
 - composite = 100 × (0.35 × rating_rank/5 + 0.25 × on_time + 0.20 × sales + 0.20 × savings), where
   sales = min(1, log10(1 + completed) / 2) and savings = clamp(savings_rate / 0.3, 0, 1); missing figures
   count as neutral (on-time 0.8, savings 0.5), so a new member starts in the middle, not at the bottom.
+  Like the rating, on-time and savings are Bayesian averages: SHRINK_ORDERS pseudo-orders at the neutral value
+  are added, so one or two lucky (or unlucky) orders move an agency little and a long record counts in full.
+- newcomer: no completed order and no rating yet — every figure of its composite is a neutral value, and the
+  pages say so ("新入驻，按中性值").
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ PRIOR_MEAN = 4.0
 PRIOR_WEIGHT = 10
 NEUTRAL_ON_TIME = 0.8
 NEUTRAL_SAVINGS = 0.5
+SHRINK_ORDERS = 5  # pseudo-orders at the neutral values in the composite's on-time and savings parts
 TOTALS = (
     "completed_orders", "amount_sum_fen", "ceiling_sum_fen", "guide_orders", "guide_amount_sum_fen",
     "guide_mid_sum_fen", "actual_seconds_sum", "promised_days_sum", "standard_days_sum", "on_time_count",
@@ -60,6 +65,7 @@ EMPTY = {
     "ratings_count": 0,
     "rating_rank": PRIOR_MEAN,
     "composite": None,
+    "newcomer": True,
 }
 
 
@@ -79,12 +85,10 @@ def derive(t) -> dict:
     savings = 1 - price_ratio if price_ratio is not None else None
     sales = min(1.0, math.log10(1 + n) / 2)
     savings_score = min(1.0, max(0.0, savings / 0.3)) if savings is not None else NEUTRAL_SAVINGS
-    composite = 100 * (
-        0.35 * rating_rank / 5
-        + 0.25 * (on_time if on_time is not None else NEUTRAL_ON_TIME)
-        + 0.20 * sales
-        + 0.20 * savings_score
-    )
+    timed = n + get("overdue_orders")
+    on_time_part = (SHRINK_ORDERS * NEUTRAL_ON_TIME + get("on_time_count")) / (SHRINK_ORDERS + timed)
+    savings_part = (SHRINK_ORDERS * NEUTRAL_SAVINGS + n * savings_score) / (SHRINK_ORDERS + n)
+    composite = 100 * (0.35 * rating_rank / 5 + 0.25 * on_time_part + 0.20 * sales + 0.20 * savings_part)
     return {
         "completed_orders": n,
         "avg_rating": round(get("rating_sum") / r, 2) if r else None,
@@ -106,6 +110,7 @@ def derive(t) -> dict:
         "ratings_count": r,
         "rating_rank": round(rating_rank, 4),
         "composite": round(composite, 4),
+        "newcomer": n == 0 and r == 0,
     }
 
 

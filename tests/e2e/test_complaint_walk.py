@@ -58,7 +58,7 @@ def test_an_enterprise_complaint_is_answered_and_upheld(live_server, browser, sh
 
     # 0. Before: a new member's credit, 80.0 and grade B, nothing itemised yet.
     page.goto(f"{store}/credit")
-    assert page.inner_text("[data-credit-score]") == "80.0"
+    assert page.inner_text("[data-credit-score]") == "80.00"
     assert page.locator(".section-head [data-grade]").first.get_attribute("data-grade") == "B"
     assert page.locator("tr[data-rule=complaint_upheld]").count() == 0
 
@@ -147,9 +147,9 @@ def test_an_enterprise_complaint_is_answered_and_upheld(live_server, browser, sh
         _logout(page)
 
     # 5b. The upheld complaint is an itemised credit event: −10 from the department's 30 %, so the score falls
-    # from 80.0 to 77.0 and the grade from B to C, on the public credit page and on the store.
+    # from 80.00 to 77.00 and the grade from B to C, on the public credit page and on the store.
     page.goto(f"{store}/credit")
-    assert page.inner_text("[data-credit-score]") == "77.0"
+    assert page.inner_text("[data-credit-score]") == "77.00"
     assert page.locator(".section-head [data-grade]").first.get_attribute("data-grade") == "C"
     row = page.locator("tr[data-rule=complaint_upheld]")
     assert row.count() == 1 and "-10" in row.inner_text().replace("−", "-")

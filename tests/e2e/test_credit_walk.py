@@ -105,7 +105,7 @@ def test_an_upheld_appeal_reverses_the_event(live_server, browser, shot):
 
     context, page = _login(browser, base, emails[0])
     page.goto(f"{base}/agency/credit")
-    assert page.locator("[data-credit-score]").inner_text() == "78.5"
+    assert page.locator("[data-credit-score]").inner_text() == "78.50"
     item = page.locator(f"#event-{event_id}")
     item.locator("summary").click()
     item.locator("textarea[name=reason]").fill("项目负责人因病更换，已向业主报备并取得书面同意。")
@@ -132,7 +132,7 @@ def test_an_upheld_appeal_reverses_the_event(live_server, browser, shot):
     page.goto(f"{base}/agencies/{agency_id}/credit")
     row = page.locator(f"tr[data-event-id='{event_id}']")
     assert row.get_attribute("data-status") == "reversed" and "异议成立已撤销" in row.inner_text()
-    assert page.locator("[data-credit-score]").inner_text() == "80.0"
+    assert page.locator("[data-credit-score]").inner_text() == "80.00"
     shot(page, "credit-agency-page")
     page.close()
 
