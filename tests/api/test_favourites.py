@@ -31,7 +31,9 @@ def test_an_enterprise_keeps_and_forgets_favourites_idempotently(client):
 
     for _ in range(2):
         assert client.delete(f"/api/v1/favourites/{kept.agency.id}", headers=h).status_code == 204
-    assert [r["agency_id"] for r in client.get("/api/v1/favourites", headers=h).get_json()] == [other.agency.id]
+    assert [r["agency_id"] for r in client.get("/api/v1/favourites", headers=h).get_json()] == [
+        other.agency.id
+    ]
 
     # a kept agency that is suspended stays listed, saying so; it cannot be newly kept
     membership.decide(admin, other.agency.id, "suspend", "资质证书过期未及时更新")
