@@ -1,6 +1,6 @@
 """Imports every model so that Alembic and `db.metadata` see the whole schema."""
 
-from marketplace.agencies.models import Agency, Offer, Qualification, agency_category  # noqa: F401
+from marketplace.agencies.models import Agency, Favourite, Offer, Qualification, agency_category  # noqa: F401
 from marketplace.agencies.roster import MembershipChange, Practitioner  # noqa: F401
 from marketplace.audit.models import AuditEntry, AuditHead  # noqa: F401
 from marketplace.auth.models import ApiToken, Enterprise, LoginThrottle, User, UserSession  # noqa: F401

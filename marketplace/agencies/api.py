@@ -4,7 +4,7 @@ from flask import jsonify, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
-from marketplace.agencies import changes, membership, practitioners, services
+from marketplace.agencies import changes, favourites, membership, practitioners, services
 from marketplace.agencies import offers as offer_services
 from marketplace.agencies.models import AgencyStatus
 from marketplace.agencies.roster import ChangeStatus
@@ -24,6 +24,7 @@ from marketplace.agencies.schemas import (
     ChangeOut,
     ChangesQuery,
     DecisionIn,
+    FavouriteOut,
     OfferIn,
     OfferOut,
     PractitionerFullOut,
@@ -422,3 +423,34 @@ def _decision(action: str):
 
 for _action in ("approve", "reject", "suspend", "reinstate", "expel"):
     _decision(_action)
+
+
+# --- favourites (收藏) -------------------------------------------------------------------------------------
+
+
+@bp.get("/favourites")
+@bp.response(200, FavouriteOut(many=True))
+@bp.doc(security=BEARER)
+def list_favourites():
+    """The calling enterprise user's favourite agencies, newest first, with their grade and rating."""
+    rows = favourites.list_for(api_actor())
+    figures = stats_for([f.agency_id for f in rows])
+    for row in rows:
+        row.preloaded_stats = figures[row.agency_id]
+    return rows
+
+
+@bp.put("/favourites/<int:agency_id>")
+@bp.response(200, FavouriteOut)
+@bp.doc(security=BEARER)
+def add_favourite(agency_id):
+    """Keep an active member agency (enterprise users only). Idempotent: keeping it again changes nothing."""
+    return favourites.add(api_actor(), agency_id)
+
+
+@bp.delete("/favourites/<int:agency_id>")
+@bp.response(204)
+@bp.doc(security=BEARER)
+def remove_favourite(agency_id):
+    """Forget a favourite. Idempotent: 204 whether or not it was kept."""
+    favourites.remove(api_actor(), agency_id)

@@ -329,7 +329,7 @@ def _apply(actor: User | None, change: MembershipChange) -> None:
         clean, errors = clean_qualification(payload["qualification"])
         if errors:
             raise Invalid(_l("The proposed qualification is no longer valid (e.g. it has expired)."), errors)
-        qual = Qualification(agency=agency, **clean)
+        qual = Qualification(agency=agency, verified_at=now(), **clean)
         qual.file_key, qual.file_name, qual.file_mime, qual.file_size = (
             file["key"],
             file["name"],

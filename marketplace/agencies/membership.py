@@ -204,6 +204,8 @@ def _transition(agency: Agency, action: str, actor: User | None, reason: str | N
         agency.review_due_at = changes.review_due(agency.submitted_at)
     if action == "approve":
         agency.approved_at = now()
+        for qual in agency.qualifications:  # the review checked them (已核验)
+            qual.verified_at = qual.verified_at or agency.approved_at
     record(
         actor,
         f"agency.{action}",

@@ -17,6 +17,7 @@ from marketplace.auth.models import User
 from marketplace.catalogue.models import LEVEL_RANK as LEVEL_RANK
 from marketplace.catalogue.models import Category, QualificationKind, QualificationLevel, ServiceItem
 from marketplace.common import areas
+from marketplace.common.clock import now
 from marketplace.common.models import TimestampMixin, enum_column
 from marketplace.common.types import UTCDateTime
 from marketplace.extensions import db
@@ -191,6 +192,9 @@ class Qualification(db.Model):
     file_name: Mapped[str | None] = mapped_column(String(200))
     file_mime: Mapped[str | None] = mapped_column(String(50))
     file_size: Mapped[int | None]
+    # When an operator checked it (已核验): at the membership's approval, or at the approval of the change that
+    # added it. None before admission.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     agency: Mapped[Agency] = relationship(back_populates="qualifications")
     category: Mapped[Category | None] = relationship()
@@ -246,3 +250,17 @@ class Offer(TimestampMixin, db.Model):
         if item.guide_max_fen is None or self.discount_pct is None:
             return None
         return item.guide_max_fen * self.discount_pct // 100
+
+
+class Favourite(db.Model):
+    """An enterprise user's 收藏: an agency kept on its desk to invite to quote later (agencies/favourites.py)."""
+
+    __tablename__ = "favourite"
+    __table_args__ = (UniqueConstraint("user_id", "agency_id", name="uq_favourite_user_agency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+    agency: Mapped[Agency] = relationship()

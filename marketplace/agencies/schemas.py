@@ -299,3 +299,20 @@ class BankIn(ma.Schema):
     bank_name = ma.fields.String(load_default=None, metadata={"description": "开户行"})
     account_name = ma.fields.String(load_default=None, metadata={"description": "户名"})
     account_no = ma.fields.String(load_default=None, metadata={"description": "账号: 8 to 30 digits"})
+
+
+class FavouriteOut(ma.Schema):
+    """One of the caller's favourite agencies (收藏), with what its desk card shows."""
+
+    agency_id = ma.fields.Integer()
+    name = ma.fields.Function(lambda f: f.agency.name)
+    status = ma.fields.Function(lambda f: f.agency.status.value)
+    region_code = ma.fields.Function(lambda f: f.agency.region_code, allow_none=True)
+    region_name = ma.fields.Function(lambda f: f.agency.region, allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    stats = ma.fields.Function(
+        lambda f: getattr(f, "preloaded_stats", None) or agency_stats(f.agency_id),
+        metadata={
+            "description": "the list's figures: credit_grade, avg_rating, ratings_count, completed_orders…"
+        },
+    )

@@ -5,10 +5,15 @@ them all, under the blueprint name "agencies" that templates link to."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, send_file
-from flask_babel import lazy_gettext as _l
+from urllib.parse import urlsplit
 
-from marketplace.agencies import practitioners, services
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from marketplace.agencies import favourites, practitioners, services
 from marketplace.agencies.qualifications import eligible_for
 from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
@@ -16,6 +21,8 @@ from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.money import yuan_to_fen
 from marketplace.credit import scores as credit_scores
+from marketplace.extensions import db
+from marketplace.fees.models import RULE_LABELS, FeeFlag, FlagStatus
 from marketplace.ratings import services as ratings
 from marketplace.stats.figures import item_stats_for, stats_for
 
@@ -44,11 +51,15 @@ def index():
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "composite"
     level = request.args.get("level") if request.args.get("level") in services.LEVEL_ORDER else None
     price_min, price_max = _yuan_arg("price_min"), _yuan_arg("price_max")
+    item = catalogue.get_item(item_id) if item_id else None
+    if item is not None and category_id is not None and item.category_id != category_id:
+        item = item_id = None  # the category changed: the item of the former one no longer applies
+    if item is not None:
+        category_id = item.category_id
     page = services.public_agencies_page(
         services.public_agencies_query(category_id, region, q, item_id, sort, level, price_min, price_max)
     )
     figures = stats_for([a.id for a in page.items])
-    item = catalogue.get_item(item_id) if item_id else None
     # Listed for one service item: whether each agency's licences let it take that item (the bidding rule).
     checks = {a.id: eligible_for(a, item, now().date()) for a in page.items} if item else {}
     return render_template(
@@ -56,7 +67,9 @@ def index():
         item_checks=checks,
         page=page,
         categories=catalogue.categories(),
+        category_items=catalogue.service_items(category_id) if category_id else [],
         category_id=category_id,
+        favourite_ids=favourites.ids_for(web_actor()),
         region=region,
         q=q,
         item=item,
@@ -78,27 +91,93 @@ def _yuan_arg(name: str) -> int | None:
         return None
 
 
+STORE_TABS = {
+    "home": _l("Store home"),
+    "services": _l("All services"),
+    "ratings": _l("Ratings"),
+    "qualifications": _l("Qualifications"),
+}
+HOME_OFFERS = 4  # the store's home tab shows the first offers; 全部服务 shows them all
+
+
 @public.route("/<int:agency_id>")
 def store(agency_id: int):
     actor = web_actor()
     agency = services.get_store(agency_id, actor)
+    tab = request.args.get("tab") if request.args.get("tab") in STORE_TABS else "home"
     offers = sorted(
         (o for o in agency.offers if o.active), key=lambda o: (o.service_item.category_id, o.service_item_id)
     )
     return render_template(
         "agencies/store.html",
         agency=agency,
+        tab=tab,
+        tabs=STORE_TABS,
         offers=offers,
+        shown_offers=offers if tab == "services" else offers[:HOME_OFFERS],
         private=services.can_see_private(actor, agency),
         st=stats_for([agency.id])[agency.id],
         item_stats=item_stats_for(agency.id),
         distribution=ratings.distribution(agency.id),
-        recent=ratings.recent_for_agency(agency.id, limit=8),
+        dimensions=ratings.dimension_averages(agency.id),
+        recent=ratings.recent_for_agency(agency.id, limit=20 if tab == "ratings" else 3),
         department=ratings.department_summary(agency.id),
         monthly=ratings.monthly(agency.id),
         checks={o.id: eligible_for(agency, o.service_item, now().date()) for o in offers},
         credit_lists=credit_scores.entries_in_force(agency.id),
+        violations=confirmed_violations(agency.id),
+        rule_labels=RULE_LABELS,
+        favourite_ids=favourites.ids_for(actor),
     )
+
+
+def confirmed_violations(agency_id: int) -> list[FeeFlag]:
+    """The fee audit's confirmed violations of the agency (违规收费, 已确认), newest first: shown in its store."""
+    stmt = (
+        select(FeeFlag)
+        .where(FeeFlag.agency_id == agency_id, FeeFlag.status == FlagStatus.CONFIRMED)
+        .options(selectinload(FeeFlag.service_item))
+        .order_by(FeeFlag.occurred_at.desc(), FeeFlag.id.desc())
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _back(agency_id: int) -> str:
+    """Where a 收藏 button returns: the local page it was pressed on (`next`), else the store."""
+    target = request.form.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
+        return target
+    return url_for("agencies.store", agency_id=agency_id)
+
+
+def _login_first(agency_id: int):
+    """Anonymous: log in, then back to the page the button was on (a POST cannot be replayed after login)."""
+    flash(_("Please log in as an enterprise to keep favourites."), "warning")
+    return redirect(url_for("auth.login", next=_back(agency_id)))
+
+
+# Both POSTs are CSRF-checked by the app-wide CSRFProtect (templates send csrf_token()).
+@public.route("/<int:agency_id>/favourite", methods=["POST"])
+def favourite(agency_id: int):
+    """收藏: keep the store on the enterprise's desk (idempotent)."""
+    actor = web_actor()
+    if actor is None:
+        return _login_first(agency_id)
+    favourites.add(actor, agency_id)
+    flash(_("Added to your favourites: it is listed on your desk."), "success")
+    return redirect(_back(agency_id))
+
+
+@public.route("/<int:agency_id>/unfavourite", methods=["POST"])
+def unfavourite(agency_id: int):
+    """取消收藏 (idempotent)."""
+    actor = web_actor()
+    if actor is None:
+        return _login_first(agency_id)
+    favourites.remove(actor, agency_id)
+    flash(_("Removed from your favourites."), "info")
+    return redirect(_back(agency_id))
 
 
 @public.route("/qualifications/<int:qualification_id>/file")

@@ -203,6 +203,20 @@ def distribution(agency_id: int) -> dict[int, int]:
     return {star: rows.get(star, 0) for star in (5, 4, 3, 2, 1)}
 
 
+def dimension_averages(agency_id: int) -> dict:
+    """The five dimensions' averages (质量 时效 态度 收费 规范) over the agency's ratings: `{count, quality, …}`,
+    each average rounded to two decimals, None without ratings."""
+    row = db.session.execute(
+        select(func.count(), *(func.avg(getattr(Rating, d)) for d in DIMENSIONS)).where(
+            Rating.agency_id == agency_id
+        )
+    ).one()
+    out: dict = {"count": row[0]}
+    for name, value in zip(DIMENSIONS, row[1:], strict=True):
+        out[name] = round(float(value), 2) if value is not None else None
+    return out
+
+
 def department_summary(agency_id: int) -> dict:
     row = db.session.execute(
         select(func.count(), func.avg(DepartmentRating.quality), func.avg(DepartmentRating.timeliness)).where(

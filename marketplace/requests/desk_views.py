@@ -7,7 +7,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from marketplace.agencies import favourites
 from marketplace.agencies import services as agencies
+from marketplace.agencies.models import STATUS_LABELS as AGENCY_STATUS_LABELS
 from marketplace.auth.current import web_actor
 from marketplace.auth.models import Role
 from marketplace.auth.services import require_role
@@ -40,6 +42,7 @@ from marketplace.requests.models import (
 )
 from marketplace.requests.pages import is_owner, render_detail, status_arg
 from marketplace.requests.validation import clean_request
+from marketplace.stats.figures import stats_for
 
 enterprise = Blueprint("enterprise", __name__, url_prefix="/enterprise")
 agency_desk = Blueprint("agency_bidding", __name__, url_prefix="/agency")
@@ -71,6 +74,7 @@ def dashboard():
     shown = [r for r in mine if status is None or r.phase == status]
     live = list(db.session.scalars(orders.orders_query(actor, "live")))
     live = [o for o in live if o.status in LIVE]
+    kept = favourites.list_for(actor)
     return render_template(
         "enterprise/dashboard.html",
         requests=shown,
@@ -82,6 +86,9 @@ def dashboard():
         flags={o.id: orders.deadline_status(o) for o in live},
         days={o.id: orders.days_left(o) for o in live},
         statuses=list(RequestStatus),
+        favourites=kept,
+        favourite_stats=stats_for([f.agency_id for f in kept]),
+        agency_status_labels=AGENCY_STATUS_LABELS,
     )
 
 

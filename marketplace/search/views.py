@@ -5,11 +5,16 @@ from datetime import datetime
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from marketplace.agencies.models import Agency, AgencyStatus, Offer
+from marketplace.extensions import db
 from marketplace.search.documents import DOC_TYPES
 from marketplace.search.index import IndexBusy
 from marketplace.search.query import MAX_QUERY_LENGTH
 from marketplace.search.query import search as run_search
+from marketplace.stats.figures import stats_for
 
 bp = Blueprint("search", __name__)
 
@@ -45,6 +50,7 @@ def index():
         except IndexBusy:
             error = _("The search index is being rebuilt; please try again in a minute.")
             status = 503
+    cards = _agency_cards(result)
     return (
         render_template(
             "search/index.html",
@@ -56,9 +62,26 @@ def index():
             kind_labels=KIND_LABELS,
             suggestions=SUGGESTIONS,
             parse_time=_parse_time,
+            cards=cards,
+            agency_stats=stats_for(list(cards)),
         ),
         status,
     )
+
+
+def _agency_cards(result) -> dict[int, Agency]:
+    """The agencies among the hits, for the same cards as the list (rating, orders, lowest price)."""
+    ids = [hit.id for hit in (result.hits if result else []) if hit.type == "agency"]
+    if not ids:
+        return {}
+    stmt = (
+        select(Agency)
+        .where(Agency.id.in_(ids), Agency.status == AgencyStatus.ACTIVE)
+        .options(
+            selectinload(Agency.categories), selectinload(Agency.offers).selectinload(Offer.service_item)
+        )
+    )
+    return {a.id: a for a in db.session.scalars(stmt)}
 
 
 def _parse_time(value: str | None) -> datetime | None:
