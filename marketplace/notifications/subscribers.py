@@ -118,6 +118,22 @@ def _published(req: ServiceRequest, actor=None, **_: Any) -> None:
     )
 
 
+def _invited(invitation, request: ServiceRequest, agency_id: int, actor=None, **_: Any) -> None:
+    notify(
+        [_agency_user(agency_id)],
+        "new_request",
+        message(
+            N_("%(org)s invites you to quote on “%(title)s” (ceiling %(ceiling)s, bids until %(deadline)s)."),
+            org=request.enterprise.name,
+            title=request.title,
+            ceiling=Money(request.ceiling_fen),
+            deadline=_when(request.bid_deadline),
+        ),
+        _req_link(request),
+        actor,
+    )
+
+
 def _returned(req: ServiceRequest, opinion: str = "", actor=None, **_: Any) -> None:
     notify(
         [_owner(req)],
@@ -710,6 +726,7 @@ def _inspection_closed(task, actor=None, **_: Any) -> None:
 LISTENERS = [
     (events.request_published, _published),
     (events.request_returned, _returned),
+    (events.request_invited, _invited),
     (events.bidding_closed, _bidding_closed),
     (events.request_failed, _failed),
     (events.winner_selected, _selected),
