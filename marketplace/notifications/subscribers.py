@@ -24,6 +24,7 @@ from marketplace.common.messages import N_, Money, decode, message
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
 from marketplace.regions import services as regions
+from marketplace.requests import invitations
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.models import RequestExclusion, ServiceRequest
 
@@ -104,8 +105,9 @@ def matching_agency_users(req: ServiceRequest) -> list[int]:
 
 
 def _published(req: ServiceRequest, actor=None, **_: Any) -> None:
+    invited = {_agency_user(i.agency_id) for i in invitations.invited(req.id)}  # told by _invited instead
     notify(
-        matching_agency_users(req),
+        [u for u in matching_agency_users(req) if u not in invited],
         "new_request",
         message(
             N_("New announcement in your field: “%(title)s” (%(region)s), ceiling %(ceiling)s."),
