@@ -101,3 +101,7 @@ objection_decided = _signals.signal("objection-decided")
 payment_registered = _signals.signal("payment-registered")
 payment_confirmed = _signals.signal("payment-confirmed")
 payment_rejected = _signals.signal("payment-rejected")
+# --- added for invitations to quote (issue 14) ----------------------------------------------------------------------
+# An agency invited to quote (邀请报价) on a request that has just gone public (requests/invitations.py).
+# sender: RequestInvitation; request: ServiceRequest; agency_id: int; actor
+request_invited = _signals.signal("request-invited")

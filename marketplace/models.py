@@ -16,6 +16,7 @@ from marketplace.payments.models import Payment, StripeEvent  # noqa: F401
 from marketplace.ratings.models import DepartmentRating, Rating  # noqa: F401
 from marketplace.reports.models import MonthlyReport  # noqa: F401
 from marketplace.requests.bids import Bid, BidRevision, bid_practitioner  # noqa: F401
+from marketplace.requests.invitations import RequestInvitation  # noqa: F401
 from marketplace.requests.models import Objection, RequestExclusion, ServiceRequest  # noqa: F401
 from marketplace.search.models import SearchQueue  # noqa: F401
 from marketplace.stats.models import AgencyItemStats, AgencyStats  # noqa: F401

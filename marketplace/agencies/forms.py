@@ -78,6 +78,18 @@ class OfferForm(FlaskForm):
     promised_days = StringField(_l("Promised days"), validators=[DataRequired(), Length(max=3)])
     description = TextAreaField(_l("What the service includes"), validators=[Optional(), Length(max=2000)])
 
+    def validate(self, extra_validators=None) -> bool:
+        """Only the chosen pricing mode's fields are checked (and used): what a page without JavaScript shows
+        in the others can never block the form."""
+        for name, mode in PRICE_MODE_FIELDS.items():
+            if self.price_mode.data != mode:
+                self[name].validators = ()
+        return super().validate(extra_validators)
+
+
+# The offer form's price fields and the pricing mode each belongs to.
+PRICE_MODE_FIELDS = {"price": "fixed", "price_min": "range", "price_max": "range", "discount_pct": "discount"}
+
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=500)])

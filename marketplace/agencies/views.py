@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from wtforms.fields.choices import SelectChoice
 
 from marketplace.agencies import change_views, changes, membership, services
 from marketplace.agencies import offers as offer_services
@@ -240,7 +241,13 @@ def offers():
     form = OfferForm()
     category_ids = {c.id for c in agency.categories}
     items = [i for i in catalogue.service_items() if i.category_id in category_ids]
-    form.service_item_id.choices = [(i.id, f"{i.category.name} · {i.name}") for i in items]
+    # data-guided: the discount on the guide price is offered only for guided items (static/js/form-fit.js)
+    form.service_item_id.choices = [
+        SelectChoice(
+            i.id, f"{i.category.name} · {i.name}", render_kw={"data-guided": "1" if i.is_guided else "0"}
+        )
+        for i in items
+    ]
     editing = None
     if request.method == "GET" and request.args.get("item", type=int):
         item_id = request.args.get("item", type=int)

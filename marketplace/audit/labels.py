@@ -46,6 +46,8 @@ ACTION_LABELS = {
     "request.edit": _l("Edited a request"),
     "request.approval_document": _l("Attached the project's approval document"),
     "request.publish": _l("Published a request"),
+    "request.invite": _l("Invited an agency to quote"),
+    "request.uninvite": _l("Withdrew an invitation to quote"),
     "request.submit": _l("Submitted a request for review"),
     "request.approve": _l("Approved an announcement"),
     "request.return": _l("Returned an announcement for changes"),

@@ -32,6 +32,7 @@ from marketplace.demo.dataset import ACCOUNTS
 from marketplace.demo.fees import load_fee_cases
 from marketplace.demo.history import load_history
 from marketplace.demo.inspections import load_inspections
+from marketplace.demo.invitations import load_invitations
 from marketplace.demo.members import Members
 from marketplace.demo.notifications import load_notifications
 from marketplace.demo.payments import load_payments
@@ -82,6 +83,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
         counts |= load_staff()
         counts |= load_reviews()
     counts |= load_todo_cases()
+    counts |= load_invitations()  # 邀请报价 for the demo agency (demo/invitations.py)
     with step():
         counts |= load_inspections(random.Random(seed + 6))
     with step():

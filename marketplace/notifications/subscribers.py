@@ -24,6 +24,7 @@ from marketplace.common.messages import N_, Money, decode, message
 from marketplace.extensions import db
 from marketplace.notifications.services import notify
 from marketplace.regions import services as regions
+from marketplace.requests import invitations
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.models import RequestExclusion, ServiceRequest
 
@@ -104,8 +105,9 @@ def matching_agency_users(req: ServiceRequest) -> list[int]:
 
 
 def _published(req: ServiceRequest, actor=None, **_: Any) -> None:
+    invited = {_agency_user(i.agency_id) for i in invitations.invited(req.id)}  # told by _invited instead
     notify(
-        matching_agency_users(req),
+        [u for u in matching_agency_users(req) if u not in invited],
         "new_request",
         message(
             N_("New announcement in your field: “%(title)s” (%(region)s), ceiling %(ceiling)s."),
@@ -114,6 +116,22 @@ def _published(req: ServiceRequest, actor=None, **_: Any) -> None:
             ceiling=Money(req.ceiling_fen),
         ),
         _req_link(req),
+        actor,
+    )
+
+
+def _invited(invitation, request: ServiceRequest, agency_id: int, actor=None, **_: Any) -> None:
+    notify(
+        [_agency_user(agency_id)],
+        "new_request",
+        message(
+            N_("%(org)s invites you to quote on “%(title)s” (ceiling %(ceiling)s, bids until %(deadline)s)."),
+            org=request.enterprise.name,
+            title=request.title,
+            ceiling=Money(request.ceiling_fen),
+            deadline=_when(request.bid_deadline),
+        ),
+        _req_link(request),
         actor,
     )
 
@@ -710,6 +728,7 @@ def _inspection_closed(task, actor=None, **_: Any) -> None:
 LISTENERS = [
     (events.request_published, _published),
     (events.request_returned, _returned),
+    (events.request_invited, _invited),
     (events.bidding_closed, _bidding_closed),
     (events.request_failed, _failed),
     (events.winner_selected, _selected),

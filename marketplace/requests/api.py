@@ -11,7 +11,7 @@ from marketplace.common import uploads
 from marketplace.common.errors import NotFound
 from marketplace.common.web import api_page
 from marketplace.extensions import db
-from marketplace.requests import bidding, queries, review, services
+from marketplace.requests import bidding, item_facts, queries, review, services
 from marketplace.requests import objections as objection_services
 from marketplace.requests.schemas import (
     ApprovalDocumentIn,
@@ -20,6 +20,7 @@ from marketplace.requests.schemas import (
     BidPatch,
     ComparisonRowOut,
     DrawOut,
+    ItemFactsOut,
     ObjectionIn,
     ObjectionOut,
     ObjectionPublicOut,
@@ -46,6 +47,14 @@ BEARER = [{"bearerAuth": []}]
 
 def blueprints():
     return [bp]
+
+
+@bp.get("/catalogue/items/<int:item_id>/facts")
+@bp.response(200, ItemFactsOut)
+def service_item_facts(item_id):
+    """What the request form shows beside a chosen service item: standard days, guide range and the market's
+    median deal price over the last 12 months (the public fee page's figure). Public; 404 for an unknown item."""
+    return item_facts.item_facts(item_id)
 
 
 def _dump(req, actor):

@@ -20,7 +20,7 @@ from marketplace.common.web import ask_confirmation, confirmed, form_errors_from
 from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.orders.models import LIVE
-from marketplace.requests import bidding, queries, review, services
+from marketplace.requests import bidding, invitations, item_facts, queries, review, services
 from marketplace.requests.forms import (
     REQUEST_ALIASES,
     ActionForm,
@@ -129,12 +129,14 @@ def _save(actor, req: ServiceRequest | None, data: dict, form: RequestForm, publ
     upload = form.approval_document.data
     if upload and getattr(upload, "filename", None):
         review.attach_approval_document(actor, req.id, upload.stream, upload.filename)
+    invitations.set_invitation(actor, req, int_or_none(form.invite_agency_id.data))
     if publish:
         services.publish_request(actor, req.id)
     return req
 
 
 def _render_form(form: RequestForm, req: ServiceRequest | None):
+    item_id = form.service_item_id.data
     return render_template(
         "enterprise/request_form.html",
         form=form,
@@ -142,7 +144,18 @@ def _render_form(form: RequestForm, req: ServiceRequest | None):
         returned=req is not None and req.status == RequestStatus.RETURNED,
         methods=list(SelectionMethod),
         min_bids=current_app.config["MARKET_MIN_BIDS"],
+        facts=_facts_or_none(item_id),
+        invited_agency=invitations.invitable_agency(int_or_none(form.invite_agency_id.data)),
     )
+
+
+def _facts_or_none(item_id) -> dict | None:
+    if not isinstance(item_id, int):
+        return None
+    try:
+        return item_facts.item_facts(item_id)
+    except NotFound:
+        return None
 
 
 @enterprise.route("/requests/new", methods=["GET", "POST"])
@@ -155,6 +168,9 @@ def new_request():
         item_id = int_or_none(request.args.get("item"))
         if item_id:
             form.service_item_id.data = item_id
+        invited = invitations.invitable_agency(int_or_none(request.args.get("agency")))
+        if invited is not None:
+            form.invite_agency_id.data = str(invited.id)
     else:
         publish = request.form.get("action") == "publish"
         data = _checked_request_data(form, publishing=publish)
@@ -193,6 +209,9 @@ def edit_request(request_id: int):
         )
         return redirect(url_for("requests.detail", request_id=req.id))
     form = request_form_for(req) if request.method == "GET" else RequestForm()
+    if request.method == "GET":
+        current = invitations.invited(req.id)
+        form.invite_agency_id.data = str(current[0].agency_id) if current else ""
     fill_request_choices(form)
     if request.method == "POST":
         publish = request.form.get("action") == "publish"
@@ -326,6 +345,7 @@ def inbox():
         mine=mine,
         problems={r.id: bidding.eligibility_problems(agency, r) for r in page.items},
         counts={r.id: bidding.bid_count(r.id) for r in page.items},
+        invited=invitations.invited_request_ids(agency.id, [r.id for r in page.items]),
     )
 
 

@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from marketplace.agencies.models import Agency, AgencyStatus, QualificationLevel
+from marketplace.agencies.models import Agency, AgencyStatus, Offer, QualificationLevel
 from marketplace.catalogue import services as catalogue
 from marketplace.common.clock import LOCAL_TZ, now
 from marketplace.common.forms import fen_from, int_or_none, whole_from
@@ -37,6 +37,13 @@ from marketplace.requests.models import (
     SelectionMethod,
     ServiceRequest,
 )
+
+ANY_LEVEL = "any"
+# The request form's fields that only some selection methods use.
+METHOD_FIELDS = {
+    **{f"w_{k}": (SelectionMethod.COMPOSITE,) for k in DEFAULT_WEIGHTS},
+    "shortlist_size": (SelectionMethod.CREDIT_SHORTLIST,),
+}
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
@@ -64,9 +71,10 @@ class RequestForm(FlaskForm):
     scope = TextAreaField(_l("Scope of the service"), validators=[Length(max=5000)])
     ceiling = StringField(_l("Ceiling price (yuan)"), validators=[Length(max=20)])
     floor = StringField(_l("Floor price (yuan, optional)"), validators=[Length(max=20)])
+    # Starts at 请选择: the enterprise states the level (or "any valid qualification") on purpose.
     required_level = SelectField(
         _l("Required qualification level"),
-        choices=[SelectChoice("", _l("Any valid qualification"))]
+        choices=[SelectChoice("", _l("— choose —")), SelectChoice(ANY_LEVEL, _l("Any valid qualification"))]
         + [SelectChoice(lv.value, lv.value) for lv in QualificationLevel],
         validate_choice=False,
     )
@@ -97,6 +105,17 @@ class RequestForm(FlaskForm):
     bid_deadline = deadline_field()
     exclusions = FieldList(FormField(ExclusionForm), min_entries=3, max_entries=3)
     approval_document = FileField(_l("Project approval or filing document (PDF or JPG)"))
+    # 邀请报价: drawn as a ticked box "邀请 X 报价" (untick to remove); absent when nobody is invited.
+    invite_agency_id = StringField(validators=[Optional(), Length(max=12)])
+
+    def validate(self, extra_validators=None) -> bool:
+        """Fields the chosen method does not use are neither checked nor used (a page without JavaScript still
+        shows them): what was typed there can never block the form."""
+        method = self.selection_method.data
+        for name, methods in METHOD_FIELDS.items():
+            if method not in methods:
+                self[name].validators = ()
+        return super().validate(extra_validators)
 
 
 class OpinionForm(FlaskForm):
@@ -153,6 +172,20 @@ def bid_form_for(bid: Bid | None) -> BidForm:
         form.plan.data = bid.plan
         form.practitioner_ids.data = [p.id for p in bid.practitioners]
     return form
+
+
+def new_bid_form(offer: Offer | None, req: ServiceRequest) -> tuple[BidForm, bool]:
+    """An empty bid form, pre-filled from the agency's own active store offer for the request's item when there
+    is one (a range or discount offer: its lowest price) and it fits the request's price limits. Returns the
+    form and whether it was pre-filled (the page then says so: 按本店报价预填)."""
+    form = BidForm(formdata=None)
+    price = offer.low_fen if offer is not None and offer.active else None
+    if price is None or price > req.ceiling_fen or (req.floor_fen and price < req.floor_fen):
+        return form, False
+    form.price.data = str(fen_to_yuan(price))
+    if offer.promised_days <= req.required_days:
+        form.promised_days.data = str(offer.promised_days)
+    return form, True
 
 
 def bid_data(form: BidForm) -> dict:
@@ -213,7 +246,7 @@ def request_data(form: RequestForm) -> dict:
         "scope": form.scope.data,
         "ceiling_fen": fen_from(form.ceiling),
         "floor_fen": fen_from(form.floor, required=False),
-        "required_level": form.required_level.data or None,
+        "required_level": None if form.required_level.data == ANY_LEVEL else form.required_level.data,
         "region_code": (form.region_code.data or "").strip(),
         "required_days": whole_from(form.required_days),
         "funding": form.funding.data,
@@ -225,6 +258,11 @@ def request_data(form: RequestForm) -> dict:
         data["weights"] = {k: whole_from(getattr(form, f"w_{k}")) for k in DEFAULT_WEIGHTS}
     if method == SelectionMethod.CREDIT_SHORTLIST:
         data["shortlist_size"] = whole_from(form.shortlist_size)
+    if not form.required_level.data:
+        form.required_level.errors = [
+            *form.required_level.errors,
+            _("Choose the level bidders must hold, or “Any valid qualification”."),
+        ]
     # the service numbers exclusions by their position in the list; remember which form row each one came from
     form.exclusion_rows = []
     for row, entry in enumerate(form.exclusions):
@@ -251,7 +289,7 @@ def request_form_for(req: ServiceRequest) -> RequestForm:
             "scope": req.scope,
             "ceiling": str(fen_to_yuan(req.ceiling_fen)),
             "floor": str(fen_to_yuan(req.floor_fen)) if req.floor_fen else "",
-            "required_level": req.required_level.value if req.required_level else "",
+            "required_level": req.required_level.value if req.required_level else ANY_LEVEL,
             "region_code": req.region_code or "",
             "required_days": str(req.required_days),
             "funding": req.funding.value,

@@ -12,6 +12,7 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from marketplace.agencies.models import Offer
 from marketplace.auth.current import web_actor
 from marketplace.auth.models import Role
 from marketplace.auth.policy import OwnsRequest
@@ -22,12 +23,12 @@ from marketplace.requests import bidding, objections, queries, review, services
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.forms import (
     ActionForm,
-    BidForm,
     ObjectionForm,
     ReasonForm,
     RepublishForm,
     bid_form_for,
     default_deadline,
+    new_bid_form,
 )
 from marketplace.requests.labels import (
     BID_LABELS,
@@ -116,6 +117,15 @@ def is_owner(actor, req: ServiceRequest) -> bool:
 # --- the announcement page ---------------------------------------------------------------------------
 
 
+def _store_offer(agency, req: ServiceRequest) -> Offer | None:
+    """The agency's own offer in its store for the request's service item, if any."""
+    if agency is None:
+        return None
+    return db.session.scalar(
+        select(Offer).where(Offer.agency_id == agency.id, Offer.service_item_id == req.service_item_id)
+    )
+
+
 def render_detail(req: ServiceRequest, forms: dict | None = None):
     """The announcement page; failed POSTs re-render it with their form (and its errors)."""
     actor = web_actor()
@@ -130,6 +140,9 @@ def render_detail(req: ServiceRequest, forms: dict | None = None):
     selected = req.status in (RequestStatus.PUBLICITY, RequestStatus.AWARDED)
     winner = db.session.get(Bid, req.winner_bid_id) if selected and req.winner_bid_id else None
     order = orders.order_for_request(req.id) if actor is not None else None
+    bid_form, prefilled = forms.get("bid"), False
+    if bid_form is None:
+        bid_form, prefilled = new_bid_form(_store_offer(agency, req), req)
     return render_template(
         "requests/detail.html",
         req=req,
@@ -146,7 +159,8 @@ def render_detail(req: ServiceRequest, forms: dict | None = None):
         publicity_open=objections.publicity_open(req),
         objection_rows=objections.listing(actor, req),
         standing=objections.standing(actor, req),
-        bid_form=forms.get("bid") or BidForm(formdata=None),
+        bid_form=bid_form,
+        bid_prefilled=prefilled,
         revise_form=forms.get("revise") or bid_form_for(mine),
         objection_form=forms.get("objection") or ObjectionForm(formdata=None),
         cancel_form=forms.get("cancel") or ReasonForm(formdata=None),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marketplace.auth.models import Role, User
@@ -20,6 +20,7 @@ from marketplace.orders.models import Order
 from marketplace.regions import services as regions
 from marketplace.requests import bidding, draw
 from marketplace.requests.bids import Bid, BidStatus
+from marketplace.requests.invitations import RequestInvitation
 from marketplace.requests.models import UNPUBLISHED, RequestExclusion, RequestStatus, ServiceRequest
 from marketplace.requests.services import can_manage, get_request
 from marketplace.stats.figures import stats_for
@@ -71,21 +72,35 @@ def my_requests_query(actor: User | None):
 
 
 def inbox_query(actor: User | None):
-    """Open announcements in the agency's categories and service areas that it has not been excluded from."""
+    """Open announcements in the agency's categories and service areas, and those it was invited to quote on
+    (邀请报价), that it has not been excluded from."""
     actor = require_role(actor, Role.AGENCY)
     agency = actor.agency
     category_ids = [c.id for c in agency.categories]
+    invited = (
+        select(RequestInvitation.id)
+        .where(RequestInvitation.request_id == ServiceRequest.id, RequestInvitation.agency_id == agency.id)
+        .exists()
+    )
     return (
         select(ServiceRequest)
         .join(ServiceItem)
         .where(
             ServiceRequest.status == RequestStatus.BIDDING,
             ServiceRequest.bid_deadline > now(),
-            ServiceItem.category_id.in_(category_ids),
             ~ServiceRequest.exclusions.any(RequestExclusion.agency_id == agency.id),
             or_(
-                false(),
-                *(regions.overlapping(ServiceRequest.region_code, c) for c in agency.service_area_codes),
+                invited,
+                and_(
+                    ServiceItem.category_id.in_(category_ids),
+                    or_(
+                        false(),
+                        *(
+                            regions.overlapping(ServiceRequest.region_code, c)
+                            for c in agency.service_area_codes
+                        ),
+                    ),
+                ),
             ),
         )
         .options(selectinload(ServiceRequest.service_item))

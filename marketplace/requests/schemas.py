@@ -421,3 +421,21 @@ class ObjectionBoardRowOut(ma.Schema):
 class ResolveIn(ma.Schema):
     decision = ma.fields.String(required=True, validate=ma.validate.OneOf(["uphold", "dismiss"]))
     outcome = ma.fields.String(required=True)
+
+
+class ItemFactsOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    category_id = ma.fields.Integer()
+    standard_days = ma.fields.Integer(metadata={"description": "the item's standard time limit in days"})
+    fee_regime = ma.fields.String(metadata={"description": "guided | market"})
+    guide_min_fen = ma.fields.Integer(allow_none=True, metadata={"description": "null when market-priced"})
+    guide_max_fen = ma.fields.Integer(allow_none=True)
+    median_fen = ma.fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "median contract amount of the item's real orders (not declined or cancelled) of the "
+            "last 12 months, as on the public fee page; null when there was none"
+        },
+    )
+    deal_count = ma.fields.Integer(metadata={"description": "how many orders the median is taken over"})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from marketplace import events
 from marketplace.common.messages import N_, Message, message
 from marketplace.extensions import db
-from marketplace.requests import services
+from marketplace.requests import invitations, services
 from marketplace.requests.models import RequestStatus, ServiceRequest
 
 DECLINED = N_("The selected agency declined: %(reason)s")
@@ -47,7 +47,13 @@ def _complaint_decided(complaint, upheld: bool, consequences: list, request_id=N
         services.fail_by_decision(req, actor, why)
 
 
+def _published(req, actor=None, **_) -> None:
+    """An invited agency hears of the request once it is public (not while a draft or under review)."""
+    invitations.announce(req, actor)
+
+
 def connect() -> None:
+    events.request_published.connect(_published)
     events.order_declined.connect(_order_declined)
     events.winner_withdrawn.connect(_winner_withdrawn)
     events.credit_listed.connect(_credit_listed)

@@ -85,6 +85,7 @@ def test_submit_return_fix_resubmit_approve(live_server, browser, tmp_path):
     page.select_option(".region-picker select[data-level='2']", "320703")
     page.select_option("#funding", "fiscal")
     page.select_option("#selection_method", "lowest_price")
+    page.select_option("#required_level", "any")
     deadline = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=10)).strftime("%Y-%m-%dT10:00")
     page.fill("#bid_deadline", deadline)
     page.click("button[name=action][value=publish]")

@@ -49,6 +49,7 @@ def test_pick_the_project_location_and_the_service_areas(live_server, browser, s
     page.select_option(".region-picker select[data-level='2']", "320506")
     page.select_option("#funding", "fiscal")
     page.select_option("#selection_method", "lowest_price")
+    page.select_option("#required_level", "any")
     deadline = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=10)).strftime("%Y-%m-%dT10:00")
     page.fill("#bid_deadline", deadline)
     shot(page, "40-request-region")

@@ -56,6 +56,7 @@ def test_post_bid_compare_select_order_accept(live_server, browser, shot, tmp_pa
     page.select_option(".region-picker select[data-level='2']", "320703")
     page.select_option("#funding", "fiscal")
     page.select_option("#selection_method", "lowest_price")
+    page.select_option("#required_level", "any")
     deadline = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=10)).strftime("%Y-%m-%dT10:00")
     page.fill("#bid_deadline", deadline)
     shot(page, "10-request-form")

@@ -31,7 +31,7 @@ def _request_form(item_id: int, **over) -> dict:
         "scope": "编制环境影响报告书，配合完成技术评估、专家评审与审批。",
         "ceiling": "300000",
         "floor": "",
-        "required_level": "",
+        "required_level": "any",
         "region_code": "320703",
         "required_days": "40",
         "funding": "fiscal",
