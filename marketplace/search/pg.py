@@ -21,12 +21,16 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from marketplace.search.analysis import analyzer
-from marketplace.search.documents import DOC_TYPES, build
+from marketplace.search.documents import DOC_TYPES, build, vocabulary_of
 from marketplace.search.models import SearchDocument, SearchQueue
 from marketplace.search.sessions import work_session
+from marketplace.search.vocabulary import synonyms
 
 _WORD = re.compile(r"[^\W_]+")  # what PostgreSQL's parser keeps as one word: no punctuation, no underscore
 _BATCH = 1000
+# One row that is not a document: the vocabulary the documents' `t…` words were listed with (as Whoosh keeps
+# it in CURRENT), so documents and queries agree until the next rebuild. Its presence means "built".
+META_KEY = "meta:vocabulary"
 
 
 class BackendUnavailable(RuntimeError):
@@ -56,9 +60,15 @@ def pinyin_word(pair: str) -> str:
     return "py" + "".join(_WORD.findall(pair.lower()))
 
 
+def term_word(term: str) -> str:
+    """A multi-word term of the vocabulary the document contains (Whoosh's `terms` field)."""
+    return "t" + "".join(_WORD.findall(term.lower()))
+
+
 def row_of(doc: dict) -> dict:
     rest = [*words(doc["names"]), *words(doc["body"]), *words(doc["place"])]
     rest.extend(pinyin_word(p) for p in doc["pinyin"].split())
+    rest.extend(term_word(t) for t in doc["terms"].split())
     return {
         "key": doc["key"],
         "doc_type": doc["type"],
@@ -93,6 +103,8 @@ def tsquery(query, weight: str = "") -> str | None:
     if isinstance(query, Q.Term):
         if query.fieldname == "pinyin":
             parts = [pinyin_word(query.text)]
+        elif query.fieldname == "terms":
+            parts = [term_word(query.text)]
         else:
             parts = _WORD.findall(str(query.text).lower())
         parts = [p + suffix for p in parts if p]
@@ -111,10 +123,16 @@ def tsquery(query, weight: str = "") -> str | None:
 # --- state, rebuilding, draining ---------------------------------------------------------------------------
 
 
-def is_built(bind) -> bool:
+def vocabulary(bind) -> list[str] | None:
+    """The vocabulary the table was built with; None when it was never built."""
     check(bind)
     with work_session(bind) as session:
-        return session.scalar(select(SearchDocument.key).limit(1)) is not None
+        extra = session.scalar(select(SearchDocument.extra).where(SearchDocument.key == META_KEY))
+    return None if extra is None else list(extra.get("vocabulary", []))
+
+
+def is_built(bind) -> bool:
+    return vocabulary(bind) is not None
 
 
 def document_counts(bind) -> dict[str, int] | None:
@@ -125,7 +143,7 @@ def document_counts(bind) -> dict[str, int] | None:
                 select(SearchDocument.doc_type, func.count()).group_by(SearchDocument.doc_type)
             ).all()
         )
-    if not counts:
+    if "meta" not in counts:
         return None
     return {t: counts.get(t, 0) for t in DOC_TYPES}
 
@@ -159,9 +177,19 @@ def reindex(bind, progress=None) -> PgReindexReport:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext('search_document_reindex'))"))
         high = session.scalar(select(func.max(SearchQueue.id)))
         session.execute(delete(SearchDocument))
+        words_listed = vocabulary_of(synonyms(session))
+        meta = {"key": META_KEY, "doc_type": "meta", "doc_id": 0, "title": "", "subtitle": "", "region": ""}
+        meta |= {
+            "body": "",
+            "extra": {"vocabulary": words_listed},
+            "rank": 0.0,
+            "title_lexemes": "",
+            "lexemes": "",
+        }
+        _upsert(session, [meta])
         for doc_type in DOC_TYPES:
             batch: list[dict] = []
-            for doc in build(doc_type, session, None, []):
+            for doc in build(doc_type, session, None, words_listed):
                 batch.append(row_of(doc))
                 counts[doc_type] += 1
                 if len(batch) >= _BATCH:
@@ -183,7 +211,7 @@ def drain(bind, batch: int = 5000):
     machine is draining are skipped (SKIP LOCKED), not waited for."""
     from marketplace.search.index import REBUILD, DrainReport
 
-    check(bind)
+    words_listed = vocabulary(bind) or []
     with work_session(bind) as session:
         rows = session.execute(
             select(SearchQueue.id, SearchQueue.doc_type, SearchQueue.doc_id)
@@ -204,7 +232,7 @@ def drain(bind, batch: int = 5000):
         found: list[dict] = []
         for doc_type, ids in wanted.items():
             if ids:
-                found.extend(row_of(doc) for doc in build(doc_type, session, list(ids), []))
+                found.extend(row_of(doc) for doc in build(doc_type, session, list(ids), words_listed))
         keys = {f"{t}:{i}" for t, ids in wanted.items() for i in ids}
         gone = sorted(keys - {row["key"] for row in found})  # gone, or no longer public
         if gone:

@@ -209,8 +209,8 @@ def search(
     bind = db.session.get_bind()
     postgres = current_app.config.get("SEARCH_BACKEND", "whoosh") == "postgres"
     if postgres:
-        pg.check(bind)
-        if not pg.is_built(bind):
+        listed = pg.vocabulary(bind)  # None: never built
+        if listed is None:
             raise _not_ready()
     elif live_state(index_dir()) is None:
         raise _not_ready()
@@ -225,9 +225,8 @@ def search(
     start, end = (page - 1) * per_page, page * per_page
     if postgres:
         table = _synonyms(bind, ("postgres", pg.catalogue_version(bind)))
-        _run(
-            result, table, frozenset(), lambda query, title: pg.run(bind, query, title, doc_type, start, end)
-        )
+        vocabulary = frozenset(listed)  # what the table's documents were listed with
+        _run(result, table, vocabulary, lambda query, title: pg.run(bind, query, title, doc_type, start, end))
     else:
         base = index_dir()
         state = live_state(base)  # (a drain may have rebuilt the index into a new generation)
