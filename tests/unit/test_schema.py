@@ -11,7 +11,6 @@ from marketplace.audit.services import record
 from marketplace.catalogue.models import Category, FeeRegime, ServiceItem
 from marketplace.extensions import db
 
-
 # On PostgreSQL only, by design (migration 0028): the search table's generated tsvector and its GIN index. The
 # model does not map them (SQLite has no tsvector; the postgres search backend queries them in SQL).
 POSTGRES_ONLY = {"remove_column search_document.tsv", "remove_index ix_search_document_tsv"}
