@@ -17,6 +17,7 @@ from marketplace.search.models import SearchDocument
 from tests import factories as f
 
 pytestmark = pytest.mark.e2e
+NAMES = {"whoosh": "江苏澄湖环境科技有限公司", "postgres": "江苏莫愁环境科技有限公司"}
 
 
 @pytest.mark.parametrize("backend", ["whoosh", "postgres"])
