@@ -158,32 +158,31 @@ Page = tuple[
 
 
 def _whoosh_page(searcher, query, title_query, doc_type: str | None, start: int, end: int) -> Page:
-    """Whoosh keeps the top N by the stored rank column (no scoring): first among the hits whose title
-    matches, then among the others."""
+    """Whoosh keeps the top N by the stored rank column, no scoring: one pass collects the top N of all hits
+    (counting each kind on the way), a second the top N of those whose title matches (few); the page is
+    the title matches first, then the others in rank order."""
     from whoosh import query as Q
     from whoosh import sorting
 
-    counted = searcher.search(
-        query, limit=None, scored=False, groupedby={"type": sorting.FieldFacet("type", maptype=sorting.Count)}
-    )
+    by_rank = sorting.FieldFacet("rank", reverse=True)
+    per_type = {"type": sorting.FieldFacet("type", maptype=sorting.Count)}
+    kind = Q.Term("type", doc_type) if doc_type else None
+    if kind is None:
+        found = searcher.search(query, limit=end, sortedby=by_rank, groupedby=per_type)
+        counted = found
+    else:
+        counted = searcher.search(query, limit=None, scored=False, groupedby=per_type)
+        found = searcher.search(query, filter=kind, limit=end, sortedby=by_rank)
     counts = {t: n for t, n in counted.groups("type").items() if n}
     if not counts:
         return {}, []
-    kind = Q.Term("type", doc_type) if doc_type else None
-    by_rank = sorting.FieldFacet("rank", reverse=True)
-
-    def top(part, n: int) -> tuple[list[int], int]:
-        if part is None or n <= 0:
-            return [], 0
-        found = searcher.search(part, filter=kind, limit=n, sortedby=by_rank)
-        return [hit.docnum for hit in found], len(found)
-
-    if title_query is None:
-        first, first_total = [], 0
-        rest, _ = top(query, end)
-    else:
-        first, first_total = top(Q.And([query, title_query]), end)
-        rest, _ = top(Q.AndNot(query, title_query), end - first_total)
+    first, first_total = [], 0
+    if title_query is not None:
+        titled = searcher.search(Q.And([query, title_query]), filter=kind, limit=end, sortedby=by_rank)
+        first, first_total = [hit.docnum for hit in titled], len(titled)
+    # The top `end` of all hits hold at least the top `end - first_total` of those whose title does not match.
+    seen = set(first)
+    rest = [hit.docnum for hit in found if hit.docnum not in seen][: max(end - first_total, 0)]
     ranked = [(d, True) for d in first] + [(d, False) for d in rest]
     hits = []
     for docnum, matched in ranked[start:end]:
