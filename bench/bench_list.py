@@ -270,7 +270,16 @@ def main() -> None:
         ("list API, sort=sales, 1 category", f"/api/v1/agencies?category_id={category}&sort=sales"),
     ]
     if "search-api" in app.blueprints or any(r.rule == "/api/v1/search" for r in app.url_map.iter_rules()):
-        pages.append(("search API q=环评", "/api/v1/search?q=%E7%8E%AF%E8%AF%84"))
+        from urllib.parse import quote
+
+        from marketplace.search import backends
+
+        with app.app_context():  # a search never builds its index: built here, as `flask search reindex` does
+            report = backends.reindex()
+        counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
+        print(f"search index ({app.config['SEARCH_BACKEND']}): {counts} in {report.seconds:.1f} s")
+        for q in ("环评", "测绘", "安评", "环境 咨询"):
+            pages.append((f"search API q={q}", f"/api/v1/search?q={quote(q)}"))
     base = None
     print(f"{'what':50} {'median ms':>10} {'p95 ms':>8} {'× baseline':>11}")
     for label, path in pages:

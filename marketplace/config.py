@@ -49,6 +49,13 @@ def _flag(name: str, default: bool) -> bool:
     raise RuntimeError(f"{name} must be 1 or 0, got {raw!r}")
 
 
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = (os.environ.get(name) or default).strip().lower()
+    if raw not in choices:
+        raise RuntimeError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def app_env() -> str:
     """`development` unless told otherwise; gunicorn deployments default to production."""
     explicit = os.environ.get("MARKET_ENV")
@@ -112,6 +119,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "DB_LOCK_TIMEOUT_MS": _int("DB_LOCK_TIMEOUT_MS", 5000),
         "DB_STATEMENT_TIMEOUT_MS": _int("DB_STATEMENT_TIMEOUT_MS", 30000),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR") or str(instance_dir / "uploads"),
+        # --- search ---
+        # whoosh: an index on disk per machine (SEARCH_INDEX_DIR); postgres: a table of the database with a
+        # tsvector and a GIN index, shared by every machine (needs DATABASE_URL on PostgreSQL).
+        "SEARCH_BACKEND": _choice("SEARCH_BACKEND", ("whoosh", "postgres"), "whoosh"),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance_dir / "search-index"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,

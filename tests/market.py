@@ -261,6 +261,9 @@ def build() -> Market:
         complaint_number=complaint.number,
         complaint_file_ids=[x.id for x in complaint.files],
     )
+    from marketplace.search import backends
+
+    backends.reindex()  # the search answers only once its index is built (never on a request)
     return market
 
 

@@ -10,6 +10,7 @@ Pages never record what time has made due (reads never write); the clock does, a
 | replace a winner who is no longer active | orders | an unstarted order's agency was suspended or expelled |
 | record the yellow / red light | orders | 80 % of the promised time used / overdue |
 | remind agencies that follow a request (关注) and have not bid | notifications | bidding closes within `NOTIFY_REMINDER_SECONDS` |
+| build the search index when there is none (`flask search reindex` does it with progress) | search | no index yet |
 | send the outbox (mail, SMS), retrying with growing pauses | notifications | a message is pending and its next attempt is due |
 | forget old log-in failures and long-ended sessions (hourly in `flask clock`, every `tick`) | auth | a day / 30 days old |
 
@@ -42,6 +43,7 @@ from marketplace.notifications import services as notifications
 from marketplace.orders import services as orders
 from marketplace.reports import services as reports
 from marketplace.requests import services as requests
+from marketplace.search import backends as search_backends
 
 log = logging.getLogger(__name__)
 LEASE = "market-clock"
@@ -76,6 +78,7 @@ STEPS: list[tuple[str, Callable[[], Iterable[int]], Callable[[int], bool]]] = [
     ("credit", credit.due_ids, credit.apply_due),
     ("monthly report", reports.due_ids, reports.apply_due),
     ("closing reminder", notifications.reminder_ids, notifications.remind),
+    ("search index", search_backends.missing_ids, search_backends.build_missing),
     ("outbox message", outbox.due_ids, outbox.deliver),
 ]
 

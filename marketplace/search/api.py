@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from marketplace.common.web import json_error
-from marketplace.search.index import IndexBusy
+from marketplace.search.index import IndexBusy, IndexNotReady
+from marketplace.search.pg import BackendUnavailable
 from marketplace.search.query import search as run_search
 from marketplace.search.schemas import SearchHitOut, SearchQuery
 
@@ -43,19 +44,37 @@ def blueprints():
         },
     },
 )
+@bp.alt_response(
+    503,
+    description="The index is being built or rebuilt (`reason`: search_index_building / search_index_busy / "
+    "search_backend_unavailable); see Retry-After.",
+)
 def search(args):
     """Search agencies (active members), service items and open announcements, best match first.
 
     Only public text is searched: never bids, contacts or private files."""
     try:
         result = run_search(args["q"], args["type"], args["page"], args["per_page"])
+    except IndexNotReady:
+        return _unavailable(
+            "search_index_building", _("The search index is being built; please try again shortly.")
+        )
     except IndexBusy:
-        message = _("The search index is being rebuilt; please try again in a minute.")
-        return json_error(503, "Service Unavailable", message, headers={"Retry-After": "60"})
+        return _unavailable(
+            "search_index_busy", _("The search index is being rebuilt; please try again in a minute.")
+        )
+    except BackendUnavailable:
+        return _unavailable("search_backend_unavailable", _("Search is not available on this server."))
     response = jsonify(SearchHitOut(many=True).dump(result.hits))
     response.headers["X-Pagination"] = json.dumps(result.pagination())
     response.headers["X-Search-Counts"] = json.dumps(result.counts)
     response.headers["X-Search-Mode"] = result.mode
     if result.corrected:
         response.headers["X-Search-Corrected"] = json.dumps(result.corrected)  # ASCII-safe in a header
+    return response
+
+
+def _unavailable(reason: str, message: str):
+    response = json_error(503, "Service Unavailable", message, headers={"Retry-After": "60"})
+    response.set_data(json.dumps({**response.get_json(), "reason": reason}, ensure_ascii=False))
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from marketplace.agencies.models import Agency, AgencyStatus, Offer
@@ -13,9 +13,20 @@ from marketplace.regions import services as regions
 from marketplace.requests.models import RequestStatus, ServiceRequest
 from marketplace.search.analysis import pinyin_keys, tokens
 from marketplace.search.vocabulary import Table
+from marketplace.stats.figures import NO_DATA_COMPOSITE
+from marketplace.stats.models import AgencyStats
 
 DOC_TYPES = ("agency", "service", "request")
 TEXT_FIELDS = ("title", "names", "body", "place")
+
+# The static rank: precomputed per document when it is indexed, so a search keeps the top N by it (after the
+# title tier, see query.py) instead of scoring every hit. Service items first (the catalogue item a word stands
+# for), then agencies, then open announcements; within a kind a value in [0, 1).
+TYPE_BASE = {"service": 2.0, "agency": 1.0, "request": 0.0}
+
+
+def static_rank(doc_type: str, value: float) -> float:
+    return TYPE_BASE[doc_type] + min(max(value, 0.0), 0.999)
 
 
 def _item_words(item: ServiceItem) -> list[str]:
@@ -46,7 +57,17 @@ def _agency_docs(session: Session, ids: list[int] | None) -> Iterator[dict]:
         )
         if chunk is not None:
             stmt = stmt.where(Agency.id.in_(chunk))
-        for agency in session.scalars(stmt):
+        agencies = session.scalars(stmt).all()
+        # the list's composite score (ratings, punctuality, sales, savings), kept by the stats feature; its
+        # changes queue the agency (hooks.py). A newcomer ranks as the list ranks it (NO_DATA_COMPOSITE).
+        composite = dict(
+            session.execute(
+                select(AgencyStats.agency_id, AgencyStats.composite).where(
+                    AgencyStats.agency_id.in_([a.id for a in agencies])
+                )
+            ).all()
+        )
+        for agency in agencies:
             live = [o for o in agency.offers if o.active]
             category_names = [c.name for c in agency.categories]
             item_words = [w for o in live for w in _item_words(o.service_item)]
@@ -67,6 +88,7 @@ def _agency_docs(session: Session, ids: list[int] | None) -> Iterator[dict]:
                 "subtitle": "、".join(category_names),
                 "region": agency.region or "",
                 "extra": {"offers": len(live)},
+                "rank": static_rank("agency", composite.get(agency.id, NO_DATA_COMPOSITE) / 100),
             }
 
 
@@ -75,7 +97,15 @@ def _service_docs(session: Session, ids: list[int] | None) -> Iterator[dict]:
         stmt = select(ServiceItem).options(selectinload(ServiceItem.category)).order_by(ServiceItem.id)
         if chunk is not None:
             stmt = stmt.where(ServiceItem.id.in_(chunk))
-        for item in session.scalars(stmt):
+        items = session.scalars(stmt).all()
+        offered = dict(  # how many agencies offer it: the items people look for first
+            session.execute(
+                select(Offer.service_item_id, func.count(Offer.id))
+                .where(Offer.active, Offer.service_item_id.in_([i.id for i in items]))
+                .group_by(Offer.service_item_id)
+            ).all()
+        )
+        for item in items:
             body = "；".join(
                 p for p in (item.approval, item.department, item.legal_basis, item.qualification) if p
             )
@@ -91,6 +121,7 @@ def _service_docs(session: Session, ids: list[int] | None) -> Iterator[dict]:
                 "subtitle": item.category.name,
                 "region": "",
                 "extra": {"standard_days": item.standard_days},
+                "rank": static_rank("service", offered.get(item.id, 0) / (offered.get(item.id, 0) + 20)),
             }
 
 
@@ -119,6 +150,10 @@ def _request_docs(session: Session, ids: list[int] | None) -> Iterator[dict]:
                 "subtitle": item.name,
                 "region": req.region or "",
                 "extra": {"bid_deadline": req.bid_deadline.isoformat() if req.bid_deadline else None},
+                # the most recently published first
+                "rank": static_rank(
+                    "request", req.published_at.timestamp() / 1e10 if req.published_at else 0.0
+                ),
             }
 
 

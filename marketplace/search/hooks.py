@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 from marketplace.agencies.models import Agency, Offer, Qualification, agency_category
 from marketplace.catalogue.models import Category, ServiceItem
 from marketplace.requests.models import RequestStatus, ServiceRequest
-from marketplace.search.index import REBUILD, drain
+from marketplace.search import backends
+from marketplace.search.index import REBUILD
 from marketplace.search.models import SearchQueue
 from marketplace.search.sessions import draining, is_external_transaction
+from marketplace.stats.models import AgencyStats
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,8 @@ _DELETING = "search_deleting"
 _last_auto_drain = [0.0]
 
 
-_TRACKED = (Agency, Offer, Qualification, ServiceItem, Category, ServiceRequest)
+# AgencyStats: an agency's composite score is its static rank (documents.py)
+_TRACKED = (Agency, Offer, Qualification, ServiceItem, Category, ServiceRequest, AgencyStats)
 
 
 def _dependents(conn, items: set[int], categories: set[int]) -> set[tuple[str, int]]:
@@ -51,7 +54,7 @@ def _dependents(conn, items: set[int], categories: set[int]) -> set[tuple[str, i
 def _target_of(obj) -> tuple[str, int] | None:
     if isinstance(obj, Agency):
         return ("agency", obj.id)
-    if isinstance(obj, Offer | Qualification):
+    if isinstance(obj, Offer | Qualification | AgencyStats):
         return ("agency", obj.agency_id)
     if isinstance(obj, ServiceItem):
         return ("service", obj.id)
@@ -125,14 +128,20 @@ def _before_bulk(state) -> None:
         if not ids:
             return
     conn = state.session.connection()
-    column = model.agency_id if model in (Offer, Qualification) else model.id
+    column = model.agency_id if model in (Offer, Qualification, AgencyStats) else model.id
     stmt = select(column).distinct()
     if ids:
         stmt = stmt.where(model.id.in_(ids))
     elif where is not None:
         stmt = stmt.where(where)
     found = set(conn.scalars(stmt))
-    kind = {Agency: "agency", Offer: "agency", Qualification: "agency", ServiceRequest: "request"}
+    kind = {
+        Agency: "agency",
+        Offer: "agency",
+        Qualification: "agency",
+        AgencyStats: "agency",
+        ServiceRequest: "request",
+    }
     if model in kind:
         targets = {(kind[model], i) for i in found}
     elif model is ServiceItem:
@@ -158,8 +167,8 @@ def _after_commit(session: Session) -> None:
         if started - _last_auto_drain[0] < interval:
             return  # a burst of commits (imports, demo data): the next drain or search picks these up
         _last_auto_drain[0] = started
-        # Before the first search built the index, leave the rows: that build covers them.
-        drain(timeout=float(config.get("SEARCH_WRITER_TIMEOUT", 0.2)), bind=bind, build_missing=False)
+        # Before the index is built, leave the rows: its build covers them.
+        backends.drain(timeout=float(config.get("SEARCH_WRITER_TIMEOUT", 0.2)), bind=bind)
     except Exception:  # the change is committed; indexing it later is fine, failing the caller is not
         log.exception("search: indexing after commit failed; the queue keeps the changes")
 

@@ -19,7 +19,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from marketplace.search.vocabulary import synonyms
 log = logging.getLogger(__name__)
 
 # Bump when the schema, the analysis or what goes into a document changes: the next search rebuilds the index.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 REBUILD = "all"  # a queue row asking for a full rebuild (after bulk inserts)
 
 
@@ -57,7 +57,17 @@ def schema():
         subtitle=fields.STORED(),
         region=fields.STORED(),
         extra=fields.STORED(),
+        # the static rank (documents.py) in millionths: Whoosh's float columns cannot be sortable
+        rank=fields.NUMERIC(int, bits=64, stored=True, sortable=True),
     )
+
+
+RANK_SCALE = 1_000_000
+
+
+def _stored(doc: dict) -> dict:
+    """A document as the Whoosh schema takes it."""
+    return {**doc, "rank": round(doc["rank"] * RANK_SCALE)}
 
 
 # --- where the index lives -----------------------------------------------------------------------------
@@ -166,6 +176,11 @@ class IndexBusy(RuntimeError):
     """Another process holds the index's lock for longer than we were willing to wait."""
 
 
+class IndexNotReady(RuntimeError):
+    """There is no index yet (or one of an older schema): a search never builds it on a request; `flask search
+    reindex` or the clock does."""
+
+
 def _delete_queue_rows(bind, ids: list[int] | None = None, up_to: int | None = None) -> None:
     with work_session(bind) as session:
         if up_to is not None:
@@ -186,14 +201,18 @@ class ReindexReport:
     generation: str
 
 
-def reindex(timeout: float = 60.0, bind=None) -> ReindexReport:
+Progress = Callable[[str, int], None]  # (document kind, documents of that kind indexed so far)
+PROGRESS_EVERY = 1000
+
+
+def reindex(timeout: float = 60.0, bind=None, progress: Progress | None = None) -> ReindexReport:
     """Rebuild the whole index from the database into a fresh generation, then make it the live one."""
     base = index_dir()
     with _rebuild_lock(base, timeout):
-        return _reindex_locked(base, timeout, bind)
+        return _reindex_locked(base, timeout, bind, progress)
 
 
-def _reindex_locked(base: Path, timeout: float, bind) -> ReindexReport:
+def _reindex_locked(base: Path, timeout: float, bind, progress: Progress | None = None) -> ReindexReport:
     from whoosh import index
 
     started = time.perf_counter()
@@ -218,8 +237,12 @@ def _reindex_locked(base: Path, timeout: float, bind) -> ReindexReport:
             try:
                 for doc_type in DOC_TYPES:
                     for doc in build(doc_type, session, None, vocabulary):
-                        writer.add_document(**doc)
+                        writer.add_document(**_stored(doc))
                         counts[doc_type] += 1
+                        if progress and counts[doc_type] % PROGRESS_EVERY == 0:
+                            progress(doc_type, counts[doc_type])
+                    if progress:
+                        progress(doc_type, counts[doc_type])
                 writer.commit()
             except BaseException:
                 writer.cancel()
@@ -276,11 +299,12 @@ class DrainReport:
 STATS = {"drains": 0, "locked": 0}  # per process, for tests and logs
 
 
-def drain(timeout: float = 0.2, bind=None, batch: int = 5000, build_missing: bool = True) -> DrainReport:
+def drain(timeout: float = 0.2, bind=None, batch: int = 5000, build_missing: bool = False) -> DrainReport:
     """Index the queued documents from the database's current state; delete the rows handled.
 
     When another process holds the index's lock for longer than `timeout`, nothing happens and the rows
-    stay queued for the next drain.
+    stay queued for the next drain. Without an index, nothing happens unless `build_missing` (commands, the
+    clock): the full build covers whatever is queued.
     """
     from whoosh.index import LockError
 
@@ -331,7 +355,7 @@ def drain(timeout: float = 0.2, bind=None, batch: int = 5000, build_missing: boo
                 if key not in found:  # gone, or no longer public (suspended, closed …)
                     writer.delete_by_term("key", key)
         for doc in docs:
-            writer.update_document(**doc)
+            writer.update_document(**_stored(doc))
         writer.commit()
     except BaseException:
         if not writer.is_closed:

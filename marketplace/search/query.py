@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from marketplace.extensions import db
+from marketplace.search import pg
 from marketplace.search.analysis import (
     HAN,
     pinyin_of,
@@ -27,8 +28,9 @@ from marketplace.search.analysis import (
 )
 from marketplace.search.documents import DOC_TYPES, TEXT_FIELDS
 from marketplace.search.index import (
+    RANK_SCALE,
+    IndexNotReady,
     drain,
-    ensure_index,
     has_pending,
     index_dir,
     live_state,
@@ -68,13 +70,13 @@ class ParsedQuery:
         return Q.And([Q.Term("pinyin", p) for p in pairs]) if pairs else None
 
 
-def _in_any_field(token: str):
+def _in_any_field(token: str, fields: tuple[str, ...] = TEXT_FIELDS):
     from whoosh import query as Q
 
-    return Q.Or([Q.Term(f, token) for f in TEXT_FIELDS])
+    return Q.Or([Q.Term(f, token) for f in fields]) if len(fields) > 1 else Q.Term(fields[0], token)
 
 
-def _expansion(text: str, put_in: tuple[str, ...], vocabulary: frozenset[str]):
+def _expansion(text: str, put_in: tuple[str, ...], vocabulary: frozenset[str], fields=TEXT_FIELDS):
     """An expansion of a word: the full terms it put in (one posting list each where the index lists them in
     its `terms` field) and the words of the rest."""
     from whoosh import query as Q
@@ -84,13 +86,16 @@ def _expansion(text: str, put_in: tuple[str, ...], vocabulary: frozenset[str]):
         if term.lower() in vocabulary:
             parts.append(Q.Term("terms", term.lower()))
             rest = rest.replace(term, " ", 1)
-    parts.extend(_in_any_field(t) for t in tokens(rest))
+    parts.extend(_in_any_field(t, fields) for t in tokens(rest))
     return Q.And(parts) if parts else None
 
 
-def parse(q: str, table: Table, vocabulary: frozenset[str] = frozenset()) -> ParsedQuery:
+def parse(
+    q: str, table: Table, vocabulary: frozenset[str] = frozenset(), fields: tuple[str, ...] = TEXT_FIELDS
+) -> ParsedQuery:
     """Words (split on spaces) must all match; each word matches as typed OR as any expansion of it.
-    `vocabulary`: the terms the index lists per document (see vocabulary.py)."""
+    `vocabulary`: the terms the index lists per document (see vocabulary.py); `fields`: where words may match
+    (the title alone for the title tier)."""
     from whoosh import query as Q
 
     words = [w for w in re.split(r"\s+", q.strip()) if w]
@@ -102,9 +107,9 @@ def parse(q: str, table: Table, vocabulary: frozenset[str] = frozenset()) -> Par
         highlight.update([word, *(t for t in typed if len(t) > 1 or len(typed) == 1)])
         for key in abbreviations_in(word, table):
             highlight.update(table[key])
-        alt_queries = [Q.And([_in_any_field(t) for t in typed])] if typed else []
+        alt_queries = [Q.And([_in_any_field(t, fields) for t in typed])] if typed else []
         for text, put_in in expansions(word, table):
-            alt = _expansion(text, put_in, vocabulary)
+            alt = _expansion(text, put_in, vocabulary, fields)
             if alt is not None:
                 alt_queries.append(alt)
         if alt_queries:
@@ -134,7 +139,7 @@ def sound_alike(words: list[str], table: Table) -> str | None:
 _tables: dict[str, tuple] = {}  # "latest": (index version, table)
 
 
-def _synonyms(bind, version: tuple[str, int]) -> Table:
+def _synonyms(bind, version) -> Table:
     """The synonyms table, read again when the index changed: a change to the catalogue is queued and
     indexed like any other, so a new index version follows every change to the aliases."""
     cached_version, table = _tables.get("latest", (None, None))
@@ -145,72 +150,143 @@ def _synonyms(bind, version: tuple[str, int]) -> Table:
     return table
 
 
+# --- the backends: the top N hits by (title tier, static rank), and counts per type ------------------------
+
+Page = tuple[
+    dict[str, int], list[tuple[dict, bool]]
+]  # counts per type; (stored fields, title matched) per hit
+
+
+def _whoosh_page(searcher, query, title_query, doc_type: str | None, start: int, end: int) -> Page:
+    """Whoosh keeps the top N by the stored rank column, no scoring: one pass collects the top N of all hits
+    (counting each kind on the way), a second the top N of those whose title matches (few); the page is
+    the title matches first, then the others in rank order."""
+    from whoosh import query as Q
+    from whoosh import sorting
+
+    by_rank = sorting.FieldFacet("rank", reverse=True)
+    per_type = {"type": sorting.FieldFacet("type", maptype=sorting.Count)}
+    kind = Q.Term("type", doc_type) if doc_type else None
+    if kind is None:
+        found = searcher.search(query, limit=end, sortedby=by_rank, groupedby=per_type)
+        counted = found
+    else:
+        counted = searcher.search(query, limit=None, scored=False, groupedby=per_type)
+        found = searcher.search(query, filter=kind, limit=end, sortedby=by_rank)
+    counts = {t: n for t, n in counted.groups("type").items() if n}
+    if not counts:
+        return {}, []
+    first, first_total = [], 0
+    if title_query is not None:
+        titled = searcher.search(Q.And([query, title_query]), filter=kind, limit=end, sortedby=by_rank)
+        first, first_total = [hit.docnum for hit in titled], len(titled)
+    # The top `end` of all hits hold at least the top `end - first_total` of those whose title does not match.
+    seen = set(first)
+    rest = [hit.docnum for hit in found if hit.docnum not in seen][: max(end - first_total, 0)]
+    ranked = [(d, True) for d in first] + [(d, False) for d in rest]
+    hits = []
+    for docnum, matched in ranked[start:end]:
+        stored = searcher.stored_fields(docnum)
+        hits.append(({**stored, "rank": (stored.get("rank") or 0) / RANK_SCALE}, matched))
+    return counts, hits
+
+
+def _not_ready() -> IndexNotReady:
+    return IndexNotReady("the search index is being built; run `flask search reindex`")
+
+
 def search(
     q: str, doc_type: str | None = None, page: int = 1, per_page: int = 10, refresh: bool = True
 ) -> SearchResult:
-    """Search the index. `refresh` first builds a missing index and indexes queued changes (cheaply).
+    """Search the configured backend. `refresh` first indexes queued changes (cheaply). Never builds a missing
+    index: raises IndexNotReady (`flask search reindex` and the clock build it).
 
     When nothing matches, a word that sounds like a known term is replaced by it (mode "corrected"),
     and failing that the pinyin field finds documents with the same syllables (mode "pinyin")."""
     started = time.perf_counter()
     q = (q or "").strip()
     bind = db.session.get_bind()
+    postgres = current_app.config.get("SEARCH_BACKEND", "whoosh") == "postgres"
+    if postgres:
+        listed = pg.vocabulary(bind)  # None: never built
+        if listed is None:
+            raise _not_ready()
+    elif live_state(index_dir()) is None:
+        raise _not_ready()
     if refresh:
-        ensure_index(bind)
         try:
             if has_pending(bind):
-                drain(timeout=float(current_app.config.get("SEARCH_WRITER_TIMEOUT", 0.2)), bind=bind)
+                timeout = float(current_app.config.get("SEARCH_WRITER_TIMEOUT", 0.2))
+                pg.drain(bind) if postgres else drain(timeout=timeout, bind=bind)
         except Exception:  # stale results beat no results; the queue keeps the changes
             log.exception("search: indexing queued changes before a search failed")
-    base = index_dir()
-    state = live_state(base)  # (a drain may have rebuilt the index into a new generation)
-    if state is None:
-        return SearchResult(q, doc_type, page, per_page, [], dict.fromkeys(DOC_TYPES, 0), "none")
     result = SearchResult(q, doc_type, page, per_page, [], dict.fromkeys(DOC_TYPES, 0), "none")
-    with searching(base, state) as searcher:
-        table = _synonyms(bind, (str(base / state["gen"]), searcher.ixreader.generation()))
-        vocabulary = frozenset(state.get("vocabulary", ()))
-        parsed = parse(q, table, vocabulary)
-
-        def attempt(query, terms: list[str], sounds: list[list[str]]) -> bool:
-            if query is None:
-                return False
-            found = searcher.search(query, limit=None, groupedby="type")
-            groups = found.groups("type")
-            if not any(groups.values()):
-                return False
-            result.counts.update({t: len(groups.get(t, [])) for t in DOC_TYPES})
-            ranked = list(found.items())
-            if doc_type:
-                keep = set(groups.get(doc_type, []))
-                ranked = [pair for pair in ranked if pair[0] in keep]
-            start = (page - 1) * per_page
-            for docnum, score in ranked[start : start + per_page]:
-                stored = searcher.stored_fields(docnum)
-                result.hits.append(
-                    Hit(
-                        type=stored["type"],
-                        id=stored["doc_id"],
-                        title=stored["title"],
-                        snippet=snippet(stored.get("body") or "", terms, sounds),
-                        subtitle=stored.get("subtitle") or "",
-                        region=stored.get("region") or "",
-                        score=round(float(score), 4),
-                        extra=stored.get("extra") or {},
-                        terms=terms,
-                        syllables=sounds,
-                    )
-                )
-            return True
-
-        if attempt(parsed.query, parsed.terms, []):
-            result.mode = "exact"
-        elif parsed.syllables:
-            corrected = sound_alike(parsed.words, table)
-            better = parse(corrected, table, vocabulary) if corrected else None
-            if better is not None and attempt(better.query, better.terms, []):
-                result.mode, result.corrected = "corrected", corrected
-            elif attempt(parsed.pinyin, parsed.terms, parsed.syllables):
-                result.mode = "pinyin"
+    start, end = (page - 1) * per_page, page * per_page
+    if postgres:
+        table = _synonyms(bind, ("postgres", pg.catalogue_version(bind)))
+        vocabulary = frozenset(listed)  # what the table's documents were listed with
+        _run(result, table, vocabulary, lambda query, title: pg.run(bind, query, title, doc_type, start, end))
+    else:
+        base = index_dir()
+        state = live_state(base)  # (a drain may have rebuilt the index into a new generation)
+        if state is None:
+            raise _not_ready()
+        with searching(base, state) as searcher:
+            table = _synonyms(bind, (str(base / state["gen"]), searcher.ixreader.generation()))
+            vocabulary = frozenset(state.get("vocabulary", ()))
+            _run(
+                result,
+                table,
+                vocabulary,
+                lambda query, title: _whoosh_page(searcher, query, title, doc_type, start, end),
+            )
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _run(result: SearchResult, table: Table, vocabulary: frozenset[str], page_of) -> None:
+    """The query as typed; failing that, its sound-alike correction; failing that, its pinyin syllables."""
+    parsed = parse(result.q, table, vocabulary)
+
+    def attempt(query, title_query, terms: list[str], sounds: list[list[str]]) -> bool:
+        if query is None:
+            return False
+        answer = page_of(query, title_query)
+        if not answer or not answer[0]:
+            return False
+        counts, hits = answer
+        result.counts.update({t: counts.get(t, 0) for t in DOC_TYPES})
+        for stored, title_matched in hits:
+            result.hits.append(
+                Hit(
+                    type=stored.get("type") or stored["doc_type"],
+                    id=stored["doc_id"],
+                    title=stored["title"],
+                    snippet=snippet(stored.get("body") or "", terms, sounds),
+                    subtitle=stored.get("subtitle") or "",
+                    region=stored.get("region") or "",
+                    score=round(float(stored.get("rank") or 0.0) + (TITLE_TIER if title_matched else 0.0), 4),
+                    extra=stored.get("extra") or {},
+                    terms=terms,
+                    syllables=sounds,
+                )
+            )
+        return True
+
+    def title_of(q: str):
+        return parse(q, table, frozenset(), fields=("title",)).query
+
+    if attempt(parsed.query, title_of(result.q), parsed.terms, []):
+        result.mode = "exact"
+    elif parsed.syllables:
+        corrected = sound_alike(parsed.words, table)
+        better = parse(corrected, table, vocabulary) if corrected else None
+        if better is not None and attempt(better.query, title_of(corrected), better.terms, []):
+            result.mode, result.corrected = "corrected", corrected
+        elif attempt(parsed.pinyin, None, parsed.terms, parsed.syllables):
+            result.mode = "pinyin"
+
+
+TITLE_TIER = (
+    10.0  # added to the static rank in a hit's score when its title matches (hits whose title matches first)
+)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 from marketplace.agencies.models import Agency, AgencyStatus, Offer
 from marketplace.extensions import db
 from marketplace.search.documents import DOC_TYPES
-from marketplace.search.index import IndexBusy
+from marketplace.search.index import IndexBusy, IndexNotReady
+from marketplace.search.pg import BackendUnavailable
 from marketplace.search.query import MAX_QUERY_LENGTH
 from marketplace.search.query import search as run_search
 from marketplace.stats.figures import stats_for
@@ -39,7 +40,7 @@ def index():
     doc_type = doc_type if doc_type in DOC_TYPES else None
     page = request.args.get("page", type=int) or 1
     page = min(max(page, 1), 10_000)
-    result, error, status = None, None, 200
+    result, error, notice, status = None, None, None, 200
     if len(q) > MAX_QUERY_LENGTH:
         error = _("Please search with at most %(n)d characters.", n=MAX_QUERY_LENGTH)
         status = 422
@@ -47,8 +48,14 @@ def index():
         # Searched before anything else touches the request's session (the search indexes queued changes).
         try:
             result = run_search(q, doc_type, page, PER_PAGE)
+        except IndexNotReady:
+            notice = _("The search index is being built…")
+            status = 503
         except IndexBusy:
             error = _("The search index is being rebuilt; please try again in a minute.")
+            status = 503
+        except BackendUnavailable:
+            error = _("Search is not available on this server.")
             status = 503
     cards = _agency_cards(result)
     return (
@@ -58,6 +65,7 @@ def index():
             doc_type=doc_type,
             result=result,
             error=error,
+            notice=notice,
             type_labels=TYPE_LABELS,
             kind_labels=KIND_LABELS,
             suggestions=SUGGESTIONS,
@@ -66,6 +74,7 @@ def index():
             agency_stats=stats_for(list(cards)),
         ),
         status,
+        {"Retry-After": "60"} if status == 503 else {},
     )
 
 

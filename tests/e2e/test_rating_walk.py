@@ -9,6 +9,7 @@ from marketplace.extensions import db
 from marketplace.orders import services as orders
 from marketplace.requests import services as requests
 from marketplace.requests.models import ServiceRequest
+from marketplace.search import backends as search_backends
 from tests import factories as f
 from tests import timetravel
 
@@ -35,6 +36,7 @@ def test_rate_then_the_list_and_store_change_and_search_finds_it(live_server, br
         orders.deliver(rated, order.id, "提交环评报告书")
         orders.accept(enterprise, order.id)
         db.session.commit()  # the test is the boundary here, as a view would be
+        search_backends.reindex()  # built explicitly, as `flask search reindex` does: never on a request
         order_id, ent_email = order.id, enterprise.email
         first_name, rated_name, rated_id = first.agency.name, rated.agency.name, rated.agency.id
         category_id = item.category_id

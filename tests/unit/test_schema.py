@@ -11,11 +11,25 @@ from marketplace.audit.services import record
 from marketplace.catalogue.models import Category, FeeRegime, ServiceItem
 from marketplace.extensions import db
 
+# On PostgreSQL only, by design (migration 0028): the search table's generated tsvector and its GIN index. The
+# model does not map them (SQLite has no tsvector; the postgres search backend queries them in SQL).
+POSTGRES_ONLY = {"remove_column search_document.tsv", "remove_index ix_search_document_tsv"}
+
+
+def _named(change) -> str:
+    if change[0] == "remove_column":
+        return f"remove_column {change[2]}.{change[3].name}"
+    if change[0] == "remove_index":
+        return f"remove_index {change[1].name}"
+    return ""
+
 
 def test_migrations_build_exactly_the_models(app):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
-    assert diff == []
+    extra = {_named(change) for change in diff if isinstance(change, tuple)} & POSTGRES_ONLY
+    assert extra == (POSTGRES_ONLY if db.engine.dialect.name == "postgresql" else set())
+    assert [change for change in diff if not (isinstance(change, tuple) and _named(change) in extra)] == []
 
 
 def test_catalogue_is_seeded_by_the_migration():

@@ -1,7 +1,10 @@
 """Full-text search: Chinese segmentation, trade abbreviations, pinyin typos, and an index that follows commits.
 
-Most tests run inside the suite's rolled-back transaction with an index directory of their own. The tests at
-the end use a database of their own with real commits (`committed_app`), and two OS processes writing at once.
+The shared suite (tests taking `search_backend`) runs once per backend, SEARCH_BACKEND=whoosh and =postgres
+(the latter only on PostgreSQL: the PostgreSQL pass of `make test`; skipped on SQLite). Each builds its index
+explicitly (a search never builds one). Most tests run inside the suite's rolled-back transaction with an
+index of their own. The tests at the end (Whoosh's files and locks) use a database of their own with real
+commits (`committed_app`), and two OS processes writing at once.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, select
 
 from marketplace.agencies import membership
 from marketplace.agencies.models import Agency
 from marketplace.catalogue.models import ServiceItem
 from marketplace.extensions import db
-from marketplace.search import analysis, index, query, results, vocabulary
+from marketplace.search import analysis, backends, index, pg, query, results, vocabulary
+from marketplace.search.models import SearchDocument
+from marketplace.stats.models import AgencyStats
 from tests import factories as f
 from tests import timetravel
 from tests.conftest import build_app
@@ -56,6 +61,37 @@ def no_index(app, tmp_path_factory, tmp_path, monkeypatch):
     return fresh_index(app, tmp_path_factory, tmp_path, monkeypatch, empty=True)
 
 
+PG_ONLY = (
+    "SEARCH_BACKEND=postgres needs PostgreSQL: runs in the PostgreSQL pass of `make test` (TEST_DATABASE_URL)"
+)
+
+
+def use_backend(name: str, app, tmp_path_factory, tmp_path, monkeypatch, empty: bool = False) -> str:
+    """SEARCH_BACKEND=name with an index of this test's own, built explicitly (or none: `empty`)."""
+    if name == "postgres":
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip(PG_ONLY)
+        monkeypatch.setitem(app.config, "SEARCH_BACKEND", "postgres")
+        if empty:
+            db.session.execute(delete(SearchDocument))
+            db.session.commit()
+        else:
+            pg.reindex(db.session.get_bind())  # in the test's transaction: rolled back with it
+    else:
+        fresh_index(app, tmp_path_factory, tmp_path, monkeypatch, empty=empty)
+    return name
+
+
+@pytest.fixture(params=["whoosh", "postgres"])
+def search_backend(request, app, tmp_path_factory, tmp_path, monkeypatch):
+    return use_backend(request.param, app, tmp_path_factory, tmp_path, monkeypatch)
+
+
+@pytest.fixture(params=["whoosh", "postgres"])
+def no_search_index(request, app, tmp_path_factory, tmp_path, monkeypatch):
+    return use_backend(request.param, app, tmp_path_factory, tmp_path, monkeypatch, empty=True)
+
+
 def item_named(name: str) -> ServiceItem:
     return db.session.scalar(select(ServiceItem).where(ServiceItem.name == name))
 
@@ -81,7 +117,7 @@ def agency_offering(item_name: str, name: str | None = None):
 # --- Chinese, abbreviations, typos ---------------------------------------------------------------------
 
 
-def test_huanping_finds_environmental_impact_items_and_the_agencies_offering_them(index_dir):
+def test_huanping_finds_environmental_impact_items_and_the_agencies_offering_them(search_backend):
     agency = agency_offering("环境影响评价（报告书）", name="江苏青山绿水科技有限公司")
     other = f.active_agency("C03").agency  # no offer: its intro mentions 环境影响评价, its name nothing
 
@@ -97,7 +133,7 @@ def test_huanping_finds_environmental_impact_items_and_the_agencies_offering_the
     assert set(titles("环境影响评价", "service")[:2]) == {"环境影响评价（报告书）", "环境影响评价（报告表）"}
 
 
-def test_trade_abbreviations_find_the_items_they_stand_for(index_dir):
+def test_trade_abbreviations_find_the_items_they_stand_for(search_backend):
     expected = {
         "安评": "安全预评价",
         "能评": "节能评估",
@@ -116,14 +152,14 @@ def test_trade_abbreviations_find_the_items_they_stand_for(index_dir):
         assert name in titles(q, "service"), q
 
 
-def test_items_added_to_the_national_list_are_found_by_their_trade_names(index_dir):
+def test_items_added_to_the_national_list_are_found_by_their_trade_names(search_backend):
     """使用林地可行性报告 (林草) was missing from the first catalogue: its abbreviations find it now."""
     for q in ("林地可研", "使用林地可研", "占用林地可研", "使用林地可行性报告"):
         assert titles(q, "service")[:1] == ["使用林地可行性报告编制"], q
     assert "水资源论证" in titles("水资源论证报告", "service")
 
 
-def test_expansion_finds_text_that_only_spells_the_term_out(index_dir):
+def test_expansion_finds_text_that_only_spells_the_term_out(search_backend):
     """A request whose item is surveying but whose title says 环境影响评价 is found by 环评, and back."""
     surveying = item_named("地下管线探测")
     scope = "完成地下管线探测并提交成果图。"
@@ -163,7 +199,7 @@ def test_an_expansion_is_one_term_where_the_index_lists_it_and_word_by_word_wher
     assert ("request", req.id) in keys("环评")
 
 
-def test_words_must_all_match_and_region_counts(index_dir):
+def test_words_must_all_match_and_region_counts(search_backend):
     nanjing = agency_offering("环境影响评价（报告书）")
     suzhou = agency_offering("环境影响评价（报告书）")
     suzhou.region_code = "320505"  # 苏州市虎丘区
@@ -172,7 +208,7 @@ def test_words_must_all_match_and_region_counts(index_dir):
     assert ("agency", nanjing.id) in found and ("agency", suzhou.id) not in found
 
 
-def test_pinyin_and_homophone_typos_are_a_fallback(index_dir):
+def test_pinyin_and_homophone_typos_are_a_fallback(search_backend):
     sound_alike = query.search("环平")  # 平 for 评: searched as the known term that sounds the same
     assert (sound_alike.mode, sound_alike.corrected) == ("corrected", "环评")
     assert "环境影响评价（报告书）" in [h.title for h in sound_alike.hits]
@@ -203,7 +239,7 @@ def test_highlight_escapes_and_marks():
 # --- what is public, and what follows the database -----------------------------------------------------
 
 
-def test_only_open_requests_and_never_private_or_sealed_text(index_dir):
+def test_only_open_requests_and_never_private_or_sealed_text(search_backend):
     req = f.published_request(title="东海县经济开发区污水管网工程地形测量")
     bidder = f.active_agency("C03")
     f.bid(bidder, req, plan="鲲鹏秘密方案：无人机倾斜摄影")
@@ -218,7 +254,7 @@ def test_only_open_requests_and_never_private_or_sealed_text(index_dir):
     assert ("request", req.id) not in keys("污水管网")
 
 
-def test_suspended_agency_disappears_and_comes_back(index_dir):
+def test_suspended_agency_disappears_and_comes_back(search_backend):
     admin = f.admin()
     agency = agency_offering("环境影响评价（报告书）", name="江苏白鹭洲环境咨询有限公司")
     assert ("agency", agency.id) in keys("白鹭洲")
@@ -231,7 +267,7 @@ def test_suspended_agency_disappears_and_comes_back(index_dir):
     assert ("agency", agency.id) in keys("白鹭洲")
 
 
-def test_committed_change_is_searchable_and_rolled_back_change_never(index_dir):
+def test_committed_change_is_searchable_and_rolled_back_change_never(search_backend):
     agency_id = agency_offering("环境影响评价（报告书）").id
     db.session.commit()  # (the test session's next savepoint must not enclose the search's own work)
     query.search("环评")  # the index exists and is up to date
@@ -252,7 +288,7 @@ def test_committed_change_is_searchable_and_rolled_back_change_never(index_dir):
     assert index.pending() == 0
 
 
-def test_renamed_item_reindexes_the_agencies_offering_it(index_dir):
+def test_renamed_item_reindexes_the_agencies_offering_it(search_backend):
     agency = agency_offering("日照分析")
     query.search("日照")
     item = item_named("日照分析")
@@ -262,7 +298,7 @@ def test_renamed_item_reindexes_the_agencies_offering_it(index_dir):
     assert ("service", item.id) in keys("采光分析")
 
 
-def test_removed_offer_no_longer_finds_the_agency(index_dir):
+def test_removed_offer_no_longer_finds_the_agency(search_backend):
     from marketplace.agencies import offers
 
     agency = agency_offering("日照分析")
@@ -273,7 +309,7 @@ def test_removed_offer_no_longer_finds_the_agency(index_dir):
     assert ("agency", agency.id) not in keys("日照计算")
 
 
-def test_bulk_statements_are_followed_too(index_dir):
+def test_bulk_statements_are_followed_too(search_backend):
     """ORM bulk UPDATE/DELETE queue the rows they match; a bulk INSERT queues a full rebuild."""
     from sqlalchemy import insert, update
 
@@ -285,7 +321,7 @@ def test_bulk_statements_are_followed_too(index_dir):
     db.session.commit()
     assert ("service", item.id) in keys("采光")
 
-    before = json.loads((index_dir / "CURRENT").read_text())["gen"]
+    before = backends.document_counts()["service"]
     row = {
         "category_id": item.category_id,
         "code": "X-01",
@@ -295,21 +331,19 @@ def test_bulk_statements_are_followed_too(index_dir):
     db.session.execute(insert(ServiceItem), [{**row, "fee_regime": FeeRegime.MARKET, "standard_days": 15}])
     db.session.commit()
     assert "光伏眩光影响分析" in titles("眩光评估")
-    assert json.loads((index_dir / "CURRENT").read_text())["gen"] != before  # rebuilt
+    assert backends.document_counts()["service"] == before + 1  # rebuilt
     assert index.pending() == 0
 
 
-def test_missing_or_outdated_index_is_rebuilt(no_index):
-    index_dir = no_index
-    assert index.document_counts() is None
-    query.search("测绘")
-    counts = index.document_counts()
-    assert counts["service"] == db.session.scalar(select(func.count(ServiceItem.id)))
+def test_an_outdated_index_is_not_used_nor_rebuilt_on_a_request(index_dir):
     state = json.loads((index_dir / "CURRENT").read_text())
     (index_dir / "CURRENT").write_text(json.dumps({**state, "schema": state["schema"] - 1}))
     assert index.document_counts() is None  # an index of another schema version is not used
+    with pytest.raises(index.IndexNotReady):
+        query.search("测绘")
+    assert json.loads((index_dir / "CURRENT").read_text())["gen"] == state["gen"]  # nothing built
+    index.reindex()
     assert "房产测绘" in titles("测绘")
-    assert json.loads((index_dir / "CURRENT").read_text())["gen"] != state["gen"]
 
 
 def test_a_busy_writer_leaves_changes_queued_then_they_are_indexed(app, index_dir):
@@ -343,6 +377,128 @@ def test_reindex_and_drain_commands(app, no_index):
     result = runner.invoke(args=["search", "status"])
     assert "queued changes: 0" in result.output
     assert "房产测绘" in titles("测绘", refresh=False)
+
+
+# --- the shared suite, continued: ranking, pages, broad queries, events, no index ----------------------------
+
+
+def composite(agency, value: float) -> None:
+    """The agency's composite score (the list's, kept by the stats feature): its static rank."""
+    stats = db.session.get(AgencyStats, agency.id) or AgencyStats(agency_id=agency.id)
+    stats.composite = value
+    db.session.add(stats)
+    db.session.commit()
+
+
+def test_ranked_by_title_then_static_rank_and_paged(search_backend):
+    low, high, middle = (agency_offering("日照分析") for _ in range(3))
+    for agency, name, value in (
+        (low, "江苏甲乙测量有限公司", 20.0),
+        (high, "江苏丙丁测量有限公司", 95.0),
+        (middle, "江苏戊己测量有限公司", 60.0),
+    ):
+        agency.name = name
+        agency.intro = "长期服务澄湖片区的规划与测量。"
+        composite(agency, value)
+    named = agency_offering("日照分析", name="澄湖测量技术有限公司")  # the word in its name: first
+    composite(named, 5.0)
+    first = query.search("澄湖", "agency", page=1, per_page=2)
+    second = query.search("澄湖", "agency", page=2, per_page=2)
+    order = [h.id for h in first.hits + second.hits]
+    assert order == [named.id, high.id, middle.id, low.id]
+    assert first.counts["agency"] == second.counts["agency"] == 4 and first.pages == 2
+    assert [h.score for h in first.hits + second.hits] == sorted(
+        (h.score for h in first.hits + second.hits), reverse=True
+    )
+    assert query.search("澄湖", "agency", page=3, per_page=2).hits == []
+    composite(low, 99.0)  # its stats changed: the agency is queued and re-ranked
+    assert [h.id for h in query.search("澄湖", "agency", per_page=10).hits][:2] == [named.id, low.id]
+
+
+def test_broad_queries_count_everything_and_page_through_it(search_backend):
+    made = set()
+    for n in range(12):
+        agency = agency_offering("房产测绘")
+        agency.intro = f"第{n + 1}分公司：环境监测与工程咨询，承接测绘业务。"
+        made.add(agency.id)
+    db.session.commit()
+    for q in ("测绘", "环境 咨询"):
+        result = query.search(q, per_page=5)
+        assert result.mode == "exact", q
+        assert result.counts["agency"] >= 12, q
+        seen, page = [], 1
+        while True:
+            hits = query.search(q, "agency", page=page, per_page=5).hits
+            if not hits:
+                break
+            seen += [h.id for h in hits]
+            page += 1
+        assert len(seen) == len(set(seen)) == result.counts["agency"], q
+        assert made <= set(seen), q
+    assert result.all_total == sum(result.counts.values())
+
+
+def test_a_new_offer_makes_the_agency_findable_by_the_item(search_backend):
+    u = f.active_agency("C14")  # 气象防雷类, no offers yet
+    assert ("agency", u.agency.id) not in keys("避雷检测")  # an alias of 防雷装置检测
+    item = item_named("防雷装置检测")
+    f.offer(u, item, price_fen=item.guide_min_fen or 2_000_000)
+    db.session.commit()
+    assert ("agency", u.agency.id) in keys("避雷检测")
+
+
+def test_unpublished_and_sealed_requests_are_never_found(search_backend):
+    from marketplace.requests import services as requests
+
+    owner = f.user("enterprise")
+    draft = requests.create_request(owner, f.request_data(title="燕子矶岸线整治工程测量"), publish=False)
+    db.session.commit()
+    assert ("request", draft.id) not in keys("燕子矶")  # a draft
+    requests.publish_request(owner, draft.id)
+    db.session.commit()
+    assert ("request", draft.id) in keys("燕子矶")
+    bidder = f.active_agency("C03")
+    f.bid(bidder, draft, plan="鸿雁秘密方案：激光雷达扫描")
+    assert query.search("鸿雁").hits == []  # a sealed bid's words
+
+
+def test_no_index_means_a_notice_not_a_build(app, client, no_search_index):
+    """A search never builds the index: the page says so (503), the API answers 503 with a reason."""
+    with pytest.raises(index.IndexNotReady):
+        query.search("测绘")
+    page = client.get("/search", query_string={"q": "测绘"})
+    assert page.status_code == 503 and "搜索索引正在建立" in page.get_data(as_text=True)
+    assert page.headers["Retry-After"]
+    api = client.get("/api/v1/search", query_string={"q": "测绘"})
+    assert api.status_code == 503
+    assert api.get_json()["reason"] == "search_index_building" and api.headers["Retry-After"]
+    assert backends.document_counts() is None  # still nothing built
+
+    # The clock builds a missing index (one step, idempotent); `flask search reindex` does it with progress.
+    from marketplace.chronograph.services import STEPS
+
+    due, step = next((due, step) for what, due, step in STEPS if what == "search index")
+    assert list(due()) == [1]
+    assert step(1) is True
+    assert list(due()) == [] and step(1) is False
+    assert "房产测绘" in titles("测绘")
+    result = app.test_cli_runner().invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert f"building the {no_search_index} index" in result.output
+    assert "search: service " in result.output  # a progress line per kind
+    assert "indexed agency" in result.output
+    assert client.get("/search", query_string={"q": "测绘"}).status_code == 200
+
+
+def test_the_postgres_backend_refuses_sqlite_clearly(app, monkeypatch):
+    if db.engine.dialect.name == "postgresql":
+        pytest.skip("on SQLite only: PostgreSQL runs the backend")
+    monkeypatch.setitem(app.config, "SEARCH_BACKEND", "postgres")
+    with pytest.raises(pg.BackendUnavailable, match="needs a PostgreSQL database"):
+        query.search("测绘")
+    result = app.test_cli_runner().invoke(args=["search", "reindex"])
+    assert result.exit_code != 0 and "needs a PostgreSQL database" in result.output
+    assert backends.missing_ids() == []  # the clock goes on with its other work
 
 
 # --- real commits, restarts and two processes ----------------------------------------------------------

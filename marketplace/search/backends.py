@@ -1,0 +1,86 @@
+"""The configured search backend (SEARCH_BACKEND): whoosh (an index on disk, index.py) or postgres (a table
+of the database, pg.py). Commands, the clock and the after-commit hook go through here."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+
+from marketplace.extensions import db
+from marketplace.search import index, pg
+
+log = logging.getLogger(__name__)
+
+
+def name() -> str:
+    return current_app.config.get("SEARCH_BACKEND", "whoosh")
+
+
+def is_postgres() -> bool:
+    return name() == "postgres"
+
+
+def _bind(bind=None):
+    return bind if bind is not None else db.session.get_bind()
+
+
+def reindex(timeout: float = 60.0, bind=None, progress: index.Progress | None = None):
+    """Build the whole index from the database (counts per kind, seconds, where)."""
+    if is_postgres():
+        return pg.reindex(_bind(bind), progress)
+    return index.reindex(timeout=timeout, bind=bind, progress=progress)
+
+
+def drain(timeout: float = 0.2, bind=None) -> index.DrainReport:
+    """Index the queued changes; nothing when there is no index yet (its build covers them)."""
+    if is_postgres():
+        bind = _bind(bind)
+        if bind.dialect.name != "postgresql":  # said by the search pages and `flask search`, not at every commit
+            return index.DrainReport()
+        return pg.drain(bind) if pg.is_built(bind) else index.DrainReport()
+    return index.drain(timeout=timeout, bind=bind, build_missing=False)
+
+
+def drain_all(timeout: float = 10.0) -> index.DrainReport:
+    if not is_postgres():
+        return index.drain_all(timeout=timeout)
+    total = index.DrainReport()
+    while (report := drain(timeout)).rows:
+        total.rows += report.rows
+        total.documents += report.documents
+    return total
+
+
+def document_counts(bind=None) -> dict[str, int] | None:
+    """Documents per kind in the index; None when there is none yet."""
+    return pg.document_counts(_bind(bind)) if is_postgres() else index.document_counts()
+
+
+def is_built(bind=None) -> bool:
+    if is_postgres():
+        return pg.is_built(_bind(bind))
+    return index.live_state(index.index_dir()) is not None
+
+
+# --- the clock's step: build a missing index in the background (idempotent) ---------------------------------
+
+
+def missing_ids() -> list[int]:
+    """[1] when there is no index yet (the clock builds it), else nothing."""
+    try:
+        return [] if is_built() else [1]
+    except pg.BackendUnavailable:
+        return []  # said by `flask search` and the search pages; the clock has other work
+
+
+def build_missing(_unused: int) -> bool:
+    """Build the index if it is still missing (another process may have built it meanwhile)."""
+    if is_built():
+        return False
+    try:
+        report = reindex(timeout=1.0)
+    except index.IndexBusy:
+        return False  # someone else is building it
+    log.info("search: built the missing index (%s)", report.counts)
+    return True
