@@ -154,6 +154,7 @@ def test_the_request_form_refuses_a_place_outside_the_area(client):
         "region_code": "330481",
         "funding": "fiscal",
         "selection_method": "lowest_price",
+        "required_level": "any",
         "bid_deadline": (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=10)).strftime(
             "%Y-%m-%dT10:00"
         ),
