@@ -159,34 +159,20 @@ def client(app):
     return app.test_client()
 
 
-# --- both cores (tests/run.sh runs pytest with `-n 2 --dist loadgroup`) ------------------------------------------
+# --- both cores (tests/run.sh runs pytest with `-n 2 --dist loadfile`: each module in one worker) -----------------
 
-# The tests that share one walk of every route (the `route_walk` fixture) run in one worker, so it is walked once.
-WALK_GROUP = "route_walk"
-# The longest groups start first, so that no worker is left with one of them at the end.
+# The longest modules start first, so that no worker is left with one of them at the end.
 HEAVY_FIRST = (
     "tests/unit/test_demo_stats.py",
-    WALK_GROUP,
+    "tests/api/test_sealed_routes.py",  # the walk of every route (`route_walk`) and the three leak checks on it
     "tests/api/test_reads_change_nothing.py",
     "tests/api/test_review_routes.py",
+    "tests/e2e/test_phone_overflow.py",
+    "tests/e2e/test_accessibility.py",
 )
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Keep each module's tests in one worker (its module-scoped fixtures, a live server above all, are built once)
-    and start the heaviest first. Without xdist the marks change nothing."""
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            group = (
-                WALK_GROUP
-                if "route_walk" in getattr(item, "fixturenames", ())
-                else item.nodeid.split("::")[0]
-            )
-            item.add_marker(pytest.mark.xdist_group(group))
-
-    def group_of(item) -> str:
-        return item.get_closest_marker("xdist_group").args[0]
-
     rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
-    items.sort(key=lambda item: rank.get(group_of(item), len(rank)))  # stable: the rest keep their order
+    # a stable sort: the other modules keep their order
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))

@@ -44,9 +44,10 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   export TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:$PORT/postgres"
 fi
 
-# Each database's run uses both cores (pytest-xdist): a module's tests stay in one worker, the longest start first
-# (tests/conftest.py). The browser tests run on PostgreSQL only.
-XDIST=(-n "${TEST_WORKERS:-2}" --dist loadgroup)
+# Each database's run uses both cores (pytest-xdist): a module's tests stay in one worker (its module- and
+# session-wide fixtures are built once), the longest modules start first (tests/conftest.py). The browser tests run
+# on PostgreSQL only.
+XDIST=(-n "${TEST_WORKERS:-2}" --dist loadfile)
 
 echo "== tests on SQLite"
 sqlite_status=0

@@ -2,7 +2,10 @@
 price (in any format), its bidder or its plan, whoever asks: the public, the request's enterprise, another
 agency, an administrator — and the bidder itself sees only its own bid. The routes come from the application's
 URL map (tests/routes.py), so a route is checked the day it is added; test_sealed_bids.py holds the finer
-checks of particular pages."""
+checks of particular pages.
+
+The complaint and contract privacy checks below read the same walk of every route (the `route_walk` fixture), so
+they live in this module: the test command gives each module to one worker, and the walk is made once."""
 
 from __future__ import annotations
 
@@ -164,3 +167,68 @@ def test_a_route_whose_argument_has_no_id_fails_loudly():
 
     with pytest.raises(routes.MissingId, match=r"add an id for <widget_id>.*GET /widgets/<int:widget_id>"):
         routes.build_urls(probe, None)
+
+
+# --- complaints: on every route, a complainant's contact and the complaint itself stay private ------------------
+# On every GET route, as each of the five viewers: a complainant's contact details stay with staff and the
+# complainant; the complaint itself is seen by its two sides and staff only, and its files likewise.
+
+CONTACT_VIEWERS = {"owner", "admin"}  # the complainant and staff; never the respondent (the rival)
+SIDES = {"owner", "rival", "admin"}
+COMPLAINT_ROUTES = {
+    "complaints.detail",
+    "complaints.complaint_file",
+    "complaints-api.get_complaint",
+    "complaints-api.complaint_file",
+}
+
+
+def test_complaints_and_their_contact_stay_private_on_every_route(route_walk):
+    leaks, seen, contact = [], {}, set()
+    for viewer, url, page in route_walk.items():
+        if market.COMPLAINT_PHONE in page.text:
+            contact.add(viewer)
+            if viewer not in CONTACT_VIEWERS:
+                leaks.append(f"{viewer} GET {url.path}: the complainant's telephone")
+        if url.endpoint in COMPLAINT_ROUTES:
+            seen.setdefault((url.endpoint, viewer), set()).add(page.status)
+    assert not leaks, "\n".join(leaks)
+    assert contact == CONTACT_VIEWERS  # the needle is found where it belongs
+    for endpoint in COMPLAINT_ROUTES:
+        allowed = {v for v in routes.VIEWERS if seen[(endpoint, v)] == {200}}
+        assert allowed == SIDES, (endpoint, {k: v for k, v in seen.items() if k[0] == endpoint})
+
+
+# --- contracts: on every route, the signed contract's file and the payee's bank account stay private ------------
+# On every GET route, as each of the five viewers: the signed contract's file and the payee's bank account stay
+# with the people they belong to. The contract file opens only for its parties (the owner and the rival) and staff;
+# the account number shows only to the rival itself, the owner it may be paid by, and the administrator.
+
+ACCOUNT_VIEWERS = {"owner", "rival", "admin"}
+FILE_ROUTES = {"order_contracts.contract_file", "contracts-api.contract_file"}
+
+
+def test_contract_files_and_bank_accounts_stay_private_on_every_route(route_walk):
+    m = route_walk.m
+    leaks, files, accounts = [], {}, set()
+    for viewer, url, page in route_walk.items():
+        if market.BANK_ACCOUNT in page.text:
+            accounts.add(viewer)
+            if viewer not in ACCOUNT_VIEWERS:
+                leaks.append(f"{viewer} GET {url.path}: the bank account")
+        if url.endpoint in FILE_ROUTES:
+            if url.args["order_id"] == m.running_order_id:
+                files[(viewer, url.endpoint)] = page.status
+            else:  # another order's path with this contract's id
+                assert page.status in (302, 401, 404), (viewer, url.path, page.status)
+        elif url.endpoint.startswith("contracts") and "签署合同.pdf" in page.text:
+            leaks.append(f"{viewer} GET {url.path}: the contract file's name")
+    assert not leaks, "\n".join(leaks)
+    assert accounts == ACCOUNT_VIEWERS  # the needle is found where it belongs
+    for endpoint in FILE_ROUTES:
+        assert {v for v in routes.VIEWERS if files[(v, endpoint)] == 200} == {"owner", "rival", "admin"}, (
+            files
+        )
+    # The public 合同公告 lists the signed contract (parties, amount, dates).
+    public = next(u for u in route_walk.urls if u.endpoint == "contracts.index")
+    assert market.CONTRACT_CODE in route_walk.pages[("anonymous", public)].text
