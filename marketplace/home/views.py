@@ -10,7 +10,7 @@ from marketplace.auth.services import require_user
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.models import ServiceItem
 from marketplace.extensions import db, talisman
-from marketplace.home import todo, todo_desks, todo_staff, todo_supervision  # noqa: F401 (the providers register themselves)
+from marketplace.home import guide, todo, todo_desks, todo_staff, todo_supervision  # noqa: F401 (the providers register themselves)
 from marketplace.home.schemas import TodoListOut
 from marketplace.requests import bidding
 from marketplace.requests import queries as request_queries
@@ -20,7 +20,7 @@ bp = Blueprint("home", __name__)
 
 
 def blueprints():
-    return [bp]
+    return [bp, guide.bp]
 
 
 @bp.route("/")
