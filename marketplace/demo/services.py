@@ -33,6 +33,7 @@ from marketplace.demo.fees import load_fee_cases
 from marketplace.demo.history import load_history
 from marketplace.demo.inspections import load_inspections
 from marketplace.demo.members import Members
+from marketplace.demo.moderation import load_moderation_cases
 from marketplace.demo.notifications import load_notifications
 from marketplace.demo.payments import load_payments
 from marketplace.demo.people import load_people
@@ -81,6 +82,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
     with step():
         counts |= load_staff()
         counts |= load_reviews()
+        counts |= load_moderation_cases()
     counts |= load_todo_cases()
     with step():
         counts |= load_inspections(random.Random(seed + 6))

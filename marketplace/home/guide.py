@@ -180,7 +180,7 @@ def steps_for(role: str) -> list[Step]:
                 _l(
                     "When you are selected and the publicity ends, confirm the order and the signed contract, report "
                     "progress, ask in time for an extension if you need one, and deliver before the due date: the "
-                    "light turns yellow at 80%% of the time and red when overdue."
+                    "light turns yellow when 80 percent of the time has passed and red when overdue."
                 ),
                 [_link("orders.index", _l("Orders"))],
             ),

@@ -146,9 +146,12 @@ def report(rating_id: int):
 @admin.route("/")
 def moderation_list():
     view = request.args.get("view")
-    if view not in moderation.VIEWS:
-        view = "all"
+    if view not in moderation.VIEWS:  # reported comments first; the whole list when none waits
+        view = "reported"
     page = moderation.moderation_list(web_actor(), view, page_number(request.args.get("page")))
+    if "view" not in request.args and not page.counts["reported"]:
+        view = "all"
+        page = moderation.moderation_list(web_actor(), view, page_number(request.args.get("page")))
     return render_template(
         "ratings/admin/moderation.html",
         page=page.pagination,

@@ -167,7 +167,12 @@ def test_scans_are_previewed_inline_for_staff_and_never_for_strangers(client):
     assert client.get("/").headers["X-Frame-Options"] == "DENY"  # pages stay unframeable
     client.get("/auth/logout")
 
-    for stranger in (f.user("enterprise"), f.active_agency("C03")):
+    region = agency.agency.region_code
+    elsewhere = "320500" if not (region or "").startswith("3205") else "320100"
+    f.login(client, f.staff("operator", region))  # the reviewers of its area
+    assert client.get(url, query_string={"inline": 1}).status_code == 200
+    client.get("/auth/logout")
+    for stranger in (f.user("enterprise"), f.active_agency("C03"), f.staff("operator", elsewhere)):
         f.login(client, stranger)
         assert client.get(url, query_string={"inline": 1}).status_code == 404
         client.get("/auth/logout")
@@ -266,7 +271,7 @@ def test_help_pages_per_role_link_to_real_pages(client):
 
 def test_rules_pages_explain_the_methods_and_the_fee_checks(app, client):
     selection = parse(client.get("/rules/selection").get_data(as_text=True))
-    methods = [d.attrs["data-method"] for d in selection.find_all("div") if "data-method" in d.attrs]
+    methods = [d.attrs["data-method"] for d in selection.find_all("tr") if "data-method" in d.attrs]
     assert methods == ["direct", "lowest_price", "random", "composite", "average_price", "credit_shortlist"]
     assert str(app.config["MARKET_MIN_BIDS"]) in selection.text()
     fees = parse(client.get("/fees/rules").get_data(as_text=True))
