@@ -91,7 +91,9 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
         counts |= load_credit()  # complaint's and the failed inspection items' included)
     with step():
         counts |= load_monthly_reports()
-    with step():  # after the credit demo: moderation never changes a score, and must not move the grades shown
+    with (
+        step()
+    ):  # after the credit demo: moderation never changes a score, and must not move the grades shown
         counts |= load_moderation_cases()
     with step():  # last: dates the notifications the stories raised and marks the older ones read
         counts |= load_notifications(ENTERPRISE_EMAIL, AGENCY_EMAIL)
