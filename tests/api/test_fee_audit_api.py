@@ -223,7 +223,7 @@ def test_fee_pages_in_the_browser_forms(app, client):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and a.agency.name in html and b.agency.name in html
     assert c.agency.name not in html.split("<tbody>")[1].split("</tbody>")[0]  # filtered out
-    main = html.split('<main', 1)[1].split("</main>", 1)[0]  # the tab bar's icons are SVG too
+    main = html.split("<main", 1)[1].split("</main>", 1)[0]  # the tab bar's icons are SVG too
     assert main.count("<svg") == 1  # no guided item has deals yet: only the savings chart
     assert client.get("/admin/fee-audit/?from=not-a-date").status_code == 200  # explained, not a 500
     csv_body = client.get("/admin/fee-audit/export.csv?rule=abnormally_low").data
