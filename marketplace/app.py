@@ -306,12 +306,18 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from marketplace.common import areas, templating
+    from marketplace.audit.labels import action_label
+    from marketplace.catalogue.models import level_name
+    from marketplace.common import areas, l10n, templating
     from marketplace.regions import services as regions
 
     templating.register(app)
-    # {{ code|region_name }} → 平湖市; {{ code|region_name(full=True) }} → 浙江省嘉兴市平湖市
-    app.jinja_env.filters["region_name"] = regions.label
+    # {{ code|region_name }} → 平湖市; {{ code|region_name(full=True) }} → 浙江省嘉兴市平湖市 (English: Pinghu City)
+    app.jinja_env.filters["region_name"] = regions.display_label
+    app.jinja_env.filters["named"] = l10n.named  # {{ item|named }}: name_en in the English UI
+    app.jinja_env.filters["level_name"] = level_name  # {{ q.level|level_name }}: 甲级 / Grade A
+    app.jinja_env.globals["colon"] = l10n.colon  # {{ _('Reason') }}{{ colon() }}: "：" or ": "
+    app.jinja_env.filters["audit_action"] = action_label  # {{ e.action|audit_action }}: words, never the code
     app.jinja_env.globals["market_area"] = regions.market_area
     app.jinja_env.globals["region_subtree"] = regions.subtree
     app.jinja_env.globals["region_level"] = areas.level

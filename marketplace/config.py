@@ -208,6 +208,16 @@ def load_config(overrides: dict | None = None) -> dict:
         "OCDS_PUBLISHER_NAME": os.environ.get("OCDS_PUBLISHER_NAME") or "中介服务网上超市",
         # The page saying what is published, when and how (an absolute URL; optional).
         "OCDS_PUBLICATION_POLICY": os.environ.get("OCDS_PUBLICATION_POLICY") or None,
+        # --- the footer's trust line (templates/base.html) ---
+        # 主办单位 (the organiser: the bureau that runs the market), 客服电话 (the help line) and the ICP filing
+        # number (ICP备案号, linked to the MIIT register); the defaults are the demo's.
+        "SITE_ORGANISER": os.environ.get("SITE_ORGANISER") or "江苏省政务服务管理办公室（演示）",
+        "SITE_ORGANISER_EN": os.environ.get("SITE_ORGANISER_EN")
+        or "Jiangsu Government Services Administration Office (demo)",
+        "SITE_HOTLINE": os.environ.get("SITE_HOTLINE") or "025-12345",
+        "SITE_HOTLINE_HOURS": os.environ.get("SITE_HOTLINE_HOURS") or "9:00–17:00",
+        "SITE_ICP": os.environ.get("SITE_ICP") or "苏ICP备00000000号-1",
+        "SITE_ICP_URL": os.environ.get("SITE_ICP_URL") or "https://beian.miit.gov.cn/",
         # --- end of the feature blocks ---
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "API_TOKEN_SECONDS": _int("API_TOKEN_SECONDS", 7 * DAY),

@@ -26,6 +26,7 @@ from marketplace.fees.models import FeeFlag
 from marketplace.orders import contracts
 from marketplace.orders import services as orders
 from marketplace.payments import services as payments
+from marketplace.ratings import moderation
 from marketplace.ratings import services as ratings
 from marketplace.requests import objections
 from marketplace.requests import services as requests
@@ -156,6 +157,9 @@ def build() -> Market:
         {"overall": 4, "quality": 4, "timeliness": 5, "attitude": 4, "fee": 4, "compliance": 4}
         | {"comment": "报告质量较好，沟通及时。"},
     )
+    moderation.report_comment(
+        rival, rating.id, "评价内容与事实不符"
+    )  # waits on the operators' moderation list
     payment = payments.record_offline(
         owner, done.id, reference="HX20261122-0001", voucher=(io.BytesIO(f.PDF), "回单.pdf")
     )

@@ -58,6 +58,7 @@ ARGUMENTS: dict[str, Callable[[Market], list]] = {
     "number": lambda m: [m.complaint_number],
     "complaint_id": lambda m: [m.complaint_id],
     "file_id": lambda m: m.complaint_file_ids,
+    "role": lambda m: ["enterprise", "agency", "operator", "department", "supervisor"],  # /help/<role>
 }
 
 # Extra query strings worth fetching besides the bare URL: the ones that take a page down another path.
@@ -81,6 +82,12 @@ QUERIES: dict[str, Callable[[Market], list[dict]]] = {
     "complaint_admin.desk": lambda m: [{"status": "overdue"}, {"kind": "report", "category": "fee"}],
     "complaints-api.list_complaints": lambda m: [{"status": "open"}],
     "complaint_reports.new_report": lambda m: [{"target_type": "agency", "target_id": m.rival.agency_id}],
+    "rating_admin.moderation_list": lambda m: [
+        {"view": v} for v in ("reported", "hidden", "recent", "low", "all")
+    ],
+    "agencies.qualification_file": lambda m: [{"inline": "1"}],
+    "agencies.practitioner_file": lambda m: [{"inline": "1"}],
+    "change_admin.change_file": lambda m: [{"inline": "1"}],
 }
 
 

@@ -322,7 +322,7 @@ def admitted(args):
 @bp.get("/qualifications/<int:qualification_id>/file")
 @bp.doc(security=BEARER)
 def qualification_file(qualification_id):
-    """The scan itself: only for its agency and administrators (404 for anyone else)."""
+    """The scan itself: only for its agency, administrators and the staff who review it (404 for anyone else)."""
     qual = services.qualification_for_download(api_actor(), qualification_id)
     path = uploads.upload_path(services.UPLOAD_KIND, qual.file_key)
     if not path.exists():

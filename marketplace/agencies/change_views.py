@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -25,8 +25,9 @@ from marketplace.agencies.roster import (
 )
 from marketplace.audit.services import entries_for
 from marketplace.auth.current import web_actor
+from marketplace.common import uploads
 from marketplace.common.errors import DomainError
-from marketplace.common.web import form_errors_from, store_posted_file
+from marketplace.common.web import form_errors_from, framed_by_own_pages, send_upload, store_posted_file
 from marketplace.extensions import db
 
 people = Blueprint("agency_people", __name__, url_prefix="/agency")
@@ -264,6 +265,18 @@ def _render_change(change_id: int, refused: dict | None = None, status: int = 20
 @desk.route("/changes/<int:change_id>")
 def change_detail(change_id: int):
     return _render_change(change_id)
+
+
+@desk.route("/changes/<int:change_id>/file")
+@framed_by_own_pages
+def change_file(change_id: int):
+    """The scan a proposed qualification carries, for the staff who review the change."""
+    file = (changes.change_for_review(web_actor(), change_id).payload or {}).get("file")
+    if not file or not file.get("key"):
+        abort(404)
+    return send_upload(
+        uploads.upload_path(services.UPLOAD_KIND, file["key"]), file.get("mime"), file.get("name")
+    )
 
 
 @desk.route("/changes/<int:change_id>/<any(approve, reject):action>", methods=["POST"])

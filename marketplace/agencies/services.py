@@ -22,7 +22,7 @@ from marketplace.agencies.models import (
     agency_category,
 )
 from marketplace.auth.models import Role, User
-from marketplace.auth.policy import SeesAgencyPrivate, located, scope_condition
+from marketplace.auth.policy import SeesAgencyPrivate, located, reads_in, scope_condition
 from marketplace.auth.services import require_reading, require_role
 from marketplace.catalogue.models import Category, ServiceItem
 from marketplace.common.clock import now
@@ -227,9 +227,17 @@ def count_by_status(actor: User | None) -> dict[AgencyStatus, int]:
 
 
 def qualification_for_download(actor: User | None, qualification_id: int) -> Qualification:
-    """Scans are private: only their agency and administrators may fetch them (404 for everyone else)."""
+    """Scans are private: only their agency, administrators and the staff who review the agency's membership
+    (the operators of its area, the supervisors reading their desk) may fetch them (404 for everyone else)."""
     qual = db.session.get(Qualification, qualification_id)
-    if qual is None or qual.file_key is None or not can_see_private(actor, qual.agency):
+    if (
+        qual is None
+        or qual.file_key is None
+        or not (
+            can_see_private(actor, qual.agency)
+            or reads_in(actor, Role.OPERATOR, located(qual.agency.region_code))
+        )
+    ):
         raise NotFound(_l("No such file."))
     return qual
 

@@ -29,6 +29,7 @@ from marketplace.auth.models import Role
 from marketplace.auth.policy import acts_in, located
 from marketplace.catalogue import services as catalogue
 from marketplace.common.errors import DomainError
+from marketplace.common.l10n import named
 from marketplace.common.money import fen_to_yuan, yuan_to_fen
 from marketplace.common.web import ask_confirmation, confirmed, form_errors_from, store_posted_file
 from marketplace.extensions import db
@@ -68,7 +69,7 @@ def profile():
     actor = web_actor()
     agency = services.my_agency(actor)
     form = ProfileForm(obj=agency if request.method == "GET" else None)
-    form.category_ids.choices = [(c.id, c.name) for c in catalogue.categories()]
+    form.category_ids.choices = [(c.id, named(c)) for c in catalogue.categories()]
     locked = agency.status in (AgencyStatus.ACTIVE, AgencyStatus.SUSPENDED)
     if request.method == "GET":
         form.category_ids.data = [c.id for c in agency.categories]
@@ -120,7 +121,7 @@ def qualifications():
     agency = services.my_agency(actor)
     form = QualificationForm()
     form.category_id.choices = [(0, _("General (all categories)"))] + [
-        (c.id, c.name) for c in catalogue.categories()
+        (c.id, named(c)) for c in catalogue.categories()
     ]
     form.kind_id.choices = kind_choices(
         catalogue.kinds_by_trade(), _("Other (not in the register, e.g. a business licence)")

@@ -97,6 +97,9 @@ ACTION_LABELS = {
     "rating.create": _l("Rated an order"),
     "rating.reply": _l("Replied to a rating"),
     "rating.hide_comment": _l("Hid a rating's comment"),
+    "rating.report": _l("Reported a rating's comment as abusive"),
+    "rating.restore_comment": _l("Showed a hidden comment again"),
+    "rating.keep_comment": _l("Kept a reported comment visible"),
     "department_rating.create": _l("Gave the department's rating"),
     # supervision
     "fee_flag.confirm": _l("Confirmed a fee flag"),

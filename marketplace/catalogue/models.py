@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,6 +29,25 @@ class QualificationLevel(enum.StrEnum):
     NONE = "不分级"
 
 
+# For people: the grade in the viewer's language (甲级 / Grade A); the stored value stays the Chinese one.
+LEVEL_LABELS = {
+    QualificationLevel.A: _l("Grade A"),
+    QualificationLevel.B: _l("Grade B"),
+    QualificationLevel.C: _l("Grade C"),
+    QualificationLevel.NONE: _l("Ungraded"),
+}
+
+
+def level_name(level: QualificationLevel | str | None) -> str:
+    """`{{ q.level|level_name }}`."""
+    if level is None or level == "":
+        return ""
+    try:
+        return str(LEVEL_LABELS[QualificationLevel(level)])
+    except ValueError:
+        return str(level)
+
+
 LEVEL_RANK = {
     QualificationLevel.A: 3,
     QualificationLevel.B: 2,
@@ -42,6 +62,7 @@ class Category(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
+    name_en: Mapped[str | None] = mapped_column(String(200))  # shown in the English UI (see `named`)
     description: Mapped[str | None] = mapped_column(Text)
     sort_order: Mapped[int] = mapped_column(default=0)
 
@@ -57,6 +78,7 @@ class ServiceItem(db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    name_en: Mapped[str | None] = mapped_column(String(200))
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     legal_basis: Mapped[str | None] = mapped_column(Text)
     approval: Mapped[str | None] = mapped_column(String(200))
@@ -143,6 +165,7 @@ class QualificationKind(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    name_en: Mapped[str | None] = mapped_column(String(200))
     # The trade it belongs to; None for kinds used across trades (e.g. CMA).
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
     department: Mapped[str | None] = mapped_column(String(100))

@@ -272,3 +272,36 @@ def ask_confirmation(
         action_url=request.path,
         kept=kept,
     ), 200
+
+
+# Scans staff read in the page: content-checked uploads (common/uploads.py) of these types may be shown inline.
+INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+
+
+def send_upload(path, mime: str | None, name: str | None):
+    """A stored upload for a viewer the caller has already authorised: `?inline=1` shows a PDF or an image in the
+    browser (Content-Disposition: inline, its checked type), anything else is a download. Never sniffed, never
+    cached by shared caches."""
+    from flask import abort, send_file
+
+    if not path.exists():
+        abort(404)
+    inline = request.args.get("inline") == "1" and mime in INLINE_TYPES
+    response = send_file(
+        path,
+        mimetype=mime if mime in INLINE_TYPES else "application/octet-stream",
+        download_name=name or path.name,
+        as_attachment=not inline,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def framed_by_own_pages(view):
+    """Let the market's own pages show this response in a frame (the staff's inline PDF viewer); every other
+    response stays unframeable (X-Frame-Options: DENY)."""
+    from marketplace.extensions import talisman
+
+    return talisman(frame_options="SAMEORIGIN")(view)

@@ -34,6 +34,7 @@ from marketplace.demo.history import load_history
 from marketplace.demo.inspections import load_inspections
 from marketplace.demo.invitations import load_invitations
 from marketplace.demo.members import Members
+from marketplace.demo.moderation import load_moderation_cases
 from marketplace.demo.notifications import load_notifications
 from marketplace.demo.payments import load_payments
 from marketplace.demo.people import load_people
@@ -92,6 +93,10 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
         counts |= load_credit()  # complaint's and the failed inspection items' included)
     with step():
         counts |= load_monthly_reports()
+    with (
+        step()
+    ):  # after the credit demo: moderation never changes a score, and must not move the grades shown
+        counts |= load_moderation_cases()
     with step():  # last: dates the notifications the stories raised and marks the older ones read
         counts |= load_notifications(ENTERPRISE_EMAIL, AGENCY_EMAIL)
     with step():

@@ -85,6 +85,20 @@ def item(item_id: int):
     return render_template("fees/item.html", data=data, item=data["item"], chart=chart, region=region)
 
 
+@public.route("/rules")
+def rules():
+    """收费规则: how prices are set and what the fee audit checks (public)."""
+    from flask import current_app
+
+    from marketplace.fees.explain import audit_rules
+
+    return render_template(
+        "fees/rules.html",
+        audit_rules=audit_rules(),
+        fiscal_threshold_fen=current_app.config["MARKET_FISCAL_THRESHOLD_FEN"],
+    )
+
+
 # --- administrators -----------------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from marketplace.catalogue import services as catalogue
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.money import yuan_to_fen
+from marketplace.common.web import framed_by_own_pages, send_upload
 from marketplace.credit import scores as credit_scores
 from marketplace.extensions import db
 from marketplace.fees.models import RULE_LABELS, FeeFlag, FlagStatus
@@ -181,31 +182,29 @@ def unfavourite(agency_id: int):
 
 
 @public.route("/qualifications/<int:qualification_id>/file")
+@framed_by_own_pages
 def qualification_file(qualification_id: int):
     qual = services.qualification_for_download(web_actor(), qualification_id)
-    path = uploads.upload_path(services.UPLOAD_KIND, qual.file_key)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype=qual.file_mime, download_name=qual.file_name, as_attachment=True)
+    return send_upload(
+        uploads.upload_path(services.UPLOAD_KIND, qual.file_key), qual.file_mime, qual.file_name
+    )
 
 
 @public.route("/<int:agency_id>/documents/<any(pledge, authorisation):kind>")
+@framed_by_own_pages
 def document_file(agency_id: int, kind: str):
     """An entry document (承诺书, 授权委托书): its agency and staff only."""
     key, name, mime = practitioners.document_for_download(web_actor(), agency_id, kind)
-    path = uploads.upload_path(services.UPLOAD_KIND, key)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype=mime, download_name=name, as_attachment=True)
+    return send_upload(uploads.upload_path(services.UPLOAD_KIND, key), mime, name)
 
 
 @public.route("/practitioners/<int:practitioner_id>/file")
+@framed_by_own_pages
 def practitioner_file(practitioner_id: int):
     person = practitioners.practitioner_file_for_download(web_actor(), practitioner_id)
-    path = uploads.upload_path(services.UPLOAD_KIND, person.file_key)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype=person.file_mime, download_name=person.file_name, as_attachment=True)
+    return send_upload(
+        uploads.upload_path(services.UPLOAD_KIND, person.file_key), person.file_mime, person.file_name
+    )
 
 
 ADMITTED_DAYS = (7, 30, 90)

@@ -11,7 +11,7 @@ from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.models import ServiceItem
 from marketplace.credit import scores as credit_scores
 from marketplace.extensions import db, talisman
-from marketplace.home import todo, todo_desks, todo_staff, todo_supervision  # noqa: F401 (the providers register themselves)
+from marketplace.home import guide, todo, todo_desks, todo_staff, todo_supervision  # noqa: F401 (the providers register themselves)
 from marketplace.home.schemas import TodoListOut
 from marketplace.requests import bidding
 from marketplace.requests import queries as request_queries
@@ -21,7 +21,7 @@ bp = Blueprint("home", __name__)
 
 
 def blueprints():
-    return [bp]
+    return [bp, guide.bp]
 
 
 @bp.route("/")

@@ -39,6 +39,11 @@ class Rating(db.Model):
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # An administrator may hide an abusive comment (never change a score); the reason is kept and audited.
     hidden_reason: Mapped[str | None] = mapped_column(Text)
+    # The agency may report a comment as abusive (once; its reason kept): it then waits on the operators'
+    # moderation list until an operator hides it or keeps it (`moderated_at`, each decision audited).
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    report_reason: Mapped[str | None] = mapped_column(Text)
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     order = relationship("Order")
     enterprise = relationship("Enterprise")

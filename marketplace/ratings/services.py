@@ -176,7 +176,7 @@ def hide_comment(actor: User | None, rating_id: int, reason: str) -> Rating:
         before={"comment": rating.comment},
         after={"hidden_reason": reason},
     )
-    rating.hidden_reason = reason
+    rating.hidden_reason, rating.moderated_at = reason, now()
     return rating
 
 

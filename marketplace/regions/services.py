@@ -11,7 +11,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.common import areas
+from marketplace.common.l10n import is_english
 from marketplace.extensions import db
+from marketplace.regions.english import english_name
 from marketplace.regions.models import Region
 
 SPLIT = str.maketrans({c: " " for c in ",，、;；\n\r\t"})
@@ -280,3 +282,16 @@ def inside(column, code: str):
 def overlapping(column, code: str):
     """SQL: the area in `column` overlaps `code`: inside it, or one of the areas above it (or it)."""
     return inside(column, code) | column.in_([*areas.ancestors(code), code])
+
+
+def display_label(code: str | None, full: bool = False) -> str:
+    """`{{ code|region_name }}`: `label` in Chinese; in the English UI the Pinyin name with its kind, the full
+    form smallest first (Pinghu City, Jiaxing City, Zhejiang Province)."""
+    if not code or not is_english():
+        return label(code, full)
+    found = get(code)
+    if found is None:
+        return code
+    if not full:
+        return english_name(found.name)
+    return ", ".join(english_name(d.name) for d in reversed(chain(code)))

@@ -36,7 +36,9 @@ def drain(timeout: float = 0.2, bind=None) -> index.DrainReport:
     """Index the queued changes; nothing when there is no index yet (its build covers them)."""
     if is_postgres():
         bind = _bind(bind)
-        if bind.dialect.name != "postgresql":  # said by the search pages and `flask search`, not at every commit
+        if (
+            bind.dialect.name != "postgresql"
+        ):  # said by the search pages and `flask search`, not at every commit
             return index.DrainReport()
         return pg.drain(bind) if pg.is_built(bind) else index.DrainReport()
     return index.drain(timeout=timeout, bind=bind, build_missing=False)

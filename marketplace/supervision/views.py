@@ -54,6 +54,15 @@ DESKS = [
         {Role.SUPERVISOR},
     ),
     (
+        "rating_admin.moderation_list",
+        _l("Ratings moderation"),
+        _l(
+            "Every rating in your area: reported comments first; hide an abusive comment or restore it, with a reason."
+        ),
+        {Role.OPERATOR},
+        {Role.SUPERVISOR},
+    ),
+    (
         "catalogue_admin.items",
         _l("Service items"),
         _l("Your trade's service items: legal basis, guide price, standard days — every change versioned."),
