@@ -14,7 +14,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.agencies.models import QualificationLevel
+from marketplace.catalogue.models import level_name
 from marketplace.common.forms import DayField
+from marketplace.common.l10n import is_english, named
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -127,9 +129,12 @@ class LegalRepForm(FlaskForm):
 def kind_choices(groups, other_label) -> dict:
     """The register as a grouped select: each kind shows the grades it is issued in."""
     choices: dict = {}
+    open_, close = (" (", ")") if is_english() else ("（", "）")
     for trade, kinds in groups:
         label = trade or _l("Across trades")
-        choices[str(label)] = [(k.id, f"{k.name}（{'/'.join(k.levels)}）") for k in kinds]
+        choices[str(label)] = [
+            (k.id, f"{named(k)}{open_}{'/'.join(level_name(v) for v in k.levels)}{close}") for k in kinds
+        ]
     choices[str(_l("Other"))] = [(0, other_label)]
     return choices
 

@@ -28,6 +28,7 @@ from marketplace.agencies.models import Agency, AgencyStatus, Offer, Qualificati
 from marketplace.catalogue import services as catalogue
 from marketplace.common.clock import LOCAL_TZ, now
 from marketplace.common.forms import fen_from, int_or_none, whole_from
+from marketplace.common.l10n import named
 from marketplace.common.money import fen_to_yuan, format_fen
 from marketplace.extensions import db
 from marketplace.requests.bids import Bid
@@ -214,14 +215,16 @@ def fill_request_choices(form: RequestForm) -> None:
             if item.is_guided:
                 label = _(
                     "%(name)s · guide %(low)s–%(high)s · %(days)d days",
-                    name=item.name,
+                    name=named(item),
                     low=format_fen(item.guide_min_fen),
                     high=format_fen(item.guide_max_fen),
                     days=item.standard_days,
                 )
             else:
-                label = _("%(name)s · market price · %(days)d days", name=item.name, days=item.standard_days)
-            items.append(SelectChoice(str(item.id), label, optgroup=f"{category.code} {category.name}"))
+                label = _(
+                    "%(name)s · market price · %(days)d days", name=named(item), days=item.standard_days
+                )
+            items.append(SelectChoice(str(item.id), label, optgroup=f"{category.code} {named(category)}"))
     form.service_item_id.choices = [SelectChoice("", _("— choose a service item —"))] + items
     form.selection_method.choices = [SelectChoice(m.value, str(METHOD_LABELS[m])) for m in SelectionMethod]
     active = db.session.scalars(

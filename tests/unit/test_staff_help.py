@@ -214,6 +214,17 @@ def test_english_names_for_categories_items_regions_and_levels(client):
     assert "Lianyungang City" in listing
 
 
+def test_english_names_in_the_request_and_qualification_selects(client):
+    _english(client)
+    f.login(client, f.user("enterprise"))
+    form = client.get("/enterprise/requests/new").get_data(as_text=True)
+    assert "Environmental impact assessment (report)" in form and "环境影响评价（报告书）" not in form
+    client.get("/auth/logout")
+    f.login(client, f.applicant("C03"))
+    quals = parse(client.get("/agency/qualifications").get_data(as_text=True)).text()
+    assert "Grade A" in quals and "甲级/" not in quals
+
+
 def test_english_plurals_and_ascii_colons(client):
     _, agency, order, rating = _rated()
     ratings.reply(agency, rating.id, "已与业主沟通改进")
