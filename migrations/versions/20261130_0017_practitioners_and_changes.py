@@ -12,7 +12,6 @@ Create Date: 2026-11-30 06:40:00
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0017'
 down_revision = '0016'

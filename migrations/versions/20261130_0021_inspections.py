@@ -11,7 +11,6 @@ Create Date: 2026-11-30 09:10:00
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0021'
 down_revision = "0020"

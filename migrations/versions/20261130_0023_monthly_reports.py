@@ -8,7 +8,6 @@ Create Date: 2026-11-30 09:20:00
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0023'
 down_revision = "0022"

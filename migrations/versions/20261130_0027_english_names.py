@@ -16,7 +16,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0027"
 down_revision = "0026"
 branch_labels = None
