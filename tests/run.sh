@@ -20,7 +20,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 echo "== lint"
-$BIN/ruff check marketplace tests bench
+$BIN/ruff check marketplace tests bench migrations/versions
 $BIN/ruff format --check marketplace tests bench
 $BIN/lint-imports --no-logo  # the import contracts in pyproject.toml: feature layers, no circles
 
