@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install system-deps lint format i18n bench clean
+.PHONY: run serve test install system-deps lint format i18n bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,17 @@ run: install
 	@# the market's clock runs beside the web server (closing bidding, ending publicity, deadline lights …)
 	$(FLASK) clock --quiet & CLOCK=$$!; trap 'kill $$CLOCK 2>/dev/null' EXIT INT TERM; \
 	  $(FLASK) run --host 127.0.0.1 --port 5000
+
+# Production on one machine or many: gunicorn workers against DATABASE_URL (PostgreSQL for more than one worker)
+# plus the market's clock (which also builds a missing search index). Needs SECRET_KEY; WORKERS, THREADS and BIND may be given (make serve WORKERS=4).
+WORKERS ?= 2
+THREADS ?= 4
+BIND ?= 127.0.0.1:8000
+serve: install
+	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY (and DATABASE_URL) first; see README, Production"; exit 1; }
+	MARKET_ENV=production $(FLASK) db upgrade
+	MARKET_ENV=production $(FLASK) clock --quiet & CLOCK=$$!; trap 'kill $$CLOCK 2>/dev/null' EXIT INT TERM; \
+	  MARKET_ENV=production $(BIN)/gunicorn -w $(WORKERS) --threads $(THREADS) -b $(BIND) wsgi:app
 
 test: install
 	bash tests/run.sh
