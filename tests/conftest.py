@@ -7,10 +7,14 @@ and per-request caches never leak between requests of one test.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import contextvars
 import os
+import shutil
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -46,9 +50,55 @@ def make_database(base_url: str | None, folder) -> tuple[str, callable]:
     return url, drop
 
 
+_TEMPLATE: dict[str, str] = {}  # per process: the URL of a database migrated once, which new ones copy
+
+
+def _migrated_template(base_url: str | None) -> str:
+    """A database brought to the head revision once per test process; every app's database starts as a copy of it
+    (CREATE DATABASE … TEMPLATE on PostgreSQL, a file copy on SQLite) instead of running every migration again.
+    The migrations themselves are still run here, and tests/unit/test_schema.py and the migration tests check them."""
+    key = base_url or "sqlite"
+    if key not in _TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="mp-template-"))
+        url, drop = make_database(base_url, folder)
+        app = create_app(
+            {"MARKET_ENV": "testing", "TESTING": True, "SECRET_KEY": "template", "INSTANCE_DIR": str(folder)}
+            | {"SQLALCHEMY_DATABASE_URI": url, "SEARCH_INDEX_DIR": str(folder / "index")}
+        )
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        atexit.register(drop)
+        _TEMPLATE[key] = url
+    return _TEMPLATE[key]
+
+
+def migrated_database(base_url: str | None, folder) -> tuple[str, callable]:
+    """A fresh database at the head revision: a copy of the process's migrated template. Returns (url, drop)."""
+    template = _migrated_template(base_url)
+    if not base_url:
+        path = folder / f"test-{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(template.removeprefix("sqlite:///"), path)
+        return f"sqlite:///{path}", lambda: None
+    base_url = base_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    name = f"mp_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.rsplit("/", 1)[1]}"'))
+    url = base_url.rsplit("/", 1)[0] + "/" + name
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
 def build_app(tmp_path_factory, **extra):
     instance = tmp_path_factory.mktemp("instance")
-    url, drop = make_database(os.environ.get("TEST_DATABASE_URL"), instance)
+    url, drop = migrated_database(os.environ.get("TEST_DATABASE_URL"), instance)
     app = create_app(
         {
             "MARKET_ENV": "testing",
