@@ -31,15 +31,20 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
-def make_database(base_url: str | None, folder) -> tuple[str, callable]:
-    """A fresh empty database: a SQLite file, or a new database on the PostgreSQL server. Returns (url, drop)."""
+def make_database(base_url: str | None, folder, template: str | None = None) -> tuple[str, callable]:
+    """A fresh database: a SQLite file, or a new database on the PostgreSQL server; empty, or a copy of `template`
+    (a URL from `make_database`). Returns (url, drop)."""
     if not base_url:
-        return f"sqlite:///{folder / f'test-{uuid.uuid4().hex[:8]}.db'}", lambda: None
+        path = folder / f"test-{uuid.uuid4().hex[:8]}.db"
+        if template:
+            shutil.copyfile(template.removeprefix("sqlite:///"), path)
+        return f"sqlite:///{path}", lambda: None
     base_url = base_url.replace("postgresql://", "postgresql+psycopg://", 1)
     name = f"mp_test_{uuid.uuid4().hex[:10]}"
+    copy = f' TEMPLATE "{template.rsplit("/", 1)[1]}"' if template else ""
     admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     url = base_url.rsplit("/", 1)[0] + "/" + name
 
     def drop():
@@ -76,24 +81,7 @@ def _migrated_template(base_url: str | None) -> str:
 
 def migrated_database(base_url: str | None, folder) -> tuple[str, callable]:
     """A fresh database at the head revision: a copy of the process's migrated template. Returns (url, drop)."""
-    template = _migrated_template(base_url)
-    if not base_url:
-        path = folder / f"test-{uuid.uuid4().hex[:8]}.db"
-        shutil.copyfile(template.removeprefix("sqlite:///"), path)
-        return f"sqlite:///{path}", lambda: None
-    base_url = base_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    name = f"mp_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template.rsplit("/", 1)[1]}"'))
-    url = base_url.rsplit("/", 1)[0] + "/" + name
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
+    return make_database(base_url, folder, template=_migrated_template(base_url))
 
 
 def build_app(tmp_path_factory, **extra):
