@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -21,6 +22,24 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+SHOTS_WANTED = os.environ.get("E2E_SHOTS") == "1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def screenshots_only_when_asked():
+    """Screenshots are for people (README, reviewing a page), not assertions, and a full-page one costs seconds on
+    a busy 2-core machine: the walks take theirs only with E2E_SHOTS=1 (`E2E_SHOTS=1 make test`)."""
+    if SHOTS_WANTED:
+        yield
+        return
+    from playwright.sync_api import Locator, Page
+
+    kept = Page.screenshot, Locator.screenshot
+    Page.screenshot = Locator.screenshot = lambda self, *args, **kwargs: b""
+    yield
+    Page.screenshot, Locator.screenshot = kept
 
 
 @pytest.fixture(scope="module")
