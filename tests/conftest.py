@@ -211,6 +211,11 @@ HEAVY_FIRST = (
 
 
 def pytest_collection_modifyitems(config, items):
+    # The embedded default's run (tests/run.sh) takes the unit tests, the demo and migrations, and the modules
+    # marked `sqlite` (the route walk, locking and concurrency, money limits, dialect-specific figures).
+    for item in items:
+        if item.nodeid.startswith("tests/unit/"):
+            item.add_marker(pytest.mark.sqlite)
     rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
     # a stable sort: the other modules keep their order
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, then every test on SQLite, then every test (browser included) on PostgreSQL.
+# The whole test suite: lint, then the embedded default's tests on SQLite, then every test (browser included) on
+# PostgreSQL.
 # Installs what the tests need from Debian's packages when missing (PostgreSQL, Chromium, a CJK font),
 # and starts a throwaway PostgreSQL cluster on loopback unless TEST_DATABASE_URL is already set.
 set -euo pipefail
@@ -49,10 +50,13 @@ fi
 # on PostgreSQL only.
 XDIST=(-n "${TEST_WORKERS:-2}" --dist loadfile)
 
-echo "== tests on SQLite"
+# PostgreSQL is the database of record: every test runs on it. SQLite, the first run's embedded default, runs the
+# unit tests (services, migrations, the whole demo) and the modules marked `sqlite`: every GET route for every
+# viewer, locking and concurrency, money limits, dialect-specific figures.
+echo "== tests on SQLite (the embedded default)"
 sqlite_status=0
-env -u TEST_DATABASE_URL $BIN/python -m pytest -q -m "not e2e" -p no:cacheprovider "${XDIST[@]}" --durations=10 \
-  || sqlite_status=$?
+env -u TEST_DATABASE_URL $BIN/python -m pytest -q -m "sqlite and not e2e" -p no:cacheprovider "${XDIST[@]}" \
+  --durations=10 || sqlite_status=$?
 
 echo "== tests on PostgreSQL (with the browser tests)"
 pg_status=0

@@ -24,6 +24,8 @@ from tests.api.test_ratings_stats_api import SCORES
 from tests.paying import WEBHOOK_SECRET, FakeStripe, assert_paid_once, event, session_completed, signed
 from tests.racing import bids_closing_soon, committed, race, statuses
 
+pytestmark = pytest.mark.sqlite  # also run on SQLite, the embedded default (tests/run.sh)
+
 GRACE = 1.0  # MARKET_CLOSE_GRACE_SECONDS here: the reader test waits for the close
 
 

@@ -18,6 +18,8 @@ from tests import factories as f
 from tests import timetravel
 from tests.racing import bids_closing_soon, committed, race
 
+pytestmark = pytest.mark.sqlite  # also run on SQLite, the embedded default (tests/run.sh)
+
 GRACE = 0.3  # MARKET_CLOSE_GRACE_SECONDS: the deadline race below waits for the close
 
 

@@ -13,6 +13,8 @@ from tests import factories as f
 from tests.api.test_ratings_stats_api import SCORES
 from tests.racing import committed
 
+pytestmark = pytest.mark.sqlite  # also run on SQLite, the embedded default (tests/run.sh)
+
 
 @pytest.fixture(scope="module")
 def committed_app(tmp_path_factory):

@@ -5,6 +5,7 @@ beyond what PostgreSQL's 32-bit money columns hold: such amounts met a database 
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from marketplace.agencies.models import Offer
@@ -14,6 +15,8 @@ from marketplace.orders.models import Order
 from marketplace.requests.models import ServiceRequest
 from tests import factories as f
 from tests.html import field_errors
+
+pytestmark = pytest.mark.sqlite  # also run on SQLite, the embedded default (tests/run.sh)
 
 LIMIT = 2_000_000_000  # ¥20,000,000.00 in fen
 LARGE = 1_500_000_000  # ¥15 million: large for an intermediary service, but allowed

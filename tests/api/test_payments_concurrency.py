@@ -14,6 +14,8 @@ from tests import factories as f
 from tests.paying import WEBHOOK_SECRET, FakeStripe, assert_paid_once, event, session_completed, signed
 from tests.racing import committed, race
 
+pytestmark = pytest.mark.sqlite  # also run on SQLite, the embedded default (tests/run.sh)
+
 
 @pytest.fixture(scope="module")
 def committed_app(tmp_path_factory):

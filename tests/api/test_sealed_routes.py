@@ -25,6 +25,8 @@ from tests.market import (
     SEALED_TITLE,
 )
 
+pytestmark = pytest.mark.sqlite  # also run on SQLite, the embedded default (tests/run.sh)
+
 # Where agencies are listed as such: every member's name and credit code are public there.
 AGENCY_LISTS = {
     "home.index",

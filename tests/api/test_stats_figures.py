@@ -13,6 +13,8 @@ from marketplace.extensions import db
 from tests import stats_market
 from tests.stats_market import at
 
+pytestmark = pytest.mark.sqlite  # also run on SQLite, the embedded default (tests/run.sh)
+
 VOID = ("declined", "cancelled")
 MARKET = "320000"
 
