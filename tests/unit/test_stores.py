@@ -116,7 +116,7 @@ def test_store_tabs_offer_cards_dimensions_violations_and_verified_qualification
     assert not [e for e in services.iter() if "data-dimensions" in e.attrs]
     quals = _page(client, f"/agencies/{aid}?tab=qualifications")
     verified = [e for e in quals.iter() if "data-verified" in e.attrs]
-    approved = agency.agency.approved_at.strftime("%Y-%m-%d")
+    approved = agency.agency.approved_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")  # the date in Beijing
     assert verified and all("已核验" in v.text() and approved in v.text() for v in verified)
     ratings_tab = _page(client, f"/agencies/{aid}?tab=ratings")
     assert "专业" in ratings_tab.text() and not ratings_tab.find_all("article", cls="offer-card")
