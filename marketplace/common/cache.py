@@ -52,9 +52,13 @@ PRIVATE_TABLES = frozenset(
     }
 )
 
+# Columns no anonymous page shows: an UPDATE setting only these is private too (every log-in stamps the user).
+PRIVATE_COLUMNS = {"user": frozenset({"last_login_at", "updated_at"})}
+
 _WRITE = re.compile(
     r"\s*(?:insert\s+(?:or\s+\w+\s+)?into|update|delete\s+from)\s+(?:\w+\.)?[\"`]?(\w+)", re.I
 )
+_SET = re.compile(r"\bSET\s+(.*?)\s+WHERE\b", re.I | re.S)
 _READS = ("SELECT", "PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "SHOW", "EXPLAIN")
 _WROTE = "mp_public_write"  # connection info: a public table was written in the current transaction
 _COMMITTED = "mp_public_commit"  # connection info: ... and that transaction committed
@@ -72,7 +76,20 @@ def writes_public(statement: str) -> bool:
     if head.startswith(_READS):
         return False
     found = _WRITE.match(statement)
-    return not (found and found.group(1).lower() in PRIVATE_TABLES)
+    if not found:
+        return True
+    table = found.group(1).lower()
+    if table in PRIVATE_TABLES:
+        return False
+    columns = PRIVATE_COLUMNS.get(table)
+    if columns and head.startswith("UPDATE"):
+        assigned = _SET.search(statement)
+        if assigned:
+            names = {
+                part.split("=", 1)[0].strip().strip('"`').lower() for part in assigned.group(1).split(",")
+            }
+            return not names <= columns
+    return True
 
 
 def generation(store=None) -> str:
