@@ -19,6 +19,7 @@ kept: they depend on each machine's index and on when it drained its queue; they
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -66,10 +67,24 @@ def _keepable() -> bool:
     return not (endpoint.startswith(NEVER_KEPT) or request.args.get("q"))
 
 
+@functools.cache
+def release() -> str:
+    """A fingerprint of the code and templates: machines running the same release share kept pages, and a deploy
+    that changes what pages look like starts afresh without anyone clearing the cache."""
+    from marketplace.config import ROOT
+
+    digest = hashlib.sha256()
+    for folder, pattern in (("marketplace", "*.py"), ("templates", "*.html"), ("marketplace", "*.mo")):
+        for path in sorted((ROOT / folder).rglob(pattern)):
+            digest.update(path.relative_to(ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def page_key() -> str:
     from flask_babel import get_locale
 
-    raw = f"{get_locale()}|{request.url}"
+    raw = f"{release()}|{get_locale()}|{request.url}"
     return _KEY + hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -158,5 +173,7 @@ def _answer(response: Response) -> Response:
 def register(app: Flask) -> None:
     """After the other extensions: the lookup comes after their before-request hooks, and the answer's headers
     are decided before theirs are added (after-request hooks run last-registered first)."""
+    if app.config.get("CACHE_PAGE_SECONDS", 0) > 0:
+        release()  # at start, not on the first request
     app.before_request(_lookup)
     app.after_request(_answer)
