@@ -64,6 +64,21 @@ _WROTE = "mp_public_write"  # connection info: a public table was written in the
 _COMMITTED = "mp_public_commit"  # connection info: ... and that transaction committed
 
 
+PAUSE_SECONDS = 10.0  # after a failed call this process leaves the cache alone for a while
+_paused_until = [
+    0.0
+]  # per process on purpose: a circuit breaker, so that an outage costs one time-out per pause
+
+
+def usable() -> bool:
+    return time.monotonic() >= _paused_until[0]
+
+
+def failed(what: str) -> None:
+    _paused_until[0] = time.monotonic() + PAUSE_SECONDS
+    log.warning("cache: %s failed; left alone for %.0f s", what, PAUSE_SECONDS, exc_info=True)
+
+
 def backend(app: Flask | None = None):
     """The cachelib backend of the app's cache (Redis, a folder, or a null cache)."""
     app = app or current_app
@@ -104,11 +119,15 @@ def generation(store=None) -> str:
 
 def bump(store=None) -> None:
     """A public change committed: everything cached under older generations is stale from now on."""
+    if (
+        not usable()
+    ):  # (pages are neither kept nor read meanwhile; CACHE_PAGE_SECONDS bounds what was kept before)
+        return
     store = store or backend()
     try:
         store.set(GENERATION_KEY, uuid.uuid4().hex[:16], timeout=0)
     except Exception:  # the change is committed; the page cache's expiry bounds how stale it can be
-        log.warning("cache: could not renew the generation", exc_info=True)
+        failed("renewing the generation")
 
 
 def register(app: Flask) -> None:
@@ -160,10 +179,12 @@ class LocalCopy:
         self.checked = 0.0
 
     def _shared(self) -> str | None:
+        if not usable():
+            return self.version
         try:
             return backend().get(self.key)
         except Exception:  # no shared cache right now: keep the copy
-            log.warning("cache: could not read %s", self.key, exc_info=True)
+            failed(f"reading {self.key}")
             return self.version
 
     def loaded(self) -> None:

@@ -104,7 +104,7 @@ def _lookup():
     if request.endpoint in NO_STORE_ENDPOINTS:
         return None
     state = g._httpcache = {"key": None, "generation": None}
-    if current_app.config.get("CACHE_PAGE_SECONDS", 0) <= 0 or not _keepable():
+    if current_app.config.get("CACHE_PAGE_SECONDS", 0) <= 0 or not _keepable() or not shared.usable():
         return None
     key = page_key()
     store = shared.backend()
@@ -112,7 +112,7 @@ def _lookup():
         found = store.get_many(shared.GENERATION_KEY, key)
         generation = found[0] if found[0] is not None else shared.generation(store)
     except Exception:  # the cache is down: make the page as if there were none
-        log.warning("cache: lookup failed", exc_info=True)
+        shared.failed("lookup")
         return None
     state.update(key=key, generation=generation)
     entry = found[1]
@@ -165,7 +165,7 @@ def _answer(response: Response) -> Response:
         try:
             shared.backend().set(state["key"], entry, timeout=current_app.config["CACHE_PAGE_SECONDS"])
         except Exception:
-            log.warning("cache: could not keep %s", request.path, exc_info=True)
+            shared.failed("keeping a page")
         response.headers["X-Cache"] = "miss"  # kept now; the next anonymous request for it is a hit
     return _public_headers(response, etag, at).make_conditional(request)
 

@@ -258,3 +258,26 @@ def test_a_log_in_stamp_is_private_but_other_user_changes_are_not():
         'UPDATE "user" SET last_login_at=%(a)s, updated_at=%(b)s WHERE "user".id = 1'
     )
     assert shared.writes_public("UPDATE user SET contact_name=?, updated_at=? WHERE user.id = ?")
+
+
+def test_pages_are_made_without_the_cache_while_redis_is_down(tmp_path_factory):
+    """A Redis that does not answer costs one time-out, then pages are made without it (and stay correct)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here
+    saved = (limiter.enabled, limiter._storage, limiter._limiter)
+    app, drop = build_app(tmp_path_factory, CACHE_PAGE_SECONDS=60, REDIS_URL=f"redis://127.0.0.1:{port}/0")
+    limiter.enabled, limiter._storage, limiter._limiter = saved
+    try:
+        client = app.test_client()
+        for _ in range(3):
+            r = client.get("/requests/")
+            assert r.status_code == 200 and r.headers["Cache-Control"] == "public, no-cache"
+            assert "X-Cache" not in r.headers
+        assert not shared.usable()
+    finally:
+        shared._paused_until[0] = 0.0
+        _close(app)
+        drop()
