@@ -96,6 +96,13 @@ def _public_headers(response: Response, etag: str, at: int) -> Response:
     return response
 
 
+def _conditional(response: Response) -> Response:
+    """304 for a request that already holds this answer (If-None-Match, or If-Modified-Since)."""
+    response.make_conditional(request)
+    del response.headers["Date"]  # make_conditional adds one; the server (gunicorn, Werkzeug) adds its own
+    return response
+
+
 def _lookup():
     """Before the view: decide whether this request may be answered publicly; answer it from the cache if kept."""
     g._httpcache = None
@@ -121,7 +128,7 @@ def _lookup():
     g._httpcache_hit = True
     response = Response(entry["body"], status=200, headers=entry["headers"])
     response.headers["X-Cache"] = "hit"
-    return _public_headers(response, entry["etag"], entry["at"]).make_conditional(request)
+    return _conditional(_public_headers(response, entry["etag"], entry["at"]))
 
 
 def _answer(response: Response) -> Response:
@@ -167,7 +174,7 @@ def _answer(response: Response) -> Response:
         except Exception:
             shared.failed("keeping a page")
         response.headers["X-Cache"] = "miss"  # kept now; the next anonymous request for it is a hit
-    return _public_headers(response, etag, at).make_conditional(request)
+    return _conditional(_public_headers(response, etag, at))
 
 
 def register(app: Flask) -> None:
