@@ -36,7 +36,7 @@ ANONYMOUS_SESSION_KEYS = frozenset({"lang", "_fresh", "csrf_token", "_permanent"
 PUBLIC = "public, no-cache"
 PRIVATE = "private, no-store"
 VARY = ("Cookie", "Accept-Language", "Authorization")
-NEVER_KEPT = ("search.", "api-search.", "search_api.")  # endpoints whose answers the shared cache never keeps
+NEVER_KEPT = ("search.", "search-api.")  # endpoints whose answers the shared cache never keeps
 NO_STORE_ENDPOINTS = frozenset({"home.healthz"})  # a health check must reach the app every time
 # Headers a kept answer does not carry: they belong to the request that made it, or are set again on every answer.
 _NOT_KEPT_HEADERS = frozenset(
