@@ -131,7 +131,10 @@ def bump(store=None) -> None:
 
 
 def register(app: Flask) -> None:
-    """Follow the app's engine: note public writes per transaction, renew the generation after their commit."""
+    """Follow the app's engine: note public writes per transaction, renew the generation after their commit.
+    (Only pages use the generation: without a page cache, CACHE_PAGE_SECONDS=0 as in the tests, nothing listens.)"""
+    if app.config.get("CACHE_PAGE_SECONDS", 0) <= 0:
+        return
     store = backend(app)
     with app.app_context():
         from marketplace.extensions import db
