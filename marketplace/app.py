@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 from marketplace.common import database, uow
 from marketplace.common.clock import ARRIVAL_KEY, now
 from marketplace.config import ROOT, load_config
-from marketplace.extensions import api, babel, csrf, db, limiter, login_manager, migrate, talisman
+from marketplace.extensions import api, babel, cache, csrf, db, limiter, login_manager, migrate, talisman
 
 
 class Marketplace(Flask):
@@ -204,6 +204,12 @@ def register_extensions(app: Flask) -> None:
     for blueprint_name in ("api-docs",):
         if blueprint_name in app.blueprints:
             csrf.exempt(app.blueprints[blueprint_name])
+    from marketplace.common import cache as shared_cache
+    from marketplace.common import httpcache
+
+    cache.init_app(app)
+    shared_cache.register(app)  # the market's generation follows every commit that changes a public table
+    httpcache.register(app)  # last: ETag / Cache-Control for anonymous reads, private for everyone else
 
 
 def register_subscribers() -> None:

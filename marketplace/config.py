@@ -218,6 +218,22 @@ def load_config(overrides: dict | None = None) -> dict:
         "SITE_HOTLINE_HOURS": os.environ.get("SITE_HOTLINE_HOURS") or "9:00–17:00",
         "SITE_ICP": os.environ.get("SITE_ICP") or "苏ICP备00000000号-1",
         "SITE_ICP_URL": os.environ.get("SITE_ICP_URL") or "https://beian.miit.gov.cn/",
+        # --- many machines: shared state (marketplace/common/cache.py, README "Many machines") ---
+        # REDIS_URL set: the page cache, its generation, the rate limits and the per-process copies' versions
+        # live in Redis, shared by every worker on every machine. Unset: one machine — a FileSystemCache under
+        # the instance folder (shared by that machine's workers and its clock) and per-process rate limits.
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "CACHE_TYPE": os.environ.get("CACHE_TYPE")
+        or ("RedisCache" if os.environ.get("REDIS_URL") else "FileSystemCache"),
+        "CACHE_DIR": os.environ.get("CACHE_DIR") or str(instance_dir / "cache"),
+        "CACHE_THRESHOLD": _int("CACHE_THRESHOLD", 20_000),  # FileSystemCache: files kept before pruning
+        "CACHE_KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX") or "mp:",
+        # Anonymous public pages and API reads are kept this many seconds (0: no page cache; ETags stay);
+        # any committed change to a public table makes them stale at once (a new generation).
+        "CACHE_PAGE_SECONDS": _int("CACHE_PAGE_SECONDS", 0 if env == "testing" else 60),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
+        or os.environ.get("REDIS_URL")
+        or "memory://",
         # --- end of the feature blocks ---
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "API_TOKEN_SECONDS": _int("API_TOKEN_SECONDS", 7 * DAY),
@@ -235,7 +251,6 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",
         "REMEMBER_COOKIE_SECURE": env == "production",
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": env != "testing",
         # flask-smorest / OpenAPI
         "API_TITLE": "中介超市 API",
@@ -259,4 +274,22 @@ def load_config(overrides: dict | None = None) -> dict:
     if "SQLALCHEMY_ENGINE_OPTIONS" not in overrides:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(config)
     config["SECRET_KEY"] = overrides.get("SECRET_KEY") or _secret_key(config["MARKET_ENV"], instance_dir)
+    _shared_state(config, overrides)
     return config
+
+
+def _shared_state(config: dict, overrides: dict) -> None:
+    """REDIS_URL (from the environment or the overrides) reaches the cache and, unless told otherwise, the rate
+    limits; without a Redis URL a Redis cache type falls back to the one-machine default."""
+    url = config["REDIS_URL"]
+    if url and "CACHE_TYPE" not in overrides and not os.environ.get("CACHE_TYPE"):
+        config["CACHE_TYPE"] = "RedisCache"
+    if url and "RATELIMIT_STORAGE_URI" not in overrides and not os.environ.get("RATELIMIT_STORAGE_URI"):
+        config["RATELIMIT_STORAGE_URI"] = url
+    if config["CACHE_TYPE"] == "RedisCache":
+        if not url:
+            raise RuntimeError("CACHE_TYPE=RedisCache needs REDIS_URL")
+        config.setdefault("CACHE_REDIS_URL", url)
+        # A slow or absent Redis costs a page at most this long; the page is then made without the cache.
+        config.setdefault("CACHE_OPTIONS", {"socket_timeout": 0.5, "socket_connect_timeout": 0.5})
+    config.setdefault("CACHE_DEFAULT_TIMEOUT", max(config["CACHE_PAGE_SECONDS"], 1))

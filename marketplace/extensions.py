@@ -1,6 +1,7 @@
 """Extension objects only; `app.register_extensions` wires them to an app."""
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -34,3 +35,4 @@ babel = Babel()
 api = Api()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 talisman = Talisman()
+cache = Cache()  # Redis with REDIS_URL, else a folder under instance/ (common/cache.py)

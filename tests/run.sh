@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, then the embedded default's tests on SQLite, then every test (browser included) on
 # PostgreSQL.
-# Installs what the tests need from Debian's packages when missing (PostgreSQL, Chromium, a CJK font),
+# Installs what the tests need from Debian's packages when missing (PostgreSQL, Redis, Chromium, a CJK font),
 # and starts a throwaway PostgreSQL cluster on loopback unless TEST_DATABASE_URL is already set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,8 @@ need=()
 fc-list 2>/dev/null | grep -qi "wenquanyi micro hei" || need+=(fonts-wqy-microhei)
 # WeasyPrint (the monthly reports' PDF) needs Pango
 ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+# the many-machines tests start a throwaway Redis (tests/conftest.py `redis_url`)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ -z "${TEST_DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from marketplace.common import areas
+from marketplace.common.cache import LocalCopy
 from marketplace.common.l10n import is_english
 from marketplace.extensions import db
 from marketplace.regions.english import english_name
@@ -60,8 +61,15 @@ class _Cache:
     kids: dict[str | None, list[Division]] = {}
 
 
+# `regions sync` in one process makes every other process (other workers, other machines) reload its copy.
+_SHARED = LocalCopy("regions")
+
+
 def _load() -> dict[str, Division]:
+    if _Cache.by_code is not None and _SHARED.stale():
+        forget(announce=False)
     if _Cache.by_code is None:
+        _SHARED.loaded()
         rows = db.session.execute(
             select(Region.code, Region.name, Region.level, Region.parent_code, Region.full_name).order_by(
                 Region.code
@@ -76,10 +84,12 @@ def _load() -> dict[str, Division]:
     return _Cache.by_code
 
 
-def forget() -> None:
-    """Drop the cache (after `regions sync`)."""
+def forget(announce: bool = True) -> None:
+    """Drop the cache (after `regions sync`), and tell the other processes to drop theirs."""
     _Cache.by_code = None
     _Cache.kids = {}
+    if announce:
+        _SHARED.announce()
 
 
 def get(code: str | None) -> Division | None:

@@ -1,0 +1,186 @@
+"""HTTP caching of what anyone may see, and never of anything else.
+
+A GET of a page or an API read by an anonymous visitor (no log-in in the session, no Authorization header, no
+remember cookie, no flashed message or other personal state in the session) is *public* when its answer is a 200
+page or JSON document that put no CSRF token into the page and changed nothing in the session. A public answer
+gets a strong ETag (a hash of its body, Werkzeug's `add_etag`), `Cache-Control: public, no-cache` (browsers and
+proxies may keep it but ask again each time) and `Vary: Cookie, Accept-Language, Authorization`; a request
+carrying the same ETag (If-None-Match) or a date not older than a cached copy (If-Modified-Since) is answered
+304 without a body (`make_conditional`). Everything else a logged-in person or a form page gets is
+`Cache-Control: private, no-store`. The views decide nothing: a view that sets its own Cache-Control (downloads,
+the report PDF) keeps it.
+
+With CACHE_PAGE_SECONDS > 0 a public answer is also kept in the shared cache (common/cache.py), keyed by its
+full URL and language and stamped with the market's generation: the next anonymous request for it, on any
+worker of any machine, is answered from the cache (one round trip: the page and the generation together) until
+a public change commits or the seconds pass. Search results (the `search` pages and any `q=` query) are not
+kept: they depend on each machine's index and on when it drained its queue; they still get ETags and 304s.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import time
+
+from flask import Flask, Response, current_app, g, request, session
+
+from marketplace.common import cache as shared
+
+log = logging.getLogger(__name__)
+
+# What an anonymous session may hold and still be answered from the cache: the language chosen, Flask-Login's
+# freshness mark and a CSRF token kept for a form page (pages that print one are never cached).
+ANONYMOUS_SESSION_KEYS = frozenset({"lang", "_fresh", "csrf_token", "_permanent"})
+PUBLIC = "public, no-cache"
+PRIVATE = "private, no-store"
+VARY = ("Cookie", "Accept-Language", "Authorization")
+NEVER_KEPT = ("search.", "search-api.")  # endpoints whose answers the shared cache never keeps
+NO_STORE_ENDPOINTS = frozenset({"home.healthz"})  # a health check must reach the app every time
+# Headers a kept answer does not carry: they belong to the request that made it, or are set again on every answer.
+_NOT_KEPT_HEADERS = frozenset(
+    {"set-cookie", "content-length", "vary", "cache-control", "etag", "last-modified", "date", "expires"}
+)
+_KEY = "page:"
+
+
+def _anonymous() -> bool:
+    if request.headers.get("Authorization"):
+        return False
+    if request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")):
+        return False
+    return set(session.keys()) <= ANONYMOUS_SESSION_KEYS
+
+
+def _logged_in() -> bool:
+    user = g.get("_login_user")
+    return (
+        "_user_id" in session
+        or bool(request.headers.get("Authorization"))
+        or bool(user is not None and user.is_authenticated)
+    )
+
+
+def _keepable() -> bool:
+    endpoint = request.endpoint or ""
+    return not (endpoint.startswith(NEVER_KEPT) or request.args.get("q"))
+
+
+@functools.cache
+def release() -> str:
+    """A fingerprint of the code and templates: machines running the same release share kept pages, and a deploy
+    that changes what pages look like starts afresh without anyone clearing the cache."""
+    from marketplace.config import ROOT
+
+    digest = hashlib.sha256()
+    for folder, pattern in (("marketplace", "*.py"), ("templates", "*.html"), ("marketplace", "*.mo")):
+        for path in sorted((ROOT / folder).rglob(pattern)):
+            digest.update(path.relative_to(ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def page_key() -> str:
+    from flask_babel import get_locale
+
+    raw = f"{release()}|{get_locale()}|{request.url}"
+    return _KEY + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _public_headers(response: Response, etag: str, at: int) -> Response:
+    response.set_etag(etag)
+    response.last_modified = at
+    response.headers["Cache-Control"] = PUBLIC
+    response.vary.update(VARY)
+    return response
+
+
+def _conditional(response: Response) -> Response:
+    """304 for a request that already holds this answer (If-None-Match, or If-Modified-Since)."""
+    response.make_conditional(request)
+    del response.headers["Date"]  # make_conditional adds one; the server (gunicorn, Werkzeug) adds its own
+    return response
+
+
+def _lookup():
+    """Before the view: decide whether this request may be answered publicly; answer it from the cache if kept."""
+    g._httpcache = None
+    if request.method not in ("GET", "HEAD") or request.endpoint in (None, "static") or not _anonymous():
+        return None
+    if request.endpoint in NO_STORE_ENDPOINTS:
+        return None
+    state = g._httpcache = {"key": None, "generation": None}
+    if current_app.config.get("CACHE_PAGE_SECONDS", 0) <= 0 or not _keepable() or not shared.usable():
+        return None
+    key = page_key()
+    store = shared.backend()
+    try:
+        found = store.get_many(shared.GENERATION_KEY, key)
+        generation = found[0] if found[0] is not None else shared.generation(store)
+    except Exception:  # the cache is down: make the page as if there were none
+        shared.failed("lookup")
+        return None
+    state.update(key=key, generation=generation)
+    entry = found[1]
+    if not entry or entry.get("generation") != generation:
+        return None
+    g._httpcache_hit = True
+    response = Response(entry["body"], status=200, headers=entry["headers"])
+    response.headers["X-Cache"] = "hit"
+    return _conditional(_public_headers(response, entry["etag"], entry["at"]))
+
+
+def _answer(response: Response) -> Response:
+    """After the view: public answers get their validators (and are kept); private ones are never stored."""
+    if request.endpoint == "static":
+        return response
+    if g.get("_httpcache_hit"):
+        return response
+    state = g.get("_httpcache")
+    personal = (
+        state is None
+        or _logged_in()
+        or "csrf_token" in g  # the page carries this visitor's token
+        or current_app.session_interface.should_set_cookie(current_app, session)
+        or bool(response.headers.getlist("Set-Cookie"))
+    )
+    if "Cache-Control" in response.headers:  # the view decided (downloads: private; the report PDF: public)
+        return response
+    if personal:
+        if request.endpoint is not None:
+            response.headers["Cache-Control"] = PRIVATE
+        return response
+    if (
+        response.status_code != 200
+        or response.direct_passthrough
+        or response.is_streamed
+        or response.mimetype not in ("text/html", "application/json")
+    ):
+        return response
+    body = response.get_data()
+    etag = hashlib.sha1(body).hexdigest()
+    at = int(time.time())
+    if state["key"] is not None:
+        entry = {
+            "generation": state["generation"],
+            "etag": etag,
+            "at": at,
+            "body": body,
+            "headers": [(k, v) for k, v in response.headers.items() if k.lower() not in _NOT_KEPT_HEADERS],
+        }
+        try:
+            shared.backend().set(state["key"], entry, timeout=current_app.config["CACHE_PAGE_SECONDS"])
+        except Exception:
+            shared.failed("keeping a page")
+        response.headers["X-Cache"] = "miss"  # kept now; the next anonymous request for it is a hit
+    return _conditional(_public_headers(response, etag, at))
+
+
+def register(app: Flask) -> None:
+    """After the other extensions: the lookup comes after their before-request hooks, and the answer's headers
+    are decided before theirs are added (after-request hooks run last-registered first)."""
+    if app.config.get("CACHE_PAGE_SECONDS", 0) > 0:
+        release()  # at start, not on the first request
+    app.before_request(_lookup)
+    app.after_request(_answer)

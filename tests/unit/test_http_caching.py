@@ -1,0 +1,117 @@
+"""HTTP caching headers: anonymous public reads get an ETag, `public, no-cache` and a 304 on revalidation;
+anything for a logged-in person, a bearer token, a form page with its CSRF token or a visitor with a flashed
+message is `private, no-store` and carries no validator (common/httpcache.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories as f
+
+PUBLIC_PAGES = ["/", "/agencies/", "/requests/", "/catalogue/", "/fees/", "/api/v1/agencies"]
+
+
+def _vary(response) -> set[str]:
+    return {v.strip() for v in response.headers.get("Vary", "").split(",")}
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_anonymous_public_reads_revalidate_to_an_empty_304(client, path):
+    f.active_agency(org_name="缓存测试环评有限公司")
+    r = client.get(path)
+    assert r.status_code == 200
+    assert r.headers["Cache-Control"] == "public, no-cache"
+    assert {"Cookie", "Accept-Language", "Authorization"} <= _vary(r)
+    etag = r.headers["ETag"]
+    assert r.headers["Last-Modified"]
+
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == etag
+
+    other = client.get(path, headers={"If-None-Match": '"not-this-one"'})
+    assert other.status_code == 200 and other.data == r.data
+
+
+def test_a_change_changes_the_etag(client):
+    first = client.get("/agencies/")
+    f.active_agency(org_name="新入驻测绘有限公司")
+    second = client.get("/agencies/", headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200
+    assert "新入驻测绘有限公司" in second.get_data(as_text=True)
+    assert second.headers["ETag"] != first.headers["ETag"]
+
+
+def test_a_logged_in_person_is_never_cached(client):
+    agency = f.active_agency(org_name="登录后的机构")
+    f.login(client, agency)
+    for path in ["/", "/agencies/", f"/agencies/{agency.agency.id}"]:
+        r = client.get(path)
+        assert r.status_code == 200
+        assert r.headers["Cache-Control"] == "private, no-store"
+        assert "ETag" not in r.headers and "Last-Modified" not in r.headers
+        revalidated = client.get(path, headers={"If-None-Match": "*"})
+        assert revalidated.status_code == 200
+
+
+def test_bearer_token_reads_are_private(client):
+    enterprise = f.user("enterprise")
+    headers = f.token(client, enterprise)
+    r = client.get("/api/v1/agencies", headers=headers)
+    assert r.status_code == 200
+    assert r.headers["Cache-Control"] == "private, no-store"
+    assert "ETag" not in r.headers
+    assert client.get("/api/v1/agencies").headers["Cache-Control"] == "public, no-cache"
+
+
+def test_form_pages_with_a_csrf_token_are_private(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    for path in ["/auth/login", "/auth/register"]:
+        r = client.get(path)
+        assert r.status_code == 200
+        assert 'name="csrf_token"' in r.get_data(as_text=True)
+        assert r.headers["Cache-Control"] == "private, no-store"
+        assert "ETag" not in r.headers
+
+
+def test_a_visitor_with_a_flashed_message_gets_a_private_page(client):
+    with client.session_transaction() as s:
+        s["_flashes"] = [("success", "举报已提交")]
+    r = client.get("/")
+    assert "举报已提交" in r.get_data(as_text=True)
+    assert r.headers["Cache-Control"] == "private, no-store"
+    after = client.get("/")  # the message was shown once; the page is public again
+    assert after.headers["Cache-Control"] == "public, no-cache"
+
+
+def test_the_language_is_part_of_the_answer(client):
+    zh = client.get("/")
+    with client.session_transaction() as s:
+        s["lang"] = "en"
+    client.get(
+        "/"
+    )  # (Flask-Login marks a non-empty session once: that answer sets a cookie and stays private)
+    en = client.get("/")
+    assert "Home" in en.get_data(as_text=True)
+    assert en.headers["Cache-Control"] == "public, no-cache"
+    assert en.headers["ETag"] != zh.headers["ETag"]
+    assert client.get("/api/v1/agencies", headers={"Accept-Language": "en"}).headers["Cache-Control"] == (
+        "public, no-cache"
+    )
+
+
+def test_the_health_check_is_never_cached(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    assert r.headers["Cache-Control"] == "private, no-store"
+    assert "ETag" not in r.headers
+
+
+def test_private_downloads_keep_their_own_headers(client):
+    agency = f.pending_agency()
+    qual = agency.agency.qualifications[0]
+    f.login(client, f.admin())
+    r = client.get(f"/agencies/qualifications/{qual.id}/file")
+    assert r.status_code == 200
+    assert r.headers["Cache-Control"] == "private, no-store"
