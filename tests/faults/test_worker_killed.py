@@ -121,7 +121,9 @@ def test_a_worker_killed_mid_selection_leaves_all_or_nothing(committed_app):
         db.session.remove()
     server = Gunicorn(app, workers=1, threads=2)
     try:
-        status, token = call("POST", f"{server.url}/api/v1/auth/token", {"email": owner, "password": f.PASSWORD})
+        status, token = call(
+            "POST", f"{server.url}/api/v1/auth/token", {"email": owner, "password": f.PASSWORD}
+        )
         assert status == 200, token
         bearer = {"Authorization": f"Bearer {token['token']}"}
         time.sleep(max(0.0, (deadline - now()).total_seconds()) + GRACE + 0.3)
