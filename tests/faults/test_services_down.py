@@ -39,7 +39,7 @@ def test_a_stripe_that_never_answers_is_refused_in_time_and_the_retry_works(app,
     monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_fake")
     monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
     monkeypatch.setitem(app.config, "STRIPE_TIMEOUT_SECONDS", 1.0)
-    monkeypatch.setitem(app.config, "REPORTS_MONTHLY", 0)  # the order's clock passes make no monthly PDFs here
+    monkeypatch.setitem(app.config, "REPORTS_MONTHLY", 0)  # no monthly PDFs from the order's clock passes
     enterprise, _, order = f.accepted_order(price_fen=8_000_000)
     headers = f.token(client, enterprise)
     with silent_server() as port:
