@@ -149,7 +149,12 @@ def _actors(app, work: Path) -> dict:
         "item_ids": list(db.session.scalars(select(ServiceItem.id))),
         "region_codes": sorted(set(CITY_CODES.values())),
         "max_agency_id": db.session.scalar(select(func.max(Agency.id))),
-        "max_request_id": db.session.scalar(select(func.max(ServiceRequest.id))),
+        # announcements a visitor can open (the generated market's rows were never published)
+        "request_ids": list(
+            db.session.scalars(
+                select(ServiceRequest.id).where(ServiceRequest.published_at.is_not(None)).limit(500)
+            )
+        ),
     }
 
 
@@ -265,7 +270,7 @@ def main() -> None:
     log = open(work / "server.log", "w")  # noqa: SIM115 (open while the server runs)
     clock_log = open(work / "clock.log", "w")  # noqa: SIM115
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{args.port}", "--timeout", "60",
+        [str(BIN / "gunicorn"), "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{args.port}", "--timeout", "60", "--keep-alive", "30",
          "bench.load_app:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip

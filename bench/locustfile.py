@@ -88,7 +88,7 @@ class Visitor(HttpUser):
             params = {"status": random.choice(("bidding", "publicity", "awarded"))}
             self.client.get("/requests/", params=params, name="/requests/ (announcements)")
         else:
-            request_id = random.randint(1, ACTORS.get("max_request_id", 100))
+            request_id = _any("request_ids", 1)
             self.client.get(f"/requests/{request_id}", name="/requests/[id] (announcement)")
 
     @task(3)
