@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run serve test install system-deps lint format i18n bench clean
+.PHONY: run serve test install system-deps lint format i18n bench load clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ i18n: install
 	  --project marketplace --copyright-holder "中介超市" -o marketplace/translations/messages.pot .
 	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations -l zh_Hans --ignore-obsolete
 	$(BIN)/pybabel compile -d marketplace/translations -l zh_Hans --statistics
+
+# The load test (README, "Load test"): a generated market on PostgreSQL (LOAD_DATABASE_URL, default a database
+# h7_load on 127.0.0.1:5433), gunicorn -w 2 --threads 4 + the clock, Locust -u 50 -r 10 -t 60s on loopback.
+load: install
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache tests/_artifacts

@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 
 def _time(client, path: str, n: int) -> tuple[float, float]:
@@ -35,7 +35,8 @@ def _time(client, path: str, n: int) -> tuple[float, float]:
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
-def build(agencies: int, orders: int, ratings: int, seed: int = 7):
+def build(agencies: int, orders: int, ratings: int, seed: int = 7, url: str | None = None):
+    """The generated market in a throwaway SQLite file, or in the (empty) database at `url` (PostgreSQL too)."""
     from flask_migrate import upgrade
 
     from marketplace.app import create_app
@@ -47,7 +48,7 @@ def build(agencies: int, orders: int, ratings: int, seed: int = 7):
             "MARKET_ENV": "testing",
             "SECRET_KEY": "bench",
             "INSTANCE_DIR": str(folder),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
+            "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{folder / 'bench.db'}",
             "SEARCH_INDEX_DIR": str(folder / "index"),
             "RATELIMIT_ENABLED": False,
         }
@@ -244,6 +245,15 @@ def build(agencies: int, orders: int, ratings: int, seed: int = 7):
                 )
             db.session.execute(insert(Rating), rows)
         db.session.commit()
+        if db.engine.dialect.name == "postgresql":  # ids were given: the sequences continue after them
+            for model in (User, Agency, Enterprise, ServiceRequest, Bid, Order):
+                table = model.__tablename__
+                db.session.execute(
+                    text(
+                        f"""SELECT setval(pg_get_serial_sequence('"{table}"', 'id'), (SELECT max(id) FROM "{table}"))"""
+                    )
+                )
+            db.session.commit()
         generated = time.perf_counter() - t0
         t0 = time.perf_counter()
         tally.rebuild()

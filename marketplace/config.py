@@ -128,6 +128,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
         # Where the Stripe SDK sends API calls; None = Stripe's own (tests point it at a local fake).
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE") or None,
+        # How long one call to Stripe may take before the payment is refused as "Stripe not reachable" (502).
+        "STRIPE_TIMEOUT_SECONDS": _float("STRIPE_TIMEOUT_SECONDS", 20.0),
         # The market's own area (GB/T 2260 code): projects must lie inside it; agencies may come from anywhere.
         "MARKET_AREA_CODE": os.environ.get("MARKET_AREA_CODE") or "320000",
         "MARKET_MIN_BIDDING_SECONDS": _int("MARKET_MIN_BIDDING_SECONDS", DAY),

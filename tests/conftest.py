@@ -86,7 +86,12 @@ def migrated_database(base_url: str | None, folder) -> tuple[str, callable]:
 
 def build_app(tmp_path_factory, **extra):
     instance = tmp_path_factory.mktemp("instance")
-    url, drop = migrated_database(os.environ.get("TEST_DATABASE_URL"), instance)
+    if (
+        "SQLALCHEMY_DATABASE_URI" in extra
+    ):  # a database the caller made (tests/faults: on a throwaway cluster)
+        url, drop = extra.pop("SQLALCHEMY_DATABASE_URI"), lambda: None
+    else:
+        url, drop = migrated_database(os.environ.get("TEST_DATABASE_URL"), instance)
     app = create_app(
         {
             "MARKET_ENV": "testing",

@@ -26,6 +26,8 @@ WRITE_LOCK_FLAG = "db_write_lock"  # flask.g: this request's transactions begin 
 # PostgreSQL: lock_not_available (lock_timeout), deadlock_detected, serialization_failure.
 _PG_LOCK_STATES = {"55P03", "40P01", "40001"}
 _PG_TIMEOUT_STATES = {"57014"}  # query_canceled (statement_timeout)
+# The server went away: admin_shutdown (a restart), crash_shutdown, cannot_connect_now (starting or stopping).
+_PG_GONE_STATES = {"57P01", "57P02", "57P03"}
 
 _writing: ContextVar[bool] = ContextVar("db_writing", default=False)
 
@@ -86,3 +88,18 @@ def is_overload(exc: BaseException) -> bool:
         return True
     orig = _orig(exc)
     return orig is not None and getattr(orig, "sqlstate", None) in _PG_TIMEOUT_STATES
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached: restarted or stopped under us, refusing connections, the connection broken
+    (SQLAlchemy invalidates it, and pool_pre_ping replaces it on the next request)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    orig = _orig(exc)
+    if orig is None:
+        return False
+    state = getattr(orig, "sqlstate", None)
+    if state is not None:
+        return state in _PG_GONE_STATES or state.startswith("08")  # class 08: connection exception
+    # psycopg: a connection that could not be made or broke has no SQLSTATE
+    return type(orig).__module__.startswith("psycopg") and type(orig).__name__ == "OperationalError"

@@ -70,6 +70,12 @@ class UpstreamFailed(DomainError):
     status = 502
 
 
+class StorageFull(DomainError):
+    """The upload storage is full (or over its quota): the file was not kept and nothing was changed."""
+
+    status = 507
+
+
 def invalid_fields(errors: dict[str, list]) -> Invalid:
     """One field wrong: its own message says it best; several: a general one."""
     if len(errors) == 1:

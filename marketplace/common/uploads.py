@@ -9,6 +9,7 @@ committing) is cleared by `flask uploads sweep` (see sweep below).
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import os
@@ -25,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from marketplace.common.errors import Invalid
+from marketplace.common.errors import Invalid, StorageFull
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ EXTENSIONS = DELIVERABLES  # every accepted type's file extension, by MIME type
 SCANS_ONLY = _l("Only PDF, JPG or PNG files are accepted (checked by content, not by name).")
 DELIVERABLES_ONLY = _l(
     "Only PDF, JPG, PNG, DWG, DOCX, XLSX or ZIP files are accepted (checked by content, not by name)."
+)
+
+STORAGE_FULL = _l(
+    "The server's file storage is full, so the file was not saved and nothing was changed. Please try again later or tell the market's operator."
 )
 
 
@@ -108,7 +113,17 @@ def save_upload(stream, filename: str | None, kind: str, field: str = "file") ->
 def store(data: bytes, mime: str, filename: str | None, kind: str) -> StoredFile:
     """Write the file under a temporary name; it takes its key's name when the transaction commits."""
     key = f"{uuid.uuid4().hex}.{EXTENSIONS[mime]}"
-    (_folder(kind) / f"{TEMP_PREFIX}{key}").write_bytes(data)
+    temporary = None
+    try:
+        temporary = _folder(kind) / f"{TEMP_PREFIX}{key}"
+        temporary.write_bytes(data)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)  # no partial file left behind
+        log.error("uploads: storage full writing %s/%s: %s", kind, key, exc)
+        raise StorageFull(STORAGE_FULL, {"file": [STORAGE_FULL]}) from exc
     _schedule(_Pending("create", kind, key))
     safe_name = Path(filename or f"file.{EXTENSIONS[mime]}").name[:200]
     return StoredFile(key=key, name=safe_name, mime=mime, size=len(data))

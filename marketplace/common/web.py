@@ -57,6 +57,7 @@ STATUS_NAMES = {
     429: "Too Many Requests",
     502: "Bad Gateway",
     503: "Service Unavailable",
+    507: "Insufficient Storage",
 }
 RETRY_AFTER_SECONDS = 2
 
@@ -155,6 +156,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_busy(exc: OperationalError):
         """Lost a race for a lock (409: nothing was saved, try again) or the database is overloaded (503)."""
+        if database.is_unavailable(exc):
+            return _database_gone(exc)
         if not (database.is_lock_error(exc) or database.is_overload(exc)):
             return unexpected(exc)
         from marketplace.extensions import db
@@ -162,6 +165,28 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.warning("database busy on %s %s: %s", request.method, request.path, exc.orig)
         db.session.rollback()
         return _conflict() if database.is_lock_error(exc) else _busy()
+
+    def _database_gone(exc: OperationalError):
+        """503: the database went away (restarted, unreachable). Whether a write in flight was saved cannot be
+        known here (its transaction either committed whole or not at all), so the reader is asked to check."""
+        from marketplace.extensions import db
+
+        app.logger.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 (the connection is gone; the pool replaces it on the next request)
+            db.session.invalidate()
+        message = _(
+            "The database cannot be reached right now. If you were saving something, reload the page in a moment"
+            " to see whether it was saved, then try again."
+        )
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if is_api_request():
+            return json_error(503, "Service Unavailable", message, headers=headers)
+        g._login_user = (
+            app.login_manager.anonymous_user()
+        )  # the page must not ask the database who is logged in
+        return render_template("errors/error.html", code=503, message=message), 503, headers
 
     @app.errorhandler(PoolTimeout)
     def pool_exhausted(exc: PoolTimeout):

@@ -39,7 +39,9 @@ def _client() -> stripe.StripeClient:
         current_app.config["STRIPE_SECRET_KEY"],
         base_addresses={"api": base} if base else None,
         max_network_retries=0,
-        http_client=stripe.RequestsClient(timeout=TIMEOUT_SECONDS),
+        http_client=stripe.RequestsClient(
+            timeout=current_app.config.get("STRIPE_TIMEOUT_SECONDS", TIMEOUT_SECONDS)
+        ),
     )
 
 

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import InvalidRequestError
 
 from marketplace.common import areas
 from marketplace.common.cache import LocalCopy
@@ -70,11 +71,16 @@ def _load() -> dict[str, Division]:
         forget(announce=False)
     if _Cache.by_code is None:
         _SHARED.loaded()
-        rows = db.session.execute(
-            select(Region.code, Region.name, Region.level, Region.parent_code, Region.full_name).order_by(
-                Region.code
-            )
-        ).all()
+        query = select(Region.code, Region.name, Region.level, Region.parent_code, Region.full_name).order_by(
+            Region.code
+        )
+        try:
+            rows = db.session.execute(query).all()
+        except InvalidRequestError:
+            # First use inside an after-commit hook (the search index drained by the clock): the session's
+            # transaction is over and may run no SQL; the divisions are read on a connection of their own.
+            with db.engine.connect() as conn:
+                rows = conn.execute(query).all()
         by_code = {r.code: Division(*r) for r in rows}
         kids: dict[str | None, list[Division]] = {}
         for d in by_code.values():
