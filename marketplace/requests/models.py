@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.agencies.models import Agency, QualificationLevel
@@ -83,6 +83,10 @@ class ServiceRequest(TimestampMixin, db.Model):
             "floor_fen IS NULL OR (floor_fen > 0 AND floor_fen <= ceiling_fen)", name="floor_below_ceiling"
         ),
         CheckConstraint("required_days > 0", name="required_days_positive"),
+        # the public announcements, newest first: the whole list, one status, one service item (LIMIT, no sort)
+        Index("ix_service_request_published", "published_at", "id"),
+        Index("ix_service_request_status_published", "status", "published_at", "id"),
+        Index("ix_service_request_item_published", "service_item_id", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -51,7 +51,7 @@ def index():
     return render_template(
         "requests/index.html",
         page=page,
-        counts={r.id: bidding.bid_count(r.id) for r in page.items},
+        counts=bidding.bid_counts([r.id for r in page.items]),
         statuses=PUBLIC_STATUSES,
         status=status,
         region=region,

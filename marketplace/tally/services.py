@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.catalogue.models import ServiceItem, ServiceItemVersion
 from marketplace.extensions import db
+from marketplace.fees import summary as fee_summary
 from marketplace.fees.models import FeeFlag, FlagStatus
 from marketplace.orders.models import STARTED_LIVE, Order, OrderStatus
 from marketplace.payments.models import Payment, PaymentStatus
@@ -193,6 +194,7 @@ def rebuild() -> int:
     if agency_rows:
         db.session.execute(AgencyStats.__table__.insert(), agency_rows)
         db.session.execute(AgencyItemStats.__table__.insert(), item_rows)
+    fee_summary.rebuild()  # the public fee figures per item and division (fees/summary.py)
     return len(agency_rows)
 
 
