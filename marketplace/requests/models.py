@@ -111,7 +111,7 @@ class ServiceRequest(TimestampMixin, db.Model):
     bid_deadline: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     status: Mapped[RequestStatus] = enum_column(RequestStatus, default=RequestStatus.DRAFT, index=True)
     round: Mapped[int] = mapped_column(default=1)
-    previous_id: Mapped[int | None] = mapped_column(ForeignKey("service_request.id"))
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("service_request.id"), index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When it last went to the operator's review (the review desk shows how long it has waited).
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -254,3 +254,13 @@ class Objection(TimestampMixin, db.Model):
     def overdue(self) -> bool:
         """Undecided past its decide-by time: computed from the clock, never stored."""
         return self.status == ObjectionStatus.OPEN and now() >= self.decide_by
+
+
+class RequestCount(db.Model):
+    """Public announcements per service item and status, kept by `move_request` (requests/counts.py)."""
+
+    __tablename__ = "request_count"
+
+    service_item_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

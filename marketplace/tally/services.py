@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.catalogue.models import ServiceItem, ServiceItemVersion
 from marketplace.extensions import db
-from marketplace.fees import summary as fee_summary
 from marketplace.fees.models import FeeFlag, FlagStatus
 from marketplace.orders.models import STARTED_LIVE, Order, OrderStatus
 from marketplace.payments.models import Payment, PaymentStatus
@@ -23,6 +22,7 @@ from marketplace.ratings.models import Rating
 from marketplace.requests.models import ServiceRequest
 from marketplace.stats.figures import TOTALS, derive
 from marketplace.stats.models import AgencyItemStats, AgencyStats
+from marketplace.tally import public as page_figures
 
 # --- events (called by the services, inside their transaction) ------------------------------------------------
 
@@ -194,7 +194,7 @@ def rebuild() -> int:
     if agency_rows:
         db.session.execute(AgencyStats.__table__.insert(), agency_rows)
         db.session.execute(AgencyItemStats.__table__.insert(), item_rows)
-    fee_summary.rebuild()  # the public fee figures per item and division (fees/summary.py)
+    page_figures.rebuild()  # the public pages' kept figures (tally/public.py)
     return len(agency_rows)
 
 

@@ -1,7 +1,9 @@
-"""fee_item_summary: the public fee figures (收费公示) kept per service item and division, so that the fee pages
-and the request form's item facts read small rows instead of a year of orders
+"""public pages at scale: the fee figures (收费公示) kept per service item and division (fee_item_summary), the
+public announcements counted per item and status (request_count), indexes for the newest announcements, an
+announcement's next round and an item's fastest offers
 
-The fee audit's listeners keep the rows, the clock moves the 12-month window, `flask stats rebuild` recomputes.
+The fee audit's listeners keep fee_item_summary, the clock moves its 12-month window; move_request keeps
+request_count; `flask stats rebuild` recomputes both.
 
 Revision ID: 0030
 Revises: 0028
@@ -59,6 +61,24 @@ def upgrade():
         ["service_item_id", "published_at", "id"],
         unique=False,
     )
+    op.create_table(
+        "request_count",
+        sa.Column("service_item_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["service_item_id"], ["service_item.id"], name=op.f("fk_request_count_service_item_id_service_item")
+        ),
+        sa.PrimaryKeyConstraint("service_item_id", "status", name=op.f("pk_request_count")),
+    )
+    op.execute(
+        "INSERT INTO request_count (service_item_id, status, count) SELECT service_item_id, status, COUNT(*)"
+        " FROM service_request WHERE status NOT IN ('draft', 'review', 'returned') AND published_at IS NOT NULL"
+        " GROUP BY service_item_id, status"
+    )
+    op.create_index("ix_offer_item_days", "offer", ["service_item_id", "promised_days", "id"], unique=False)
+    # an announcement's page links its next round (the request whose previous_id it is)
+    op.create_index("ix_service_request_previous_id", "service_request", ["previous_id"], unique=False)
     # An item without deals gets its (empty) market row now; an item with deals is computed by the clock's first
     # pass or `flask stats rebuild` (until then its pages compute it from the orders, as before).
     op.execute(
@@ -71,6 +91,9 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_offer_item_days", table_name="offer")
+    op.drop_table("request_count")
+    op.drop_index("ix_service_request_previous_id", table_name="service_request")
     op.drop_index("ix_service_request_item_published", table_name="service_request")
     op.drop_index("ix_service_request_status_published", table_name="service_request")
     op.drop_index("ix_service_request_published", table_name="service_request")

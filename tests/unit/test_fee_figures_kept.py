@@ -12,6 +12,7 @@ from marketplace.fees import summary
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from marketplace.requests import services as requests
+from marketplace.requests.models import ServiceRequest
 from marketplace.stats.fees import FeeItemSummary
 from tests import factories as f
 from tests import timetravel
@@ -117,3 +118,42 @@ def test_a_changed_guide_range_is_not_read_from_a_row_counted_against_the_old_on
     timetravel.run_clock()
     assert item.id not in summary.due_ids()
     assert db.session.get(FeeItemSummary, (item.id, "")).above_guide == 1
+
+
+def test_announcement_counts_are_kept_as_requests_move_and_equal_a_recount(client):
+    from marketplace.requests import counts
+    from marketplace.requests.models import RequestStatus
+
+    item = f.guided_item()
+    agency = f.active_agency(item.category.code)
+    enterprise = f.user("enterprise")
+    f.accepted_order(
+        price_fen=item.guide_max_fen, agency=agency, enterprise=enterprise, service_item_id=item.id
+    )
+    _declined_deal(item, agency, enterprise)
+    open_req = f.published_request(enterprise, service_item_id=item.id)
+    requests.create_request(enterprise, f.request_data(item), publish=False)  # a draft: never counted
+    cancelled = f.published_request(enterprise)
+    requests.cancel_request(enterprise, cancelled.id, "项目取消")
+    db.session.commit()
+
+    kept = counts.snapshot()
+    counts.rebuild()
+    db.session.commit()
+    assert counts.snapshot() == kept
+    assert counts.total({RequestStatus.BIDDING}, item.id) == 1 and open_req.status == RequestStatus.BIDDING
+
+    def listed(query: str) -> int:
+        return len(client.get(f"/requests/?{query}").get_data(as_text=True).split("data-request-id=")) - 1
+
+    def said(query: str) -> str:
+        page = client.get(f"/requests/?{query}").get_data(as_text=True)
+        return page.split('sortbar-count">', 1)[1].split("<", 1)[0]
+
+    public = db.session.scalar(
+        select(func.count()).select_from(ServiceRequest).where(ServiceRequest.published_at.is_not(None))
+    )
+    assert said("") == f"共 {public} 条公告" and listed("") == min(public, 20)
+    assert said(f"service_item={item.id}") == "共 3 条公告"  # awarded, failed after the decline, open
+    assert said("status=cancelled") == "共 1 条公告" and listed("status=cancelled") == 1
+    assert said(f"status=bidding&service_item={item.id}") == "共 1 条公告"
