@@ -157,3 +157,19 @@ def test_announcement_counts_are_kept_as_requests_move_and_equal_a_recount(clien
     assert said(f"service_item={item.id}") == "共 3 条公告"  # awarded, failed after the decline, open
     assert said("status=cancelled") == "共 1 条公告" and listed("status=cancelled") == 1
     assert said(f"status=bidding&service_item={item.id}") == "共 1 条公告"
+
+
+def test_an_item_page_lists_the_fastest_offers_and_sends_to_the_list_for_the_rest(client, monkeypatch):
+    from marketplace.home import catalogue
+
+    item = f.market_item()
+    slow, fast = f.active_agency(item.category.code), f.active_agency(item.category.code)
+    f.offer(slow, item, promised_days=item.standard_days)
+    f.offer(fast, item, promised_days=1)
+    page = client.get(f"/catalogue/items/{item.id}").get_data(as_text=True)
+    assert slow.agency.name in page and fast.agency.name in page and "data-more-offers" not in page
+
+    monkeypatch.setattr(catalogue, "ITEM_OFFERS", 1)
+    page = client.get(f"/catalogue/items/{item.id}").get_data(as_text=True)
+    assert fast.agency.name in page and slow.agency.name not in page
+    assert "data-more-offers" in page and "此处列出承诺时限最短的 1 家报价" in page
