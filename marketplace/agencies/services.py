@@ -274,7 +274,7 @@ def offers_for_item(item_id: int, limit: int | None = None) -> list[Offer]:
         select(Offer)
         .join(Agency)
         .where(Offer.service_item_id == item_id, Offer.active.is_(True), Agency.status == AgencyStatus.ACTIVE)
-        .options(selectinload(Offer.agency))
+        .options(selectinload(Offer.agency).selectinload(Agency.qualifications))  # the page checks them
         .order_by(Offer.promised_days, Offer.id)
         .limit(limit)
     )
