@@ -100,7 +100,7 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
         counts |= load_moderation_cases()
     with step():  # last: dates the notifications the stories raised and marks the older ones read
         counts |= load_notifications(ENTERPRISE_EMAIL, AGENCY_EMAIL)
-    with step():  # the demo dated its deals after making them: the public pages' kept figures follow the dates
+    with step():  # the demo dated its deals: the pages' kept figures follow the dates
         page_figures.rebuild()
     with step():
         record(None, "demo.load", object_type="demo", after=counts)
