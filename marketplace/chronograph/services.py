@@ -38,6 +38,7 @@ from marketplace.common.clock import now
 from marketplace.common.uow import unit_of_work
 from marketplace.credit import services as credit
 from marketplace.extensions import db
+from marketplace.fees import summary as fee_summary
 from marketplace.notifications import outbox
 from marketplace.notifications import services as notifications
 from marketplace.orders import services as orders
@@ -79,6 +80,7 @@ STEPS: list[tuple[str, Callable[[], Iterable[int]], Callable[[int], bool]]] = [
     ("monthly report", reports.due_ids, reports.apply_due),
     ("closing reminder", notifications.reminder_ids, notifications.remind),
     ("search index", search_backends.missing_ids, search_backends.build_missing),
+    ("fee figures", fee_summary.due_ids, fee_summary.apply_due),
     ("outbox message", outbox.due_ids, outbox.deliver),
 ]
 

@@ -17,6 +17,7 @@ from marketplace.extensions import db
 from marketplace.fees.checks import YEAR
 from marketplace.orders.models import VOID
 from marketplace.regions import services as regions
+from marketplace.stats import fees as kept_fees
 
 
 def _months(end: datetime, n: int = 12) -> list[str]:
@@ -31,7 +32,10 @@ def _months(end: datetime, n: int = 12) -> list[str]:
 
 
 def _deals(
-    item_id: int | None = None, since: datetime | None = None, region: str | None = None
+    item_id: int | None = None,
+    since: datetime | None = None,
+    region: str | None = None,
+    item_ids: list[int] | None = None,
 ) -> list[tuple[int, int, int, datetime]]:
     """(service item, contract amount, ceiling, contract date) of every real order in the period (of projects
     inside `region`, a GB/T 2260 code of any level, when given)."""
@@ -45,6 +49,8 @@ def _deals(
     )
     if item_id is not None:
         stmt = stmt.where(ServiceRequest.service_item_id == item_id)
+    if item_ids is not None:
+        stmt = stmt.where(ServiceRequest.service_item_id.in_(item_ids))
     if region is not None:
         stmt = stmt.where(regions.inside(ServiceRequest.region_code, region))
     return [tuple(row) for row in db.session.execute(stmt)]
@@ -102,50 +108,73 @@ def region_filter(value: str | None) -> str | None:
 
 
 def item_fees(item_id: int, region: str | None = None) -> dict:
-    """The public fee page of one service item: guide range and the last 12 months' winning prices."""
+    """The public fee page of one service item: guide range and the last 12 months' winning prices (the kept
+    row of stats.fees while it is current, else computed from the deals: the same figures either way)."""
     item = db.session.get(ServiceItem, item_id)
     if item is None:
         raise NotFound(_l("No such service item."))
-    deals = _deals(item_id, region=region)
     months = _months(now())
-    by_month: dict[str, list[int]] = defaultdict(list)
-    for _, amount, _, at in deals:
-        by_month[local(at).strftime("%Y-%m")].append(amount)
+    kept = kept_fees.fresh_rows([item], region)
+    if item.id in kept:
+        row = kept[item.id]
+        by_month = row.monthly if row is not None else {}
+        winning = kept_fees.summary_of(row)
+        monthly = [
+            {
+                "month": m,
+                "count": by_month[m][0] if m in by_month else 0,
+                "median_fen": by_month[m][1] if m in by_month else None,
+            }
+            for m in months
+        ]
+    else:
+        deals = _deals(item_id, region=region)
+        amounts: dict[str, list[int]] = defaultdict(list)
+        for _, amount, _, at in deals:
+            amounts[local(at).strftime("%Y-%m")].append(amount)
+        winning = price_summary(
+            [d[1] for d in deals], [d[2] for d in deals], (item.guide_min_fen, item.guide_max_fen)
+        )
+        monthly = [
+            {
+                "month": m,
+                "count": len(amounts[m]),
+                "median_fen": round(median(amounts[m])) if amounts[m] else None,
+            }
+            for m in months
+        ]
     return {
         "item": item,
         "guide_min_fen": item.guide_min_fen,
         "guide_max_fen": item.guide_max_fen,
-        "winning": price_summary(
-            [d[1] for d in deals], [d[2] for d in deals], (item.guide_min_fen, item.guide_max_fen)
-        ),
-        "monthly": [
-            {
-                "month": m,
-                "count": len(by_month[m]),
-                "median_fen": round(median(by_month[m])) if by_month[m] else None,
-            }
-            for m in months
-        ],
+        "winning": winning,
+        "monthly": monthly,
     }
 
 
 def overview(region: str | None = None) -> list[dict]:
-    """Every service item with its guide range and the median/range of its winning prices (one query), for the
-    whole market or the projects inside `region`."""
+    """Every service item with its guide range and the median/range of its winning prices, for the whole market
+    or the projects inside `region`: the kept rows (stats.fees), and the deals of any item whose row is not
+    current (one query)."""
+    items = list(
+        db.session.scalars(
+            select(ServiceItem).order_by(ServiceItem.category_id, ServiceItem.sort_order, ServiceItem.id)
+        )
+    )
+    kept = kept_fees.fresh_rows(items, region)
     prices: dict[int, list[int]] = defaultdict(list)
     ceilings: dict[int, list[int]] = defaultdict(list)
-    for item_id, amount, ceiling, _ in _deals(region=region):
-        prices[item_id].append(amount)
-        ceilings[item_id].append(ceiling)
-    items = db.session.scalars(
-        select(ServiceItem).order_by(ServiceItem.category_id, ServiceItem.sort_order, ServiceItem.id)
-    )
+    stale = [i.id for i in items if i.id not in kept]
+    if stale:
+        for item_id, amount, ceiling, _ in _deals(region=region, item_ids=stale):
+            prices[item_id].append(amount)
+            ceilings[item_id].append(ceiling)
     return [
         {
             "item": item,
-            "winning": price_summary(
-                prices[item.id], ceilings[item.id], (item.guide_min_fen, item.guide_max_fen)
-            ),
+            "winning": kept_fees.summary_of(kept[item.id])
+            if item.id in kept
+            else price_summary(prices[item.id], ceilings[item.id], (item.guide_min_fen, item.guide_max_fen)),
         }
         for item in items
     ]

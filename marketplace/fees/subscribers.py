@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marketplace import events
-from marketplace.fees import checks
+from marketplace.fees import checks, summary
 
 
 def _bidding_closed(req, **_) -> None:
@@ -12,11 +12,23 @@ def _bidding_closed(req, **_) -> None:
 
 def _order_created(order, **_) -> None:
     checks.audit_contract(order)
+    summary.refresh_item(order.request.service_item_id)
 
 
 def _contract_amended(order, **_) -> None:
     checks.audit_contract(order)
     checks.audit_paid(order)
+    summary.refresh_item(order.request.service_item_id)
+
+
+def _deal_void(order, **_) -> None:
+    """A declined or cancelled order is no longer a deal: the public fee figures drop it."""
+    summary.refresh_item(order.request.service_item_id)
+
+
+def _winner_withdrawn(req, order=None, **_) -> None:
+    if order is not None:
+        _deal_void(order)
 
 
 def _money_received(payment, delta_fen: int, **_) -> None:
@@ -34,3 +46,5 @@ def connect() -> None:
     events.contract_amended.connect(_contract_amended)
     events.money_received.connect(_money_received)
     events.offer_changed.connect(_offer_changed)
+    events.order_declined.connect(_deal_void)
+    events.winner_withdrawn.connect(_winner_withdrawn)

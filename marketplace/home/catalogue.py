@@ -12,6 +12,7 @@ from marketplace.catalogue.contracts import model_contract as model_contract_tex
 from marketplace.common.clock import now
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
+ITEM_OFFERS = 30  # an item page shows the fastest offers; the agency list compares them all
 
 
 def blueprints():
@@ -34,11 +35,14 @@ def index():
 @bp.route("/items/<int:item_id>")
 def item(item_id: int):
     item = services.get_item(item_id)
-    offers = agencies.offers_for_item(item_id)
+    offers = agencies.offers_for_item(item_id, limit=ITEM_OFFERS + 1)
+    more = len(offers) > ITEM_OFFERS
+    offers = offers[:ITEM_OFFERS]
     return render_template(
         "catalogue/item.html",
         item=item,
         offers=offers,
+        more_offers=more,
         checks={o.id: eligible_for(o.agency, item, now().date()) for o in offers},
         versions=services.versions(item_id),
         can_edit=services.may_edit(web_actor(), item),

@@ -318,6 +318,19 @@ def bid_count(request_id: int) -> int:
     return db.session.scalar(stmt) or 0
 
 
+def bid_counts(request_ids: list[int]) -> dict[int, int]:
+    """`bid_count` of many requests in one query (a list page's rows): {request id: active bids}."""
+    if not request_ids:
+        return {}
+    rows = db.session.execute(
+        select(Bid.request_id, func.count())
+        .where(Bid.request_id.in_(request_ids), Bid.status == BidStatus.ACTIVE)
+        .group_by(Bid.request_id)
+    ).all()
+    found = dict(rows)
+    return {i: found.get(i, 0) for i in request_ids}
+
+
 def my_bid(actor: User | None, request_id: int) -> Bid | None:
     if actor is None or getattr(actor, "role", None) != Role.AGENCY or actor.agency is None:
         return None

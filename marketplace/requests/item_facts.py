@@ -20,6 +20,7 @@ from marketplace.common.errors import NotFound
 from marketplace.extensions import db
 from marketplace.orders.models import VOID, Order
 from marketplace.requests.models import ServiceRequest
+from marketplace.stats import fees as kept_fees
 
 PERIOD = timedelta(days=365)
 
@@ -44,7 +45,13 @@ def item_facts(item_id: int) -> dict:
     item = db.session.get(ServiceItem, item_id)
     if item is None:
         raise NotFound(_l("No such service item."))
-    prices = deal_prices(item.id)
+    kept = kept_fees.fresh_rows([item])
+    if item.id in kept:  # the fee page's kept row (stats.fees), while current
+        row = kept[item.id]
+        median_fen, count = (row.median_fen, row.count) if row is not None else (None, 0)
+    else:
+        prices = deal_prices(item.id)
+        median_fen, count = (round(median(prices)) if prices else None), len(prices)
     return {
         "id": item.id,
         "name": item.name,
@@ -53,6 +60,6 @@ def item_facts(item_id: int) -> dict:
         "fee_regime": item.fee_regime.value,
         "guide_min_fen": item.guide_min_fen,
         "guide_max_fen": item.guide_max_fen,
-        "median_fen": round(median(prices)) if prices else None,
-        "deal_count": len(prices),
+        "median_fen": median_fen,
+        "deal_count": count,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.agencies.models import Agency, QualificationLevel
@@ -83,6 +83,10 @@ class ServiceRequest(TimestampMixin, db.Model):
             "floor_fen IS NULL OR (floor_fen > 0 AND floor_fen <= ceiling_fen)", name="floor_below_ceiling"
         ),
         CheckConstraint("required_days > 0", name="required_days_positive"),
+        # the public announcements, newest first: the whole list, one status, one service item (LIMIT, no sort)
+        Index("ix_service_request_published", "published_at", "id"),
+        Index("ix_service_request_status_published", "status", "published_at", "id"),
+        Index("ix_service_request_item_published", "service_item_id", "published_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,7 +111,7 @@ class ServiceRequest(TimestampMixin, db.Model):
     bid_deadline: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     status: Mapped[RequestStatus] = enum_column(RequestStatus, default=RequestStatus.DRAFT, index=True)
     round: Mapped[int] = mapped_column(default=1)
-    previous_id: Mapped[int | None] = mapped_column(ForeignKey("service_request.id"))
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("service_request.id"), index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When it last went to the operator's review (the review desk shows how long it has waited).
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -250,3 +254,13 @@ class Objection(TimestampMixin, db.Model):
     def overdue(self) -> bool:
         """Undecided past its decide-by time: computed from the clock, never stored."""
         return self.status == ObjectionStatus.OPEN and now() >= self.decide_by
+
+
+class RequestCount(db.Model):
+    """Public announcements per service item and status, kept by `move_request` (requests/counts.py)."""
+
+    __tablename__ = "request_count"
+
+    service_item_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

@@ -18,7 +18,7 @@ from marketplace.common.sql import contains
 from marketplace.extensions import db
 from marketplace.orders.models import Order
 from marketplace.regions import services as regions
-from marketplace.requests import bidding, draw
+from marketplace.requests import bidding, counts, draw
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.invitations import RequestInvitation
 from marketplace.requests.models import UNPUBLISHED, RequestExclusion, RequestStatus, ServiceRequest
@@ -59,6 +59,26 @@ def public_requests_query(
     if q:
         stmt = stmt.where(or_(contains(ServiceRequest.title, q), contains(ServiceRequest.project_code, q)))
     return stmt.order_by(ServiceRequest.published_at.desc(), ServiceRequest.id.desc())
+
+
+# Phases that time alone moves (bidding ends at the deadline whether or not the clock ran): counted, not kept —
+# they hold only the open announcements.
+_TIMED = {RequestStatus.BIDDING, RequestStatus.EVALUATING}
+
+
+def kept_total(
+    status: str | None = None,
+    service_item_id: int | None = None,
+    region: str | None = None,
+    q: str | None = None,
+) -> int | None:
+    """The number of announcements `public_requests_query` finds, from the kept counts (requests/counts.py);
+    None when the filters need a count (a region or a keyword, or a phase the deadline moves)."""
+    if region or q or (status is not None and status in _TIMED):
+        return None
+    if status in set(RequestStatus) and status not in UNPUBLISHED:
+        return counts.total({RequestStatus(status)}, service_item_id)
+    return counts.total(None, service_item_id)
 
 
 def my_requests_query(actor: User | None):

@@ -27,7 +27,7 @@ from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.messages import N_, Message, message
 from marketplace.credit import scores as credit_scores
 from marketplace.extensions import db
-from marketplace.requests import bidding, draw
+from marketplace.requests import bidding, counts, draw
 from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.models import (
     EDITABLE_STATUSES,
@@ -63,8 +63,10 @@ NOBODY_LEFT = N_("%(why)s No valid bid is left to take its place; the request fa
 
 
 def move_request(req: ServiceRequest, action: str, actor, **values) -> None:
-    """The one way a request's status changes (checked against TRANSITIONS, audited)."""
+    """The one way a request's status changes (checked against TRANSITIONS, audited, counted)."""
+    before, published = req.status, req.published_at
     move(req, TRANSITIONS, action, actor, audit_prefix="request", **values)
+    counts.moved(req, before, published)
 
 
 # --- posting -------------------------------------------------------------------------------------------

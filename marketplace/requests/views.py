@@ -42,16 +42,20 @@ def index():
     region = (request.args.get("region") or "").strip()[:20] or None
     item_id = int_or_none(request.args.get("service_item"))
     q = (request.args.get("q") or "").strip()[:50] or None
+    total = queries.kept_total(status, item_id, region, q)
     page = db.paginate(
         queries.public_requests_query(status, item_id, region, q),
         page=page_number(request.args.get("page")),
         per_page=20,
         error_out=False,
+        count=total is None,
     )
+    if total is not None:
+        page.total = total
     return render_template(
         "requests/index.html",
         page=page,
-        counts={r.id: bidding.bid_count(r.id) for r in page.items},
+        counts=bidding.bid_counts([r.id for r in page.items]),
         statuses=PUBLIC_STATUSES,
         status=status,
         region=region,

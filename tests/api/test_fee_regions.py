@@ -6,10 +6,10 @@ from tests import factories as f
 
 
 def _deal_in(code: str, price_fen: int):
-    _, _, order = f.accepted_order(price_fen=price_fen)
+    # the project's region is set when the request is posted (the kept fee figures count it from the deal on)
+    _, _, order = f.accepted_order(price_fen=price_fen, region_code=code)
     req = db.session.get(ServiceRequest, order.request_id)
-    req.region_code = code
-    db.session.commit()
+    assert req.region_code == code
     return req.service_item_id
 
 

@@ -10,6 +10,7 @@ from marketplace.common.clock import now
 from marketplace.common.templating import remaining, score
 from marketplace.extensions import db
 from marketplace.fees.models import FeeFlag, FlagRule
+from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from marketplace.payments import services as payments
 from marketplace.stats import figures
@@ -38,14 +39,14 @@ def _guided_deal(price_fen: int, amount_fen: int | None = None, ceiling_fen: int
     """An accepted order of the guided item; `amount_fen` sets its contract amount afterwards (an amendment)."""
     item = f.guided_item()
     agency = f.active_agency(item.category.code)
-    _, _, order = f.accepted_order(
+    enterprise, _, order = f.accepted_order(
         price_fen=price_fen,
         agency=agency,
         service_item_id=item.id,
         ceiling_fen=ceiling_fen or item.guide_max_fen,
     )
-    if amount_fen is not None:
-        db.session.execute(update(Order).where(Order.id == order.id).values(amount_fen=amount_fen))
+    if amount_fen is not None:  # a supplementary agreement (补充协议), as the enterprise records it
+        orders.amend_contract(enterprise, order.id, amount_fen, "补充协议：增加外业测量范围")
         db.session.commit()
     return item, order
 

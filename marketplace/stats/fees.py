@@ -1,0 +1,134 @@
+"""What the market paid per service item over the last 12 months, kept as small rows (收费公示 at any size).
+
+One row per service item and scope: the whole market (scope "") and every division a deal's project lies in, at
+each level of GB/T 2260 (its significant prefix: "32" for 320000, "3205" for 320500, "320506"), so that a region
+filter of any level reads one row per item. A row holds the same figures `fees.reports.price_summary` computes
+from the deals — count, median, quartiles, lowest and highest, the sums behind the savings rate, the deals above
+and below the guide range — and the median and count of every month. They are EXACT, not estimates: the fee
+audit's listeners (fees/summary.py) recompute an item's rows from its deals inside the transaction of every
+change of its deals (an order made, declined, cancelled or amended), and the clock recomputes an item whose oldest
+deal has left the 12-month window (`valid_until`) or whose guide range changed since.
+
+The pages read here (fees/reports.py, requests/item_facts.py) and trust a row only while it is current —
+`fresh_rows` — computing an item live from the orders otherwise (a row the clock has not reached yet), so a
+figure is never older than its deals. This module sits low (beside the agency statistics) so that the request
+form's item facts can read the same figure as the fee page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.catalogue.models import ServiceItem
+from marketplace.common import areas
+from marketplace.common.clock import now
+from marketplace.common.types import UTCDateTime
+from marketplace.extensions import db
+
+MARKET = ""  # the scope of the whole market
+
+
+class FeeItemSummary(db.Model):
+    """The last 12 months' winning prices of one service item inside one scope (see the module's docstring)."""
+
+    __tablename__ = "fee_item_summary"
+    __table_args__ = (Index("ix_fee_item_summary_scope", "scope", "service_item_id"),)
+
+    service_item_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(6), primary_key=True)  # "" or a division's significant prefix
+    count: Mapped[int] = mapped_column(default=0)
+    median_fen: Mapped[int | None] = mapped_column(BigInteger)
+    min_fen: Mapped[int | None] = mapped_column(BigInteger)
+    max_fen: Mapped[int | None] = mapped_column(BigInteger)
+    p25_fen: Mapped[int | None] = mapped_column(BigInteger)
+    p75_fen: Mapped[int | None] = mapped_column(BigInteger)
+    amount_sum_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    ceiling_sum_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    above_guide: Mapped[int] = mapped_column(default=0)
+    below_guide: Mapped[int] = mapped_column(default=0)
+    # the guide range the marks were counted against: a row counted against another range is not current
+    guide_min_fen: Mapped[int | None] = mapped_column(BigInteger)
+    guide_max_fen: Mapped[int | None] = mapped_column(BigInteger)
+    monthly: Mapped[dict] = mapped_column(JSON, default=dict)  # {"YYYY-MM": [count, median_fen]}
+    # when the oldest deal counted leaves the 12-month window (None: no deal); after it the row is recomputed
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+def scopes_of(region_code: str | None) -> list[str]:
+    """The scopes a deal in `region_code` counts in: the market and each division it lies inside."""
+    out = [MARKET]
+    if region_code and areas.is_code(region_code):
+        out += [region_code[: 2 * lvl] for lvl in range(1, areas.level(region_code) + 1)]
+    return out
+
+
+def scope_for(region: str | None) -> str:
+    """The scope a region filter reads (None: the whole market)."""
+    return areas.prefix(region) if region else MARKET
+
+
+def is_current(row: FeeItemSummary | None, item: ServiceItem, at: datetime | None = None) -> bool:
+    """A market row counts as the item's figures while no deal has left its window and the guide is the same."""
+    if row is None:
+        return False
+    if (row.guide_min_fen, row.guide_max_fen) != (item.guide_min_fen, item.guide_max_fen):
+        return False
+    return row.valid_until is None or (at or now()) <= row.valid_until
+
+
+def fresh_rows(items: list[ServiceItem], region: str | None = None) -> dict[int, FeeItemSummary | None]:
+    """{item id: its kept row in the region's scope} for the items whose figures are current (None: no deal in
+    that scope); items missing from the answer must be computed from the deals. Two indexed reads."""
+    ids = [i.id for i in items]
+    market = {
+        r.service_item_id: r
+        for r in db.session.scalars(
+            select(FeeItemSummary).where(
+                FeeItemSummary.scope == MARKET, FeeItemSummary.service_item_id.in_(ids)
+            )
+        )
+    }
+    at = now()
+    current = [i.id for i in items if is_current(market.get(i.id), i, at)]
+    scope = scope_for(region)
+    if scope == MARKET:
+        return {i: market[i] if market[i].count else None for i in current}
+    scoped = {
+        r.service_item_id: r
+        for r in db.session.scalars(
+            select(FeeItemSummary).where(
+                FeeItemSummary.scope == scope, FeeItemSummary.service_item_id.in_(current)
+            )
+        )
+    }
+    return {i: scoped.get(i) for i in current}
+
+
+def summary_of(row: FeeItemSummary | None) -> dict:
+    """A kept row as `fees.reports.price_summary` returns it (the same keys and the same numbers)."""
+    if row is None or not row.count:
+        out = {
+            "count": 0,
+            "median_fen": None,
+            "min_fen": None,
+            "max_fen": None,
+            "p25_fen": None,
+            "p75_fen": None,
+        }
+        above = below = 0
+    else:
+        out = {
+            "count": row.count,
+            "median_fen": row.median_fen,
+            "min_fen": row.min_fen,
+            "max_fen": row.max_fen,
+            "p25_fen": row.p25_fen,
+            "p75_fen": row.p75_fen,
+        }
+        if row.ceiling_sum_fen:
+            out["savings_rate"] = round(1 - row.amount_sum_fen / row.ceiling_sum_fen, 4)
+        above, below = row.above_guide, row.below_guide
+    return out | {"above_guide": above, "below_guide": below, "outside_guide": bool(above or below)}

@@ -1,0 +1,175 @@
+"""The public fee figures kept per service item and division (stats/fees.py, fees/summary.py): after a realistic
+run of deals — made, amended, declined, in several divisions, one leaving the 12-month window — the kept rows
+equal the rebuilt ones, and the pages show the same figures as computed from the orders."""
+
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from marketplace.common.clock import now
+from marketplace.extensions import db
+from marketplace.fees import summary
+from marketplace.orders import services as orders
+from marketplace.orders.models import Order
+from marketplace.requests import services as requests
+from marketplace.requests.models import ServiceRequest
+from marketplace.stats.fees import FeeItemSummary
+from tests import factories as f
+from tests import timetravel
+
+
+def _figures(client, item_id: int) -> dict:
+    """What the fee pages, the fee API and the item facts say about one item (and the market)."""
+    out = {
+        "overview": client.get("/api/v1/fees").get_json(),
+        "overview_city": client.get("/api/v1/fees?region=320500").get_json(),
+        "facts": client.get(f"/api/v1/catalogue/items/{item_id}/facts").get_json(),
+    }
+    for region in (None, "320000", "320500", "320506", "330482"):
+        q = f"?region={region}" if region else ""
+        out[f"item{q}"] = client.get(f"/api/v1/service-items/{item_id}/fees{q}").get_json()
+        page = client.get(f"/fees/items/{item_id}{q}")
+        assert page.status_code == 200
+        out[f"page{q}"] = page.get_data(as_text=True).split("<main", 1)[-1]
+    out["index"] = client.get("/fees/").get_data(as_text=True).split("<main", 1)[-1]
+    return out
+
+
+def _declined_deal(item, agency, enterprise) -> Order:
+    req = f.published_request(enterprise, selection_method="direct", service_item_id=item.id)
+    winning = f.bid(agency, req, price_fen=item.guide_max_fen)
+    timetravel.past_deadline(req)
+    requests.select_winner(enterprise, req.id, winning.id, "技术方案最优，团队经验丰富")
+    db.session.commit()
+    timetravel.publicity_over(req)
+    order = orders.order_for_request(req.id)
+    orders.decline(agency, order.id, "项目组人员不足，无法按期完成")
+    db.session.commit()
+    return order
+
+
+def test_kept_fee_figures_equal_the_rebuilt_ones_and_the_live_ones(client):
+    item = f.guided_item()
+    agency = f.active_agency(item.category.code)
+    enterprise = f.user("enterprise")
+    prices = ((item.guide_min_fen, "320506"), (item.guide_max_fen, "320506"), (item.guide_max_fen, "320106"))
+    made = [
+        f.accepted_order(
+            price_fen=p, agency=agency, enterprise=enterprise, service_item_id=item.id, region_code=c
+        )
+        for p, c in prices
+    ]
+    orders.amend_contract(
+        enterprise, made[1][2].id, item.guide_max_fen + 50_000, "补充协议：增加外业测量范围"
+    )
+    db.session.commit()
+    declined = _declined_deal(item, agency, enterprise)
+    assert db.session.get(Order, declined.id).status.value == "declined"
+    # A year and a day pass for one deal (its date and the kept row's "valid until" move back together, as time
+    # moving on would leave them): it has left the window, and the clock recomputes the item.
+    old = made[2][2]
+    db.session.execute(update(Order).where(Order.id == old.id).values(created_at=now() - timedelta(days=366)))
+    db.session.execute(
+        update(FeeItemSummary)
+        .where(FeeItemSummary.service_item_id == item.id)
+        .values(valid_until=now() - timedelta(days=1))
+    )
+    db.session.commit()
+    live_before_clock = _figures(client, item.id)  # the row is out of date: the pages compute from the orders
+    assert live_before_clock["facts"]["deal_count"] == 2
+    timetravel.run_clock()
+
+    kept = summary.snapshot()
+    kept_pages = _figures(client, item.id)
+    assert kept_pages == live_before_clock
+    market = db.session.get(FeeItemSummary, (item.id, ""))
+    assert market.count == 2 and market.above_guide == 1
+    assert set(
+        db.session.scalars(select(FeeItemSummary.scope).where(FeeItemSummary.service_item_id == item.id))
+    ) >= {
+        "",
+        "32",
+        "3205",
+        "320506",
+    }
+
+    summary.rebuild()
+    db.session.commit()
+    assert summary.snapshot() == kept
+
+    # Without any kept row every page computes from the orders, as before the rows existed: the same figures.
+    db.session.execute(delete(FeeItemSummary))
+    db.session.commit()
+    assert _figures(client, item.id) == kept_pages
+    assert db.session.scalar(select(func.count()).select_from(FeeItemSummary)) == 0  # reading wrote nothing
+    assert item.id in summary.due_ids()
+
+
+def test_a_changed_guide_range_is_not_read_from_a_row_counted_against_the_old_one(client):
+    item = f.guided_item()
+    agency = f.active_agency(item.category.code)
+    f.accepted_order(price_fen=item.guide_max_fen, agency=agency, service_item_id=item.id)
+    page = client.get(f"/api/v1/service-items/{item.id}/fees").get_json()["winning"]
+    assert page["above_guide"] == 0
+    item.guide_max_fen -= 100  # the department lowered the ceiling of the guide range
+    db.session.commit()
+    assert client.get(f"/api/v1/service-items/{item.id}/fees").get_json()["winning"]["above_guide"] == 1
+    assert item.id in summary.due_ids()
+    timetravel.run_clock()
+    assert item.id not in summary.due_ids()
+    assert db.session.get(FeeItemSummary, (item.id, "")).above_guide == 1
+
+
+def test_announcement_counts_are_kept_as_requests_move_and_equal_a_recount(client):
+    from marketplace.requests import counts
+    from marketplace.requests.models import RequestStatus
+
+    item = f.guided_item()
+    agency = f.active_agency(item.category.code)
+    enterprise = f.user("enterprise")
+    f.accepted_order(
+        price_fen=item.guide_max_fen, agency=agency, enterprise=enterprise, service_item_id=item.id
+    )
+    _declined_deal(item, agency, enterprise)
+    open_req = f.published_request(enterprise, service_item_id=item.id)
+    requests.create_request(enterprise, f.request_data(item), publish=False)  # a draft: never counted
+    cancelled = f.published_request(enterprise)
+    requests.cancel_request(enterprise, cancelled.id, "项目取消")
+    db.session.commit()
+
+    kept = counts.snapshot()
+    counts.rebuild()
+    db.session.commit()
+    assert counts.snapshot() == kept
+    assert counts.total({RequestStatus.BIDDING}, item.id) == 1 and open_req.status == RequestStatus.BIDDING
+
+    def listed(query: str) -> int:
+        return len(client.get(f"/requests/?{query}").get_data(as_text=True).split("data-request-id=")) - 1
+
+    def said(query: str) -> str:
+        page = client.get(f"/requests/?{query}").get_data(as_text=True)
+        return page.split('sortbar-count">', 1)[1].split("<", 1)[0]
+
+    public = db.session.scalar(
+        select(func.count()).select_from(ServiceRequest).where(ServiceRequest.published_at.is_not(None))
+    )
+    assert said("") == f"共 {public} 条公告" and listed("") == min(public, 20)
+    assert said(f"service_item={item.id}") == "共 3 条公告"  # awarded, failed after the decline, open
+    assert said("status=cancelled") == "共 1 条公告" and listed("status=cancelled") == 1
+    assert said(f"status=bidding&service_item={item.id}") == "共 1 条公告"
+
+
+def test_an_item_page_lists_the_fastest_offers_and_sends_to_the_list_for_the_rest(client, monkeypatch):
+    from marketplace.home import catalogue
+
+    item = f.market_item()
+    slow, fast = f.active_agency(item.category.code), f.active_agency(item.category.code)
+    f.offer(slow, item, promised_days=item.standard_days)
+    f.offer(fast, item, promised_days=1)
+    page = client.get(f"/catalogue/items/{item.id}").get_data(as_text=True)
+    assert slow.agency.name in page and fast.agency.name in page and "data-more-offers" not in page
+
+    monkeypatch.setattr(catalogue, "ITEM_OFFERS", 1)
+    page = client.get(f"/catalogue/items/{item.id}").get_data(as_text=True)
+    assert fast.agency.name in page and slow.agency.name not in page
+    assert "data-more-offers" in page and "此处列出承诺时限最短的 1 家报价" in page
