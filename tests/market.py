@@ -224,7 +224,6 @@ def build() -> Market:
     inspection, planned = _inspections()
     appeal, repair, entry = _credit_records(admin, rival, objector)
     from marketplace.reports import services as reports
-
     from marketplace.reports.models import MonthlyReport
 
     area, month = current_app.config["MARKET_AREA_CODE"], reports.last_month()
