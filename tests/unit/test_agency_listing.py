@@ -118,8 +118,11 @@ def test_the_list_pages_through_a_cursor_over_http(client):
     assert html.status_code == 200
 
 
+# garbage, not a list, too short, another sort's, page 1 or a boolean page, a float where the id goes
 @pytest.mark.parametrize(
-    "bad", ["", "e30", "WyJwcmljZSIsMSwyXQ", "WyJwcmljZSIsIngiLDJd", "WyJwcmljZSIsMS41LDIuNV0"]
-)
+    "bad",
+    ["", "!!", "e30", "WyJwcmljZSIsMV0", "WyJzYWxlcyIsMSwyXQ", "WyJwcmljZSIsInBhZ2UiLDFd",
+     "WyJwcmljZSIsInBhZ2UiLHRydWVd", "WyJwcmljZSIsMS41LDIuNV0"],
+)  # fmt: skip
 def test_a_cursor_that_is_not_ours_is_refused(bad):
     assert services.decode_cursor("price", bad) is None
