@@ -311,7 +311,9 @@ class ListingPage(Pagination):
 
     @property
     def pages(self) -> int:
-        return max(super().pages, self.page + 1 if self.more else self.page)
+        if self.total_exact:
+            return super().pages
+        return max(super().pages, self.page + 1 if self.more else self.page)  # counted only so far
 
 
 def encode_cursor(sort: str, keys: tuple) -> str:
