@@ -474,7 +474,7 @@ def listing_page(
             scoped.where(tuple_(*keys) > tuple_(*after)).order_by(*keys).limit(per_page + 1)
         ).all()
         more = len(rows) > per_page
-    elif exact and not checks and start > total // 2:
+    elif exact and not checks and total // 2 < start < total:
         # the far end of a long list: read it backwards from the last row (a short skip, not a long one)
         size = max(0, min(per_page, total - start))
         backwards = scoped.order_by(*(k.desc() for k in keys))
