@@ -59,7 +59,7 @@ def blueprints():
             "schema": {"type": "string"},
         },
         "X-Total-Exact": {
-            "description": "false when X-Pagination's total was counted only up to 1000 (a filter without a "
+            "description": "false when X-Pagination's total was counted only up to 200 (a filter without a "
             "kept count: region, level, price band or keyword)",
             "schema": {"type": "string", "enum": ["true", "false"]},
         },

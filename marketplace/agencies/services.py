@@ -285,7 +285,7 @@ def offers_for_item(item_id: int) -> list[Offer]:
 
 # --- the list from its kept rows (stats/listing.py) ---------------------------------------------------------------
 
-LIST_COUNT_CAP = 1000  # with a filter that has no kept count, counting stops here ("1000+")
+LIST_COUNT_CAP = 200  # with a filter that has no kept count, counting stops here ("more than 200")
 
 
 class ListingPage(Pagination):
