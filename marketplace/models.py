@@ -20,4 +20,5 @@ from marketplace.requests.invitations import RequestInvitation  # noqa: F401
 from marketplace.requests.models import Objection, RequestExclusion, ServiceRequest  # noqa: F401
 from marketplace.search.models import SearchQueue  # noqa: F401
 from marketplace.stats.fees import FeeItemSummary  # noqa: F401
+from marketplace.stats.listing import AgencyListing, AgencyListingCount  # noqa: F401
 from marketplace.stats.models import AgencyItemStats, AgencyStats  # noqa: F401

@@ -49,11 +49,34 @@ def blueprints():
 
 @bp.get("/agencies")
 @bp.arguments(AgencyListQuery, location="query")
-@bp.response(200, AgencyRowOut(many=True))
+@bp.response(
+    200,
+    AgencyRowOut(many=True),
+    headers={
+        "X-Next-Cursor": {
+            "description": "present when another page follows: pass it as `after` (same filters and sort) to "
+            "read that page by seeking, however deep",
+            "schema": {"type": "string"},
+        },
+        "X-Total-Exact": {
+            "description": "false when X-Pagination's total was counted only up to 200 (a filter without a "
+            "kept count: region, level, price band or keyword)",
+            "schema": {"type": "string", "enum": ["true", "false"]},
+        },
+    },
+)
 @bp.paginate()
 def list_agencies(args, pagination_parameters):
-    """The intermediary-services list: active members, filterable."""
-    stmt = services.public_agencies_query(
+    """The intermediary-services list: active members, filterable. Pages by `page` (any depth) or, faster
+    for deep pages, by `after`: the X-Next-Cursor of the previous page."""
+    after = None
+    if args["after"]:
+        after = services.decode_cursor(args["sort"], args["after"])
+        if after is None:
+            raise Invalid(
+                _l("This cursor does not belong to this list."), {"after": [_l("Not a valid cursor.")]}
+            )
+    page = services.listing_page(
         args["category_id"],
         args["region"],
         args["q"],
@@ -62,14 +85,19 @@ def list_agencies(args, pagination_parameters):
         args["level"],
         args["price_min_fen"],
         args["price_max_fen"],
+        page=pagination_parameters.page,
+        per_page=pagination_parameters.page_size,
+        after=after,
     )
-    page = services.public_agencies_page(stmt, pagination_parameters.page, pagination_parameters.page_size)
     pagination_parameters.item_count = page.total
     agencies = page.items
     figures = stats_for([a.id for a in agencies])
     for agency in agencies:
         agency.preloaded_stats = figures[agency.id]
-    return agencies
+    headers = {"X-Total-Exact": "true" if page.total_exact else "false"}
+    if page.next_cursor:
+        headers["X-Next-Cursor"] = page.next_cursor
+    return agencies, 200, headers
 
 
 @bp.get("/agencies/<int:agency_id>")

@@ -278,6 +278,14 @@ class AgencyListQuery(ma.Schema):
     )
     price_min_fen = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=0))
     price_max_fen = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=0))
+    after = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=200),
+        metadata={
+            "description": "an opaque cursor: the X-Next-Cursor header of the previous page (same filters and "
+            "sort); the page after it is read by seeking, not by skipping, and `page` only numbers it"
+        },
+    )
 
 
 class ApplicationsQuery(ma.Schema):

@@ -6,10 +6,14 @@ administrators' decisions), offers.py (the store's offers); validation.py checks
 
 from __future__ import annotations
 
+import base64
+import json
+import math
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, and_, cast, func, or_, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import String, and_, cast, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from marketplace.agencies.models import (
@@ -30,7 +34,7 @@ from marketplace.common.errors import NotFound
 from marketplace.common.sql import contains
 from marketplace.extensions import db
 from marketplace.regions import services as regions
-from marketplace.stats import figures
+from marketplace.stats import figures, listing
 from marketplace.stats.figures import NO_DATA_COMPOSITE, PRIOR_MEAN
 from marketplace.stats.models import AgencyStats
 
@@ -279,3 +283,231 @@ def offers_for_item(item_id: int, limit: int | None = None) -> list[Offer]:
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
+
+
+# --- the list from its kept rows (stats/listing.py) ---------------------------------------------------------------
+
+LIST_COUNT_CAP = 200  # with a filter that has no kept count, counting stops here ("more than 200")
+
+
+class ListingPage(Pagination):
+    """One page of the list: flask-sqlalchemy's pager (page numbers for the templates) plus `next_cursor` (the
+    keyset of the page's last row, to seek the next page without OFFSET) and `total_exact` (False when the total
+    was counted only up to LIST_COUNT_CAP)."""
+
+    def _query_items(self) -> list:
+        return self._query_args["items"]
+
+    def _query_count(self) -> int:
+        return self._query_args["total"]
+
+    def __init__(self, *, items, total, page, per_page, more: bool, cursor: str | None, exact: bool) -> None:
+        super().__init__(
+            page=page, per_page=per_page, max_per_page=None, error_out=False, items=items, total=total
+        )
+        self.more, self.next_cursor, self.total_exact = more, cursor, exact
+
+    @property
+    def has_next(self) -> bool:
+        return self.more
+
+    @property
+    def pages(self) -> int:
+        if self.total_exact:
+            return super().pages
+        return max(super().pages, self.page + 1 if self.more else self.page)  # counted only so far
+
+
+def encode_cursor(sort: str, keys: tuple) -> str:
+    raw = json.dumps([sort, *keys], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(sort: str, cursor: str) -> tuple | None:
+    """The keyset a cursor carries (or ("page", n) for a list read by page), or None when it is not one of ours
+    for this sort."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+    if not isinstance(raw, list) or len(raw) < 2 or raw[0] != sort:
+        return None
+    if len(raw) == 3 and raw[1] == "page":
+        return (
+            ("page", raw[2])
+            if isinstance(raw[2], int) and not isinstance(raw[2], bool) and raw[2] > 1
+            else None
+        )
+    keys = raw[1:]
+    if len(keys) != len(listing.SORT_KEYS[sort]) + 1 or not isinstance(keys[-1], int):
+        return None
+    if not all(isinstance(k, int | float) and not isinstance(k, bool) and math.isfinite(k) for k in keys):
+        return None
+    if not all(abs(k) <= 2**63 - 1 for k in keys):
+        return None
+    return tuple(keys)
+
+
+def listing_page(
+    category_id: int | None = None,
+    region: str | None = None,
+    q: str | None = None,
+    service_item_id: int | None = None,
+    sort: str = "composite",
+    level: str | None = None,
+    price_min_fen: int | None = None,
+    price_max_fen: int | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    after: tuple | None = None,
+) -> ListingPage:
+    """The intermediary-services list, as `public_agencies_query` orders and filters it, read from the kept rows:
+    the scope (all, a category, an item, an item among its category's members) picks the rows, the sort its
+    covering index; the other filters are checked row by row along the index. `after` (a decoded cursor) seeks
+    past a row instead of skipping `page − 1` pages. A price band with the price or speed sort ranks by the
+    band's offers only, which the kept keys do not hold: that one combination reads the offers."""
+    if sort not in listing.SORT_KEYS:
+        sort = "composite"
+    if after is not None and after[0] == "page":  # a cursor of the offers' path below: a page number
+        page, after = after[1], None
+    band = price_min_fen is not None or price_max_fen is not None
+    if band and (sort == "speed" or (sort == "price" and price_min_fen is not None)):
+        stmt = public_agencies_query(
+            category_id, region, q, service_item_id, sort, level, price_min_fen, price_max_fen
+        )
+        found = public_agencies_page(stmt, page, per_page)
+        return ListingPage(
+            items=found.items, total=found.total, page=page, per_page=per_page,
+            more=found.has_next, cursor=encode_cursor(sort, ("page", page + 1)) if found.has_next else None,
+            exact=True,
+        )  # fmt: skip
+    L = listing.AgencyListing
+    checks = []
+    if service_item_id:
+        item = db.session.get(ServiceItem, service_item_id)
+        if item is not None and category_id == item.category_id:
+            kind, ref = listing.ITEM_IN_CATEGORY, service_item_id
+        else:
+            kind, ref = listing.ITEM, service_item_id
+            if category_id:
+                checks.append(
+                    select(agency_category.c.agency_id)
+                    .where(
+                        agency_category.c.agency_id == L.agency_id,
+                        agency_category.c.category_id == category_id,
+                    )
+                    .exists()
+                )
+    elif category_id:
+        kind, ref = listing.CATEGORY, category_id
+    else:
+        kind, ref = listing.ALL, 0
+    code = regions.resolve(region) if region else None
+    if code:
+        checks.append(
+            select(AgencyServiceArea.agency_id)
+            .where(
+                AgencyServiceArea.agency_id == L.agency_id,
+                regions.overlapping(AgencyServiceArea.region_code, code),
+            )
+            .exists()
+        )
+    if q:
+        offered = (
+            select(Offer.id)
+            .join(ServiceItem)
+            .where(
+                Offer.agency_id == L.agency_id,
+                Offer.active.is_(True),
+                or_(contains(ServiceItem.name, q), contains(cast(ServiceItem.aliases, String), q)),
+            )
+        )
+        named = select(Agency.id).where(
+            Agency.id == L.agency_id,
+            or_(
+                contains(Agency.name, q),
+                contains(Agency.intro, q),
+                Agency.categories.any(contains(Category.name, q)),
+            ),
+        )
+        checks.append(or_(named.exists(), offered.exists()))
+    if level in LEVEL_ORDER:
+        allowed = LEVEL_ORDER[: LEVEL_ORDER.index(level) + 1]
+        checks.append(
+            select(Qualification.id)
+            .where(
+                Qualification.agency_id == L.agency_id,
+                Qualification.level.in_(allowed),
+                Qualification.valid_until >= now().date(),
+            )
+            .exists()
+        )
+    if band:
+        low = func.coalesce(Offer.price_fen, Offer.price_min_fen)
+        offer_filter = [Offer.agency_id == L.agency_id, Offer.active.is_(True)]
+        if service_item_id:
+            offer_filter.append(Offer.service_item_id == service_item_id)
+        if price_min_fen is not None:
+            offer_filter.append(low >= price_min_fen)
+        if price_max_fen is not None:
+            offer_filter.append(low <= price_max_fen)
+        checks.append(select(Offer.id).where(*offer_filter).exists())
+    keys = [getattr(L, name) for name in listing.SORT_KEYS[sort]] + [L.agency_id]
+    scoped = select(*keys).where(L.kind == kind, L.ref == ref, *checks)
+    if checks:
+        capped = db.session.scalar(
+            select(func.count()).select_from(scoped.limit(LIST_COUNT_CAP + 1).subquery())
+        )
+        total, exact = min(capped, LIST_COUNT_CAP), capped <= LIST_COUNT_CAP
+    else:
+        total = (
+            db.session.scalar(
+                select(listing.AgencyListingCount.agencies).where(
+                    listing.AgencyListingCount.kind == kind, listing.AgencyListingCount.ref == ref
+                )
+            )
+            or 0
+        )
+        exact = True
+    page = max(1, page)
+    start = (page - 1) * per_page
+    if after is not None:
+        rows = db.session.execute(
+            scoped.where(tuple_(*keys) > tuple_(*after)).order_by(*keys).limit(per_page + 1)
+        ).all()
+        more = len(rows) > per_page
+    elif exact and not checks and total // 2 < start < total:
+        # the far end of a long list: read it backwards from the last row (a short skip, not a long one)
+        size = max(0, min(per_page, total - start))
+        backwards = scoped.order_by(*(k.desc() for k in keys))
+        rows = db.session.execute(backwards.offset(total - start - size).limit(size)).all()[::-1]
+        more = start + size < total
+    else:
+        rows = db.session.execute(scoped.order_by(*keys).offset(start).limit(per_page + 1)).all()
+        more = len(rows) > per_page
+    rows = rows[:per_page]
+    ids = [r[-1] for r in rows]
+    # The cards need the categories, service areas and live offers; an item is loaded only for a discount
+    # offer (its price is a share of the item's guide price), all in one query into the identity map.
+    found = {
+        a.id: a
+        for a in db.session.scalars(
+            select(Agency)
+            .where(Agency.id.in_(ids))
+            .options(
+                selectinload(Agency.categories),
+                selectinload(Agency.service_areas),
+                selectinload(Agency.offers),
+            )
+        )
+    }
+    discounted = {o.service_item_id for a in found.values() for o in a.offers if o.discount_pct is not None}
+    if discounted:
+        db.session.scalars(select(ServiceItem).where(ServiceItem.id.in_(discounted))).all()
+    items = [found[i] for i in ids if i in found]
+    cursor = encode_cursor(sort, tuple(rows[-1])) if more and rows else None
+    if after is not None and not exact:
+        total = max(total, (page - 1) * per_page + len(items))
+    return ListingPage(
+        items=items, total=total, page=page, per_page=per_page, more=more, cursor=cursor, exact=exact
+    )

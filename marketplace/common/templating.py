@@ -84,11 +84,17 @@ def _said(stored: str | None) -> str:
 
 def _initials(name: str) -> str:
     """Two characters for an avatar: the trade name (字号) after any place prefix."""
-    for prefix in _place_prefixes():
-        if name.startswith(prefix) and len(name) > len(prefix) + 1:
-            name = name[len(prefix) :]
-            break
+    names, lengths = _prefix_lookup()
+    for k in lengths:  # longest first, as the list is: a set lookup per length, not a scan of every name
+        if len(name) > k + 1 and name[:k] in names:
+            return name[k : k + 2]
     return name[:2]
+
+
+@cache
+def _prefix_lookup() -> tuple[frozenset[str], list[int]]:
+    names = _place_prefixes()
+    return frozenset(names), sorted({len(n) for n in names}, reverse=True)
 
 
 def url_with(**changes) -> str:

@@ -57,9 +57,12 @@ def index():
         item = item_id = None  # the category changed: the item of the former one no longer applies
     if item is not None:
         category_id = item.category_id
-    page = services.public_agencies_page(
-        services.public_agencies_query(category_id, region, q, item_id, sort, level, price_min, price_max)
-    )
+    after = request.args.get("after") or None
+    page = services.listing_page(
+        category_id, region, q, item_id, sort, level, price_min, price_max,
+        page=request.args.get("page", 1, type=int) or 1,
+        after=services.decode_cursor(sort, after) if after else None,  # not ours: the page number decides
+    )  # fmt: skip
     figures = stats_for([a.id for a in page.items])
     # Listed for one service item: whether each agency's licences let it take that item (the bidding rule).
     checks = {a.id: eligible_for(a, item, now().date()) for a in page.items} if item else {}

@@ -23,6 +23,7 @@ from marketplace.requests.models import ServiceRequest
 from marketplace.stats.figures import TOTALS, derive
 from marketplace.stats.models import AgencyItemStats, AgencyStats
 from marketplace.tally import public as page_figures
+from marketplace.tally import listing
 
 # --- events (called by the services, inside their transaction) ------------------------------------------------
 
@@ -195,6 +196,7 @@ def rebuild() -> int:
         db.session.execute(AgencyStats.__table__.insert(), agency_rows)
         db.session.execute(AgencyItemStats.__table__.insert(), item_rows)
     page_figures.rebuild()  # the public pages' kept figures (tally/public.py)
+    listing.rebuild()  # the list's kept rows and counts (tally/listing.py) follow the rebuilt figures
     return len(agency_rows)
 
 

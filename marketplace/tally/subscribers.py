@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marketplace import events
 from marketplace.orders.models import STARTED_LIVE, OrderStatus
+from marketplace.tally import listing
 from marketplace.tally import services as tally
 
 
@@ -42,3 +43,4 @@ def connect() -> None:
     events.money_received.connect(_money_received)
     events.rating_given.connect(_rating_given)
     events.violation_changed.connect(_violation_changed)
+    listing.connect()  # the list's kept rows (tally/listing.py)

@@ -1,0 +1,241 @@
+"""Keeps the list's rows (stats/listing.py): each active agency's sort keys per scope, refreshed inside the
+transaction that changed what they are made of, and rebuilt from the agencies on `flask stats rebuild`.
+
+What changes a row: the agency itself (admitted, suspended, its categories), its offers, its running statistics
+(orders accepted, ratings, deadline lights, amended contracts, violations: the tally's events) and its credit
+grade. Those changes only mark the agency (session.info); just before the transaction commits, the marked
+agencies' rows are recomputed from their own rows in one set-based pass (the same statements as the rebuild,
+narrowed to them) and the scope counts move by the difference. A GET marks nothing, so it never writes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, delete, event, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from marketplace import events
+from marketplace.agencies.models import Agency, AgencyStatus, Offer, agency_category
+from marketplace.catalogue.models import ServiceItem
+from marketplace.credit import rules as credit_rules
+from marketplace.credit.models import AgencyCredit
+from marketplace.extensions import db
+from marketplace.stats.figures import NO_DATA_COMPOSITE, PRIOR_MEAN
+from marketplace.stats.listing import (
+    ALL,
+    BIG,
+    CATEGORY,
+    ITEM,
+    ITEM_IN_CATEGORY,
+    AgencyListing,
+    AgencyListingCount,
+)
+from marketplace.stats.models import AgencyStats
+
+_MARKS = "listing_dirty_agencies"
+_CHUNK = 500
+COLUMNS = ("agency_id", "kind", "ref", "k_grade", "k_composite", "k_sales", "k_rating", "k_price", "k_days")
+
+
+def _selects(agency_ids: list[int] | None) -> list:
+    """One SELECT per scope kind giving the rows of COLUMNS (for every active agency, or the ones given)."""
+    base_grade = credit_rules.GRADE_RANK[credit_rules.grade(credit_rules.BASE)]
+    low = func.coalesce(Offer.price_fen, Offer.price_min_fen)
+    agencies = (
+        select(
+            Agency.id.label("agency_id"),
+            func.coalesce(AgencyCredit.grade_rank, base_grade).label("k_grade"),
+            (-func.coalesce(AgencyStats.composite, NO_DATA_COMPOSITE)).label("k_composite"),
+            (-func.coalesce(AgencyStats.completed_orders, 0)).label("k_sales"),
+            (-func.coalesce(AgencyStats.rating_rank, PRIOR_MEAN)).label("k_rating"),
+        )
+        .outerjoin(AgencyStats, AgencyStats.agency_id == Agency.id)
+        .outerjoin(AgencyCredit, AgencyCredit.agency_id == Agency.id)
+        .where(Agency.status == AgencyStatus.ACTIVE)
+    )
+    offers = select(Offer.agency_id, func.min(low).label("low"), func.min(Offer.promised_days).label("days"))
+    by_item = select(
+        Offer.agency_id,
+        Offer.service_item_id,
+        func.min(low).label("low"),
+        func.min(Offer.promised_days).label("days"),
+    )
+    if agency_ids is not None:
+        agencies = agencies.where(Agency.id.in_(agency_ids))
+        offers = offers.where(Offer.agency_id.in_(agency_ids))
+        by_item = by_item.where(Offer.agency_id.in_(agency_ids))
+    a = agencies.subquery("a")
+    best = offers.where(Offer.active.is_(True)).group_by(Offer.agency_id).subquery("best")
+    item = (
+        by_item.where(Offer.active.is_(True)).group_by(Offer.agency_id, Offer.service_item_id).subquery("bi")
+    )
+    figures = (a.c.k_grade, a.c.k_composite, a.c.k_sales, a.c.k_rating)
+    overall = (func.coalesce(best.c.low, BIG), func.coalesce(best.c.days, BIG))
+    in_item = (func.coalesce(item.c.low, BIG), func.coalesce(item.c.days, BIG))
+    member = agency_category.c
+    return [
+        select(a.c.agency_id, literal(ALL), literal(0), *figures, *overall).outerjoin(
+            best, best.c.agency_id == a.c.agency_id
+        ),
+        select(a.c.agency_id, literal(CATEGORY), member.category_id, *figures, *overall)
+        .join(agency_category, member.agency_id == a.c.agency_id)
+        .outerjoin(best, best.c.agency_id == a.c.agency_id),
+        select(a.c.agency_id, literal(ITEM), item.c.service_item_id, *figures, *in_item).join(
+            item, item.c.agency_id == a.c.agency_id
+        ),
+        select(a.c.agency_id, literal(ITEM_IN_CATEGORY), item.c.service_item_id, *figures, *in_item)
+        .join(item, item.c.agency_id == a.c.agency_id)
+        .join(ServiceItem, ServiceItem.id == item.c.service_item_id)
+        .join(
+            agency_category,
+            and_(member.agency_id == a.c.agency_id, member.category_id == ServiceItem.category_id),
+        ),
+    ]
+
+
+def _insert(agency_ids: list[int] | None) -> None:
+    table = AgencyListing.__table__
+    for stmt in _selects(agency_ids):
+        db.session.execute(insert(table).from_select(list(COLUMNS), stmt))
+
+
+def _scope_counts(agency_ids: list[int]) -> dict[tuple[int, int], int]:
+    rows = db.session.execute(
+        select(AgencyListing.kind, AgencyListing.ref, func.count())
+        .where(AgencyListing.agency_id.in_(agency_ids))
+        .group_by(AgencyListing.kind, AgencyListing.ref)
+    )
+    return {(k, r): n for k, r, n in rows}
+
+
+def refresh(agency_ids) -> None:
+    """Recompute the rows of these agencies (any status: one that left the list loses its rows) and move the
+    scope counts by the difference."""
+    ids = sorted(set(agency_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        before = _scope_counts(chunk)
+        db.session.execute(delete(AgencyListing).where(AgencyListing.agency_id.in_(chunk)))
+        _insert(chunk)
+        after = _scope_counts(chunk)
+        for scope in before.keys() | after.keys():
+            delta = after.get(scope, 0) - before.get(scope, 0)
+            if delta:
+                _add_count(*scope, delta)
+
+
+def _add_count(kind: int, ref: int, delta: int) -> None:
+    where = (AgencyListingCount.kind == kind) & (AgencyListingCount.ref == ref)
+    done = db.session.execute(
+        update(AgencyListingCount)
+        .where(where)
+        .values(agencies=AgencyListingCount.agencies + delta)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.execute(insert(AgencyListingCount).values(kind=kind, ref=ref, agencies=delta))
+    except IntegrityError:  # created by a concurrent transaction meanwhile: add to it
+        db.session.execute(
+            update(AgencyListingCount).where(where).values(agencies=AgencyListingCount.agencies + delta)
+        )
+
+
+def rebuild() -> int:
+    """Every row and count from the agencies, their offers, statistics and credit. Returns the rows kept."""
+    db.session.execute(delete(AgencyListing))
+    db.session.execute(delete(AgencyListingCount))
+    _insert(None)
+    db.session.execute(
+        insert(AgencyListingCount.__table__).from_select(
+            ["kind", "ref", "agencies"],
+            select(AgencyListing.kind, AgencyListing.ref, func.count()).group_by(
+                AgencyListing.kind, AgencyListing.ref
+            ),
+        )
+    )
+    return db.session.scalar(select(func.count()).select_from(AgencyListing)) or 0
+
+
+def snapshot() -> dict:
+    """Every kept row and count, for comparing the kept rows with rebuilt ones."""
+    rows = {
+        f"{r.agency_id}:{r.kind}:{r.ref}": [getattr(r, c) for c in COLUMNS[3:]]
+        for r in db.session.scalars(select(AgencyListing))
+    }
+    counts = {f"{c.kind}:{c.ref}": c.agencies for c in db.session.scalars(select(AgencyListingCount))}
+    return {"rows": rows, "counts": {k: v for k, v in counts.items() if v}}
+
+
+# --- marking and refreshing --------------------------------------------------------------------------------------
+
+
+def mark(agency_id: int | None) -> None:
+    if agency_id is not None:
+        db.session.info.setdefault(_MARKS, set()).add(agency_id)
+
+
+def _before_flush(session: Session, _context, _instances) -> None:
+    marks = session.info.setdefault(_MARKS, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Agency):
+            marks.add(obj.id)  # status, categories (a collection change makes the agency dirty)
+        elif isinstance(obj, Offer | AgencyStats | AgencyCredit):
+            marks.add(obj.agency_id)
+    marks.discard(None)
+
+
+def _after_flush(session: Session, _context) -> None:
+    marks = session.info.get(_MARKS)
+    if marks is not None:  # a new agency has its id only now
+        for obj in session.new:
+            if isinstance(obj, Agency | Offer):
+                marks.add(obj.id if isinstance(obj, Agency) else obj.agency_id)
+        marks.discard(None)
+
+
+def _before_commit(session: Session) -> None:
+    for _ in range(10):
+        session.flush()
+        marks = session.info.pop(_MARKS, None)
+        if not marks:
+            return
+        if session is not db.session():
+            return
+        refresh(marks)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_MARKS, None)
+
+
+def _order(order, **_) -> None:
+    mark(order.agency_id)
+
+
+def _rating(rating, **_) -> None:
+    mark(rating.agency_id)
+
+
+def _agency_id(sender, **_) -> None:
+    mark(sender if isinstance(sender, int) else getattr(sender, "agency_id", None))
+
+
+_connected = False
+
+
+def connect() -> None:
+    global _connected
+    for signal in (events.order_accepted, events.order_light_changed, events.contract_amended):
+        signal.connect(_order)
+    events.rating_given.connect(_rating)
+    events.violation_changed.connect(_agency_id)
+    events.credit_grade_changed.connect(_agency_id)
+    if not _connected:  # session events are process-wide: once
+        event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+        _connected = True
