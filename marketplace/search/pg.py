@@ -288,9 +288,7 @@ def _top(session, where: str, params: dict, broad: bool, n: int) -> list[dict]:
     for setting in _BROAD if broad else _NARROW:
         session.execute(text(setting))
     rows = session.execute(
-        text(
-            f"SELECT {_COLUMNS} FROM search_document WHERE {where} ORDER BY rank DESC, doc_id LIMIT :n"
-        ),
+        text(f"SELECT {_COLUMNS} FROM search_document WHERE {where} ORDER BY rank DESC, doc_id LIMIT :n"),
         {**params, "n": n},
     ).mappings()
     return [dict(row) for row in rows]

@@ -438,7 +438,9 @@ def test_broad_queries_count_everything_and_page_through_it(search_backend):
     assert result.all_total == sum(result.counts.values())
 
 
-def test_broad_queries_keep_the_top_n_by_rank_and_stop_counting_at_the_cap(search_backend, client, monkeypatch):
+def test_broad_queries_keep_the_top_n_by_rank_and_stop_counting_at_the_cap(
+    search_backend, client, monkeypatch
+):
     """After a full rebuild the documents lie in static-rank order (Whoosh's ranked segment, PostgreSQL's rank
     index): a search takes the first N matches instead of ranking every hit, counts stop at COUNT_CAP (shown as
     "4+" here), and a document changed since the rebuild still takes its place by rank."""
