@@ -14,6 +14,7 @@ with SKIP LOCKED so several machines drain side by side.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass
@@ -53,9 +54,13 @@ def check(bind) -> None:
 
 def words(text_: str) -> list[str]:
     """The index terms of a text, as the Whoosh index makes them, each cut to what PostgreSQL keeps as a word."""
-    if not text_:
-        return []
-    return [w for token in analyzer()(text_) for w in _WORD.findall(token.text.lower())]
+    return list(_words(text_)) if text_ else []
+
+
+@functools.lru_cache(maxsize=20_000)
+def _words(text_: str) -> tuple[str, ...]:
+    """(Cached: agencies share their category and item names, and places: a rebuild segments each once.)"""
+    return tuple(w for token in analyzer()(text_) for w in _WORD.findall(token.text.lower()))
 
 
 def pinyin_word(pair: str) -> str:
