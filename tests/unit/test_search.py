@@ -475,6 +475,16 @@ def test_broad_queries_keep_the_top_n_by_rank_and_stop_counting_at_the_cap(
     assert not narrow.total_capped and narrow.counts["service"] == 1 and narrow.hits[0].title == "日照分析"
 
 
+def test_the_clock_rebuilds_a_whoosh_index_once_changes_outgrow_its_rank_order(index_dir, monkeypatch):
+    agency_offering("日照分析", name="澄湖测量有限公司")
+    assert query.search("澄湖").hits  # drained into a segment of its own
+    assert backends.missing_ids() == []
+    monkeypatch.setattr(topn, "DELTA_LIMIT", 0)
+    assert backends.missing_ids() == [1]
+    assert backends.build_missing(1) is True  # the clock's step: a full rebuild in rank order
+    assert backends.missing_ids() == [] and query.search("澄湖").hits
+
+
 def test_a_new_offer_makes_the_agency_findable_by_the_item(search_backend):
     u = f.active_agency("C14")  # 气象防雷类, no offers yet
     assert ("agency", u.agency.id) not in keys("避雷检测")  # an alias of 防雷装置检测
