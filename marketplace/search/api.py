@@ -33,6 +33,11 @@ def blueprints():
             "description": 'matches per type, e.g. {"agency": 9, "service": 2, "request": 0}',
             "schema": {"type": "string"},
         },
+        "X-Search-Counts-Capped": {
+            "description": "the types whose count stopped at 1,000 (a broad query: at least that many match), "
+            'e.g. ["agency"]',
+            "schema": {"type": "string"},
+        },
         "X-Search-Mode": {
             "description": "exact; corrected when nothing matched and a sound-alike term was searched instead "
             "(环平 → 环评, see X-Search-Corrected); pinyin when only the syllables matched; none",
@@ -68,6 +73,7 @@ def search(args):
     response = jsonify(SearchHitOut(many=True).dump(result.hits))
     response.headers["X-Pagination"] = json.dumps(result.pagination())
     response.headers["X-Search-Counts"] = json.dumps(result.counts)
+    response.headers["X-Search-Counts-Capped"] = json.dumps(sorted(result.capped))
     response.headers["X-Search-Mode"] = result.mode
     if result.corrected:
         response.headers["X-Search-Corrected"] = json.dumps(result.corrected)  # ASCII-safe in a header

@@ -8,7 +8,7 @@ import logging
 from flask import current_app
 
 from marketplace.extensions import db
-from marketplace.search import index, pg
+from marketplace.search import index, pg, topn
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +68,27 @@ def is_built(bind=None) -> bool:
 # --- the clock's step: build a missing index in the background (idempotent) ---------------------------------
 
 
+def _outgrown() -> bool:
+    """Whoosh: more documents changed since the last full rebuild than topn.DELTA_LIMIT (they are collected
+    whole by every search, outside the rank-ordered segment): time for a rebuild."""
+    if is_postgres():
+        return False
+    base = index.index_dir()
+    state = index.live_state(base)
+    return state is not None and topn.delta_documents(index.open_index(base, state), state) > topn.DELTA_LIMIT
+
+
 def missing_ids() -> list[int]:
-    """[1] when there is no index yet (the clock builds it), else nothing."""
+    """[1] when there is no index yet, or a Whoosh index has outgrown its rank order (the clock rebuilds it)."""
     try:
-        return [] if is_built() else [1]
+        return [] if is_built() and not _outgrown() else [1]
     except pg.BackendUnavailable:
         return []  # said by `flask search` and the search pages; the clock has other work
 
 
 def build_missing(_unused: int) -> bool:
-    """Build the index if it is still missing (another process may have built it meanwhile)."""
-    if is_built():
+    """Build the index if it is still missing or outgrown (another process may have rebuilt it meanwhile)."""
+    if is_built() and not _outgrown():
         return False
     try:
         report = reindex(timeout=1.0)

@@ -26,6 +26,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import delete, func, select
 
+from marketplace.search import topn
 from marketplace.search.analysis import analyzer
 from marketplace.search.documents import DOC_TYPES, build, chunks, vocabulary_of
 from marketplace.search.models import SearchQueue
@@ -234,13 +235,22 @@ def _reindex_locked(base: Path, timeout: float, bind, progress: Progress | None 
             high = session.scalar(select(func.max(SearchQueue.id)))
             vocabulary = vocabulary_of(synonyms(session))
             writer = ix.writer(limitmb=128)
+            ranges: dict[str, list[int]] = {}
             try:
-                for doc_type in DOC_TYPES:
+                # In static-rank order, one kind after the other (topn.py): docnum order is rank order.
+                for doc_type in topn.ORDER:
+                    docs = []
                     for doc in build(doc_type, session, None, vocabulary):
-                        writer.add_document(**_stored(doc))
+                        docs.append(_stored(doc))
                         counts[doc_type] += 1
                         if progress and counts[doc_type] % PROGRESS_EVERY == 0:
                             progress(doc_type, counts[doc_type])
+                    docs.sort(key=topn.sort_key)
+                    first = sum(counts[t] for t in ranges)
+                    ranges[doc_type] = [first, first + len(docs)]
+                    for doc in docs:
+                        writer.add_document(**doc)
+                    del docs
                     if progress:
                         progress(doc_type, counts[doc_type])
                 writer.commit()
@@ -248,9 +258,14 @@ def _reindex_locked(base: Path, timeout: float, bind, progress: Progress | None 
                 writer.cancel()
                 raise
             session.rollback()
+        segments = ix._segments()
+        ranked = {"segment": segments[0].segment_id(), "ranges": ranges} if len(segments) == 1 else None
         tmp = base / f"CURRENT.{uuid.uuid4().hex[:8]}"
         tmp.write_text(
-            json.dumps({"gen": name, "schema": SCHEMA_VERSION, "vocabulary": vocabulary}, ensure_ascii=False),
+            json.dumps(
+                {"gen": name, "schema": SCHEMA_VERSION, "vocabulary": vocabulary, "ranked": ranked},
+                ensure_ascii=False,
+            ),
             "utf-8",
         )
         os.replace(tmp, base / "CURRENT")
@@ -356,7 +371,7 @@ def drain(timeout: float = 0.2, bind=None, batch: int = 5000, build_missing: boo
                     writer.delete_by_term("key", key)
         for doc in docs:
             writer.update_document(**_stored(doc))
-        writer.commit()
+        writer.commit(mergetype=topn.keep_ranked(state))
     except BaseException:
         if not writer.is_closed:
             writer.cancel()

@@ -44,4 +44,11 @@ class SearchDocument(db.Model):
     title_lexemes: Mapped[str] = mapped_column(Text, default="")
     lexemes: Mapped[str] = mapped_column(Text, default="")
 
-    __table_args__ = (Index("ix_search_document_type_rank", "doc_type", "rank"),)
+    __table_args__ = (
+        Index("ix_search_document_type_rank", "doc_type", "rank"),
+        # on PostgreSQL also `title_tsv` (migration 0033), the title's own tsvector with a GIN index, not mapped
+    )
+
+
+# the static-rank order a broad query walks from the top (walked backwards: rank DESC, doc_id), migration 0033
+Index("ix_search_document_rank", SearchDocument.rank, SearchDocument.doc_id.desc())

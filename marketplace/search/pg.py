@@ -5,7 +5,8 @@ The same documents as the Whoosh index (documents.py), their text segmented by t
 ('simple' configuration: the words as they are, title words weighted A) with a GIN index (migration 0028).
 A query is the Whoosh query tree query.py builds, written as a tsquery: the same words, abbreviations,
 aliases and pinyin fallback, so both backends answer alike. Hits come in the same order as Whoosh's: those
-whose title matches first (the A-weighted words), then by the static rank, the database keeping the top N.
+whose title matches first (`title_tsv`, migration 0033), then by the static rank, the database keeping the top
+N (see run()); counts stop at topn.COUNT_CAP per kind.
 
 The same queue (hooks.py) keeps the table current: drained after commit and before a search, rows taken
 with SKIP LOCKED so several machines drain side by side.
@@ -13,6 +14,7 @@ with SKIP LOCKED so several machines drain side by side.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass
@@ -20,8 +22,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from marketplace.search import topn
 from marketplace.search.analysis import analyzer
-from marketplace.search.documents import DOC_TYPES, build, vocabulary_of
+from marketplace.search.documents import DOC_TYPES, TYPE_BASE, build, vocabulary_of
 from marketplace.search.models import SearchDocument, SearchQueue
 from marketplace.search.sessions import work_session
 from marketplace.search.vocabulary import synonyms
@@ -51,9 +54,13 @@ def check(bind) -> None:
 
 def words(text_: str) -> list[str]:
     """The index terms of a text, as the Whoosh index makes them, each cut to what PostgreSQL keeps as a word."""
-    if not text_:
-        return []
-    return [w for token in analyzer()(text_) for w in _WORD.findall(token.text.lower())]
+    return list(_words(text_)) if text_ else []
+
+
+@functools.lru_cache(maxsize=20_000)
+def _words(text_: str) -> tuple[str, ...]:
+    """(Cached: agencies share their category and item names, and places: a rebuild segments each once.)"""
+    return tuple(w for token in analyzer()(text_) for w in _WORD.findall(token.text.lower()))
 
 
 def pinyin_word(pair: str) -> str:
@@ -247,36 +254,85 @@ def drain(bind, batch: int = 5000):
 # --- searching ----------------------------------------------------------------------------------------------
 
 _COLUMNS = "key, doc_type, doc_id, title, subtitle, region, body, extra, rank"
+_MATCH = "tsv @@ to_tsquery('simple', :q)"
+_TITLE = "title_tsv @@ to_tsquery('simple', :tq)"
+# The plan of a top-N query, chosen by how many rows match (PostgreSQL's estimate for a tsquery can be far
+# off): a broad one walks ix_search_document_rank from the top and stops after N matches; a narrow one takes
+# its few matches from the GIN index and sorts them.
+_BROAD = (
+    "SET LOCAL enable_bitmapscan = off",
+    "SET LOCAL enable_seqscan = off",
+    "SET LOCAL enable_indexscan = on",
+)
+_NARROW = (
+    "SET LOCAL enable_bitmapscan = on",
+    "SET LOCAL enable_seqscan = on",
+    "SET LOCAL enable_indexscan = off",
+)
+
+
+def _kind(doc_type: str | None) -> str:
+    """Rows of one kind, written so that the rank index can serve it (each kind has its own band of ranks)."""
+    if not doc_type:
+        return ""
+    base = TYPE_BASE[doc_type]
+    return f" AND doc_type = :t AND rank >= {base!r} AND rank < {base + 1.0!r}"
+
+
+def _count(session, where: str, params: dict) -> int:
+    """Matching rows, counting no further than topn.COUNT_CAP + 1."""
+    return session.scalar(
+        text(f"SELECT count(*) FROM (SELECT 1 FROM search_document WHERE {where} LIMIT :cap) s"),
+        {**params, "cap": topn.COUNT_CAP + 1},
+    )
+
+
+def _top(session, where: str, params: dict, broad: bool, n: int) -> list[dict]:
+    if n <= 0:
+        return []
+    for setting in _BROAD if broad else _NARROW:
+        session.execute(text(setting))
+    rows = session.execute(
+        text(f"SELECT {_COLUMNS} FROM search_document WHERE {where} ORDER BY rank DESC, doc_id LIMIT :n"),
+        {**params, "n": n},
+    ).mappings()
+    return [dict(row) for row in rows]
 
 
 def run(bind, query, title_query, doc_type: str | None, start: int, end: int):
-    """(counts per type, the hits from position start to end as (stored fields, title matched)), or None when
-    the query has no words PostgreSQL can search."""
+    """(counts per type, the hits from position start to end as (stored fields, title matched), the types whose
+    count stopped at COUNT_CAP), or None when the query has no words PostgreSQL can search.
+
+    Hits: the top `end` by static rank of those whose title matches, then of the others: never more rows
+    read than the page needs (topn.py does the same in the Whoosh index)."""
     q = tsquery(query)
     if q is None:
         return None
-    tq = tsquery(title_query, "A") if title_query is not None else None
+    tq = tsquery(title_query) if title_query is not None else None
+    params = {"q": q, "tq": tq, "t": doc_type}
     with work_session(bind) as session:
-        counts = dict(
-            session.execute(
-                text(
-                    "SELECT doc_type, count(*) FROM search_document "
-                    "WHERE tsv @@ to_tsquery('simple', :q) GROUP BY doc_type"
-                ),
-                {"q": q},
-            ).all()
-        )
+        counts, capped = {}, set()
+        for kind in topn.ORDER:
+            n = _count(session, _MATCH + _kind(kind), {**params, "t": kind})
+            if n > topn.COUNT_CAP:
+                n = topn.COUNT_CAP
+                capped.add(kind)
+            if n:
+                counts[kind] = n
         if not counts:
-            return {}, []
-        tier = "tsv @@ to_tsquery('simple', :tq)" if tq else "false"
-        where = "tsv @@ to_tsquery('simple', :q)" + (" AND doc_type = :t" if doc_type else "")
-        rows = session.execute(
-            text(
-                f"SELECT {_COLUMNS}, {tier} AS tier FROM search_document WHERE {where} "
-                "ORDER BY tier DESC, rank DESC, doc_id LIMIT :n OFFSET :o"
-            ),
-            {"q": q, "tq": tq, "t": doc_type, "n": max(end - start, 0), "o": start},
-        ).mappings()
-        hits = [(dict(row), bool(row["tier"])) for row in rows]
+            session.rollback()
+            return {}, [], set()
+        scope = _MATCH + _kind(doc_type)
+        broad = bool(capped & ({doc_type} if doc_type else set(topn.ORDER)))
+        first: list[dict] = []
+        if tq:
+            titled = f"{scope} AND {_TITLE}"
+            first = _top(session, titled, params, _count(session, titled, params) > topn.COUNT_CAP, end)
+        rest: list[dict] = []
+        if len(first) < end:
+            rest = _top(
+                session, f"{scope} AND NOT {_TITLE}" if tq else scope, params, broad, end - len(first)
+            )
         session.rollback()
-    return counts, hits
+    ranked = [(row, True) for row in first] + [(row, False) for row in rest]
+    return counts, ranked[start:end], capped

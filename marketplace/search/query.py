@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from marketplace.extensions import db
-from marketplace.search import pg
+from marketplace.search import pg, topn
 from marketplace.search.analysis import (
     HAN,
     pinyin_of,
@@ -153,42 +153,32 @@ def _synonyms(bind, version) -> Table:
 # --- the backends: the top N hits by (title tier, static rank), and counts per type ------------------------
 
 Page = tuple[
-    dict[str, int], list[tuple[dict, bool]]
-]  # counts per type; (stored fields, title matched) per hit
+    dict[str, int], list[tuple[dict, bool]], set[str]
+]  # counts per type; (stored fields, title matched) per hit; the types whose count stopped at COUNT_CAP
 
 
-def _whoosh_page(searcher, query, title_query, doc_type: str | None, start: int, end: int) -> Page:
-    """Whoosh keeps the top N by the stored rank column, no scoring: one pass collects the top N of all hits
-    (counting each kind on the way), a second the top N of those whose title matches (few); the page is
-    the title matches first, then the others in rank order."""
+def _whoosh_page(searcher, state, query, title_query, doc_type: str | None, start: int, end: int) -> Page:
+    """The top `end` hits by static rank, no scoring (topn.py): those whose title matches first (the top
+    `end` of them), then the others in rank order (the top `end` of all hits hold enough of them)."""
     from whoosh import query as Q
-    from whoosh import sorting
 
-    by_rank = sorting.FieldFacet("rank", reverse=True)
-    per_type = {"type": sorting.FieldFacet("type", maptype=sorting.Count)}
-    kind = Q.Term("type", doc_type) if doc_type else None
-    if kind is None:
-        found = searcher.search(query, limit=end, sortedby=by_rank, groupedby=per_type)
-        counted = found
-    else:
-        counted = searcher.search(query, limit=None, scored=False, groupedby=per_type)
-        found = searcher.search(query, filter=kind, limit=end, sortedby=by_rank)
-    counts = {t: n for t, n in counted.groups("type").items() if n}
-    if not counts:
-        return {}, []
-    first, first_total = [], 0
+    leaves = topn.leaves(searcher, state)
+    counts, capped = topn.count(leaves, query)
+    if not any(counts.values()):
+        return {}, [], set()
+    first: list[int] = []
     if title_query is not None:
-        titled = searcher.search(Q.And([query, title_query]), filter=kind, limit=end, sortedby=by_rank)
-        first, first_total = [hit.docnum for hit in titled], len(titled)
-    # The top `end` of all hits hold at least the top `end - first_total` of those whose title does not match.
-    seen = set(first)
-    rest = [hit.docnum for hit in found if hit.docnum not in seen][: max(end - first_total, 0)]
+        first = topn.top(leaves, Q.And([query, title_query]), doc_type, end)
+    rest: list[int] = []
+    if len(first) < end:
+        seen = set(first)
+        rest = [d for d in topn.top(leaves, query, doc_type, end) if d not in seen][: end - len(first)]
     ranked = [(d, True) for d in first] + [(d, False) for d in rest]
     hits = []
     for docnum, matched in ranked[start:end]:
         stored = searcher.stored_fields(docnum)
         hits.append(({**stored, "rank": (stored.get("rank") or 0) / RANK_SCALE}, matched))
-    return counts, hits
+    return counts, hits, capped
 
 
 def _not_ready() -> IndexNotReady:
@@ -238,7 +228,7 @@ def search(
                 result,
                 table,
                 vocabulary,
-                lambda query, title: _whoosh_page(searcher, query, title, doc_type, start, end),
+                lambda query, title: _whoosh_page(searcher, state, query, title, doc_type, start, end),
             )
     result.seconds = time.perf_counter() - started
     return result
@@ -254,8 +244,9 @@ def _run(result: SearchResult, table: Table, vocabulary: frozenset[str], page_of
         answer = page_of(query, title_query)
         if not answer or not answer[0]:
             return False
-        counts, hits = answer
+        counts, hits, capped = answer
         result.counts.update({t: counts.get(t, 0) for t in DOC_TYPES})
+        result.capped = set(capped)
         for stored, title_matched in hits:
             result.hits.append(
                 Hit(

@@ -54,6 +54,7 @@ class SearchResult:
     mode: str  # exact | corrected (a sound-alike term) | pinyin (syllables) | none
     seconds: float = 0.0
     corrected: str | None = None  # the query actually run in mode "corrected"
+    capped: set[str] = field(default_factory=set)  # types whose count stopped at topn.COUNT_CAP ("1,000+")
 
     @property
     def total(self) -> int:
@@ -62,6 +63,15 @@ class SearchResult:
     @property
     def all_total(self) -> int:
         return sum(self.counts.values())
+
+    @property
+    def total_capped(self) -> bool:
+        """The total is a lower bound (a broad query: counting stopped at topn.COUNT_CAP)."""
+        return self.type in self.capped if self.type else bool(self.capped)
+
+    @property
+    def all_capped(self) -> bool:
+        return bool(self.capped)
 
     # The attributes templates' pager expects (like Flask-SQLAlchemy's Pagination).
     @property

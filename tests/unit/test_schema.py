@@ -13,7 +13,12 @@ from marketplace.extensions import db
 
 # On PostgreSQL only, by design (migration 0028): the search table's generated tsvector and its GIN index. The
 # model does not map them (SQLite has no tsvector; the postgres search backend queries them in SQL).
-POSTGRES_ONLY = {"remove_column search_document.tsv", "remove_index ix_search_document_tsv"}
+POSTGRES_ONLY = {
+    "remove_column search_document.tsv",
+    "remove_index ix_search_document_tsv",
+    "remove_column search_document.title_tsv",  # migration 0033
+    "remove_index ix_search_document_title_tsv",
+}
 
 
 def _named(change) -> str:

@@ -23,7 +23,7 @@ from marketplace.agencies import membership
 from marketplace.agencies.models import Agency
 from marketplace.catalogue.models import ServiceItem
 from marketplace.extensions import db
-from marketplace.search import analysis, backends, index, pg, query, results, vocabulary
+from marketplace.search import analysis, backends, index, pg, query, results, topn, vocabulary
 from marketplace.search.models import SearchDocument
 from marketplace.stats.models import AgencyStats
 from tests import factories as f
@@ -436,6 +436,53 @@ def test_broad_queries_count_everything_and_page_through_it(search_backend):
         assert len(seen) == len(set(seen)) == result.counts["agency"], q
         assert made <= set(seen), q
     assert result.all_total == sum(result.counts.values())
+
+
+def test_broad_queries_keep_the_top_n_by_rank_and_stop_counting_at_the_cap(
+    search_backend, client, monkeypatch
+):
+    """After a full rebuild the documents lie in static-rank order (Whoosh's ranked segment, PostgreSQL's rank
+    index): a search takes the first N matches instead of ranking every hit, counts stop at COUNT_CAP (shown as
+    "4+" here), and a document changed since the rebuild still takes its place by rank."""
+    monkeypatch.setattr(topn, "COUNT_CAP", 4)
+    made = {}
+    for n, value in enumerate((30.0, 90.0, 10.0, 70.0, 50.0, 20.0)):
+        agency = agency_offering("日照分析", name=f"澄湖第{n + 1}测量有限公司")
+        composite(agency, value)
+        made[agency.id] = value
+    backends.reindex()
+    if search_backend == "whoosh":
+        state = index.live_state(index.index_dir())
+        low, high = state["ranked"]["ranges"]["agency"]
+        assert high - low == len(made)  # written in rank order into the ranked segment
+    by_rank = sorted(made, key=lambda a: (-made[a], a))
+    first = query.search("澄湖", "agency", per_page=3)
+    assert [h.id for h in first.hits] == by_rank[:3]
+    assert first.counts["agency"] == 4 and first.capped == {"agency"} and first.total_capped
+    assert first.pages == 2
+    second = query.search("澄湖", "agency", page=2, per_page=3)
+    assert [h.id for h in second.hits] == by_rank[3:6]
+    everything = query.search("澄湖", per_page=10)
+    assert [h.id for h in everything.hits] == by_rank and everything.all_capped
+    lowest = by_rank[-1]
+    composite(db.session.get(Agency, lowest), 99.0)  # indexed apart from the rank-ordered rest
+    assert [h.id for h in query.search("澄湖", "agency", per_page=3).hits] == [lowest, *by_rank[:2]]
+    page = client.get("/search?q=澄湖")
+    assert page.status_code == 200 and "4+" in page.get_data(as_text=True)
+    api = client.get("/api/v1/search?q=澄湖")
+    assert json.loads(api.headers["X-Search-Counts-Capped"]) == ["agency"]
+    narrow = query.search("日照分析", "service")
+    assert not narrow.total_capped and narrow.counts["service"] == 1 and narrow.hits[0].title == "日照分析"
+
+
+def test_the_clock_rebuilds_a_whoosh_index_once_changes_outgrow_its_rank_order(index_dir, monkeypatch):
+    agency_offering("日照分析", name="澄湖测量有限公司")
+    assert query.search("澄湖").hits  # drained into a segment of its own
+    assert backends.missing_ids() == []
+    monkeypatch.setattr(topn, "DELTA_LIMIT", 0)
+    assert backends.missing_ids() == [1]
+    assert backends.build_missing(1) is True  # the clock's step: a full rebuild in rank order
+    assert backends.missing_ids() == [] and query.search("澄湖").hits
 
 
 def test_a_new_offer_makes_the_agency_findable_by_the_item(search_backend):
