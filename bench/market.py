@@ -758,6 +758,7 @@ class Page:
     label: str
     path: str
     target: float = TARGET_MS
+    probe_ms: float | None = None  # the route walk's first fetch (it warms the page up)
 
 
 def _ids(app) -> dict[str, list]:
@@ -813,13 +814,29 @@ def _ids(app) -> dict[str, list]:
     }
 
 
-def pages(app) -> tuple[list[Page], list[str], list[str]]:
+def _probe(app, path: str, timeout_s: float) -> tuple[int | None, float]:
+    """(status, ms) of one anonymous GET; (None, ms) when it has not answered within `timeout_s` (it is left
+    running in its thread: a request cannot be stopped from outside)."""
+    import threading
+
+    answer: list[int] = []
+    thread = threading.Thread(
+        target=lambda: answer.append(app.test_client().get(path).status_code), daemon=True
+    )
+    t0 = time.perf_counter()
+    thread.start()
+    thread.join(timeout_s)
+    ms = (time.perf_counter() - t0) * 1000
+    return (answer[0] if answer else None), ms
+
+
+def pages(app, timeout_s: float = 120.0) -> tuple[list[Page], list[str], list[str]]:
     """Every anonymous GET route (parameterised ones with real ids) answering 200, then the list's sorts and
     filters, a deep page and the searches. Returns (pages, routes left out with the reason, routes answering 5xx)."""
     ids = _ids(app)
-    client = app.test_client()
     out = [Page("/healthz (baseline)", "/healthz")]
     left_out, broken = [], []
+    slow: list[Page] = []  # no answer within timeout_s: reported, not timed again
     adapter = app.url_map.bind("localhost")
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in (rule.methods or ()) or rule.endpoint == "static" or rule.rule == "/healthz":
@@ -840,12 +857,17 @@ def pages(app) -> tuple[list[Page], list[str], list[str]]:
                 combos = [c | {name: v} for c in combos for v in choices]
             for combo in combos:
                 path = adapter.build(rule.endpoint, combo, method="GET")
-                status = client.get(path).status_code
+                status, probe = _probe(app, path, timeout_s)
+                if status is None:
+                    slow.append(
+                        Page(path, path, SEARCH_TARGET_MS if "search" in rule.endpoint else TARGET_MS, probe)
+                    )
+                    continue
                 if status >= 500:
                     broken.append(f"{path} ({status})")
                 elif status == 200:
                     target = SEARCH_TARGET_MS if "search" in rule.endpoint else TARGET_MS
-                    out.append(Page(path, path, target))
+                    out.append(Page(path, path, target, probe))
                 else:
                     left_out.append(f"{path} ({status} to an anonymous visitor)")
     category = (ids.get("category") or [None])[0]
@@ -891,11 +913,19 @@ def pages(app) -> tuple[list[Page], list[str], list[str]]:
         if page.path not in seen:
             seen.add(page.path)
             unique.append(page)
-    return unique, left_out, broken
+    for page in slow:
+        page.label = f"{page.label} (no answer in {timeout_s:.0f} s)"
+    return unique + slow, left_out, broken
 
 
-def time_page(client, path: str, repeat: int, budget_s: float = 8.0) -> tuple[float, float, int]:
+def time_page(
+    client, path: str, repeat: int, budget_s: float = 8.0, probe_ms: float | None = None
+) -> tuple[float, float, int]:
     """(median ms, p95 ms, samples) after one warm-up; stops early when a slow page spends its time budget."""
+    if (
+        probe_ms is not None and probe_ms > budget_s * 1000 / 4
+    ):  # also: no answer within the walk's timeout  # its warm-up was the route walk's fetch
+        return probe_ms, probe_ms, 1
     t0 = time.perf_counter()
     r = client.get(path)
     first = (time.perf_counter() - t0) * 1000
@@ -942,13 +972,15 @@ print(f"cold start: import + create_app {{(t1 - t0) * 1000:.0f}} ms, first / {{(
     return lines[-1] if lines else f"cold start failed: {done.stderr[-500:]}"
 
 
-def run(app, repeat: int = 30, profile: bool = False, out: Callable[[str], None] = say) -> list[dict]:
+def run(
+    app, repeat: int = 30, profile: int = 0, out: Callable[[str], None] = say, timeout_s: float = 120.0
+) -> list[dict]:
     from marketplace.search import backends
 
     with app.app_context():
         if not backends.is_built():  # a search never builds its index: built here, as `flask search reindex`
             backends.reindex()
-    found, left_out, broken = pages(app)
+    found, left_out, broken = pages(app, timeout_s)
     if broken:
         out("BROKEN (5xx to an anonymous visitor): " + "; ".join(broken))
     client = app.test_client()
@@ -958,7 +990,7 @@ def run(app, repeat: int = 30, profile: bool = False, out: Callable[[str], None]
     results = []
     base = None
     for page in found:
-        median, p95, n = time_page(client, page.path, repeat)
+        median, p95, n = time_page(client, page.path, repeat, probe_ms=page.probe_ms)
         base = base or median
         ok = median <= page.target
         results.append(
@@ -980,8 +1012,8 @@ def run(app, repeat: int = 30, profile: bool = False, out: Callable[[str], None]
     out(f"{len(results) - len(over)} of {len(results)} pages within target; healthz {base:.2f} ms")
     if left_out:
         out("not timed: " + "; ".join(left_out))
-    if profile:
-        for r in over:
+    if profile:  # the slowest pages first
+        for r in sorted(over, key=lambda r: -r["median"])[:profile]:
             out(profile_page(app, r["path"]))
     return results
 
@@ -1002,8 +1034,7 @@ def profile_page(app, path: str, top: int = 14) -> str:
     def after(conn, cursor, statement, parameters, context, executemany):
         statements.append(((time.perf_counter() - conn.info["t0"].pop()) * 1000, statement, parameters))
 
-    client = app.test_client()
-    client.get(path)
+    client = app.test_client()  # warmed up by the timing run
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
     profiler = cProfile.Profile()
@@ -1066,7 +1097,17 @@ def main(argv: list[str] | None = None) -> None:
                         "by build); default a SQLite file in --folder")  # fmt: skip
     parser.add_argument("--folder", help="where the SQLite file, the search index and uploads live")
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--profile", action="store_true", help="profile each page over its target")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        nargs="?",
+        const=12,
+        default=0,
+        help="profile the N slowest pages over target (12)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds a page may take before it is given up"
+    )
     parser.add_argument("--search-backend", choices=("whoosh", "postgres"))
     args = parser.parse_args(argv)
     folder = Path(args.folder or os.environ.get("BENCH_FOLDER") or tempfile.mkdtemp(prefix="mp-bench-"))
@@ -1089,7 +1130,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     if args.command in ("run", "all"):
         app = make_app(database, folder, **extra)
-        run(app, args.repeat, args.profile)
+        run(app, args.repeat, args.profile, timeout_s=args.timeout)
         say(cold_start(database, folder, extra))
 
 
