@@ -77,5 +77,13 @@ i18n: install
 load: install
 	$(BIN)/python -m bench.load
 
+# The benchmark (bench/market.py): build a generated market, then time every public page beside /healthz.
+# make bench AGENCIES=100000 ORDERS=1000000 [RATINGS=750000] [DATABASE=postgresql+psycopg://…/mp_bench] [FOLDER=…]
+AGENCIES ?= 20000
+ORDERS ?= 200000
+bench: install
+	$(BIN)/python -m bench.market all --agencies $(AGENCIES) --orders $(ORDERS) \
+	  $(if $(RATINGS),--ratings $(RATINGS)) $(if $(DATABASE),--database $(DATABASE)) $(if $(FOLDER),--folder $(FOLDER))
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache tests/_artifacts

@@ -22,8 +22,8 @@ from marketplace.ratings.models import Rating
 from marketplace.requests.models import ServiceRequest
 from marketplace.stats.figures import TOTALS, derive
 from marketplace.stats.models import AgencyItemStats, AgencyStats
-from marketplace.tally import public as page_figures
 from marketplace.tally import listing
+from marketplace.tally import public as page_figures
 
 # --- events (called by the services, inside their transaction) ------------------------------------------------
 
