@@ -10,8 +10,7 @@ narrowed to them) and the scope counts move by the difference. A GET marks nothi
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, event, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, delete, event, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from marketplace import events
@@ -125,22 +124,20 @@ def refresh(agency_ids) -> None:
 
 
 def _add_count(kind: int, ref: int, delta: int) -> None:
-    where = (AgencyListingCount.kind == kind) & (AgencyListingCount.ref == ref)
-    done = db.session.execute(
-        update(AgencyListingCount)
-        .where(where)
-        .values(agencies=AgencyListingCount.agencies + delta)
-        .execution_options(synchronize_session=False)
-    )
-    if done.rowcount:
-        return
-    try:
-        with db.session.begin_nested():
-            db.session.execute(insert(AgencyListingCount).values(kind=kind, ref=ref, agencies=delta))
-    except IntegrityError:  # created by a concurrent transaction meanwhile: add to it
-        db.session.execute(
-            update(AgencyListingCount).where(where).values(agencies=AgencyListingCount.agencies + delta)
+    """`agencies = agencies + delta`, creating the scope's row if needed, in one atomic upsert (INSERT … ON
+    CONFLICT DO UPDATE on both databases): no savepoint, so concurrent transactions never lose a count and nothing
+    else flushed meanwhile can be rolled back with a savepoint."""
+    table = AgencyListingCount.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    stmt = upsert(table).values(kind=kind, ref=ref, agencies=delta)
+    db.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[table.c.kind, table.c.ref], set_={"agencies": table.c.agencies + delta}
         )
+    )
 
 
 def rebuild() -> int:
