@@ -20,3 +20,4 @@ from marketplace.requests.invitations import RequestInvitation  # noqa: F401
 from marketplace.requests.models import Objection, RequestExclusion, ServiceRequest  # noqa: F401
 from marketplace.search.models import SearchQueue  # noqa: F401
 from marketplace.stats.models import AgencyItemStats, AgencyStats  # noqa: F401
+from marketplace.stats.summary import MarketAgencyMonth, MarketCount, MarketMembers, MarketMonth  # noqa: F401

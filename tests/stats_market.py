@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from marketplace.agencies.models import Agency
 from marketplace.extensions import db
@@ -17,6 +17,7 @@ from marketplace.orders.models import Order
 from marketplace.ratings import services as ratings
 from marketplace.ratings.models import Rating
 from marketplace.requests.models import ServiceRequest
+from marketplace.tally import summary
 from tests import factories as f
 
 BJ = ZoneInfo("Asia/Shanghai")
@@ -34,9 +35,13 @@ def at(month: str, day: int, hour: int = 10) -> datetime:
 
 
 def _set(model, obj_id: int, **values) -> None:
-    db.session.execute(
-        update(model).where(model.id == obj_id).values(**values).execution_options(synchronize_session=False)
-    )
+    with summary.rewritten(db.session, model, [obj_id]):  # the kept market figures move with the dates
+        db.session.execute(
+            update(model)
+            .where(model.id == obj_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
 
 
@@ -65,15 +70,19 @@ def place(
     )
     if delivered:
         values["delivered_at"] = start + timedelta(days=took_days)
+    elif due < datetime.now(UTC):
+        values["deadline_flag"] = "red"  # the clock's light on an order past due
     if accepted:
         values["accepted_at"] = values["delivered_at"] + timedelta(days=1)
     _set(Order, order.id, **values)
     if accepted:  # a rating follows a day after the acceptance
-        db.session.execute(
-            update(Rating)
-            .where(Rating.order_id == order.id)
-            .values(created_at=values["accepted_at"] + timedelta(days=1))
-        )
+        rating_ids = db.session.scalars(select(Rating.id).where(Rating.order_id == order.id)).all()
+        with summary.rewritten(db.session, Rating, rating_ids):
+            db.session.execute(
+                update(Rating)
+                .where(Rating.order_id == order.id)
+                .values(created_at=values["accepted_at"] + timedelta(days=1))
+            )
         db.session.commit()
 
 

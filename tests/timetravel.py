@@ -14,6 +14,7 @@ from marketplace.common.clock import now
 from marketplace.extensions import db
 from marketplace.orders.models import Order
 from marketplace.requests.models import ServiceRequest
+from marketplace.tally import summary
 
 
 def run_clock():
@@ -24,9 +25,13 @@ def run_clock():
 
 
 def _shift(model, obj_id: int, clock: bool = True, **values) -> None:
-    db.session.execute(
-        update(model).where(model.id == obj_id).values(**values).execution_options(synchronize_session=False)
-    )
+    with summary.rewritten(db.session, model, [obj_id]):  # the kept market figures move with the dates
+        db.session.execute(
+            update(model)
+            .where(model.id == obj_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
     db.session.expire_all()
     if clock:

@@ -22,6 +22,7 @@ from marketplace.ratings.models import Rating
 from marketplace.requests.models import ServiceRequest
 from marketplace.stats.figures import TOTALS, derive
 from marketplace.stats.models import AgencyItemStats, AgencyStats
+from marketplace.tally import summary
 
 # --- events (called by the services, inside their transaction) ------------------------------------------------
 
@@ -193,6 +194,7 @@ def rebuild() -> int:
     if agency_rows:
         db.session.execute(AgencyStats.__table__.insert(), agency_rows)
         db.session.execute(AgencyItemStats.__table__.insert(), item_rows)
+    summary.rebuild(db.session)  # the market's summary rows (front page, public statistics)
     return len(agency_rows)
 
 
