@@ -1,7 +1,8 @@
 """The market's public figures for an area and a run of months (/stats, GET /api/v1/stats, the monthly report).
 
-Every figure is computed from the records themselves (not from the agencies' running totals), so that it can be
-filtered by any region and period. Definitions (the README and the page's notes say the same):
+Every figure is read from the market's summary rows (stats/summary.py: kept per month × the project's region ×
+category by the tally inside each change, rebuilt from the records by `flask stats rebuild`), never from a scan
+of orders, so that any region and period costs a few hundred small rows. Definitions (the README and the page's notes say the same):
 - period: whole months, Beijing time; `start` is the 1st of the first month 00:00, `end` the 1st after the last
 - region: a GB/T 2260 code of any level; a request, deal or rating belongs to it when its project (the request's
   `region_code`) lies inside it; a member when its seat (`agency.region_code`) does
@@ -10,12 +11,13 @@ filtered by any region and period. Definitions (the README and the page's notes 
 - requests: requests published (`published_at`) in the period; deals: orders created in the period that did not
   become void (declined or cancelled), with their contract amounts and their requests' ceilings
 - savings_rate = 1 − Σ amount / Σ ceiling over the deals ("fees −30 %"); guide_ratio = Σ amount / Σ guide
-  midpoint over the deals of government-guided items (midpoint = (min + max) // 2 of the item's guide price)
+  midpoint over the deals of government-guided items (midpoint = (min + max) // 2 of the guide price of the
+  item's rules the request was posted under, so a department's later edit changes no past figure)
 - completed: orders accepted in the period (with a start and a delivery); avg_days = mean of delivery − start in
   days; standard_days = mean of their items' standard time limits; time_reduction = 1 − avg_days / standard_days
   ("time −50 %")
 - on-time: orders whose due date (the reckoned one, else the current) fell in the period and that were started
-  and not void, judged once delivered or past due: on time when delivered by the due date
+  and not void, judged once delivered or past due (the clock's red light): on time when delivered by the due date
 - satisfaction: ratings given in the period with overall ≥ 4 / ratings given in the period
 - top agencies per category (of the requests' items): most deals in the period, then the larger amount, then the
   smaller agency id
