@@ -235,26 +235,26 @@ def _ids(objects) -> dict:
 
 def _before_flush(session: Session, flush_context, instances) -> None:
     touched = _ids([*session.dirty, *session.deleted])
-    if touched:
+    if touched:  # the ids too: once written, changed rows no longer show in `session.dirty`
         before = contributions(session.connection(), touched)
-        kept = session.info.setdefault(_BEFORE, [])
-        kept.append(before)
+        session.info.setdefault(_BEFORE, []).append((touched, before))
 
 
 def _after_flush(session: Session, flush_context) -> None:
-    touched = _ids([*session.new, *session.dirty])
+    touched = _ids(session.new)
     befores = session.info.pop(_BEFORE, [])
     if not touched and not befores:
         return
-    conn = session.connection()
-    after = contributions(conn, touched)
     before: Deltas = {}
-    for part in befores:
+    for ids, part in befores:
+        for model, found in ids.items():
+            touched[model] |= found
         for key, values in part.items():
             row = before.setdefault(key, defaultdict(int))
             for k, n in values.items():
                 row[k] += n
-    apply(conn, _difference(after, before))
+    conn = session.connection()
+    apply(conn, _difference(contributions(conn, touched), before))
 
 
 def _forget(session: Session, *_) -> None:
