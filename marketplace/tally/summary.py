@@ -1,10 +1,10 @@
 """Keeping the market's summary rows (stats/summary.py) as the records change, and rebuilding them.
 
 Every figure is a sum of contributions: a published request adds one request to its month, an order adds a deal
-(unless void), a completion and an order due, a rating adds a rating, an active agency adds a member. A flush
-that touches agencies, requests, orders or ratings reads the contributions of those rows just before and just
-after it (the same SQL as the rebuild, by id) and adds the difference with atomic `x = x + n` updates — inside
-the same transaction, whichever service, event or clock step made the change, so a rolled-back change leaves
+(unless void), a completion and an order due, a rating adds a rating, an active agency adds a member. Each write
+of an agency, request, order or rating row (mapper events, inside the flush) reads its contributions just before
+and just after it (the same SQL as the rebuild, by id) and adds the difference with atomic `x = x + n` updates —
+inside the same transaction, whichever service, event or clock step made the change, so a rolled-back change leaves
 nothing. Changes written behind the ORM's back (bulk imports, the tests' time travel) are put right by
 `rebuild()` (`flask stats rebuild`).
 """
@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from marketplace.agencies.models import Agency, AgencyStatus, agency_category
 from marketplace.catalogue.models import ServiceItem, ServiceItemVersion
@@ -37,7 +36,6 @@ from marketplace.stats.summary import (
 Key = tuple  # (model, key tuple)
 Deltas = dict[Key, dict[str, int]]
 
-_BEFORE = "summary_before"
 _TRACKED = (Agency, ServiceRequest, Order, Rating)
 
 
@@ -224,54 +222,41 @@ def _difference(after: Deltas, before: Deltas) -> Deltas:
 # --- the session hooks --------------------------------------------------------------------------------------
 
 
-def _ids(objects) -> dict:
-    found: dict = defaultdict(set)
-    for obj in objects:
-        model = type(obj)
-        if model in PARTS and obj.id is not None:
-            found[model].add(obj.id)
-    return found
+_PENDING = "summary_before"  # connection.info: {(model, id): contributions before the row's UPDATE}
 
 
-def _before_flush(session: Session, flush_context, instances) -> None:
-    touched = _ids([*session.dirty, *session.deleted])
-    if touched:  # the ids too: once written, changed rows no longer show in `session.dirty`
-        before = contributions(session.connection(), touched)
-        session.info.setdefault(_BEFORE, []).append((touched, before))
+def _before_update(mapper, connection, target) -> None:
+    key = (mapper.class_, target.id)
+    connection.info.setdefault(_PENDING, {})[key] = contributions(connection, {mapper.class_: {target.id}})
 
 
-def _after_flush(session: Session, flush_context) -> None:
-    touched = _ids(session.new)
-    befores = session.info.pop(_BEFORE, [])
-    if not touched and not befores:
-        return
-    before: Deltas = {}
-    for ids, part in befores:
-        for model, found in ids.items():
-            touched[model] |= found
-        for key, values in part.items():
-            row = before.setdefault(key, defaultdict(int))
-            for k, n in values.items():
-                row[k] += n
-    conn = session.connection()
-    apply(conn, _difference(contributions(conn, touched), before))
+def _after_update(mapper, connection, target) -> None:
+    before = connection.info.get(_PENDING, {}).pop((mapper.class_, target.id), {})
+    after = contributions(connection, {mapper.class_: {target.id}})
+    apply(connection, _difference(after, before))
 
 
-def _forget(session: Session, *_) -> None:
-    session.info.pop(_BEFORE, None)
+def _after_insert(mapper, connection, target) -> None:
+    apply(connection, contributions(connection, {mapper.class_: {target.id}}))
+
+
+def _before_delete(mapper, connection, target) -> None:
+    apply(connection, _difference({}, contributions(connection, {mapper.class_: {target.id}})))
 
 
 _registered = [False]
 
 
 def register_listeners() -> None:
-    """Once per process, on the Session class (as the search hooks)."""
+    """Once per process, on the tracked models: each row's contribution before and after it is written."""
     if _registered[0]:
         return
     _registered[0] = True
-    event.listen(Session, "before_flush", _before_flush)
-    event.listen(Session, "after_flush", _after_flush)
-    event.listen(Session, "after_rollback", _forget)
+    for model in PARTS:
+        event.listen(model, "before_update", _before_update)
+        event.listen(model, "after_update", _after_update)
+        event.listen(model, "after_insert", _after_insert)
+        event.listen(model, "before_delete", _before_delete)
 
 
 @contextmanager
