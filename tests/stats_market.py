@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from marketplace.agencies.models import Agency
 from marketplace.extensions import db
@@ -17,7 +17,6 @@ from marketplace.orders.models import Order
 from marketplace.ratings import services as ratings
 from marketplace.ratings.models import Rating
 from marketplace.requests.models import ServiceRequest
-from marketplace.tally import summary
 from tests import factories as f
 
 BJ = ZoneInfo("Asia/Shanghai")
@@ -35,13 +34,9 @@ def at(month: str, day: int, hour: int = 10) -> datetime:
 
 
 def _set(model, obj_id: int, **values) -> None:
-    with summary.rewritten(db.session, model, [obj_id]):  # the kept market figures move with the dates
-        db.session.execute(
-            update(model)
-            .where(model.id == obj_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+    db.session.execute(
+        update(model).where(model.id == obj_id).values(**values).execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
@@ -76,13 +71,11 @@ def place(
         values["accepted_at"] = values["delivered_at"] + timedelta(days=1)
     _set(Order, order.id, **values)
     if accepted:  # a rating follows a day after the acceptance
-        rating_ids = db.session.scalars(select(Rating.id).where(Rating.order_id == order.id)).all()
-        with summary.rewritten(db.session, Rating, rating_ids):
-            db.session.execute(
-                update(Rating)
-                .where(Rating.order_id == order.id)
-                .values(created_at=values["accepted_at"] + timedelta(days=1))
-            )
+        db.session.execute(
+            update(Rating)
+            .where(Rating.order_id == order.id)
+            .values(created_at=values["accepted_at"] + timedelta(days=1))
+        )
         db.session.commit()
 
 

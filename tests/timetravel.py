@@ -14,7 +14,6 @@ from marketplace.common.clock import now
 from marketplace.extensions import db
 from marketplace.orders.models import Order
 from marketplace.requests.models import ServiceRequest
-from marketplace.tally import summary
 
 
 def run_clock():
@@ -25,13 +24,9 @@ def run_clock():
 
 
 def _shift(model, obj_id: int, clock: bool = True, **values) -> None:
-    with summary.rewritten(db.session, model, [obj_id]):  # the kept market figures move with the dates
-        db.session.execute(
-            update(model)
-            .where(model.id == obj_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+    db.session.execute(
+        update(model).where(model.id == obj_id).values(**values).execution_options(synchronize_session=False)
+    )
     db.session.commit()
     db.session.expire_all()
     if clock:

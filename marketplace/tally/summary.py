@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from marketplace.agencies.models import Agency, AgencyStatus, agency_category
 from marketplace.catalogue.models import ServiceItem, ServiceItemVersion
@@ -244,6 +245,24 @@ def _before_delete(mapper, connection, target) -> None:
     apply(connection, _difference({}, contributions(connection, {mapper.class_: {target.id}})))
 
 
+def _bulk_update(state):
+    """`session.execute(update(Model)…)` (state moves, the tests' time travel) bypasses the flush: the matched
+    rows' contributions are read before and after the statement, and the difference kept."""
+    if not state.is_update or state.bind_mapper is None or state.bind_mapper.class_ not in PARTS:
+        return None
+    model, where = state.bind_mapper.class_, state.statement.whereclause
+    if where is None:
+        return None
+    conn = state.session.connection()
+    ids = set(conn.scalars(select(model.id).where(where)))
+    if not ids:
+        return None
+    before = contributions(conn, {model: ids})
+    result = state.invoke_statement()
+    apply(conn, _difference(contributions(conn, {model: ids}), before))
+    return result
+
+
 _registered = [False]
 
 
@@ -257,6 +276,7 @@ def register_listeners() -> None:
         event.listen(model, "after_update", _after_update)
         event.listen(model, "after_insert", _after_insert)
         event.listen(model, "before_delete", _before_delete)
+    event.listen(Session, "do_orm_execute", _bulk_update)
 
 
 @contextmanager
