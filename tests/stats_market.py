@@ -65,6 +65,8 @@ def place(
     )
     if delivered:
         values["delivered_at"] = start + timedelta(days=took_days)
+    elif due < datetime.now(UTC):
+        values["deadline_flag"] = "red"  # the clock's light on an order past due
     if accepted:
         values["accepted_at"] = values["delivered_at"] + timedelta(days=1)
     _set(Order, order.id, **values)

@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from sqlalchemy import func, select
 
 from marketplace.agencies import services as agencies
-from marketplace.agencies.models import Agency, AgencyStatus
+from marketplace.agencies.models import Agency
 from marketplace.auth.current import api_actor
 from marketplace.auth.services import require_user
 from marketplace.catalogue import services as catalogue
@@ -15,7 +15,9 @@ from marketplace.home import guide, todo, todo_desks, todo_staff, todo_supervisi
 from marketplace.home.schemas import TodoListOut
 from marketplace.requests import bidding
 from marketplace.requests import queries as request_queries
+from marketplace.stats import summary
 from marketplace.stats.figures import stats_for
+from marketplace.stats.models import AgencyStats
 
 bp = Blueprint("home", __name__)
 
@@ -31,13 +33,13 @@ def index():
     figures = {
         "categories": len(categories),
         "items": db.session.scalar(select(func.count()).select_from(ServiceItem)),
-        "agencies": db.session.scalar(select(func.count()).where(Agency.status == AgencyStatus.ACTIVE)),
+        "agencies": summary.count(summary.ACTIVE_AGENCIES),  # kept by the tally, not counted
     }
     announcements = db.session.scalars(request_queries.public_requests_query().limit(6)).all()
     return render_template(
         "home/index.html",
         categories=categories,
-        member_counts=agencies.member_counts(),
+        member_counts=summary.category_member_counts(),
         newest=newest,
         agency_stats=stats_for([a.id for a in newest]),
         figures=figures,
@@ -48,9 +50,22 @@ def index():
 
 def recommended(limit: int) -> list[Agency]:
     """推荐机构: enough ratings (MARKET_RECOMMEND_MIN_RATINGS) and the best shrunk composite, never a
-    black-listed or grade D/E agency; a young market with no such agency yet shows the list's first ones."""
-    least = current_app.config["MARKET_RECOMMEND_MIN_RATINGS"]
-    found = db.session.scalars(agencies.recommended_agencies_query(least).limit(limit * 2)).all()
+    black-listed or grade D/E agency; a young market with no such agency yet shows the list's first ones.
+
+    The candidates are read along the statistics' composite index (a handful of rows, whatever the market's
+    size), then their agencies; an inactive or barred candidate only leaves its place empty."""
+    least = max(1, current_app.config["MARKET_RECOMMEND_MIN_RATINGS"])
+    candidates = db.session.scalars(
+        select(AgencyStats.agency_id)
+        .where(AgencyStats.ratings_count >= least)
+        .order_by(AgencyStats.composite.desc(), AgencyStats.rating_rank.desc(), AgencyStats.agency_id)
+        .limit(limit * 4)
+    ).all()
+    found = []
+    if candidates:
+        place = {a: i for i, a in enumerate(candidates)}
+        stmt = agencies.recommended_agencies_query(least).where(Agency.id.in_(candidates))
+        found = sorted(db.session.scalars(stmt).all(), key=lambda a: place[a.id])
     credit = credit_scores.figures_for([a.id for a in found]) if found else {}
     good = [a for a in found if credit.get(a.id, {}).get("credit_grade") not in ("D", "E")]
     good = [a for a in good if not credit.get(a.id, {}).get("credit_blacklisted")][:limit]

@@ -1,7 +1,8 @@
 """The market's public figures for an area and a run of months (/stats, GET /api/v1/stats, the monthly report).
 
-Every figure is computed from the records themselves (not from the agencies' running totals), so that it can be
-filtered by any region and period. Definitions (the README and the page's notes say the same):
+Every figure is read from the market's summary rows (stats/summary.py: kept per month × the project's region ×
+category by the tally inside each change, rebuilt from the records by `flask stats rebuild`), never from a scan
+of orders, so that any region and period costs a few hundred small rows. Definitions (the README and the page's notes say the same):
 - period: whole months, Beijing time; `start` is the 1st of the first month 00:00, `end` the 1st after the last
 - region: a GB/T 2260 code of any level; a request, deal or rating belongs to it when its project (the request's
   `region_code`) lies inside it; a member when its seat (`agency.region_code`) does
@@ -10,12 +11,13 @@ filtered by any region and period. Definitions (the README and the page's notes 
 - requests: requests published (`published_at`) in the period; deals: orders created in the period that did not
   become void (declined or cancelled), with their contract amounts and their requests' ceilings
 - savings_rate = 1 − Σ amount / Σ ceiling over the deals ("fees −30 %"); guide_ratio = Σ amount / Σ guide
-  midpoint over the deals of government-guided items (midpoint = (min + max) // 2 of the item's guide price)
+  midpoint over the deals of government-guided items (midpoint = (min + max) // 2 of the guide price of the
+  item's rules the request was posted under, so a department's later edit changes no past figure)
 - completed: orders accepted in the period (with a start and a delivery); avg_days = mean of delivery − start in
   days; standard_days = mean of their items' standard time limits; time_reduction = 1 − avg_days / standard_days
   ("time −50 %")
 - on-time: orders whose due date (the reckoned one, else the current) fell in the period and that were started
-  and not void, judged once delivered or past due: on time when delivered by the due date
+  and not void, judged once delivered or past due (the clock's red light): on time when delivered by the due date
 - satisfaction: ratings given in the period with overall ≥ 4 / ratings given in the period
 - top agencies per category (of the requests' items): most deals in the period, then the larger amount, then the
   smaller agency id
@@ -33,17 +35,15 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from marketplace.agencies.models import Agency, AgencyStatus, agency_category
-from marketplace.catalogue.models import Category, ServiceItem
+from marketplace.agencies.models import Agency
+from marketplace.catalogue.models import Category
 from marketplace.common import areas
 from marketplace.common.clock import LOCAL_TZ, local, now
 from marketplace.common.errors import Invalid
 from marketplace.complaints.models import STATUS_LABELS, Complaint, ComplaintStatus
 from marketplace.extensions import db
-from marketplace.orders.models import VOID, Order, OrderStatus
-from marketplace.ratings.models import Rating
 from marketplace.regions import services as regions
-from marketplace.requests.models import ServiceRequest
+from marketplace.stats.summary import MONTH_TOTALS, MarketAgencyMonth, MarketMembers, MarketMonth
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 MAX_MONTHS = 36
@@ -158,27 +158,33 @@ def area_of(region: str | None) -> dict:
     return {"code": code, "name": regions.full_name(code) or code, "whole_market": region is None}
 
 
+def _months_of(period: Period):
+    return MarketMonth.month >= period.first, MarketMonth.month <= period.last
+
+
 def members(region: str | None, period: Period) -> dict:
-    admitted = func.coalesce(Agency.approved_at, Agency.created_at)
-    where = (Agency.status == AgencyStatus.ACTIVE, admitted < period.end, _inside(Agency.region_code, region))
-    seats = list(db.session.execute(select(Agency.id, Agency.region_code).where(*where)))
-    per_category = dict(
-        db.session.execute(
-            select(agency_category.c.category_id, func.count())
-            .join(Agency, Agency.id == agency_category.c.agency_id)
-            .where(*where)
-            .group_by(agency_category.c.category_id)
-        ).all()
-    )
+    """From the kept rows per month of admission × seat × category (market_members), not from the agencies."""
+    rows = db.session.execute(
+        select(MarketMembers.category_id, MarketMembers.region_code, func.sum(MarketMembers.n))
+        .where(MarketMembers.month <= period.last, _inside(MarketMembers.region_code, region))
+        .group_by(MarketMembers.category_id, MarketMembers.region_code)
+    ).all()
+    per_category: dict[int, int] = defaultdict(int)
+    seats: dict[str, int] = defaultdict(int)
+    for category_id, seat, n in rows:
+        if category_id == 0:
+            seats[seat] += n
+        else:
+            per_category[category_id] += n
     categories = db.session.scalars(select(Category).order_by(Category.sort_order, Category.code)).all()
     area = region or regions.market_area()
     below = regions.children(area)
     counts: dict[str, int] = defaultdict(int)
-    for _, seat in seats:
-        home = next((d.code for d in below if areas.within(seat, d.code)), None)
+    for seat, n in seats.items():
+        home = next((d.code for d in below if seat and areas.within(seat, d.code)), None)
         if home is None:
-            home = area if areas.within(seat, area) else OTHER
-        counts[home] += 1
+            home = area if seat and areas.within(seat, area) else OTHER
+        counts[home] += n
     by_region = [{"code": d.code, "name": d.name, "members": counts[d.code]} for d in below]
     if counts[area] or not below:
         by_region.insert(0, {"code": area, "name": regions.name(area) or area, "members": counts[area]})
@@ -187,7 +193,7 @@ def members(region: str | None, period: Period) -> dict:
             {"code": OTHER, "name": str(_l("Outside the market's area")), "members": counts[OTHER]}
         )
     return {
-        "total": len(seats),
+        "total": sum(seats.values()),
         "by_category": [
             {"category_id": c.id, "code": c.code, "name": c.name, "members": per_category.get(c.id, 0)}
             for c in categories
@@ -197,53 +203,27 @@ def members(region: str | None, period: Period) -> dict:
 
 
 def deals(region: str | None, period: Period) -> list:
+    """The period's months with their kept totals (market_month), one row per month that has any."""
+    sums = [func.sum(getattr(MarketMonth, name)).label(name) for name in MONTH_TOTALS]
     return list(
         db.session.execute(
-            select(
-                Order.agency_id,
-                Order.amount_fen,
-                Order.created_at,
-                ServiceRequest.ceiling_fen,
-                ServiceItem.category_id,
-                ServiceItem.guide_min_fen,
-                ServiceItem.guide_max_fen,
-            )
-            .join(ServiceRequest, Order.request_id == ServiceRequest.id)
-            .join(ServiceItem, ServiceRequest.service_item_id == ServiceItem.id)
-            .where(
-                Order.status.not_in(list(VOID)),
-                Order.created_at >= period.start,
-                Order.created_at < period.end,
-                _inside(ServiceRequest.region_code, region),
-            )
+            select(MarketMonth.month, *sums)
+            .where(*_months_of(period), _inside(MarketMonth.region_code, region))
+            .group_by(MarketMonth.month)
         )
     )
 
 
 def monthly(region: str | None, period: Period, deals: list) -> list[dict]:
-    published = db.session.scalars(
-        select(ServiceRequest.published_at).where(
-            ServiceRequest.published_at >= period.start,
-            ServiceRequest.published_at < period.end,
-            _inside(ServiceRequest.region_code, region),
-        )
-    )
-    requests: dict[str, int] = defaultdict(int)
-    for at in published:
-        requests[month_of(at)] += 1
-    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for d in deals:
-        s = sums[month_of(d.created_at)]
-        s[0] += 1
-        s[1] += d.amount_fen
-        s[2] += d.ceiling_fen
+    by_month = {d.month: d for d in deals}
     out = []
     for m in period.months:
-        n, amount, ceiling = sums.get(m, (0, 0, 0))
+        d = by_month.get(m)
+        n, amount, ceiling = (d.deals, d.amount_fen, d.ceiling_fen) if d else (0, 0, 0)
         out.append(
             {
                 "month": m,
-                "requests": requests[m],
+                "requests": d.requests if d else 0,
                 "deals": n,
                 "amount_fen": amount,
                 "ceiling_fen": ceiling,
@@ -253,20 +233,21 @@ def monthly(region: str | None, period: Period, deals: list) -> list[dict]:
     return out
 
 
+def _sum(rows: list, name: str) -> int:
+    return sum(getattr(r, name) or 0 for r in rows)
+
+
 def prices(deals: list) -> dict:
-    amount = sum(d.amount_fen for d in deals)
-    ceiling = sum(d.ceiling_fen for d in deals)
-    guided = [d for d in deals if d.guide_min_fen is not None and d.guide_max_fen is not None]
-    guided_amount = sum(d.amount_fen for d in guided)
-    guide_mid = sum((d.guide_min_fen + d.guide_max_fen) // 2 for d in guided)
+    amount, ceiling = _sum(deals, "amount_fen"), _sum(deals, "ceiling_fen")
+    guided_amount, guide_mid = _sum(deals, "guided_amount_fen"), _sum(deals, "guide_mid_fen")
     guide_ratio = _ratio(guided_amount, guide_mid)
     return {
-        "deals": len(deals),
+        "deals": _sum(deals, "deals"),
         "amount_fen": amount,
         "ceiling_fen": ceiling,
         "savings_fen": ceiling - amount,
         "savings_rate": _ratio(ceiling - amount, ceiling),
-        "guided_deals": len(guided),
+        "guided_deals": _sum(deals, "guided_deals"),
         "guided_amount_fen": guided_amount,
         "guide_mid_fen": guide_mid,
         "guide_ratio": guide_ratio,
@@ -274,25 +255,10 @@ def prices(deals: list) -> dict:
     }
 
 
-def speed(region: str | None, period: Period) -> dict:
-    rows = db.session.execute(
-        select(Order.started_at, Order.delivered_at, ServiceItem.standard_days)
-        .join(ServiceRequest, Order.request_id == ServiceRequest.id)
-        .join(ServiceItem, ServiceRequest.service_item_id == ServiceItem.id)
-        .where(
-            Order.status == OrderStatus.ACCEPTED,
-            Order.accepted_at >= period.start,
-            Order.accepted_at < period.end,
-            Order.started_at.is_not(None),
-            Order.delivered_at.is_not(None),
-            _inside(ServiceRequest.region_code, region),
-        )
-    ).all()
-    n = len(rows)
-    seconds = sum((_utc(r.delivered_at) - _utc(r.started_at)).total_seconds() for r in rows)
-    standard = sum(r.standard_days for r in rows)
-    avg_days = seconds / 86400 / n if n else None
-    avg_standard = standard / n if n else None
+def speed(deals: list) -> dict:
+    n = _sum(deals, "completed")
+    avg_days = _sum(deals, "completed_seconds") / 86400 / n if n else None
+    avg_standard = _sum(deals, "standard_days_sum") / n if n else None
     return {
         "completed": n,
         "avg_days": round(avg_days, 1) if avg_days is not None else None,
@@ -301,42 +267,15 @@ def speed(region: str | None, period: Period) -> dict:
     }
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def on_time(deals: list) -> dict:
+    """Judged: delivered, or past due and still undelivered (as the clock's red light records it)."""
+    kept = _sum(deals, "due_on_time")
+    judged = _sum(deals, "due_delivered") + _sum(deals, "due_overdue")
+    return {"judged": judged, "on_time": kept, "on_time_rate": _ratio(kept, judged)}
 
 
-def on_time(region: str | None, period: Period) -> dict:
-    due = func.coalesce(Order.reckoned_due_at, Order.due_at)
-    t = min(now(), period.end)
-    rows = db.session.execute(
-        select(Order.delivered_at, due.label("due"))
-        .join(ServiceRequest, Order.request_id == ServiceRequest.id)
-        .where(
-            Order.status.not_in(list(VOID)),
-            Order.started_at.is_not(None),
-            due >= period.start,
-            due < period.end,
-            _inside(ServiceRequest.region_code, region),
-        )
-    ).all()
-    judged = [r for r in rows if r.delivered_at is not None or _utc(r.due) < t]
-    kept = sum(1 for r in judged if r.delivered_at is not None and _utc(r.delivered_at) <= _utc(r.due))
-    return {"judged": len(judged), "on_time": kept, "on_time_rate": _ratio(kept, len(judged))}
-
-
-def satisfaction(region: str | None, period: Period) -> dict:
-    rows = db.session.execute(
-        select(func.count(), func.sum(Rating.overall), func.count().filter(Rating.overall >= 4))
-        .select_from(Rating)
-        .join(Order, Rating.order_id == Order.id)
-        .join(ServiceRequest, Order.request_id == ServiceRequest.id)
-        .where(
-            Rating.created_at >= period.start,
-            Rating.created_at < period.end,
-            _inside(ServiceRequest.region_code, region),
-        )
-    ).one()
-    n, total, good = rows[0], rows[1] or 0, rows[2] or 0
+def satisfaction(deals: list) -> dict:
+    n, total, good = _sum(deals, "ratings"), _sum(deals, "rating_sum"), _sum(deals, "good_ratings")
     return {
         "ratings": n,
         "good": good,
@@ -345,36 +284,48 @@ def satisfaction(region: str | None, period: Period) -> dict:
     }
 
 
-def top_agencies(deals: list, limit: int) -> list[dict]:
-    per: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for d in deals:
-        s = per[d.category_id][d.agency_id]
-        s[0] += 1
-        s[1] += d.amount_fen
-    if not per:
+def top_agencies(region: str | None, period: Period, limit: int) -> list[dict]:
+    """Per category, the agencies with the most deals in the period (kept per agency and month)."""
+    a = MarketAgencyMonth
+    per = (
+        select(
+            a.category_id, a.agency_id, func.sum(a.deals).label("n"), func.sum(a.amount_fen).label("amount")
+        )
+        .where(a.month >= period.first, a.month <= period.last, _inside(a.region_code, region))
+        .group_by(a.category_id, a.agency_id)
+        .having(func.sum(a.deals) > 0)
+        .subquery()
+    )
+    place = (
+        func.row_number()
+        .over(partition_by=per.c.category_id, order_by=(per.c.n.desc(), per.c.amount.desc(), per.c.agency_id))
+        .label("place")
+    )
+    ranked = select(per, place).subquery()
+    rows = db.session.execute(select(ranked).where(ranked.c.place <= limit)).all()
+    if not rows:
         return []
     names = dict(
         db.session.execute(
-            select(Agency.id, Agency.name).where(Agency.id.in_({a for c in per.values() for a in c}))
+            select(Agency.id, Agency.name).where(Agency.id.in_({r.agency_id for r in rows}))
         ).all()
     )
-    out = []
-    for c in db.session.scalars(
-        select(Category).where(Category.id.in_(per)).order_by(Category.sort_order, Category.code)
-    ):
-        ranked = sorted(per[c.id].items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))[:limit]
-        out.append(
+    per_category: dict[int, list] = defaultdict(list)
+    for r in sorted(rows, key=lambda r: r.place):
+        per_category[r.category_id].append(
             {
-                "category_id": c.id,
-                "code": c.code,
-                "name": c.name,
-                "agencies": [
-                    {"agency_id": a, "name": names.get(a, ""), "deals": s[0], "amount_fen": s[1]}
-                    for a, s in ranked
-                ],
+                "agency_id": r.agency_id,
+                "name": names.get(r.agency_id, ""),
+                "deals": r.n,
+                "amount_fen": r.amount,
             }
         )
-    return out
+    return [
+        {"category_id": c.id, "code": c.code, "name": c.name, "agencies": per_category[c.id]}
+        for c in db.session.scalars(
+            select(Category).where(Category.id.in_(per_category)).order_by(Category.sort_order, Category.code)
+        )
+    ]
 
 
 def complaint_figures(region: str | None, period: Period) -> dict:
@@ -414,9 +365,9 @@ def compute(region: str | None, period: Period) -> dict:
     """Every figure of /stats for the area and period, as plain JSON (the monthly report keeps it as it is)."""
     made = deals(region, period)
     price = prices(made)
-    pace = speed(region, period)
-    kept = on_time(region, period)
-    liked = satisfaction(region, period)
+    pace = speed(made)
+    kept = on_time(made)
+    liked = satisfaction(made)
     people = members(region, period)
     months = monthly(region, period, made)
     return {
@@ -433,7 +384,7 @@ def compute(region: str | None, period: Period) -> dict:
         "members_by_category": people["by_category"],
         "members_by_region": people["by_region"],
         "monthly": months,
-        "top_agencies": top_agencies(made, current_app.config["REPORTS_TOP_AGENCIES"]),
+        "top_agencies": top_agencies(region, period, current_app.config["REPORTS_TOP_AGENCIES"]),
         "complaints": complaint_figures(region, period),
         "computed_at": local(now()).isoformat(timespec="seconds"),
     }

@@ -22,7 +22,7 @@ from marketplace.ratings.models import Rating
 from marketplace.requests.models import ServiceRequest
 from marketplace.stats.figures import TOTALS, derive
 from marketplace.stats.models import AgencyItemStats, AgencyStats
-from marketplace.tally import listing
+from marketplace.tally import listing, summary
 from marketplace.tally import public as page_figures
 
 # --- events (called by the services, inside their transaction) ------------------------------------------------
@@ -197,6 +197,7 @@ def rebuild() -> int:
         db.session.execute(AgencyItemStats.__table__.insert(), item_rows)
     page_figures.rebuild()  # the public pages' kept figures (tally/public.py)
     listing.rebuild()  # the list's kept rows and counts (tally/listing.py) follow the rebuilt figures
+    summary.rebuild(db.session)  # the market's summary rows (front page, public statistics)
     return len(agency_rows)
 
 

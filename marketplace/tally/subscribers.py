@@ -6,6 +6,7 @@ from marketplace import events
 from marketplace.orders.models import STARTED_LIVE, OrderStatus
 from marketplace.tally import listing
 from marketplace.tally import services as tally
+from marketplace.tally import summary
 
 
 def _order_accepted(order, **_) -> None:
@@ -37,6 +38,7 @@ def _violation_changed(flag, delta: int, **_) -> None:
 
 
 def connect() -> None:
+    summary.register_listeners()  # the market's summary rows follow every flush (tally/summary.py)
     events.order_accepted.connect(_order_accepted)
     events.order_light_changed.connect(_order_light_changed)
     events.contract_amended.connect(_contract_amended)

@@ -96,7 +96,8 @@ def check(data: dict, region: str | None, first: str, last: str) -> None:
     # requests, deals and amounts, per month and over the period
     deals_sql = (
         "FROM service_order o JOIN service_request r ON r.id = o.request_id JOIN service_item i "
-        "ON i.id = r.service_item_id WHERE o.status NOT IN ('declined', 'cancelled') AND o.created_at >= :s "
+        "ON i.id = r.service_item_id LEFT JOIN service_item_version v ON v.id = r.service_item_version_id "
+        "WHERE o.status NOT IN ('declined', 'cancelled') AND o.created_at >= :s "
         "AND o.created_at < :e AND COALESCE(r.region_code, '') LIKE :p"
     )
     assert [m["month"] for m in data["monthly"]] == data["period"]["months"]
@@ -137,8 +138,9 @@ def check(data: dict, region: str | None, first: str, last: str) -> None:
     )
     assert s["savings_rate"] == _rate(ceiling - amount, ceiling)
     gn, gamount, gmid = _q(
-        f"SELECT count(*), COALESCE(sum(o.amount_fen), 0), COALESCE(sum((i.guide_min_fen + i.guide_max_fen) / 2), 0) "
-        f"{deals_sql} AND i.guide_min_fen IS NOT NULL AND i.guide_max_fen IS NOT NULL",
+        "SELECT count(*), COALESCE(sum(o.amount_fen), 0), COALESCE(sum((COALESCE(v.guide_min_fen, i.guide_min_fen) "
+        f"+ COALESCE(v.guide_max_fen, i.guide_max_fen)) / 2), 0) {deals_sql} "
+        "AND COALESCE(v.guide_min_fen, i.guide_min_fen) IS NOT NULL AND COALESCE(v.guide_max_fen, i.guide_max_fen) IS NOT NULL",
         s=start,
         e=end,
         p=p,
@@ -149,8 +151,9 @@ def check(data: dict, region: str | None, first: str, last: str) -> None:
 
     # time: orders accepted in the period
     rows = _q(
-        "SELECT o.started_at, o.delivered_at, i.standard_days FROM service_order o JOIN service_request r "
-        "ON r.id = o.request_id JOIN service_item i ON i.id = r.service_item_id WHERE o.status = 'accepted' "
+        "SELECT o.started_at, o.delivered_at, COALESCE(v.standard_days, i.standard_days) FROM service_order o "
+        "JOIN service_request r ON r.id = o.request_id JOIN service_item i ON i.id = r.service_item_id "
+        "LEFT JOIN service_item_version v ON v.id = r.service_item_version_id WHERE o.status = 'accepted' "
         "AND o.accepted_at >= :s AND o.accepted_at < :e AND COALESCE(r.region_code, '') LIKE :p",
         s=start,
         e=end,
