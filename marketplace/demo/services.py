@@ -44,7 +44,7 @@ from marketplace.demo.reviews import load_reviews
 from marketplace.demo.staff import load_staff
 from marketplace.demo.todo import load_todo_cases
 from marketplace.extensions import db
-from marketplace.tally import public as page_figures
+from marketplace.tally import services as tally
 
 
 def has_data() -> bool:
@@ -100,8 +100,9 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
         counts |= load_moderation_cases()
     with step():  # last: dates the notifications the stories raised and marks the older ones read
         counts |= load_notifications(ENTERPRISE_EMAIL, AGENCY_EMAIL)
-    with step():  # the demo dated its deals: the pages' kept figures follow the dates
-        page_figures.rebuild()
+    with step():  # the demo dated its deals and admitted members directly: every kept figure (statistics, summary
+        # rows, fee figures, the list's rows) is rebuilt from the records, as `flask stats rebuild` does
+        tally.rebuild()
     with step():
         record(None, "demo.load", object_type="demo", after=counts)
     return counts

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from marketplace import events
 from marketplace.orders.models import STARTED_LIVE, OrderStatus
-from marketplace.tally import listing
+from marketplace.tally import listing, summary
 from marketplace.tally import services as tally
-from marketplace.tally import summary
 
 
 def _order_accepted(order, **_) -> None:
