@@ -34,6 +34,7 @@ system-deps:
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
+	$(FLASK) stats rebuild --if-missing
 	$(FLASK) search reindex
 	@# the market's clock runs beside the web server (closing bidding, ending publicity, deadline lights …)
 	$(FLASK) clock --quiet & CLOCK=$$!; trap 'kill $$CLOCK 2>/dev/null' EXIT INT TERM; \
@@ -47,6 +48,7 @@ BIND ?= 127.0.0.1:8000
 serve: install
 	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY (and DATABASE_URL) first; see README, Production"; exit 1; }
 	MARKET_ENV=production $(FLASK) db upgrade
+	MARKET_ENV=production $(FLASK) stats rebuild --if-missing
 	MARKET_ENV=production $(FLASK) clock --quiet & CLOCK=$$!; trap 'kill $$CLOCK 2>/dev/null' EXIT INT TERM; \
 	  MARKET_ENV=production $(BIN)/gunicorn -w $(WORKERS) --threads $(THREADS) -b $(BIND) wsgi:app
 

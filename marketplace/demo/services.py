@@ -100,8 +100,9 @@ def load_demo(seed: int = 2026) -> dict[str, int]:
         counts |= load_moderation_cases()
     with step():  # last: dates the notifications the stories raised and marks the older ones read
         counts |= load_notifications(ENTERPRISE_EMAIL, AGENCY_EMAIL)
-    with step():  # the demo dated its deals and admitted members directly: every kept figure (statistics, summary
-        # rows, fee figures, the list's rows) is rebuilt from the records, as `flask stats rebuild` does
+    # The demo dated its deals and admitted members directly: every kept figure (statistics, summary rows, fee
+    # figures, the list's rows) is rebuilt from the records, as `flask stats rebuild` does.
+    with step():
         tally.rebuild()
     with step():
         record(None, "demo.load", object_type="demo", after=counts)

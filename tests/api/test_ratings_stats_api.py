@@ -215,3 +215,27 @@ def test_rating_through_the_order_page_and_the_store_shows_it(client):
     store = client.get(f"/agencies/{agency.agency.id}").get_data(as_text=True)
     assert "整体满意" in store and '<strong data-stat="completed_orders">1</strong>' in store
     assert '<strong data-stat="avg_rating">4.0</strong>' in store
+
+
+def test_rebuild_if_missing_fills_the_kept_rows_of_an_upgraded_database_and_otherwise_does_nothing(
+    app, client
+):
+    """A database upgraded to the release that added the list's rows has members but no rows: `make run` and
+    `make serve` run `stats rebuild --if-missing`, which fills them once (and leaves a filled database alone)."""
+    from sqlalchemy import delete, func, select
+
+    from marketplace.extensions import db
+    from marketplace.stats.listing import AgencyListing, AgencyListingCount
+
+    agency = f.active_agency("C03")
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["stats", "rebuild", "--if-missing"]).output == ""  # rows kept: nothing to do
+    db.session.execute(delete(AgencyListing))
+    db.session.execute(delete(AgencyListingCount))
+    db.session.commit()
+    assert client.get("/api/v1/agencies").get_json() == []  # what an upgraded database showed
+    result = runner.invoke(args=["stats", "rebuild", "--if-missing"])
+    assert result.exit_code == 0 and "agencies" in result.output, result.output
+    assert db.session.scalar(select(func.count()).select_from(AgencyListingCount)) > 0
+    assert agency.agency.id in [a["id"] for a in client.get("/api/v1/agencies").get_json()]
