@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, select
 
 from marketplace.agencies.models import Agency
 from marketplace.catalogue.models import Category
@@ -158,6 +158,11 @@ def area_of(region: str | None) -> dict:
     return {"code": code, "name": regions.full_name(code) or code, "whole_market": region is None}
 
 
+def _total(column):
+    """SUM as an integer on both databases (PostgreSQL sums integers as numeric, which Python reads as Decimal)."""
+    return cast(func.sum(column), BigInteger)
+
+
 def _months_of(period: Period):
     return MarketMonth.month >= period.first, MarketMonth.month <= period.last
 
@@ -165,7 +170,7 @@ def _months_of(period: Period):
 def members(region: str | None, period: Period) -> dict:
     """From the kept rows per month of admission × seat × category (market_members), not from the agencies."""
     rows = db.session.execute(
-        select(MarketMembers.category_id, MarketMembers.region_code, func.sum(MarketMembers.n))
+        select(MarketMembers.category_id, MarketMembers.region_code, _total(MarketMembers.n))
         .where(MarketMembers.month <= period.last, _inside(MarketMembers.region_code, region))
         .group_by(MarketMembers.category_id, MarketMembers.region_code)
     ).all()
@@ -204,7 +209,7 @@ def members(region: str | None, period: Period) -> dict:
 
 def deals(region: str | None, period: Period) -> list:
     """The period's months with their kept totals (market_month), one row per month that has any."""
-    sums = [func.sum(getattr(MarketMonth, name)).label(name) for name in MONTH_TOTALS]
+    sums = [_total(getattr(MarketMonth, name)).label(name) for name in MONTH_TOTALS]
     return list(
         db.session.execute(
             select(MarketMonth.month, *sums)
@@ -289,7 +294,7 @@ def top_agencies(region: str | None, period: Period, limit: int) -> list[dict]:
     a = MarketAgencyMonth
     per = (
         select(
-            a.category_id, a.agency_id, func.sum(a.deals).label("n"), func.sum(a.amount_fen).label("amount")
+            a.category_id, a.agency_id, _total(a.deals).label("n"), _total(a.amount_fen).label("amount")
         )
         .where(a.month >= period.first, a.month <= period.last, _inside(a.region_code, region))
         .group_by(a.category_id, a.agency_id)

@@ -44,6 +44,8 @@ def chunks(ids: list[int] | None, size: int = 500) -> Iterator[list[int] | None]
 
 def _agency_docs(session: Session, ids: list[int] | None) -> Iterator[dict]:
     """Active members only; never contacts, addresses, files or anything about bids."""
+    if ids is None:  # a full build, in chunks too: a national market's ids exceed a statement's parameters
+        ids = list(session.scalars(select(Agency.id).where(Agency.status == AgencyStatus.ACTIVE)))
     for chunk in chunks(ids):
         stmt = (
             select(Agency)
