@@ -293,9 +293,7 @@ def top_agencies(region: str | None, period: Period, limit: int) -> list[dict]:
     """Per category, the agencies with the most deals in the period (kept per agency and month)."""
     a = MarketAgencyMonth
     per = (
-        select(
-            a.category_id, a.agency_id, _total(a.deals).label("n"), _total(a.amount_fen).label("amount")
-        )
+        select(a.category_id, a.agency_id, _total(a.deals).label("n"), _total(a.amount_fen).label("amount"))
         .where(a.month >= period.first, a.month <= period.last, _inside(a.region_code, region))
         .group_by(a.category_id, a.agency_id)
         .having(func.sum(a.deals) > 0)
