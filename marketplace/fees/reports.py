@@ -80,14 +80,7 @@ def price_summary(
     }
     outside["outside_guide"] = bool(outside["above_guide"] or outside["below_guide"])
     if not prices:
-        return {
-            "count": 0,
-            "median_fen": None,
-            "min_fen": None,
-            "max_fen": None,
-            "p25_fen": None,
-            "p75_fen": None,
-        } | outside
+        return kept_fees.NO_PRICES | outside
     ordered = sorted(prices)
     summary = {
         "count": len(ordered),

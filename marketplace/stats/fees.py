@@ -107,17 +107,21 @@ def fresh_rows(items: list[ServiceItem], region: str | None = None) -> dict[int,
     return {i: scoped.get(i) for i in current}
 
 
+NO_PRICES = {
+    "count": 0,
+    "median_fen": None,
+    "min_fen": None,
+    "max_fen": None,
+    "p25_fen": None,
+    "p75_fen": None,
+}
+"""The price summary of an item with no deal (shared with fees.reports.price_summary)."""
+
+
 def summary_of(row: FeeItemSummary | None) -> dict:
     """A kept row as `fees.reports.price_summary` returns it (the same keys and the same numbers)."""
     if row is None or not row.count:
-        out = {
-            "count": 0,
-            "median_fen": None,
-            "min_fen": None,
-            "max_fen": None,
-            "p25_fen": None,
-            "p75_fen": None,
-        }
+        out = dict(NO_PRICES)
         above = below = 0
     else:
         out = {
