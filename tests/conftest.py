@@ -264,3 +264,13 @@ def redis_url(tmp_path_factory):
     yield url
     server.terminate()
     server.wait(5)
+
+
+# --- where the time goes (TEST_TIMINGS=FILE: each phase's seconds appended as it ends, kept even if the run is cut) --
+
+
+def pytest_runtest_logreport(report):
+    path = os.environ.get("TEST_TIMINGS")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(f"{report.duration:.2f}\t{report.when}\t{report.nodeid}\n")
