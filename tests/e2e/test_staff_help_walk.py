@@ -71,6 +71,8 @@ def test_footer_help_moderation_scans_department_form_and_english(live_server, b
     _login(page, base, emails["city"])
     page.goto(f"{base}/admin/")
     page.click("[data-desk='rating_admin.moderation_list']")
+    # the staff bar names the moderation list too, marked as the page the operator is on
+    assert "active" in page.get_attribute("nav.staffnav a[data-link=ratings-moderation]", "class")
     card = page.locator(f"[data-rating-id='{ids['rating']}']")
     assert card.get_attribute("data-reported") == "1"
     card.locator("input[name=text]").fill("含侮辱性言辞")
