@@ -121,7 +121,9 @@ def test_submit_return_fix_resubmit_approve(live_server, browser, tmp_path):
     page.fill("#opinion", OPINION)
     _snap(page, "04-review-detail")
     page.click("form[data-form=return] button[type=submit]")
-    page.click("[data-confirm-yes]")  # 驳回 asks first
+    assert OPINION in page.inner_text("[data-confirm]")  # 驳回 asks first, with the opinion as sent
+    assert "以下操作不可撤销" in page.inner_text("[data-confirm]")
+    page.click("[data-confirm-yes]")
     page.wait_for_load_state()
     assert TITLE not in page.inner_text("main")  # no longer waiting
     _logout(page)
@@ -145,7 +147,9 @@ def test_submit_return_fix_resubmit_approve(live_server, browser, tmp_path):
     page.goto(f"{base}/admin/announcements/{request_id}")
     assert "编制环境影响报告书，配合完成" in page.inner_text("main")
     page.click("form[data-form=approve] button[type=submit]")
-    page.click("[data-confirm-yes]")  # 审核通过 asks first
+    assert "审核通过" in page.inner_text("[data-confirm] h1")  # 审核通过 asks first, naming the method
+    assert "选取方式" in page.inner_text("[data-confirm] .confirm-facts")
+    page.click("[data-confirm-yes]")
     page.wait_for_load_state()
     assert page.locator("[data-empty]").count() == 1
     _logout(page)

@@ -4,6 +4,7 @@ on the deadline board; the public fee page shows the winning price."""
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -65,6 +66,11 @@ def test_admin_reviews_a_fee_flag_and_watches_deadlines(live_server, browser, sh
     rows = page.locator("tr[data-flag-id]")
     assert rows.count() == 1 and low_name in rows.first.inner_text() and "异常低价" in rows.first.inner_text()
     assert page.locator("svg.svg-chart").count() >= 1
+    # each flag says which test fired, with its figures (not a bare "低于均值 x%")
+    fired = rows.first.locator("[data-test]")
+    assert fired.evaluate_all("els => els.map(e => e.dataset.test)") == ["below_mean", "below_next"]
+    assert fired.nth(0).inner_text() == "低于其他报价均值 61%（阈值 40%）：¥80,000.00 vs 均值 ¥205,000.00"
+    assert fired.nth(1).inner_text() == "比次低报价低 60%（阈值 30%）：¥80,000.00 vs 次低 ¥200,000.00"
     shot(page, "fee-audit")
 
     with page.expect_download() as download:
@@ -85,6 +91,11 @@ def test_admin_reviews_a_fee_flag_and_watches_deadlines(live_server, browser, sh
     assert "恶意低价竞争" in page.locator("blockquote[data-note]").inner_text()
     shot(page, "fee-flag")
     assert _credit(page, base, low_id) == round(credit_before - 0.2 * 10, 1)  # −10 points, weight 20 %
+    assert re.fullmatch(r"\d+\.\d\d", page.inner_text("[data-stat=credit_score]"))  # one format: two decimals
+    violation = page.locator("[data-violations] [data-violation]")  # the store shows the confirmed violation
+    assert (
+        violation.count() == 1 and "异常低价" in violation.inner_text() and "确认于" in violation.inner_text()
+    )
 
     page.goto(f"{base}/fees/items/{item_id}")
     assert page.locator("[data-fee=median]").inner_text() == "¥80,000.00"

@@ -14,6 +14,15 @@ from tests.factories import PDF, id_number
 pytestmark = pytest.mark.e2e
 
 
+# every required mark (`*`) shares a line with its label's last word (never wrapped onto a line alone)
+STAR_ON_LABEL_LINE = """() => [...document.querySelectorAll('.label em.req')].every(em => {
+  const range = document.createRange();
+  range.selectNodeContents(em.parentElement.firstChild);
+  const rects = range.getClientRects(), last = rects[rects.length - 1], star = em.getBoundingClientRect();
+  return star.top < last.bottom && star.bottom > last.top;
+})"""
+
+
 def test_agency_joins_and_its_offer_is_public(live_server, browser, shot, tmp_path):
     base = live_server.config["LIVE_URL"]
     with live_server.app_context():
@@ -34,12 +43,24 @@ def test_agency_joins_and_its_offer_is_public(live_server, browser, shot, tmp_pa
     page.check("input[name=role][value=agency]")
     page.fill("#org_name", "南京恒远测绘地理信息有限公司")
     page.fill("#uscc", "91320100MA1XYW7Q01")  # wrong check digit
+    page.fill("#contact_name", "钱立新")
+    page.fill("#phone", "13912345678")
     page.fill("#email", "hengyuan@test.cn")
     page.fill("#password", "Abc12345")
     page.fill("#confirm", "Abc12345")
     page.click("form.form button[type=submit]")
     assert page.locator(".field .error").first.is_visible()
     assert re.search(r"[\u4e00-\u9fff]", page.locator(".field .error").first.inner_text())  # said in Chinese
+    # what was typed is kept, except the passwords, which the page says; every `*` on its label's line
+    assert (
+        page.input_value("#org_name") == "南京恒远测绘地理信息有限公司"
+        and page.input_value("#phone") == "13912345678"
+    )
+    assert page.input_value("#password") == "" and "密码" in page.inner_text("[data-password-note]")
+    assert page.evaluate(STAR_ON_LABEL_LINE), "a required mark wrapped onto a line of its own"
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate(STAR_ON_LABEL_LINE), "a required mark wrapped onto a line of its own at 390 px"
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.fill("#uscc", uscc.make("91", "320100", "MA1XYW7Q0"))  # valid check digit
     page.fill("#password", "Abc12345")
     page.fill("#confirm", "Abc12345")
@@ -49,6 +70,10 @@ def test_agency_joins_and_its_offer_is_public(live_server, browser, shot, tmp_pa
 
     # 2. Profile, categories, a qualification with its scan, then apply.
     page.click("nav.tabs a[href$='/agency/profile']")
+    # the contact person and phone given at registration are carried into the profile
+    assert (
+        page.input_value("#contact_name") == "钱立新" and page.input_value("#contact_phone") == "13912345678"
+    )
     page.fill("#legal_rep", "周建华")
     page.select_option("#region_code", "320000")  # province → city → county
     page.select_option(".region-picker:not(.region-multi) select[data-level='2']", "320100")

@@ -62,7 +62,10 @@ def test_pay_by_bank_transfer_then_the_agency_confirms(live_server, browser, sho
     assert Path(download.value.path()).read_bytes() == f.PDF
     shot(agency_page, "33-payment-to-confirm")
     agency_page.click("form[data-form=confirm-payment] button[type=submit]")
-    agency_page.click("[data-confirm-yes]")  # 确认收款 asks first
+    confirm = agency_page.locator("[data-confirm]")  # 确认收款 asks first: the amount, what is final
+    assert "¥86,500.00" in confirm.inner_text() and "以下操作不可撤销" in confirm.inner_text()
+    assert agency_page.inner_text("[data-confirm-yes]") == "确认收款 ¥86,500.00"
+    agency_page.click("[data-confirm-yes]")
     agency_page.wait_for_selector("[data-payment-state=paid]")
     assert agency_page.get_attribute("[data-payment-panel]", "data-payment-status") == "paid"
     assert agency_page.inner_text("[data-outstanding]") == "¥0.00"

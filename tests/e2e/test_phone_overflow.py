@@ -226,6 +226,9 @@ def test_filters_comparison_and_home_fit_a_phone(live_server, browser, phone_mar
         ctx = _context(browser, base, who)
         home = ctx.new_page()
         home.goto(base + "/")
+        assert home.locator(".hero a[data-link=post-request]").is_visible(), (
+            "发布需求 is missing from the hero"
+        )
         screens = home.evaluate("document.documentElement.scrollHeight / window.innerHeight")
         assert screens < 3, f"the home page is {screens:.2f} screens tall at 390 px"
         ctx.close()

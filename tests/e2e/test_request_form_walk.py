@@ -31,6 +31,8 @@ def test_request_form_fits_the_method_item_and_invitation(live_server, browser, 
         guided = f.guided_item()
         market = f.market_item("C03")
         f.offer(invited, market, price_fen=26_800_000, promised_days=35)
+        # one deal of the market-priced item: the form's median (¥250,000.00, 1 order)
+        f.accepted_order(price_fen=25_000_000, agency=invited, service_item_id=market.id)
         ent_email, agency_email, agency_id = enterprise.email, invited.email, invited.agency.id
         guided_id, guided_days, market_id = guided.id, guided.standard_days, market.id
     page = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN").new_page()
@@ -57,6 +59,7 @@ def test_request_form_fits_the_method_item_and_invitation(live_server, browser, 
     assert "至" in page.inner_text("[data-fact=guide]")
     page.select_option("#service_item_id", str(market_id))
     page.locator("[data-fact=guide]", has_text="市场调节价").wait_for()
+    assert page.inner_text("[data-fact=median]") == "¥250,000.00（1 单）"
 
     # 3. The invitation from the store link, then publication.
     assert "邀请 连云港华测环境咨询有限公司 报价" in page.inner_text("[data-invitation]")

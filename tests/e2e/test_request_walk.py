@@ -41,6 +41,8 @@ def test_post_bid_compare_select_order_accept(live_server, browser, shot, tmp_pa
         agency_names = [a.agency.name for a in agencies]
     report = tmp_path / "环评报告书.pdf"
     report.write_bytes(f.PDF)
+    drawing = tmp_path / "管廊总平面图.dwg"
+    drawing.write_bytes(b"AC1032\x00\x00\x00\x00\x00\x06\x01" + bytes(200))  # AutoCAD 2018's header
     page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
 
     # 1. The enterprise posts and publishes the request.
@@ -69,6 +71,14 @@ def test_post_bid_compare_select_order_accept(live_server, browser, shot, tmp_pa
         commitment = db.session.get(ServiceRequest, request_id).draw_commitment
     assert commitment in page.content() and item_name in page.inner_text("main")
     shot(page, "11-announcement")
+    # 撤销公告 asks first (method and ceiling, what ends); going back changes nothing (the server checks too)
+    page.fill("form[data-form=cancel] [name=reason]", "项目选址调整，暂停采购")
+    page.click("form[data-form=cancel] button[type=submit]")
+    confirm = page.locator("[data-confirm]")
+    assert "撤销该公告？" in confirm.inner_text() and "以下操作不可撤销" in confirm.inner_text()
+    assert "竞价选取" in confirm.inner_text() and "¥300,000.00" in confirm.inner_text()
+    page.click("[data-confirm] a.btn")
+    assert page.get_attribute("[data-status]", "data-status") == "bidding"
     _logout(page)
 
     # 2. Three agencies find it in their inbox and bid.
@@ -112,12 +122,17 @@ def test_post_bid_compare_select_order_accept(live_server, browser, shot, tmp_pa
     shot(mobile, "13-compare-phone")
     phone.close()
     page.click("form[data-form=select] button[type=submit]")
-    page.click("[data-confirm-yes]")  # 执行比选 asks first
+    confirm = page.locator("[data-confirm]")  # 执行比选 asks first: the method, the bids, what is final
+    assert "竞价选取" in confirm.inner_text() and "以下操作不可撤销" in confirm.inner_text()
+    assert confirm.locator("dd").all_inner_texts()[-1] == "3"  # 有效报价数
+    page.click("[data-confirm-yes]")
     page.wait_for_url(re.compile(rf"/requests/{request_id}$"))
     assert page.get_attribute("[data-status]", "data-status") == "publicity"
     assert agency_names[1] in page.inner_text("main")  # lowest price wins, named publicly
     page.click("a[data-link=draw]")
     assert commitment in page.content()
+    scores = page.locator("[data-score]").all_inner_texts()  # 信用分 in one format: two decimals
+    assert len(scores) == 3 and all(re.fullmatch(r"\d+\.\d\d", s) for s in scores), scores
     shot(page, "14-draw-proof")
 
     # 5. Publicity ends; the order exists.
@@ -138,7 +153,8 @@ def test_post_bid_compare_select_order_accept(live_server, browser, shot, tmp_pa
     page.click("form[data-form=progress] button[type=submit]")
     assert "完成现场踏勘" in page.inner_text("main")
     page.fill("form[data-form=deliver] [name=text]", "提交环境影响报告书（报批稿）")
-    page.set_input_files("form[data-form=deliver] [name=files]", str(report))
+    # the trades' formats: a drawing (DWG, checked by its content) beside the report
+    page.set_input_files("form[data-form=deliver] [name=files]", [str(report), str(drawing)])
     page.click("form[data-form=deliver] button[type=submit]")
     assert page.get_attribute("[data-status]", "data-status") == "delivered"
     _logout(page)
@@ -146,7 +162,7 @@ def test_post_bid_compare_select_order_accept(live_server, browser, shot, tmp_pa
     # 7. The enterprise accepts.
     _login(page, base, ent_email)
     page.goto(f"{base}/orders/{order_id}")
-    assert "环评报告书.pdf" in page.inner_text("main")
+    assert "环评报告书.pdf" in page.inner_text("main") and "管廊总平面图.dwg" in page.inner_text("main")
     page.click("form[data-form=accept] button[type=submit]")
     page.click("[data-confirm-yes]")  # 确认验收 asks first
     assert page.get_attribute("[data-status]", "data-status") == "accepted"

@@ -64,6 +64,11 @@ def test_search_waits_for_its_index_then_finds_and_follows(live_server, browser,
     agencies_tab.click()
     assert page.locator(f".search-hit[data-type=agency][data-id='{agency_id}']").count() == 1
     assert agency_name in page.inner_text(".search-results")
+    # the agency's hit is the list's card: rating (none yet), completed orders and the lowest price
+    card = page.locator(f".search-hit[data-type=agency][data-id='{agency_id}']")
+    assert "暂无评价" in card.locator(f"[data-agency-stats='{agency_id}']").inner_text()
+    assert "0 单" in card.locator(f"[data-agency-stats='{agency_id}']").inner_text()
+    assert re.fullmatch(r"¥[\d,]+\.\d\d", card.locator(".agency-card-figures .price").inner_text())
     shot(page, f"41-search-agencies-{backend}")
 
     with live_server.app_context():

@@ -45,12 +45,15 @@ def test_footer_help_moderation_scans_department_form_and_english(live_server, b
     assert organiser in footer.inner_text() and hotline in footer.inner_text()
     assert page.locator("[data-icp] a").get_attribute("href").startswith("https://beian.miit.gov.cn")
     page.click("footer [data-link=help]")
+    roles = page.locator("[data-help-role]").evaluate_all("els => els.map(e => e.dataset.helpRole)")
+    assert {"enterprise", "agency", "operator", "department", "supervisor"} <= set(roles)  # a guide per role
     page.click("[data-help-role=enterprise]")
     assert page.locator(".help-step").count() >= 5
     page.click(".help-step [data-help-link='enterprise.new_request']")
     assert "/auth/login" in page.url  # a real page: publishing asks the visitor to log in first
     for link, marker in (
         ("selection-rules", "[data-method=average_price]"),
+        ("credit-rules", "table[data-grades]"),
         ("fee-rules", "[data-rule=abnormally_low]"),
     ):
         page.goto(f"{base}/")
@@ -68,6 +71,8 @@ def test_footer_help_moderation_scans_department_form_and_english(live_server, b
     _login(page, base, emails["city"])
     page.goto(f"{base}/admin/")
     page.click("[data-desk='rating_admin.moderation_list']")
+    # the staff bar names the moderation list too, marked as the page the operator is on
+    assert "active" in page.get_attribute("nav.staffnav a[data-link=ratings-moderation]", "class")
     card = page.locator(f"[data-rating-id='{ids['rating']}']")
     assert card.get_attribute("data-reported") == "1"
     card.locator("input[name=text]").fill("含侮辱性言辞")

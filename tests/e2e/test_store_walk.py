@@ -35,10 +35,14 @@ def test_store_tabs_favourite_filters_and_invite(live_server, browser, shot):
     tabs = page.get_by_role("tab")
     assert tabs.all_inner_texts()[0].startswith("首页") and tabs.count() == 4
     assert page.get_attribute("[role=tab][aria-selected=true]", "data-tab") == "home"
+    # the five dimension averages in the store's head (as Taobao's DSR): 质量/时效/态度/收费/规范
+    dims = page.locator("[data-dimensions] [data-dimension] dt").all_inner_texts()
+    assert dims == ["质量", "时效", "态度", "收费", "规范"]
     page.get_by_role("tab", name=re.compile("资质")).click()
     page.wait_for_url(re.compile(r"tab=qualifications"))
     assert page.get_attribute("[role=tab][aria-selected=true]", "data-tab") == "qualifications"
-    assert "已核验" in page.inner_text("[role=tabpanel]")
+    # verified, with the date
+    assert re.search(r"已核验 \d{4}-\d{2}-\d{2}", page.inner_text("[role=tabpanel]"))
     page.get_by_role("tab", name=re.compile("全部服务")).click()
     page.wait_for_url(re.compile(r"tab=services"))
     assert page.locator("[role=tabpanel] .offer-card").count() == 1
@@ -62,6 +66,15 @@ def test_store_tabs_favourite_filters_and_invite(live_server, browser, shot):
     page.goto(f"{base}/agencies/{aid}")
     href = page.get_attribute(".offer-card a[data-link=invite]", "href")
     assert href == f"/enterprise/requests/new?item={item_id}&agency={aid}"
+
+    # 发布需求 on the home hero; on a catalogue item 发布需求 and 邀请报价 beside each offering agency, pre-filled
+    page.goto(f"{base}/")
+    assert page.get_attribute(".hero a[data-link=post-request]", "href") == "/enterprise/requests/new"
+    page.goto(f"{base}/catalogue/items/{item_id}")
+    assert page.get_attribute(f"a[data-link=invite][href$='agency={aid}']", "href") == href
+    page.click("a[data-link=post-request]")
+    page.wait_for_url(re.compile(rf"/enterprise/requests/new\?item={item_id}$"))
+    assert page.input_value("#service_item_id") == str(item_id)
 
     # the list's filters apply on change: choosing a category, then an item, reloads without pressing 筛选
     page.goto(f"{base}/agencies/")
