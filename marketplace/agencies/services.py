@@ -473,9 +473,9 @@ def listing_page(
     )
 
 
-def _band_offers(flt: ListFilter) -> list:
-    """The offers a price band looks at: active, of the chosen item if any, lowest price inside the band."""
-    low = func.coalesce(Offer.price_fen, Offer.price_min_fen)
+def _band_offers(flt: ListFilter, low=None) -> list:
+    """The offers a price band looks at: active, of the chosen item if any, lowest price (`low`) inside it."""
+    low = func.coalesce(Offer.price_fen, Offer.price_min_fen) if low is None else low
     out = [Offer.active.is_(True)]
     if flt.service_item_id:
         out.append(Offer.service_item_id == flt.service_item_id)
@@ -493,24 +493,26 @@ def _band_walk(flt: ListFilter, sort: str, kind: int, ref: int, checks: list, pa
     agency's first offer met is its best, so the walk stops once it has met the page's agencies and one more
     (at least LIST_COUNT_CAP + 1, to count the total as the other filtered lists do)."""
     L = listing.AgencyListing
-    key = func.coalesce(Offer.price_fen, Offer.price_min_fen) if sort == "price" else Offer.promised_days
+    low = func.coalesce(Offer.price_fen, Offer.price_min_fen)
+    if sort == "price":
+        key, band = low, _band_offers(flt)
+    else:  # `low + 0`: the band is checked on each offer met, so that the walk follows the days' index
+        key, band = Offer.promised_days, _band_offers(flt, low + 0)
     stmt = (
         select(Offer.agency_id)
         .join(L, and_(L.agency_id == Offer.agency_id, L.kind == kind, L.ref == ref))
-        .where(*_band_offers(flt), *checks)
+        .where(*band, *checks)
         .order_by(key, Offer.agency_id)
     )
     start = (page - 1) * per_page
     need = max(start + per_page + 1, LIST_COUNT_CAP + 1)
-    met: dict[int, None] = {}  # the agencies in the order met (a dict keeps insertion order)
-    result = db.session.execute(stmt.execution_options(yield_per=200))
-    try:
-        for (agency_id,) in result:
-            met.setdefault(agency_id)
-            if len(met) >= need:
-                break
-    finally:
-        result.close()
+    limit = need * 4  # offers read: a LIMIT makes both databases walk the index in order
+    while True:
+        rows = db.session.scalars(stmt.limit(limit)).all()
+        met = dict.fromkeys(rows)  # the agencies in the order met: each one's first offer is its best
+        if len(met) >= need or len(rows) < limit:
+            break
+        limit *= 4
     order = list(met)
     exact = len(order) <= LIST_COUNT_CAP
     total = len(order) if exact else max(LIST_COUNT_CAP, min(len(order), start + per_page))
