@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import String, and_, cast, func, or_, select, tuple_
+from sqlalchemy import String, and_, cast, func, or_, select, true, tuple_
 from sqlalchemy.orm import selectinload
 
 from marketplace.agencies.models import (
@@ -476,7 +476,7 @@ def listing_page(
 def _band_offers(flt: ListFilter, low=None) -> list:
     """The offers a price band looks at: active, of the chosen item if any, lowest price (`low`) inside it."""
     low = func.coalesce(Offer.price_fen, Offer.price_min_fen) if low is None else low
-    out = [Offer.active.is_(True)]
+    out = [Offer.active == true()]  # `= true`, not `IS true`: PostgreSQL walks (active, …) indexes only so
     if flt.service_item_id:
         out.append(Offer.service_item_id == flt.service_item_id)
     if flt.price_min_fen is not None:
