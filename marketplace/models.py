@@ -22,4 +22,5 @@ from marketplace.search.models import SearchQueue  # noqa: F401
 from marketplace.stats.fees import FeeItemSummary  # noqa: F401
 from marketplace.stats.listing import AgencyListing, AgencyListingCount  # noqa: F401
 from marketplace.stats.models import AgencyItemStats, AgencyStats  # noqa: F401
+from marketplace.stats.open_months import OcdsMonth  # noqa: F401
 from marketplace.stats.summary import MarketAgencyMonth, MarketCount, MarketMembers, MarketMonth  # noqa: F401

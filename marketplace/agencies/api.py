@@ -76,7 +76,7 @@ def list_agencies(args, pagination_parameters):
             raise Invalid(
                 _l("This cursor does not belong to this list."), {"after": [_l("Not a valid cursor.")]}
             )
-    page = services.listing_page(
+    flt = services.ListFilter(
         args["category_id"],
         args["region"],
         args["q"],
@@ -85,6 +85,9 @@ def list_agencies(args, pagination_parameters):
         args["level"],
         args["price_min_fen"],
         args["price_max_fen"],
+    )
+    page = services.listing_page(
+        flt,
         page=pagination_parameters.page,
         per_page=pagination_parameters.page_size,
         after=after,
@@ -342,9 +345,11 @@ def upload_change_file(change_id):
 @bp.get("/agencies/admitted")
 @bp.arguments(AdmittedQuery, location="query")
 @bp.response(200, AdmittedOut(many=True))
-def admitted(args):
-    """入驻公示: members admitted in the last `days` days (default 30), newest first; public facts only."""
-    return services.admitted_agencies(args["days"])
+@bp.paginate()
+def admitted(args, pagination_parameters):
+    """入驻公示: members admitted in the last `days` days (default 30), newest first, a page at a time;
+    public facts only."""
+    return api_page(services.admitted_query(args["days"]), pagination_parameters)
 
 
 @bp.get("/qualifications/<int:qualification_id>/file")

@@ -8,7 +8,18 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.auth.models import User
@@ -82,6 +93,8 @@ class AgencyServiceArea(db.Model):
 
 class Agency(TimestampMixin, db.Model):
     __tablename__ = "agency"
+    # 入驻公示: the members admitted lately, newest first, one page at a time (read along it, not sorted)
+    __table_args__ = (Index("ix_agency_status_approved", "status", "approved_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), unique=True)
@@ -251,6 +264,15 @@ class Offer(TimestampMixin, db.Model):
         if item.guide_max_fen is None or self.discount_pct is None:
             return None
         return item.guide_max_fen * self.discount_pct // 100
+
+
+# A price band sorted by price or speed walks the offers in the band in that order (agencies/services.py
+# `_band_walk`): the lowest price is COALESCE(price_fen, price_min_fen), as the list compares offers.
+_LOW = func.coalesce(Offer.price_fen, Offer.price_min_fen)
+Index("ix_offer_low", Offer.active, _LOW, Offer.agency_id)
+Index("ix_offer_item_low", Offer.service_item_id, Offer.active, _LOW, Offer.agency_id)
+Index("ix_offer_days", Offer.active, Offer.promised_days, Offer.agency_id)
+Index("ix_offer_item_active_days", Offer.service_item_id, Offer.active, Offer.promised_days, Offer.agency_id)
 
 
 class Favourite(db.Model):

@@ -9,11 +9,12 @@ from __future__ import annotations
 import base64
 import json
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import String, and_, cast, func, or_, select, tuple_
+from sqlalchemy import String, and_, cast, func, or_, select, true, tuple_
 from sqlalchemy.orm import selectinload
 
 from marketplace.agencies.models import (
@@ -34,7 +35,7 @@ from marketplace.common.errors import NotFound
 from marketplace.common.sql import contains
 from marketplace.extensions import db
 from marketplace.regions import services as regions
-from marketplace.stats import figures, listing
+from marketplace.stats import figures, listing, summary
 from marketplace.stats.figures import NO_DATA_COMPOSITE, PRIOR_MEAN
 from marketplace.stats.models import AgencyStats
 
@@ -89,23 +90,36 @@ def get_store(agency_id: int, actor: User | None = None) -> Agency:
     return agency
 
 
-def public_agencies_query(
-    category_id: int | None = None,
-    region: str | None = None,
-    q: str | None = None,
-    service_item_id: int | None = None,
-    sort: str = "composite",
-    level: str | None = None,
-    price_min_fen: int | None = None,
-    price_max_fen: int | None = None,
-):
-    """The intermediary-services list: active members, filtered and sorted.
+@dataclass(frozen=True)
+class ListFilter:
+    """What the intermediary-services list is narrowed to and sorted by (the page, the API, the reference)."""
 
-    composite (default: the best credit grade first, then the composite figure), sales and rating sort by the running statistics (stats/figures.py explains the
-    formulas); price and speed by the agency's best offer (within the service item when one is chosen). A price
-    band keeps agencies with an offer whose lowest price lies inside it; a level keeps agencies holding a valid
-    qualification of that level or higher.
+    category_id: int | None = None
+    region: str | None = None
+    q: str | None = None
+    service_item_id: int | None = None
+    sort: str = "composite"
+    level: str | None = None
+    price_min_fen: int | None = None
+    price_max_fen: int | None = None
+
+    @property
+    def band(self) -> bool:
+        return self.price_min_fen is not None or self.price_max_fen is not None
+
+
+def public_agencies_query(flt: ListFilter):
+    """The intermediary-services list: active members, filtered and sorted, read from the agencies, offers,
+    statistics and credit directly (the reference `listing_page` is checked against, and the front page's
+    fallback).
+
+    composite (default: the best credit grade first, then the composite figure), sales and rating sort by the
+    running statistics (stats/figures.py explains the formulas); price and speed by the agency's best offer
+    (within the service item when one is chosen). A price band keeps agencies with an offer whose lowest price
+    lies inside it; a level keeps agencies holding a valid qualification of that level or higher.
     """
+    category_id, region, q, service_item_id = flt.category_id, flt.region, flt.q, flt.service_item_id
+    sort, level, price_min_fen, price_max_fen = flt.sort, flt.level, flt.price_min_fen, flt.price_max_fen
     stmt = (
         select(Agency)
         .where(Agency.status == AgencyStatus.ACTIVE)
@@ -200,14 +214,6 @@ def recommended_agencies_query(min_ratings: int):
     )
 
 
-def public_agencies_page(stmt, page: int | None = None, per_page: int = 20):
-    """One page of `public_agencies_query`, counted over its filters alone (the joins that sort it would
-    only slow the count down)."""
-    result = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=False)
-    result.total = db.session.scalar(select(func.count(Agency.id)).where(stmt.whereclause))
-    return result
-
-
 def applications_query(actor: User | None, status: AgencyStatus | None = AgencyStatus.PENDING):
     """Agencies for the review desk (operators, the supervisor read-only), inside the account's area, oldest
     application first."""
@@ -246,30 +252,24 @@ def qualification_for_download(actor: User | None, qualification_id: int) -> Qua
     return qual
 
 
-def admitted_agencies(days: int = 30) -> list[Agency]:
-    """入驻公示: the members admitted in the last `days` days that are still active, newest first."""
+def admitted_query(days: int = 30):
+    """入驻公示: the members admitted in the last `days` days that are still active, newest first (a query to
+    paginate: read along ix_agency_status_approved)."""
     since = now() - timedelta(days=days)
-    stmt = (
+    return (
         select(Agency)
         .where(Agency.status == AgencyStatus.ACTIVE, Agency.approved_at >= since)
         .options(selectinload(Agency.categories))
         .order_by(Agency.approved_at.desc(), Agency.id.desc())
     )
-    return list(db.session.scalars(stmt))
 
 
 # --- the catalogue's view of the members -------------------------------------------------------------
 
 
 def member_counts() -> dict[int, int]:
-    """Active member agencies per category."""
-    stmt = (
-        select(agency_category.c.category_id, func.count())
-        .join(Agency, Agency.id == agency_category.c.agency_id)
-        .where(Agency.status == AgencyStatus.ACTIVE)
-        .group_by(agency_category.c.category_id)
-    )
-    return {cid: n for cid, n in db.session.execute(stmt)}
+    """Active member agencies per category: the kept counts (stats/summary.py `market_count`), not a count."""
+    return summary.category_member_counts()
 
 
 def offers_for_item(item_id: int, limit: int | None = None) -> list[Offer]:
@@ -349,38 +349,20 @@ def decode_cursor(sort: str, cursor: str) -> tuple | None:
 
 
 def listing_page(
-    category_id: int | None = None,
-    region: str | None = None,
-    q: str | None = None,
-    service_item_id: int | None = None,
-    sort: str = "composite",
-    level: str | None = None,
-    price_min_fen: int | None = None,
-    price_max_fen: int | None = None,
-    page: int = 1,
-    per_page: int = 20,
-    after: tuple | None = None,
+    flt: ListFilter, *, page: int = 1, per_page: int = 20, after: tuple | None = None
 ) -> ListingPage:
     """The intermediary-services list, as `public_agencies_query` orders and filters it, read from the kept rows:
     the scope (all, a category, an item, an item among its category's members) picks the rows, the sort its
     covering index; the other filters are checked row by row along the index. `after` (a decoded cursor) seeks
     past a row instead of skipping `page − 1` pages. A price band with the price or speed sort ranks by the
-    band's offers only, which the kept keys do not hold: that one combination reads the offers."""
-    if sort not in listing.SORT_KEYS:
-        sort = "composite"
-    if after is not None and after[0] == "page":  # a cursor of the offers' path below: a page number
+    band's offers only, which the kept keys do not hold: that combination walks the offers in the band along
+    their price (or promised-days) index instead (`_band_walk`)."""
+    sort = flt.sort if flt.sort in listing.SORT_KEYS else "composite"
+    category_id, region, q, service_item_id = flt.category_id, flt.region, flt.q, flt.service_item_id
+    level, price_min_fen = flt.level, flt.price_min_fen
+    if after is not None and after[0] == "page":  # a cursor of the offers' walk below: a page number
         page, after = after[1], None
-    band = price_min_fen is not None or price_max_fen is not None
-    if band and (sort == "speed" or (sort == "price" and price_min_fen is not None)):
-        stmt = public_agencies_query(
-            category_id, region, q, service_item_id, sort, level, price_min_fen, price_max_fen
-        )
-        found = public_agencies_page(stmt, page, per_page)
-        return ListingPage(
-            items=found.items, total=found.total, page=page, per_page=per_page,
-            more=found.has_next, cursor=encode_cursor(sort, ("page", page + 1)) if found.has_next else None,
-            exact=True,
-        )  # fmt: skip
+    band = flt.band
     L = listing.AgencyListing
     checks = []
     if service_item_id:
@@ -442,16 +424,10 @@ def listing_page(
             )
             .exists()
         )
-    if band:
-        low = func.coalesce(Offer.price_fen, Offer.price_min_fen)
-        offer_filter = [Offer.agency_id == L.agency_id, Offer.active.is_(True)]
-        if service_item_id:
-            offer_filter.append(Offer.service_item_id == service_item_id)
-        if price_min_fen is not None:
-            offer_filter.append(low >= price_min_fen)
-        if price_max_fen is not None:
-            offer_filter.append(low <= price_max_fen)
-        checks.append(select(Offer.id).where(*offer_filter).exists())
+    if band and (sort == "speed" or (sort == "price" and price_min_fen is not None)):
+        return _band_walk(flt, sort, kind, ref, checks, max(1, page), per_page)
+    if band:  # other sorts keep their keys; a band with no floor keeps the price sort's (the scope's lowest)
+        checks.append(select(Offer.id).where(Offer.agency_id == L.agency_id, *_band_offers(flt)).exists())
     keys = [getattr(L, name) for name in listing.SORT_KEYS[sort]] + [L.agency_id]
     scoped = select(*keys).where(L.kind == kind, L.ref == ref, *checks)
     if checks:
@@ -487,11 +463,73 @@ def listing_page(
         more = len(rows) > per_page
     rows = rows[:per_page]
     ids = [r[-1] for r in rows]
-    # The cards need the categories, service areas and live offers; an item is loaded only for a discount
-    # offer (its price is a share of the item's guide price), all in one query into the identity map.
-    found = {
-        a.id: a
-        for a in db.session.scalars(
+    found = {a.id: a for a in _cards(ids)}
+    items = [found[i] for i in ids if i in found]
+    cursor = encode_cursor(sort, tuple(rows[-1])) if more and rows else None
+    if after is not None and not exact:
+        total = max(total, (page - 1) * per_page + len(items))
+    return ListingPage(
+        items=items, total=total, page=page, per_page=per_page, more=more, cursor=cursor, exact=exact
+    )
+
+
+def _band_offers(flt: ListFilter, low=None) -> list:
+    """The offers a price band looks at: active, of the chosen item if any, lowest price (`low`) inside it."""
+    low = func.coalesce(Offer.price_fen, Offer.price_min_fen) if low is None else low
+    out = [Offer.active == true()]  # `= true`, not `IS true`: PostgreSQL walks (active, …) indexes only so
+    if flt.service_item_id:
+        out.append(Offer.service_item_id == flt.service_item_id)
+    if flt.price_min_fen is not None:
+        out.append(low >= flt.price_min_fen)
+    if flt.price_max_fen is not None:
+        out.append(low <= flt.price_max_fen)
+    return out
+
+
+def _band_walk(flt: ListFilter, sort: str, kind: int, ref: int, checks: list, page: int, per_page: int):
+    """A price band sorted by price or speed: each agency ranks by its best offer inside the band. The offers in
+    the band are read in that order along an index of the offer (ix_offer_low, ix_offer_item_low, ix_offer_days,
+    ix_offer_item_active_days), joined to the scope's kept rows (active members of it) and the other filters; an
+    agency's first offer met is its best, so the walk stops once it has met the page's agencies and one more
+    (at least LIST_COUNT_CAP + 1, to count the total as the other filtered lists do)."""
+    L = listing.AgencyListing
+    low = func.coalesce(Offer.price_fen, Offer.price_min_fen)
+    if sort == "price":
+        key, band = low, _band_offers(flt)
+    else:  # `low + 0`: the band is checked on each offer met, so that the walk follows the days' index
+        key, band = Offer.promised_days, _band_offers(flt, low + 0)
+    stmt = (
+        select(Offer.agency_id)
+        .join(L, and_(L.agency_id == Offer.agency_id, L.kind == kind, L.ref == ref))
+        .where(*band, *checks)
+        .order_by(key, Offer.agency_id)
+    )
+    start = (page - 1) * per_page
+    need = max(start + per_page + 1, LIST_COUNT_CAP + 1)
+    limit = need * 4  # offers read: a LIMIT makes both databases walk the index in order
+    while True:
+        rows = db.session.scalars(stmt.limit(limit)).all()
+        met = dict.fromkeys(rows)  # the agencies in the order met: each one's first offer is its best
+        if len(met) >= need or len(rows) < limit:
+            break
+        limit *= 4
+    order = list(met)
+    exact = len(order) <= LIST_COUNT_CAP
+    total = len(order) if exact else max(LIST_COUNT_CAP, min(len(order), start + per_page))
+    ids = order[start : start + per_page]
+    more = len(order) > start + per_page
+    found = {a.id: a for a in _cards(ids)}
+    return ListingPage(
+        items=[found[i] for i in ids if i in found], total=total, page=page, per_page=per_page, more=more,
+        cursor=encode_cursor(sort, ("page", page + 1)) if more else None, exact=exact,
+    )  # fmt: skip
+
+
+def _cards(ids: list[int]) -> list[Agency]:
+    """The listed agencies with what their cards show — categories, service areas and offers (an item only for
+    a discount offer: its price is a share of the item's guide price) — in a few queries into the identity map."""
+    agencies = list(
+        db.session.scalars(
             select(Agency)
             .where(Agency.id.in_(ids))
             .options(
@@ -500,14 +538,8 @@ def listing_page(
                 selectinload(Agency.offers),
             )
         )
-    }
-    discounted = {o.service_item_id for a in found.values() for o in a.offers if o.discount_pct is not None}
+    )
+    discounted = {o.service_item_id for a in agencies for o in a.offers if o.discount_pct is not None}
     if discounted:
         db.session.scalars(select(ServiceItem).where(ServiceItem.id.in_(discounted))).all()
-    items = [found[i] for i in ids if i in found]
-    cursor = encode_cursor(sort, tuple(rows[-1])) if more and rows else None
-    if after is not None and not exact:
-        total = max(total, (page - 1) * per_page + len(items))
-    return ListingPage(
-        items=items, total=total, page=page, per_page=per_page, more=more, cursor=cursor, exact=exact
-    )
+    return agencies

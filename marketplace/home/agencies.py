@@ -19,6 +19,7 @@ from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
 from marketplace.common import uploads
 from marketplace.common.clock import now
+from marketplace.common.forms import page_number
 from marketplace.common.money import yuan_to_fen
 from marketplace.common.web import framed_by_own_pages, send_upload
 from marketplace.credit import scores as credit_scores
@@ -59,7 +60,7 @@ def index():
         category_id = item.category_id
     after = request.args.get("after") or None
     page = services.listing_page(
-        category_id, region, q, item_id, sort, level, price_min, price_max,
+        services.ListFilter(category_id, region, q, item_id, sort, level, price_min, price_max),
         page=request.args.get("page", 1, type=int) or 1,
         after=services.decode_cursor(sort, after) if after else None,  # not ours: the page number decides
     )  # fmt: skip
@@ -211,6 +212,7 @@ def practitioner_file(practitioner_id: int):
 
 
 ADMITTED_DAYS = (7, 30, 90)
+ADMITTED_PER_PAGE = 30
 
 
 @public.route("/admitted")
@@ -218,6 +220,12 @@ def admitted():
     """入驻公示: the members admitted lately, public facts only."""
     days = request.args.get("days", type=int)
     days = days if days in ADMITTED_DAYS else 30
+    page = db.paginate(
+        services.admitted_query(days),
+        page=page_number(request.args.get("page")),
+        per_page=ADMITTED_PER_PAGE,
+        error_out=False,
+    )
     return render_template(
-        "agencies/admitted.html", rows=services.admitted_agencies(days), days=days, choices=ADMITTED_DAYS
+        "agencies/admitted.html", page=page, rows=page.items, days=days, choices=ADMITTED_DAYS
     )

@@ -69,7 +69,9 @@ def recommended(limit: int) -> list[Agency]:
     credit = credit_scores.figures_for([a.id for a in found]) if found else {}
     good = [a for a in found if credit.get(a.id, {}).get("credit_grade") not in ("D", "E")]
     good = [a for a in good if not credit.get(a.id, {}).get("credit_blacklisted")][:limit]
-    return good or db.session.scalars(agencies.public_agencies_query().limit(limit)).all()
+    return (
+        good or db.session.scalars(agencies.public_agencies_query(agencies.ListFilter()).limit(limit)).all()
+    )
 
 
 @bp.app_template_global("todo_for")

@@ -8,12 +8,13 @@ from datetime import date, datetime, time
 from flask import current_app
 from sqlalchemy import or_, select
 
-from marketplace.common.clock import LOCAL_TZ, as_utc, now
+from marketplace.common.clock import LOCAL_TZ, as_utc, local, now
 from marketplace.extensions import db
 from marketplace.opendata.ocds import BID_EXTENSION, Process, happened
 from marketplace.orders.models import Order
 from marketplace.payments.models import Payment
 from marketplace.requests.models import UNPUBLISHED, ServiceRequest
+from marketplace.stats import open_months
 
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:
@@ -96,21 +97,5 @@ def package(month: date, uri: str) -> dict | None:
 
 
 def months() -> list[date]:
-    """The months that have releases, newest first (from the publication and order dates; cheap columns)."""
-    r, o, p = ServiceRequest, Order, Payment
-    stamps: list[datetime] = []
-    for column in (r.published_at, r.selected_at):
-        stamps += [
-            v
-            for v in db.session.scalars(
-                select(column).where(column.is_not(None), r.published_at.is_not(None))
-            )
-        ]
-    for column in (o.created_at, o.started_at, o.delivered_at, o.accepted_at):
-        stamps += [v for v in db.session.scalars(select(column).where(column.is_not(None)))]
-    stamps += [v for v in db.session.scalars(select(p.paid_at).where(p.paid_at.is_not(None)))]
-    current = now()
-    found = {
-        as_utc(s).astimezone(LOCAL_TZ).date().replace(day=1) for s in stamps if as_utc(s) <= as_utc(current)
-    }
-    return sorted(found, reverse=True)
+    """The months that have releases, newest first: the kept rows (stats/open_months.py), up to this month."""
+    return [date(int(m[:4]), int(m[5:]), 1) for m in open_months.months_until(local(now()).strftime("%Y-%m"))]

@@ -22,7 +22,7 @@ from marketplace.ratings.models import Rating
 from marketplace.requests.models import ServiceRequest
 from marketplace.stats.figures import TOTALS, derive
 from marketplace.stats.models import AgencyItemStats, AgencyStats
-from marketplace.tally import listing, summary
+from marketplace.tally import listing, ocds_months, summary
 from marketplace.tally import public as page_figures
 
 # --- events (called by the services, inside their transaction) ------------------------------------------------
@@ -198,6 +198,7 @@ def rebuild() -> int:
     page_figures.rebuild()  # the public pages' kept figures (tally/public.py)
     listing.rebuild()  # the list's kept rows and counts (tally/listing.py) follow the rebuilt figures
     summary.rebuild(db.session)  # the market's summary rows (front page, public statistics)
+    ocds_months.rebuild(db.session)  # the months with open-data releases (/opendata/)
     return len(agency_rows)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marketplace import events
 from marketplace.orders.models import STARTED_LIVE, OrderStatus
-from marketplace.tally import listing, summary
+from marketplace.tally import listing, ocds_months, summary
 from marketplace.tally import services as tally
 
 
@@ -45,3 +45,4 @@ def connect() -> None:
     events.rating_given.connect(_rating_given)
     events.violation_changed.connect(_violation_changed)
     listing.connect()  # the list's kept rows (tally/listing.py)
+    ocds_months.register_listeners()  # the months with open-data releases (tally/ocds_months.py)

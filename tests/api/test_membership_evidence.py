@@ -258,3 +258,24 @@ def test_admission_list_shows_recent_members_and_nothing_private(client):
     assert "新近入驻评价有限公司" in page and "早已入驻评价有限公司" not in page
     assert recent.agency.authorised_id_number not in page and recent.email not in page
     assert waiting.agency.name not in page
+
+
+def test_admission_list_is_paged_newest_first(client, monkeypatch):
+    from marketplace.home import agencies as pages
+
+    made = [f.active_agency(org_name=f"分页入驻{n}评价有限公司") for n in range(3)]
+    for hours, agency in enumerate(made):  # the last made was admitted first
+        db.session.get(Agency, agency.agency.id).approved_at = now() - timedelta(hours=1 + hours)
+    db.session.commit()
+    newest_first = [a.agency.id for a in made]
+    first = client.get("/api/v1/agencies/admitted?page_size=2")
+    assert [r["id"] for r in first.get_json()] == newest_first[:2]
+    assert '"total": 3' in first.headers["X-Pagination"].replace('"total":3', '"total": 3')
+    second = client.get("/api/v1/agencies/admitted?page_size=2&page=2").get_json()
+    assert [r["id"] for r in second] == newest_first[2:]
+    monkeypatch.setattr(pages, "ADMITTED_PER_PAGE", 2)  # the page size, to page three rows
+    html = client.get("/agencies/admitted").get_data(as_text=True)
+    assert [n for n in ("分页入驻0", "分页入驻1", "分页入驻2") if n in html] == ["分页入驻0", "分页入驻1"]
+    assert 'class="pager"' in html and "page=2" in html
+    html2 = client.get("/agencies/admitted?page=2").get_data(as_text=True)
+    assert "分页入驻2" in html2 and "分页入驻0" not in html2

@@ -3,11 +3,14 @@ bad months refused with a structured 422; the monthly file download."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
 
 from marketplace.common.clock import local, now
 from marketplace.extensions import db
 from marketplace.orders import services as orders
+from marketplace.orders.models import Order
 from marketplace.payments import services as payments
 from marketplace.requests import services as requests
 from marketplace.requests.models import ServiceRequest
@@ -175,3 +178,45 @@ def test_the_open_data_page_lists_the_months(client):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert f'data-month="{_month()}"' in html and f"/opendata/ocds/{_month()}.json" in html
+
+
+def _stamped_months() -> list[str]:
+    """Every month with a release-making stamp, from the records (written here, apart from the kept rows)."""
+    sql = {
+        "service_request": ("published_at", "selected_at"),
+        "service_order": ("created_at", "started_at", "delivered_at", "accepted_at"),
+        "payment": ("paid_at",),
+    }
+    found = set()
+    for table, columns in sql.items():
+        published = " AND published_at IS NOT NULL" if table == "service_request" else ""
+        for column in columns:
+            for (value,) in db.session.execute(
+                text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL{published}")
+            ):
+                moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+                found.add(local(moment.replace(tzinfo=moment.tzinfo or UTC)).strftime("%Y-%m"))
+    return sorted(found, reverse=True)
+
+
+def test_the_months_are_kept_as_the_records_change(client):
+    """The kept months (tally/ocds_months.py) follow publication, award, order, payment and time travel, equal
+    the months of the records' stamps, and equal a rebuild; the page and the API list them newest first."""
+    from marketplace.tally import ocds_months
+
+    owner, agencies, req, _, order, _ = _awarded()
+    timetravel._shift(Order, order.id, clock=False, started_at=now() - timedelta(days=75))  # behind the ORM
+    draft = f.published_request(owner, title="开放数据：未发布的草稿不算")
+    timetravel._shift(
+        ServiceRequest, draft.id, clock=False, published_at=None, selected_at=now() - timedelta(days=400)
+    )
+    expected = _stamped_months()
+    assert len(expected) >= 2
+    body = client.get("/api/v1/ocds/months").get_json()
+    assert [m["month"] for m in body] == expected
+    assert body[0]["url"].endswith(f"/api/v1/ocds/releases?month={expected[0]}")
+    html = client.get("/opendata/").get_data(as_text=True)
+    assert [m for m in expected if f'data-month="{m}"' in html] == expected
+    kept = ocds_months.snapshot(db.session)
+    ocds_months.rebuild(db.session)
+    assert ocds_months.snapshot(db.session) == kept == sorted(expected)

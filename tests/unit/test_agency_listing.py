@@ -25,12 +25,15 @@ def _kept_equals_rebuilt() -> None:
 
 
 def _reference(**filters) -> list[int]:
-    stmt = services.public_agencies_query(**filters)
+    stmt = services.public_agencies_query(services.ListFilter(**filters))
     return [a.id for a in db.session.scalars(stmt)]
 
 
-def _listed(per_page: int = 100, **filters) -> list[int]:
-    return [a.id for a in services.listing_page(per_page=per_page, **filters).items]
+def _listed(per_page: int = 100, page: int = 1, **filters) -> list[int]:
+    return [
+        a.id
+        for a in services.listing_page(services.ListFilter(**filters), page=page, per_page=per_page).items
+    ]
 
 
 def _market(client):
@@ -78,6 +81,9 @@ FILTERS = [
     {"price_max_fen": 2_500_000},
     {"price_min_fen": 1_500_000, "price_max_fen": 5_000_000},
     {"service_item_id": "item", "price_max_fen": 2_500_000},
+    {"price_min_fen": 1_500_000},
+    {"service_item_id": "item", "category_id": "c03", "price_min_fen": 1_000_000, "price_max_fen": 2_500_000},
+    {"price_min_fen": 1_000_000, "price_max_fen": 3_000_000, "region": "320000", "q": "咨询"},
 ]
 
 
@@ -89,7 +95,7 @@ def test_every_sort_and_filter_lists_as_the_reference_does(client):
         for sort in SORTS:
             expected = _reference(sort=sort, **filters)
             assert _listed(sort=sort, **filters) == expected, (sort, filters)
-            page = services.listing_page(sort=sort, per_page=1, **filters)
+            page = services.listing_page(services.ListFilter(sort=sort, **filters), per_page=1)
             assert page.total == len(expected)
             # one by one: by page number (the far half read backwards) and by cursor
             assert [
@@ -97,7 +103,9 @@ def test_every_sort_and_filter_lists_as_the_reference_does(client):
             ] == [[i] for i in expected] + [[], []], (sort, filters)  # and past the end
             walked, after = [], None
             while True:
-                page = services.listing_page(sort=sort, per_page=1, after=after, **filters)
+                page = services.listing_page(
+                    services.ListFilter(sort=sort, **filters), per_page=1, after=after
+                )
                 walked += [a.id for a in page.items]
                 if not page.next_cursor:
                     break

@@ -88,6 +88,9 @@ def test_a_suspended_member_leaves_the_counts_and_a_reinstated_one_returns(clien
     db.session.commit()
     assert kept.count(kept.ACTIVE_AGENCIES) == start - 1
     assert kept.category_member_counts()[category] == in_category - 1
+    catalogue = client.get("/catalogue/").get_data(as_text=True)  # the catalogue shows the kept count
+    link = catalogue.split(f"/agencies/?category={category}")[1].split("</a>")[0]
+    assert re.search(rf"\b{in_category - 1}\b", link), link
     membership.decide(admin, a.agency.id, "reinstate")
     db.session.commit()
     assert kept.count(kept.ACTIVE_AGENCIES) == start
