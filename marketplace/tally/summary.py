@@ -2,10 +2,11 @@
 
 Every figure is a sum of contributions: a published request adds one request to its month, an order adds a deal
 (unless void), a completion and an order due, a rating adds a rating, an active agency adds a member. Each write
-of an agency, request, order or rating row (mapper events, inside the flush) reads its contributions just before
-and just after it (the same SQL as the rebuild, by id) and adds the difference with atomic `x = x + n` updates —
-inside the same transaction, whichever service, event or clock step made the change, so a rolled-back change leaves
-nothing. Changes written behind the ORM's back (bulk imports, the tests' time travel) are put right by
+of an agency, request, order or rating row is followed per flush: the contributions of the rows it will update
+or delete are read before it (one statement per model), the written rows' contributions after it, and the
+difference is added with one atomic upsert per summary table (`x = x + n`); an UPDATE setting none of the
+columns a row's contributions read (DEPENDS) is skipped. All inside the same transaction, whichever service,
+event or clock step made the change, so a rolled-back change leaves nothing. Changes written behind the ORM's back (bulk imports, the tests' time travel) are put right by
 `rebuild()` (`flask stats rebuild`).
 """
 
