@@ -6,8 +6,8 @@ of an agency, request, order or rating row is followed per flush: the contributi
 or delete are read before it (one statement per model), the written rows' contributions after it, and the
 difference is added with one atomic upsert per summary table (`x = x + n`); an UPDATE setting none of the
 columns a row's contributions read (DEPENDS) is skipped. All inside the same transaction, whichever service,
-event or clock step made the change, so a rolled-back change leaves nothing. Changes written behind the ORM's back (bulk imports, the tests' time travel) are put right by
-`rebuild()` (`flask stats rebuild`).
+event or clock step made the change, so a rolled-back change leaves nothing. Changes written behind the ORM's
+back (bulk imports, the tests' time travel) are put right by `rebuild()` (`flask stats rebuild`).
 """
 
 from __future__ import annotations
