@@ -10,7 +10,19 @@ narrowed to them) and the scope counts move by the difference. A GET marks nothi
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, event, func, insert, literal, select
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from marketplace import events
@@ -36,8 +48,9 @@ _CHUNK = 500
 COLUMNS = ("agency_id", "kind", "ref", "k_grade", "k_composite", "k_sales", "k_rating", "k_price", "k_days")
 
 
-def _selects(agency_ids: list[int] | None) -> list:
-    """One SELECT per scope kind giving the rows of COLUMNS (for every active agency, or the ones given)."""
+def _selects(agency_ids) -> list:
+    """One SELECT per scope kind giving the rows of COLUMNS (for every active agency, or the ones given: a list
+    or an expanding bound parameter)."""
     base_grade = credit_rules.GRADE_RANK[credit_rules.grade(credit_rules.BASE)]
     low = func.coalesce(Offer.price_fen, Offer.price_min_fen)
     agencies = (
@@ -98,27 +111,65 @@ def _insert(agency_ids: list[int] | None) -> None:
         db.session.execute(insert(table).from_select(list(COLUMNS), stmt))
 
 
-def _scope_counts(agency_ids: list[int]) -> dict[tuple[int, int], int]:
-    rows = db.session.execute(
-        select(AgencyListing.kind, AgencyListing.ref, func.count())
-        .where(AgencyListing.agency_id.in_(agency_ids))
-        .group_by(AgencyListing.kind, AgencyListing.ref)
+_REFRESH: dict = {}  # per dialect: the statements of refresh(), built once (the agency ids are a bound list)
+
+
+def _refresh_statements(dialect: str):
+    """The kept rows of some agencies, and the rows they should have (the rebuild's four SELECTs as one UNION ALL,
+    narrowed to the agencies by an expanding bound parameter, so that it is built and compiled once)."""
+    if dialect not in _REFRESH:
+        ids = bindparam("ids", expanding=True)
+        kept = select(*(AgencyListing.__table__.c[c] for c in COLUMNS)).where(
+            AgencyListing.agency_id.in_(ids)
+        )
+        _REFRESH[dialect] = (kept, union_all(*_selects(ids)))
+    return _REFRESH[dialect]
+
+
+def _key(key: tuple) -> dict:
+    return dict(zip(("k_agency", "k_kind", "k_ref"), key, strict=True))
+
+
+def _by_key(stmt):
+    c = AgencyListing.__table__.c
+    return stmt.where(
+        c.agency_id == bindparam("k_agency"), c.kind == bindparam("k_kind"), c.ref == bindparam("k_ref")
     )
-    return {(k, r): n for k, r, n in rows}
 
 
 def refresh(agency_ids) -> None:
     """Recompute the rows of these agencies (any status: one that left the list loses its rows) and move the
-    scope counts by the difference."""
+    scope counts by the difference. Only the rows that differ are written (their five sort indexes are not
+    touched for an unchanged row)."""
     ids = sorted(set(agency_ids))
+    kept_stmt, should_stmt = _refresh_statements(db.session.get_bind().dialect.name)
+    table = AgencyListing.__table__
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        before = _scope_counts(chunk)
-        db.session.execute(delete(AgencyListing).where(AgencyListing.agency_id.in_(chunk)))
-        _insert(chunk)
-        after = _scope_counts(chunk)
-        for scope in before.keys() | after.keys():
-            delta = after.get(scope, 0) - before.get(scope, 0)
+        kept = {tuple(r[:3]): tuple(r[3:]) for r in db.session.execute(kept_stmt, {"ids": chunk})}
+        should = {tuple(r[:3]): tuple(r[3:]) for r in db.session.execute(should_stmt, {"ids": chunk})}
+        gone = [k for k in kept if k not in should]
+        changed = [k for k, v in should.items() if k in kept and kept[k] != v]
+        new = [k for k in should if k not in kept]
+        if gone:
+            db.session.execute(_by_key(delete(table)), [_key(k) for k in gone])
+        if changed:
+            values = {c: bindparam(f"v_{c}") for c in COLUMNS[3:]}
+            db.session.execute(
+                _by_key(update(table)).values(values),
+                [
+                    _key(k) | {f"v_{c}": v for c, v in zip(COLUMNS[3:], should[k], strict=True)}
+                    for k in changed
+                ],
+            )
+        if new:
+            db.session.execute(
+                insert(table), [dict(zip(COLUMNS, (*k, *should[k]), strict=True)) for k in new]
+            )
+        moved: dict[tuple[int, int], int] = {}
+        for (_agency, kind, ref), sign in [*((k, -1) for k in gone), *((k, 1) for k in new)]:
+            moved[(kind, ref)] = moved.get((kind, ref), 0) + sign
+        for scope, delta in moved.items():
             if delta:
                 _add_count(*scope, delta)
 
@@ -174,9 +225,25 @@ def mark(agency_id: int | None) -> None:
         db.session.info.setdefault(_MARKS, set()).add(agency_id)
 
 
+# What a row is made of, per written model: an UPDATE setting none of these leaves the agency's rows as they are.
+_DEPENDS = {
+    Agency: ("status", "categories"),
+    Offer: ("agency_id", "service_item_id", "active", "price_fen", "price_min_fen", "promised_days"),
+    AgencyCredit: ("agency_id", "grade_rank"),
+}
+
+
+def _matters(obj) -> bool:
+    names = _DEPENDS.get(type(obj))
+    if names is None:  # AgencyStats: any change (its figures are also moved by UPDATEs the events mark)
+        return True
+    attrs = inspect(obj).attrs
+    return any(attrs[n].history.has_changes() for n in names)
+
+
 def _before_flush(session: Session, _context, _instances) -> None:
     marks = session.info.setdefault(_MARKS, set())
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    for obj in (*session.new, *(o for o in session.dirty if _matters(o)), *session.deleted):
         if isinstance(obj, Agency):
             marks.add(obj.id)  # status, categories (a collection change makes the agency dirty)
         elif isinstance(obj, Offer | AgencyStats | AgencyCredit):

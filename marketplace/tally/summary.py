@@ -2,11 +2,12 @@
 
 Every figure is a sum of contributions: a published request adds one request to its month, an order adds a deal
 (unless void), a completion and an order due, a rating adds a rating, an active agency adds a member. Each write
-of an agency, request, order or rating row (mapper events, inside the flush) reads its contributions just before
-and just after it (the same SQL as the rebuild, by id) and adds the difference with atomic `x = x + n` updates —
-inside the same transaction, whichever service, event or clock step made the change, so a rolled-back change leaves
-nothing. Changes written behind the ORM's back (bulk imports, the tests' time travel) are put right by
-`rebuild()` (`flask stats rebuild`).
+of an agency, request, order or rating row is followed per flush: the contributions of the rows it will update
+or delete are read before it (one statement per model), the written rows' contributions after it, and the
+difference is added with one atomic upsert per summary table (`x = x + n`); an UPDATE setting none of the
+columns a row's contributions read (DEPENDS) is skipped. All inside the same transaction, whichever service,
+event or clock step made the change, so a rolled-back change leaves nothing. Changes written behind the ORM's
+back (bulk imports, the tests' time travel) are put right by `rebuild()` (`flask stats rebuild`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from collections import defaultdict
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, event, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from marketplace.agencies.models import Agency, AgencyStatus, agency_category
 from marketplace.catalogue.models import ServiceItem, ServiceItemVersion
@@ -196,20 +197,31 @@ def _insert(conn, model):
     return dialect.insert(model.__table__)
 
 
+def _upsert(conn, model, columns: tuple[str, ...]):
+    """`INSERT … ON CONFLICT (keys) DO UPDATE SET x = x + excluded.x` for these columns: one atomic statement per
+    row, safe beside concurrent writers, whether the row exists or not."""
+    stmt = _insert(conn, model)
+    table = model.__table__
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c[k] for k in _KEYS[model]],
+        set_={c: table.c[c] + stmt.excluded[c] for c in columns},
+    )
+
+
 def apply(conn, deltas: Deltas) -> None:
-    """Add each difference to its row (created when missing): `x = x + n`, safe beside concurrent writers."""
+    """Add each difference to its row (created when missing): one executemany of an upsert per table."""
+    by_model: dict = defaultdict(list)
     for (model, key), values in deltas.items():
         values = {k: v for k, v in values.items() if v}
-        if not values:
-            continue
-        where = dict(zip(_KEYS[model], key, strict=True))
-        conn.execute(_insert(conn, model).values(**where).on_conflict_do_nothing())
-        table = model.__table__
-        conn.execute(
-            update(table)
-            .where(*(table.c[k] == v for k, v in where.items()))
-            .values(**{k: table.c[k] + n for k, n in values.items()})
-        )
+        if values:
+            by_model[model].append((key, values))
+    for model, rows in by_model.items():
+        columns = tuple(sorted({c for _key, values in rows for c in values}))
+        params = [
+            {**dict(zip(_KEYS[model], key, strict=True)), **{c: values.get(c, 0) for c in columns}}
+            for key, values in rows
+        ]
+        conn.execute(_upsert(conn, model, columns), params)
 
 
 def _difference(after: Deltas, before: Deltas) -> Deltas:
@@ -220,38 +232,128 @@ def _difference(after: Deltas, before: Deltas) -> Deltas:
     return out
 
 
+def _merge(into: Deltas, more: Deltas) -> None:
+    for key, values in more.items():
+        row = into.setdefault(key, defaultdict(int))
+        for name, n in values.items():
+            row[name] += n
+
+
 # --- the session hooks --------------------------------------------------------------------------------------
+#
+# Per flush, not per row: the rows a flush is about to change have their contributions read in ONE statement per
+# model before it (before_flush), the written rows' contributions in one statement per model after it
+# (after_flush), and the difference is added with one upsert per summary table. A row whose UPDATE sets none of
+# the columns its contributions are made of is left out (its contribution cannot have changed).
+
+# The columns of each tracked row that its contributions read (the rest of a contribution comes from other rows,
+# which the row's own write does not change). Agency: also its categories (the agency_category rows).
+DEPENDS = {
+    Agency: frozenset({"status", "approved_at", "created_at", "region_code", "categories"}),
+    ServiceRequest: frozenset({"published_at", "region_code", "service_item_id"}),
+    Order: frozenset(
+        {
+            "status",
+            "agency_id",
+            "amount_fen",
+            "created_at",
+            "started_at",
+            "delivered_at",
+            "accepted_at",
+            "deadline_flag",
+            "reckoned_due_at",
+            "due_at",
+            "request_id",
+        }
+    ),  # fmt: skip
+    Rating: frozenset({"created_at", "overall", "order_id"}),
+}
+
+_FLUSH = "summary_flush"  # session.info: the current flush's {"before": Deltas, "seen": keys, "after": {model: ids}}
 
 
-_PENDING = "summary_before"  # connection.info: {(model, id): contributions before the row's UPDATE}
+def _changes_figures(obj) -> bool:
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in DEPENDS[type(obj)] if name in attrs)
+
+
+def _tracked(obj) -> bool:
+    return type(obj) in DEPENDS
+
+
+def _before_flush(session: Session, _context, _instances) -> None:
+    """Read, in one statement per model, the contributions of the rows this flush will update or delete."""
+    pending = {"before": {}, "seen": set(), "after": defaultdict(set)}
+    session.info[_FLUSH] = pending
+    ids: dict = defaultdict(set)
+    for obj in session.dirty:
+        if _tracked(obj) and _changes_figures(obj):
+            ids[type(obj)].add(inspect(obj).identity[0])
+    for obj in session.deleted:
+        if _tracked(obj):
+            ids[type(obj)].add(inspect(obj).identity[0])
+    if ids:
+        pending["before"] = contributions(session.connection(), ids)
+        pending["seen"] = {(model, i) for model, these in ids.items() for i in these}
+
+
+def _pending(target):
+    session = object_session(target)
+    return None if session is None else session.info.get(_FLUSH)
 
 
 def _before_update(mapper, connection, target) -> None:
+    pending = _pending(target)
     key = (mapper.class_, target.id)
-    connection.info.setdefault(_PENDING, {})[key] = contributions(connection, {mapper.class_: {target.id}})
-
-
-def _after_update(mapper, connection, target) -> None:
-    before = connection.info.get(_PENDING, {}).pop((mapper.class_, target.id), {})
-    after = contributions(connection, {mapper.class_: {target.id}})
-    apply(connection, _difference(after, before))
+    if pending is None:  # a flush without our before_flush (cannot happen; kept exact anyway)
+        return
+    if key not in pending["seen"]:
+        if not _changes_figures(target):
+            return
+        pending["seen"].add(key)  # changed during the flush itself: read its contribution now
+        _merge(pending["before"], contributions(connection, {mapper.class_: {target.id}}))
+    pending["after"][mapper.class_].add(target.id)
 
 
 def _after_insert(mapper, connection, target) -> None:
-    apply(connection, contributions(connection, {mapper.class_: {target.id}}))
+    pending = _pending(target)
+    if pending is not None:
+        pending["after"][mapper.class_].add(target.id)
 
 
 def _before_delete(mapper, connection, target) -> None:
-    apply(connection, _difference({}, contributions(connection, {mapper.class_: {target.id}})))
+    pending = _pending(target)
+    key = (mapper.class_, target.id)
+    if pending is not None and key not in pending["seen"]:
+        pending["seen"].add(key)
+        _merge(pending["before"], contributions(connection, {mapper.class_: {target.id}}))
+
+
+def _after_flush(session: Session, _context) -> None:
+    """The written rows' contributions now, minus the ones before: one upsert per summary table."""
+    pending = session.info.pop(_FLUSH, None)
+    if not pending or not (pending["before"] or pending["after"]):
+        return
+    conn = session.connection()
+    after = contributions(conn, pending["after"]) if pending["after"] else {}
+    apply(conn, _difference(after, pending["before"]))
+
+
+def _forget(session: Session, *_args) -> None:
+    session.info.pop(_FLUSH, None)
 
 
 def _bulk_update(state):
     """`session.execute(update(Model)…)` (state moves, the tests' time travel) bypasses the flush: the matched
-    rows' contributions are read before and after the statement, and the difference kept."""
+    rows' contributions are read before and after the statement, and the difference kept — unless it sets none
+    of the columns they are made of."""
     if not state.is_update or state.bind_mapper is None or state.bind_mapper.class_ not in PARTS:
         return None
     model, where = state.bind_mapper.class_, state.statement.whereclause
     if where is None:
+        return None
+    values = getattr(state.statement, "_values", None)
+    if values and not any(getattr(k, "key", k) in DEPENDS[model] for k in values):
         return None
     conn = state.session.connection()
     ids = set(conn.scalars(select(model.id).where(where)))
@@ -267,15 +369,17 @@ _registered = [False]
 
 
 def register_listeners() -> None:
-    """Once per process, on the tracked models: each row's contribution before and after it is written."""
+    """Once per process: the tracked rows' contributions before and after each flush (and bulk UPDATE)."""
     if _registered[0]:
         return
     _registered[0] = True
     for model in PARTS:
         event.listen(model, "before_update", _before_update)
-        event.listen(model, "after_update", _after_update)
         event.listen(model, "after_insert", _after_insert)
         event.listen(model, "before_delete", _before_delete)
+    event.listen(Session, "before_flush", _before_flush)
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "after_soft_rollback", _forget)
     event.listen(Session, "do_orm_execute", _bulk_update)
 
 

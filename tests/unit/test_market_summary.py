@@ -122,3 +122,25 @@ def test_orders_move_their_months_figures_as_they_are_accepted(client):
     assert row.completed == 1
     before, after = _kept_and_rebuilt()
     assert before == after
+
+
+def test_a_declined_order_is_no_longer_a_deal(client):
+    """A status move alone (no date set with it) still moves the figures: the flush hook must see `status`."""
+    from marketplace.requests import services as requests
+
+    enterprise, agency = f.user("enterprise"), f.active_agency("C03")
+    req = f.published_request(enterprise, selection_method="direct")
+    winning = f.bid(agency, req, price_fen=9_000_000)
+    timetravel.past_deadline(req)
+    requests.select_winner(enterprise, req.id, winning.id, "技术方案最优，团队经验丰富")
+    db.session.commit()
+    timetravel.publicity_over(req)
+    order = orders.order_for_request(req.id)
+    db.session.commit()
+    key = (summary._month(order.created_at), req.region_code or "", req.service_item.category_id)
+    assert db.session.get(kept.MarketMonth, key).deals == 1
+    orders.decline(agency, order.id, "人手不足，无法按期承接")
+    db.session.commit()
+    assert not db.session.get(kept.MarketMonth, key).deals
+    before, after = _kept_and_rebuilt()
+    assert before == after
