@@ -111,6 +111,10 @@ def build_app(tmp_path_factory, **extra):
             # The order flow most tests walk: the agency's confirmation starts the clock. The contract step (the
             # default in production) is switched on by the tests about it (tests/api/test_contracts.py).
             "MARKET_CONTRACT_STEP": False,
+            # The clock's monthly reports (a PDF each) are switched on by the tests about them
+            # (tests/api/test_stats_reports.py): on the first days of a month, every clock pass of a test whose
+            # dates were moved into last month would otherwise render last month's reports again (seconds each).
+            "REPORTS_MONTHLY": 0,
             **extra,
         }
     )
