@@ -144,7 +144,10 @@ def _seconds(start, end):
         return cast(func.trunc(extract("epoch", end - start)), BigInteger)
     # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy always writes the microseconds): whole seconds by
     # strftime('%s'), microseconds from the text, then integer division (which truncates toward zero, like int)
-    whole = cast(func.strftime("%s", end), BigInteger) - cast(func.strftime("%s", start), BigInteger)
+    # (strftime reads the fraction too, rounded to milliseconds: so it is given the whole seconds only)
+    whole = cast(func.strftime("%s", func.substr(end, 1, 19)), BigInteger) - cast(
+        func.strftime("%s", func.substr(start, 1, 19)), BigInteger
+    )
     micro = cast(func.substr(end, 21, 6), BigInteger) - cast(func.substr(start, 21, 6), BigInteger)
     return (whole * 1_000_000 + micro).self_group().op("/")(literal_column("1000000"))
 
