@@ -8,9 +8,20 @@ feature it counts, and nothing but the app, the CLI and the demo imports it.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from sqlalchemy import delete, select, update
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    case,
+    cast,
+    delete,
+    extract,
+    func,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from marketplace.catalogue.models import ServiceItem, ServiceItemVersion
@@ -127,66 +138,137 @@ def on_violation(agency_id: int, service_item_id: int, delta: int) -> None:
 # --- rebuilding from history ------------------------------------------------------------------------------------
 
 
-def rebuild() -> int:
-    """Recompute every total from the accepted orders and ratings (a separate code path from the events, so
-    comparing the two checks both). Returns the number of agencies with statistics."""
-    totals: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(TOTALS, 0))
-    rows = db.session.execute(
-        select(Order, ServiceRequest, ServiceItem, ServiceItemVersion)
-        .join(ServiceRequest, Order.request_id == ServiceRequest.id)
-        .join(ServiceItem, ServiceRequest.service_item_id == ServiceItem.id)
-        .outerjoin(ServiceItemVersion, ServiceRequest.service_item_version_id == ServiceItemVersion.id)
-        .where(Order.status == OrderStatus.ACCEPTED)
-        .execution_options(yield_per=2000)
+def _seconds(start, end):
+    """`int((end - start).total_seconds())` in SQL: whole seconds, truncated toward zero, exact."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.trunc(extract("epoch", end - start)), BigInteger)
+    # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy always writes the microseconds): whole seconds by
+    # strftime('%s'), microseconds from the text, then integer division (which truncates toward zero, like int)
+    # (strftime reads the fraction too, rounded to milliseconds: so it is given the whole seconds only)
+    whole = cast(func.strftime("%s", func.substr(end, 1, 19)), BigInteger) - cast(
+        func.strftime("%s", func.substr(start, 1, 19)), BigInteger
     )
-    for order, req, item, version in rows:
-        for name, n in order_increments(order, req, version or item).items():
-            totals[(order.agency_id, item.id)][name] += n
-    ratings = db.session.execute(
-        select(Rating.overall, Order.agency_id, ServiceRequest.service_item_id)
+    micro = cast(func.substr(end, 21, 6), BigInteger) - cast(func.substr(start, 21, 6), BigInteger)
+    return (whole * 1_000_000 + micro).self_group().op("/")(literal_column("1000000"))
+
+
+def _sources():
+    """One SELECT per kind of history, each giving (agency_id, service_item_id, *TOTALS) per row counted: the
+    same rules as `order_increments`, `rating_increments` and the event handlers, as SQL expressions."""
+    zero = literal_column("0")
+
+    def row(agency_id, item_id, **values):
+        return [agency_id.label("agency_id"), item_id.label("service_item_id")] + [
+            (values.get(name, zero)).label(name) for name in TOTALS
+        ]
+
+    version, item = ServiceItemVersion, ServiceItem
+
+    def rule(name: str):  # the request's kept version when it has one, else the item (`req.rules`)
+        return case((version.id.is_not(None), getattr(version, name)), else_=getattr(item, name))
+
+    guided = and_(rule("guide_min_fen").is_not(None), rule("guide_max_fen").is_not(None))
+    one = literal_column("1")
+    accepted = (
+        select(
+            *row(
+                Order.agency_id,
+                ServiceRequest.service_item_id,
+                completed_orders=one,
+                amount_sum_fen=Order.amount_fen,
+                ceiling_sum_fen=ServiceRequest.ceiling_fen,
+                promised_days_sum=Order.promised_days,
+                standard_days_sum=rule("standard_days"),
+                actual_seconds_sum=_seconds(Order.started_at, Order.delivered_at),
+                on_time_count=case(
+                    (Order.delivered_at <= func.coalesce(Order.reckoned_due_at, Order.due_at), one),
+                    else_=zero,
+                ),
+                guide_orders=case((guided, one), else_=zero),
+                guide_amount_sum_fen=case((guided, Order.amount_fen), else_=zero),
+                guide_mid_sum_fen=case(
+                    (
+                        guided,
+                        (rule("guide_min_fen") + rule("guide_max_fen"))
+                        .self_group()
+                        .op("/")(literal_column("2")),
+                    ),
+                    else_=zero,
+                ),
+            )
+        )
+        .join(ServiceRequest, Order.request_id == ServiceRequest.id)
+        .join(item, ServiceRequest.service_item_id == item.id)
+        .outerjoin(version, ServiceRequest.service_item_version_id == version.id)
+        .where(Order.status == OrderStatus.ACCEPTED)
+    )
+    rated = (
+        select(
+            *row(
+                Order.agency_id,
+                ServiceRequest.service_item_id,
+                ratings_count=one,
+                rating_sum=Rating.overall,
+                good_count=case((Rating.overall >= 4, one), else_=zero),
+            )
+        )
         .join(Order, Rating.order_id == Order.id)
         .join(ServiceRequest, Order.request_id == ServiceRequest.id)
     )
-    for overall, agency_id, item_id in ratings:
-        t = totals[(agency_id, item_id)]
-        t["ratings_count"] += 1
-        t["rating_sum"] += overall
-        t["good_count"] += int(overall >= 4)
-    overdue = db.session.execute(
-        select(Order.agency_id, ServiceRequest.service_item_id)
+    overdue = (
+        select(*row(Order.agency_id, ServiceRequest.service_item_id, overdue_orders=one))
         .join(ServiceRequest, Order.request_id == ServiceRequest.id)
         .where(Order.deadline_flag == "red", Order.status.in_(list(STARTED_LIVE)))
     )
-    for agency_id, item_id in overdue:
-        totals[(agency_id, item_id)]["overdue_orders"] += 1
-    violations = db.session.execute(
-        select(FeeFlag.agency_id, FeeFlag.service_item_id).where(FeeFlag.status == FlagStatus.CONFIRMED)
+    violations = select(*row(FeeFlag.agency_id, FeeFlag.service_item_id, violations=one)).where(
+        FeeFlag.status == FlagStatus.CONFIRMED
     )
-    for agency_id, item_id in violations:
-        totals[(agency_id, item_id)]["violations"] += 1
-    payments = db.session.execute(
-        select(Payment.amount_fen - Payment.refunded_fen, Order.agency_id, ServiceRequest.service_item_id)
+    paid = (
+        select(
+            *row(
+                Order.agency_id,
+                ServiceRequest.service_item_id,
+                paid_sum_fen=Payment.amount_fen - Payment.refunded_fen,
+            )
+        )
         .join(Order, Payment.order_id == Order.id)
         .join(ServiceRequest, Order.request_id == ServiceRequest.id)
         .where(Payment.status.in_([PaymentStatus.PAID, PaymentStatus.REFUNDED]))
     )
-    for net, agency_id, item_id in payments:
-        totals[(agency_id, item_id)]["paid_sum_fen"] += net
+    return union_all(accepted, rated, overdue, violations, paid).subquery("counted")
 
+
+def rebuild() -> int:
+    """Recompute every total from the accepted orders, ratings, lights, fee flags and payments (a separate code
+    path from the events, so comparing the two checks both) — set-based: one INSERT … SELECT … GROUP BY for the
+    per-item rows, the agencies' sums read back to derive their composite. Returns the agencies with
+    statistics."""
     db.session.execute(delete(AgencyItemStats))
     db.session.execute(delete(AgencyStats))
-    per_agency: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(TOTALS, 0))
-    item_rows = []
-    for (agency_id, item_id), t in totals.items():
-        item_rows.append({"agency_id": agency_id, "service_item_id": item_id, **t})
-        for name, n in t.items():
-            per_agency[agency_id][name] += n
+    counted = _sources()
+    db.session.execute(
+        insert(AgencyItemStats.__table__).from_select(
+            ["agency_id", "service_item_id", *TOTALS],
+            select(
+                counted.c.agency_id,
+                counted.c.service_item_id,
+                *(func.sum(counted.c[name]) for name in TOTALS),
+            ).group_by(counted.c.agency_id, counted.c.service_item_id),
+        )
+    )
+    items = AgencyItemStats.__table__
+    per_agency = db.session.execute(
+        select(items.c.agency_id, *(func.sum(items.c[name]).label(name) for name in TOTALS)).group_by(
+            items.c.agency_id
+        )
+    )
     agency_rows = []
-    for agency_id, t in per_agency.items():
+    for r in per_agency.mappings():
+        t = {name: int(r[name]) for name in TOTALS}
         figures = derive(t)
         agency_rows.append(
             {
-                "agency_id": agency_id,
+                "agency_id": r["agency_id"],
                 **t,
                 "composite": figures["composite"],
                 "rating_rank": figures["rating_rank"],
@@ -194,7 +276,6 @@ def rebuild() -> int:
         )
     if agency_rows:
         db.session.execute(AgencyStats.__table__.insert(), agency_rows)
-        db.session.execute(AgencyItemStats.__table__.insert(), item_rows)
     page_figures.rebuild()  # the public pages' kept figures (tally/public.py)
     listing.rebuild()  # the list's kept rows and counts (tally/listing.py) follow the rebuilt figures
     summary.rebuild(db.session)  # the market's summary rows (front page, public statistics)
@@ -204,12 +285,13 @@ def rebuild() -> int:
 
 def snapshot() -> dict:
     """Every stored total, for comparing incremental and rebuilt statistics."""
+    db.session.flush()  # rows, not ORM objects: a million-order market has hundreds of thousands of them
     agencies = {
-        r.agency_id: {n: getattr(r, n) for n in (*TOTALS, "composite", "rating_rank")}
-        for r in db.session.scalars(select(AgencyStats))
+        r["agency_id"]: {n: r[n] for n in (*TOTALS, "composite", "rating_rank")}
+        for r in db.session.execute(select(AgencyStats.__table__)).mappings()
     }
     items = {
-        f"{r.agency_id}:{r.service_item_id}": {n: getattr(r, n) for n in TOTALS}
-        for r in db.session.scalars(select(AgencyItemStats))
+        f"{r['agency_id']}:{r['service_item_id']}": {n: r[n] for n in TOTALS}
+        for r in db.session.execute(select(AgencyItemStats.__table__)).mappings()
     }
     return {"agencies": agencies, "items": items}
