@@ -22,7 +22,8 @@ def _reports() -> list[tuple[str, str]]:
 
 
 def test_the_clock_generates_last_months_reports_once_on_the_1st(app, client, monkeypatch):
-    monkeypatch.setitem(app.config, "REPORTS_MONTHLY", 1)  # the default (off in the other tests: tests/conftest.py)
+    # the default (off in the other tests: tests/conftest.py)
+    monkeypatch.setitem(app.config, "REPORTS_MONTHLY", 1)
     assert timetravel.run_clock().failures == []
     assert _reports() == []  # nothing published before this month: no report is due
     req = f.published_request(region_code="320703")
