@@ -109,7 +109,10 @@ def _month_sql(conn, column):
     from sqlalchemy import func, literal_column
 
     if conn.dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", column), literal_column("'YYYY-MM'"))
+        # literal text, not bound parameters: PostgreSQL matches the GROUP BY with the select list by text
+        return func.to_char(
+            func.timezone(literal_column("'Asia/Shanghai'"), column), literal_column("'YYYY-MM'")
+        )
     return func.strftime("%Y-%m", column, "+8 hours")
 
 
