@@ -170,6 +170,13 @@ def test_contract_amendment_is_checked_and_public_fees_show_winning_prices(app, 
     assert page.status_code == 200 and "¥310,000.00" in page.get_data(as_text=True)
 
 
+def _card(client, agency_id: int) -> str:
+    """The agency's figures on its card in the public list."""
+    page = client.get("/agencies/", query_string={"q": ""}).get_data(as_text=True)
+    start = page.index(f'data-agency-stats="{agency_id}"')
+    return page[start : page.index("</p>", start)]
+
+
 def test_deadline_board_and_red_orders_count_against_the_agency(app, client):
     admin, enterprise, (a, b, c), item, req = _opened_request()
     requests.select_winner(enterprise, req.id)
@@ -203,11 +210,16 @@ def test_deadline_board_and_red_orders_count_against_the_agency(app, client):
     incremental = tally.snapshot()
     tally.rebuild()
     assert tally.snapshot() == incremental  # the rebuild counts the red order the same way
+    # the list's card says why its on-time rate is 0 % with no completed order: one order is overdue
+    assert "1 单已超期" in _card(client, c.agency.id)
 
     orders.deliver(c, order.id, "逾期提交成果")
     orders.accept(enterprise, order.id)
     done = figures.agency_stats(c.agency.id)
     assert done["overdue_orders"] == 0 and done["completed_orders"] == 1 and done["on_time_rate"] == 0.0
+    assert "data-overdue" not in _card(
+        client, c.agency.id
+    )  # delivered late: counted in the rate, no longer overdue
     assert client.get("/api/v1/admin/deadlines", headers=h).get_json() == []
     incremental = tally.snapshot()
     tally.rebuild()
