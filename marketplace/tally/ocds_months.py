@@ -17,6 +17,7 @@ from marketplace.orders.models import Order
 from marketplace.payments.models import Payment
 from marketplace.requests.models import ServiceRequest
 from marketplace.stats.open_months import OcdsMonth
+from marketplace.tally.summary import sets_none_of
 
 STAMPS = {
     ServiceRequest: ("published_at", "selected_at"),
@@ -80,8 +81,8 @@ def _bulk_update(state):
     if not state.is_update or state.bind_mapper is None or state.bind_mapper.class_ not in STAMPS:
         return None
     model, where = state.bind_mapper.class_, state.statement.whereclause
-    if where is None:
-        return None
+    if where is None or sets_none_of(state.statement, STAMPS[model]):
+        return None  # (a row's months come from its stamps alone: a SET of none of them adds no month)
     conn = state.session.connection()
     ids = set(conn.scalars(select(model.id).where(where)))
     result = state.invoke_statement()

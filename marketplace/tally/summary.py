@@ -343,6 +343,12 @@ def _forget(session: Session, *_args) -> None:
     session.info.pop(_FLUSH, None)
 
 
+def sets_none_of(statement, names) -> bool:
+    """A bulk UPDATE whose SET names none of these columns (it cannot change what they make)."""
+    values = getattr(statement, "_values", None)
+    return bool(values) and not any(getattr(k, "key", k) in names for k in values)
+
+
 def _bulk_update(state):
     """`session.execute(update(Model)…)` (state moves, the tests' time travel) bypasses the flush: the matched
     rows' contributions are read before and after the statement, and the difference kept — unless it sets none
@@ -352,8 +358,7 @@ def _bulk_update(state):
     model, where = state.bind_mapper.class_, state.statement.whereclause
     if where is None:
         return None
-    values = getattr(state.statement, "_values", None)
-    if values and not any(getattr(k, "key", k) in DEPENDS[model] for k in values):
+    if sets_none_of(state.statement, DEPENDS[model]):
         return None
     conn = state.session.connection()
     ids = set(conn.scalars(select(model.id).where(where)))
