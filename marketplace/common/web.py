@@ -249,14 +249,19 @@ def store_posted_file(form, store, done: str) -> None:
         flash(done, "success")
 
 
-def api_page(stmt, pagination_parameters) -> list:
-    """One page of a query for a flask-smorest `@paginate()` resource (it sets the X-Pagination header)."""
+def api_page(stmt, pagination_parameters, total: int | None = None) -> list:
+    """One page of a query for a flask-smorest `@paginate()` resource (it sets the X-Pagination header).
+    `total`: the number of rows when it is kept elsewhere (a count the query need not make again)."""
     from marketplace.extensions import db
 
     page = db.paginate(
-        stmt, page=pagination_parameters.page, per_page=pagination_parameters.page_size, error_out=False
+        stmt,
+        page=pagination_parameters.page,
+        per_page=pagination_parameters.page_size,
+        error_out=False,
+        count=total is None,
     )
-    pagination_parameters.item_count = page.total
+    pagination_parameters.item_count = page.total if total is None else total
     return page.items
 
 

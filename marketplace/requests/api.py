@@ -87,11 +87,11 @@ def list_requests(args, pagination_parameters):
         require_user(actor)
         stmt = queries.inbox_query(actor) if actor.role == Role.AGENCY else queries.my_requests_query(actor)
     else:
-        stmt = queries.public_requests_query(
-            args["status"], args["service_item_id"], args["region"], args["q"]
+        filters = (args["status"], args["service_item_id"], args["region"], args["q"])
+        return api_page(
+            queries.public_requests_query(*filters), pagination_parameters, queries.kept_total(*filters)
         )
-    items = api_page(stmt, pagination_parameters)
-    return items
+    return api_page(stmt, pagination_parameters)
 
 
 @bp.get("/requests/<int:request_id>")

@@ -2,6 +2,7 @@
 run of deals — made, amended, declined, in several divisions, one leaving the 12-month window — the kept rows
 equal the rebuilt ones, and the pages show the same figures as computed from the orders."""
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
@@ -157,6 +158,15 @@ def test_announcement_counts_are_kept_as_requests_move_and_equal_a_recount(clien
     assert said(f"service_item={item.id}") == "共 3 条公告"  # awarded, failed after the decline, open
     assert said("status=cancelled") == "共 1 条公告" and listed("status=cancelled") == 1
     assert said(f"status=bidding&service_item={item.id}") == "共 1 条公告"
+
+    def api_total(query: str) -> int:  # the API's X-Pagination reads the same kept counts
+        answer = client.get(f"/api/v1/requests?{query}")
+        return json.loads(answer.headers["X-Pagination"])["total"]
+
+    assert api_total("") == public and api_total(f"service_item_id={item.id}") == 3
+    assert api_total("status=cancelled") == 1 and api_total("status=draft") == public
+    assert api_total(f"status=bidding&service_item_id={item.id}") == 1
+    assert api_total("q=no-such-title-anywhere") == 0  # a keyword still counts the query
 
 
 def test_an_item_page_lists_the_fastest_offers_and_sends_to_the_list_for_the_rest(client, monkeypatch):
