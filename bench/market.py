@@ -975,9 +975,8 @@ print(f"cold start: import + create_app {{(t1 - t0) * 1000:.0f}} ms, first / {{(
 def run(
     app, repeat: int = 30, profile: int = 0, out: Callable[[str], None] = say, timeout_s: float = 120.0
 ) -> list[dict]:
-    from marketplace.search import backends
-
     from marketplace.chronograph import services as clock
+    from marketplace.search import backends
 
     with app.app_context():
         if not backends.is_built():  # a search never builds its index: built here, as `flask search reindex`
