@@ -233,6 +233,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # Anonymous public pages and API reads are kept this many seconds (0: no page cache; ETags stay);
         # any committed change to a public table makes them stale at once (a new generation).
         "CACHE_PAGE_SECONDS": _int("CACHE_PAGE_SECONDS", 0 if env == "testing" else 60),
+        # ... but a page made less than this many seconds ago is still served after a change (X-Cache: stale):
+        # under a stream of bids and clock passes the generation changes every second or two, and without this
+        # every anonymous reader would make the page again; 0: a change is seen by the very next request.
+        "CACHE_STALE_SECONDS": _int("CACHE_STALE_SECONDS", 0 if env == "testing" else 5),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
         or os.environ.get("REDIS_URL")
         or "memory://",

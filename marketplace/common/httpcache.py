@@ -13,7 +13,10 @@ the report PDF) keeps it.
 With CACHE_PAGE_SECONDS > 0 a public answer is also kept in the shared cache (common/cache.py), keyed by its
 full URL and language and stamped with the market's generation: the next anonymous request for it, on any
 worker of any machine, is answered from the cache (one round trip: the page and the generation together) until
-a public change commits or the seconds pass. Search results (the `search` pages and any `q=` query) are not
+a public change commits or the seconds pass. With CACHE_STALE_SECONDS > 0 a page kept less than that long ago is
+still answered after a change (`X-Cache: stale`): a busy market changes something public every second or two (a
+bid's count, a clock pass), and a page at most a few seconds old is what a reader expects, while remaking every
+page for every anonymous reader at each change is what makes a busy market slow. Search results (the `search` pages and any `q=` query) are not
 kept: they depend on each machine's index and on when it drained its queue; they still get ETags and 304s.
 """
 
@@ -123,11 +126,17 @@ def _lookup():
         return None
     state.update(key=key, generation=generation)
     entry = found[1]
-    if not entry or entry.get("generation") != generation:
+    if not entry:
+        return None
+    if entry.get("generation") == generation:
+        verdict = "hit"
+    elif time.time() - entry["at"] < current_app.config.get("CACHE_STALE_SECONDS", 0):
+        verdict = "stale"  # made under an older generation, but only just: see CACHE_STALE_SECONDS
+    else:
         return None
     g._httpcache_hit = True
     response = Response(entry["body"], status=200, headers=entry["headers"])
-    response.headers["X-Cache"] = "hit"
+    response.headers["X-Cache"] = verdict
     return _conditional(_public_headers(response, entry["etag"], entry["at"]))
 
 

@@ -118,6 +118,36 @@ def test_instances_share_the_page_cache_and_see_a_change_at_once(request, pair):
     assert name in b.get(f"/api/v1/agencies?pair={pair}").get_data(as_text=True)
 
 
+def test_a_page_only_just_made_is_served_for_a_few_seconds_after_a_change(one_machine, monkeypatch):
+    """CACHE_STALE_SECONDS: under a stream of changes a kept page is answered for at most that long after it was
+    made (X-Cache: stale), then made again with the change in it."""
+    import time as real_time
+
+    from marketplace.common import httpcache
+
+    first, second = one_machine
+    for app in (first, second):
+        monkeypatch.setitem(app.config, "CACHE_STALE_SECONDS", 30)
+    a, b = first.test_client(), second.test_client()
+    path = "/agencies/?stale=1"
+    made = a.get(path)
+    assert made.headers["X-Cache"] == "miss"
+    name = "稍后可见测绘有限公司"
+    _admitted_agency(second, name)  # a new generation
+    kept = b.get(path)
+    assert kept.headers["X-Cache"] == "stale" and kept.data == made.data and name not in kept.get_data(True)
+
+    class Later:  # the same clock, 31 s on: the page is older than CACHE_STALE_SECONDS
+        @staticmethod
+        def time() -> float:
+            return real_time.time() + 31
+
+    monkeypatch.setattr(httpcache, "time", Later)
+    fresh = b.get(path)
+    assert fresh.headers["X-Cache"] == "miss" and name in fresh.get_data(as_text=True)
+    assert a.get(path).headers["X-Cache"] == "hit"  # kept again, under the new generation
+
+
 @pytest.mark.parametrize("pair", ["one_machine", "two_machines"])
 def test_private_writes_keep_the_generation(request, pair):
     """A log-in (a session row) or a quiet pass of the clock changes nothing a visitor sees: the pages stay kept."""
