@@ -107,7 +107,7 @@ def prepare(args, work: Path) -> dict:
 
 
 def _actors(app, work: Path) -> dict:
-    from marketplace.agencies.models import Agency
+    from marketplace.agencies.models import Agency, AgencyStatus
     from marketplace.auth import services as auth_services
     from marketplace.auth.models import User
     from marketplace.catalogue.models import Category, ServiceItem
@@ -148,7 +148,15 @@ def _actors(app, work: Path) -> dict:
         "probe_category": sorted(db.session.scalars(select(Category.id)))[2],
         "item_ids": list(db.session.scalars(select(ServiceItem.id))),
         "region_codes": sorted(set(CITY_CODES.values())),
-        "max_agency_id": db.session.scalar(select(func.max(Agency.id))),
+        # stores a visitor can open: active agencies (a suspended or pending one is a 404 by design), a sample
+        "store_ids": list(
+            db.session.scalars(
+                select(Agency.id)
+                .where(Agency.status == AgencyStatus.ACTIVE)
+                .order_by(func.random())
+                .limit(2000)
+            )
+        ),
         # announcements a visitor can open (the generated market's rows were never published)
         "request_ids": list(
             db.session.scalars(

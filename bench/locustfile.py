@@ -72,7 +72,7 @@ class Visitor(HttpUser):
 
     @task(4)
     def store(self):
-        agency_id = random.randint(1, ACTORS.get("max_agency_id", 100))
+        agency_id = _any("store_ids", 1)
         self.client.get(f"/agencies/{agency_id}", name="/agencies/[id] (store)")
 
     @task(2)
