@@ -337,14 +337,11 @@ def inbox():
     page = db.paginate(
         queries.inbox_query(actor), page=page_number(request.args.get("page")), per_page=20, error_out=False
     )
-    mine = {r.id: bidding.my_bid(actor, r.id) for r in page.items}
     return render_template(
         "requests/agency/inbox.html",
         agency=agency,
         page=page,
-        mine=mine,
-        problems={r.id: bidding.eligibility_problems(agency, r) for r in page.items},
-        counts={r.id: bidding.bid_count(r.id) for r in page.items},
+        **bidding.page_for_agency(agency, page.items),
         invited=invitations.invited_request_ids(agency.id, [r.id for r in page.items]),
     )
 

@@ -123,7 +123,7 @@ def inbox_query(actor: User | None):
                 ),
             ),
         )
-        .options(selectinload(ServiceRequest.service_item))
+        .options(selectinload(ServiceRequest.service_item), selectinload(ServiceRequest.exclusions))
         .order_by(ServiceRequest.bid_deadline)
     )
 

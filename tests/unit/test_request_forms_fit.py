@@ -324,3 +324,71 @@ def test_the_bid_form_is_pre_filled_with_the_store_price(client):
         "form", **{"data-form": "bid"}
     )[0]
     assert not form.find_all(**{"data-prefilled": ""})
+
+
+def test_the_inbox_shows_each_row_its_own_bid_count_and_bar_in_queries_that_do_not_grow_with_rows(client):
+    """The agency's desk: beside each open announcement its own bid (if any), the number of bids and why it may
+    not bid — read for the whole page at once (a few queries per row made the inbox slow at national size)."""
+    from marketplace.credit import services as credit
+
+    enterprise, agency, rival = f.user("enterprise"), f.active_agency("C03"), f.active_agency("C03")
+    reqs = [f.published_request(enterprise, title=f"南京江北新区第{i}号地块环境影响评价") for i in range(3)]
+    f.bid(agency, reqs[0], price_fen=18_800_000)
+    f.bid(rival, reqs[0])
+    f.bid(rival, reqs[1])
+
+    def rows() -> dict[int, str]:
+        page = parse(client.get("/agency/inbox").get_data(as_text=True))
+        return {
+            r.id: " ".join(page.find_all("li", **{"data-request-id": str(r.id)})[0].text().split())
+            for r in reqs
+        }
+
+    f.login(client, agency)
+    seen = rows()
+    assert "我的报价" in seen[reqs[0].id] and "¥188,000.00" in seen[reqs[0].id]
+    assert (
+        "报价数 2 " in seen[reqs[0].id]
+        and "报价数 1 " in seen[reqs[1].id]
+        and "报价数 0 " in seen[reqs[2].id]
+    )
+    assert "我的报价" not in seen[reqs[1].id] and "立即报价" in seen[reqs[1].id]
+    assert "⚠" not in "".join(seen.values())
+
+    credit.list_agency(
+        f.staff("supervisor"),
+        {
+            "agency_id": agency.agency.id,
+            "list": "black",
+            "reason": "虚假承诺",
+            "basis": "平台管理办法第二十条",
+            "until": (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=90)).date().isoformat(),
+        },
+    )
+    db.session.commit()
+    seen = rows()
+    assert (
+        "⚠" in seen[reqs[1].id] and "⚠" in seen[reqs[2].id]
+    )  # the black list bars every row it has no bid on
+    assert "我的报价" in seen[reqs[0].id]
+
+    engine = db.engine
+    counted: list[str] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        counted.append(statement)
+
+    from sqlalchemy import event
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        client.get("/agency/inbox")
+        three = len(counted)
+        for i in range(3, 9):
+            f.published_request(enterprise, title=f"南京江北新区第{i}号地块环境影响评价")
+        counted.clear()
+        client.get("/agency/inbox")
+        nine = len(counted)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert nine <= three + 1, (three, nine)  # one more at most (another service item's requirements)
