@@ -88,12 +88,17 @@ def _order_link(order, anchor: str = "") -> str:
 def matching_agency_users(req: ServiceRequest) -> list[int]:
     """Active members of the request's category whose service area holds its location (回避 excluded)."""
     category_id = req.service_item.category_id
-    rows = db.session.execute(
+    stmt = (
         select(Agency.id, Agency.user_id, AgencyServiceArea.region_code)
         .join(agency_category, agency_category.c.agency_id == Agency.id)
         .join(AgencyServiceArea, AgencyServiceArea.agency_id == Agency.id)
         .where(agency_category.c.category_id == category_id, Agency.status == AgencyStatus.ACTIVE)
-    ).all()
+    )
+    if (
+        req.region_code
+    ):  # the areas that overlap it, in SQL: not every member of the category (tens of thousands)
+        stmt = stmt.where(regions.overlapping(AgencyServiceArea.region_code, req.region_code))
+    rows = db.session.execute(stmt).all()
     excluded = set(
         db.session.scalars(select(RequestExclusion.agency_id).where(RequestExclusion.request_id == req.id))
     )
