@@ -39,9 +39,7 @@ def rows_until(last: str) -> list[OcdsMonth]:
     no release and not changed since (a month whose only stamp moved away)."""
     return list(
         db.session.scalars(
-            select(OcdsMonth)
-            .where(OcdsMonth.month <= last, ~empty())
-            .order_by(OcdsMonth.month.desc())
+            select(OcdsMonth).where(OcdsMonth.month <= last, ~empty()).order_by(OcdsMonth.month.desc())
         )
     )
 
