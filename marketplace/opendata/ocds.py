@@ -10,6 +10,7 @@ Amounts are yuan (CNY); times are Beijing time with their offset.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -46,8 +47,16 @@ def yuan(fen: int) -> dict:
     return {"amount": round(fen / 100, 2), "currency": "CNY"}
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a request's dates recur in each of its releases
 def stamp(value: datetime) -> str:
     return as_utc(value).astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()
+
+
+@functools.lru_cache(maxsize=32)
+def _method_words(method: SelectionMethod) -> tuple[str, str]:
+    """The method's name and explanation in Chinese (once per process: a month has thousands of releases)."""
+    with force_locale("zh_Hans"):
+        return str(METHOD_LABELS[method]), str(METHOD_HELP[method])
 
 
 def ocid(req: ServiceRequest) -> str:
@@ -91,6 +100,7 @@ class Process:
         contracts: list[Contract] | None = None,
     ):
         self.req = req
+        self._bid_block: dict | None = None
         if bids is not None and orders is not None and payments is not None and contracts is not None:
             self.bids, self.orders, self.payments, self.contracts = bids, orders, payments, contracts
             return
@@ -182,7 +192,9 @@ class Process:
                 }
             ]
         if opened:
-            release["bids"] = self._bids()
+            if self._bid_block is None:  # the same in every release after the opening: made once
+                self._bid_block = self._bids()
+            release["bids"] = self._bid_block
         if selected:
             release["awards"] = [self._award(at, winner)]
             contracts = [self._contract(o, at) for o in self.orders if happened(o.created_at, at)]
@@ -198,9 +210,7 @@ class Process:
             status = "complete"
         else:
             status = "active"
-        with force_locale("zh_Hans"):
-            method = str(METHOD_LABELS[req.selection_method])
-            details = str(METHOD_HELP[req.selection_method])
+        method, details = _method_words(req.selection_method)
         if req.selection_method in (
             SelectionMethod.RANDOM,
             SelectionMethod.CREDIT_SHORTLIST,
