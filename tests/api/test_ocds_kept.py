@@ -208,3 +208,20 @@ def test_the_rebuilds_mark_every_month_and_make_them_all(client, app):
     assert f"opendata: {len(months)} months made" in result.output
     assert not any(_row(m).dirty for m in months)
     assert all(Path(kept._folder() / _row(m).file_key).is_file() for m in months if _row(m).releases)
+
+
+def test_a_watcher_makes_the_months_when_the_clock_is_told_not_to(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "OCDS_IN_CLOCK", 0)
+    req = f.published_request(f.user("enterprise"), title="开放数据：由独立进程生成的月份")
+    month = _label(req.published_at)
+    timetravel.run_clock()
+    assert _row(month).generated_at is None and kept.due_ids() == []
+    assert client.get(f"/api/v1/ocds/releases?month={month}").status_code == 503
+    result = app.test_cli_runner().invoke(args=["opendata", "watch", "--passes", "1", "--interval", "0"])
+    assert result.exit_code == 0, result.output
+    assert f"{month}: " in result.output and not _row(month).dirty
+    body = client.get(f"/api/v1/ocds/releases?month={month}").get_json()
+    assert any(x["id"].endswith(f"-{req.id}-tender") for x in body["releases"])
+    # a second watcher (or a clock) that finds the month made already leaves it be
+    made_at = _row(month).generated_at
+    assert kept.apply_due(int(month.replace("-", ""))) is False and _row(month).generated_at == made_at
