@@ -2,8 +2,9 @@
 event falls in it, and is marked `dirty` whenever a stamp dated in it is written, so that the clock makes its
 package again (opendata/kept.py). The stamps are the dates `opendata/ocds.py` makes releases of: a published
 request's publication, award, award made final (publicity over, once awarded) and end (failed or cancelled), an
-order's creation, start, delivery and acceptance, a payment's receipt — never `updated_at`. A request whose
-status moves has the months of all its stamps marked (its award made final, its end). Rows are only ever
+order's creation, start, delivery and acceptance, a payment's receipt — never `updated_at`. Only the months
+of the stamps written are marked (releases are states as of their date: a later write changes no earlier
+one), and a request's award made final when its status moves. Rows are only ever
 added (an event once dated stays in its month's package); a write behind the ORM's back (a bulk UPDATE, the
 tests' time travel) marks the months of the rows it touched, and `rebuild()` recomputes the set from the
 records and marks every month for the clock.
@@ -85,19 +86,25 @@ def _months(model, values: dict) -> set[str]:
     return {month_of(v) for n in names if (v := values.get(n)) is not None}
 
 
+def _written(model, names: set[str]) -> set[str]:
+    """The stamps whose months a write of `names` touches: all of a request's when it is published; its award
+    made final (publicity_ends_at) when its status moves (to awarded: a release appears)."""
+    if model is ServiceRequest:
+        if "published_at" in names:
+            return set(WATCHED[model])
+        if "status" in names:
+            return names | {FINAL}
+    return names
+
+
 def _months_of(model, target, changed_only: bool) -> set[str]:
     if not _counted(model, target):
         return set()
     values = {n: getattr(target, n) for n in WATCHED[model]}
-    if changed_only:  # only the stamps written now (all of a request's when it is published or moves)
+    if changed_only:  # only the stamps written now
         state = inspect(target)
-        whole = model is ServiceRequest and any(
-            state.attrs[n].history.has_changes() for n in ("published_at", "status")
-        )
-        if not whole:
-            values = {
-                n: v for n, v in values.items() if n == "status" or state.attrs[n].history.has_changes()
-            }
+        written = _written(model, {n for n in WATCHED[model] if state.attrs[n].history.has_changes()})
+        values = {n: v for n, v in values.items() if n in written or n == "status"}
     return _months(model, values)
 
 
@@ -109,16 +116,18 @@ def _after_update(mapper, connection, target) -> None:
     _keep(connection, _months_of(mapper.class_, target, changed_only=True))
 
 
-def _rows_months(conn, model, ids) -> set[str]:
-    names = WATCHED[model]
+def _rows_months(conn, model, ids, names: set[str]) -> set[str]:
+    watched = WATCHED[model]
+    written = _written(model, names)
     extra = (ServiceRequest.published_at,) if model is ServiceRequest else ()
     out: set[str] = set()
     for row in conn.execute(
-        select(*(getattr(model, n) for n in names), *extra).where(model.id.in_(list(ids)))
+        select(*(getattr(model, n) for n in watched), *extra).where(model.id.in_(list(ids)))
     ):
         if model is ServiceRequest and row[-1] is None:
             continue
-        out |= _months(model, dict(zip(names, row[: len(names)], strict=True)))
+        values = dict(zip(watched, row[: len(watched)], strict=True))
+        out |= _months(model, {n: v for n, v in values.items() if n in written or n == "status"})
     return out
 
 
@@ -130,9 +139,10 @@ def _bulk_update(state):
         return None  # (a row's months come from its stamps and status alone: a SET of none of them adds none)
     conn = state.session.connection()
     ids = set(conn.scalars(select(model.id).where(where)))
+    names = {getattr(k, "key", k) for k in (getattr(state.statement, "_values", None) or {})}
     result = state.invoke_statement()
     if ids:
-        _keep(conn, _rows_months(conn, model, ids))
+        _keep(conn, _rows_months(conn, model, ids, names & set(WATCHED[model])))
     return result
 
 

@@ -225,3 +225,23 @@ def test_a_watcher_makes_the_months_when_the_clock_is_told_not_to(client, app, m
     # a second watcher (or a clock) that finds the month made already leaves it be
     made_at = _row(month).generated_at
     assert kept.apply_due(int(month.replace("-", ""))) is False and _row(month).generated_at == made_at
+
+
+def test_a_later_write_marks_only_the_months_of_the_stamps_it_writes(client):
+    """Releases are states as of their date: a request published two months ago and cancelled now leaves the
+    month of its publication as it was made, and marks this month (its cancellation)."""
+    owner = f.user("enterprise")
+    req = f.published_request(owner, title="开放数据：两个月前发布、本月取消的公告")
+    back = now() - timedelta(days=60)
+    timetravel._shift(ServiceRequest, req.id, clock=False, published_at=back)
+    old, current = _label(back), kept.current_label()
+    make(old)
+    make(current)
+    assert not _row(old).dirty and not _row(current).dirty
+    requests.cancel_request(owner, req.id, "项目取消")
+    db.session.commit()
+    assert not _row(old).dirty and _row(current).dirty
+    make(current)
+    body = client.get(f"/api/v1/ocds/releases?month={current}").get_json()
+    assert any(x["id"].endswith(f"-{req.id}-cancellation") for x in body["releases"])
+    assert body["releases"] == live_releases(current)
