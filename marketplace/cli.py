@@ -91,6 +91,7 @@ def _referenced_uploads() -> dict[str, set[str]]:
     from marketplace.extensions import db
     from marketplace.inspections import services as inspections
     from marketplace.inspections.models import InspectionTarget
+    from marketplace.opendata import kept as opendata
     from marketplace.orders import services as orders
     from marketplace.orders.models import OrderEvent
     from marketplace.payments import services as payments
@@ -131,6 +132,7 @@ def _referenced_uploads() -> dict[str, set[str]]:
         credit_appeals.UPLOAD_KIND: keys_in(values(CreditAppeal.evidence))
         | keys_in([v] for v in values(CreditRepair.letter)),
         complaints.UPLOAD_KIND: set(values(ComplaintFile.key)),
+        opendata.UPLOAD_KIND: opendata.referenced_keys(),
     }
 
 
@@ -166,6 +168,7 @@ def register(app: Flask) -> None:
     from marketplace.chronograph.commands import clock, tick
     from marketplace.credit.commands import credit
     from marketplace.fees.commands import fees
+    from marketplace.opendata.commands import opendata
     from marketplace.regions.commands import regions
     from marketplace.reports.commands import reports
     from marketplace.search.commands import search
@@ -174,6 +177,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(credit)
     app.cli.add_command(audit)
     app.cli.add_command(fees)
+    app.cli.add_command(opendata)
     app.cli.add_command(regions)
     app.cli.add_command(reports)
     app.cli.add_command(search)

@@ -210,6 +210,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "OCDS_PUBLISHER_NAME": os.environ.get("OCDS_PUBLISHER_NAME") or "中介服务网上超市",
         # The page saying what is published, when and how (an absolute URL; optional).
         "OCDS_PUBLICATION_POLICY": os.environ.get("OCDS_PUBLICATION_POLICY") or None,
+        # The clock makes each month's package in the background (opendata/kept.py); the current month's again at
+        # most this often after a change (a GET never builds one).
+        "OCDS_REFRESH_SECONDS": _int("OCDS_REFRESH_SECONDS", 600),
+        # 1: the clock makes the packages; 0: `flask opendata watch` does, in a process of its own (a national
+        # market: a month of a million orders takes minutes, which the clock's deadlines should not wait for).
+        "OCDS_IN_CLOCK": _int("OCDS_IN_CLOCK", 1),
         # --- the footer's trust line (templates/base.html) ---
         # 主办单位 (the organiser: the bureau that runs the market), 客服电话 (the help line) and the ICP filing
         # number (ICP备案号, linked to the MIIT register); the defaults are the demo's.

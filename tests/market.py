@@ -32,6 +32,7 @@ from marketplace.requests import objections
 from marketplace.requests import services as requests
 from tests import factories as f
 from tests import timetravel
+from tests.ocds import make_all_months
 
 SEALED_PRICE = 17_654_321  # ¥176,543.21
 OTHER_SEALED_PRICE = 21_987_653  # ¥219,876.53
@@ -232,6 +233,7 @@ def build() -> Market:
         select(MonthlyReport).where(MonthlyReport.area_code == area, MonthlyReport.month == month)
     )
     db.session.commit()
+    make_all_months()  # the open data's monthly packages, as the clock keeps them
     market = Market(
         admin_email=admin.email,
         owner_email=owner.email,

@@ -73,7 +73,53 @@ def months_of(client) -> list[str]:
     return [m["month"] for m in r.get_json()]
 
 
+def make(month: str) -> None:
+    """What the clock does for the month (opendata/kept.py): its package made and kept, now."""
+    from marketplace.extensions import db
+    from marketplace.opendata import kept
+
+    kept.generate(month)
+    db.session.commit()
+
+
+def make_all_months() -> None:
+    """Every month's package made (what the clock does over a few passes)."""
+    from sqlalchemy import select
+
+    from marketplace.extensions import db
+    from marketplace.stats.open_months import OcdsMonth
+
+    for month in db.session.scalars(select(OcdsMonth.month).order_by(OcdsMonth.month)).all():
+        make(month)
+
+
+def live_releases(month: str) -> list[dict]:
+    """Every release dated in the month, made the plain way — every published request of the market, one
+    Process each, no candidate search — the reference the kept package is compared with."""
+    from sqlalchemy import select
+
+    from marketplace.common.clock import as_utc, now
+    from marketplace.extensions import db
+    from marketplace.opendata.monthly import month_bounds
+    from marketplace.opendata.ocds import Process, happened
+    from marketplace.requests.models import ServiceRequest
+
+    start, end = month_bounds(datetime.strptime(month, "%Y-%m").date())
+    out = []
+    for req in db.session.scalars(select(ServiceRequest).order_by(ServiceRequest.id)):
+        if not req.is_public:
+            continue
+        process = Process(req)
+        for event in process.events():
+            if as_utc(start) <= as_utc(event.at) < as_utc(end) and happened(event.at, now()):
+                out.append((as_utc(event.at), process.release(event)))
+    out.sort(key=lambda pair: (pair[0], pair[1]["id"]))
+    return [release for _, release in out]
+
+
 def package_for(client, month: str) -> dict:
+    """The month's package as the API serves it, once the clock has made it."""
+    make(month)
     r = client.get(f"/api/v1/ocds/releases?month={month}")
     assert r.status_code == 200, (month, r.status_code, r.get_data(as_text=True)[:300])
     return r.get_json()

@@ -12,6 +12,7 @@ Pages never record what time has made due (reads never write); the clock does, a
 | remind agencies that follow a request (关注) and have not bid | notifications | bidding closes within `NOTIFY_REMINDER_SECONDS` |
 | build the search index when there is none (`flask search reindex` does it with progress) | search | no index yet |
 | send the outbox (mail, SMS), retrying with growing pauses | notifications | a message is pending and its next attempt is due |
+| make a month's OCDS release package (the file the open data serves) | opendata | never made, a change dated in it (the current month: at most every `OCDS_REFRESH_SECONDS`), or the month just ended |
 | forget old log-in failures and long-ended sessions (hourly in `flask clock`, every `tick`) | auth | a day / 30 days old |
 
 Each object is moved in its own transaction under its row lock, so one failure does not stop the others and a
@@ -41,6 +42,7 @@ from marketplace.extensions import db
 from marketplace.fees import summary as fee_summary
 from marketplace.notifications import outbox
 from marketplace.notifications import services as notifications
+from marketplace.opendata import kept as opendata
 from marketplace.orders import services as orders
 from marketplace.reports import services as reports
 from marketplace.requests import services as requests
@@ -81,6 +83,7 @@ STEPS: list[tuple[str, Callable[[], Iterable[int]], Callable[[int], bool]]] = [
     ("closing reminder", notifications.reminder_ids, notifications.remind),
     ("search index", search_backends.missing_ids, search_backends.build_missing),
     ("fee figures", fee_summary.due_ids, fee_summary.apply_due),
+    ("open data month", opendata.due_ids, opendata.apply_due),
     ("outbox message", outbox.due_ids, outbox.deliver),
 ]
 

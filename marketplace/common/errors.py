@@ -76,6 +76,18 @@ class StorageFull(DomainError):
     status = 507
 
 
+class BeingPrepared(DomainError):
+    """What was asked for is made in the background and is not ready yet (503 with Retry-After): nothing wrong,
+    ask again later."""
+
+    status = 503
+
+    def __init__(self, message, retry_after: int):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+        self.headers = {"Retry-After": str(self.retry_after)}
+
+
 def invalid_fields(errors: dict[str, list]) -> Invalid:
     """One field wrong: its own message says it best; several: a general one."""
     if len(errors) == 1:

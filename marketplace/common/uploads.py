@@ -129,6 +129,13 @@ def store(data: bytes, mime: str, filename: str | None, kind: str) -> StoredFile
     return StoredFile(key=key, name=safe_name, mime=mime, size=len(data))
 
 
+def adopt(kind: str, written: Path, key: str) -> None:
+    """A file the caller wrote itself (streamed, too large to hold) in the kind's folder becomes `key` when the
+    transaction commits, and is deleted if it rolls back (as `store` does with bytes)."""
+    os.replace(written, _folder(kind) / f"{TEMP_PREFIX}{key}")
+    _schedule(_Pending("create", kind, key))
+
+
 def upload_path(kind: str, key: str) -> Path:
     path = (_folder(kind) / key).resolve()
     if path.parent != _folder(kind).resolve():

@@ -11,9 +11,9 @@ from flask_smorest import Blueprint
 
 from marketplace.audit import chain
 from marketplace.common.clock import local, now
-from marketplace.common.errors import Invalid, NotFound
+from marketplace.common.errors import Invalid
 from marketplace.extensions import db
-from marketplace.opendata import monthly
+from marketplace.opendata import monthly, views
 from marketplace.opendata.schemas import (
     RELEASE_PACKAGE,
     HeadsQuery,
@@ -22,6 +22,8 @@ from marketplace.opendata.schemas import (
     MonthQuery,
     parse_month,
 )
+
+PREPARING = {"description": "Not made yet: the package is being prepared (Retry-After)"}
 
 bp = Blueprint(
     "opendata-api", __name__, url_prefix="/api/v1", description="Open data (OCDS) and the audit chain"
@@ -34,28 +36,35 @@ def blueprints():
 
 @bp.get("/ocds/releases")
 @bp.arguments(MonthQuery, location="query")
-@bp.doc(responses={"200": RELEASE_PACKAGE})
+@bp.doc(
+    responses={
+        "200": RELEASE_PACKAGE,
+        "304": {"description": "Not modified (If-None-Match)"},
+        "503": PREPARING,
+    }
+)
 def releases(args):
     """The month's OCDS 1.1.5 release package: one release per event of each request (tender, award, contract,
-    implementation); bids only in releases after the bid deadline. 404 for a month without releases."""
-    month = parse_month(args["month"])
-    uri = url_for("opendata-api.releases", month=month.strftime("%Y-%m"), _external=True)
-    body = monthly.package(month, uri)
-    if body is None:
-        raise NotFound(_l("Nothing was published in this month."))
-    return body
+    implementation); bids only in releases after the bid deadline. The packages are made in the background
+    (every few minutes for the current month): 503 with Retry-After for a month not made yet, 404 for a month
+    without releases; ETag and Last-Modified for conditional requests."""
+    return views.serve_package(parse_month(args["month"]), attachment=False)
 
 
 @bp.get("/ocds/months")
 @bp.response(200, MonthLinkSchema(many=True))
 def months():
-    """The months that have a release package, newest first."""
+    """The months that have a release package, newest first, with when each was made, its releases and size
+    (null for one being prepared)."""
     return [
         {
-            "month": m.strftime("%Y-%m"),
-            "url": url_for("opendata-api.releases", month=m.strftime("%Y-%m"), _external=True),
+            "month": r.month,
+            "url": url_for("opendata-api.releases", month=r.month, _external=True),
+            "generated_at": r.generated_at if r.file_key else None,
+            "releases": r.releases if r.file_key else None,
+            "bytes": r.bytes if r.file_key else None,
         }
-        for m in monthly.months()
+        for r in monthly.month_rows()
     ]
 
 

@@ -10,6 +10,7 @@ Amounts are yuan (CNY); times are Beijing time with their offset.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -38,6 +39,7 @@ AWARD_CRITERIA = {
     SelectionMethod.RANDOM: "random",  # an open codelist: the draw is explained in awardCriteriaDetails
     SelectionMethod.DIRECT: "direct",
 }
+RELEASED_PAYMENTS = (PaymentStatus.PAID, PaymentStatus.REFUNDED)  # the payments a release shows
 BID_STATUS = {BidStatus.ACTIVE: "valid", BidStatus.INVALID: "disqualified", BidStatus.WITHDRAWN: "withdrawn"}
 
 
@@ -45,8 +47,16 @@ def yuan(fen: int) -> dict:
     return {"amount": round(fen / 100, 2), "currency": "CNY"}
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a request's dates recur in each of its releases
 def stamp(value: datetime) -> str:
     return as_utc(value).astimezone(LOCAL_TZ).replace(microsecond=0).isoformat()
+
+
+@functools.lru_cache(maxsize=32)
+def _method_words(method: SelectionMethod) -> tuple[str, str]:
+    """The method's name and explanation in Chinese (once per process: a month has thousands of releases)."""
+    with force_locale("zh_Hans"):
+        return str(METHOD_LABELS[method]), str(METHOD_HELP[method])
 
 
 def ocid(req: ServiceRequest) -> str:
@@ -78,10 +88,22 @@ def _ref(org) -> dict:
 
 
 class Process:
-    """One request with everything its releases need, loaded once."""
+    """One request with everything its releases need, loaded once (or handed in, loaded for many requests at
+    once: opendata/kept.py)."""
 
-    def __init__(self, req: ServiceRequest):
+    def __init__(
+        self,
+        req: ServiceRequest,
+        bids: list[Bid] | None = None,
+        orders: list[Order] | None = None,
+        payments: list[Payment] | None = None,
+        contracts: list[Contract] | None = None,
+    ):
         self.req = req
+        self._bid_block: dict | None = None
+        if bids is not None and orders is not None and payments is not None and contracts is not None:
+            self.bids, self.orders, self.payments, self.contracts = bids, orders, payments, contracts
+            return
         self.bids = list(db.session.scalars(select(Bid).where(Bid.request_id == req.id).order_by(Bid.id)))
         self.orders = list(
             db.session.scalars(select(Order).where(Order.request_id == req.id).order_by(Order.id))
@@ -90,10 +112,7 @@ class Process:
         self.payments = list(
             db.session.scalars(
                 select(Payment)
-                .where(
-                    Payment.order_id.in_(ids),
-                    Payment.status.in_([PaymentStatus.PAID, PaymentStatus.REFUNDED]),
-                )
+                .where(Payment.order_id.in_(ids), Payment.status.in_(RELEASED_PAYMENTS))
                 .order_by(Payment.paid_at, Payment.id)
             )
         )
@@ -105,6 +124,15 @@ class Process:
             )
         )
 
+    @property
+    def ended_at(self) -> datetime | None:
+        """When a failed or cancelled request ended (its own stamp; `updated_at` only for a row written before
+        requests kept it and not back-filled)."""
+        req = self.req
+        if req.status not in (RequestStatus.FAILED, RequestStatus.CANCELLED):
+            return None
+        return req.ended_at or req.updated_at
+
     # --- the events -----------------------------------------------------------------------------------
     def events(self) -> list[Event]:
         req, out = self.req, []
@@ -113,8 +141,8 @@ class Process:
             out.append(Event(req.selected_at, "award", "award"))
             if req.status == RequestStatus.AWARDED and happened(req.publicity_ends_at, now()):
                 out.append(Event(req.publicity_ends_at, "awardUpdate", "award-final"))
-        if req.status in (RequestStatus.FAILED, RequestStatus.CANCELLED):
-            out.append(Event(req.updated_at, "tenderCancellation", "cancellation"))
+        if self.ended_at is not None:
+            out.append(Event(self.ended_at, "tenderCancellation", "cancellation"))
         for order in self.orders:
             out.append(Event(order.created_at, "contract", f"contract-{order.id}"))
             if order.started_at is not None:
@@ -164,7 +192,9 @@ class Process:
                 }
             ]
         if opened:
-            release["bids"] = self._bids()
+            if self._bid_block is None:  # the same in every release after the opening: made once
+                self._bid_block = self._bids()
+            release["bids"] = self._bid_block
         if selected:
             release["awards"] = [self._award(at, winner)]
             contracts = [self._contract(o, at) for o in self.orders if happened(o.created_at, at)]
@@ -174,15 +204,13 @@ class Process:
 
     def _tender(self, at: datetime, opened: bool, selected: bool) -> dict:
         req = self.req
-        if req.status in (RequestStatus.FAILED, RequestStatus.CANCELLED) and happened(req.updated_at, at):
+        if happened(self.ended_at, at):
             status = "unsuccessful" if req.status == RequestStatus.FAILED else "cancelled"
         elif selected:
             status = "complete"
         else:
             status = "active"
-        with force_locale("zh_Hans"):
-            method = str(METHOD_LABELS[req.selection_method])
-            details = str(METHOD_HELP[req.selection_method])
+        method, details = _method_words(req.selection_method)
         if req.selection_method in (
             SelectionMethod.RANDOM,
             SelectionMethod.CREDIT_SHORTLIST,
@@ -255,7 +283,7 @@ class Process:
 
     def _award(self, at: datetime, winner: Bid) -> dict:
         req = self.req
-        if req.status in (RequestStatus.FAILED,) and happened(req.updated_at, at):
+        if req.status == RequestStatus.FAILED and happened(self.ended_at, at):
             status = "cancelled"
         elif req.status == RequestStatus.AWARDED and happened(req.publicity_ends_at, at):
             status = "active"

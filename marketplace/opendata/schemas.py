@@ -33,6 +33,11 @@ class HeadsQuery(Schema):
 class MonthLinkSchema(Schema):
     month = fields.String(required=True, metadata={"example": "2026-11"})
     url = fields.String(required=True, metadata={"description": "the month's release package"})
+    generated_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "when the package was made (null: being prepared)"}
+    )
+    releases = fields.Integer(allow_none=True, metadata={"description": "releases in the package"})
+    bytes = fields.Integer(allow_none=True, metadata={"description": "the file's size"})
 
 
 class HeadSchema(Schema):

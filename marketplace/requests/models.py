@@ -125,10 +125,12 @@ class ServiceRequest(TimestampMixin, db.Model):
     draw_details: Mapped[dict | None] = mapped_column(JSON)
     ranking: Mapped[list | None] = mapped_column(JSON)  # bid ids in the method's order; the fallback line
     winner_bid_id: Mapped[int | None] = mapped_column(ForeignKey("bid.id", use_alter=True))
-    selected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    selected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     selection_reason: Mapped[str | None] = mapped_column(Text)
     publicity_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    # When it failed (流标) or was cancelled: the open data's tenderCancellation is dated by it (never updated_at).
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     enterprise: Mapped[Enterprise] = relationship()
     service_item: Mapped[ServiceItem] = relationship()

@@ -65,6 +65,8 @@ NOBODY_LEFT = N_("%(why)s No valid bid is left to take its place; the request fa
 def move_request(req: ServiceRequest, action: str, actor, **values) -> None:
     """The one way a request's status changes (checked against TRANSITIONS, audited, counted)."""
     before, published = req.status, req.published_at
+    if action in ("fail", "cancel"):  # the end is dated once (the open data's tenderCancellation)
+        values.setdefault("ended_at", now())
     move(req, TRANSITIONS, action, actor, audit_prefix="request", **values)
     counts.moved(req, before, published)
 

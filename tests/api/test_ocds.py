@@ -183,7 +183,7 @@ def test_the_open_data_page_lists_the_months(client):
 def _stamped_months() -> list[str]:
     """Every month with a release-making stamp, from the records (written here, apart from the kept rows)."""
     sql = {
-        "service_request": ("published_at", "selected_at"),
+        "service_request": ("published_at", "selected_at", "publicity_ends_at", "ended_at"),
         "service_order": ("created_at", "started_at", "delivered_at", "accepted_at"),
         "payment": ("paid_at",),
     }
@@ -191,8 +191,9 @@ def _stamped_months() -> list[str]:
     for table, columns in sql.items():
         published = " AND published_at IS NOT NULL" if table == "service_request" else ""
         for column in columns:
+            final = " AND status = 'awarded'" if column == "publicity_ends_at" else ""
             for (value,) in db.session.execute(
-                text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL{published}")
+                text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL{published}{final}")
             ):
                 moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
                 found.add(local(moment.replace(tzinfo=moment.tzinfo or UTC)).strftime("%Y-%m"))
