@@ -42,6 +42,7 @@ from marketplace.fees import summary as fee_summary
 from marketplace.notifications import outbox
 from marketplace.notifications import services as notifications
 from marketplace.orders import services as orders
+from marketplace.reports import served as stats_views
 from marketplace.reports import services as reports
 from marketplace.requests import services as requests
 from marketplace.search import backends as search_backends
@@ -81,6 +82,7 @@ STEPS: list[tuple[str, Callable[[], Iterable[int]], Callable[[int], bool]]] = [
     ("closing reminder", notifications.reminder_ids, notifications.remind),
     ("search index", search_backends.missing_ids, search_backends.build_missing),
     ("fee figures", fee_summary.due_ids, fee_summary.apply_due),
+    ("statistics view", stats_views.due_ids, stats_views.apply_due),
     ("outbox message", outbox.due_ids, outbox.deliver),
 ]
 
