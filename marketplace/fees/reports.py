@@ -137,7 +137,7 @@ def overview(region: str | None = None) -> list[dict]:
             select(ServiceItem).order_by(ServiceItem.category_id, ServiceItem.sort_order, ServiceItem.id)
         )
     )
-    kept = kept_fees.kept_rows(items, region)
+    kept = kept_fees.kept_rows(items, region, months=False)
     at = now()
     return [
         {

@@ -22,7 +22,9 @@ def item_facts(item_id: int) -> dict:
     item = db.session.get(ServiceItem, item_id)
     if item is None:
         raise NotFound(_l("No such service item."))
-    row = kept_fees.kept_rows([item])[item.id]  # the fee page's kept row (stats.fees): never the orders
+    row = kept_fees.kept_rows([item], months=False)[
+        item.id
+    ]  # the fee page's kept row (stats.fees): never the orders
     median_fen, count = (row.median_fen, row.count) if row is not None else (None, 0)
     return {
         "id": item.id,

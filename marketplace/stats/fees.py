@@ -89,7 +89,9 @@ def as_of(row: FeeItemSummary | None, at: datetime | None = None) -> datetime | 
     return row.valid_until if row.valid_until < (at or now()) else None
 
 
-def kept_rows(items: list[ServiceItem], region: str | None = None) -> dict[int, FeeItemSummary | None]:
+def kept_rows(
+    items: list[ServiceItem], region: str | None = None, months: bool = True
+) -> dict[int, FeeItemSummary | None]:
     """{item id: its kept row in the region's scope, None when it has no deal there} for every item: the pages
     read only these (two indexed reads), never the orders; `as_of` says when a row is behind the clock. An item
     without a market row has had no deal since the rows were built (a deal writes them in its transaction)."""
