@@ -9,6 +9,7 @@ from statistics import median
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import local, now
@@ -134,7 +135,9 @@ def overview(region: str | None = None) -> list[dict]:
     `as_of` (see item_fees)."""
     items = list(
         db.session.scalars(
-            select(ServiceItem).order_by(ServiceItem.category_id, ServiceItem.sort_order, ServiceItem.id)
+            select(ServiceItem)
+            .options(joinedload(ServiceItem.category))  # the page groups by category: no load per category
+            .order_by(ServiceItem.category_id, ServiceItem.sort_order, ServiceItem.id)
         )
     )
     kept = kept_fees.kept_rows(items, region, months=False)
