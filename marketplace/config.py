@@ -198,6 +198,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # --- public statistics and monthly reports (marketplace/reports/) ---
         "REPORTS_TOP_AGENCIES": _int("REPORTS_TOP_AGENCIES", 5),  # agencies listed per category on /stats
         "REPORTS_MONTHLY": _int("REPORTS_MONTHLY", 1),  # 0: the clock generates no monthly reports
+        # /stats and GET /api/v1/stats (reports/served.py): figures kept in the shared cache are served while
+        # nothing public changed, or for this many seconds after a change (stamped with when they were
+        # computed); the clock recomputes the default views before. 0: every request computes them.
+        "STATS_FRESH_SECONDS": _int("STATS_FRESH_SECONDS", 0 if env == "testing" else 300),
         # The CJK font the PDF embeds (a fontconfig family; Debian's fonts-wqy-microhei), and a file tried first.
         "REPORTS_PDF_FONT": os.environ.get("REPORTS_PDF_FONT", "WenQuanYi Micro Hei"),
         "REPORTS_PDF_FONT_FILE": os.environ.get(

@@ -105,3 +105,7 @@ payment_rejected = _signals.signal("payment-rejected")
 # An agency invited to quote (邀请报价) on a request that has just gone public (requests/invitations.py).
 # sender: RequestInvitation; request: ServiceRequest; agency_id: int; actor
 request_invited = _signals.signal("request-invited")
+# --- added for the kept fee figures at scale (issue 15) ------------------------------------------------------------
+# A department edited a service item's rules (catalogue/services.py edit_item). sender: ServiceItem; before: dict
+# (the versioned fields before the edit); actor
+service_item_edited = _signals.signal("service-item-edited")

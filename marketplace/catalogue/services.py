@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from marketplace import events
 from marketplace.audit.services import record, snapshot
 from marketplace.auth.models import Role, User
 from marketplace.auth.policy import acts_in
@@ -205,6 +206,7 @@ def edit_item(actor: User | None, item_id: int, data: dict[str, Any]) -> Service
     db.session.add(version)
     db.session.flush()
     record(actor, "service_item.edit", item, before=before, after={**snapshot(item, VERSIONED), "note": note})
+    events.service_item_edited.send(item, before=before, actor=actor)
     return version
 
 

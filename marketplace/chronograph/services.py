@@ -44,6 +44,7 @@ from marketplace.notifications import outbox
 from marketplace.notifications import services as notifications
 from marketplace.opendata import kept as opendata
 from marketplace.orders import services as orders
+from marketplace.reports import served as stats_views
 from marketplace.reports import services as reports
 from marketplace.requests import services as requests
 from marketplace.search import backends as search_backends
@@ -83,6 +84,7 @@ STEPS: list[tuple[str, Callable[[], Iterable[int]], Callable[[int], bool]]] = [
     ("closing reminder", notifications.reminder_ids, notifications.remind),
     ("search index", search_backends.missing_ids, search_backends.build_missing),
     ("fee figures", fee_summary.due_ids, fee_summary.apply_due),
+    ("statistics view", stats_views.due_ids, stats_views.apply_due),
     ("open data month", opendata.due_ids, opendata.apply_due),
     ("outbox message", outbox.due_ids, outbox.deliver),
 ]

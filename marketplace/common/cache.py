@@ -60,6 +60,7 @@ _WRITE = re.compile(
 )
 _SET = re.compile(r"\bSET\s+(.*?)\s+WHERE\b", re.I | re.S)
 _READS = ("SELECT", "PRAGMA", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "SHOW", "EXPLAIN")
+FOLLOWED = "mp_generation_followed"  # app.extensions: register() renews the generation after public writes
 _WROTE = "mp_public_write"  # connection info: a public table was written in the current transaction
 _COMMITTED = "mp_public_commit"  # connection info: ... and that transaction committed
 
@@ -132,9 +133,11 @@ def bump(store=None) -> None:
 
 def register(app: Flask) -> None:
     """Follow the app's engine: note public writes per transaction, renew the generation after their commit.
-    (Only pages use the generation: without a page cache, CACHE_PAGE_SECONDS=0 as in the tests, nothing listens.)"""
-    if app.config.get("CACHE_PAGE_SECONDS", 0) <= 0:
+    (Pages and the kept statistics use the generation: without either, CACHE_PAGE_SECONDS=0 and
+    STATS_FRESH_SECONDS=0 as in the tests, nothing listens.)"""
+    if app.config.get("CACHE_PAGE_SECONDS", 0) <= 0 and app.config.get("STATS_FRESH_SECONDS", 0) <= 0:
         return
+    app.extensions[FOLLOWED] = True
     store = backend(app)
     with app.app_context():
         from marketplace.extensions import db

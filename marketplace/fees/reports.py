@@ -9,6 +9,7 @@ from statistics import median
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import local, now
@@ -101,76 +102,60 @@ def region_filter(value: str | None) -> str | None:
 
 
 def item_fees(item_id: int, region: str | None = None) -> dict:
-    """The public fee page of one service item: guide range and the last 12 months' winning prices (the kept
-    row of stats.fees while it is current, else computed from the deals: the same figures either way)."""
+    """The public fee page of one service item: guide range and the last 12 months' winning prices, from the kept
+    row of stats.fees (never from the orders). `as_of`: None when the figures are those of the 12 months up to
+    now, else the moment they were (the clock is recomputing the row); the months run up to that moment."""
     item = db.session.get(ServiceItem, item_id)
     if item is None:
         raise NotFound(_l("No such service item."))
-    months = _months(now())
-    kept = kept_fees.fresh_rows([item], region)
-    if item.id in kept:
-        row = kept[item.id]
-        by_month = row.monthly if row is not None else {}
-        winning = kept_fees.summary_of(row)
-        monthly = [
-            {
-                "month": m,
-                "count": by_month[m][0] if m in by_month else 0,
-                "median_fen": by_month[m][1] if m in by_month else None,
-            }
-            for m in months
-        ]
-    else:
-        deals = _deals(item_id, region=region)
-        amounts: dict[str, list[int]] = defaultdict(list)
-        for _, amount, _, at in deals:
-            amounts[local(at).strftime("%Y-%m")].append(amount)
-        winning = price_summary(
-            [d[1] for d in deals], [d[2] for d in deals], (item.guide_min_fen, item.guide_max_fen)
-        )
-        monthly = [
-            {
-                "month": m,
-                "count": len(amounts[m]),
-                "median_fen": round(median(amounts[m])) if amounts[m] else None,
-            }
-            for m in months
-        ]
+    row = kept_fees.kept_rows([item], region)[item.id]
+    stamp = kept_fees.as_of(row)
+    by_month = row.monthly if row is not None else {}
+    monthly = [
+        {
+            "month": m,
+            "count": by_month[m][0] if m in by_month else 0,
+            "median_fen": by_month[m][1] if m in by_month else None,
+        }
+        for m in _months(stamp or now())
+    ]
     return {
         "item": item,
         "guide_min_fen": item.guide_min_fen,
         "guide_max_fen": item.guide_max_fen,
-        "winning": winning,
+        "winning": kept_fees.summary_of(row),
         "monthly": monthly,
+        "as_of": stamp,
     }
 
 
 def overview(region: str | None = None) -> list[dict]:
     """Every service item with its guide range and the median/range of its winning prices, for the whole market
-    or the projects inside `region`: the kept rows (stats.fees), and the deals of any item whose row is not
-    current (one query)."""
+    or the projects inside `region`: the kept rows of stats.fees (two indexed reads at any size), each with its
+    `as_of` (see item_fees)."""
     items = list(
         db.session.scalars(
-            select(ServiceItem).order_by(ServiceItem.category_id, ServiceItem.sort_order, ServiceItem.id)
+            select(ServiceItem)
+            .options(joinedload(ServiceItem.category))  # the page groups by category: no load per category
+            .order_by(ServiceItem.category_id, ServiceItem.sort_order, ServiceItem.id)
         )
     )
-    kept = kept_fees.fresh_rows(items, region)
-    prices: dict[int, list[int]] = defaultdict(list)
-    ceilings: dict[int, list[int]] = defaultdict(list)
-    stale = [i.id for i in items if i.id not in kept]
-    if stale:
-        for item_id, amount, ceiling, _ in _deals(region=region, item_ids=stale):
-            prices[item_id].append(amount)
-            ceilings[item_id].append(ceiling)
+    kept = kept_fees.kept_rows(items, region, months=False)
+    at = now()
     return [
         {
             "item": item,
-            "winning": kept_fees.summary_of(kept[item.id])
-            if item.id in kept
-            else price_summary(prices[item.id], ceilings[item.id], (item.guide_min_fen, item.guide_max_fen)),
+            "winning": kept_fees.summary_of(kept[item.id]),
+            "as_of": kept_fees.as_of(kept[item.id], at),
         }
         for item in items
     ]
+
+
+def as_of(rows: list[dict]) -> datetime | None:
+    """The page's stamp: the earliest moment its rows were exact at (None: every row is current)."""
+    stamps = [r["as_of"] for r in rows if r["as_of"] is not None]
+    return min(stamps) if stamps else None
 
 
 # --- the administrators' charts -----------------------------------------------------------------------------

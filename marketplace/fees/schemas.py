@@ -94,6 +94,13 @@ class ItemFeesSummaryOut(ma.Schema):
     guide_min_fen = ma.fields.Function(lambda d: d["item"].guide_min_fen)
     guide_max_fen = ma.fields.Function(lambda d: d["item"].guide_max_fen)
     winning = ma.fields.Nested(PriceSummaryOut, metadata={"description": "winning prices, last 12 months"})
+    as_of = ma.fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "null: the figures are those of the 12 months up to now; else the moment they were "
+            "(a deal has left the 12-month window since, and the clock recomputes the item within minutes)"
+        },
+    )
 
 
 class ItemFeesOut(ItemFeesSummaryOut):

@@ -40,6 +40,12 @@ def _offer_changed(offer, old_high_fen: int | None, **_) -> None:
     checks.audit_offer_change(offer, old_high_fen)
 
 
+def _item_edited(item, before: dict, **_) -> None:
+    """A new guide range: the item's kept marks (deals above / below it) are recounted in the edit's transaction."""
+    if (before.get("guide_min_fen"), before.get("guide_max_fen")) != (item.guide_min_fen, item.guide_max_fen):
+        summary.refresh_item(item.id)
+
+
 def connect() -> None:
     events.bidding_closed.connect(_bidding_closed)
     events.order_created.connect(_order_created)
@@ -48,3 +54,4 @@ def connect() -> None:
     events.offer_changed.connect(_offer_changed)
     events.order_declined.connect(_deal_void)
     events.winner_withdrawn.connect(_winner_withdrawn)
+    events.service_item_edited.connect(_item_edited)

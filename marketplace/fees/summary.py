@@ -84,6 +84,103 @@ def _rows(item: ServiceItem, deals: list[Deal]) -> list[dict]:
     return rows
 
 
+# On PostgreSQL the rows are computed by the database in one grouped read (percentile_cont interpolates as
+# reports._quantile does, in the same double precision; the rounding is Python's, as in price_summary), so
+# that a recompute costs a grouped scan of the item's deals rather than a Python pass per deal × scope.
+# SQLite has no percentile_cont: there the rows are computed in Python by `_rows` (tests compare the two).
+_SQL_ROWS = """
+WITH d AS (
+    SELECT r.service_item_id AS item, o.amount_fen AS amount, r.ceiling_fen AS ceiling, o.created_at AS at,
+           to_char(o.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') AS month,
+           i.guide_min_fen AS gmin, i.guide_max_fen AS gmax,
+           CASE WHEN r.region_code ~ '^[0-9]{6}$' AND left(r.region_code, 2) <> '00' THEN r.region_code END AS code
+    FROM service_order o
+    JOIN service_request r ON o.request_id = r.id
+    JOIN service_item i ON i.id = r.service_item_id
+    WHERE o.status <> ALL(:void) AND o.created_at >= :since {only}
+), s AS (
+    SELECT d.*, sc.scope FROM d CROSS JOIN LATERAL (VALUES
+        (''),
+        (left(d.code, 2)),
+        (CASE WHEN d.code NOT LIKE '%0000' THEN left(d.code, 4) END),
+        (CASE WHEN d.code NOT LIKE '%00' THEN d.code END)
+    ) AS sc(scope)
+    WHERE sc.scope IS NOT NULL
+)
+SELECT item, scope, month, GROUPING(month) AS whole, count(*) AS n,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY amount) AS median,
+       percentile_cont(0.25) WITHIN GROUP (ORDER BY amount) AS p25,
+       percentile_cont(0.75) WITHIN GROUP (ORDER BY amount) AS p75,
+       min(amount) AS low, max(amount) AS high, sum(amount)::bigint AS amounts, sum(ceiling)::bigint AS ceilings,
+       min(at) AS oldest,
+       count(*) FILTER (WHERE gmin IS NOT NULL AND gmax IS NOT NULL AND amount > gmax) AS above,
+       count(*) FILTER (WHERE gmin IS NOT NULL AND gmax IS NOT NULL AND amount < gmin) AS below
+FROM s
+GROUP BY GROUPING SETS ((item, scope), (item, scope, month))
+"""
+
+
+def _empty_row(item: ServiceItem, scope: str = MARKET) -> dict:
+    return {
+        "service_item_id": item.id,
+        "scope": scope,
+        "count": 0,
+        "median_fen": None,
+        "min_fen": None,
+        "max_fen": None,
+        "p25_fen": None,
+        "p75_fen": None,
+        "amount_sum_fen": 0,
+        "ceiling_sum_fen": 0,
+        "above_guide": 0,
+        "below_guide": 0,
+        "guide_min_fen": item.guide_min_fen,
+        "guide_max_fen": item.guide_max_fen,
+        "monthly": {},
+        "valid_until": None,
+    }
+
+
+def _rows_by_sql(items: list[ServiceItem], only_item: int | None = None) -> list[dict]:
+    """The rows of `items` (every item's market row, and one per division its deals lie in), computed by
+    PostgreSQL from the year's deals (of `only_item` alone when given)."""
+    from sqlalchemy import text
+
+    stmt = text(_SQL_ROWS.replace("{only}", "AND r.service_item_id = :item" if only_item is not None else ""))
+    params = {"void": [v.value for v in VOID], "since": now() - YEAR}
+    if only_item is not None:
+        params["item"] = only_item
+    by_id = {item.id: item for item in items}
+    rows: dict[tuple[int, str], dict] = {(item.id, MARKET): _empty_row(item) for item in items}
+    months: dict[tuple[int, str], dict[str, list[int]]] = defaultdict(dict)
+    for r in db.session.execute(stmt, params):
+        if r.item not in by_id:
+            continue
+        if not r.whole:
+            months[(r.item, r.scope)][r.month] = [r.n, round(r.median)]
+            continue
+        rows[(r.item, r.scope)] = _empty_row(by_id[r.item], r.scope) | {
+            "count": r.n,
+            "median_fen": round(r.median),
+            "min_fen": r.low,
+            "max_fen": r.high,
+            "p25_fen": round(r.p25),
+            "p75_fen": round(r.p75),
+            "amount_sum_fen": r.amounts,
+            "ceiling_sum_fen": r.ceilings,
+            "above_guide": r.above,
+            "below_guide": r.below,
+            "valid_until": r.oldest + YEAR,
+        }
+    for key, row in rows.items():
+        row["monthly"] = dict(sorted(months.get(key, {}).items()))
+    return list(rows.values())
+
+
+def _by_sql() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
 def refresh_item(item_id: int) -> None:
     """Recompute one item's rows from its deals (inside the caller's transaction)."""
     item = db.session.execute(
@@ -91,17 +188,21 @@ def refresh_item(item_id: int) -> None:
     ).scalar_one_or_none()
     if item is None:
         return
-    rows = _rows(item, _deals(item_id))
+    rows = _rows_by_sql([item], item_id) if _by_sql() else _rows(item, _deals(item_id))
     db.session.execute(delete(FeeItemSummary).where(FeeItemSummary.service_item_id == item_id))
     db.session.execute(FeeItemSummary.__table__.insert(), rows)
 
 
 def rebuild() -> int:
     """Recompute every item's rows from the orders (one read of the year's deals); returns the rows kept."""
-    deals: dict[int, list[Deal]] = defaultdict(list)
-    for deal in _deals():
-        deals[deal[0]].append(deal)
-    rows = [row for item in db.session.scalars(select(ServiceItem)) for row in _rows(item, deals[item.id])]
+    items = list(db.session.scalars(select(ServiceItem)))
+    if _by_sql():
+        rows = _rows_by_sql(items)
+    else:
+        deals: dict[int, list[Deal]] = defaultdict(list)
+        for deal in _deals():
+            deals[deal[0]].append(deal)
+        rows = [row for item in items for row in _rows(item, deals[item.id])]
     db.session.execute(delete(FeeItemSummary))
     if rows:
         db.session.execute(FeeItemSummary.__table__.insert(), rows)

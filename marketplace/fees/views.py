@@ -63,7 +63,7 @@ def index():
     categories: dict = {}
     for row in rows:
         categories.setdefault(row["item"].category, []).append(row)
-    return render_template("fees/index.html", categories=categories, region=region)
+    return render_template("fees/index.html", categories=categories, region=region, as_of=reports.as_of(rows))
 
 
 @public.route("/items/<int:item_id>")

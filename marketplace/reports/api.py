@@ -2,7 +2,7 @@
 
 from flask_smorest import Blueprint
 
-from marketplace.reports import figures, services
+from marketplace.reports import figures, served, services
 from marketplace.reports.schemas import ReportDetailOut, ReportOut, StatsOut, StatsQuery
 
 bp = Blueprint(
@@ -25,7 +25,7 @@ def stats(args):
     region, period = figures.parse_filters(
         {"region": args.get("region"), "from": args.get("date_from"), "to": args.get("date_to")}
     )
-    return figures.compute(region, period)
+    return served.figures_for(region, period)
 
 
 @bp.get("/stats/reports")

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, render_template, request
 
 from marketplace.common.errors import Invalid
 from marketplace.regions import services as regions
-from marketplace.reports import figures, services
+from marketplace.reports import figures, served, services
 from marketplace.reports.monthly import PdfUnavailable, member_charts, month_charts, report_pdf
 
 bp = Blueprint("reports", __name__, url_prefix="/stats")
@@ -24,7 +24,7 @@ def index():
     except Invalid as exc:  # say what is wrong beside the filters, and show the defaults meanwhile
         problem, errors = str(exc.message), {k: [str(m) for m in v] for k, v in exc.errors.items()}
         region, period = None, figures.Period.default()
-    data = figures.compute(region, period)
+    data = served.figures_for(region, period)
     page = render_template(
         "reports/index.html",
         figures=data,

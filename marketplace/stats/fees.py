@@ -9,9 +9,10 @@ audit's listeners (fees/summary.py) recompute an item's rows from its deals insi
 change of its deals (an order made, declined, cancelled or amended), and the clock recomputes an item whose oldest
 deal has left the 12-month window (`valid_until`) or whose guide range changed since.
 
-The pages read here (fees/reports.py, requests/item_facts.py) and trust a row only while it is current —
-`fresh_rows` — computing an item live from the orders otherwise (a row the clock has not reached yet), so a
-figure is never older than its deals. This module sits low (beside the agency statistics) so that the request
+The pages read here (fees/reports.py, requests/item_facts.py) and never compute from the orders: a row whose
+oldest deal has left the window since (the clock recomputes it within its next pass) is shown with the moment
+its figures were exact (`as_of`: "the 12 months up to <time>"), so a GET costs two small indexed reads at any
+size. A department's edit of the guide range recomputes the item's rows in its own transaction. This module sits low (beside the agency statistics) so that the request
 form's item facts can read the same figure as the fee page.
 """
 
@@ -71,7 +72,8 @@ def scope_for(region: str | None) -> str:
 
 
 def is_current(row: FeeItemSummary | None, item: ServiceItem, at: datetime | None = None) -> bool:
-    """A market row counts as the item's figures while no deal has left its window and the guide is the same."""
+    """A market row counts as the item's figures now while no deal has left its window and the guide is the same
+    (the clock's `due_ids` recomputes the others)."""
     if row is None:
         return False
     if (row.guide_min_fen, row.guide_max_fen) != (item.guide_min_fen, item.guide_max_fen):
@@ -79,32 +81,31 @@ def is_current(row: FeeItemSummary | None, item: ServiceItem, at: datetime | Non
     return row.valid_until is None or (at or now()) <= row.valid_until
 
 
-def fresh_rows(items: list[ServiceItem], region: str | None = None) -> dict[int, FeeItemSummary | None]:
-    """{item id: its kept row in the region's scope} for the items whose figures are current (None: no deal in
-    that scope); items missing from the answer must be computed from the deals. Two indexed reads."""
+def as_of(row: FeeItemSummary | None, at: datetime | None = None) -> datetime | None:
+    """None while the row's figures are those of the 12 months up to now; else the last moment they were (its
+    oldest deal left the window then, and the clock recomputes it within its next pass)."""
+    if row is None or row.valid_until is None:
+        return None
+    return row.valid_until if row.valid_until < (at or now()) else None
+
+
+def kept_rows(
+    items: list[ServiceItem], region: str | None = None, months: bool = True
+) -> dict[int, FeeItemSummary | None]:
+    """{item id: its kept row in the region's scope, None when it has no deal there} for every item: the pages
+    read only these (two indexed reads), never the orders; `as_of` says when a row is behind the clock. An item
+    without a market row has had no deal since the rows were built (a deal writes them in its transaction)."""
     ids = [i.id for i in items]
-    market = {
-        r.service_item_id: r
-        for r in db.session.scalars(
-            select(FeeItemSummary).where(
-                FeeItemSummary.scope == MARKET, FeeItemSummary.service_item_id.in_(ids)
-            )
-        )
-    }
-    at = now()
-    current = [i.id for i in items if is_current(market.get(i.id), i, at)]
     scope = scope_for(region)
-    if scope == MARKET:
-        return {i: market[i] if market[i].count else None for i in current}
-    scoped = {
+    rows = {
         r.service_item_id: r
         for r in db.session.scalars(
             select(FeeItemSummary).where(
-                FeeItemSummary.scope == scope, FeeItemSummary.service_item_id.in_(current)
+                FeeItemSummary.scope == scope, FeeItemSummary.service_item_id.in_(ids)
             )
         )
     }
-    return {i: scoped.get(i) for i in current}
+    return {i: (rows[i] if i in rows and rows[i].count else None) for i in ids}
 
 
 NO_PRICES = {

@@ -7,14 +7,17 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
+from marketplace.catalogue import services as catalogue
+from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import now
 from marketplace.extensions import db
+from marketplace.fees import reports as fee_reports
 from marketplace.fees import summary
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from marketplace.requests import services as requests
 from marketplace.requests.models import ServiceRequest
-from marketplace.stats.fees import FeeItemSummary
+from marketplace.stats.fees import FeeItemSummary, summary_of
 from tests import factories as f
 from tests import timetravel
 
@@ -76,13 +79,20 @@ def test_kept_fee_figures_equal_the_rebuilt_ones_and_the_live_ones(client):
         .values(valid_until=now() - timedelta(days=1))
     )
     db.session.commit()
-    live_before_clock = _figures(client, item.id)  # the row is out of date: the pages compute from the orders
-    assert live_before_clock["facts"]["deal_count"] == 2
+    # A GET never computes from the orders: until the clock's pass the pages show the kept row (the old deal
+    # still counted) with the moment its figures were exact.
+    before_clock = _figures(client, item.id)
+    assert before_clock["facts"]["deal_count"] == 3
+    assert before_clock["item"]["winning"]["count"] == 3 and before_clock["item"]["as_of"] is not None
+    assert "data-as-of" in before_clock["page"] and "data-as-of" in before_clock["index"]
+    assert db.session.get(FeeItemSummary, (item.id, "")).count == 3  # reading wrote nothing
+    assert item.id in summary.due_ids()
     timetravel.run_clock()
 
     kept = summary.snapshot()
     kept_pages = _figures(client, item.id)
-    assert kept_pages == live_before_clock
+    assert kept_pages["facts"]["deal_count"] == 2 and kept_pages["item"]["as_of"] is None
+    assert "data-as-of" not in kept_pages["page"] and "data-as-of" not in kept_pages["index"]
     market = db.session.get(FeeItemSummary, (item.id, ""))
     assert market.count == 2 and market.above_guide == 1
     assert set(
@@ -93,17 +103,36 @@ def test_kept_fee_figures_equal_the_rebuilt_ones_and_the_live_ones(client):
         "3205",
         "320506",
     }
+    # the kept figures are those of the orders: the same as computed from them by the reports' arithmetic
+    deals = [d for d in fee_reports._deals(item.id)]
+    assert summary_of(market) == fee_reports.price_summary(
+        [d[1] for d in deals], [d[2] for d in deals], (item.guide_min_fen, item.guide_max_fen)
+    )
+
+    if db.engine.dialect.name == "postgresql":  # the database's grouped read equals the Python pass
+        items = list(db.session.scalars(select(ServiceItem)))
+        year = summary._deals()
+        by_python = [r for i in items for r in summary._rows(i, [d for d in year if d[0] == i.id])]
+        key = lambda r: (r["service_item_id"], r["scope"])  # noqa: E731
+        assert sorted(summary._rows_by_sql(items), key=key) == sorted(by_python, key=key)
+        assert sorted(summary._rows_by_sql([item], item.id), key=key) == sorted(
+            summary._rows(item, [d for d in year if d[0] == item.id]), key=key
+        )
 
     summary.rebuild()
     db.session.commit()
     assert summary.snapshot() == kept
+    assert _figures(client, item.id) == kept_pages
 
-    # Without any kept row every page computes from the orders, as before the rows existed: the same figures.
+    # Without any kept row (a database the rows were never built on) the pages show no deal, compute nothing,
+    # and the clock's next pass writes the rows: the same figures again.
     db.session.execute(delete(FeeItemSummary))
     db.session.commit()
-    assert _figures(client, item.id) == kept_pages
+    assert client.get(f"/api/v1/service-items/{item.id}/fees").get_json()["winning"]["count"] == 0
     assert db.session.scalar(select(func.count()).select_from(FeeItemSummary)) == 0  # reading wrote nothing
     assert item.id in summary.due_ids()
+    timetravel.run_clock()
+    assert _figures(client, item.id) == kept_pages
 
 
 def test_a_changed_guide_range_is_not_read_from_a_row_counted_against_the_old_one(client):
@@ -112,9 +141,18 @@ def test_a_changed_guide_range_is_not_read_from_a_row_counted_against_the_old_on
     f.accepted_order(price_fen=item.guide_max_fen, agency=agency, service_item_id=item.id)
     page = client.get(f"/api/v1/service-items/{item.id}/fees").get_json()["winning"]
     assert page["above_guide"] == 0
-    item.guide_max_fen -= 100  # the department lowered the ceiling of the guide range
+    # The department lowers the ceiling of the guide range: its edit recounts the marks in its transaction.
+    department = f.staff("department", department=item.department)
+    catalogue.edit_item(
+        department, item.id, {"guide_max_fen": item.guide_max_fen - 100, "note": "按新文件下调上限"}
+    )
     db.session.commit()
     assert client.get(f"/api/v1/service-items/{item.id}/fees").get_json()["winning"]["above_guide"] == 1
+    assert item.id not in summary.due_ids()
+    assert db.session.get(FeeItemSummary, (item.id, "")).above_guide == 1
+    # A row counted against another range (a change made outside the service) is the clock's to recount.
+    item.guide_max_fen -= 100
+    db.session.commit()
     assert item.id in summary.due_ids()
     timetravel.run_clock()
     assert item.id not in summary.due_ids()
