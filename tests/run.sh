@@ -48,9 +48,11 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
 fi
 
 # Each database's run uses both cores (pytest-xdist): a module's tests stay in one worker (its module- and
-# session-wide fixtures are built once), the longest modules start first (tests/conftest.py). The browser tests run
-# on PostgreSQL only.
-XDIST=(-n "${TEST_WORKERS:-2}" --dist loadfile)
+# session-wide fixtures are built once), the longest modules start first (tests/conftest.py HEAVY_FIRST; without
+# --no-loadscope-reorder xdist would hand out the modules with the most tests first, which put the long
+# one-test modules, the whole demo among them, last: one worker busy, the other idle). The browser tests run on
+# PostgreSQL only.
+XDIST=(-n "${TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder)
 
 # PostgreSQL is the database of record: every test runs on it. SQLite, the first run's embedded default, runs the
 # unit tests (services, migrations, the whole demo) and the modules marked `sqlite`: every GET route for every

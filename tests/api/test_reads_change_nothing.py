@@ -5,6 +5,7 @@ those changes is the clock's job (tests/timetravel.py: run_clock), not a reader'
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEntry
@@ -14,9 +15,17 @@ from marketplace.requests.models import ServiceRequest
 from tests import dbstate, market, routes, timetravel
 
 
-def test_no_get_route_changes_the_database(app):
-    m = market.build()
-    market.make_everything_due(m)
+@pytest.fixture(scope="module")
+def m(module_transaction):
+    """The market with every clock-driven change due, built once for both tests (each runs in a savepoint of the
+    module's transaction: the clock the second one runs is undone after it)."""
+    built = market.build()
+    market.make_everything_due(built)
+    db.session.commit()
+    return built
+
+
+def test_no_get_route_changes_the_database(app, m):
     urls = routes.build_urls(app, m)
     browser = routes.Browser(app, m)  # logging in and taking tokens write; reading must not
     conn = db.session.connection()
@@ -48,11 +57,9 @@ def test_no_get_route_changes_the_database(app):
     assert not writes, f"{len(writes)} reads wrote to the database:\n" + "\n".join(writes)
 
 
-def test_the_market_is_due_but_untouched_until_the_clock_runs(app):
+def test_the_market_is_due_but_untouched_until_the_clock_runs(app, m):
     """The state the test above starts from is real: every change is due, none applied, and the clock applies
     them all (so a read that changed nothing is not simply a read of a market where nothing was due)."""
-    m = market.build()
-    market.make_everything_due(m)
     sealed = db.session.get(ServiceRequest, m.sealed_request_id)
     publicity = db.session.get(ServiceRequest, m.publicity_request_id)
     delivered = db.session.get(Order, m.delivered_order_id)
