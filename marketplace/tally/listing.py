@@ -15,8 +15,8 @@ from __future__ import annotations
 from sqlalchemy import (
     String,
     and_,
-    cast,
     bindparam,
+    cast,
     delete,
     event,
     func,

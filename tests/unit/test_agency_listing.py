@@ -172,7 +172,7 @@ def test_the_list_page_reads_a_fixed_number_of_statements(client):
     counts = []
     for size in (1, 4):
         seen: list[str] = []
-        listen = lambda *a: seen.append(a[2])  # noqa: E731
+        listen = lambda *a, seen=seen: seen.append(a[2])  # noqa: E731
         event.listen(engine, "before_cursor_execute", listen)
         try:
             assert client.get(f"/api/v1/agencies?page_size={size}&sort=price").status_code == 200
