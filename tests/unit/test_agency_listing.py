@@ -11,7 +11,7 @@ from sqlalchemy import event
 from marketplace.agencies import membership, services
 from marketplace.agencies import offers as offer_services
 from marketplace.agencies.models import Agency
-from marketplace.catalogue.models import Category, ServiceItem
+from marketplace.catalogue.models import Category, FeeRegime, ServiceItem
 from marketplace.credit import scores as credit_scores
 from marketplace.extensions import db
 from marketplace.tally import listing
@@ -167,7 +167,17 @@ def test_the_keyword_follows_renames_of_agencies_items_and_categories(client):
 
 def test_the_list_page_reads_a_fixed_number_of_statements(client):
     """The cards' rows come in a few statements whatever the page's size (no lazy load per card or offer)."""
-    _market(client)
+    market = _market(client)
+    for agency_id in market["ids"][:2]:  # a discount offer's price is a share of its item's guide price
+        agency = db.session.get(Agency, agency_id)
+        offered = {o.service_item_id for o in agency.offers}
+        other = next(i for c in agency.categories for i in c.items if i.id not in offered)
+        other.fee_regime, other.guide_min_fen, other.guide_max_fen = FeeRegime.GUIDED, 1_000_000, 3_000_000
+        db.session.commit()
+        f.offer(agency.user, other, price_mode="discount", price_fen=None, discount_pct=80)
+    db.session.commit()
+    del agency, other
+    db.session.expunge_all()  # the test's own references would keep the items in the identity map
     engine = db.engine
     counts = []
     for size in (1, 4):
