@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import String, and_, cast, func, or_, select, true, tuple_
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.agencies.models import (
     Agency,
@@ -394,25 +395,8 @@ def listing_page(
             )
             .exists()
         )
-    if q:
-        offered = (
-            select(Offer.id)
-            .join(ServiceItem)
-            .where(
-                Offer.agency_id == L.agency_id,
-                Offer.active.is_(True),
-                or_(contains(ServiceItem.name, q), contains(cast(ServiceItem.aliases, String), q)),
-            )
-        )
-        named = select(Agency.id).where(
-            Agency.id == L.agency_id,
-            or_(
-                contains(Agency.name, q),
-                contains(Agency.intro, q),
-                Agency.categories.any(contains(Category.name, q)),
-            ),
-        )
-        checks.append(or_(named.exists(), offered.exists()))
+    if q:  # the kept words (name, intro, categories, offered items): a bigram index on PostgreSQL
+        checks.append(L.agency_id.in_(listing.matching(q, db.session.get_bind().dialect.name)))
     if level in LEVEL_ORDER:
         allowed = LEVEL_ORDER[: LEVEL_ORDER.index(level) + 1]
         checks.append(
@@ -539,7 +523,10 @@ def _cards(ids: list[int]) -> list[Agency]:
             )
         )
     )
-    discounted = {o.service_item_id for a in agencies for o in a.offers if o.discount_pct is not None}
-    if discounted:
-        db.session.scalars(select(ServiceItem).where(ServiceItem.id.in_(discounted))).all()
+    discounted = [o for a in agencies for o in a.offers if o.discount_pct is not None]
+    if discounted:  # set on the offers: the identity map holds them only weakly (a lazy load each otherwise)
+        wanted = {o.service_item_id for o in discounted}
+        items = {i.id: i for i in db.session.scalars(select(ServiceItem).where(ServiceItem.id.in_(wanted)))}
+        for offer in discounted:
+            set_committed_value(offer, "service_item", items.get(offer.service_item_id))
     return agencies

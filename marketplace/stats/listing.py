@@ -13,9 +13,21 @@ agency's own rows inside the transaction that changed them, rebuilt by `flask st
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, SmallInteger
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    Text,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from marketplace.common.sql import contains
 from marketplace.extensions import db
 
 ALL, CATEGORY, ITEM, ITEM_IN_CATEGORY = 0, 1, 2, 3
@@ -60,3 +72,36 @@ SORT_KEYS = {
     "price": ("k_price",),
     "speed": ("k_days",),
 }
+
+
+# --- the keyword filter's text ---------------------------------------------------------------------------------
+
+SEP = "\x1f"  # between the pieces of an agency's words: a keyword never matches across two of them
+BIGRAMS = "agency_bigrams"  # PostgreSQL only (migration 0037): the lowered text's bigrams, GIN-indexed
+
+
+class AgencyKeywords(db.Model):
+    """What the list's keyword filter looks in, per active agency, kept in one row: its name, introduction,
+    category names and the names and aliases of the service items it offers (active offers), joined by SEP.
+    On PostgreSQL a GIN index over `agency_bigrams(words)` (the distinct lowered two-character pieces without
+    whitespace) finds the candidates of a keyword; the substring match then checks them (`matching`)."""
+
+    __tablename__ = "agency_keywords"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True)
+    words: Mapped[str] = mapped_column(Text)
+
+
+def matching(q: str, dialect: str):
+    """The ids of the active agencies whose kept words contain `q` (case-insensitive, as `contains`): a SELECT to
+    use with IN. On PostgreSQL a keyword of two characters or more is first looked up in the bigram index (every
+    bigram of the keyword lies in a text that contains it, so no match is lost)."""
+    K = AgencyKeywords
+    stmt = select(K.agency_id).where(contains(K.words, q))
+    text = q.strip()
+    pairs = [text[i : i + 2] for i in range(len(text) - 1)]
+    if dialect == "postgresql" and any(not (a.isspace() or b.isspace()) for a, b in pairs):
+        # (with no such bigram the array would be empty, contained in every row: the index would read them all)
+        wanted = func.agency_bigrams(bindparam("keyword", text, type_=Text))
+        stmt = stmt.where(func.agency_bigrams(K.words).op("@>")(wanted))
+    return stmt

@@ -6,13 +6,17 @@ What changes a row: the agency itself (admitted, suspended, its categories), its
 grade. Those changes only mark the agency (session.info); just before the transaction commits, the marked
 agencies' rows are recomputed from their own rows in one set-based pass (the same statements as the rebuild,
 narrowed to them) and the scope counts move by the difference. A GET marks nothing, so it never writes.
+The keyword filter's words (stats/listing.py AgencyKeywords) are kept the same way: an agency's name or
+introduction, its categories and offers mark it, and a renamed service item or category marks its agencies.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    String,
     and_,
     bindparam,
+    cast,
     delete,
     event,
     func,
@@ -27,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import events
 from marketplace.agencies.models import Agency, AgencyStatus, Offer, agency_category
-from marketplace.catalogue.models import ServiceItem
+from marketplace.catalogue.models import Category, ServiceItem
 from marketplace.credit import rules as credit_rules
 from marketplace.credit.models import AgencyCredit
 from marketplace.extensions import db
@@ -38,6 +42,8 @@ from marketplace.stats.listing import (
     CATEGORY,
     ITEM,
     ITEM_IN_CATEGORY,
+    SEP,
+    AgencyKeywords,
     AgencyListing,
     AgencyListingCount,
 )
@@ -166,12 +172,61 @@ def refresh(agency_ids) -> None:
             db.session.execute(
                 insert(table), [dict(zip(COLUMNS, (*k, *should[k]), strict=True)) for k in new]
             )
+        _refresh_keywords(chunk)
         moved: dict[tuple[int, int], int] = {}
         for (_agency, kind, ref), sign in [*((k, -1) for k in gone), *((k, 1) for k in new)]:
             moved[(kind, ref)] = moved.get((kind, ref), 0) + sign
         for scope, delta in moved.items():
             if delta:
                 _add_count(*scope, delta)
+
+
+def _keyword_rows(agency_ids: list[int] | None) -> dict[int, str]:
+    """The words of these active agencies (all of them for None), as the keyword filter of the reference query
+    looks in them: name, introduction, category names, and each active offer's item name and aliases (as the
+    database casts the JSON to text) — pieces sorted, so that a rebuild gives the same text."""
+    agencies = select(Agency.id, Agency.name, Agency.intro).where(Agency.status == AgencyStatus.ACTIVE)
+    cats = select(agency_category.c.agency_id, Category.name).join(
+        Category, Category.id == agency_category.c.category_id
+    )
+    items = (
+        select(Offer.agency_id, ServiceItem.name, cast(ServiceItem.aliases, String))
+        .join(ServiceItem, ServiceItem.id == Offer.service_item_id)
+        .where(Offer.active.is_(True))
+    )
+    if agency_ids is not None:
+        agencies = agencies.where(Agency.id.in_(agency_ids))
+        cats = cats.where(agency_category.c.agency_id.in_(agency_ids))
+        items = items.where(Offer.agency_id.in_(agency_ids))
+    head = {i: [name or "", intro or ""] for i, name, intro in db.session.execute(agencies)}
+    rest: dict[int, set[str]] = {}
+    for agency_id, *names in (*db.session.execute(cats), *db.session.execute(items)):
+        if agency_id in head:
+            rest.setdefault(agency_id, set()).update(n for n in names if n)
+    return {i: SEP.join([*pieces, *sorted(rest.get(i, ()))]) for i, pieces in head.items()}
+
+
+def _refresh_keywords(ids: list[int]) -> None:
+    """Only the rows whose words changed are written (each write moves the PostgreSQL bigram index)."""
+    table = AgencyKeywords.__table__
+    kept = dict(
+        db.session.execute(select(table.c.agency_id, table.c.words).where(table.c.agency_id.in_(ids))).all()
+    )
+    should = _keyword_rows(ids)
+    gone = [i for i in kept if i not in should]
+    if gone:
+        db.session.execute(delete(table).where(table.c.agency_id.in_(gone)))
+    changed = [{"k_agency": i, "v_words": w} for i, w in should.items() if i in kept and kept[i] != w]
+    if changed:
+        db.session.execute(
+            update(table)
+            .where(table.c.agency_id == bindparam("k_agency"))
+            .values(words=bindparam("v_words")),
+            changed,
+        )
+    new = [{"agency_id": i, "words": w} for i, w in should.items() if i not in kept]
+    if new:
+        db.session.execute(insert(table), new)
 
 
 def _add_count(kind: int, ref: int, delta: int) -> None:
@@ -195,7 +250,11 @@ def rebuild() -> int:
     """Every row and count from the agencies, their offers, statistics and credit. Returns the rows kept."""
     db.session.execute(delete(AgencyListing))
     db.session.execute(delete(AgencyListingCount))
+    db.session.execute(delete(AgencyKeywords))
     _insert(None)
+    words = [{"agency_id": i, "words": w} for i, w in _keyword_rows(None).items()]
+    for start in range(0, len(words), 5000):
+        db.session.execute(insert(AgencyKeywords.__table__), words[start : start + 5000])
     db.session.execute(
         insert(AgencyListingCount.__table__).from_select(
             ["kind", "ref", "agencies"],
@@ -214,7 +273,8 @@ def snapshot() -> dict:
         for r in db.session.scalars(select(AgencyListing))
     }
     counts = {f"{c.kind}:{c.ref}": c.agencies for c in db.session.scalars(select(AgencyListingCount))}
-    return {"rows": rows, "counts": {k: v for k, v in counts.items() if v}}
+    words = dict(db.session.execute(select(AgencyKeywords.agency_id, AgencyKeywords.words)).all())
+    return {"rows": rows, "counts": {k: v for k, v in counts.items() if v}, "words": words}
 
 
 # --- marking and refreshing --------------------------------------------------------------------------------------
@@ -226,8 +286,8 @@ def mark(agency_id: int | None) -> None:
 
 
 # What a row is made of, per written model: an UPDATE setting none of these leaves the agency's rows as they are.
-_DEPENDS = {
-    Agency: ("status", "categories"),
+_DEPENDS: dict = {
+    Agency: ("status", "categories", "name", "intro"),  # name, intro: the keyword filter's words
     Offer: ("agency_id", "service_item_id", "active", "price_fen", "price_min_fen", "promised_days"),
     AgencyCredit: ("agency_id", "grade_rank"),
 }
@@ -241,8 +301,23 @@ def _matters(obj) -> bool:
     return any(attrs[n].history.has_changes() for n in names)
 
 
+def _renamed(obj) -> bool:
+    attrs = inspect(obj).attrs
+    return any(attrs[n].history.has_changes() for n in ("name", "aliases") if n in attrs)
+
+
+def _named_by(obj):
+    if isinstance(obj, ServiceItem):
+        return select(Offer.agency_id).where(Offer.service_item_id == obj.id)
+    return select(agency_category.c.agency_id).where(agency_category.c.category_id == obj.id)
+
+
 def _before_flush(session: Session, _context, _instances) -> None:
     marks = session.info.setdefault(_MARKS, set())
+    for obj in session.dirty:  # a renamed item or category: the words of the agencies offering or listing it
+        if isinstance(obj, ServiceItem | Category) and _renamed(obj):
+            with session.no_autoflush:
+                marks.update(session.scalars(_named_by(obj)))
     for obj in (*session.new, *(o for o in session.dirty if _matters(o)), *session.deleted):
         if isinstance(obj, Agency):
             marks.add(obj.id)  # status, categories (a collection change makes the agency dirty)

@@ -6,9 +6,12 @@ whether paged by number (from either end) or by cursor."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from marketplace.agencies import membership, services
 from marketplace.agencies import offers as offer_services
+from marketplace.agencies.models import Agency
+from marketplace.catalogue.models import Category, FeeRegime, ServiceItem
 from marketplace.credit import scores as credit_scores
 from marketplace.extensions import db
 from marketplace.tally import listing
@@ -42,6 +45,8 @@ def _market(client):
     item = f.market_item("C03")
     other = next(i for i in c03.items if i.id != item.id)
     a1 = f.active_agency("C03", reviewer=admin, org_name="南京华信环境咨询有限公司")
+    a1.agency.intro = "Huaxin: 环境影响评价与节能评估"
+    db.session.commit()
     a2 = f.active_agency("C03", reviewer=admin, org_name="苏州中衡安全评价有限公司")
     a3 = f.active_agency("C05", reviewer=admin, org_name="无锡恒通测绘有限公司")
     a4 = f.active_agency("C03", reviewer=admin, org_name="常州明德工程咨询有限公司")
@@ -84,6 +89,11 @@ FILTERS = [
     {"price_min_fen": 1_500_000},
     {"service_item_id": "item", "category_id": "c03", "price_min_fen": 1_000_000, "price_max_fen": 2_500_000},
     {"price_min_fen": 1_000_000, "price_max_fen": 3_000_000, "region": "320000", "q": "咨询"},
+    {"q": "测"},  # one character: no bigram to look up, the kept words are scanned
+    {"q": "HUAXIN"},  # case-insensitive, in the introduction
+    {"q": "环境 咨询"},  # a space inside: not found, as the reference does not
+    {"q": "有限公司", "category_id": "c03"},
+    {"q": "50%"},  # % is a plain character
 ]
 
 
@@ -134,3 +144,50 @@ def test_the_list_pages_through_a_cursor_over_http(client):
 )  # fmt: skip
 def test_a_cursor_that_is_not_ours_is_refused(bad):
     assert services.decode_cursor("price", bad) is None
+
+
+def test_the_keyword_follows_renames_of_agencies_items_and_categories(client):
+    """The kept words follow every change the reference query sees: an agency renamed, an item's name and aliases,
+    a category's name, an offer withdrawn — and equal a rebuild after them."""
+    market = _market(client)
+    a1 = db.session.get(Agency, market["ids"][0])
+    item = db.session.get(ServiceItem, market["item"])
+    assert a1.id in _listed(q=item.name[:3])
+    item.name, item.aliases = "遥感监测服务", ["卫星遥感"]
+    db.session.commit()
+    a1.name = "南京华信规划设计院"
+    db.session.get(Category, market["c03"]).name = "遥感规划设计服务类"
+    db.session.commit()
+    _kept_equals_rebuilt()
+    for q in ("遥感", "卫星", "规划设计", "华信环境", "环境", item.name[:3], "设计院"):
+        for sort in SORTS:
+            assert _listed(q=q, sort=sort) == _reference(q=q, sort=sort), (q, sort)
+    assert a1.id in _listed(q="卫星遥感") and a1.id not in _listed(q="华信环境")
+
+
+def test_the_list_page_reads_a_fixed_number_of_statements(client):
+    """The cards' rows come in a few statements whatever the page's size (no lazy load per card or offer)."""
+    market = _market(client)
+    for agency_id in market["ids"][:2]:  # a discount offer's price is a share of its item's guide price
+        agency = db.session.get(Agency, agency_id)
+        offered = {o.service_item_id for o in agency.offers}
+        other = next(i for c in agency.categories for i in c.items if i.id not in offered)
+        other.fee_regime, other.guide_min_fen, other.guide_max_fen = FeeRegime.GUIDED, 1_000_000, 3_000_000
+        db.session.commit()
+        f.offer(agency.user, other, price_mode="discount", price_fen=None, discount_pct=80)
+    db.session.commit()
+    del agency, other
+    db.session.expunge_all()  # the test's own references would keep the items in the identity map
+    engine = db.engine
+    counts = []
+    for size in (1, 4):
+        seen: list[str] = []
+        listen = lambda *a, seen=seen: seen.append(a[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            assert client.get(f"/api/v1/agencies?page_size={size}&sort=price").status_code == 200
+            assert client.get(f"/agencies/?sort=price&per_page={size}").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        counts.append(len(seen))
+    assert counts[0] == counts[1], counts

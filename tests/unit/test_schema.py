@@ -18,6 +18,7 @@ POSTGRES_ONLY = {
     "remove_index ix_search_document_tsv",
     "remove_column search_document.title_tsv",  # migration 0033
     "remove_index ix_search_document_title_tsv",
+    "remove_index ix_agency_keywords_bigrams",  # migration 0037: GIN over agency_bigrams(words)
 }
 
 
