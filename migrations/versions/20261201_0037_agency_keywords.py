@@ -8,7 +8,7 @@ statistics exist only after an ANALYZE; without them the planner took a price ba
 (it holds hundreds of thousands at 1M) and hashed them all on every list page with a band.
 
 Revision ID: 0037
-Revises: 0034
+Revises: 0035
 Create Date: 2026-12-01 00:30:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0037"
-down_revision = "0034"
+down_revision = "0035"
 branch_labels = None
 depends_on = None
 
