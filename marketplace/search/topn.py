@@ -3,7 +3,8 @@
 A full rebuild writes the documents in static-rank order (service items, agencies, open announcements; within
 a kind the highest rank first, ties by id) into one segment, the *ranked* segment, and notes in CURRENT its id
 and the docnum range of each kind. In that segment the first N matches in docnum order ARE the top N by rank:
-the matcher stops after N (and counting stops at COUNT_CAP per kind, then skips to the next kind's range).
+the N lowest bits of the query's bitset (see bits()); counts are bit counts per kind's range, shown up to
+COUNT_CAP as PostgreSQL counts them.
 Documents changed since (drained into later, small segments) are collected whole and merged by their rank
 column; drains never merge the ranked segment (keep_ranked), and the clock rebuilds once they hold more than
 DELTA_LIMIT documents (backends.missing_ids).
