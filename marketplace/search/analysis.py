@@ -51,8 +51,66 @@ def analyzer():
                 jieba.initialize()
                 for word in TRADE_TERMS:
                     jieba.add_word(word)
-                _analysis["analyzer"] = ChineseAnalyzer()
+                chain = ChineseAnalyzer()
+                chain.items[0] = _cached_tokenizer()  # the same tokens, each block segmented once
+                _analysis["analyzer"] = chain
     return _analysis["analyzer"]
+
+
+@functools.lru_cache(maxsize=200_000)
+def _segmented(block: str) -> tuple[tuple[str, int, int], ...]:
+    import jieba
+    from jieba.analyse.analyzer import accepted_chars
+
+    return tuple(
+        (w, s, e) for w, s, e in jieba.tokenize(block, mode="search") if accepted_chars.match(w) or len(w) > 1
+    )
+
+
+class CachedChineseTokenizer:
+    """jieba's ChineseTokenizer, with the segmentation of each block of text (what jieba cuts on its own: a
+    run of characters between punctuation and spaces) remembered. jieba cuts every block independently, so
+    the tokens are exactly jieba's; but a rebuild meets the same blocks again and again (category and item
+    names, places, company-name endings), and segmenting them was most of its time. (Module level: Whoosh
+    pickles the analyzer with the schema.)"""
+
+    is_morph = False
+
+    def __or__(self, other):
+        from whoosh.analysis import CompositeAnalyzer
+
+        return CompositeAnalyzer(self, other)
+
+    def __eq__(self, other):
+        return type(other) is type(self)
+
+    def __hash__(self):
+        return hash(type(self))
+
+    def set_options(self, kwargs):
+        pass
+
+    def has_morph(self):
+        return False
+
+    def __call__(self, text, **kargs):
+        import jieba
+        from whoosh.analysis import Token
+
+        token = Token()
+        offset = 0
+        for block in jieba.re_han_default.split(text):
+            if block:
+                for w, s, e in _segmented(block):
+                    token.original = token.text = w
+                    token.pos = token.startchar = offset + s
+                    token.endchar = offset + e
+                    yield token
+                offset += len(block)
+
+
+def _cached_tokenizer():
+    return CachedChineseTokenizer()
 
 
 def tokens(text: str) -> list[str]:

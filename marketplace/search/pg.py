@@ -311,6 +311,9 @@ def run(bind, query, title_query, doc_type: str | None, start: int, end: int):
     tq = tsquery(title_query) if title_query is not None else None
     params = {"q": q, "tq": tq, "t": doc_type}
     with work_session(bind) as session:
+        # Counting goes through the GIN index (a bitmap of the matches): the planner's estimate for a broad
+        # tsquery makes it read the table instead, detoasting every row's tsvector (5× slower at 100k).
+        session.execute(text("SET LOCAL enable_seqscan = off"))
         counts, capped = {}, set()
         for kind in topn.ORDER:
             n = _count(session, _MATCH + _kind(kind), {**params, "t": kind})

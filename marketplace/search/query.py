@@ -160,19 +160,20 @@ Page = tuple[
 def _whoosh_page(searcher, state, query, title_query, doc_type: str | None, start: int, end: int) -> Page:
     """The top `end` hits by static rank, no scoring (topn.py): those whose title matches first (the top
     `end` of them), then the others in rank order (the top `end` of all hits hold enough of them)."""
-    from whoosh import query as Q
-
     leaves = topn.leaves(searcher, state)
-    counts, capped = topn.count(leaves, query)
+    found = [topn.bits(leaf, query) for leaf in leaves]  # the matches as bitsets, one per segment
+    counts, capped = topn.count(leaves, found)
     if not any(counts.values()):
         return {}, [], set()
     first: list[int] = []
+    titled = [0] * len(leaves)
     if title_query is not None:
-        first = topn.top(leaves, Q.And([query, title_query]), doc_type, end)
+        titled = [b and b & topn.bits(leaf, title_query) for leaf, b in zip(leaves, found, strict=True)]
+        first = topn.top(leaves, titled, doc_type, end)
     rest: list[int] = []
     if len(first) < end:
-        seen = set(first)
-        rest = [d for d in topn.top(leaves, query, doc_type, end) if d not in seen][: end - len(first)]
+        others = [b & ~t for b, t in zip(found, titled, strict=True)]
+        rest = topn.top(leaves, others, doc_type, end - len(first))
     ranked = [(d, True) for d in first] + [(d, False) for d in rest]
     hits = []
     for docnum, matched in ranked[start:end]:

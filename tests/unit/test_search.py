@@ -221,6 +221,23 @@ def test_pinyin_and_homophone_typos_are_a_fallback(search_backend):
     assert query.search("zzqqxx").mode == "none"
 
 
+def test_the_lowest_bits_of_a_bitset_are_the_first_matches_in_rank_order():
+    bits = (1 << 3) | (1 << 9) | (1 << 10) | (1 << 4000)
+    assert topn.lowest(bits, 2) == [3, 9]
+    assert topn.lowest(bits, 10) == [3, 9, 10, 4000]
+    assert topn.lowest(0, 5) == [] and topn.lowest(bits, 0) == []
+
+
+def test_the_cached_segmentation_gives_jiebas_own_tokens():
+    from jieba.analyse import ChineseAnalyzer
+
+    ours = analysis.analyzer()  # (first: jieba with the trade's words, which both then use)
+    text = "江苏青山绿水环境科技有限公司：专业从事环境影响评价、安全评价。ABC-2号 a.b\r\n的 Hello 3.5%"
+    for kw in ({}, {"mode": "query"}, {"positions": True, "chars": True}):
+        expected = [(t.text, t.pos, t.startchar, t.endchar) for t in ChineseAnalyzer()(text, **kw)]
+        assert [(t.text, t.pos, t.startchar, t.endchar) for t in ours(text, **kw)] == expected
+
+
 def test_splitting_pinyin():
     assert analysis.split_pinyin("huanping") == ["huan", "ping"]
     assert analysis.split_pinyin("CeHui") == ["ce", "hui"]
@@ -473,6 +490,26 @@ def test_broad_queries_keep_the_top_n_by_rank_and_stop_counting_at_the_cap(
     assert json.loads(api.headers["X-Search-Counts-Capped"]) == ["agency"]
     narrow = query.search("日照分析", "service")
     assert not narrow.total_capped and narrow.counts["service"] == 1 and narrow.hits[0].title == "日照分析"
+
+
+def test_a_document_removed_from_the_rank_ordered_rebuild_leaves_hits_counts_and_pages(search_backend):
+    """Whoosh keeps each term's matches as a bitset per segment (read once, then remembered): a document
+    deleted from the rebuilt, rank-ordered segment since must still leave the page, the count and the pager."""
+    admin = f.admin()
+    made = {}
+    for n, value in enumerate((40.0, 80.0, 60.0)):
+        agency = agency_offering("日照分析", name=f"白鹭洲第{n + 1}测量有限公司")
+        composite(agency, value)
+        made[agency.id] = value
+    backends.reindex()
+    by_rank = sorted(made, key=lambda a: (-made[a], a))
+    before = query.search("白鹭洲 测量", "agency", per_page=2)  # remembered: the terms' bitsets
+    assert [h.id for h in before.hits] == by_rank[:2] and before.counts["agency"] == 3 and before.pages == 2
+    membership.decide(admin, by_rank[0], "suspend", reason="资质审查")
+    db.session.commit()
+    after = query.search("白鹭洲 测量", "agency", per_page=2)
+    assert [h.id for h in after.hits] == by_rank[1:] and after.counts["agency"] == 2 and after.pages == 1
+    assert ("agency", by_rank[0]) not in keys("白鹭洲")
 
 
 def test_the_clock_rebuilds_a_whoosh_index_once_changes_outgrow_its_rank_order(index_dir, monkeypatch):
