@@ -23,7 +23,7 @@ from marketplace.fees.checks import YEAR
 from marketplace.fees.reports import price_summary
 from marketplace.orders.models import VOID, Order
 from marketplace.requests.models import ServiceRequest
-from marketplace.stats.fees import MARKET, FeeItemSummary, scopes_of
+from marketplace.stats.fees import MARKET, NO_PRICES, FeeItemSummary, scopes_of
 
 Deal = tuple[
     int, str | None, int, int, datetime
@@ -124,12 +124,7 @@ def _empty_row(item: ServiceItem, scope: str = MARKET) -> dict:
     return {
         "service_item_id": item.id,
         "scope": scope,
-        "count": 0,
-        "median_fen": None,
-        "min_fen": None,
-        "max_fen": None,
-        "p25_fen": None,
-        "p75_fen": None,
+        **NO_PRICES,
         "amount_sum_fen": 0,
         "ceiling_sum_fen": 0,
         "above_guide": 0,
