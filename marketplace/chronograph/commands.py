@@ -36,10 +36,11 @@ def clock(interval: float, passes: int | None, quiet: bool) -> None:
 
 @click.command("tick")
 def tick() -> None:
-    """One pass of the clock (cron-able): everything time has made due, each change audited."""
+    """One pass of the clock (cron-able): everything time has made due, each change audited. Waits its turn
+    (does nothing) while another clock or tick holds the lease."""
     from marketplace.chronograph import services
 
-    report = services.run_once()
+    report = services.tick()
     _say(report)
-    if report.failures:
+    if report is not None and report.failures:
         raise SystemExit(1)

@@ -17,7 +17,10 @@ Pages never record what time has made due (reads never write); the clock does, a
 
 Each object is moved in its own transaction under its row lock, so one failure does not stop the others and a
 write path racing the clock (a bid at the deadline, a selection right after it) sees one consistent state.
-Several clocks may run (one per machine): a lease row lets one act at a time; the others wait their turn.
+Several clocks may run (one per machine), and `flask tick` from cron beside them: a lease row lets one act at a
+time; the others wait their turn. A heartbeat keeps the lease while a pass runs, however long (a national month's
+open-data package takes minutes); a clock that finds its lease taken (it stalled past it) stops before its next
+object.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
@@ -64,9 +69,17 @@ class Pass:
     failures: list[str] = field(default_factory=list)
 
 
-def _each(ids: Iterable[int], step: Callable[[int], bool], what: str, report: Pass) -> int:
+class LeaseLost(Exception):
+    """Another clock holds the lease now: this one stalled past it and must not act beside it."""
+
+
+def _each(
+    ids: Iterable[int], step: Callable[[int], bool], what: str, report: Pass, lease: Heartbeat | None = None
+) -> int:
     moved = 0
     for object_id in ids:
+        if lease is not None and lease.lost.is_set():
+            raise LeaseLost
         try:
             with unit_of_work():
                 moved += bool(step(object_id))
@@ -92,13 +105,19 @@ STEPS: list[tuple[str, Callable[[], Iterable[int]], Callable[[int], bool]]] = [
 HOUSEKEEPING_SECONDS = 3600  # forgetting day-old log-in records need not run every few seconds
 
 
-def run_once(housekeeping: bool = True) -> Pass:
-    """Apply everything that is due now. Safe to run at any time, as often as you like."""
+def run_once(housekeeping: bool = True, lease: Heartbeat | None = None) -> Pass:
+    """Apply everything that is due now. Safe to run at any time, as often as you like; with a `lease`, the pass
+    stops before its next object once the lease is lost."""
     report = Pass()
-    report.requests = _each(requests.due_request_ids(), requests.apply_due, "request", report)
-    report.orders = _each(orders.due_order_ids(), orders.apply_due, "order", report)
-    for what, due_ids, step in STEPS:
-        report.others += _each(due_ids(), step, what, report)
+    try:
+        report.requests = _each(requests.due_request_ids(), requests.apply_due, "request", report, lease)
+        report.orders = _each(orders.due_order_ids(), orders.apply_due, "order", report, lease)
+        for what, due_ids, step in STEPS:
+            report.others += _each(due_ids(), step, what, report, lease)
+    except LeaseLost:
+        db.session.rollback()
+        report.failures.append("lease lost: another clock holds it now; this pass stopped")
+        return report
     if housekeeping:
         with unit_of_work():
             report.forgotten = throttle.purge_stale() + sessions.purge_stale()
@@ -128,6 +147,54 @@ def acquire(holder: str, seconds: int) -> bool:
     return True
 
 
+def renew(holder: str, seconds: float) -> bool:
+    """Extend our lease; False if another clock holds it now."""
+    with unit_of_work():
+        return bool(
+            db.session.execute(
+                update(ClockLease)
+                .where(ClockLease.name == LEASE, ClockLease.holder == holder)
+                .values(expires_at=now() + timedelta(seconds=seconds))
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        )
+
+
+class Heartbeat:
+    """Keeps a held lease while a pass runs: a thread renews it every third of its length (on a session of its
+    own), so a pass longer than the lease keeps it; if another clock holds it by then, `lost` is set and the pass
+    stops before its next object. A database away for a moment is retried at the next beat (the lease runs out
+    if it stays away)."""
+
+    def __init__(self, holder: str, seconds: float) -> None:
+        self.holder, self.seconds = holder, seconds
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._app = current_app._get_current_object()
+        self._thread = threading.Thread(target=self._beat, name="clock-lease", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.seconds / 3):
+            with self._app.app_context():
+                try:
+                    if not renew(self.holder, self.seconds):
+                        log.warning("clock: %s lost the lease to another clock", self.holder)
+                        self.lost.set()
+                        return
+                except Exception:  # noqa: BLE001 (the next beat tries again)
+                    log.exception("clock: renewing the lease failed")
+                finally:
+                    db.session.remove()
+
+
 def try_acquire(holder: str, seconds: int) -> bool:
     try:
         return acquire(holder, seconds)
@@ -145,6 +212,22 @@ def release(holder: str) -> None:
         )
 
 
+TICK_LEASE_SECONDS = 60
+
+
+def tick(holder: str | None = None) -> Pass | None:
+    """One pass under the lease (`flask tick` from cron): None when another clock holds it. Two overlapping cron
+    ticks, or a tick beside `flask clock`, never act at once."""
+    holder = holder or holder_name()
+    if not try_acquire(holder, TICK_LEASE_SECONDS):
+        return None
+    try:
+        with Heartbeat(holder, TICK_LEASE_SECONDS) as lease:
+            return run_once(lease=lease)
+    finally:
+        release(holder)
+
+
 def run_forever(
     interval: float = 5.0,
     holder: str | None = None,
@@ -160,7 +243,8 @@ def run_forever(
             report = None
             if try_acquire(holder, lease_seconds):
                 housekeeping = time.monotonic() - kept_house >= HOUSEKEEPING_SECONDS
-                report = run_once(housekeeping)
+                with Heartbeat(holder, lease_seconds) as lease:
+                    report = run_once(housekeeping, lease)
                 if housekeeping:
                     kept_house = time.monotonic()
             if on_pass is not None:
