@@ -202,6 +202,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # nothing public changed, or for this many seconds after a change (stamped with when they were
         # computed); the clock recomputes the default views before. 0: every request computes them.
         "STATS_FRESH_SECONDS": _int("STATS_FRESH_SECONDS", 0 if env == "testing" else 300),
+        # the views the clock keeps (reports/served.py views()) are recomputed by a request only when older than this
+        "STATS_KEPT_SECONDS": _int("STATS_KEPT_SECONDS", 3600),
         # The CJK font the PDF embeds (a fontconfig family; Debian's fonts-wqy-microhei), and a file tried first.
         "REPORTS_PDF_FONT": os.environ.get("REPORTS_PDF_FONT", "WenQuanYi Micro Hei"),
         "REPORTS_PDF_FONT_FILE": os.environ.get(

@@ -13,7 +13,9 @@ generation they were computed under:
   (the page's "Computed …" line, the API's `computed_at`); then the first request recomputes them;
 - the clock recomputes the views most asked for — the whole market and each division one level below it, last
   12 months; the whole market's current and last calendar year — before they get that old, so that their
-  visitors never wait.
+  visitors never wait. A request recomputes one of these only once it is older than STATS_KEPT_SECONDS (an hour):
+  a clock pass busy for minutes (a national month's open-data package) must not send their visitors to wait
+  seconds for figures the clock is about to remake; if the clock stops, the first visitor after that does.
 
 The monthly report computes its own figures (exact for its month, then kept as published). Without a generation
 (an app created with neither cache on follows no writes) only the age counts. STATS_FRESH_SECONDS=0 (the tests'
@@ -49,6 +51,10 @@ def _key(region: str | None, period: Period) -> str:
     return f"{KEY}{get_locale()}:{region or ''}:{period.first}:{period.last}:{limit}"
 
 
+def _kept_seconds() -> int:
+    return max(current_app.config.get("STATS_KEPT_SECONDS", 3600), _fresh_seconds())
+
+
 def _usable(kept: dict | None, generation: str | None, max_age: float) -> bool:
     if not isinstance(kept, dict) or "figures" not in kept:
         return False
@@ -82,7 +88,7 @@ def figures_for(region: str | None, period: Period) -> dict:
     except Exception:
         cache.failed("reading the statistics")
         return figures.compute(region, period)
-    if _usable(kept, generation, seconds):
+    if _usable(kept, generation, _kept_seconds() if (region, period) in views() else seconds):
         return kept["figures"]
     data = figures.compute(region, period)
     _store(store, key, generation, data)
