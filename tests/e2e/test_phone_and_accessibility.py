@@ -231,6 +231,21 @@ def test_filters_comparison_and_home_fit_a_phone(live_server, browser, phone_mar
     wrap.evaluate("w => { w.scrollLeft = 0; }")
     page.screenshot(path=str(SHOTS / "compare-phone.png"), full_page=True)
 
+    # The item fee page: prices of hundreds of thousands of yuan, and their ranges, stay inside their tiles.
+    with live_server.app_context():
+        for price in (8_961_200, 20_983_400):
+            f.accepted_order(price_fen=price)
+        timetravel.run_clock()  # the fee figures are kept rows the clock makes
+        item_id = f.market_item().id
+    page.goto(f"{base}/fees/items/{item_id}")
+    assert page.locator(".fee-stats [data-fee=count]").inner_text() != "0"
+    spilt = page.evaluate(
+        "[...document.querySelectorAll('.fee-stats li')]"
+        ".filter(li => li.scrollWidth > li.clientWidth + 1).map(li => li.innerText)"
+    )
+    assert not spilt, f"figures wider than their tiles: {spilt}"
+    assert page.evaluate(FITS)
+
     # The home page: under three screens tall.
     for who in (None, phone_market["accounts"]["enterprise"]):
         ctx = _context(browser, base, who)
