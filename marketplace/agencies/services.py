@@ -206,11 +206,8 @@ def recommended_agencies_query(min_ratings: int):
         select(Agency)
         .join(AgencyStats, AgencyStats.agency_id == Agency.id)
         .where(Agency.status == AgencyStatus.ACTIVE, AgencyStats.ratings_count >= max(1, min_ratings))
-        .options(
-            selectinload(Agency.categories),
-            selectinload(Agency.service_areas),
-            selectinload(Agency.offers).joinedload(Offer.service_item),
-        )
+        # what a card shows (discount offers get their items from `with_discount_items`)
+        .options(selectinload(Agency.categories), selectinload(Agency.offers))
         .order_by(AgencyStats.composite.desc(), AgencyStats.rating_rank.desc(), Agency.id)
     )
 
@@ -523,6 +520,12 @@ def _cards(ids: list[int]) -> list[Agency]:
             )
         )
     )
+    return with_discount_items(agencies)
+
+
+def with_discount_items(agencies: list[Agency]) -> list[Agency]:
+    """Set the service item on the discount offers of agencies loaded with their offers (a discount's price is
+    a share of the item's guide price): one query instead of a joined item per offer or a lazy load each."""
     discounted = [o for a in agencies for o in a.offers if o.discount_pct is not None]
     if discounted:  # set on the offers: the identity map holds them only weakly (a lazy load each otherwise)
         wanted = {o.service_item_id for o in discounted}

@@ -14,9 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.agencies import favourites, practitioners, services
+from marketplace.agencies.models import Offer
 from marketplace.agencies.qualifications import eligible_for
 from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
+from marketplace.catalogue.models import ServiceItem
+from marketplace.catalogue.outline import items_of, outline
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.forms import page_number
@@ -71,8 +74,8 @@ def index():
         "agencies/index.html",
         item_checks=checks,
         page=page,
-        categories=catalogue.categories(),
-        category_items=catalogue.service_items(category_id) if category_id else [],
+        categories=outline(),  # per-process copies (catalogue/outline.py)
+        category_items=items_of(category_id) if category_id else [],
         category_id=category_id,
         favourite_ids=favourites.ids_for(web_actor()),
         region=region,
@@ -110,8 +113,19 @@ def store(agency_id: int):
     actor = web_actor()
     agency = services.get_store(agency_id, actor)
     tab = request.args.get("tab") if request.args.get("tab") in STORE_TABS else "home"
+    # The offers' items with their requirements in one query, held here so that the identity map keeps them
+    # while the page is made (each offer's item and its requirements would be two lazy loads otherwise).
+    items = {
+        i.id: i
+        for i in db.session.scalars(
+            select(ServiceItem)
+            .where(ServiceItem.id.in_(select(Offer.service_item_id).where(Offer.agency_id == agency.id)))
+            .options(selectinload(ServiceItem.requirements))
+        )
+    }
     offers = sorted(
-        (o for o in agency.offers if o.active), key=lambda o: (o.service_item.category_id, o.service_item_id)
+        (o for o in agency.offers if o.active),
+        key=lambda o: (items[o.service_item_id].category_id, o.service_item_id),
     )
     return render_template(
         "agencies/store.html",

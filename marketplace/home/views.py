@@ -1,14 +1,13 @@
 """The portal's front page."""
 
 from flask import Blueprint, current_app, redirect, render_template, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.agencies import services as agencies
 from marketplace.agencies.models import Agency
 from marketplace.auth.current import api_actor
 from marketplace.auth.services import require_user
-from marketplace.catalogue import services as catalogue
-from marketplace.catalogue.models import ServiceItem
+from marketplace.catalogue.outline import outline
 from marketplace.credit import scores as credit_scores
 from marketplace.extensions import db, talisman
 from marketplace.home import guide, todo, todo_desks, todo_staff, todo_supervision  # noqa: F401 (the providers register themselves)
@@ -28,11 +27,11 @@ def blueprints():
 
 @bp.route("/")
 def index():
-    categories = catalogue.categories_with_items()
+    categories = outline()  # a per-process copy (catalogue/outline.py)
     newest = recommended(8)
     figures = {
         "categories": len(categories),
-        "items": db.session.scalar(select(func.count()).select_from(ServiceItem)),
+        "items": sum(len(c.items) for c in categories),
         "agencies": summary.count(summary.ACTIVE_AGENCIES),  # kept by the tally, not counted
     }
     announcements = db.session.scalars(request_queries.public_requests_query().limit(6)).all()
@@ -44,7 +43,7 @@ def index():
         agency_stats=stats_for([a.id for a in newest]),
         figures=figures,
         announcements=announcements,
-        bid_counts={r.id: bidding.bid_count(r.id) for r in announcements},
+        bid_counts=bidding.bid_counts([r.id for r in announcements]),
     )
 
 
@@ -66,6 +65,7 @@ def recommended(limit: int) -> list[Agency]:
         place = {a: i for i, a in enumerate(candidates)}
         stmt = agencies.recommended_agencies_query(least).where(Agency.id.in_(candidates))
         found = sorted(db.session.scalars(stmt).all(), key=lambda a: place[a.id])
+        agencies.with_discount_items(found)
     credit = credit_scores.figures_for([a.id for a in found]) if found else {}
     good = [a for a in found if credit.get(a.id, {}).get("credit_grade") not in ("D", "E")]
     good = [a for a in good if not credit.get(a.id, {}).get("credit_blacklisted")][:limit]

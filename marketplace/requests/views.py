@@ -12,7 +12,7 @@ from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.auth.current import web_actor
-from marketplace.catalogue import services as catalogue
+from marketplace.catalogue.outline import outline
 from marketplace.common.errors import DomainError, Invalid
 from marketplace.common.forms import has_errors, int_or_none, page_number
 from marketplace.common.money import format_fen
@@ -60,7 +60,7 @@ def index():
         status=status,
         region=region,
         item_id=item_id,
-        categories=catalogue.categories_with_items(),
+        categories=outline(),
         q=q,
     )
 

@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from marketplace.agencies.models import Agency, AgencyStatus, Offer
+from marketplace.agencies import services as agencies
+from marketplace.agencies.models import Agency, AgencyStatus
 from marketplace.extensions import db
 from marketplace.search.documents import DOC_TYPES
 from marketplace.search.index import IndexBusy, IndexNotReady
@@ -86,11 +87,9 @@ def _agency_cards(result) -> dict[int, Agency]:
     stmt = (
         select(Agency)
         .where(Agency.id.in_(ids), Agency.status == AgencyStatus.ACTIVE)
-        .options(
-            selectinload(Agency.categories), selectinload(Agency.offers).selectinload(Offer.service_item)
-        )
+        .options(selectinload(Agency.categories), selectinload(Agency.offers))
     )
-    return {a.id: a for a in db.session.scalars(stmt)}
+    return {a.id: a for a in agencies.with_discount_items(list(db.session.scalars(stmt)))}
 
 
 def _parse_time(value: str | None) -> datetime | None:
