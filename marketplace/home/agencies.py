@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.agencies import favourites, practitioners, services
-from marketplace.agencies.models import Offer
+from marketplace.agencies.cards import cards
+from marketplace.agencies.models import Agency, Offer
 from marketplace.agencies.qualifications import eligible_for
 from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
@@ -66,10 +67,18 @@ def index():
         services.ListFilter(category_id, region, q, item_id, sort, level, price_min, price_max),
         page=request.args.get("page", 1, type=int) or 1,
         after=services.decode_cursor(sort, after) if after else None,  # not ours: the page number decides
+        load=cards,  # what the cards show, as plain rows (agencies/cards.py)
     )  # fmt: skip
     figures = stats_for([a.id for a in page.items])
     # Listed for one service item: whether each agency's licences let it take that item (the bidding rule).
-    checks = {a.id: eligible_for(a, item, now().date()) for a in page.items} if item else {}
+    checks = {}
+    if item is not None:
+        listed = db.session.scalars(
+            select(Agency)
+            .where(Agency.id.in_([a.id for a in page.items]))
+            .options(selectinload(Agency.qualifications))
+        ).all()
+        checks = {a.id: eligible_for(a, item, now().date()) for a in listed}
     return render_template(
         "agencies/index.html",
         item_checks=checks,

@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from sqlalchemy import select
 
 from marketplace.agencies import services as agencies
+from marketplace.agencies.cards import Card, cards
 from marketplace.agencies.models import Agency
 from marketplace.auth.current import api_actor
 from marketplace.auth.services import require_user
@@ -47,12 +48,12 @@ def index():
     )
 
 
-def recommended(limit: int) -> list[Agency]:
+def recommended(limit: int) -> list[Card | Agency]:
     """推荐机构: enough ratings (MARKET_RECOMMEND_MIN_RATINGS) and the best shrunk composite, never a
     black-listed or grade D/E agency; a young market with no such agency yet shows the list's first ones.
 
     The candidates are read along the statistics' composite index (a handful of rows, whatever the market's
-    size), then their agencies; an inactive or barred candidate only leaves its place empty."""
+    size), then their cards (agencies/cards.py); an inactive or barred candidate only leaves its place empty."""
     least = max(1, current_app.config["MARKET_RECOMMEND_MIN_RATINGS"])
     candidates = db.session.scalars(
         select(AgencyStats.agency_id)
@@ -63,15 +64,15 @@ def recommended(limit: int) -> list[Agency]:
     found = []
     if candidates:
         place = {a: i for i, a in enumerate(candidates)}
-        stmt = agencies.recommended_agencies_query(least).where(Agency.id.in_(candidates))
-        found = sorted(db.session.scalars(stmt).all(), key=lambda a: place[a.id])
-        agencies.with_discount_items(found)
-    credit = credit_scores.figures_for([a.id for a in found]) if found else {}
-    good = [a for a in found if credit.get(a.id, {}).get("credit_grade") not in ("D", "E")]
-    good = [a for a in good if not credit.get(a.id, {}).get("credit_blacklisted")][:limit]
-    return (
-        good or db.session.scalars(agencies.public_agencies_query(agencies.ListFilter()).limit(limit)).all()
-    )
+        stmt = agencies.recommended_agency_ids_query(least).where(Agency.id.in_(candidates))
+        found = sorted(db.session.scalars(stmt).all(), key=place.__getitem__)
+    credit = credit_scores.figures_for(found) if found else {}
+    good = [a for a in found if credit.get(a, {}).get("credit_grade") not in ("D", "E")]
+    good = [a for a in good if not credit.get(a, {}).get("credit_blacklisted")][:limit]
+    if good:
+        shown = cards(good)
+        return [shown[a] for a in good if a in shown]
+    return db.session.scalars(agencies.public_agencies_query(agencies.ListFilter()).limit(limit)).all()
 
 
 @bp.app_template_global("todo_for")
