@@ -137,11 +137,9 @@ def stats_for(agency_ids: list[int], credit: dict[int, dict] | None = None) -> d
     """{agency id: its figures and credit}; `credit`: the credit figures (CREDIT.figures_for) already read for
     these ids, if the caller has them."""
     ids = list(set(agency_ids))
+    table = AgencyStats.__table__  # plain rows (derive reads their columns by name): no objects to map
     rows = (
-        {
-            r.agency_id: r
-            for r in db.session.scalars(select(AgencyStats).where(AgencyStats.agency_id.in_(ids)))
-        }
+        {r.agency_id: r for r in db.session.execute(select(table).where(table.c.agency_id.in_(ids)))}
         if ids
         else {}
     )
