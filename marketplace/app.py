@@ -327,6 +327,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["market_area"] = regions.market_area
     app.jinja_env.globals["region_subtree"] = regions.subtree
     app.jinja_env.globals["region_level"] = areas.level
+    app.jinja_env.globals["region_options"] = regions.options_html  # a filter's <option>s, kept per process
 
 
 def register_commands(app: Flask) -> None:

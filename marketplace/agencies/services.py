@@ -198,19 +198,15 @@ def public_agencies_query(flt: ListFilter):
     return stmt.order_by(key.desc(), Agency.id)
 
 
-def recommended_agencies_query(min_ratings: int):
-    """The front page's 推荐机构: active members with at least `min_ratings` ratings (a thin record never
-    leads), best composite first — its rating, on-time and savings parts are Bayesian averages shrunk toward
-    neutral values (stats/figures.py), so a handful of orders counts for little."""
+def recommended_agency_ids_query(min_ratings: int):
+    """The front page's 推荐机构 (their ids; agencies/cards.py reads their cards): active members with at least
+    `min_ratings` ratings (a thin record never leads), best composite first — its rating, on-time and savings
+    parts are Bayesian averages shrunk toward neutral values (stats/figures.py), so a handful of orders counts
+    for little."""
     return (
-        select(Agency)
+        select(Agency.id)
         .join(AgencyStats, AgencyStats.agency_id == Agency.id)
         .where(Agency.status == AgencyStatus.ACTIVE, AgencyStats.ratings_count >= max(1, min_ratings))
-        .options(
-            selectinload(Agency.categories),
-            selectinload(Agency.service_areas),
-            selectinload(Agency.offers).joinedload(Offer.service_item),
-        )
         .order_by(AgencyStats.composite.desc(), AgencyStats.rating_rank.desc(), Agency.id)
     )
 
@@ -350,14 +346,16 @@ def decode_cursor(sort: str, cursor: str) -> tuple | None:
 
 
 def listing_page(
-    flt: ListFilter, *, page: int = 1, per_page: int = 20, after: tuple | None = None
+    flt: ListFilter, *, page: int = 1, per_page: int = 20, after: tuple | None = None, load=None
 ) -> ListingPage:
     """The intermediary-services list, as `public_agencies_query` orders and filters it, read from the kept rows:
     the scope (all, a category, an item, an item among its category's members) picks the rows, the sort its
     covering index; the other filters are checked row by row along the index. `after` (a decoded cursor) seeks
     past a row instead of skipping `page − 1` pages. A price band with the price or speed sort ranks by the
     band's offers only, which the kept keys do not hold: that combination walks the offers in the band along
-    their price (or promised-days) index instead (`_band_walk`)."""
+    their price (or promised-days) index instead (`_band_walk`). `load(ids)` gives the rows' objects by id
+    (default: the agencies with their categories, areas and offers; the HTML page: agencies/cards.py)."""
+    load = load or _cards_by_id
     sort = flt.sort if flt.sort in listing.SORT_KEYS else "composite"
     category_id, region, q, service_item_id = flt.category_id, flt.region, flt.q, flt.service_item_id
     level, price_min_fen = flt.level, flt.price_min_fen
@@ -409,7 +407,7 @@ def listing_page(
             .exists()
         )
     if band and (sort == "speed" or (sort == "price" and price_min_fen is not None)):
-        return _band_walk(flt, sort, kind, ref, checks, max(1, page), per_page)
+        return _band_walk(flt, sort, kind, ref, checks, max(1, page), per_page, load)
     if band:  # other sorts keep their keys; a band with no floor keeps the price sort's (the scope's lowest)
         checks.append(select(Offer.id).where(Offer.agency_id == L.agency_id, *_band_offers(flt)).exists())
     keys = [getattr(L, name) for name in listing.SORT_KEYS[sort]] + [L.agency_id]
@@ -447,7 +445,7 @@ def listing_page(
         more = len(rows) > per_page
     rows = rows[:per_page]
     ids = [r[-1] for r in rows]
-    found = {a.id: a for a in _cards(ids)}
+    found = load(ids)
     items = [found[i] for i in ids if i in found]
     cursor = encode_cursor(sort, tuple(rows[-1])) if more and rows else None
     if after is not None and not exact:
@@ -470,7 +468,9 @@ def _band_offers(flt: ListFilter, low=None) -> list:
     return out
 
 
-def _band_walk(flt: ListFilter, sort: str, kind: int, ref: int, checks: list, page: int, per_page: int):
+def _band_walk(
+    flt: ListFilter, sort: str, kind: int, ref: int, checks: list, page: int, per_page: int, load=None
+):
     """A price band sorted by price or speed: each agency ranks by its best offer inside the band. The offers in
     the band are read in that order along an index of the offer (ix_offer_low, ix_offer_item_low, ix_offer_days,
     ix_offer_item_active_days), joined to the scope's kept rows (active members of it) and the other filters; an
@@ -502,7 +502,7 @@ def _band_walk(flt: ListFilter, sort: str, kind: int, ref: int, checks: list, pa
     total = len(order) if exact else max(LIST_COUNT_CAP, min(len(order), start + per_page))
     ids = order[start : start + per_page]
     more = len(order) > start + per_page
-    found = {a.id: a for a in _cards(ids)}
+    found = (load or _cards_by_id)(ids)
     return ListingPage(
         items=[found[i] for i in ids if i in found], total=total, page=page, per_page=per_page, more=more,
         cursor=encode_cursor(sort, ("page", page + 1)) if more else None, exact=exact,
@@ -530,3 +530,7 @@ def _cards(ids: list[int]) -> list[Agency]:
         for offer in discounted:
             set_committed_value(offer, "service_item", items.get(offer.service_item_id))
     return agencies
+
+
+def _cards_by_id(ids: list[int]) -> dict[int, Agency]:
+    return {a.id: a for a in _cards(ids)}

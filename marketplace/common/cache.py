@@ -147,31 +147,40 @@ def register(app: Flask) -> None:
     def before_cursor_execute(conn, _cursor, statement, _parameters, _context, _executemany):
         if not conn.info.get(_WROTE) and writes_public(statement):
             conn.info[_WROTE] = True
+        if _COPIES and not statement.lstrip()[:10].upper().startswith(_READS):
+            _note_copy_write(conn, statement)
 
     def commit(conn):
         if conn.info.pop(_WROTE, False):
             conn.info[_COMMITTED] = True
+        written = conn.info.pop(_COPY_WRITES, None)
+        if written:
+            conn.info.setdefault(_COPY_COMMITTED, set()).update(written)
 
     def rollback(conn):
         conn.info.pop(_WROTE, None)
+        conn.info.pop(_COPY_WRITES, None)
 
     def checkin(_dbapi_connection, record):
         # The connection is back in the pool: its transaction ended, committed or not.
         if record.info.pop(_COMMITTED, False):
             bump(store)
         record.info.pop(_WROTE, None)
+        record.info.pop(_COPY_WRITES, None)
+        _drop_copies(app, record.info.pop(_COPY_COMMITTED, ()))
 
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
     event.listen(engine, "commit", commit)
     event.listen(engine, "rollback", rollback)
     event.listen(engine.pool, "checkin", checkin)
     # A connection kept open across transactions (commands, benchmarks) renews it when its next one begins.
-    event.listen(engine, "begin", functools.partial(_committed_before, store))
+    event.listen(engine, "begin", functools.partial(_committed_before, store, app))
 
 
-def _committed_before(store, conn) -> None:
+def _committed_before(store, app, conn) -> None:
     if conn.info.pop(_COMMITTED, False):
         bump(store)
+    _drop_copies(app, conn.info.pop(_COPY_COMMITTED, ()))
 
 
 class LocalCopy:
@@ -210,3 +219,93 @@ class LocalCopy:
             backend().set(self.key, uuid.uuid4().hex[:16], timeout=0)
         except Exception:
             log.warning("cache: could not announce %s", self.key, exc_info=True)
+
+
+# --- per-process copies of rarely written tables, dropped by any committed write to them ----------------------
+
+_COPIES: dict[str, list[TableCopy]] = {}  # table name -> the copies made from it
+_COPY_WRITES = "mp_copy_writes"  # connection info: tables of a copy written in the current transaction
+_COPY_COMMITTED = "mp_copy_commit"  # ... and that transaction committed
+_COPY_STATE = "mp_table_copies"  # app.extensions: {copy name: _CopyState} (per app: tests make many apps)
+
+
+def _note_copy_write(conn, statement: str) -> None:
+    found = _WRITE.match(statement)
+    tables = {found.group(1).lower()} if found else set(_COPIES)  # DDL or an unknown write: every copy
+    tables &= _COPIES.keys()
+    if tables:
+        conn.info.setdefault(_COPY_WRITES, set()).update(tables)
+
+
+def _drop_copies(app: Flask | None, tables) -> None:
+    if not tables or app is None:
+        return
+    states = app.extensions.get(_COPY_STATE, {})
+    for copy in {c for t in tables for c in _COPIES.get(t, ())}:
+        state = states.get(copy.name)
+        if state is not None:
+            state.value = None
+        try:
+            backend(app).set(f"copy:{copy.name}", uuid.uuid4().hex[:16], timeout=0)
+        except Exception:  # the other processes' copies then last at most CACHE_PAGE_SECONDS
+            failed(f"announcing copy:{copy.name}")
+
+
+class _CopyState:
+    def __init__(self) -> None:
+        self.value = None
+        self.version: str | None = None
+        self.checked = 0.0
+        self.loaded_at = 0.0
+
+
+class TableCopy:
+    """A per-process copy of what a few rarely written tables hold (e.g. the catalogue's names for the menus and
+    filters), so that a page does not read and map them on every request.
+
+    Any committed write to one of `tables` (seen at the driver, like the generation: ORM or not) drops the copy
+    at once in the writing process and renews its version in the shared cache; every other process (other
+    workers, other machines) compares that version at most every min(5 s, CACHE_STALE_SECONDS) and reloads,
+    and no copy is older than CACHE_PAGE_SECONDS (60 s without a page cache) — never staler than the page cache
+    may serve a page. When the app does not follow its writes (CACHE_PAGE_SECONDS=0 and STATS_FRESH_SECONDS=0,
+    as in most tests), or the current transaction wrote one of the tables, `get()` loads afresh every time."""
+
+    def __init__(self, name: str, tables: set[str] | frozenset[str], load) -> None:
+        self.name = name
+        self.load = load
+        for table in tables:
+            _COPIES.setdefault(table, []).append(self)
+
+    def _version(self, app: Flask, state: _CopyState) -> str | None:
+        if not usable():
+            return state.version
+        try:
+            return backend(app).get(f"copy:{self.name}")
+        except Exception:
+            failed(f"reading copy:{self.name}")
+            return state.version
+
+    def get(self):
+        app = current_app._get_current_object()
+        if not app.extensions.get(FOLLOWED):
+            return self.load()
+        from marketplace.extensions import db
+
+        if db.session.connection().info.get(_COPY_WRITES):  # written, not yet committed: not for the others
+            return self.load()
+        state = app.extensions.setdefault(_COPY_STATE, {}).setdefault(self.name, _CopyState())
+        clock = time.monotonic()
+        if state.value is not None:
+            if clock - state.loaded_at > max(1, app.config.get("CACHE_PAGE_SECONDS") or 60):
+                state.value = None
+            elif clock - state.checked >= min(5.0, app.config.get("CACHE_STALE_SECONDS") or 0):
+                state.checked = clock
+                if self._version(app, state) != state.version:
+                    state.value = None
+        if state.value is None:
+            state.version = self._version(
+                app, state
+            )  # read before loading: a change meanwhile is seen next time
+            state.value = self.load()
+            state.checked = state.loaded_at = clock
+        return state.value

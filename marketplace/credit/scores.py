@@ -302,9 +302,23 @@ def figures_for(agency_ids: list[int]) -> dict[int, dict]:
     """What the statistics show beside each agency (stats/figures.py reads it): credit_score, credit_grade and
     whether it is on the black list now."""
     black = listed_ids(ListKind.BLACK, agency_ids)
+    # two columns as rows (every card of a list page reads this): `credit_rows` maps whole rows and their points
+    kept = {
+        r.agency_id: r
+        for r in db.session.execute(
+            select(AgencyCredit.agency_id, AgencyCredit.score, AgencyCredit.grade).where(
+                AgencyCredit.agency_id.in_(list(set(agency_ids)))
+            )
+        )
+    }
+    fresh = _fresh(0)
     return {
-        a: {"credit_score": c["score"], "credit_grade": c["grade"], "credit_blacklisted": a in black}
-        for a, c in credit_rows(agency_ids).items()
+        a: {
+            "credit_score": kept[a].score if a in kept else fresh["score"],
+            "credit_grade": kept[a].grade if a in kept else fresh["grade"],
+            "credit_blacklisted": a in black,
+        }
+        for a in agency_ids
     }
 
 

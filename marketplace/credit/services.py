@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from marketplace.agencies.models import Agency
 from marketplace.audit.services import record, snapshot
@@ -166,6 +167,8 @@ def list_query(kind: ListKind):
     return (
         select(CreditListEntry)
         .where(CreditListEntry.kind == kind, scores.in_force_condition())
+        # each row names its agency: its name in the same statement (a lazy load per row otherwise)
+        .options(joinedload(CreditListEntry.agency, innerjoin=True).load_only(Agency.id, Agency.name))
         .order_by(CreditListEntry.starts_at.desc(), CreditListEntry.id.desc())
     )
 

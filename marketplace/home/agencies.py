@@ -14,9 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marketplace.agencies import favourites, practitioners, services
+from marketplace.agencies.cards import cards
+from marketplace.agencies.models import Agency, Offer
 from marketplace.agencies.qualifications import eligible_for
 from marketplace.auth.current import web_actor
 from marketplace.catalogue import services as catalogue
+from marketplace.catalogue.models import ServiceItem
+from marketplace.catalogue.outline import items_of, outline
 from marketplace.common import uploads
 from marketplace.common.clock import now
 from marketplace.common.forms import page_number
@@ -63,16 +67,24 @@ def index():
         services.ListFilter(category_id, region, q, item_id, sort, level, price_min, price_max),
         page=request.args.get("page", 1, type=int) or 1,
         after=services.decode_cursor(sort, after) if after else None,  # not ours: the page number decides
+        load=cards,  # what the cards show, as plain rows (agencies/cards.py)
     )  # fmt: skip
     figures = stats_for([a.id for a in page.items])
     # Listed for one service item: whether each agency's licences let it take that item (the bidding rule).
-    checks = {a.id: eligible_for(a, item, now().date()) for a in page.items} if item else {}
+    checks = {}
+    if item is not None:
+        listed = db.session.scalars(
+            select(Agency)
+            .where(Agency.id.in_([a.id for a in page.items]))
+            .options(selectinload(Agency.qualifications))
+        ).all()
+        checks = {a.id: eligible_for(a, item, now().date()) for a in listed}
     return render_template(
         "agencies/index.html",
         item_checks=checks,
         page=page,
-        categories=catalogue.categories(),
-        category_items=catalogue.service_items(category_id) if category_id else [],
+        categories=outline(),  # per-process copies (catalogue/outline.py)
+        category_items=items_of(category_id) if category_id else [],
         category_id=category_id,
         favourite_ids=favourites.ids_for(web_actor()),
         region=region,
@@ -110,8 +122,19 @@ def store(agency_id: int):
     actor = web_actor()
     agency = services.get_store(agency_id, actor)
     tab = request.args.get("tab") if request.args.get("tab") in STORE_TABS else "home"
+    # The offers' items with their requirements in one query, held here so that the identity map keeps them
+    # while the page is made (each offer's item and its requirements would be two lazy loads otherwise).
+    items = {
+        i.id: i
+        for i in db.session.scalars(
+            select(ServiceItem)
+            .where(ServiceItem.id.in_(select(Offer.service_item_id).where(Offer.agency_id == agency.id)))
+            .options(selectinload(ServiceItem.requirements))
+        )
+    }
     offers = sorted(
-        (o for o in agency.offers if o.active), key=lambda o: (o.service_item.category_id, o.service_item_id)
+        (o for o in agency.offers if o.active),
+        key=lambda o: (items[o.service_item_id].category_id, o.service_item_id),
     )
     return render_template(
         "agencies/store.html",

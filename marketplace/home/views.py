@@ -1,14 +1,14 @@
 """The portal's front page."""
 
 from flask import Blueprint, current_app, redirect, render_template, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.agencies import services as agencies
+from marketplace.agencies.cards import Card, cards
 from marketplace.agencies.models import Agency
 from marketplace.auth.current import api_actor
 from marketplace.auth.services import require_user
-from marketplace.catalogue import services as catalogue
-from marketplace.catalogue.models import ServiceItem
+from marketplace.catalogue.outline import outline
 from marketplace.credit import scores as credit_scores
 from marketplace.extensions import db, talisman
 from marketplace.home import guide, todo, todo_desks, todo_staff, todo_supervision  # noqa: F401 (the providers register themselves)
@@ -28,32 +28,36 @@ def blueprints():
 
 @bp.route("/")
 def index():
-    categories = catalogue.categories_with_items()
-    newest = recommended(8)
+    categories = outline()  # a per-process copy (catalogue/outline.py)
+    credit: dict[int, dict] = {}
+    newest = recommended(8, credit)
     figures = {
         "categories": len(categories),
-        "items": db.session.scalar(select(func.count()).select_from(ServiceItem)),
+        "items": sum(len(c.items) for c in categories),
         "agencies": summary.count(summary.ACTIVE_AGENCIES),  # kept by the tally, not counted
     }
-    announcements = db.session.scalars(request_queries.public_requests_query().limit(6)).all()
+    # each announcement's item named from the outline: neither its item nor its enterprise is loaded here
+    announcements = db.session.scalars(request_queries.public_requests_query(related=False).limit(6)).all()
     return render_template(
         "home/index.html",
         categories=categories,
         member_counts=summary.category_member_counts(),
         newest=newest,
-        agency_stats=stats_for([a.id for a in newest]),
+        agency_stats=stats_for([a.id for a in newest], credit=credit or None),
         figures=figures,
         announcements=announcements,
-        bid_counts={r.id: bidding.bid_count(r.id) for r in announcements},
+        outline_items={i.id: i for c in categories for i in c.items},
+        bid_counts=bidding.bid_counts([r.id for r in announcements]),
     )
 
 
-def recommended(limit: int) -> list[Agency]:
+def recommended(limit: int, credit: dict[int, dict] | None = None) -> list[Card | Agency]:
     """推荐机构: enough ratings (MARKET_RECOMMEND_MIN_RATINGS) and the best shrunk composite, never a
     black-listed or grade D/E agency; a young market with no such agency yet shows the list's first ones.
 
     The candidates are read along the statistics' composite index (a handful of rows, whatever the market's
-    size), then their agencies; an inactive or barred candidate only leaves its place empty."""
+    size), then their cards (agencies/cards.py); an inactive or barred candidate only leaves its place empty.
+    The candidates' credit figures are put in `credit` (the cards' statistics show them)."""
     least = max(1, current_app.config["MARKET_RECOMMEND_MIN_RATINGS"])
     candidates = db.session.scalars(
         select(AgencyStats.agency_id)
@@ -64,14 +68,16 @@ def recommended(limit: int) -> list[Agency]:
     found = []
     if candidates:
         place = {a: i for i, a in enumerate(candidates)}
-        stmt = agencies.recommended_agencies_query(least).where(Agency.id.in_(candidates))
-        found = sorted(db.session.scalars(stmt).all(), key=lambda a: place[a.id])
-    credit = credit_scores.figures_for([a.id for a in found]) if found else {}
-    good = [a for a in found if credit.get(a.id, {}).get("credit_grade") not in ("D", "E")]
-    good = [a for a in good if not credit.get(a.id, {}).get("credit_blacklisted")][:limit]
-    return (
-        good or db.session.scalars(agencies.public_agencies_query(agencies.ListFilter()).limit(limit)).all()
-    )
+        stmt = agencies.recommended_agency_ids_query(least).where(Agency.id.in_(candidates))
+        found = sorted(db.session.scalars(stmt).all(), key=place.__getitem__)
+    credit = credit if credit is not None else {}
+    credit.update(credit_scores.figures_for(found) if found else {})
+    good = [a for a in found if credit.get(a, {}).get("credit_grade") not in ("D", "E")]
+    good = [a for a in good if not credit.get(a, {}).get("credit_blacklisted")][:limit]
+    if good:
+        shown = cards(good)
+        return [shown[a] for a in good if a in shown]
+    return db.session.scalars(agencies.public_agencies_query(agencies.ListFilter()).limit(limit)).all()
 
 
 @bp.app_template_global("todo_for")

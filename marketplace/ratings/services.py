@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from marketplace import events
 from marketplace.audit.services import record, snapshot
@@ -187,6 +188,7 @@ def recent_for_agency(agency_id: int, limit: int = 10) -> list[Rating]:
     stmt = (
         select(Rating)
         .where(Rating.agency_id == agency_id)
+        .options(selectinload(Rating.enterprise))  # each rating names its enterprise: one query, not one each
         .order_by(Rating.created_at.desc(), Rating.id.desc())
         .limit(limit)
     )

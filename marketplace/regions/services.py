@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.exc import InvalidRequestError
 
@@ -311,3 +312,32 @@ def display_label(code: str | None, full: bool = False) -> str:
     if not full:
         return english_name(found.name)
     return ", ".join(english_name(d.name) for d in reversed(chain(code)))
+
+
+_OPTIONS: dict = {}  # (root, English?) -> the options' rows, for one load of the divisions (key "of")
+
+
+def options_html(root: str | None, value: str | None, blank: str) -> Markup:
+    """A region filter's <option>s (templates/_macros/regions.html `_options`): every division under `root`
+    indented by level, `value` selected. The rows are made once per process for each root and language (a list
+    page showed ~130 divisions through the template on every request) and again after the divisions reload."""
+    by_code = _load()
+    if _OPTIONS.get("of") is not by_code:
+        _OPTIONS.clear()
+        _OPTIONS["of"] = by_code
+    key = (root, is_english())
+    rows = _OPTIONS.get(key)
+    if rows is None:
+        top = areas.level(root) if root else 0
+        rows = _OPTIONS[key] = [
+            (
+                d.code,
+                f'\n    <option value="{escape(d.code)}" ',
+                f">{'　' * (d.level - top if root else d.level - 1)}{escape(display_label(d.code))}</option>",
+            )
+            for d in subtree(root)
+            if d.level > 1
+        ]
+    parts = [f'<option value="">{escape(blank)}</option>']
+    parts.extend(head + ("selected" if value == code else "") + tail for code, head, tail in rows)
+    return Markup("".join(parts))

@@ -43,12 +43,16 @@ def public_requests_query(
     service_item_id: int | None = None,
     region: str | None = None,
     q: str | None = None,
+    related: bool = True,
 ):
-    stmt = (
-        select(ServiceRequest)
-        .where(ServiceRequest.status.not_in(UNPUBLISHED), ServiceRequest.published_at.is_not(None))
-        .options(selectinload(ServiceRequest.service_item), selectinload(ServiceRequest.enterprise))
+    """Published requests, newest first; `related`: with each one's service item and enterprise loaded."""
+    stmt = select(ServiceRequest).where(
+        ServiceRequest.status.not_in(UNPUBLISHED), ServiceRequest.published_at.is_not(None)
     )
+    if related:
+        stmt = stmt.options(
+            selectinload(ServiceRequest.service_item), selectinload(ServiceRequest.enterprise)
+        )
     if status in set(RequestStatus) and status not in UNPUBLISHED:
         stmt = stmt.where(phase_is(RequestStatus(status)))
     if service_item_id:

@@ -9,10 +9,11 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from marketplace.auth.current import web_actor
-from marketplace.catalogue import services as catalogue
+from marketplace.catalogue.outline import outline
 from marketplace.common.errors import DomainError, Invalid
 from marketplace.common.forms import has_errors, int_or_none, page_number
 from marketplace.common.money import format_fen
@@ -43,8 +44,11 @@ def index():
     item_id = int_or_none(request.args.get("service_item"))
     q = (request.args.get("q") or "").strip()[:50] or None
     total = queries.kept_total(status, item_id, region, q)
+    categories = outline()  # a per-process copy (catalogue/outline.py): the rows' items are named from it
     page = db.paginate(
-        queries.public_requests_query(status, item_id, region, q),
+        queries.public_requests_query(status, item_id, region, q, related=False).options(
+            selectinload(ServiceRequest.enterprise)
+        ),
         page=page_number(request.args.get("page")),
         per_page=20,
         error_out=False,
@@ -60,7 +64,8 @@ def index():
         status=status,
         region=region,
         item_id=item_id,
-        categories=catalogue.categories_with_items(),
+        categories=categories,
+        outline_items={i.id: i for c in categories for i in c.items},
         q=q,
     )
 

@@ -5,11 +5,8 @@ from datetime import datetime
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from marketplace.agencies.models import Agency, AgencyStatus, Offer
-from marketplace.extensions import db
+from marketplace.agencies.cards import Card, cards
 from marketplace.search.documents import DOC_TYPES
 from marketplace.search.index import IndexBusy, IndexNotReady
 from marketplace.search.pg import BackendUnavailable
@@ -78,19 +75,12 @@ def index():
     )
 
 
-def _agency_cards(result) -> dict[int, Agency]:
+def _agency_cards(result) -> dict[int, Card]:
     """The agencies among the hits, for the same cards as the list (rating, orders, lowest price)."""
     ids = [hit.id for hit in (result.hits if result else []) if hit.type == "agency"]
     if not ids:
         return {}
-    stmt = (
-        select(Agency)
-        .where(Agency.id.in_(ids), Agency.status == AgencyStatus.ACTIVE)
-        .options(
-            selectinload(Agency.categories), selectinload(Agency.offers).selectinload(Offer.service_item)
-        )
-    )
-    return {a.id: a for a in db.session.scalars(stmt)}
+    return cards(ids, active_only=True)
 
 
 def _parse_time(value: str | None) -> datetime | None:

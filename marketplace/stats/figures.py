@@ -133,20 +133,22 @@ def agency_stats(agency_id: int) -> dict:
     return stats_for([agency_id])[agency_id]
 
 
-def stats_for(agency_ids: list[int]) -> dict[int, dict]:
+def stats_for(agency_ids: list[int], credit: dict[int, dict] | None = None) -> dict[int, dict]:
+    """{agency id: its figures and credit}; `credit`: the credit figures (CREDIT.figures_for) already read for
+    these ids, if the caller has them."""
     ids = list(set(agency_ids))
+    table = AgencyStats.__table__  # plain rows (derive reads their columns by name): no objects to map
     rows = (
-        {
-            r.agency_id: r
-            for r in db.session.scalars(select(AgencyStats).where(AgencyStats.agency_id.in_(ids)))
-        }
+        {r.agency_id: r for r in db.session.execute(select(table).where(table.c.agency_id.in_(ids)))}
         if ids
         else {}
     )
     out = {a: derive(rows[a]) if a in rows else dict(EMPTY) for a in agency_ids}
     if CREDIT is not None and ids:
-        for a, credit in CREDIT.figures_for(ids).items():
-            out[a].update(credit)
+        if credit is None or not set(ids) <= credit.keys():
+            credit = CREDIT.figures_for(ids)
+        for a in ids:
+            out[a].update(credit[a])
     return out
 
 

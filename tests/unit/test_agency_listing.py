@@ -6,7 +6,7 @@ whether paged by number (from either end) or by cursor."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from marketplace.agencies import membership, services
 from marketplace.agencies import offers as offer_services
@@ -191,3 +191,32 @@ def test_the_list_page_reads_a_fixed_number_of_statements(client):
             event.remove(engine, "before_cursor_execute", listen)
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
+
+
+def test_the_cards_read_as_rows_say_what_the_agencies_say(client):
+    """The HTML pages' cards (agencies/cards.py) read name, region, categories and the offers' summary as rows,
+    the lowest price by `Offer.low_fen`'s rule in SQL: the same as the full objects say — fixed, range and
+    discount offers, an inactive offer, an agency without offers, a suspended one (left out when asked)."""
+    from marketplace.agencies.cards import cards
+
+    market = _market(client)
+    a1 = db.session.get(Agency, market["ids"][0])
+    offered = {o.service_item_id for o in a1.offers}
+    spare = [i for c in a1.categories for i in c.items if i.id not in offered]
+    spare[0].fee_regime, spare[0].guide_min_fen, spare[0].guide_max_fen = FeeRegime.GUIDED, 999_999, 3_000_000
+    db.session.commit()
+    f.offer(a1.user, spare[0], price_mode="discount", price_fen=None, discount_pct=77, promised_days=7)
+    a1.offers[0].active = False  # an inactive offer counts for nothing
+    db.session.commit()
+    db.session.expire_all()
+    ids = market["ids"]
+    read = cards(ids)
+    assert set(read) == set(ids)
+    for agency in db.session.scalars(select(Agency).where(Agency.id.in_(ids))):
+        card = read[agency.id]
+        assert (card.id, card.name, card.region_code) == (agency.id, agency.name, agency.region_code)
+        assert [c.name for c in card.categories] == [c.name for c in agency.categories]
+        assert card.offer_summary == agency.offer_summary, agency.name
+    assert read[a1.id].offer_summary.lowest_fen == 999_999 * 77 // 100  # the discount offer is the cheapest
+    assert read[ids[3]].offer_summary.count == 0
+    assert set(cards(ids, active_only=True)) == set(ids) - {ids[2]}  # the suspended one

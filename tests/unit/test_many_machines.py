@@ -311,3 +311,53 @@ def test_pages_are_made_without_the_cache_while_redis_is_down(tmp_path_factory):
         shared._paused_until[0] = 0.0
         _close(app)
         drop()
+
+
+def test_a_catalogue_change_shows_on_the_next_page_in_every_process(one_machine):
+    """The catalogue's outline (the front page's categories, the lists' filters) is a per-process copy
+    (catalogue/outline.py): kept between requests, yet any committed write to its tables — through the ORM or
+    plain SQL, in this process or another — shows on the very next page of every process."""
+    from sqlalchemy import event, text
+
+    from marketplace.catalogue.models import Category
+
+    first, second = one_machine
+    a, b = first.test_client(), second.test_client()
+    with first.app_context():
+        category = db.session.scalar(select(Category).order_by(Category.sort_order, Category.id))
+        category_id, original = category.id, category.name
+        engine = db.engine
+        db.session.remove()
+    assert original in a.get("/?outline=0").get_data(as_text=True)
+    assert original in b.get("/?outline=0").get_data(as_text=True)
+
+    read = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if "FROM category" in statement:
+            read.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert original in a.get("/?outline=1").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert not read  # the copy was used, not the table
+
+    try:
+        with second.app_context(), unit_of_work():  # renamed through the other instance (the ORM)
+            db.session.get(Category, category_id).name = "测绘地理信息（改名）"
+        for client, n in ((a, 2), (b, 3)):
+            page = client.get(f"/?outline={n}").get_data(as_text=True)
+            assert "测绘地理信息（改名）" in page and original not in page
+        assert "测绘地理信息（改名）" in a.get("/requests/?outline=4").get_data(as_text=True)
+        with first.app_context(), unit_of_work():  # plain SQL through this one
+            db.session.execute(
+                text("UPDATE category SET name = :n WHERE id = :i"), {"n": "测绘（再改）", "i": category_id}
+            )
+        for client, n in ((a, 5), (b, 6)):
+            assert "测绘（再改）" in client.get(f"/agencies/?outline={n}").get_data(as_text=True)
+    finally:
+        with first.app_context(), unit_of_work():
+            db.session.get(Category, category_id).name = original
+    assert original in b.get("/?outline=7").get_data(as_text=True)
