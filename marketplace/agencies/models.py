@@ -271,6 +271,9 @@ class Offer(TimestampMixin, db.Model):
 _LOW = func.coalesce(Offer.price_fen, Offer.price_min_fen)
 Index("ix_offer_low", Offer.active, _LOW, Offer.agency_id)
 Index("ix_offer_item_low", Offer.service_item_id, Offer.active, _LOW, Offer.agency_id)
+# A band with another sort asks of each listed agency whether it has an offer in the band (migration 0038): an
+# index range per agency, which SQLite (without statistics) takes over ix_offer_low's range of the whole band.
+Index("ix_offer_agency_low", Offer.agency_id, Offer.active, _LOW)
 Index("ix_offer_days", Offer.active, Offer.promised_days, Offer.agency_id)
 Index("ix_offer_item_active_days", Offer.service_item_id, Offer.active, Offer.promised_days, Offer.agency_id)
 

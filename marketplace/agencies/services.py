@@ -395,8 +395,8 @@ def listing_page(
             )
             .exists()
         )
-    if q:  # the kept words (name, intro, categories, offered items): a bigram index on PostgreSQL
-        checks.append(L.agency_id.in_(listing.matching(q, db.session.get_bind().dialect.name)))
+    if q:  # the kept words (name, intro, categories, offered items): their two-character pieces' index first
+        checks.append(listing.matching(q, db.session.get_bind().dialect.name, L.agency_id))
     if level in LEVEL_ORDER:
         allowed = LEVEL_ORDER[: LEVEL_ORDER.index(level) + 1]
         checks.append(

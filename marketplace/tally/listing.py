@@ -40,12 +40,14 @@ from marketplace.stats.listing import (
     ALL,
     BIG,
     CATEGORY,
+    GRAMS,
     ITEM,
     ITEM_IN_CATEGORY,
     SEP,
     AgencyKeywords,
     AgencyListing,
     AgencyListingCount,
+    grams,
 )
 from marketplace.stats.models import AgencyStats
 
@@ -227,6 +229,19 @@ def _refresh_keywords(ids: list[int]) -> None:
     new = [{"agency_id": i, "words": w} for i, w in should.items() if i not in kept]
     if new:
         db.session.execute(insert(table), new)
+    if db.session.get_bind().dialect.name == "sqlite":  # the words' pieces (stats/listing.py GRAMS) follow
+        old = {(g, i) for i in kept if kept[i] != should.get(i) for g in grams(kept[i])}
+        now = {(g, i) for i, w in should.items() if kept.get(i) != w for g in grams(w)}
+        _write_grams(removed=old - now, added=now - old)
+
+
+def _write_grams(*, removed=(), added=()) -> None:
+    """Delete and insert (gram, agency_id) pairs of agency_keyword_grams (SQLite only), sorted (its key order)."""
+    conn = db.session.connection()
+    if removed:
+        conn.exec_driver_sql(f"DELETE FROM {GRAMS.name} WHERE gram = ? AND agency_id = ?", sorted(removed))
+    if added:
+        conn.exec_driver_sql(f"INSERT INTO {GRAMS.name} (gram, agency_id) VALUES (?, ?)", sorted(added))
 
 
 def _add_count(kind: int, ref: int, delta: int) -> None:
@@ -255,6 +270,12 @@ def rebuild() -> int:
     words = [{"agency_id": i, "words": w} for i, w in _keyword_rows(None).items()]
     for start in range(0, len(words), 5000):
         db.session.execute(insert(AgencyKeywords.__table__), words[start : start + 5000])
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(delete(GRAMS))
+        for start in range(0, len(words), 5000):
+            _write_grams(
+                added={(g, r["agency_id"]) for r in words[start : start + 5000] for g in grams(r["words"])}
+            )
     db.session.execute(
         insert(AgencyListingCount.__table__).from_select(
             ["kind", "ref", "agencies"],
@@ -274,7 +295,10 @@ def snapshot() -> dict:
     }
     counts = {f"{c.kind}:{c.ref}": c.agencies for c in db.session.scalars(select(AgencyListingCount))}
     words = dict(db.session.execute(select(AgencyKeywords.agency_id, AgencyKeywords.words)).all())
-    return {"rows": rows, "counts": {k: v for k, v in counts.items() if v}, "words": words}
+    kept = {"rows": rows, "counts": {k: v for k, v in counts.items() if v}, "words": words}
+    if db.session.get_bind().dialect.name == "sqlite":
+        kept["grams"] = sorted(tuple(r) for r in db.session.execute(select(GRAMS.c.gram, GRAMS.c.agency_id)))
+    return kept
 
 
 # --- marking and refreshing --------------------------------------------------------------------------------------
