@@ -300,6 +300,7 @@ def test_band_and_keyword_list_what_a_plain_filter_finds(client, monkeypatch, ra
     from marketplace.stats import listing as kept
 
     monkeypatch.setattr(kept, "RARE_GRAM", rare)
+    monkeypatch.setattr(services, "FEW_OFFERS", rare)  # a band's agencies as a list, or checked per row
     ids = _plain_market(client)
     c03 = f.category("C03").id
     item = next(o.service_item_id for a in ids for o in db.session.get(Agency, a).offers if o.active)
