@@ -49,8 +49,12 @@ def upgrade():
         "CREATE TABLE agency_keyword_grams (gram BIGINT NOT NULL, agency_id INTEGER NOT NULL, "
         "PRIMARY KEY (gram, agency_id)) WITHOUT ROWID"
     )
+    # appended to a temporary table 5,000 agencies at a time, then copied in key order (the index is written
+    # front to back: inserting millions of rows at random places takes twice as long)
+    op.execute("DROP TABLE IF EXISTS grams_load")
+    op.execute("CREATE TEMP TABLE grams_load (gram INTEGER, agency_id INTEGER)")
     last = 0
-    while True:  # 5,000 agencies at a time, each batch in key order
+    while True:
         rows = bind.execute(
             sa.text(
                 "SELECT agency_id, words FROM agency_keywords WHERE agency_id > :last ORDER BY agency_id LIMIT 5000"
@@ -59,10 +63,15 @@ def upgrade():
         ).all()
         if not rows:
             break
-        pairs = sorted((g, agency_id) for agency_id, words in rows for g in _grams(words))
+        pairs = [(g, agency_id) for agency_id, words in rows for g in _grams(words)]
         if pairs:
-            bind.exec_driver_sql("INSERT INTO agency_keyword_grams (gram, agency_id) VALUES (?, ?)", pairs)
+            bind.exec_driver_sql("INSERT INTO grams_load (gram, agency_id) VALUES (?, ?)", pairs)
         last = rows[-1][0]
+    op.execute(
+        "INSERT INTO agency_keyword_grams (gram, agency_id) "
+        "SELECT gram, agency_id FROM grams_load ORDER BY gram, agency_id"
+    )
+    op.execute("DROP TABLE grams_load")
 
 
 def downgrade():
