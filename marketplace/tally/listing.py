@@ -241,7 +241,7 @@ def _rebuild_grams(words: list[dict]) -> None:
     """Every agency's pieces anew (SQLite): appended to a temporary table, then copied in key order, so that the
     index is written front to back (inserting millions of rows at random places takes twice as long)."""
     db.session.execute(delete(GRAMS))
-    cursor = db.session.connection().connection.dbapi_connection.cursor()
+    cursor = db.session.connection().connection.dbapi_connection.cursor()  # plain tuples: millions of them
     try:
         cursor.execute("DROP TABLE IF EXISTS grams_load")
         cursor.execute("CREATE TEMP TABLE grams_load (gram INTEGER, agency_id INTEGER)")
@@ -257,17 +257,12 @@ def _rebuild_grams(words: list[dict]) -> None:
 
 
 def _write_grams(*, removed=(), added=()) -> None:
-    """Delete and insert (gram, agency_id) pairs of agency_keyword_grams (SQLite only), sorted (its key order)."""
-    cursor = (
-        db.session.connection().connection.dbapi_connection.cursor()
-    )  # plain tuples: millions in a rebuild
-    try:
-        if removed:
-            cursor.executemany(f"DELETE FROM {GRAMS.name} WHERE gram = ? AND agency_id = ?", sorted(removed))
-        if added:
-            cursor.executemany(f"INSERT INTO {GRAMS.name} (gram, agency_id) VALUES (?, ?)", sorted(added))
-    finally:
-        cursor.close()
+    """Delete and insert (gram, agency_id) pairs of agency_keyword_grams (SQLite only), in its key order."""
+    conn = db.session.connection()
+    if removed:
+        conn.exec_driver_sql(f"DELETE FROM {GRAMS.name} WHERE gram = ? AND agency_id = ?", sorted(removed))
+    if added:
+        conn.exec_driver_sql(f"INSERT INTO {GRAMS.name} (gram, agency_id) VALUES (?, ?)", sorted(added))
 
 
 def _add_count(kind: int, ref: int, delta: int) -> None:
