@@ -1,11 +1,13 @@
 """The agency list's price band and keyword filters on SQLite at scale.
 
+Both on SQLite only (nothing changes on PostgreSQL, whose planner has statistics):
+
 ix_offer_agency_low (agency_id, active, coalesce(price_fen, price_min_fen)): a price band with a sort other than
 price or speed asks of each listed agency whether it has an active offer in the band. Without statistics SQLite
 answered that along ix_offer_low (the whole band's range, for each agency: seconds at 100k agencies); this index
-answers it with one short range per agency, on both databases.
+answers it with one short range per agency. (PostgreSQL answers it along ix_offer_agency_id.)
 
-agency_keyword_grams (SQLite only; PostgreSQL has the GIN index of 0037): each kept text's distinct
+agency_keyword_grams (PostgreSQL has the GIN index of 0037 instead): each kept text's distinct
 two-character pieces without whitespace, ASCII letters lowered as LIKE compares them, each as one integer
 (code point << 21 | code point), one row per (piece, agency), WITHOUT ROWID. A keyword's candidates are an
 index range instead of a scan of every agency's words (stats/listing.py `matching`). Filled here from
@@ -41,10 +43,10 @@ def _grams(text: str) -> set[int]:  # as stats/listing.py `grams` (a migration k
 
 
 def upgrade():
-    op.create_index("ix_offer_agency_low", "offer", ["agency_id", "active", _LOW])
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
         return
+    op.create_index("ix_offer_agency_low", "offer", ["agency_id", "active", _LOW])
     op.execute(
         "CREATE TABLE agency_keyword_grams (gram BIGINT NOT NULL, agency_id INTEGER NOT NULL, "
         "PRIMARY KEY (gram, agency_id)) WITHOUT ROWID"
@@ -77,4 +79,4 @@ def upgrade():
 def downgrade():
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE agency_keyword_grams")
-    op.drop_index("ix_offer_agency_low", table_name="offer")
+        op.drop_index("ix_offer_agency_low", table_name="offer")

@@ -6,7 +6,7 @@ whether paged by number (from either end) or by cursor."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select, text
 
 from marketplace.agencies import membership, services
 from marketplace.agencies import offers as offer_services
@@ -335,3 +335,19 @@ def test_band_and_keyword_list_what_a_plain_filter_finds(client, monkeypatch, ra
     assert _listed(q="华信环境") == [agencies[1].id]
     for q in ("华信", "规划设计", "huaxin", "环境", "咨询 h"):
         assert {a.id for a in agencies if _plain(a, q=q)} == set(_listed(q=q)), q
+
+
+def test_on_sqlite_a_band_asks_each_listed_agency_along_its_own_offers(client, monkeypatch):
+    """SQLite has no statistics: the band's check per listed row must descend ix_offer_agency_low (one agency's
+    offers, migration 0038), not ix_offer_low (the whole band: seconds at 100k agencies)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's own plan (PostgreSQL plans on statistics)")
+    from marketplace.stats.listing import AgencyListing
+
+    f.offer(f.active_agency("C03"), f.market_item("C03"), price_fen=3_000_000)
+    monkeypatch.setattr(services, "FEW_OFFERS", 0)  # a broad band: asked per row
+    band = services.ListFilter(price_min_fen=1_000_000, price_max_fen=50_000_000)
+    stmt = select(AgencyListing.agency_id).where(services._in_band(band, AgencyListing.agency_id))
+    sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = " ".join(row[3] for row in db.session.execute(text("EXPLAIN QUERY PLAN " + sql)))
+    assert "ix_offer_agency_low" in plan and "ix_offer_low " not in plan, plan
