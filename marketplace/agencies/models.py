@@ -271,6 +271,10 @@ class Offer(TimestampMixin, db.Model):
 _LOW = func.coalesce(Offer.price_fen, Offer.price_min_fen)
 Index("ix_offer_low", Offer.active, _LOW, Offer.agency_id)
 Index("ix_offer_item_low", Offer.service_item_id, Offer.active, _LOW, Offer.agency_id)
+# On SQLite only (migration 0038, not in the metadata): ix_offer_agency_low (agency_id, active, the lowest price), for
+# a band with another sort asking each listed agency whether it has an offer in the band (agencies/services.py
+# `_in_band`); without it SQLite (no statistics) read ix_offer_low's range of the whole band for every agency.
+# PostgreSQL plans that check along ix_offer_agency_id on its own.
 Index("ix_offer_days", Offer.active, Offer.promised_days, Offer.agency_id)
 Index("ix_offer_item_active_days", Offer.service_item_id, Offer.active, Offer.promised_days, Offer.agency_id)
 

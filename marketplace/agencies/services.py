@@ -393,8 +393,8 @@ def listing_page(
             )
             .exists()
         )
-    if q:  # the kept words (name, intro, categories, offered items): a bigram index on PostgreSQL
-        checks.append(L.agency_id.in_(listing.matching(q, db.session.get_bind().dialect.name)))
+    if q:  # the kept words (name, intro, categories, offered items): their two-character pieces' index first
+        checks.append(listing.matching(q, db.session.get_bind().dialect.name, L.agency_id))
     if level in LEVEL_ORDER:
         allowed = LEVEL_ORDER[: LEVEL_ORDER.index(level) + 1]
         checks.append(
@@ -409,7 +409,7 @@ def listing_page(
     if band and (sort == "speed" or (sort == "price" and price_min_fen is not None)):
         return _band_walk(flt, sort, kind, ref, checks, max(1, page), per_page, load)
     if band:  # other sorts keep their keys; a band with no floor keeps the price sort's (the scope's lowest)
-        checks.append(select(Offer.id).where(Offer.agency_id == L.agency_id, *_band_offers(flt)).exists())
+        checks.append(_in_band(flt, L.agency_id))
     keys = [getattr(L, name) for name in listing.SORT_KEYS[sort]] + [L.agency_id]
     scoped = select(*keys).where(L.kind == kind, L.ref == ref, *checks)
     if checks:
@@ -466,6 +466,22 @@ def _band_offers(flt: ListFilter, low=None) -> list:
     if flt.price_max_fen is not None:
         out.append(low <= flt.price_max_fen)
     return out
+
+
+FEW_OFFERS = 4000  # SQLite: a band holding at most this many offers lists their agencies (see `_in_band`)
+
+
+def _in_band(flt: ListFilter, agency_id):
+    """A condition on `agency_id`: the agency has an offer in the band. Asked per listed row along
+    ix_offer_agency_low — but on SQLite (no statistics, so no choice of its own) a band of few offers, found by one
+    short probe along ix_offer_low / ix_offer_item_low, is read once as the list of its agencies instead (each
+    listed row then costs a lookup in that list, not an index descent into the offers)."""
+    offers = _band_offers(flt)
+    if db.session.get_bind().dialect.name == "sqlite":
+        probe = select(Offer.id).where(*offers).limit(1).offset(FEW_OFFERS)
+        if db.session.execute(probe).first() is None:
+            return agency_id.in_(select(Offer.agency_id).where(*offers))
+    return select(Offer.id).where(Offer.agency_id == agency_id, *offers).exists()
 
 
 def _band_walk(

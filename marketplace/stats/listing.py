@@ -13,16 +13,24 @@ agency's own rows inside the transaction that changed them, rebuilt by `flask st
 
 from __future__ import annotations
 
+import string
+
 from sqlalchemy import (
     BigInteger,
+    Column,
     Float,
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     SmallInteger,
+    Table,
     Text,
+    and_,
     bindparam,
+    exists,
     func,
+    intersect,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -84,7 +92,8 @@ class AgencyKeywords(db.Model):
     """What the list's keyword filter looks in, per active agency, kept in one row: its name, introduction,
     category names and the names and aliases of the service items it offers (active offers), joined by SEP.
     On PostgreSQL a GIN index over `agency_bigrams(words)` (the distinct lowered two-character pieces without
-    whitespace) finds the candidates of a keyword; the substring match then checks them (`matching`)."""
+    whitespace) finds the candidates of a keyword; the substring match then checks them (`matching`). On SQLite
+    the same pieces are kept as rows of GRAMS (below)."""
 
     __tablename__ = "agency_keywords"
 
@@ -92,11 +101,39 @@ class AgencyKeywords(db.Model):
     words: Mapped[str] = mapped_column(Text)
 
 
-def matching(q: str, dialect: str):
-    """The ids of the active agencies whose kept words contain `q` (case-insensitive, as `contains`): a SELECT to
-    use with IN. On PostgreSQL a keyword of two characters or more is first looked up in the bigram index (every
-    bigram of the keyword lies in a text that contains it, so no match is lost)."""
+# SQLite only (migration 0038, not in the models' metadata): each kept text's two-character pieces as integers
+# (`grams`), one row per (piece, agency), WITHOUT ROWID: a keyword's candidates are an index range of it.
+GRAMS = Table(
+    "agency_keyword_grams",
+    MetaData(),
+    Column("gram", BigInteger, primary_key=True),
+    Column("agency_id", Integer, primary_key=True),
+)
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+# A piece with at most this many agencies is read as a list of candidates; a broader one is checked per listed row
+# (the list then stops after a few hundred matches): about sqrt(LIST_COUNT_CAP × agencies) at 100k.
+RARE_GRAM = 4000
+
+
+def grams(text: str) -> set[int]:
+    """The distinct two-character pieces of `text` without whitespace (SEP counts as whitespace), lowered as
+    SQLite's LIKE compares them (ASCII letters only), each as one integer (two code points of 21 bits)."""
+    low = text.translate(_ASCII_LOWER)
+    return {
+        (ord(a) << 21) | ord(b)
+        for a, b in zip(low, low[1:], strict=False)
+        if not (a.isspace() or b.isspace())
+    }
+
+
+def matching(q: str, dialect: str, agency_id):
+    """A condition on `agency_id` (a column of the caller's rows): the active agency's kept words contain `q`
+    (case-insensitive, as `contains`). On PostgreSQL a keyword of two characters or more is first looked up in
+    the bigram index (every bigram of the keyword lies in a text that contains it, so no match is lost), on
+    SQLite in agency_keyword_grams (`_matching_sqlite`); a keyword without such a piece scans the kept words."""
     K = AgencyKeywords
+    if dialect == "sqlite" and grams(q.strip()):
+        return _matching_sqlite(q, agency_id)
     stmt = select(K.agency_id).where(contains(K.words, q))
     text = q.strip()
     pairs = [text[i : i + 2] for i in range(len(text) - 1)]
@@ -104,4 +141,29 @@ def matching(q: str, dialect: str):
         # (with no such bigram the array would be empty, contained in every row: the index would read them all)
         wanted = func.agency_bigrams(bindparam("keyword", text, type_=Text))
         stmt = stmt.where(func.agency_bigrams(K.words).op("@>")(wanted))
-    return stmt
+    return agency_id.in_(stmt)
+
+
+def _matching_sqlite(q: str, agency_id):
+    """The keyword's pieces narrow the rows: the rare ones (≤ RARE_GRAM agencies, found by one short probe each)
+    give a list of candidates (their intersection), else each listed row is checked for every piece by its
+    primary key. A two-character keyword is its one piece (lowered as LIKE compares): the pieces are the answer;
+    a longer one is then checked against the kept words."""
+    text = q.strip()
+    wanted = sorted(grams(text))
+    g = GRAMS.c
+    rare = [
+        gram
+        for gram in wanted
+        if db.session.execute(select(g.agency_id).where(g.gram == gram).limit(1).offset(RARE_GRAM)).first()
+        is None
+    ]
+    if rare:
+        found = [select(g.agency_id).where(g.gram == gram) for gram in rare]
+        out = [agency_id.in_(found[0] if len(found) == 1 else intersect(*found))]
+    else:
+        out = [exists().where(g.gram == gram, g.agency_id == agency_id) for gram in wanted]
+    if len(text) > 2:
+        K = AgencyKeywords
+        out.append(exists().where(K.agency_id == agency_id, contains(K.words, q)))
+    return and_(*out)

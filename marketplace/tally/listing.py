@@ -7,7 +7,9 @@ grade. Those changes only mark the agency (session.info); just before the transa
 agencies' rows are recomputed from their own rows in one set-based pass (the same statements as the rebuild,
 narrowed to them) and the scope counts move by the difference. A GET marks nothing, so it never writes.
 The keyword filter's words (stats/listing.py AgencyKeywords) are kept the same way: an agency's name or
-introduction, its categories and offers mark it, and a renamed service item or category marks its agencies.
+introduction, its categories and offers mark it, and a renamed service item or category marks its agencies. On
+SQLite their two-character pieces (stats/listing.py GRAMS) move with them: the pieces of the old words that the new
+ones lack are deleted, the new ones inserted.
 """
 
 from __future__ import annotations
@@ -40,12 +42,14 @@ from marketplace.stats.listing import (
     ALL,
     BIG,
     CATEGORY,
+    GRAMS,
     ITEM,
     ITEM_IN_CATEGORY,
     SEP,
     AgencyKeywords,
     AgencyListing,
     AgencyListingCount,
+    grams,
 )
 from marketplace.stats.models import AgencyStats
 
@@ -227,6 +231,38 @@ def _refresh_keywords(ids: list[int]) -> None:
     new = [{"agency_id": i, "words": w} for i, w in should.items() if i not in kept]
     if new:
         db.session.execute(insert(table), new)
+    if db.session.get_bind().dialect.name == "sqlite":  # the words' pieces (stats/listing.py GRAMS) follow
+        old = {(g, i) for i in kept if kept[i] != should.get(i) for g in grams(kept[i])}
+        now = {(g, i) for i, w in should.items() if kept.get(i) != w for g in grams(w)}
+        _write_grams(removed=old - now, added=now - old)
+
+
+def _rebuild_grams(words: list[dict]) -> None:
+    """Every agency's pieces anew (SQLite): appended to a temporary table, then copied in key order, so that the
+    index is written front to back (inserting millions of rows at random places takes twice as long)."""
+    db.session.execute(delete(GRAMS))
+    cursor = db.session.connection().connection.dbapi_connection.cursor()  # plain tuples: millions of them
+    try:
+        cursor.execute("DROP TABLE IF EXISTS grams_load")
+        cursor.execute("CREATE TEMP TABLE grams_load (gram INTEGER, agency_id INTEGER)")
+        for start in range(0, len(words), 5000):
+            pairs = [(g, r["agency_id"]) for r in words[start : start + 5000] for g in grams(r["words"])]
+            cursor.executemany("INSERT INTO grams_load (gram, agency_id) VALUES (?, ?)", pairs)
+        cursor.execute(
+            f"INSERT INTO {GRAMS.name} (gram, agency_id) SELECT gram, agency_id FROM grams_load ORDER BY gram, agency_id"
+        )
+        cursor.execute("DROP TABLE grams_load")
+    finally:
+        cursor.close()
+
+
+def _write_grams(*, removed=(), added=()) -> None:
+    """Delete and insert (gram, agency_id) pairs of agency_keyword_grams (SQLite only), in its key order."""
+    conn = db.session.connection()
+    if removed:
+        conn.exec_driver_sql(f"DELETE FROM {GRAMS.name} WHERE gram = ? AND agency_id = ?", sorted(removed))
+    if added:
+        conn.exec_driver_sql(f"INSERT INTO {GRAMS.name} (gram, agency_id) VALUES (?, ?)", sorted(added))
 
 
 def _add_count(kind: int, ref: int, delta: int) -> None:
@@ -255,6 +291,8 @@ def rebuild() -> int:
     words = [{"agency_id": i, "words": w} for i, w in _keyword_rows(None).items()]
     for start in range(0, len(words), 5000):
         db.session.execute(insert(AgencyKeywords.__table__), words[start : start + 5000])
+    if db.session.get_bind().dialect.name == "sqlite":
+        _rebuild_grams(words)
     db.session.execute(
         insert(AgencyListingCount.__table__).from_select(
             ["kind", "ref", "agencies"],
@@ -274,7 +312,10 @@ def snapshot() -> dict:
     }
     counts = {f"{c.kind}:{c.ref}": c.agencies for c in db.session.scalars(select(AgencyListingCount))}
     words = dict(db.session.execute(select(AgencyKeywords.agency_id, AgencyKeywords.words)).all())
-    return {"rows": rows, "counts": {k: v for k, v in counts.items() if v}, "words": words}
+    kept = {"rows": rows, "counts": {k: v for k, v in counts.items() if v}, "words": words}
+    if db.session.get_bind().dialect.name == "sqlite":
+        kept["grams"] = sorted(tuple(r) for r in db.session.execute(select(GRAMS.c.gram, GRAMS.c.agency_id)))
+    return kept
 
 
 # --- marking and refreshing --------------------------------------------------------------------------------------

@@ -6,11 +6,11 @@ whether paged by number (from either end) or by cursor."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from marketplace.agencies import membership, services
 from marketplace.agencies import offers as offer_services
-from marketplace.agencies.models import Agency
+from marketplace.agencies.models import Agency, AgencyStatus
 from marketplace.catalogue.models import Category, FeeRegime, ServiceItem
 from marketplace.credit import scores as credit_scores
 from marketplace.extensions import db
@@ -220,3 +220,163 @@ def test_the_cards_read_as_rows_say_what_the_agencies_say(client):
     assert read[a1.id].offer_summary.lowest_fen == 999_999 * 77 // 100  # the discount offer is the cheapest
     assert read[ids[3]].offer_summary.count == 0
     assert set(cards(ids, active_only=True)) == set(ids) - {ids[2]}  # the suspended one
+
+
+# --- the price band and keyword filters against a plain Python filter ---------------------------------------------
+
+NAMES = [
+    ("南京华信环境咨询有限公司", "环境影响评价、节能评估。HUAXIN Consulting"),
+    ("苏州中衡安全评价有限公司", "安全评价与职业卫生，服务苏州及周边"),
+    ("无锡环境监测技术有限公司", "环境监测、环保验收"),
+    ("常州明德工程咨询有限公司", "工程咨询、可研报告与环境评估"),
+    ("南通华信测绘院", "测绘、不动产测量，50%以上项目在南通"),
+    ("扬州信达环评中心", "环评报告书、报告表编制"),
+    ("镇江安评科技有限公司", "安全预评价、验收评价"),
+    ("泰州绿源节能服务有限公司", "节能评估、能源审计。Green Energy"),
+]
+
+
+def _plain_market(client) -> list[int]:
+    """Agencies with Chinese names and introductions, each with several offers at prices spread from 5,000 to
+    900,000 yuan (fixed or a range, one withdrawn), in two categories."""
+    admin = f.admin()
+    ids = []
+    for n, (name, intro) in enumerate(NAMES):
+        u = f.active_agency("C03" if n % 3 else "C05", reviewer=admin, org_name=name)
+        u.agency.intro = intro
+        db.session.commit()
+        items = [i for c in u.agency.categories for i in c.items if i.fee_regime == FeeRegime.MARKET][:4]
+        for k, item in enumerate(items):
+            price = 500_000 * (1 + (n * 7 + k * 13) % 180)  # 5,000 to 900,000 yuan
+            if (n + k) % 3 == 0:
+                f.offer(
+                    u, item, price_mode="range", price_fen=None, price_min_fen=price, price_max_fen=price * 2
+                )
+            else:
+                f.offer(u, item, price_fen=price, promised_days=5 + (n + k) % 20)
+        if items and n % 4 == 1:  # a withdrawn offer counts for nothing
+            offer_services.remove_offer(u, u.agency.offers[0].id)
+        ids.append(u.agency.id)
+    db.session.commit()
+    _kept_equals_rebuilt()
+    return ids
+
+
+def _plain(agency: Agency, *, q=None, low=None, high=None, item=None, category=None) -> bool:
+    """The filters as a person reads them, in Python over the agency's own rows."""
+    if agency.status != AgencyStatus.ACTIVE:
+        return False
+    offers = [o for o in agency.offers if o.active and (item is None or o.service_item_id == item)]
+    if (item or category) and not offers and item:
+        return False
+    if category and category not in {c.id for c in agency.categories}:
+        return False
+    if q is not None:
+        pieces = [agency.name, agency.intro or "", *(c.name for c in agency.categories)]
+        pieces += [
+            p
+            for o in agency.offers
+            if o.active
+            for p in (o.service_item.name, *(o.service_item.aliases or []))
+        ]
+        if not any(q.strip().lower() in p.lower() for p in pieces):
+            return False
+    if low is not None or high is not None:
+        prices = [o.price_fen if o.price_fen is not None else o.price_min_fen for o in offers]
+        if not any(
+            p is not None and (low is None or p >= low) and (high is None or p <= high) for p in prices
+        ):
+            return False
+    return True
+
+
+def _best(agency: Agency, low: int, high: int | None) -> int:
+    """The agency's lowest price inside the band (an offer's fixed price or the bottom of its range)."""
+    prices = [o.price_fen if o.price_fen is not None else o.price_min_fen for o in agency.offers if o.active]
+    return min(p for p in prices if p is not None and p >= low and (high is None or p <= high))
+
+
+PLAIN = [
+    {"low": 1_000_000, "high": 50_000_000},  # the benchmark's 1–50万
+    {"low": 20_000_000},
+    {"high": 3_000_000},
+    {"low": 3_000_000, "high": 3_000_000},
+    {"low": 90_000_001},  # above every price
+    {"q": "环境"},
+    {"q": "华信"},
+    {"q": "环境咨询"},
+    {"q": " 安评 "},
+    {"q": "huaxin"},
+    {"q": "ENERGY"},
+    {"q": "评价与"},
+    {"q": "环境监"},
+    {"q": "信环"},  # two characters inside one name
+    {"q": "司南"},  # across two pieces: never
+    {"q": "50%以"},
+    {"q": "环境", "low": 1_000_000, "high": 50_000_000},
+    {"q": "有限公司", "high": 20_000_000, "category": "c03"},
+    {"q": "测绘", "category": "c05"},
+    {"item": "item", "low": 1_000_000, "high": 60_000_000},
+]
+
+
+@pytest.mark.parametrize(
+    "rare", [0, 2, 4000]
+)  # pieces read as a list of candidates, checked per row, or mixed
+def test_band_and_keyword_list_what_a_plain_filter_finds(client, monkeypatch, rare):
+    """On either database: the list with a price band or keyword holds exactly the agencies a plain Python filter
+    over their offers and words keeps, in the reference query's order, with its total."""
+    from marketplace.stats import listing as kept
+
+    monkeypatch.setattr(kept, "RARE_GRAM", rare)
+    monkeypatch.setattr(services, "FEW_OFFERS", rare)  # a band's agencies as a list, or checked per row
+    ids = _plain_market(client)
+    c03 = f.category("C03").id
+    item = next(o.service_item_id for a in ids for o in db.session.get(Agency, a).offers if o.active)
+    agencies = [db.session.get(Agency, i) for i in ids]
+    for raw in PLAIN:
+        plain = {"category": c03 if raw.get("category") else None, "item": item if raw.get("item") else None}
+        plain |= {k: raw[k] for k in ("q", "low", "high") if k in raw}
+        expected = {a.id for a in agencies if _plain(a, **plain)}
+        filters = {"q": raw.get("q"), "price_min_fen": raw.get("low"), "price_max_fen": raw.get("high")}
+        filters |= {"category_id": plain["category"], "service_item_id": plain["item"]}
+        for sort in SORTS:
+            page = services.listing_page(services.ListFilter(sort=sort, **filters), per_page=100)
+            listed = [a.id for a in page.items]
+            assert set(listed) == expected and len(listed) == len(expected), (raw, sort)
+            assert page.total == len(expected)
+            assert listed == _reference(sort=sort, **filters), (raw, sort)
+        if (
+            plain.get("low") is not None and not plain["item"]
+        ):  # by price: each agency's best offer in the band
+            band = (plain["low"], plain.get("high"))
+            by_price = sorted(
+                (a for a in agencies if a.id in expected), key=lambda a: (_best(a, *band), a.id)
+            )
+            assert _listed(sort="price", **filters) == [a.id for a in by_price], raw
+    # renamed, re-described, an offer withdrawn: the kept pieces follow, and equal a rebuild
+    assert agencies[0].id in _listed(q="华信环境")
+    agencies[0].name, agencies[1].intro = "南京华信规划设计院", "华信环境咨询 HUAXIN"
+    db.session.commit()
+    offer_services.remove_offer(agencies[2].user, next(o.id for o in agencies[2].offers if o.active))
+    db.session.commit()
+    _kept_equals_rebuilt()
+    assert _listed(q="华信环境") == [agencies[1].id]
+    for q in ("华信", "规划设计", "huaxin", "环境", "咨询 h"):
+        assert {a.id for a in agencies if _plain(a, q=q)} == set(_listed(q=q)), q
+
+
+def test_on_sqlite_a_band_asks_each_listed_agency_along_its_own_offers(client, monkeypatch):
+    """SQLite has no statistics: the band's check per listed row must descend ix_offer_agency_low (one agency's
+    offers, migration 0038), not ix_offer_low (the whole band: seconds at 100k agencies)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's own plan (PostgreSQL plans on statistics)")
+    from marketplace.stats.listing import AgencyListing
+
+    f.offer(f.active_agency("C03"), f.market_item("C03"), price_fen=3_000_000)
+    monkeypatch.setattr(services, "FEW_OFFERS", 0)  # a broad band: asked per row
+    band = services.ListFilter(price_min_fen=1_000_000, price_max_fen=50_000_000)
+    stmt = select(AgencyListing.agency_id).where(services._in_band(band, AgencyListing.agency_id))
+    sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = " ".join(row[3] for row in db.session.execute(text("EXPLAIN QUERY PLAN " + sql)))
+    assert "ix_offer_agency_low" in plan and "ix_offer_low " not in plan, plan
