@@ -32,6 +32,34 @@ def submitted_request(enterprise=None, **over):
     return req
 
 
+# Two announcements the public must not see on any route (tests/routes.py `walk`, test_sealed_routes.py).
+REVIEW_TITLE = "审核中：连云港港徐圩港区液体散货码头工程环境影响评价"
+REVIEW_CODE = "2026-320700-55-02-777001"
+RETURNED_TITLE = "已退回：灌河口航道疏浚工程海域使用论证"
+RETURNED_CODE = "2026-320700-48-01-777002"
+OPINION = "资质要求与事项不符，请删除指定品牌的表述"
+
+
+def unpublished_requests(m) -> list[int]:
+    """The ids of two requests of tests/market.py's owner: one submitted and under review, one returned with an
+    opinion (review must be on)."""
+    from marketplace.auth.models import User
+    from marketplace.requests import review
+    from marketplace.requests import services as requests
+
+    owner = db.session.scalar(select(User).where(User.email == m.owner_email))
+    ids = []
+    for title, code in ((REVIEW_TITLE, REVIEW_CODE), (RETURNED_TITLE, RETURNED_CODE)):
+        req = requests.create_request(owner, f.request_data(title=title, project_code=code), publish=False)
+        review.attach_approval_document(owner, req.id, io.BytesIO(f.PDF), "立项批复.pdf")
+        requests.publish_request(owner, req.id)
+        ids.append(req.id)
+    db.session.commit()
+    review.return_request(f.admin(), ids[1], OPINION)
+    db.session.commit()
+    return ids
+
+
 def assert_demo_reviews() -> None:
     """The demo passed every announcement through review: each published one was submitted and approved (with
     its approval document where its item needs one), one waits, one was returned with an opinion."""

@@ -126,7 +126,9 @@ def get_rules(app: Flask) -> list:
     return sorted(rules, key=lambda r: (r.rule, r.endpoint))
 
 
-def build_urls(app: Flask, m: Market) -> list[Url]:
+def build_urls(app: Flask, m: Market, more: dict[str, list] | None = None) -> list[Url]:
+    """Every GET route with every combination of its arguments' ids (ARGUMENTS, plus `more` ids by name)."""
+    more = more or {}
     for rule in get_rules(app):
         for name in sorted(rule.arguments):
             if name not in ARGUMENTS:
@@ -141,7 +143,7 @@ def build_urls(app: Flask, m: Market) -> list[Url]:
     for rule in get_rules(app):
         names = sorted(rule.arguments)
         extra = QUERIES.get(rule.endpoint, lambda _m: [])(m)
-        for combo in itertools.product(*(ARGUMENTS[n](m) for n in names)):
+        for combo in itertools.product(*([*ARGUMENTS[n](m), *more.get(n, [])] for n in names)):
             values = dict(zip(names, combo, strict=True))
             for query in [{}, *extra]:
                 path = adapter.build(rule.endpoint, values | query, method="GET")
@@ -200,6 +202,9 @@ class Walk:
     m: Market
     urls: list[Url]
     pages: dict[tuple[str, Url], Page]
+    unpublished_ids: list[
+        int
+    ]  # an announcement under review and a returned one (review.unpublished_requests)
 
     def items(self):
         for url in self.urls:
@@ -208,14 +213,22 @@ class Walk:
 
 
 def walk(app: Flask) -> Walk:
-    from tests import market
+    """The market, plus two announcements the public must not see (one under review, one returned), walked with
+    announcement review on, as a real market has it."""
+    from tests import market, review
 
     m = market.build()
-    urls = build_urls(app, m)
-    browser = Browser(app, m)
-    pages = {}
-    for url in urls:
-        for viewer in VIEWERS:
-            r = browser.get(viewer, url)
-            pages[(viewer, url)] = Page(r.status_code, readable(r))
-    return Walk(m, urls, pages)
+    before = app.config["MARKET_REVIEW_ANNOUNCEMENTS"]
+    app.config["MARKET_REVIEW_ANNOUNCEMENTS"] = 1
+    try:
+        unpublished = review.unpublished_requests(m)
+        urls = build_urls(app, m, {"request_id": unpublished})
+        browser = Browser(app, m)
+        pages = {}
+        for url in urls:
+            for viewer in VIEWERS:
+                r = browser.get(viewer, url)
+                pages[(viewer, url)] = Page(r.status_code, readable(r))
+    finally:
+        app.config["MARKET_REVIEW_ANNOUNCEMENTS"] = before
+    return Walk(m, urls, pages, unpublished)

@@ -31,6 +31,16 @@ CALLERS = {
 }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _search_index(module_transaction):
+    """The search answers 503 until its index is built (never on a request; tests/market.py builds it): built
+    here, so that the module does not depend on another module of the same worker having built it. Each test then
+    runs in a savepoint of the module's transaction (tests/kept.py)."""
+    from marketplace.search import backends
+
+    backends.reindex()
+
+
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__

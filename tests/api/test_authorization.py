@@ -5,21 +5,28 @@ import io
 import pytest
 
 from tests import factories as f
+from tests.kept import keep, load
 
 
-@pytest.fixture
-def world():
-    """anonymous, enterprise, agency (active, owner), other agency, admin — and one pending applicant."""
+@pytest.fixture(scope="module", autouse=True)
+def kept_world(module_transaction):
+    """anonymous, enterprise, agency (active, owner), other agency, admin — and one pending applicant. Built once
+    for the module (tests/kept.py): each test reads it by id and runs in a savepoint undone after it."""
     admin = f.admin()
     owner = f.active_agency(reviewer=admin)
     f.offer(owner)
-    return {
-        "admin": admin,
-        "enterprise": f.user("enterprise"),
-        "agency": owner,
-        "other_agency": f.active_agency(reviewer=admin),
-        "pending": f.pending_agency(),
-    }
+    return keep(
+        admin=admin,
+        enterprise=f.user("enterprise"),
+        agency=owner,
+        other_agency=f.active_agency(reviewer=admin),
+        pending=f.pending_agency(),
+    )
+
+
+@pytest.fixture
+def world(kept_world):
+    return vars(load(kept_world))
 
 
 def _headers(client, world, role):

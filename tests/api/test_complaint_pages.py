@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select, update
@@ -18,13 +17,16 @@ from marketplace.extensions import db
 from marketplace.requests import services as requests
 from tests import factories as f
 from tests import timetravel
+from tests.kept import keep, load
 
 TEXT = "该机构在服务过程中以加急为由另行收取费用两万元，未开具发票，也未在合同中约定，请依法查处。"
 PHONE, EMAIL = "13987654321", "secret-reporter@example.cn"
 
 
-@pytest.fixture
-def m():
+@pytest.fixture(scope="module", autouse=True)
+def world(module_transaction):
+    """Built once for the module (tests/kept.py): each test reads it by id and runs in a savepoint undone after
+    it."""
     admin = f.admin()
     enterprise = f.user("enterprise")
     agency = f.active_agency("C03", reviewer=admin)
@@ -35,8 +37,7 @@ def m():
     f.bid(f.active_agency("C03", reviewer=admin), req, price_fen=12_000_000)
     timetravel.past_deadline(req)
     requests.select_winner(enterprise, req.id)
-    db.session.commit()
-    return SimpleNamespace(
+    return keep(
         admin=admin,
         enterprise=enterprise,
         agency=agency,
@@ -45,6 +46,11 @@ def m():
         supervisor=f.staff("supervisor", "320100"),
         operator=f.staff("operator", "320100"),
     )
+
+
+@pytest.fixture
+def m(world):
+    return load(world)
 
 
 def _client(app, u=None):

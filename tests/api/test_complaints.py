@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select, update
@@ -22,15 +21,17 @@ from marketplace.requests import services as requests
 from marketplace.requests.models import ServiceRequest
 from tests import factories as f
 from tests import timetravel
+from tests.kept import keep, load
 
 TEXT = "该机构在服务过程中以加急为由另行收取费用两万元，未开具发票，也未在合同中约定，请依法查处。"
 PHONE, EMAIL, NAME = "13912345678", "whistle@example.cn", "王明"
 
 
-@pytest.fixture
-def m():
+@pytest.fixture(scope="module", autouse=True)
+def world(module_transaction):
     """An enterprise with a request under publicity (three bids), an accepted order with agency A; staff in the
-    request's city (连云港 3207) and the agencies' city (南京 3201), and an operator."""
+    request's city (连云港 3207) and the agencies' city (南京 3201), and an operator. Built once for the module
+    (tests/kept.py): each test reads it by id and runs in a savepoint undone after it."""
     admin = f.admin()
     enterprise = f.user("enterprise")
     a, b, c = (f.active_agency("C03", reviewer=admin) for _ in range(3))
@@ -44,7 +45,7 @@ def m():
     req = db.session.get(ServiceRequest, req.id)
     assert req.status == "publicity"
     _, _, order = f.accepted_order(enterprise=enterprise, agency=a, admin=admin)
-    return SimpleNamespace(
+    return keep(
         admin=admin,
         enterprise=enterprise,
         a=a,
@@ -57,6 +58,11 @@ def m():
         operator_nj=f.staff("operator", "320100"),
         stranger=f.user("enterprise"),
     )
+
+
+@pytest.fixture
+def m(world):
+    return load(world)
 
 
 def h(client, u) -> dict:

@@ -19,6 +19,7 @@ from marketplace.orders.models import Contract, Order
 from marketplace.requests import services as requests
 from tests import factories as f
 from tests import timetravel
+from tests.kept import keep, load
 
 
 @pytest.fixture
@@ -39,6 +40,25 @@ def awaiting_order(price_fen: int = 10_000_000):
     db.session.commit()
     timetravel.publicity_over(req)
     return enterprise, agency, orders.order_for_request(req.id)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kept_order(app, module_transaction):
+    """One order awaiting its contract (built with the step on), built once for the module (tests/kept.py): the
+    tests that start from it read it by id, each in a savepoint undone after it."""
+    app.config["MARKET_CONTRACT_STEP"] = True
+    try:
+        enterprise, agency, order = awaiting_order()
+    finally:
+        app.config["MARKET_CONTRACT_STEP"] = False
+    return keep(enterprise=enterprise, agency=agency, order=order)
+
+
+@pytest.fixture
+def awaiting(kept_order):
+    """(enterprise user, agency user, order): `awaiting_order()`'s, read in the test's session."""
+    w = load(kept_order)
+    return w.enterprise, w.agency, w.order
 
 
 def terms(order, **over) -> dict:
@@ -68,8 +88,8 @@ def contract_count(order_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(Contract).where(Contract.order_id == order_id))
 
 
-def test_agency_uploads_enterprise_confirms_and_the_clock_starts_then(client, step_on):
-    enterprise, agency, order = awaiting_order()
+def test_agency_uploads_enterprise_confirms_and_the_clock_starts_then(client, step_on, awaiting):
+    enterprise, agency, order = awaiting
     # The award was days ago and the contract was uploaded yesterday: neither starts the clock.
     resp = upload(client, agency, order)
     assert resp.status_code == 201, resp.get_json()
@@ -99,8 +119,8 @@ def test_agency_uploads_enterprise_confirms_and_the_clock_starts_then(client, st
     assert kinds == ["contract", "contract_confirmed"]
 
 
-def test_enterprise_uploads_agency_confirms(client, step_on):
-    enterprise, agency, order = awaiting_order()
+def test_enterprise_uploads_agency_confirms(client, step_on, awaiting):
+    enterprise, agency, order = awaiting
     assert upload(client, enterprise, order).status_code == 201
     resp = client.post(f"/api/v1/orders/{order.id}/contract/confirm", headers=f.token(client, agency))
     assert resp.status_code == 200
@@ -109,8 +129,8 @@ def test_enterprise_uploads_agency_confirms(client, step_on):
     )
 
 
-def test_the_uploader_cannot_confirm_nor_reject_its_own_contract(client, step_on):
-    enterprise, agency, order = awaiting_order()
+def test_the_uploader_cannot_confirm_nor_reject_its_own_contract(client, step_on, awaiting):
+    enterprise, agency, order = awaiting
     assert upload(client, agency, order).status_code == 201
     h = f.token(client, agency)
     assert client.post(f"/api/v1/orders/{order.id}/contract/confirm", headers=h).status_code == 403
@@ -121,8 +141,8 @@ def test_the_uploader_cannot_confirm_nor_reject_its_own_contract(client, step_on
     assert db.session.get(Order, order.id).contract.status.value == "pending"
 
 
-def test_only_the_parties_upload_and_a_second_upload_waits(client, step_on):
-    enterprise, agency, order = awaiting_order()
+def test_only_the_parties_upload_and_a_second_upload_waits(client, step_on, awaiting):
+    enterprise, agency, order = awaiting
     other = f.active_agency("C03")
     assert upload(client, other, order).status_code == 404
     assert upload(client, f.admin(), order).status_code == 403
@@ -133,8 +153,8 @@ def test_only_the_parties_upload_and_a_second_upload_waits(client, step_on):
     assert contract_count(order.id) == 1
 
 
-def test_reject_needs_a_reason_then_a_corrected_contract_is_uploaded(client, step_on):
-    enterprise, agency, order = awaiting_order()
+def test_reject_needs_a_reason_then_a_corrected_contract_is_uploaded(client, step_on, awaiting):
+    enterprise, agency, order = awaiting
     assert upload(client, agency, order, code="HT-OLD-1").status_code == 201
     h = f.token(client, enterprise)
     url = f"/api/v1/orders/{order.id}/contract/reject"
@@ -157,8 +177,8 @@ def test_reject_needs_a_reason_then_a_corrected_contract_is_uploaded(client, ste
     assert got["contract"]["code"] == "HT-NEW-2" and got["status"] == "in_progress"
 
 
-def test_only_a_pdf_is_accepted_by_its_content(client, step_on):
-    enterprise, agency, order = awaiting_order()
+def test_only_a_pdf_is_accepted_by_its_content(client, step_on, awaiting):
+    enterprise, agency, order = awaiting
     resp = upload(client, agency, order, file=f.PNG, name="合同.pdf")  # a picture named .pdf
     assert resp.status_code == 422 and "file" in resp.get_json()["errors"]
     resp = upload(client, agency, order, file=b"not a contract at all", name="合同.pdf")
@@ -180,15 +200,15 @@ def test_only_a_pdf_is_accepted_by_its_content(client, step_on):
         ("end_date", "yesterday"),
     ],
 )
-def test_amounts_codes_and_dates_are_checked(client, step_on, field, value):
-    enterprise, agency, order = awaiting_order()
+def test_amounts_codes_and_dates_are_checked(client, step_on, awaiting, field, value):
+    enterprise, agency, order = awaiting
     resp = upload(client, agency, order, **{field: value})
     assert resp.status_code == 422, resp.get_json()
     assert contract_count(order.id) == 0
 
 
-def test_the_end_cannot_come_before_the_start(client, step_on):
-    enterprise, agency, order = awaiting_order()
+def test_the_end_cannot_come_before_the_start(client, step_on, awaiting):
+    enterprise, agency, order = awaiting
     today = now().date()
     resp = upload(
         client, agency, order, start_date=today.isoformat(), end_date=(today - timedelta(days=1)).isoformat()
@@ -197,8 +217,8 @@ def test_the_end_cannot_come_before_the_start(client, step_on):
     assert contract_count(order.id) == 0
 
 
-def test_with_the_step_on_the_agency_confirmation_alone_starts_nothing(client, step_on):
-    enterprise, agency, order = awaiting_order()
+def test_with_the_step_on_the_agency_confirmation_alone_starts_nothing(client, step_on, awaiting):
+    enterprise, agency, order = awaiting
     resp = client.post(f"/api/v1/orders/{order.id}/confirm", headers=f.token(client, agency))
     assert resp.status_code == 409
     db.session.expire_all()
@@ -221,8 +241,8 @@ def test_step_off_keeps_the_agency_confirmation(client, app):
     assert resp.get_json()["contract"] is None
 
 
-def test_the_public_list_shows_confirmed_contracts_without_files(client, step_on):
-    enterprise, agency, order = awaiting_order()
+def test_the_public_list_shows_confirmed_contracts_without_files(client, step_on, awaiting):
+    enterprise, agency, order = awaiting
     assert upload(client, agency, order, code="HT-PUBLIC-7").status_code == 201
     _, _, pending = awaiting_order(price_fen=9_000_000)
     assert upload(client, pending.agency.user, pending, code="HT-PENDING-8").status_code == 201
@@ -250,8 +270,8 @@ def test_the_public_list_shows_confirmed_contracts_without_files(client, step_on
     assert "/file" not in text and "合同.pdf" not in text
 
 
-def test_the_file_is_for_the_parties_and_staff_only(client, step_on):
-    enterprise, agency, order = awaiting_order()
+def test_the_file_is_for_the_parties_and_staff_only(client, step_on, awaiting):
+    enterprise, agency, order = awaiting
     contract_id = upload(client, agency, order).get_json()["id"]
     api = f"/api/v1/orders/{order.id}/contracts/{contract_id}/file"
     page = f"/orders/{order.id}/contracts/{contract_id}/file"
@@ -275,8 +295,8 @@ def test_the_file_is_for_the_parties_and_staff_only(client, step_on):
     assert client.get(page).status_code == 200
 
 
-def test_contract_terms_are_checked_in_the_service_too(step_on):
-    enterprise, agency, order = awaiting_order()
+def test_contract_terms_are_checked_in_the_service_too(step_on, awaiting):
+    enterprise, agency, order = awaiting
     from marketplace.common.errors import Invalid
 
     with pytest.raises(Invalid) as caught:
@@ -294,8 +314,8 @@ def test_contract_terms_are_checked_in_the_service_too(step_on):
     assert "end_date" in caught.value.errors
 
 
-def test_a_price_changed_after_the_upload_needs_a_new_contract(client, step_on):
-    enterprise, agency, order = awaiting_order()
+def test_a_price_changed_after_the_upload_needs_a_new_contract(client, step_on, awaiting):
+    enterprise, agency, order = awaiting
     assert upload(client, agency, order).status_code == 201
     h = f.token(client, enterprise)
     amended = client.post(

@@ -8,7 +8,6 @@ import io
 import re
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select, update
@@ -24,15 +23,17 @@ from marketplace.requests.bids import Bid
 from marketplace.requests.models import Objection, ObjectionGround, ServiceRequest
 from tests import factories as f
 from tests import timetravel
+from tests.kept import keep, load
 
 FACTS = "中选机构提交的业绩证明中有两个项目的业主单位均否认曾委托该机构，请核查其业绩材料的真实性。"
 PUBLIC_FIELDS = {"id", "request_id", "status", "outcome", "created_at", "decide_by", "overdue", "resolved_at"}
 
 
-@pytest.fixture
-def market():
+@pytest.fixture(scope="module", autouse=True)
+def world(module_transaction):
     """A fiscally funded request under publicity: three valid bids, one invalidated at opening (the agency was
-    suspended before the deadline), one withdrawn before the deadline; plus people who did not bid."""
+    suspended before the deadline), one withdrawn before the deadline; plus people who did not bid. Built once
+    for the module (tests/kept.py): each test reads it by id and runs in a savepoint undone after it."""
     enterprise, admin = f.user("enterprise"), f.admin()
     req = f.published_request(enterprise)
     winner, loser, third, invalidated, withdrawn, stranger = (
@@ -50,7 +51,7 @@ def market():
     req = db.session.get(ServiceRequest, req.id)
     assert req.status == "publicity"
     assert db.session.scalar(select(Bid.status).where(Bid.agency_id == invalidated.agency.id)) == "invalid"
-    return SimpleNamespace(
+    return keep(
         req=req,
         enterprise=enterprise,
         admin=admin,
@@ -62,6 +63,11 @@ def market():
         stranger=stranger,
         other_enterprise=f.user("enterprise"),
     )
+
+
+@pytest.fixture
+def market(world):
+    return load(world)
 
 
 def _lodge(client, req_id, headers, ground="qualification", facts=FACTS, **kw):

@@ -4,8 +4,9 @@ agency, an administrator — and the bidder itself sees only its own bid. The ro
 URL map (tests/routes.py), so a route is checked the day it is added; test_sealed_bids.py holds the finer
 checks of particular pages.
 
-The complaint and contract privacy checks below read the same walk of every route (the `route_walk` fixture), so
-they live in this module: the test command gives each module to one worker, and the walk is made once."""
+The complaint and contract privacy checks, and the one for announcements under review or returned, read the same
+walk of every route (the `route_walk` fixture), so they live in this module: the test command gives each module
+to one worker, and the walk is made once."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import re
 import pytest
 from flask import Flask
 
-from tests import market, routes
+from tests import market, review, routes
 from tests.market import (
     CEILING,
     OTHER_PLAN,
@@ -234,3 +235,37 @@ def test_contract_files_and_bank_accounts_stay_private_on_every_route(route_walk
     # The public 合同公告 lists the signed contract (parties, amount, dates).
     public = next(u for u in route_walk.urls if u.endpoint == "contracts.index")
     assert market.CONTRACT_CODE in route_walk.pages[("anonymous", public)].text
+
+
+# --- announcements under review or returned: on every route, only their owner and the reviewer see them ---------
+# Requests under review or returned are not public: every GET route, fetched by the public, two agencies, the
+# owner and an administrator, shows their titles, project codes and the review's opinion to the owner and the
+# administrator (who reviews) only. (The walk has announcement review on, and the two requests' ids among the
+# `request_id`s: tests/routes.py `walk`.)
+
+
+def test_no_route_shows_an_unpublished_announcement_to_strangers(route_walk):
+    needles = [
+        re.compile(re.escape(t))
+        for t in (
+            review.REVIEW_TITLE[4:],
+            review.REVIEW_CODE,
+            review.RETURNED_TITLE[4:],
+            review.RETURNED_CODE,
+            review.OPINION,
+        )
+    ]
+    leaks, errors, seen = [], [], {"owner": 0, "admin": 0}
+    for viewer, url, page in route_walk.items():
+        if page.status >= 500:
+            errors.append(f"{viewer} GET {url.path} → {page.status}")
+        hit = any(n.search(page.text) for n in needles)
+        if viewer in seen:
+            seen[viewer] += hit
+        elif hit:
+            leaks.append(f"{viewer} GET {url.path} → {page.status}")
+    assert not errors, "\n".join(errors)
+    assert not leaks, f"{len(leaks)} leaks of an unpublished announcement:\n" + "\n".join(leaks)
+    # The needles do find them where they may be shown: the owner's desk and pages, the review desk.
+    assert seen["owner"] >= 4 and seen["admin"] >= 4, seen
+    assert len(route_walk.unpublished_ids) == 2
