@@ -57,14 +57,25 @@ def live_server(tmp_path_factory):
     drop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
+    """One Chromium per test process, shared by its browser modules (each test opens contexts of its own);
+    starting Playwright and Chromium costs 2–3 s, once per module before."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _close_what_the_test_opened(request):
+    """The shared browser keeps no page of an earlier test open (nor its memory, nor its timers)."""
+    yield
+    if "browser" in request.fixturenames:
+        for context in request.getfixturevalue("browser").contexts:
+            context.close()
 
 
 @pytest.fixture
