@@ -193,26 +193,26 @@ class LocalCopy:
         self.version: str | None = None
         self.checked = 0.0
 
-    def _shared(self) -> str | None:
+    def _shared(self, app: Flask | None = None) -> str | None:
         if not usable():
             return self.version
         try:
-            return backend().get(self.key)
+            return backend(app).get(self.key)
         except Exception:  # no shared cache right now: keep the copy
             failed(f"reading {self.key}")
             return self.version
 
-    def loaded(self) -> None:
+    def loaded(self, app: Flask | None = None) -> None:
         """The copy was (re)loaded: remember which version it is."""
-        self.version = self._shared()
+        self.version = self._shared(app)
         self.checked = time.monotonic()
 
-    def stale(self) -> bool:
+    def stale(self, app: Flask | None = None) -> bool:
         now = time.monotonic()
         if now - self.checked < self.check_seconds:
             return False
         self.checked = now
-        return self._shared() != self.version
+        return self._shared(app) != self.version
 
     def announce(self) -> None:
         try:
@@ -252,11 +252,10 @@ def _drop_copies(app: Flask | None, tables) -> None:
 
 
 class _CopyState:
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
         self.value = None
-        self.version: str | None = None
-        self.checked = 0.0
         self.loaded_at = 0.0
+        self.shared = LocalCopy(name)  # the version in the shared cache this value was loaded under
 
 
 class TableCopy:
@@ -276,15 +275,6 @@ class TableCopy:
         for table in tables:
             _COPIES.setdefault(table, []).append(self)
 
-    def _version(self, app: Flask, state: _CopyState) -> str | None:
-        if not usable():
-            return state.version
-        try:
-            return backend(app).get(f"copy:{self.name}")
-        except Exception:
-            failed(f"reading copy:{self.name}")
-            return state.version
-
     def get(self):
         app = current_app._get_current_object()
         if not app.extensions.get(FOLLOWED):
@@ -293,19 +283,17 @@ class TableCopy:
 
         if db.session.connection().info.get(_COPY_WRITES):  # written, not yet committed: not for the others
             return self.load()
-        state = app.extensions.setdefault(_COPY_STATE, {}).setdefault(self.name, _CopyState())
+        states = app.extensions.setdefault(_COPY_STATE, {})
+        state = states.get(self.name) or states.setdefault(self.name, _CopyState(self.name))
+        state.shared.check_seconds = min(5.0, app.config.get("CACHE_STALE_SECONDS") or 0)
         clock = time.monotonic()
-        if state.value is not None:
-            if clock - state.loaded_at > max(1, app.config.get("CACHE_PAGE_SECONDS") or 60):
-                state.value = None
-            elif clock - state.checked >= min(5.0, app.config.get("CACHE_STALE_SECONDS") or 0):
-                state.checked = clock
-                if self._version(app, state) != state.version:
-                    state.value = None
+        if state.value is not None and (
+            clock - state.loaded_at > max(1, app.config.get("CACHE_PAGE_SECONDS") or 60)
+            or state.shared.stale(app)
+        ):
+            state.value = None
         if state.value is None:
-            state.version = self._version(
-                app, state
-            )  # read before loading: a change meanwhile is seen next time
+            state.shared.loaded(app)  # the version read before loading: a change meanwhile is seen next time
             state.value = self.load()
-            state.checked = state.loaded_at = clock
+            state.loaded_at = clock
         return state.value
