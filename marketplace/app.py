@@ -126,12 +126,23 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _postgresql_begin(conn, lock_timeout_ms: int = 0, statement_timeout_ms: int = 0) -> None:
-    """A web request waits at most this long for a row lock and for one statement (commands are not limited)."""
-    if has_request_context():
+def _postgresql_timeouts(
+    dbapi_connection, _record, lock_timeout_ms: int = 0, statement_timeout_ms: int = 0
+) -> None:
+    """A web request waits at most this long for a row lock and for one statement: the connection's own default,
+    set once when it opens (a round trip per request before, as a `set_config` at every BEGIN)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"SET lock_timeout = '{int(lock_timeout_ms)}ms'")
+    cursor.execute(f"SET statement_timeout = '{int(statement_timeout_ms)}ms'")
+    cursor.close()
+    dbapi_connection.commit()
+
+
+def _postgresql_begin(conn) -> None:
+    """Commands and background work are not limited: outside a request, the transaction lifts both limits."""
+    if not has_request_context():
         conn.exec_driver_sql(
-            f"SELECT set_config('lock_timeout', '{int(lock_timeout_ms)}ms', true),"
-            f" set_config('statement_timeout', '{int(statement_timeout_ms)}ms', true)"
+            "SELECT set_config('lock_timeout', '0', true), set_config('statement_timeout', '0', true)"
         )
 
 
@@ -155,11 +166,12 @@ def register_extensions(app: Flask) -> None:
             event.listen(engine, "begin", _sqlite_begin)
         elif engine.dialect.name == "postgresql":
             timeouts = functools.partial(
-                _postgresql_begin,
+                _postgresql_timeouts,
                 lock_timeout_ms=app.config["DB_LOCK_TIMEOUT_MS"],
                 statement_timeout_ms=app.config["DB_STATEMENT_TIMEOUT_MS"],
             )
-            event.listen(engine, "begin", timeouts)
+            event.listen(engine, "connect", timeouts)
+            event.listen(engine, "begin", _postgresql_begin)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
@@ -312,6 +324,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from marketplace.agencies import cards
     from marketplace.audit.labels import action_label
     from marketplace.catalogue.models import level_name
     from marketplace.common import areas, l10n, templating
@@ -328,6 +341,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["region_subtree"] = regions.subtree
     app.jinja_env.globals["region_level"] = areas.level
     app.jinja_env.globals["region_options"] = regions.options_html  # a filter's <option>s, kept per process
+    app.jinja_env.globals["agency_card"] = cards.agency_card  # a card's HTML, kept per process
 
 
 def register_commands(app: Flask) -> None:

@@ -224,6 +224,47 @@ def test_the_cards_read_as_rows_say_what_the_agencies_say(client):
     assert set(cards(ids, active_only=True)) == set(ids) - {ids[2]}  # the suspended one
 
 
+def test_a_kept_card_shows_what_its_agency_says_now_and_in_the_visitors_language(client, app):
+    """A card's HTML is kept per process (agencies/cards.py `agency_card`) under everything it shows: a renamed
+    agency, a changed figure, a new offer, an item check, the other language each show at once."""
+    market = _market(client)
+    a1 = market["ids"][0]
+
+    def card(path: str = "/agencies/") -> str:
+        page = client.get(path).get_data(as_text=True)
+        start = page.index(f'href="/agencies/{a1}"')
+        return page[start : page.index("</article>", start)]
+
+    first = card()
+    assert "南京华信环境咨询有限公司" in first and card() == first  # the second one is the kept one
+    assert app.extensions["mp_agency_cards"].made  # (kept: the rest of this test is about what it keeps)
+    db.session.execute(text("UPDATE agency_stats SET completed_orders = 777 WHERE agency_id = :id"), {"id": a1})
+    db.session.commit()
+    assert "<b>777</b>" in card() and "<b>777</b>" not in first
+    db.session.execute(text("UPDATE agency SET name = '南京华信环评咨询有限公司' WHERE id = :id"), {"id": a1})
+    db.session.commit()
+    renamed = card()
+    assert "南京华信环评咨询有限公司" in renamed and "南京华信环境咨询有限公司" not in renamed
+    agency = db.session.get(Agency, a1)
+    offered = {o.service_item_id for o in agency.offers}
+    spare = next(i for c in agency.categories for i in c.items if i.id not in offered)
+    f.offer(agency.user, spare, price_fen=12_300, promised_days=2)
+    db.session.commit()
+    offered_now = card()
+    assert "¥123" in offered_now and "¥123" not in renamed
+    item = next(iter(offered))
+    assert "data-qual-check" in card(f"/agencies/?service_item={item}") and "data-qual-check" not in card()
+    # no region: nothing in the card but its words differs between the languages
+    db.session.execute(text("UPDATE agency SET region_code = NULL WHERE id = :id"), {"id": a1})
+    db.session.commit()
+    chinese = card()
+    assert "<b>777</b> 单" in chinese
+    client.get("/auth/lang/en")
+    assert "<b>777</b> orders" in card()
+    client.get("/auth/lang/zh_Hans")
+    assert card() == chinese
+
+
 # --- the price band and keyword filters against a plain Python filter ---------------------------------------------
 
 NAMES = [
