@@ -4,7 +4,7 @@ Chinese page, or the API's error body); a write that waited too long for a lock 
 import threading
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from marketplace.extensions import db
 from marketplace.orders.models import Order
@@ -82,3 +82,24 @@ def test_a_write_that_waits_too_long_for_a_lock_gets_409_and_saves_nothing(commi
         f"/api/v1/orders/{order_id}/rating", json=SCORES, headers=headers
     )
     assert again.status_code == 201
+
+
+def test_on_postgresql_a_request_is_limited_and_a_command_is_not(committed_app):
+    """The time limits are the connection's own defaults (set once when it opens); a transaction outside a request
+    (a command, the clock) lifts them for itself, and the next request on the same connection has them again."""
+    with committed_app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's lock_timeout and statement_timeout")
+
+        def limits() -> tuple[str, str]:
+            row = db.session.execute(
+                text("SELECT current_setting('lock_timeout'), current_setting('statement_timeout')")
+            )
+            found = tuple(row.one())
+            db.session.rollback()
+            return found
+
+        assert limits() == ("0", "0")  # a command
+        with committed_app.test_request_context("/"):
+            assert limits() == ("300ms", f"{committed_app.config['DB_STATEMENT_TIMEOUT_MS'] // 1000}s")
+        assert limits() == ("0", "0")
