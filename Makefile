@@ -50,7 +50,7 @@ serve: install
 	MARKET_ENV=production $(FLASK) db upgrade
 	MARKET_ENV=production $(FLASK) stats rebuild --if-missing
 	MARKET_ENV=production $(FLASK) clock --quiet & CLOCK=$$!; trap 'kill $$CLOCK 2>/dev/null' EXIT INT TERM; \
-	  MARKET_ENV=production $(BIN)/gunicorn -w $(WORKERS) --threads $(THREADS) -b $(BIND) wsgi:app
+	  MARKET_ENV=production $(BIN)/gunicorn -c python:marketplace.serving -w $(WORKERS) --threads $(THREADS) -b $(BIND) wsgi:app
 
 test: install
 	bash tests/run.sh
@@ -75,7 +75,7 @@ i18n: install
 	$(BIN)/pybabel compile -d marketplace/translations -l zh_Hans --statistics
 
 # The load test (README, "Load test"): a generated market on PostgreSQL (LOAD_DATABASE_URL, default a database
-# h7_load on 127.0.0.1:5433), gunicorn -w 2 --threads 4 + the clock, Locust -u 50 -r 10 -t 60s on loopback.
+# h7_load on 127.0.0.1:5433), gunicorn -w 2 --threads 4 + the clock, Locust -u 50 -r 10 -t 120s (after a 20 s warm-up) on loopback.
 load: install
 	$(BIN)/python -m bench.load
 

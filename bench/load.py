@@ -1,6 +1,6 @@
 """Load test: Locust's realistic mix (bench/locustfile.py) against gunicorn + the clock on PostgreSQL.
 
-    .venv/bin/python -m bench.load                       # 20,000 agencies / 200,000 orders, 50 users for 60 s
+    .venv/bin/python -m bench.load                       # 20,000 agencies / 200,000 orders, 50 users for 120 s
     .venv/bin/python -m bench.load --agencies 2000 --orders 20000 --ratings 15000 --time 30s   # a quick one
     make load                                            # the same as the first line
 
@@ -8,10 +8,14 @@
    the dev server; built once, reused while it holds that many agencies), plus the live actors (an administrator,
    10 enterprises, 30 active agencies with known passwords) and a few announcements closing during the run.
    The search index is built before the server starts (a search never builds it).
-2. gunicorn (-w 2 --threads 4 on 127.0.0.1) and the market's clock, as `make serve` runs them (bench/load_app.py:
-   production settings, rate limits off because every simulated user comes from 127.0.0.1).
-3. Locust, headless and bounded (-u 50 -r 10 -t 60s, loopback only); then two short probes (/healthz alone, the
-   list page alone, no think time) for the list page's throughput as a fraction of /healthz's.
+2. One clock pass (`flask tick`: the catch-up over the generated history, minutes at 100k, done before the run as
+   a running market's clock has done it), then gunicorn (-w 2 --threads 4 on 127.0.0.1, marketplace/serving.py:
+   each worker loads the search analyzer first) and the market's clock, as `make serve` runs them
+   (bench/load_app.py: production settings, rate limits off because every simulated user comes from 127.0.0.1).
+3. Locust, headless and bounded (loopback only): an unmeasured warm-up (--warmup 20s: every worker has made each
+   kind of page once), the announcements closing during the run, the run (-u 50 -r 10 -t 120s); then two short
+   probes (/healthz alone, the list page alone, no think time) for the list page's throughput as a fraction of
+   /healthz's.
 4. The table: endpoint | requests/s | p50 | p95 | p99 | errors; the errors and the server's tracebacks, if any.
 
 Figures are printed, nothing is asserted. --drop drops the database at the end.
@@ -136,7 +140,6 @@ def _actors(app, work: Path) -> dict:
         print(f"search index: {report.counts} in {report.seconds:.0f} s")
     item = f.market_item("C03")
     enterprises = [f"load-ent{i}@bench.cn" for i in range(10)]
-    _announcements(item, enterprises)
     return {
         "password": f.PASSWORD,
         "enterprises": enterprises,
@@ -166,21 +169,29 @@ def _actors(app, work: Path) -> dict:
     }
 
 
-def _announcements(item, enterprises: list[str]) -> None:
-    """Announcements closing while the users ramp up and run: the agencies bid near their deadlines."""
+def _announcements(url: str, work: Path, actors: dict) -> None:
+    """Announcements closing while the users ramp up and run (made after the warm-up, just before the measured
+    run): the agencies bid near their deadlines."""
     from marketplace.auth.models import User
+    from marketplace.catalogue.models import ServiceItem
     from marketplace.extensions import db
     from marketplace.requests import services as request_services
     from tests import factories as f
 
-    for i in range(20):
-        owner = db.session.scalar(select(User).where(User.email == enterprises[i % len(enterprises)]))
-        deadline = datetime.now(UTC) + timedelta(seconds=30 + 3 * i)
-        request_services.create_request(
-            owner,
-            f.request_data(item, funding="social", ceiling_fen=30_000_000, bid_deadline=deadline.isoformat()),
-        )
-        db.session.commit()
+    app = _app(url, work)
+    with app.app_context():
+        item = db.session.get(ServiceItem, actors["item_id"])
+        enterprises = actors["enterprises"]
+        for i in range(20):
+            owner = db.session.scalar(select(User).where(User.email == enterprises[i % len(enterprises)]))
+            deadline = datetime.now(UTC) + timedelta(seconds=30 + 3 * i)
+            request_services.create_request(
+                owner,
+                f.request_data(
+                    item, funding="social", ceiling_fen=30_000_000, bid_deadline=deadline.isoformat()
+                ),
+            )
+            db.session.commit()
 
 
 def _server_env(args, work: Path) -> dict:
@@ -258,7 +269,8 @@ def main() -> None:
     parser.add_argument("--ratings", type=int, default=150_000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=int, default=10)
-    parser.add_argument("--time", default="60s")
+    parser.add_argument("--time", default="120s")
+    parser.add_argument("--warmup", default="20s", help="an unmeasured run first (0: none)")
     parser.add_argument("--probe-time", default="15s")
     parser.add_argument("--port", type=int, default=5070)
     parser.add_argument("--work", default="/tmp/mp-load", help="run folder: logs, CSVs, search index")
@@ -275,10 +287,16 @@ def main() -> None:
         return
     (work / "actors.json").write_text(json.dumps(actors, ensure_ascii=False))
     env = _server_env(args, work)
+    # The clock has been running in a live market: its catch-up pass over the generated history (minutes at 100k)
+    # is done before the run, not beside it.
+    t0 = time.perf_counter()
+    subprocess.run([str(BIN / "flask"), "--app", "bench.load_app", "tick"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    print(f"clock catch-up pass (flask tick): {time.perf_counter() - t0:.0f} s")
     log = open(work / "server.log", "w")  # noqa: SIM115 (open while the server runs)
     clock_log = open(work / "clock.log", "w")  # noqa: SIM115
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{args.port}", "--timeout", "60", "--keep-alive", "30",
+        [str(BIN / "gunicorn"), "-c", "python:marketplace.serving", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{args.port}", "--timeout", "60", "--keep-alive", "30",
          "bench.load_app:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
@@ -288,6 +306,10 @@ def main() -> None:
     )  # fmt: skip
     try:
         _wait_up(f"http://127.0.0.1:{args.port}")
+        if args.warmup not in ("", "0", "0s"):  # every worker has made each kind of page once: not measured
+            _locust(args, work, "warmup", args.users, args.spawn_rate, args.warmup,
+                    ["Visitor", "Enterprise", "Agency", "Watcher"])  # fmt: skip
+        _announcements(args.database, work, actors)
         started = datetime.now(UTC)
         mix = _locust(args, work, "mix", args.users, args.spawn_rate, args.time,
                       ["Visitor", "Enterprise", "Agency", "Watcher"])  # fmt: skip
@@ -304,7 +326,7 @@ def main() -> None:
         clock_log.close()
     print(f"\nLoad test {started:%Y-%m-%d %H:%M} UTC — {args.agencies:,} agencies / {args.orders:,} orders / "
           f"{args.ratings:,} ratings on {args.database.split('+')[0]}; gunicorn -w 2 --threads 4 + the clock; "
-          f"Locust -u {args.users} -r {args.spawn_rate} -t {args.time}\n")  # fmt: skip
+          f"Locust -u {args.users} -r {args.spawn_rate} -t {args.time} after a warm-up of {args.warmup}\n")  # fmt: skip
     print(table(mix))
     rate = {name: float(_rows(path)[-1]["Requests/s"]) for name, path in probes.items()}
     ratio = rate["ListProbe"] / rate["HealthzProbe"] if rate["HealthzProbe"] else 0

@@ -33,7 +33,8 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """`gunicorn -w N` on loopback serving `app`'s settings (its database, its folders)."""
+    """`gunicorn -w N` on loopback serving `app`'s settings (its database, its folders), with the market's gunicorn
+    settings (marketplace/serving.py) as `make serve` has them."""
 
     def __init__(self, app, workers: int = 1, threads: int = 2, **settings) -> None:
         config = {k: app.config[k] for k in SHARED if k in app.config} | settings
@@ -41,7 +42,7 @@ class Gunicorn:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix="mp-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{self.port}",
+            [str(BIN / "gunicorn"), "-c", "python:marketplace.serving", "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{self.port}",
              "--graceful-timeout", "2", "tests.faults.fault_wsgi:app"],
             cwd=ROOT, env=os.environ | {"FAULT_APP_SETTINGS": json.dumps(config)},
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,

@@ -120,6 +120,8 @@ def test_a_worker_killed_mid_selection_leaves_all_or_nothing(committed_app):
         owner = db.session.get(User, db.session.get(ServiceRequest, request_id).created_by_id).email
         db.session.remove()
     server = Gunicorn(app, workers=1, threads=2)
+    # marketplace/serving.py: the worker loaded the search analyzer before it answered anyone
+    assert "search analyzer loaded" in server.output()
     try:
         status, token = call(
             "POST", f"{server.url}/api/v1/auth/token", {"email": owner, "password": f.PASSWORD}
