@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import column, func, select, table, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import events
@@ -300,23 +300,39 @@ def credit_rows(agency_ids: list[int]) -> dict[int, dict]:
 
 def figures_for(agency_ids: list[int]) -> dict[int, dict]:
     """What the statistics show beside each agency (stats/figures.py reads it): credit_score, credit_grade and
-    whether it is on the black list now."""
-    black = listed_ids(ListKind.BLACK, agency_ids)
-    # two columns as rows (every card of a list page reads this): `credit_rows` maps whole rows and their points
-    kept = {
-        r.agency_id: r
+    whether it is on the black list now — one statement (every card of a list page reads this; `credit_rows`
+    maps whole rows and their points)."""
+    ids = sorted(set(agency_ids))
+    if not ids:
+        return {}
+    # the agencies' own table (by name: credit does not import the agencies' models): every id asked has its row
+    asked = table("agency", column("id")).alias("asked")
+    black = (
+        select(CreditListEntry.id)
+        .where(
+            CreditListEntry.agency_id == asked.c.id,
+            CreditListEntry.kind == ListKind.BLACK,
+            in_force_condition(),
+        )
+        .exists()
+    )
+    rows = {
+        r.agency_id: r._mapping
         for r in db.session.execute(
-            select(AgencyCredit.agency_id, AgencyCredit.score, AgencyCredit.grade).where(
-                AgencyCredit.agency_id.in_(list(set(agency_ids)))
+            select(
+                asked.c.id.label("agency_id"), AgencyCredit.score, AgencyCredit.grade, black.label("black")
             )
+            .outerjoin(AgencyCredit, AgencyCredit.agency_id == asked.c.id)
+            .where(asked.c.id.in_(ids))
         )
     }
     fresh = _fresh(0)
+    none = {"score": None, "grade": None, "black": False}
     return {
         a: {
-            "credit_score": kept[a].score if a in kept else fresh["score"],
-            "credit_grade": kept[a].grade if a in kept else fresh["grade"],
-            "credit_blacklisted": a in black,
+            "credit_score": fresh["score"] if (r := rows.get(a, none))["score"] is None else r["score"],
+            "credit_grade": fresh["grade"] if r["grade"] is None else r["grade"],
+            "credit_blacklisted": bool(r["black"]),
         }
         for a in agency_ids
     }
