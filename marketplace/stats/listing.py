@@ -31,6 +31,7 @@ from sqlalchemy import (
     exists,
     func,
     intersect,
+    literal_column,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -85,14 +86,17 @@ SORT_KEYS = {
 # --- the keyword filter's text ---------------------------------------------------------------------------------
 
 SEP = "\x1f"  # between the pieces of an agency's words: a keyword never matches across two of them
-BIGRAMS = "agency_bigrams"  # PostgreSQL only (migration 0037): the lowered text's bigrams, GIN-indexed
+BIGRAMS = "agency_bigrams"  # PostgreSQL only (migration 0037): the lowered text's bigrams
+# PostgreSQL only (migration 0039, not in the model): agency_bigrams(words) stored, GIN-indexed — a row checked
+# along the list's order reads it instead of computing it over the agency's whole text
+BIGRAM_SET = literal_column("agency_keywords.bigrams")
 
 
 class AgencyKeywords(db.Model):
     """What the list's keyword filter looks in, per active agency, kept in one row: its name, introduction,
     category names and the names and aliases of the service items it offers (active offers), joined by SEP.
-    On PostgreSQL a GIN index over `agency_bigrams(words)` (the distinct lowered two-character pieces without
-    whitespace) finds the candidates of a keyword; the substring match then checks them (`matching`). On SQLite
+    On PostgreSQL a GIN index over the stored column `bigrams` = `agency_bigrams(words)` (the distinct lowered
+    two-character pieces without whitespace) finds the candidates of a keyword; the substring match then checks them (`matching`). On SQLite
     the same pieces are kept as rows of GRAMS (below)."""
 
     __tablename__ = "agency_keywords"
@@ -140,7 +144,7 @@ def matching(q: str, dialect: str, agency_id):
     if dialect == "postgresql" and any(not (a.isspace() or b.isspace()) for a, b in pairs):
         # (with no such bigram the array would be empty, contained in every row: the index would read them all)
         wanted = func.agency_bigrams(bindparam("keyword", text, type_=Text))
-        stmt = stmt.where(func.agency_bigrams(K.words).op("@>")(wanted))
+        stmt = stmt.where(BIGRAM_SET.op("@>")(wanted))
     return agency_id.in_(stmt)
 
 

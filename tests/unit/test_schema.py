@@ -18,7 +18,8 @@ POSTGRES_ONLY = {
     "remove_index ix_search_document_tsv",
     "remove_column search_document.title_tsv",  # migration 0033
     "remove_index ix_search_document_title_tsv",
-    "remove_index ix_agency_keywords_bigrams",  # migration 0037: GIN over agency_bigrams(words)
+    "remove_column agency_keywords.bigrams",  # migration 0039: agency_bigrams(words) stored …
+    "remove_index ix_agency_keywords_bigram_set",  # … and GIN-indexed
 }
 
 
