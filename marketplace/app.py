@@ -126,24 +126,33 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _postgresql_timeouts(
-    dbapi_connection, _record, lock_timeout_ms: int = 0, statement_timeout_ms: int = 0
-) -> None:
-    """A web request waits at most this long for a row lock and for one statement: the connection's own default,
-    set once when it opens (a round trip per request before, as a `set_config` at every BEGIN)."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"SET lock_timeout = '{int(lock_timeout_ms)}ms'")
-    cursor.execute(f"SET statement_timeout = '{int(statement_timeout_ms)}ms'")
-    cursor.close()
-    dbapi_connection.commit()
+def _postgresql_begin(conn, lock_timeout_ms: int = 0, statement_timeout_ms: int = 0) -> None:
+    """A web request waits at most this long for a row lock and for one statement; commands, the clock and other
+    work outside a request are not limited. The limits are the connection's own settings, changed only when a
+    transaction of the other kind begins on it (a `set_config` at every BEGIN was a round trip per request)."""
+    wanted = (int(lock_timeout_ms), int(statement_timeout_ms)) if has_request_context() else (0, 0)
+    if conn.info.get(_PG_LIMITS) == wanted:
+        return
+    sql = (
+        f"SELECT set_config('lock_timeout', '{wanted[0]}ms', {{local}}),"
+        f" set_config('statement_timeout', '{wanted[1]}ms', {{local}})"
+    )
+    from psycopg.pq import TransactionStatus
+
+    raw = conn.connection.dbapi_connection
+    if raw.info.transaction_status == TransactionStatus.IDLE:
+        # outside a transaction, so that a rollback of the coming one does not undo it
+        raw.autocommit = True
+        try:
+            raw.execute(sql.format(local="false"))
+        finally:
+            raw.autocommit = False
+        conn.info[_PG_LIMITS] = wanted
+    else:  # (not expected: a transaction already open) for this transaction only
+        conn.exec_driver_sql(sql.format(local="true"))
 
 
-def _postgresql_begin(conn) -> None:
-    """Commands and background work are not limited: outside a request, the transaction lifts both limits."""
-    if not has_request_context():
-        conn.exec_driver_sql(
-            "SELECT set_config('lock_timeout', '0', true), set_config('statement_timeout', '0', true)"
-        )
+_PG_LIMITS = "mp_pg_limits"  # the pooled connection's info: the (lock, statement) limits it has now
 
 
 def register_extensions(app: Flask) -> None:
@@ -166,12 +175,11 @@ def register_extensions(app: Flask) -> None:
             event.listen(engine, "begin", _sqlite_begin)
         elif engine.dialect.name == "postgresql":
             timeouts = functools.partial(
-                _postgresql_timeouts,
+                _postgresql_begin,
                 lock_timeout_ms=app.config["DB_LOCK_TIMEOUT_MS"],
                 statement_timeout_ms=app.config["DB_STATEMENT_TIMEOUT_MS"],
             )
-            event.listen(engine, "connect", timeouts)
-            event.listen(engine, "begin", _postgresql_begin)
+            event.listen(engine, "begin", timeouts)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
