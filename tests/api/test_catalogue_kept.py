@@ -159,3 +159,38 @@ def test_unknown_ids_are_answered_but_never_kept(two_workers):
         client.get("/api/v1/service-items?category_id=0").get_data()
         == client.get("/api/v1/service-items").get_data()
     )
+
+
+def test_the_fee_overview_keeps_the_items_names_not_their_figures(two_workers):
+    """/api/v1/fees (fees/published.py) keeps the items' names and guide ranges, never the winning prices."""
+    first, second = two_workers
+    a, b = first.test_client(), second.test_client()
+    item_id = _item_with_requirement(first)[0]
+
+    def entry(client):
+        return next(e for e in client.get("/api/v1/fees").get_json() if e["service_item_id"] == item_id)
+
+    entry(a), entry(b)
+    _write(
+        second,
+        "UPDATE service_item SET name = :n, guide_max_fen = 123456 WHERE id = :i",
+        n="测试事项",
+        i=item_id,
+    )
+    for client in (a, b):
+        assert entry(client)["service_item_name"] == "测试事项" and entry(client)["guide_max_fen"] == 123456
+    _write(first, "DELETE FROM fee_item_summary WHERE service_item_id = :i AND scope = ''", i=item_id)
+    _write(
+        first,
+        "INSERT INTO fee_item_summary (service_item_id, scope, count, median_fen, min_fen, max_fen, p25_fen, p75_fen,"
+        " amount_sum_fen, ceiling_sum_fen, above_guide, below_guide, monthly)"
+        " VALUES (:i, '', 5, 100, 100, 100, 100, 100, 500, 0, 0, 0, '{}')",
+        i=item_id,
+    )
+    for client in (a, b):
+        assert entry(client)["winning"]["count"] == 5
+    _write(
+        second, "UPDATE fee_item_summary SET count = 6 WHERE service_item_id = :i AND scope = ''", i=item_id
+    )
+    for client in (a, b):
+        assert entry(client)["winning"]["count"] == 6
