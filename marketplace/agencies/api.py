@@ -106,7 +106,10 @@ def list_agencies(args, pagination_parameters):
 def store(agency_id):
     """An active member's store: profile, qualifications (no files), offers, stats."""
     actor = api_actor()
-    agency = services.get_store(agency_id, actor)
+    agency = listed.load_store(agency_id)  # with everything the dump reads, at once (None: unknown)
+    agency = services.get_store(
+        agency_id, actor
+    )  # the same object (held meanwhile): the check, 404 if hidden
     schema = AgencyPrivateOut() if services.can_see_private(actor, agency) else AgencyStoreOut()
     return jsonify(schema.dump(agency))
 

@@ -1,4 +1,5 @@
-"""/api/v1/agencies' rows read as plain rows and written out as the JSON `AgencyRowOut` documents.
+"""What the public API reads of the agencies: the list's rows as plain rows (written out as the JSON
+`AgencyRowOut` documents), and a store's objects loaded at once.
 
 The list loaded each listed agency with its categories, service areas and every offer as ORM objects (and the
 discount offers' items) to show a count of live offers — five queries and ~250 objects a page — then dumped
@@ -6,6 +7,9 @@ them through marshmallow. A row needs its columns, its category ids (named from 
 per-process copy), its service-area codes and how many live offers it has (counted by the database): one
 query, nothing mapped, written out by hand. The figures (stats/figures.py `stats_for`) are read as before.
 tests/api/test_agencies_listed.py compares the JSON with the schema's dump of the agencies.
+
+A store (/api/v1/agencies/<id>) is dumped from the objects as before, but loaded in five queries with everything
+its JSON reads, instead of one lazy load per relationship and per offer's item (17 statements for six offers).
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import selectinload
 
-from marketplace.agencies.models import Agency, AgencyServiceArea, Offer, agency_category
+from marketplace.agencies.models import Agency, AgencyServiceArea, Offer, Qualification, agency_category
 from marketplace.catalogue.outline import OutlineCategory, outline
 from marketplace.extensions import db
 from marketplace.regions import services as regions
@@ -94,3 +99,21 @@ def as_json(row: ListedAgency, stats: dict) -> dict[str, Any]:
         "offer_count": row.offer_count,
         "stats": stats,
     }
+
+
+def load_store(agency_id: int) -> Agency | None:
+    """The agency with what `AgencyStoreOut` reads — service areas, categories, offers with their items,
+    qualifications with their kinds — so that dumping it runs no query of its own. While the caller holds it,
+    the services' `get_store` finds it in the identity map (which holds objects only weakly). The offers are read
+    on their own, as their lazy load did: `Agency.offers` has no order, and a join would change the one the
+    database gives (the JSON lists them in that order)."""
+    return db.session.scalars(
+        select(Agency)
+        .where(Agency.id == agency_id)
+        .options(
+            selectinload(Agency.service_areas),
+            selectinload(Agency.categories),
+            selectinload(Agency.offers).selectinload(Offer.service_item),
+            selectinload(Agency.qualifications).joinedload(Qualification.kind),
+        )
+    ).first()

@@ -63,3 +63,25 @@ def test_the_list_orders_the_same_rows_as_before():
         new = services.listing_page(flt, per_page=50, load=listed.rows)
         assert [a.id for a in new.items] == [a.id for a in old.items] and old.items
         assert (new.total, new.next_cursor) == (old.total, old.next_cursor)
+
+
+def test_a_store_loaded_at_once_gives_the_same_json(app, client):
+    """/api/v1/agencies/<id> loads the agency with everything its JSON reads in one go (listed.load_store): the
+    same JSON as the objects loaded one relationship at a time; hidden and unknown agencies stay 404."""
+    from marketplace.agencies.schemas import AgencyStoreOut
+
+    owner = f.active_agency("C03", org_name="店铺测试咨询有限公司")
+    items = list(f.category("C03").items)
+    f.offer(owner, items[0])
+    f.offer(owner, items[1], price_fen=None, price_mode="range", price_min_fen=1000, price_max_fen=9000)
+    agency_id = owner.agency.id
+    db.session.expire_all()
+    served = client.get(f"/api/v1/agencies/{agency_id}")
+    assert served.status_code == 200
+    with app.test_request_context():
+        expected = jsonify(AgencyStoreOut().dump(db.session.get(Agency, agency_id))).get_data()
+    assert served.get_data() == expected
+    assert len(served.get_json()["offers"]) == 2 and served.get_json()["qualifications"]
+    assert client.get("/api/v1/agencies/99999999").status_code == 404
+    pending = f.pending_agency("C03", "店铺待审咨询有限公司")
+    assert client.get(f"/api/v1/agencies/{pending.agency.id}").status_code == 404
