@@ -74,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_subscribers()
     register_blueprints(app)
+    keep_openapi_document(app)
     uow.wrap_views(app)  # every view and API resource is one unit of work
     register_template_helpers(app)
     register_commands(app)
@@ -329,6 +330,28 @@ def register_blueprints(app: Flask) -> None:
         for blueprint in module.blueprints():
             api.register_blueprint(blueprint)
             csrf.exempt(blueprint)
+
+
+def keep_openapi_document(app: Flask) -> None:
+    """/api/v1/openapi.json is fixed once the blueprints are registered, yet flask-smorest builds and dumps it
+    (340 KB) on every request (~15 ms): keep its bytes once per process, per language in case a description
+    is ever translated."""
+    from flask_babel import get_locale
+
+    endpoint = "api-docs.openapi_json"
+    make = app.view_functions.get(endpoint)
+    if make is None:
+        return
+    made: dict[str, bytes] = {}
+
+    @functools.wraps(make)
+    def openapi_json():
+        language = str(get_locale())
+        if language not in made:
+            made[language] = make().get_data()
+        return app.response_class(made[language], mimetype="application/json")
+
+    app.view_functions[endpoint] = openapi_json
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -4,7 +4,7 @@ from flask import jsonify, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
-from marketplace.agencies import changes, favourites, membership, practitioners, services
+from marketplace.agencies import changes, favourites, listed, membership, practitioners, services
 from marketplace.agencies import offers as offer_services
 from marketplace.agencies.models import AgencyStatus
 from marketplace.agencies.roster import ChangeStatus
@@ -91,16 +91,14 @@ def list_agencies(args, pagination_parameters):
         page=pagination_parameters.page,
         per_page=pagination_parameters.page_size,
         after=after,
+        load=listed.rows,
     )
     pagination_parameters.item_count = page.total
-    agencies = page.items
-    figures = stats_for([a.id for a in agencies])
-    for agency in agencies:
-        agency.preloaded_stats = figures[agency.id]
+    figures = stats_for([a.id for a in page.items])
     headers = {"X-Total-Exact": "true" if page.total_exact else "false"}
     if page.next_cursor:
         headers["X-Next-Cursor"] = page.next_cursor
-    return agencies, 200, headers
+    return jsonify([listed.as_json(a, figures[a.id]) for a in page.items]), 200, headers  # AgencyRowOut
 
 
 @bp.get("/agencies/<int:agency_id>")
@@ -108,7 +106,10 @@ def list_agencies(args, pagination_parameters):
 def store(agency_id):
     """An active member's store: profile, qualifications (no files), offers, stats."""
     actor = api_actor()
-    agency = services.get_store(agency_id, actor)
+    agency = listed.load_store(agency_id)  # with everything the dump reads, at once (None: unknown)
+    agency = services.get_store(
+        agency_id, actor
+    )  # the same object (held meanwhile): the check, 404 if hidden
     schema = AgencyPrivateOut() if services.can_see_private(actor, agency) else AgencyStoreOut()
     return jsonify(schema.dump(agency))
 

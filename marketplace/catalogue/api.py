@@ -3,7 +3,7 @@
 from flask_smorest import Blueprint
 
 from marketplace.auth.current import api_actor
-from marketplace.catalogue import services
+from marketplace.catalogue import published, services
 from marketplace.catalogue.schemas import (
     CategoryOut,
     ItemEditIn,
@@ -25,7 +25,9 @@ def blueprints():
 @bp.response(200, CategoryOut(many=True))
 def categories():
     """Service categories with their items."""
-    return services.categories_with_items()
+    return published.answer(
+        "categories", lambda: CategoryOut(many=True).dump(services.categories_with_items())
+    )
 
 
 @bp.get("/service-items")
@@ -33,13 +35,16 @@ def categories():
 @bp.response(200, ServiceItemOut(many=True))
 def service_items(args):
     """Service items; `guide_min_fen`/`guide_max_fen` are null when market-priced."""
-    return services.service_items(args["category_id"])
+    category_id = args["category_id"] or None  # (0: every category)
+    return published.answer(
+        ("items", category_id), lambda: ServiceItemOut(many=True).dump(services.service_items(category_id))
+    )
 
 
 @bp.get("/service-items/<int:item_id>")
 @bp.response(200, ServiceItemOut)
 def service_item(item_id):
-    return services.get_item(item_id)
+    return published.answer(("item", item_id), lambda: ServiceItemOut().dump(services.get_item(item_id)))
 
 
 @bp.get("/catalogue/items/<int:item_id>/versions")
@@ -64,4 +69,6 @@ def edit_item(data, item_id):
 @bp.response(200, QualificationKindOut(many=True))
 def qualification_kinds():
     """The register of qualification kinds (资质类别): per trade, with the grades each is issued in."""
-    return services.qualification_kinds()
+    return published.answer(
+        "kinds", lambda: QualificationKindOut(many=True).dump(services.qualification_kinds())
+    )

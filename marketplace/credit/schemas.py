@@ -53,11 +53,10 @@ class CreditOut(ma.Schema):
     events = ma.fields.Method("_events")
 
     def _events(self, c) -> list:
-        out = []
-        for item in c["items"]:
-            row = CreditEventOut().dump(item["event"])
+        # one schema for every event (making one per event cost more than dumping it)
+        out = CreditEventOut(many=True).dump([item["event"] for item in c["items"]])
+        for row, item in zip(out, c["items"], strict=True):
             row.update(counts=item["counts"], contribution=item["contribution"])
-            out.append(row)
         return out
 
 

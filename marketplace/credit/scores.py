@@ -281,21 +281,19 @@ def credit_rows(agency_ids: list[int]) -> dict[int, dict]:
         if ids
         else {}
     )
-    out = {}
-    for a in agency_ids:
-        r = rows.get(a)
-        out[a] = (
-            {
-                "score": r.score,
-                "grade": r.grade,
-                "points": points_of(r),
-                "vetoes": r.veto_count,
-                "negatives": r.negative_count,
-            }
-            if r
-            else _fresh(a)
-        )
-    return out
+    return {a: _credit_of(a, rows.get(a)) for a in agency_ids}
+
+
+def _credit_of(agency_id: int, r: AgencyCredit | None) -> dict:
+    if r is None:
+        return _fresh(agency_id)
+    return {
+        "score": r.score,
+        "grade": r.grade,
+        "points": points_of(r),
+        "vetoes": r.veto_count,
+        "negatives": r.negative_count,
+    }
 
 
 def figures_for(agency_ids: list[int]) -> dict[int, dict]:
@@ -377,8 +375,8 @@ def events_query(agency_id: int):
 
 def explained(agency_id: int) -> dict:
     """The score item by item: each event with its points, whether it counts, and its contribution."""
-    credit = credit_rows([agency_id])[agency_id]
-    row = db.session.get(AgencyCredit, agency_id)
+    row = db.session.get(AgencyCredit, agency_id)  # (one read: credit_rows' object is gone by now)
+    credit = _credit_of(agency_id, row)
     start = row.window_start if row else rules.window_start(now())
     items = []
     for e in db.session.scalars(events_query(agency_id)):

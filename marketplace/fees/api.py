@@ -1,13 +1,13 @@
 """/api/v1/admin/fee-audit (administrators) and /api/v1/fees (public: what the market pays per item)."""
 
-from flask import Response
+from flask import Response, jsonify
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from marketplace.auth.current import api_actor
 from marketplace.common.errors import Invalid
 from marketplace.common.web import api_page
-from marketplace.fees import reports, services
+from marketplace.fees import published, reports, services
 from marketplace.fees.schemas import FeesQuery, FlagOut, FlagQuery, ItemFeesOut, ItemFeesSummaryOut, ReviewIn
 
 bp = Blueprint("fees-api", __name__, url_prefix="/api/v1", description="Fee audit and public fees")
@@ -68,7 +68,7 @@ def review(data, flag_id):
 def fees(args):
     """Every service item: guide range and the median and range of winning prices over the last 12 months;
     `region` (a GB/T 2260 code of any level) limits them to projects inside it."""
-    return reports.overview(_region(args))
+    return jsonify(published.overview(_region(args)))  # already what the schema dumps (fees/published.py)
 
 
 @bp.get("/service-items/<int:item_id>/fees")

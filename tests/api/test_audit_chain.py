@@ -132,3 +132,81 @@ def test_verify_command(app):
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"(id {victim.id}) was changed" in result.output
+
+
+def _heads_day_by_day(first, last) -> list[chain.DayHead]:
+    """The daily heads as they were read before (two statements a day): the reference for the one statement."""
+    from datetime import datetime, time, timedelta
+
+    from marketplace.common.clock import LOCAL_TZ
+
+    out, day = [], last
+    while day >= first:
+        start = datetime.combine(day, time(), LOCAL_TZ)
+        in_day = (
+            AuditEntry.at >= start,
+            AuditEntry.at < start + timedelta(days=1),
+            AuditEntry.seq.is_not(None),
+        )
+        top = db.session.execute(
+            select(AuditEntry.seq, AuditEntry.hash).where(*in_day).order_by(AuditEntry.seq.desc()).limit(1)
+        ).first()
+        if top is not None:
+            count = db.session.scalar(select(func.count()).select_from(AuditEntry).where(*in_day))
+            out.append(chain.DayHead(day, top.seq, top.hash, count))
+        day -= timedelta(days=1)
+    return out
+
+
+def test_the_daily_heads_take_one_statement_and_cut_the_days_at_beijing_midnight():
+    """Entries at a Beijing midnight, a microsecond before it, unsealed ones, days without any: each day's head
+    and count are those of the day-by-day reading, for spans of one day to a year."""
+    from datetime import date, datetime, timedelta
+
+    from sqlalchemy import event
+
+    from marketplace.common.clock import LOCAL_TZ
+
+    midnight = datetime(2021, 3, 10, tzinfo=LOCAL_TZ)
+    times = [
+        midnight - timedelta(days=3, hours=5),
+        midnight - timedelta(microseconds=1),
+        midnight,
+        midnight + timedelta(hours=23, minutes=59, seconds=59, microseconds=999999),
+        midnight + timedelta(days=1),
+        midnight + timedelta(days=2, hours=1),
+        midnight + timedelta(days=2, hours=2),
+        midnight + timedelta(days=40),
+        midnight + timedelta(days=200, hours=12),
+    ]
+    sealed = []
+    for n, at in enumerate(times):
+        entry = AuditEntry(at=at, actor_label="test", action="test.heads", object_type="test", object_id=n)
+        db.session.add(entry)
+        db.session.flush()
+        if n != 5:  # one stays unsealed: not counted
+            sealed.append(entry.id)
+    chain.link(db.session(), sealed)
+    engine, statements = db.session.get_bind(), []
+    note = lambda *args: statements.append(args[2])  # noqa: E731
+    spans = [(date(2021, 3, 10), date(2021, 3, 10)), (date(2021, 3, 1), date(2021, 3, 31))]
+    spans += [(date(2021, 3, 5), date(2022, 3, 4)), (date(2021, 3, 12), date(2021, 3, 11))]
+    for first, last in spans:
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            heads = chain.daily_heads(db.session(), first, last)
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        assert len(statements) <= 1
+        assert heads == _heads_day_by_day(first, last)
+    year = chain.daily_heads(db.session(), date(2021, 3, 5), date(2022, 3, 4))
+    assert [(h.day.isoformat(), h.entries) for h in year] == [
+        ("2021-09-26", 1),
+        ("2021-04-19", 1),
+        ("2021-03-12", 1),  # the 02:00 entry; the 01:00 one is unsealed
+        ("2021-03-11", 1),
+        ("2021-03-10", 2),
+        ("2021-03-09", 1),
+        ("2021-03-06", 1),
+    ]

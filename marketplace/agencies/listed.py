@@ -1,0 +1,119 @@
+"""What the public API reads of the agencies: the list's rows as plain rows (written out as the JSON
+`AgencyRowOut` documents), and a store's objects loaded at once.
+
+The list loaded each listed agency with its categories, service areas and every offer as ORM objects (and the
+discount offers' items) to show a count of live offers — five queries and ~250 objects a page — then dumped
+them through marshmallow. A row needs its columns, its category ids (named from the catalogue's outline, a
+per-process copy), its service-area codes and how many live offers it has (counted by the database): one
+query, nothing mapped, written out by hand. The figures (stats/figures.py `stats_for`) are read as before.
+tests/api/test_agencies_listed.py compares the JSON with the schema's dump of the agencies.
+
+A store (/api/v1/agencies/<id>) is dumped from the objects as before, but loaded in five queries with everything
+its JSON reads, instead of one lazy load per relationship and per offer's item (17 statements for six offers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import selectinload
+
+from marketplace.agencies.models import Agency, AgencyServiceArea, Offer, Qualification, agency_category
+from marketplace.catalogue.outline import OutlineCategory, outline
+from marketplace.extensions import db
+from marketplace.regions import services as regions
+
+
+@dataclass(frozen=True, slots=True)
+class ListedAgency:
+    id: int
+    name: str
+    status: str
+    region_code: str | None
+    intro: str | None
+    service_area_codes: tuple[str, ...]  # by code, as `Agency.service_areas`
+    categories: tuple[OutlineCategory, ...]  # in the catalogue's order, as `Agency.categories`
+    offer_count: int  # live offers
+
+
+def _per_agency(what, *where):
+    """A correlated subquery over the listed agency's own rows."""
+    return select(what).where(*where).correlate(Agency).scalar_subquery()
+
+
+# Everything a row shows in one statement: its live offers counted, its categories' ids and its service areas'
+# codes as comma-joined text (string_agg / group_concat: in no set order, so ordered here).
+_ROW = select(
+    Agency.id,
+    Agency.name,
+    Agency.status,
+    Agency.region_code,
+    Agency.intro,
+    _per_agency(func.count(), Offer.agency_id == Agency.id, Offer.active.is_(True)).label("offers"),
+    _per_agency(
+        func.aggregate_strings(cast(agency_category.c.category_id, String), ","),
+        agency_category.c.agency_id == Agency.id,
+    ).label("category_ids"),
+    _per_agency(
+        func.aggregate_strings(AgencyServiceArea.region_code, ","), AgencyServiceArea.agency_id == Agency.id
+    ).label("area_codes"),
+)
+
+
+def rows(ids: list[int]) -> dict[int, ListedAgency]:
+    """{agency id: its row} for the agencies of `ids` that exist (`listing_page`'s `load`)."""
+    if not ids:
+        return {}
+    place = {c.id: (i, c) for i, c in enumerate(outline())}
+    out = {}
+    for r in db.session.execute(_ROW.where(Agency.id.in_(ids))):
+        member = (place[int(i)] for i in (r.category_ids or "").split(",") if i and int(i) in place)
+        out[r.id] = ListedAgency(
+            r.id,
+            r.name,
+            r.status.value,
+            r.region_code,
+            r.intro,
+            tuple(sorted(c for c in (r.area_codes or "").split(",") if c)),
+            tuple(c for _, c in sorted(member, key=lambda p: p[0])),
+            r.offers,
+        )
+    return out
+
+
+def as_json(row: ListedAgency, stats: dict) -> dict[str, Any]:
+    """What `AgencyRowOut` dumps of the agency, with its figures (`stats_for`)."""
+    region = regions.name(row.region_code)
+    return {
+        "id": row.id,
+        "name": row.name,
+        "status": row.status,
+        "region_code": row.region_code,
+        "region_name": region,
+        "region": region,
+        "service_area_codes": list(row.service_area_codes),
+        "intro": row.intro,
+        "categories": [{"id": c.id, "name": c.name} for c in row.categories],
+        "offer_count": row.offer_count,
+        "stats": stats,
+    }
+
+
+def load_store(agency_id: int) -> Agency | None:
+    """The agency with what `AgencyStoreOut` reads — service areas, categories, offers with their items,
+    qualifications with their kinds — so that dumping it runs no query of its own. While the caller holds it,
+    the services' `get_store` finds it in the identity map (which holds objects only weakly). The offers are read
+    on their own, as their lazy load did: `Agency.offers` has no order, and a join would change the one the
+    database gives (the JSON lists them in that order)."""
+    return db.session.scalars(
+        select(Agency)
+        .where(Agency.id == agency_id)
+        .options(
+            selectinload(Agency.service_areas),
+            selectinload(Agency.categories),
+            selectinload(Agency.offers).selectinload(Offer.service_item),
+            selectinload(Agency.qualifications).joinedload(Qualification.kind),
+        )
+    ).first()
