@@ -113,11 +113,13 @@ def url_with(**changes) -> str:
 def _catalogue():
     """The request's translations. Flask-Babel resolves the locale and its catalogue again on every _()
     (~15 µs), and a list page calls _() a few hundred times; the locale is fixed for a request anyway."""
-    if not g:
+    try:
+        return g._catalogue
+    except AttributeError:
+        pass
+    except RuntimeError:  # outside an application context
         return get_translations()
-    catalogue = g.get("_catalogue")
-    if catalogue is None:
-        catalogue = g._catalogue = get_translations()
+    catalogue = g._catalogue = get_translations()
     return catalogue
 
 
@@ -127,6 +129,8 @@ def _translate(eval_ctx, string: str, **variables) -> str:
     text = _catalogue().ugettext(string)
     if eval_ctx.autoescape:
         text = Markup(text)
+    if not variables and "%" not in text:  # nothing to format (a page's labels): % would only copy it
+        return text
     return text % variables
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, render_template, request
 from marketplace.agencies import services as agencies
 from marketplace.agencies.qualifications import eligible_for
 from marketplace.auth.current import web_actor
-from marketplace.catalogue import services
+from marketplace.catalogue import facts, services
 from marketplace.catalogue.contracts import model_contract as model_contract_text
 from marketplace.common.clock import now
 
@@ -21,7 +21,7 @@ def blueprints():
 
 @bp.route("/")
 def index():
-    categories = services.categories_with_items()
+    categories = facts.categories()  # the kept copy: no catalogue read per request
     selected = request.args.get("category", type=int)
     return render_template(
         "catalogue/index.html",
