@@ -6,12 +6,12 @@ from datetime import date, datetime
 from functools import cache
 
 from flask import Flask, g, request, url_for
-from flask_babel import format_date, format_datetime, get_locale, get_translations
+from flask_babel import format_datetime, get_locale, get_translations
 from flask_babel import gettext as _
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
-from marketplace.common.clock import LOCAL_TZ, as_utc, now
+from marketplace.common.clock import LOCAL_TZ, as_utc, local, now
 from marketplace.common.messages import said
 from marketplace.common.money import format_fen
 from marketplace.common.privacy import mask_id
@@ -21,16 +21,24 @@ def _money(fen: int | None) -> str:
     return format_fen(fen)
 
 
-def _dt(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    return format_datetime(value, fmt) if value else "—"
+MINUTE = "yyyy-MM-dd HH:mm"
+
+
+def _dt(value: datetime | None, fmt: str = MINUTE) -> str:
+    if not value:
+        return "—"
+    if fmt == MINUTE and isinstance(value, datetime):  # the usual pattern, without Babel's (~15 µs a call)
+        at = local(value)  # BABEL_DEFAULT_TIMEZONE's zone, as Babel would
+        return f"{at.year:04d}-{at.month:02d}-{at.day:02d} {at.hour:02d}:{at.minute:02d}"
+    return format_datetime(value, fmt)
 
 
 def _date(value: date | datetime | None) -> str:
+    """`yyyy-MM-dd` (Babel's pattern, the same digits in every language we have); a moment in the user's zone."""
     if value is None:
         return "—"
-    if isinstance(value, datetime):
-        return format_datetime(value, "yyyy-MM-dd")
-    return format_date(value, "yyyy-MM-dd")
+    day = local(value) if isinstance(value, datetime) else value
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
 
 
 @cache

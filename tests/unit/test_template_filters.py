@@ -1,0 +1,41 @@
+"""The template filters that skip Babel for their usual pattern (common/templating.py) write what Babel writes, and
+`_()` writes what Jinja's newstyle gettext writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from flask_babel import format_date, format_datetime, force_locale
+
+from marketplace.common import templating
+
+
+def _moments() -> list[datetime]:
+    start = datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC)  # 23:59:59 in Beijing: the day and year turn at 16:00
+    out = [start + timedelta(minutes=m, seconds=s) for m in (-61, 0, 1, 59, 600) for s in (0, 1)]
+    out += [datetime(1988, 6, 1, 3, 30, tzinfo=UTC)]  # the years China kept summer time
+    out += [datetime(2026, 3, 5, 23, 0, tzinfo=timezone(timedelta(hours=-5)))]  # another zone
+    out += [datetime(2026, 3, 5, 23, 0)]  # naive: UTC
+    return out
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+def test_dt_and_date_write_what_babel_writes(app, locale):
+    with app.test_request_context("/"), force_locale(locale):
+        for at in _moments():
+            assert templating._dt(at) == format_datetime(at, "yyyy-MM-dd HH:mm")
+            assert templating._dt(at, "yyyy-MM-dd HH:mm:ss") == format_datetime(at, "yyyy-MM-dd HH:mm:ss")
+            assert templating._date(at) == format_datetime(at, "yyyy-MM-dd")
+        for day in (date(2026, 1, 9), date(999, 12, 31)):
+            assert templating._date(day) == format_date(day, "yyyy-MM-dd")
+        assert templating._dt(None) == templating._date(None) == "—"
+
+
+def test_translate_formats_only_what_needs_it(app):
+    env = app.jinja_env
+    with app.test_request_context("/"):
+        assert env.from_string("{{ _('100%% sure') }}").render() == "100% sure"  # %% still becomes %
+        assert env.from_string("{{ _('a <b>') }}").render() == "a <b>"  # a translation is markup, as before
+        assert env.from_string("{{ _('%(n)d left', n=3) }}").render() == "3 left"
+        assert env.from_string("{{ _('x %(v)s', v='<i>') }}").render() == "x &lt;i&gt;"
