@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from flask_babel import format_date, format_datetime, force_locale
+from flask_babel import force_locale, format_date, format_datetime
 
 from marketplace.common import templating
 
 
 def _moments() -> list[datetime]:
-    start = datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC)  # 23:59:59 in Beijing: the day and year turn at 16:00
+    start = datetime(
+        2026, 12, 31, 15, 59, 59, tzinfo=UTC
+    )  # 23:59:59 in Beijing: the day and year turn at 16:00
     out = [start + timedelta(minutes=m, seconds=s) for m in (-61, 0, 1, 59, 600) for s in (0, 1)]
     out += [datetime(1988, 6, 1, 3, 30, tzinfo=UTC)]  # the years China kept summer time
     out += [datetime(2026, 3, 5, 23, 0, tzinfo=timezone(timedelta(hours=-5)))]  # another zone
