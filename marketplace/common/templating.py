@@ -142,6 +142,16 @@ def _translate(eval_ctx, string: str, **variables) -> str:
     return text % variables
 
 
+@pass_eval_context
+def _ntranslate(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:
+    """`ngettext()` in templates: Jinja's newstyle ngettext in one call (a count per row of a list)."""
+    variables.setdefault("num", num)
+    text = _catalogue().ungettext(singular, plural, num)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
 def register(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _catalogue().ugettext(s),
@@ -151,6 +161,7 @@ def register(app: Flask) -> None:
         newstyle=True,
     )
     app.jinja_env.globals["_"] = _translate
+    app.jinja_env.globals["ngettext"] = _ntranslate
     app.add_template_filter(_money, "money")
     app.add_template_filter(_dt, "dt")
     app.add_template_filter(_date, "date")
