@@ -41,6 +41,10 @@ def test_translate_formats_only_what_needs_it(app):
         assert env.from_string("{{ _('a <b>') }}").render() == "a <b>"  # a translation is markup, as before
         assert env.from_string("{{ _('%(n)d left', n=3) }}").render() == "3 left"
         assert env.from_string("{{ _('x %(v)s', v='<i>') }}").render() == "x &lt;i&gt;"
+
+
+def test_ngettext_sets_num_escapes_then_formats(app):
+    env = app.jinja_env
     with app.test_request_context("/"), force_locale("en"):
         assert env.from_string("{{ ngettext('%(num)d day', '%(num)d days', 2) }}").render() == "2 days"
         one = "{{ ngettext('%(num)d deal by %(who)s', '%(num)d deals by %(who)s', 1, who='<b>') }}"
