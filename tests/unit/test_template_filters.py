@@ -49,3 +49,17 @@ def test_ngettext_sets_num_escapes_then_formats(app):
         assert env.from_string("{{ ngettext('%(num)d day', '%(num)d days', 2) }}").render() == "2 days"
         one = "{{ ngettext('%(num)d deal by %(who)s', '%(num)d deals by %(who)s', 1, who='<b>') }}"
         assert env.from_string(one).render() == "1 deal by &lt;b&gt;"
+
+
+def test_wan_writes_what_the_macro_wrote(app):
+    """reports/_figures.html's `wan` macro, now a function: the same text in both languages."""
+    macro = (
+        '{% macro wan(fen) %}{% if fen is none %}—{% elif fen >= 1000000 %}{{ "{:,.2f}".format(fen / 1000000) }} '
+        "{{ _('×10k yuan') }}{% else %}{{ fen|money }}{% endif %}{% endmacro %}"
+    )
+    template = app.jinja_env.from_string(macro + "{% for v in values %}[{{ wan(v) }}]{% endfor %}")
+    function = app.jinja_env.from_string("{% for v in values %}[{{ wan(v) }}]{% endfor %}")
+    values = [None, 0, 99, 999_999, 1_000_000, 123_456_789, 1_234_567.5, -5_000_000]
+    for locale in ("zh_Hans", "en"):  # a fresh app context each: g keeps a request's translations
+        with app.app_context(), app.test_request_context("/"), force_locale(locale):
+            assert function.render(values=values) == template.render(values=values)
