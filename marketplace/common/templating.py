@@ -131,6 +131,11 @@ def _catalogue():
     return catalogue
 
 
+def page_gettext(string: str) -> str:
+    """gettext through the request's catalogue, as `_()` in templates: for helpers called on every row of a page."""
+    return _catalogue().ugettext(string)
+
+
 @pass_eval_context
 def _translate(eval_ctx, string: str, **variables) -> str:
     """`_()` in templates: Jinja's newstyle gettext (escaped, then %-formatted) in one call instead of three."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
-from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from marketplace.common.errors import Invalid
 from marketplace.common.money import format_fen
+from marketplace.common.templating import page_gettext
 from marketplace.regions import services as regions
 from marketplace.reports import figures, served, services
 from marketplace.reports.monthly import PdfUnavailable, member_charts, month_charts, report_pdf
@@ -26,7 +26,7 @@ def wan(fen: float | None) -> Markup:
     if fen is None:
         return Markup("—")
     if fen >= 1_000_000:
-        return escape(f"{fen / 1_000_000:,.2f}") + Markup(" ") + Markup(gettext("×10k yuan"))
+        return escape(f"{fen / 1_000_000:,.2f}") + Markup(" ") + Markup(page_gettext("×10k yuan"))
     return escape(format_fen(fen))
 
 
