@@ -1,6 +1,7 @@
-"""The pages that list the whole catalogue (/catalogue/, /fees/) read it from a per-process copy
-(catalogue/facts.py): kept between requests, yet a committed write to a category or an item — through the ORM or
-plain SQL — shows on the very next page, in both languages."""
+"""The pages that list the whole catalogue (/catalogue/, /fees/, the announcements' item filter) read it from
+per-process copies (catalogue/facts.py, catalogue/outline.py, requests/pages.py `item_options`): kept between
+requests, yet a committed write to a category or an item — through the ORM or plain SQL — shows on the very next
+page, in both languages."""
 
 from __future__ import annotations
 
@@ -60,8 +61,9 @@ def test_a_catalogue_change_shows_on_the_next_catalogue_and_fee_page(following):
     zh, en = app.test_client(), app.test_client()
     en.get("/auth/lang/en")
     # the first pages load the copy; the next ones read no catalogue table (the copy is used, page cache or not)
-    for n, url in enumerate(("/catalogue/", "/fees/")):
+    for n, url in enumerate(("/catalogue/", "/fees/", "/requests/")):
         assert name in _reads_catalogue(app, zh, f"{url}?k={n}")[0]
+        assert name not in en.get(f"{url}?k=en{n}").get_data(as_text=True)  # the English names
         page, read = _reads_catalogue(app, zh, f"{url}?k=a{n}")
         assert name in page and not read
     try:
@@ -69,11 +71,13 @@ def test_a_catalogue_change_shows_on_the_next_catalogue_and_fee_page(following):
             item = db.session.get(ServiceItem, item_id)
             item.name, item.name_en, item.legal_basis = "测试事项（改名）", "Renamed item", "《新依据》"
             item.fee_regime, item.guide_min_fen, item.guide_max_fen = FeeRegime.GUIDED, 123_400, 567_800
-        for n, url in enumerate(("/catalogue/", "/fees/")):
+        for n, url in enumerate(("/catalogue/", "/fees/", "/requests/")):
             page = zh.get(f"{url}?k=b{n}").get_data(as_text=True)
             assert "测试事项（改名）" in page and name not in page
-            assert "¥1,234.00–¥5,678.00" in page
+            assert url == "/requests/" or "¥1,234.00–¥5,678.00" in page
             assert "Renamed item" in en.get(f"{url}?k=c{n}").get_data(as_text=True)
+        picked = zh.get(f"/requests/?service_item={item_id}").get_data(as_text=True)
+        assert f'<option value="{item_id}" selected>测试事项（改名）</option>' in picked
         assert "《新依据》" in zh.get("/catalogue/?k=d").get_data(as_text=True)
         with app.app_context(), unit_of_work():  # plain SQL
             db.session.execute(
