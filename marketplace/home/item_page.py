@@ -106,5 +106,6 @@ def offers(item: ServiceItem, limit: int) -> list[ItemOffer]:
 
 
 def checks(offers: list[ItemOffer], item: ServiceItem, day: date) -> dict[int, Eligibility]:
-    """Each offer's agency against the item's qualification rule (agencies/qualifications.py)."""
-    return {o.id: eligible_for(o.agency, item, day) for o in offers}  # type: ignore[arg-type]  # duck-typed agency
+    """Each offer's agency against the item's qualification rule (agencies/qualifications.py), which reads only
+    the agency's `qualifications`: here rows with the columns it uses."""
+    return {o.id: eligible_for(o.agency, item, day) for o in offers}
