@@ -6,12 +6,12 @@ from datetime import date, datetime
 from functools import cache
 
 from flask import Flask, g, request, url_for
-from flask_babel import format_date, format_datetime, get_locale, get_translations
+from flask_babel import format_datetime, get_locale, get_translations
 from flask_babel import gettext as _
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
-from marketplace.common.clock import LOCAL_TZ, as_utc, now
+from marketplace.common.clock import LOCAL_TZ, as_utc, local, now
 from marketplace.common.messages import said
 from marketplace.common.money import format_fen
 from marketplace.common.privacy import mask_id
@@ -21,16 +21,24 @@ def _money(fen: int | None) -> str:
     return format_fen(fen)
 
 
-def _dt(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
-    return format_datetime(value, fmt) if value else "—"
+MINUTE = "yyyy-MM-dd HH:mm"
+
+
+def _dt(value: datetime | None, fmt: str = MINUTE) -> str:
+    if not value:
+        return "—"
+    if fmt == MINUTE and isinstance(value, datetime):  # the usual pattern, without Babel's (~15 µs a call)
+        at = local(value)  # BABEL_DEFAULT_TIMEZONE's zone, as Babel would
+        return f"{at.year:04d}-{at.month:02d}-{at.day:02d} {at.hour:02d}:{at.minute:02d}"
+    return format_datetime(value, fmt)
 
 
 def _date(value: date | datetime | None) -> str:
+    """`yyyy-MM-dd` (Babel's pattern, the same digits in every language we have); a moment in the user's zone."""
     if value is None:
         return "—"
-    if isinstance(value, datetime):
-        return format_datetime(value, "yyyy-MM-dd")
-    return format_date(value, "yyyy-MM-dd")
+    day = local(value) if isinstance(value, datetime) else value
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
 
 
 @cache
@@ -113,18 +121,37 @@ def url_with(**changes) -> str:
 def _catalogue():
     """The request's translations. Flask-Babel resolves the locale and its catalogue again on every _()
     (~15 µs), and a list page calls _() a few hundred times; the locale is fixed for a request anyway."""
-    if not g:
+    try:
+        return g._catalogue
+    except AttributeError:
+        pass
+    except RuntimeError:  # outside an application context
         return get_translations()
-    catalogue = g.get("_catalogue")
-    if catalogue is None:
-        catalogue = g._catalogue = get_translations()
+    catalogue = g._catalogue = get_translations()
     return catalogue
+
+
+def page_gettext(string: str) -> str:
+    """gettext through the request's catalogue, as `_()` in templates: for helpers called on every row of a page."""
+    return _catalogue().ugettext(string)
 
 
 @pass_eval_context
 def _translate(eval_ctx, string: str, **variables) -> str:
     """`_()` in templates: Jinja's newstyle gettext (escaped, then %-formatted) in one call instead of three."""
     text = _catalogue().ugettext(string)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    if not variables and "%" not in text:  # nothing to format (a page's labels): % would only copy it
+        return text
+    return text % variables
+
+
+@pass_eval_context
+def _ntranslate(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:
+    """`ngettext()` in templates: Jinja's newstyle ngettext in one call (a count per row of a list)."""
+    variables.setdefault("num", num)
+    text = _catalogue().ungettext(singular, plural, num)
     if eval_ctx.autoescape:
         text = Markup(text)
     return text % variables
@@ -139,6 +166,7 @@ def register(app: Flask) -> None:
         newstyle=True,
     )
     app.jinja_env.globals["_"] = _translate
+    app.jinja_env.globals["ngettext"] = _ntranslate
     app.add_template_filter(_money, "money")
     app.add_template_filter(_dt, "dt")
     app.add_template_filter(_date, "date")

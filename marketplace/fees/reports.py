@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from marketplace.catalogue import facts
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import local, now
 from marketplace.common.errors import NotFound
@@ -150,6 +151,26 @@ def overview(region: str | None = None) -> list[dict]:
         }
         for item in items
     ]
+
+
+def overview_by_category(region: str | None = None) -> dict:
+    """The public fee page: `overview`'s rows grouped by category (in category id order, the items in catalogue
+    order), from the catalogue's kept facts (catalogue/facts.py) beside the kept figures: no item is mapped."""
+    categories = sorted(facts.categories(), key=lambda c: c.id)
+    kept = kept_fees.kept_rows([i for c in categories for i in c.items], region, months=False)
+    at = now()
+    return {
+        c: [
+            {
+                "item": item,
+                "winning": kept_fees.summary_of(kept[item.id]),
+                "as_of": kept_fees.as_of(kept[item.id], at),
+            }
+            for item in c.items
+        ]
+        for c in categories
+        if c.items
+    }
 
 
 def as_of(rows: list[dict]) -> datetime | None:

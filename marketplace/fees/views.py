@@ -59,10 +59,8 @@ def _pct(value: float) -> str:
 @public.route("/")
 def index():
     region = reports.region_filter(request.args.get("region"))
-    rows = reports.overview(region)
-    categories: dict = {}
-    for row in rows:
-        categories.setdefault(row["item"].category, []).append(row)
+    categories = reports.overview_by_category(region)
+    rows = [row for group in categories.values() for row in group]
     return render_template("fees/index.html", categories=categories, region=region, as_of=reports.as_of(rows))
 
 

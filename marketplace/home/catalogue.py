@@ -5,11 +5,11 @@ under the blueprint name "catalogue" that templates link to."""
 from flask import Blueprint, Response, render_template, request
 
 from marketplace.agencies import services as agencies
-from marketplace.agencies.qualifications import eligible_for
 from marketplace.auth.current import web_actor
-from marketplace.catalogue import services
+from marketplace.catalogue import facts, services
 from marketplace.catalogue.contracts import model_contract as model_contract_text
 from marketplace.common.clock import now
+from marketplace.home import item_page
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
 ITEM_OFFERS = 30  # an item page shows the fastest offers; the agency list compares them all
@@ -21,7 +21,7 @@ def blueprints():
 
 @bp.route("/")
 def index():
-    categories = services.categories_with_items()
+    categories = facts.categories()  # the kept copy: no catalogue read per request
     selected = request.args.get("category", type=int)
     return render_template(
         "catalogue/index.html",
@@ -34,8 +34,8 @@ def index():
 
 @bp.route("/items/<int:item_id>")
 def item(item_id: int):
-    item = services.get_item(item_id)
-    offers = agencies.offers_for_item(item_id, limit=ITEM_OFFERS + 1)
+    item = item_page.item(item_id)
+    offers = item_page.offers(item, limit=ITEM_OFFERS + 1)
     more = len(offers) > ITEM_OFFERS
     offers = offers[:ITEM_OFFERS]
     return render_template(
@@ -43,7 +43,7 @@ def item(item_id: int):
         item=item,
         offers=offers,
         more_offers=more,
-        checks={o.id: eligible_for(o.agency, item, now().date()) for o in offers},
+        checks=item_page.checks(offers, item, now().date()),
         versions=services.versions(item_id),
         can_edit=services.may_edit(web_actor(), item),
     )

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
+from markupsafe import Markup, escape
 
 from marketplace.common.errors import Invalid
+from marketplace.common.money import format_fen
+from marketplace.common.templating import page_gettext
 from marketplace.regions import services as regions
 from marketplace.reports import figures, served, services
 from marketplace.reports.monthly import PdfUnavailable, member_charts, month_charts, report_pdf
@@ -14,6 +17,17 @@ bp = Blueprint("reports", __name__, url_prefix="/stats")
 
 def blueprints():
     return [bp]
+
+
+@bp.app_template_global()
+def wan(fen: float | None) -> Markup:
+    """`{{ wan(fen) }}` in the statistics (reports/_figures.html): an amount in 万元 from ¥10,000 up, else in yuan;
+    a function rather than a macro, as it is called for every agency of the leading lists."""
+    if fen is None:
+        return Markup("—")
+    if fen >= 1_000_000:
+        return escape(f"{fen / 1_000_000:,.2f}") + Markup(" ") + Markup(page_gettext("×10k yuan"))
+    return escape(format_fen(fen))
 
 
 @bp.route("/")

@@ -24,7 +24,7 @@ from marketplace.requests.bids import Bid, BidStatus
 from marketplace.requests.forms import BID_ALIASES, ActionForm, BidForm, SelectForm, bid_data
 from marketplace.requests.labels import METHOD_LABELS
 from marketplace.requests.models import UNPUBLISHED, RequestStatus, SelectionMethod, ServiceRequest
-from marketplace.requests.pages import is_owner, public, render_detail, status_arg
+from marketplace.requests.pages import is_owner, preload, public, render_detail, status_arg
 
 
 def blueprints():
@@ -72,7 +72,8 @@ def index():
 
 @public.route("/<int:request_id>")
 def detail(request_id: int):
-    return render_detail(services.get_request(web_actor(), request_id))
+    loaded = preload(request_id)  # noqa: F841  # held: the session keeps a loaded object while it is referenced
+    return render_detail(services.get_request(web_actor(), request_id))  # who may see it: as before
 
 
 def _bid_action(request_id: int, name: str, call):

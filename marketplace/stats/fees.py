@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, select
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Row, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.catalogue.models import ServiceItem
@@ -58,6 +58,11 @@ class FeeItemSummary(db.Model):
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+FIGURES = tuple(
+    getattr(FeeItemSummary, c.key) for c in FeeItemSummary.__table__.columns if c.key != "monthly"
+)  # a kept row's columns but the months
+
+
 def scopes_of(region_code: str | None) -> list[str]:
     """The scopes a deal in `region_code` counts in: the market and each division it lies inside."""
     out = [MARKET]
@@ -91,20 +96,20 @@ def as_of(row: FeeItemSummary | None, at: datetime | None = None) -> datetime | 
 
 def kept_rows(
     items: list[ServiceItem], region: str | None = None, months: bool = True
-) -> dict[int, FeeItemSummary | None]:
+) -> dict[int, FeeItemSummary | Row | None]:
     """{item id: its kept row in the region's scope, None when it has no deal there} for every item: the pages
     read only these (two indexed reads), never the orders; `as_of` says when a row is behind the clock. An item
-    without a market row has had no deal since the rows were built (a deal writes them in its transaction)."""
+    without a market row has had no deal since the rows were built (a deal writes them in its transaction).
+    `months=False`: plain rows of the figures without the months (the list pages: no JSON to decode, nothing mapped)."""
     ids = [i.id for i in items]
     scope = scope_for(region)
-    rows = {
-        r.service_item_id: r
-        for r in db.session.scalars(
-            select(FeeItemSummary).where(
-                FeeItemSummary.scope == scope, FeeItemSummary.service_item_id.in_(ids)
-            )
-        )
-    }
+    where = (FeeItemSummary.scope == scope, FeeItemSummary.service_item_id.in_(ids))
+    found = (
+        db.session.scalars(select(FeeItemSummary).where(*where))
+        if months
+        else db.session.execute(select(*FIGURES).where(*where))
+    )
+    rows = {r.service_item_id: r for r in found}
     return {i: (rows[i] if i in rows and rows[i].count else None) for i in ids}
 
 
