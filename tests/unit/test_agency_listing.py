@@ -238,7 +238,9 @@ def test_a_kept_card_shows_what_its_agency_says_now_and_in_the_visitors_language
     first = card()
     assert "南京华信环境咨询有限公司" in first and card() == first  # the second one is the kept one
     assert app.extensions["mp_agency_cards"].made  # (kept: the rest of this test is about what it keeps)
-    db.session.execute(text("UPDATE agency_stats SET completed_orders = 777 WHERE agency_id = :id"), {"id": a1})
+    db.session.execute(
+        text("UPDATE agency_stats SET completed_orders = 777 WHERE agency_id = :id"), {"id": a1}
+    )
     db.session.commit()
     assert "<b>777</b>" in card() and "<b>777</b>" not in first
     db.session.execute(text("UPDATE agency SET name = '南京华信环评咨询有限公司' WHERE id = :id"), {"id": a1})
