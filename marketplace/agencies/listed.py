@@ -8,8 +8,9 @@ per-process copy), its service-area codes and how many live offers it has (count
 query, nothing mapped, written out by hand. The figures (stats/figures.py `stats_for`) are read as before.
 tests/api/test_agencies_listed.py compares the JSON with the schema's dump of the agencies.
 
-A store (/api/v1/agencies/<id>) is dumped from the objects as before, but loaded in five queries with everything
-its JSON reads, instead of one lazy load per relationship and per offer's item (17 statements for six offers).
+A store (/api/v1/agencies/<id>) is dumped from the objects as before, but loaded in three queries with
+everything its JSON reads, instead of one lazy load per relationship and per offer's item (17 statements for six
+offers).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.agencies.models import Agency, AgencyServiceArea, Offer, Qualification, agency_category
 from marketplace.catalogue.outline import OutlineCategory, outline
@@ -104,16 +105,21 @@ def as_json(row: ListedAgency, stats: dict) -> dict[str, Any]:
 def load_store(agency_id: int) -> Agency | None:
     """The agency with what `AgencyStoreOut` reads — service areas, categories, offers with their items,
     qualifications with their kinds — so that dumping it runs no query of its own. While the caller holds it,
-    the services' `get_store` finds it in the identity map (which holds objects only weakly). The offers are read
-    on their own, as their lazy load did: `Agency.offers` has no order, and a join would change the one the
-    database gives (the JSON lists them in that order)."""
-    return db.session.scalars(
-        select(Agency)
-        .where(Agency.id == agency_id)
-        .options(
-            selectinload(Agency.service_areas),
-            selectinload(Agency.categories),
-            selectinload(Agency.offers).selectinload(Offer.service_item),
-            selectinload(Agency.qualifications).joinedload(Qualification.kind),
+    the services' `get_store` finds it in the identity map (which holds objects only weakly). The collections
+    with an order are joined (one row per combination, the rows sorted by each one's order: every collection
+    meets its members in its own order); the offers are read on their own, as their lazy load did:
+    `Agency.offers` has no order, and a join would change the one the database gives (the JSON's)."""
+    return (
+        db.session.scalars(
+            select(Agency)
+            .where(Agency.id == agency_id)
+            .options(
+                joinedload(Agency.service_areas),  # (each collection in its own order: the joins' ORDER BY)
+                joinedload(Agency.categories),
+                joinedload(Agency.qualifications).joinedload(Qualification.kind),
+                selectinload(Agency.offers).selectinload(Offer.service_item),
+            )
         )
-    ).first()
+        .unique()
+        .first()
+    )

@@ -74,14 +74,36 @@ def test_a_store_loaded_at_once_gives_the_same_json(app, client):
     items = list(f.category("C03").items)
     f.offer(owner, items[0])
     f.offer(owner, items[1], price_fen=None, price_mode="range", price_min_fen=1000, price_max_fen=9000)
-    agency_id = owner.agency.id
+    agency = owner.agency
+    agency_id = agency.id
+    agency.service_area_codes = ["320506", "320000", "310000"]  # several of each collection: joined at once
+    agency.categories.append(
+        db.session.scalars(select(Category).order_by(Category.sort_order.desc())).first()
+    )
+    first = agency.qualifications[0]
+    for n in (2, 3):
+        db.session.add(
+            type(first)(
+                agency_id=agency_id,
+                category_id=first.category_id,
+                kind_id=None if n == 3 else first.kind_id,
+                name=f"{first.name}{n}",
+                level=first.level,
+                number=f"{first.number}-{n}",
+                issuer=first.issuer,
+                valid_until=first.valid_until,
+            )
+        )
+    db.session.commit()
     db.session.expire_all()
     served = client.get(f"/api/v1/agencies/{agency_id}")
     assert served.status_code == 200
     with app.test_request_context():
         expected = jsonify(AgencyStoreOut().dump(db.session.get(Agency, agency_id))).get_data()
     assert served.get_data() == expected
-    assert len(served.get_json()["offers"]) == 2 and served.get_json()["qualifications"]
+    body = served.get_json()
+    assert len(body["offers"]) == 2 and len(body["qualifications"]) == 3 and len(body["categories"]) == 2
+    assert body["service_area_codes"] == ["310000", "320000", "320506"]
     assert client.get("/api/v1/agencies/99999999").status_code == 404
     pending = f.pending_agency("C03", "店铺待审咨询有限公司")
     assert client.get(f"/api/v1/agencies/{pending.agency.id}").status_code == 404
