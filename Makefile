@@ -68,7 +68,7 @@ format: install
 # tests/unit/test_translations.py uses the same extraction options.
 i18n: install
 	$(BIN)/pybabel extract -F marketplace/translations/babel.cfg \
-	  -k _l -k N_ -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 \
+	  -k _l -k N_ -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 -k page_gettext \
 	  --ignore-dirs ".* __pycache__ node_modules" --no-location --sort-output \
 	  --project marketplace --copyright-holder "中介超市" -o marketplace/translations/messages.pot .
 	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations -l zh_Hans --ignore-obsolete

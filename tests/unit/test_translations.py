@@ -39,6 +39,7 @@ EXTRACT_ARGS = [
     "-k", "lazy_gettext",
     "-k", "lazy_ngettext:1,2",
     "-k", "lazy_pgettext:1c,2",
+    "-k", "page_gettext",  # common/templating.py: a per-row helper's label through the request's catalogue
     # Replaces Babel's default ".* _*", which would skip templates/_macros/.
     "--ignore-dirs", ".* __pycache__ node_modules",
     "--no-location",
