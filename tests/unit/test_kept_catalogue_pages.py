@@ -11,24 +11,16 @@ from sqlalchemy import event, select, text
 from marketplace.catalogue.models import Category, FeeRegime, ServiceItem
 from marketplace.common.uow import unit_of_work
 from marketplace.extensions import db
-from tests.conftest import build_app
-
-
-@pytest.fixture(autouse=True)
-def _transaction():
-    """This app commits for real (tests/conftest.py's rolled-back session would bind to another database)."""
-    yield
+from tests.racing import committed
 
 
 @pytest.fixture(scope="module")
-def following(tmp_path_factory):
-    """An app that follows its writes (as in production), so that it keeps its copies between requests."""
-    app, drop = build_app(tmp_path_factory, CACHE_PAGE_SECONDS=60)
+def committed_app(tmp_path_factory):
+    """An app that follows its writes (as in production), so that it keeps its copies between requests; its
+    commits are real (tests/conftest.py's rolled-back session would bind to another database)."""
+    app, close = committed(tmp_path_factory, CACHE_PAGE_SECONDS=60)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    drop()
+    close()
 
 
 def _reads_catalogue(app, client, url: str) -> tuple[str, list[str]]:
@@ -50,8 +42,8 @@ def _reads_catalogue(app, client, url: str) -> tuple[str, list[str]]:
     return page.get_data(as_text=True), read
 
 
-def test_a_catalogue_change_shows_on_the_next_catalogue_and_fee_page(following):
-    app = following
+def test_a_catalogue_change_shows_on_the_next_catalogue_and_fee_page(committed_app):
+    app = committed_app
     with app.app_context():
         item = db.session.scalar(select(ServiceItem).order_by(ServiceItem.id))
         item_id, category_id, name = item.id, item.category_id, item.name
