@@ -315,7 +315,7 @@ def figures_for(agency_ids: list[int]) -> dict[int, dict]:
         .exists()
     )
     rows = {
-        r.agency_id: r._mapping
+        r.agency_id: r
         for r in db.session.execute(
             select(
                 asked.c.id.label("agency_id"), AgencyCredit.score, AgencyCredit.grade, black.label("black")
@@ -325,22 +325,25 @@ def figures_for(agency_ids: list[int]) -> dict[int, dict]:
         )
     }
     fresh = _fresh(0)
-    none = {"score": None, "grade": None, "black": False}
-    return {
-        a: {
-            "credit_score": fresh["score"] if (r := rows.get(a, none))["score"] is None else r["score"],
-            "credit_grade": fresh["grade"] if r["grade"] is None else r["grade"],
-            "credit_blacklisted": bool(r["black"]),
+    out = {}
+    for a in agency_ids:
+        r = rows.get(a)
+        kept = r is not None and r.score is not None  # (an agency with no credit row yet: the base figures)
+        out[a] = {
+            "credit_score": r.score if kept else fresh["score"],
+            "credit_grade": r.grade if kept else fresh["grade"],
+            "credit_blacklisted": bool(r is not None and r.black),
         }
-        for a in agency_ids
-    }
+    return out
 
 
-def listed_ids(kind: ListKind, agency_ids: list[int] | None = None) -> set[int]:
-    stmt = select(CreditListEntry.agency_id).where(CreditListEntry.kind == kind, in_force_condition())
-    if agency_ids is not None:
-        stmt = stmt.where(CreditListEntry.agency_id.in_(list(set(agency_ids)) or [0]))
-    return set(db.session.scalars(stmt))
+def listed_ids(kind: ListKind) -> set[int]:
+    """The agencies on a list now (`figures_for` asks for given agencies along with their credit)."""
+    return set(
+        db.session.scalars(
+            select(CreditListEntry.agency_id).where(CreditListEntry.kind == kind, in_force_condition())
+        )
+    )
 
 
 def barred(agency_id: int) -> Message | None:

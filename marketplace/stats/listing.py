@@ -96,8 +96,8 @@ class AgencyKeywords(db.Model):
     """What the list's keyword filter looks in, per active agency, kept in one row: its name, introduction,
     category names and the names and aliases of the service items it offers (active offers), joined by SEP.
     On PostgreSQL a GIN index over the stored column `bigrams` = `agency_bigrams(words)` (the distinct lowered
-    two-character pieces without whitespace) finds the candidates of a keyword; the substring match then checks them (`matching`). On SQLite
-    the same pieces are kept as rows of GRAMS (below)."""
+    two-character pieces without whitespace) finds the candidates of a keyword; the substring match then checks
+    them (`matching`). On SQLite the same pieces are kept as rows of GRAMS (below)."""
 
     __tablename__ = "agency_keywords"
 
