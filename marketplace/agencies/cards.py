@@ -47,6 +47,28 @@ _LOW = case(
 )
 
 
+# An agency's category ids as comma-joined text (string_agg / group_concat, in no set order), a column of a query
+# over `agency`; `categories_named` names them from the outline in the catalogue's order.
+CATEGORY_IDS = (
+    select(func.aggregate_strings(cast(agency_category.c.category_id, String), ","))
+    .where(agency_category.c.agency_id == Agency.id)
+    .correlate(Agency)
+    .scalar_subquery()
+)
+
+
+def catalogue_places() -> dict[int, tuple[int, OutlineCategory]]:
+    """{category id: (its place in the catalogue, its outline)}: once per page, for `categories_named`."""
+    return {c.id: (i, c) for i, c in enumerate(outline())}
+
+
+def categories_named(joined: str | None, places: dict) -> tuple[OutlineCategory, ...]:
+    """The categories of a CATEGORY_IDS value in the catalogue's order, as `Agency.categories` (unknown ids left
+    out)."""
+    found = (places[int(i)] for i in (joined or "").split(",") if i and int(i) in places)
+    return tuple(c for _, c in sorted(found, key=lambda p: p[0]))
+
+
 def cards(ids: list[int], active_only: bool = False) -> dict[int, Card]:
     """{agency id: its card} for the agencies of `ids` that exist (and are active, if asked): one statement, the
     category ids as a string aggregated by the database and the offers summed beside them."""
@@ -64,17 +86,12 @@ def cards(ids: list[int], active_only: bool = False) -> dict[int, Card]:
         .group_by(Offer.agency_id)
         .subquery()
     )
-    categories = (
-        select(func.aggregate_strings(cast(agency_category.c.category_id, String), ","))
-        .where(agency_category.c.agency_id == Agency.id)
-        .scalar_subquery()
-    )
     stmt = (
         select(
             Agency.id,
             Agency.name,
             Agency.region_code,
-            categories.label("categories"),
+            CATEGORY_IDS.label("categories"),
             offers.c.n,
             offers.c.low,
             offers.c.days,
@@ -84,15 +101,14 @@ def cards(ids: list[int], active_only: bool = False) -> dict[int, Card]:
     )
     if active_only:
         stmt = stmt.where(Agency.status == AgencyStatus.ACTIVE)
-    place = {c.id: (i, c) for i, c in enumerate(outline())}
+    places = catalogue_places()
     found = {}
     for r in db.session.execute(stmt):
-        member = sorted(place[int(c)] for c in (r.categories or "").split(",") if c and int(c) in place)
         found[r.id] = Card(
             r.id,
             r.name,
             r.region_code,
-            tuple(c for _, c in member),
+            categories_named(r.categories, places),
             OfferSummary(r.n, r.low, r.days) if r.n else NO_OFFERS,
         )
     return found

@@ -18,11 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from marketplace.agencies.models import Agency, AgencyServiceArea, Offer, Qualification, agency_category
-from marketplace.catalogue.outline import OutlineCategory, outline
+from marketplace.agencies.cards import CATEGORY_IDS, catalogue_places, categories_named
+from marketplace.agencies.models import Agency, AgencyServiceArea, Offer, Qualification
+from marketplace.catalogue.outline import OutlineCategory
 from marketplace.extensions import db
 from marketplace.regions import services as regions
 
@@ -53,10 +54,7 @@ _ROW = select(
     Agency.region_code,
     Agency.intro,
     _per_agency(func.count(), Offer.agency_id == Agency.id, Offer.active.is_(True)).label("offers"),
-    _per_agency(
-        func.aggregate_strings(cast(agency_category.c.category_id, String), ","),
-        agency_category.c.agency_id == Agency.id,
-    ).label("category_ids"),
+    CATEGORY_IDS.label("category_ids"),
     _per_agency(
         func.aggregate_strings(AgencyServiceArea.region_code, ","), AgencyServiceArea.agency_id == Agency.id
     ).label("area_codes"),
@@ -67,10 +65,9 @@ def rows(ids: list[int]) -> dict[int, ListedAgency]:
     """{agency id: its row} for the agencies of `ids` that exist (`listing_page`'s `load`)."""
     if not ids:
         return {}
-    place = {c.id: (i, c) for i, c in enumerate(outline())}
+    places = catalogue_places()
     out = {}
     for r in db.session.execute(_ROW.where(Agency.id.in_(ids))):
-        member = (place[int(i)] for i in (r.category_ids or "").split(",") if i and int(i) in place)
         out[r.id] = ListedAgency(
             r.id,
             r.name,
@@ -78,7 +75,7 @@ def rows(ids: list[int]) -> dict[int, ListedAgency]:
             r.region_code,
             r.intro,
             tuple(sorted(c for c in (r.area_codes or "").split(",") if c)),
-            tuple(c for _, c in sorted(member, key=lambda p: p[0])),
+            categories_named(r.category_ids, places),
             r.offers,
         )
     return out
