@@ -75,7 +75,7 @@ def test_agency_joins_and_its_offer_is_public(live_server, browser, shot, tmp_pa
         page.input_value("#contact_name") == "钱立新" and page.input_value("#contact_phone") == "13912345678"
     )
     page.fill("#legal_rep", "周建华")
-    page.select_option("#region_code", "320000")  # province → city → county
+    page.select_option("select.region-level#region_code", "320000")  # province → city → county
     page.select_option(".region-picker:not(.region-multi) select[data-level='2']", "320100")
     page.select_option(".region-picker:not(.region-multi) select[data-level='3']", "320105")
     page.fill("#contact_phone", "13912345678")

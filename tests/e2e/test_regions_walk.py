@@ -45,7 +45,7 @@ def test_pick_the_project_location_and_the_service_areas(live_server, browser, s
     cities = page.locator(".region-picker select[data-level='1'] option")
     assert cities.count() == 14  # — 请选择 — and Jiangsu's 13 cities (the market's area)
     assert page.locator(".region-picker select[data-level='2']").count() == 0
-    page.select_option("#region_code", "320500")
+    page.select_option("select.region-level#region_code", "320500")
     page.select_option(".region-picker select[data-level='2']", "320506")
     page.select_option("#funding", "fiscal")
     page.select_option("#selection_method", "lowest_price")
@@ -76,7 +76,7 @@ def test_pick_the_project_location_and_the_service_areas(live_server, browser, s
     _login(page, base, agency_email)
     page.goto(f"{base}/agency/profile")
     page.fill("#legal_rep", "陈立新")
-    page.select_option("#region_code", "310000")
+    page.select_option("select.region-level#region_code", "310000")
     page.select_option(".region-picker:not(.region-multi) select[data-level='2']", "310104")
     multi = page.locator(".region-multi")
     multi.locator("select[data-level='1']").select_option("320000")
@@ -99,7 +99,7 @@ def test_pick_the_project_location_and_the_service_areas(live_server, browser, s
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
     _login(phone, base, ent_email)
     phone.goto(f"{base}/enterprise/requests/new")
-    phone.select_option("#region_code", "320200")
+    phone.select_option("select.region-level#region_code", "320200")
     phone.wait_for_selector(".region-picker select[data-level='2']")
     shot(phone, "42-request-region-phone")
 

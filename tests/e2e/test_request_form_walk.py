@@ -69,7 +69,7 @@ def test_request_form_fits_the_method_item_and_invitation(live_server, browser, 
     page.fill("#scope", "编制环境影响报告书，配合完成技术评估、专家评审与审批。")
     page.fill("#ceiling", "300000")
     page.fill("#required_days", "40")
-    page.select_option("#region_code", "320700")
+    page.select_option("select.region-level#region_code", "320700")
     page.select_option(".region-picker select[data-level='2']", "320703")
     page.select_option("#required_level", "any")
     deadline = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=10)).strftime("%Y-%m-%dT10:00")
