@@ -16,7 +16,9 @@
    kind of page once), the announcements closing during the run, the run (-u 50 -r 10 -t 120s); then two short
    probes (/healthz alone, the list page alone, no think time) for the list page's throughput as a fraction of
    /healthz's.
-4. The table: endpoint | requests/s | p50 | p95 | p99 | errors; the errors and the server's tracebacks, if any.
+4. The table: endpoint | requests/s | p50 | p95 | p99 | errors; where the machine's CPU went during the run
+   (gunicorn's workers, the clock, PostgreSQL, Locust itself: all on the same two cores); the errors and the
+   server's tracebacks, if any.
 
 Figures are printed, nothing is asserted. --drop drops the database at the end.
 """
@@ -233,6 +235,34 @@ def _locust(args, work: Path, prefix: str, users: int, rate: int, duration: str,
     return work / f"{prefix}_stats.csv"
 
 
+def _cpu_seconds(groups: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the processes of each named process group (gunicorn's master
+    and workers, the clock) and by PostgreSQL's processes; Locust's are its own (resource, after it ended)."""
+    import psutil
+
+    totals = dict.fromkeys([*groups, "PostgreSQL"], 0.0)
+    for proc in psutil.process_iter(["name"]):
+        try:
+            group = os.getpgid(proc.pid)
+            times = proc.cpu_times()
+        except (psutil.Error, OSError):
+            continue
+        used = times.user + times.system
+        name = next((n for n, g in groups.items() if g == group), None)
+        if name is None and (proc.info["name"] or "").startswith("postgres"):
+            name = "PostgreSQL"
+        if name is not None:
+            totals[name] += used
+    return totals
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _rows(stats: Path) -> list[dict]:
     with open(stats, encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
@@ -311,8 +341,13 @@ def main() -> None:
                     ["Visitor", "Enterprise", "Agency", "Watcher"])  # fmt: skip
         _announcements(args.database, work, actors)
         started = datetime.now(UTC)
+        groups = {"gunicorn (2 workers)": server.pid, "the clock": clock.pid}
+        cpu_before, locust_before, t0 = _cpu_seconds(groups), _children_cpu(), time.perf_counter()
         mix = _locust(args, work, "mix", args.users, args.spawn_rate, args.time,
                       ["Visitor", "Enterprise", "Agency", "Watcher"])  # fmt: skip
+        cpu_after, wall = _cpu_seconds(groups), time.perf_counter() - t0
+        cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
+        cpu["Locust"] = _children_cpu() - locust_before
         probes = {
             name: _locust(args, work, f"probe_{name}", 16, 16, args.probe_time, [name])
             for name in ("HealthzProbe", "ListProbe")
@@ -328,6 +363,10 @@ def main() -> None:
           f"{args.ratings:,} ratings on {args.database.split('+')[0]}; gunicorn -w 2 --threads 4 + the clock; "
           f"Locust -u {args.users} -r {args.spawn_rate} -t {args.time} after a warm-up of {args.warmup}\n")  # fmt: skip
     print(table(mix))
+    cores = os.cpu_count() or 1
+    print(f"\nCPU during the run ({wall:.0f} s × {cores} cores = {wall * cores:.0f} CPU-seconds): "
+          + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in cpu.items())
+          + f"; idle or other {max(0.0, wall * cores - sum(cpu.values())):.0f} s")  # fmt: skip
     rate = {name: float(_rows(path)[-1]["Requests/s"]) for name, path in probes.items()}
     ratio = rate["ListProbe"] / rate["HealthzProbe"] if rate["HealthzProbe"] else 0
     print(f"\nthroughput alone (16 users, no think time, {args.probe_time}): /healthz {rate['HealthzProbe']:.0f} req/s, "

@@ -136,6 +136,7 @@ def store(agency_id: int):
         (o for o in agency.offers if o.active),
         key=lambda o: (items[o.service_item_id].category_id, o.service_item_id),
     )
+    distribution, dimensions, department = ratings.store_summary(agency.id)
     return render_template(
         "agencies/store.html",
         agency=agency,
@@ -146,10 +147,10 @@ def store(agency_id: int):
         private=services.can_see_private(actor, agency),
         st=stats_for([agency.id])[agency.id],
         item_stats=item_stats_for(agency.id),
-        distribution=ratings.distribution(agency.id),
-        dimensions=ratings.dimension_averages(agency.id),
+        distribution=distribution,
+        dimensions=dimensions,
         recent=ratings.recent_for_agency(agency.id, limit=20 if tab == "ratings" else 3),
-        department=ratings.department_summary(agency.id),
+        department=department,
         monthly=ratings.monthly(agency.id),
         checks={o.id: eligible_for(agency, o.service_item, now().date()) for o in offers},
         credit_lists=credit_scores.entries_in_force(agency.id),

@@ -195,42 +195,34 @@ def recent_for_agency(agency_id: int, limit: int = 10) -> list[Rating]:
     return list(db.session.scalars(stmt))
 
 
-def distribution(agency_id: int) -> dict[int, int]:
-    """How many ratings gave each overall score, 5 down to 1."""
-    rows = dict(
-        db.session.execute(
-            select(Rating.overall, func.count()).where(Rating.agency_id == agency_id).group_by(Rating.overall)
-        ).all()
+def store_summary(agency_id: int) -> tuple[dict[int, int], dict, dict]:
+    """The store's rating figures in one statement: (how many ratings gave each overall score, 5 down to 1; the
+    five dimensions' averages 质量 时效 态度 收费 规范 as `{count, quality, …}`; the departments' ratings as
+    `{count, quality, timeliness}`), each average rounded to two decimals, None without ratings."""
+    stars = (5, 4, 3, 2, 1)
+    mine = Rating.agency_id == agency_id
+    theirs = DepartmentRating.agency_id == agency_id
+    row = db.session.execute(
+        select(
+            func.count(),
+            *(func.avg(getattr(Rating, d)) for d in DIMENSIONS),
+            *(func.count().filter(Rating.overall == star) for star in stars),
+            select(func.count()).where(theirs).scalar_subquery(),
+            select(func.avg(DepartmentRating.quality)).where(theirs).scalar_subquery(),
+            select(func.avg(DepartmentRating.timeliness)).where(theirs).scalar_subquery(),
+        ).where(mine)
+    ).one()
+    averages, counts, department = row[1 : 1 + len(DIMENSIONS)], row[1 + len(DIMENSIONS) : -3], row[-3:]
+    dimensions: dict = {"count": row[0]} | dict(zip(DIMENSIONS, map(_average, averages), strict=True))
+    return (
+        dict(zip(stars, counts, strict=True)),
+        dimensions,
+        {"count": department[0], "quality": _average(department[1]), "timeliness": _average(department[2])},
     )
-    return {star: rows.get(star, 0) for star in (5, 4, 3, 2, 1)}
 
 
-def dimension_averages(agency_id: int) -> dict:
-    """The five dimensions' averages (质量 时效 态度 收费 规范) over the agency's ratings: `{count, quality, …}`,
-    each average rounded to two decimals, None without ratings."""
-    row = db.session.execute(
-        select(func.count(), *(func.avg(getattr(Rating, d)) for d in DIMENSIONS)).where(
-            Rating.agency_id == agency_id
-        )
-    ).one()
-    out: dict = {"count": row[0]}
-    for name, value in zip(DIMENSIONS, row[1:], strict=True):
-        out[name] = round(float(value), 2) if value is not None else None
-    return out
-
-
-def department_summary(agency_id: int) -> dict:
-    row = db.session.execute(
-        select(func.count(), func.avg(DepartmentRating.quality), func.avg(DepartmentRating.timeliness)).where(
-            DepartmentRating.agency_id == agency_id
-        )
-    ).one()
-    n, q, t = row
-    return {
-        "count": n,
-        "quality": round(float(q), 2) if q is not None else None,
-        "timeliness": round(float(t), 2) if t is not None else None,
-    }
+def _average(value) -> float | None:
+    return round(float(value), 2) if value is not None else None
 
 
 def monthly(agency_id: int, months: int = 12) -> list[dict]:
