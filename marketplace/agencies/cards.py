@@ -9,18 +9,16 @@ offers summed up by the database with the same rule as `Offer.low_fen`. The API 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
-from flask import current_app, request
-from flask_babel import get_locale
+from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import BigInteger, String, case, cast, func, select
 
 from marketplace.agencies.models import Agency, AgencyStatus, Offer, OfferSummary, PriceMode, agency_category
 from marketplace.catalogue.models import ServiceItem
 from marketplace.catalogue.outline import OutlineCategory, outline
+from marketplace.common.fragments import fragment
 from marketplace.extensions import db
 from marketplace.regions.services import display_label
 
@@ -131,28 +129,6 @@ FIGURES = (
 KEPT_CARDS = 4096  # per process and app: ~1.5 KB each
 
 
-class _Kept:
-    """The last `size` cards made, by everything they were made from (least recently used dropped first)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.made: OrderedDict[tuple, Markup] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple) -> Markup | None:
-        with self.lock:
-            found = self.made.get(key)
-            if found is not None:
-                self.made.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, html: Markup) -> None:
-        with self.lock:
-            self.made[key] = html
-            while len(self.made) > self.size:
-                self.made.popitem(last=False)
-
-
 def agency_card(a, st: dict | None, title: Markup | str | None, check: Markup | str) -> Markup:
     """`{{ agency_card(…) }}` in templates/agencies/_card.html: the card's link and body. A page of 20 cards spent
     ~5 ms making them through the template (a dozen translations and filters each) on every request; the HTML
@@ -164,19 +140,10 @@ def agency_card(a, st: dict | None, title: Markup | str | None, check: Markup | 
     if not isinstance(a, Card):  # an ORM object (not a value): made each time
         return body(a, figures, title, check)
     key = (
-        str(get_locale()),
-        request.script_root,
         a,
         display_label(a.region_code),
         None if figures is None else tuple(figures.values()),
         None if title is None else str(title),
         str(check),
     )
-    kept = current_app.extensions.get("mp_agency_cards")
-    if kept is None:
-        kept = current_app.extensions.setdefault("mp_agency_cards", _Kept(KEPT_CARDS))
-    html = kept.get(key)
-    if html is None:
-        html = Markup(body(a, figures, title, check))
-        kept.put(key, html)
-    return html
+    return fragment("agency_cards", key, lambda: body(a, figures, title, check), KEPT_CARDS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from marketplace.catalogue.models import ServiceItem
 from marketplace.common import charts
 from marketplace.common.errors import DomainError
 from marketplace.common.forms import page_number
+from marketplace.common.fragments import fragment
 from marketplace.common.money import format_fen
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
@@ -62,6 +63,15 @@ def index():
     categories = reports.overview_by_category(region)
     rows = [row for group in categories.values() for row in group]
     return render_template("fees/index.html", categories=categories, region=region, as_of=reports.as_of(rows))
+
+
+@public.app_template_global("fee_section")
+def fee_section(category, rows: list[dict]):
+    """One category's table on the fee page (templates/fees/_section.html), kept per process under everything it
+    shows: the category's facts (its items with their guide prices) and each row's figures."""
+    make = current_app.jinja_env.get_template("fees/_section.html").module.fee_section
+    key = (category, tuple(tuple(row["winning"].items()) for row in rows))
+    return fragment("fee_sections", key, lambda: make(category, rows), size=512)
 
 
 @public.route("/items/<int:item_id>")

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import now
+from marketplace.common.money import format_fen
 from marketplace.extensions import db
 from marketplace.fees import reports as fee_reports
 from marketplace.fees import summary
@@ -221,3 +222,38 @@ def test_an_item_page_lists_the_fastest_offers_and_sends_to_the_list_for_the_res
     page = client.get(f"/catalogue/items/{item.id}").get_data(as_text=True)
     assert fast.agency.name in page and slow.agency.name not in page
     assert "data-more-offers" in page and "此处列出承诺时限最短的 1 家报价" in page
+
+
+def test_a_kept_fee_table_shows_the_figures_and_guide_of_now_in_the_visitors_language(client, app):
+    """Each category's table on /fees/ is kept per process (fees/views.py `fee_section`) under everything it
+    shows: a new deal, a changed guide range and the other language each show at once."""
+    item = f.guided_item()
+    agency = f.active_agency(item.category.code)
+
+    def row() -> str:
+        page = client.get("/fees/").get_data(as_text=True)
+        start = page.index(f'data-item-id="{item.id}"')
+        return page[start : page.index("</tr>", start)]
+
+    empty = row()
+    assert row() == empty and app.extensions["mp_fee_sections"].made  # the second one is the kept one
+    assert '<span class="muted">—</span>' in empty and "price" not in empty
+    f.accepted_order(price_fen=item.guide_max_fen, agency=agency, service_item_id=item.id)
+    one = row()
+    assert f'<span class="price">{format_fen(item.guide_max_fen)}</span>' in one and one.endswith(
+        ">1</td>\n      "
+    )
+    department = f.staff("department", department=item.department)
+    ceiling = item.guide_max_fen - 100
+    catalogue.edit_item(department, item.id, {"guide_max_fen": ceiling, "note": "按新文件下调上限"})
+    db.session.commit()
+    lowered = row()
+    assert (
+        format_fen(ceiling) in lowered and "data-outside-guide" in lowered and "data-outside-guide" not in one
+    )
+    assert "政府指导价" in lowered
+    client.get("/auth/lang/en")
+    english = row()
+    assert "Government guide price" in english and "政府指导价" not in english
+    client.get("/auth/lang/zh_Hans")
+    assert row() == lowered
