@@ -384,16 +384,28 @@ def advance(order: Order, actor=None) -> bool:
 
 
 def due_order_ids() -> list[int]:
-    """Orders the clock should look at: deliveries past the window, unstarted orders, work under way."""
+    """Orders the clock must act on now: deliveries past the acceptance window, unstarted orders (their winner
+    may have become unavailable), and work under way whose deadline light time has changed.
+
+    The lights are judged here from one plain read of the orders under way (thousands at a national size, most
+    keeping their light for days) and again by `apply_due` under the order's lock: the clock no longer locks
+    and commits every order under way on every pass."""
     limit = now() - timedelta(seconds=current_app.config["MARKET_ACCEPTANCE_SECONDS"])
-    stmt = select(Order.id).where(
+    settled = select(Order.id).where(
         or_(
             (Order.status == OrderStatus.DELIVERED) & (Order.delivered_at <= limit),
             Order.status == OrderStatus.AWAITING,
-            Order.status.in_([OrderStatus.IN_PROGRESS, OrderStatus.DISPUTED]),
         )
     )
-    return list(db.session.scalars(stmt.order_by(Order.id)))
+    due = set(db.session.scalars(settled))
+    at = now()
+    under_way = select(
+        Order.id, Order.started_at, Order.due_at, Order.delivered_at, Order.deadline_flag
+    ).where(Order.status.in_([OrderStatus.IN_PROGRESS, OrderStatus.DISPUTED]))
+    due.update(
+        row.id for row in db.session.execute(under_way) if deadline_status(row, at) != row.deadline_flag
+    )
+    return sorted(due)
 
 
 def apply_due(order_id: int) -> bool:

@@ -63,11 +63,13 @@ def _usable(kept: dict | None, generation: str | None, max_age: float) -> bool:
     return time.time() - kept.get("at", 0) < max_age
 
 
-def _store(store, key: str, generation: str | None, data: dict) -> None:
+def _store(store, key: str, generation: str | None, data: dict) -> float:
+    at = time.time()
     try:
-        store.set(key, {"generation": generation, "at": time.time(), "figures": data}, timeout=86_400)
+        store.set(key, {"generation": generation, "at": at, "figures": data}, timeout=86_400)
     except Exception:  # the figures are served anyway; the next request tries again
         cache.failed("keeping the statistics")
+    return at
 
 
 def _generation(store) -> str | None:
@@ -77,9 +79,15 @@ def _generation(store) -> str | None:
 def figures_for(region: str | None, period: Period) -> dict:
     """The figures of /stats for the area and period: from the shared cache while exact or recent enough (see
     the module's docstring), else computed now and kept."""
+    return kept_figures(region, period)[0]
+
+
+def kept_figures(region: str | None, period: Period) -> tuple[dict, tuple | None]:
+    """`figures_for` with the stamp of the kept figures — (their key, when they were computed) — which names
+    them exactly (the page keeps its HTML under it); None when they were computed and not kept."""
     seconds = _fresh_seconds()
     if seconds <= 0 or not cache.usable():
-        return figures.compute(region, period)
+        return figures.compute(region, period), None
     key = _key(region, period)
     try:
         store = cache.backend()
@@ -87,12 +95,11 @@ def figures_for(region: str | None, period: Period) -> dict:
         kept = store.get(key)
     except Exception:
         cache.failed("reading the statistics")
-        return figures.compute(region, period)
+        return figures.compute(region, period), None
     if _usable(kept, generation, _kept_seconds() if (region, period) in views() else seconds):
-        return kept["figures"]
+        return kept["figures"], (key, kept.get("at"))
     data = figures.compute(region, period)
-    _store(store, key, generation, data)
-    return data
+    return data, (key, _store(store, key, generation, data))
 
 
 # --- the clock: the views most asked for, recomputed before visitors would wait for them ---------------------

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from marketplace.common.errors import Invalid
+from marketplace.common.fragments import fragment
 from marketplace.common.money import format_fen
 from marketplace.common.templating import page_gettext
 from marketplace.regions import services as regions
@@ -38,14 +39,19 @@ def index():
     except Invalid as exc:  # say what is wrong beside the filters, and show the defaults meanwhile
         problem, errors = str(exc.message), {k: [str(m) for m in v] for k, v in exc.errors.items()}
         region, period = None, figures.Period.default()
-    data = served.figures_for(region, period)
+    data, stamp = served.kept_figures(region, period)
+    make = current_app.jinja_env.get_template("reports/_sections.html").module.figure_sections
+
+    def sections() -> str:
+        return make(data, month_charts(data["monthly"]), member_charts(data))
+
     page = render_template(
         "reports/index.html",
         figures=data,
         region=region,
         period=period,
-        month_charts=month_charts(data["monthly"]),
-        member_charts=member_charts(data),
+        # the figures' sections, kept under the stamp that names the kept figures (computed ones: made each time)
+        sections=fragment("stats_sections", stamp, sections, size=64) if stamp else Markup(sections()),
         reports=services.recent_reports(),
         area_label=services.area_label,
         problem=problem,

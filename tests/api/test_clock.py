@@ -96,3 +96,31 @@ def test_one_failing_object_does_not_stop_the_clock(app, monkeypatch):
     report = chronograph.run_once()
     assert report.requests == 1 and len(report.failures) == 1 and "disk full" in report.failures[0]
     assert _status(reqs[1].id) in ("evaluating", "failed") and _status(doomed) == "bidding"
+
+
+def test_the_clock_takes_up_an_order_under_way_only_when_time_changed_its_light(app):
+    """An order under way keeps its light for days: a pass of the clock picks it (and locks and commits it) only
+    when time has lit yellow (80 % of the promised time used) or red (past due), and records that light then."""
+    from marketplace.orders import services as orders
+
+    _enterprise, _agency, order = f.accepted_order(deliver=False)
+    others = [f.accepted_order(deliver=False)[2] for _ in range(2)]
+    assert order.status.value == "in_progress" and order.deadline_flag == "ok"
+    assert order.id not in orders.due_order_ids()
+    timetravel.order_elapsed(order, 0.5)  # (and a pass of the clock, which leaves it as it is)
+    assert order.id not in orders.due_order_ids() and db.session.get(Order, order.id).deadline_flag == "ok"
+
+    timetravel.order_elapsed(db.session.get(Order, order.id), 0.85, clock=False)
+    assert orders.due_order_ids() == [order.id]  # the other orders under way are not taken up
+    assert timetravel.run_clock().orders == 1
+    assert (
+        db.session.get(Order, order.id).deadline_flag == "yellow" and order.id not in orders.due_order_ids()
+    )
+
+    timetravel.order_elapsed(db.session.get(Order, order.id), 1.1, clock=False)
+    assert orders.due_order_ids() == [order.id]
+    timetravel.run_clock()
+    assert db.session.get(Order, order.id).deadline_flag == "red"
+    assert orders.due_order_ids() == [] and all(
+        db.session.get(Order, o.id).deadline_flag == "ok" for o in others
+    )

@@ -111,3 +111,33 @@ def test_without_the_setting_every_request_computes(client, app):
     f.accepted_order(price_fen=3_000_000)
     assert client.get("/api/v1/stats").get_json()["summary"]["deals"] == 2
     assert served.due_ids() == []
+
+
+def test_the_page_keeps_the_html_of_kept_figures_and_shows_new_ones_at_once(client, app, serving):
+    """/stats keeps its figures' HTML per process under the stamp of the kept figures it shows (reports/views.py):
+    the same kept figures are not made into HTML twice, recomputed figures and the other language show at once."""
+    month = local(now()).strftime("%Y-%m")
+    url = f"/stats/?from={month}&to={month}"
+
+    def deals() -> str:
+        page = client.get(url).get_data(as_text=True)
+        start = page.index('data-figure="deals">') + len('data-figure="deals">')
+        return page[start : page.index("<", start)]
+
+    def made() -> int:
+        kept = app.extensions.get("mp_stats_sections")
+        return len(kept.made) if kept is not None else 0
+
+    before = made()
+    assert deals() == "0" and deals() == "0"
+    assert made() == before + 1  # made once for both requests
+    f.accepted_order(price_fen=3_000_000)
+    cache.bump(serving)
+    key = served._key(None, Period(month, month))
+    _age(serving, key, 301)  # recomputed by the next request: one deal now
+    assert deals() == "1"
+    client.get("/auth/lang/en")
+    english = client.get(url).get_data(as_text=True)
+    assert "Member agencies" in english and 'data-figure="deals">1<' in english
+    client.get("/auth/lang/zh_Hans")
+    assert deals() == "1" and made() == before + 3
