@@ -303,6 +303,18 @@ def main() -> None:
     parser.add_argument("--warmup", default="20s", help="an unmeasured run first (0: none)")
     parser.add_argument("--probe-time", default="15s")
     parser.add_argument("--port", type=int, default=5070)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WORKERS", 2)),
+        help="gunicorn -w (make serve's WORKERS)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("THREADS", 4)),
+        help="gunicorn --threads (make serve's THREADS)",
+    )
     parser.add_argument("--work", default="/tmp/mp-load", help="run folder: logs, CSVs, search index")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     parser.add_argument(
@@ -326,7 +338,7 @@ def main() -> None:
     log = open(work / "server.log", "w")  # noqa: SIM115 (open while the server runs)
     clock_log = open(work / "clock.log", "w")  # noqa: SIM115
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "python:marketplace.serving", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{args.port}", "--timeout", "60", "--keep-alive", "30",
+        [str(BIN / "gunicorn"), "-c", "python:marketplace.serving", "-w", str(args.workers), "--threads", str(args.threads), "-b", f"127.0.0.1:{args.port}", "--timeout", "60", "--keep-alive", "30",
          "bench.load_app:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
@@ -341,7 +353,7 @@ def main() -> None:
                     ["Visitor", "Enterprise", "Agency", "Watcher"])  # fmt: skip
         _announcements(args.database, work, actors)
         started = datetime.now(UTC)
-        groups = {"gunicorn (2 workers)": server.pid, "the clock": clock.pid}
+        groups = {f"gunicorn ({args.workers} workers)": server.pid, "the clock": clock.pid}
         cpu_before, locust_before, t0 = _cpu_seconds(groups), _children_cpu(), time.perf_counter()
         mix = _locust(args, work, "mix", args.users, args.spawn_rate, args.time,
                       ["Visitor", "Enterprise", "Agency", "Watcher"])  # fmt: skip
@@ -360,7 +372,7 @@ def main() -> None:
         log.close()
         clock_log.close()
     print(f"\nLoad test {started:%Y-%m-%d %H:%M} UTC — {args.agencies:,} agencies / {args.orders:,} orders / "
-          f"{args.ratings:,} ratings on {args.database.split('+')[0]}; gunicorn -w 2 --threads 4 + the clock; "
+          f"{args.ratings:,} ratings on {args.database.split('+')[0]}; gunicorn -w {args.workers} --threads {args.threads} + the clock; "
           f"Locust -u {args.users} -r {args.spawn_rate} -t {args.time} after a warm-up of {args.warmup}\n")  # fmt: skip
     print(table(mix))
     cores = os.cpu_count() or 1
