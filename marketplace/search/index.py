@@ -75,6 +75,8 @@ def _stored(doc: dict) -> dict:
 
 _indexes: dict[str, object] = {}  # generation path → open Whoosh index
 _idle: dict[str, list] = {}  # generation path → searchers not in use
+_opened: dict[int, float] = {}  # id(searcher) → when it was opened (time.monotonic)
+_refreshed: dict[str, float] = {}  # index folder → when a search last indexed the queued changes
 _indexes_lock = threading.Lock()
 
 
@@ -113,32 +115,52 @@ def open_index(base: Path, state: dict):
     return ix
 
 
+def refresh_due(base: Path, every: float) -> bool:
+    """Whether a search should index the queued changes now: at most every `every` seconds per process and
+    index (always with 0). Marks the moment when it says yes."""
+    if every <= 0:
+        return True
+    key, clock = str(base), time.monotonic()
+    with _indexes_lock:
+        if clock - _refreshed.get(key, float("-inf")) < every:
+            return False
+        _refreshed[key] = clock
+    return True
+
+
 @contextlib.contextmanager
-def searching(base: Path, state: dict) -> Iterator:
-    """A searcher of the live index. Opening one takes milliseconds, so searchers are kept open between
-    searches (one per concurrent search, never shared) and replaced when the index changed since."""
+def searching(base: Path, state: dict, max_age: float = 0) -> Iterator:
+    """A searcher of the live index. Opening one of a large index takes tens of milliseconds, so searchers are
+    kept open between searches (one per concurrent search, never shared) and replaced when the index changed
+    since — once they are `max_age` seconds old (SEARCH_REFRESH_SECONDS): a busy market changes its index every
+    moment, and a search a second behind beats one that reopens the index each time."""
     path = str(base / state["gen"])
     with _indexes_lock:
         idle = _idle.get(path)
         searcher = idle.pop() if idle else None
         stale = [s for p in list(_idle) if p != path for s in _idle.pop(p)]  # older generations
-    if searcher is not None and not searcher.up_to_date():
+    fresh = searcher is not None and time.monotonic() - _opened.get(id(searcher), 0.0) < max_age
+    if searcher is not None and not fresh and not searcher.up_to_date():
         # Not Searcher.refresh(): it reuses segment readers with their old deletions (and merged-away segments).
         stale.append(searcher)
         searcher = None
     for old in stale:
+        _opened.pop(id(old), None)
         old.close()
     if searcher is None:
         searcher = open_index(base, state).searcher()
+        _opened[id(searcher)] = time.monotonic()
     try:
         yield searcher
     except BaseException:
+        _opened.pop(id(searcher), None)
         searcher.close()
         raise
     with _indexes_lock:
         if path in _indexes:
             _idle.setdefault(path, []).append(searcher)
             return
+    _opened.pop(id(searcher), None)
     searcher.close()
 
 
@@ -148,6 +170,8 @@ def close_all() -> None:
         idle = [s for searchers in _idle.values() for s in searchers]
         _idle.clear()
         _indexes.clear()
+        _opened.clear()
+        _refreshed.clear()
     for searcher in idle:
         searcher.close()
 

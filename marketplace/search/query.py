@@ -34,6 +34,7 @@ from marketplace.search.index import (
     has_pending,
     index_dir,
     live_state,
+    refresh_due,
     searching,
 )
 from marketplace.search.results import Hit, SearchResult, snippet
@@ -204,7 +205,8 @@ def search(
             raise _not_ready()
     elif live_state(index_dir()) is None:
         raise _not_ready()
-    if refresh:
+    every = float(current_app.config.get("SEARCH_REFRESH_SECONDS") or 0)
+    if refresh and (postgres or refresh_due(index_dir(), every)):
         try:
             if has_pending(bind):
                 timeout = float(current_app.config.get("SEARCH_WRITER_TIMEOUT", 0.2))
@@ -222,7 +224,7 @@ def search(
         state = live_state(base)  # (a drain may have rebuilt the index into a new generation)
         if state is None:
             raise _not_ready()
-        with searching(base, state) as searcher:
+        with searching(base, state, max_age=every) as searcher:
             table = _synonyms(bind, (str(base / state["gen"]), searcher.ixreader.generation()))
             vocabulary = frozenset(state.get("vocabulary", ()))
             _run(

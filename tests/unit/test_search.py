@@ -380,6 +380,19 @@ def test_a_busy_writer_leaves_changes_queued_then_they_are_indexed(app, index_di
     assert index.pending() == 0
 
 
+def test_searches_refresh_the_index_at_most_every_few_seconds(app, index_dir, monkeypatch):
+    """SEARCH_REFRESH_SECONDS: within it a search neither indexes the queued changes nor reopens the index (a
+    busy market changes it every moment); after it, the next search shows every change."""
+    monkeypatch.setitem(app.config, "SEARCH_REFRESH_SECONDS", 3600)
+    index.close_all()  # as a restart: no search refreshed yet in this process
+    first = agency_offering("环境影响评价（报告书）", name="南京朱雀湖环境咨询有限公司")
+    assert keys("朱雀湖") == {("agency", first.id)}  # the first search refreshes
+    second = agency_offering("环境影响评价（报告书）", name="南京朱雀湖生态科技有限公司")
+    assert keys("朱雀湖") == {("agency", first.id)} and index.pending() >= 1  # queued, not yet shown
+    monkeypatch.setitem(app.config, "SEARCH_REFRESH_SECONDS", 0)  # (the seconds have passed)
+    assert keys("朱雀湖") == {("agency", first.id), ("agency", second.id)} and index.pending() == 0
+
+
 def test_reindex_and_drain_commands(app, no_index):
     index_dir = no_index
     runner = app.test_cli_runner()
