@@ -216,10 +216,11 @@ def compare(request_id):
 
 @bp.get("/agencies/me/bids")
 @bp.response(200, BidOut(many=True))
+@bp.paginate()
 @bp.doc(security=BEARER)
-def my_bids():
-    """The caller agency's own bids, with their version history."""
-    return bidding.my_bids(api_actor())
+def my_bids(pagination_parameters):
+    """The caller agency's own bids, newest first, with their version history (paged: `page`, `page_size`)."""
+    return api_page(bidding.my_bids_query(api_actor()), pagination_parameters)
 
 
 @bp.patch("/bids/<int:bid_id>")

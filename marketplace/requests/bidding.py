@@ -6,7 +6,8 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
 from marketplace.agencies.models import Agency, AgencyStatus, QualificationLevel
 from marketplace.agencies.practitioners import approved_practitioners
@@ -362,9 +363,30 @@ def page_for_agency(agency: Agency, reqs: list[ServiceRequest]) -> dict:
     }
 
 
-def my_bids(actor: User | None) -> list[Bid]:
+def my_bids_query(actor: User | None) -> Select:
+    """The caller agency's own bids, newest first (to be paged: an agency of a national market bids thousands of
+    times), each with its revisions and named practitioners loaded alongside."""
     agency = my_agency(actor)
-    return list(db.session.scalars(select(Bid).where(Bid.agency_id == agency.id).order_by(Bid.id.desc())))
+    return (
+        select(Bid)
+        .where(Bid.agency_id == agency.id)
+        .options(selectinload(Bid.revisions), selectinload(Bid.practitioners))
+        .order_by(Bid.id.desc())
+    )
+
+
+def requests_of(bids: list[Bid]) -> dict[int, ServiceRequest]:
+    """{bid id: its announcement} in one statement (with the announcements' items), for a page of bids."""
+    ids = {b.request_id for b in bids}
+    found = {
+        r.id: r
+        for r in db.session.scalars(
+            select(ServiceRequest)
+            .where(ServiceRequest.id.in_(ids))
+            .options(selectinload(ServiceRequest.service_item))
+        )
+    }
+    return {b.id: found[b.request_id] for b in bids}
 
 
 def opened_bids(request_id: int) -> list[Bid]:

@@ -350,16 +350,17 @@ def inbox():
 def my_bids():
     actor = web_actor()
     agency = agencies.my_agency(actor)
-    bids = bidding.my_bids(actor)
-    reqs = {}
-    for bid in bids:
-        req = db.session.get(ServiceRequest, bid.request_id)
-        reqs[bid.id] = req
+    page = db.paginate(
+        bidding.my_bids_query(actor), page=page_number(request.args.get("page")), per_page=20, error_out=False
+    )
+    bids = page.items
+    reqs = bidding.requests_of(bids)
     won = {b.id: orders.order_for_request(reqs[b.id].id) for b in bids if reqs[b.id].winner_bid_id == b.id}
     return render_template(
         "requests/agency/bids.html",
         agency=agency,
         bids=bids,
+        page=page,
         reqs=reqs,
         won_orders={bid_id: o for bid_id, o in won.items() if o is not None and o.bid_id == bid_id},
     )

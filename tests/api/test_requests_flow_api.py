@@ -241,3 +241,27 @@ def test_the_announcement_list_costs_the_same_few_queries_whatever_its_length(cl
         f.bid(agency, f.published_request(enterprise))
     many = queries_for("/api/v1/requests?page_size=100")
     assert many <= few + 2, (few, many)  # 10 announcements cost what 2 did (give or take a lazy load)
+
+
+def test_an_agencys_bids_are_paged_newest_first_in_the_api_and_on_its_desk(client):
+    """An agency of a national market bids thousands of times: its own bids come a page at a time (the API's
+    `page` / `page_size` and X-Pagination; 20 a page on the desk), each with its versions and announcement."""
+    import json
+
+    agency = f.active_agency("C03")
+    requests = [f.published_request(title=f"南京江北新区{i:02d}号地块环境影响评价") for i in range(22)]
+    bids = [f.bid(agency, r) for r in requests]
+    h = f.token(client, agency)
+    r = client.get("/api/v1/agencies/me/bids?page_size=5&page=2", headers=h)
+    assert r.status_code == 200
+    assert [b["id"] for b in r.get_json()] == [b.id for b in reversed(bids)][5:10]
+    assert json.loads(r.headers["X-Pagination"])["total"] == 22
+    assert all(b["revisions"] and b["revisions"][0]["version"] == 1 for b in r.get_json())
+
+    f.login(client, agency)
+    first = client.get("/agency/bids").get_data(as_text=True)
+    shown = [b.id for b in bids if f'data-bid-id="{b.id}"' in first]
+    assert shown == [b.id for b in bids][2:]  # the newest 20
+    assert "南京江北新区21号地块环境影响评价" in first and 'href="/agency/bids?page=2"' in first
+    second = client.get("/agency/bids?page=2").get_data(as_text=True)
+    assert [b.id for b in bids if f'data-bid-id="{b.id}"' in second] == [b.id for b in bids][:2]
