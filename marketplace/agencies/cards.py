@@ -137,13 +137,13 @@ def agency_card(a, st: dict | None, title: Markup | str | None, check: Markup | 
     is a different key (a `Card` is a frozen value read on each request)."""
     body = current_app.jinja_env.get_template("agencies/_card_body.html").module.card_body
     figures = None if st is None else {name: st.get(name) for name in FIGURES}
-    if not isinstance(a, Card):  # an ORM object (not a value): made each time
-        return body(a, figures, title, check)
-    key = (
-        a,
-        display_label(a.region_code),
-        None if figures is None else tuple(figures.values()),
-        None if title is None else str(title),
-        str(check),
-    )
+    key = None  # an ORM object (not a value): made each time
+    if isinstance(a, Card):
+        key = (
+            a,
+            display_label(a.region_code),
+            None if figures is None else tuple(figures.values()),
+            None if title is None else str(title),
+            str(check),
+        )
     return fragment("agency_cards", key, lambda: body(a, figures, title, check), KEPT_CARDS)

@@ -49,8 +49,11 @@ def kept(name: str, size: int) -> Kept:
     return found
 
 
-def fragment(name: str, key: Hashable, make: Callable[[], str], size: int = 1024) -> Markup:
-    """`make()`'s HTML, kept under (language, script root, key) in the store `name`."""
+def fragment(name: str, key: Hashable | None, make: Callable[[], str], size: int = 1024) -> Markup:
+    """`make()`'s HTML, kept under (language, script root, key) in the store `name`; made each time and not kept
+    when `key` is None (what it shows cannot be named by a value: ORM objects, figures computed and not kept)."""
+    if key is None:
+        return Markup(make())
     full = (str(get_locale()), request.script_root, key)
     store = kept(name, size)
     html = store.get(full)

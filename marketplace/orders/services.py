@@ -390,7 +390,8 @@ def due_order_ids() -> list[int]:
     The lights are judged here from one plain read of the orders under way (thousands at a national size, most
     keeping their light for days) and again by `apply_due` under the order's lock: the clock no longer locks
     and commits every order under way on every pass."""
-    limit = now() - timedelta(seconds=current_app.config["MARKET_ACCEPTANCE_SECONDS"])
+    at = now()
+    limit = at - timedelta(seconds=current_app.config["MARKET_ACCEPTANCE_SECONDS"])
     settled = select(Order.id).where(
         or_(
             (Order.status == OrderStatus.DELIVERED) & (Order.delivered_at <= limit),
@@ -398,7 +399,6 @@ def due_order_ids() -> list[int]:
         )
     )
     due = set(db.session.scalars(settled))
-    at = now()
     under_way = select(
         Order.id, Order.started_at, Order.due_at, Order.delivered_at, Order.deadline_flag
     ).where(Order.status.in_([OrderStatus.IN_PROGRESS, OrderStatus.DISPUTED]))

@@ -51,7 +51,7 @@ def index():
         region=region,
         period=period,
         # the figures' sections, kept under the stamp that names the kept figures (computed ones: made each time)
-        sections=fragment("stats_sections", stamp, sections, size=64) if stamp else Markup(sections()),
+        sections=fragment("stats_sections", stamp, sections, size=64),
         reports=services.recent_reports(),
         area_label=services.area_label,
         problem=problem,
