@@ -6,6 +6,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from marketplace.agencies import favourites
 from marketplace.agencies import services as agencies
@@ -19,7 +21,7 @@ from marketplace.common.money import format_fen
 from marketplace.common.web import ask_confirmation, confirmed, form_errors_from
 from marketplace.extensions import db
 from marketplace.orders import services as orders
-from marketplace.orders.models import LIVE
+from marketplace.orders.models import Order
 from marketplace.requests import bidding, invitations, item_facts, queries, review, services
 from marketplace.requests.forms import (
     REQUEST_ALIASES,
@@ -65,24 +67,41 @@ def _enterprise_actor():
     return require_role(web_actor(), Role.ENTERPRISE)
 
 
+DESK_LIVE_ORDERS = 10  # the desk shows the live orders due soonest; "All orders" pages the rest
+
+
 @enterprise.route("/")
 def dashboard():
     actor = _enterprise_actor()
-    mine = list(db.session.scalars(queries.my_requests_query(actor)))
-    counts = {s: sum(1 for r in mine if r.phase == s) for s in RequestStatus}
+    counts = queries.my_request_counts(actor)
     status = status_arg(request.args.get("status"), RequestStatus)
-    shown = [r for r in mine if status is None or r.phase == status]
-    live = list(db.session.scalars(orders.orders_query(actor, "live")))
-    live = [o for o in live if o.status in LIVE]
+    page = db.paginate(
+        queries.my_requests_query(actor, status),
+        page=page_number(request.args.get("page")),
+        per_page=20,
+        error_out=False,
+    )
+    live_query = orders.orders_query(actor, "live")
+    live_total = db.session.scalar(select(func.count()).select_from(live_query.order_by(None).subquery()))
+    live = list(
+        db.session.scalars(
+            live_query.order_by(None)
+            .order_by(Order.due_at.is_(None), Order.due_at, Order.id.desc())
+            .options(selectinload(Order.request), selectinload(Order.agency))
+            .limit(DESK_LIVE_ORDERS)
+        )
+    )
     kept = favourites.list_for(actor)
     return render_template(
         "enterprise/dashboard.html",
-        requests=shown,
+        requests=page.items,
+        page=page,
         counts=counts,
-        total=len(mine),
+        total=sum(counts.values()),
         status=status,
-        bid_counts={r.id: bidding.bid_count(r.id) for r in shown},
+        bid_counts=bidding.bid_counts([r.id for r in page.items]),
         live=live,
+        live_total=live_total,
         flags={o.id: orders.deadline_status(o) for o in live},
         days={o.id: orders.days_left(o) for o in live},
         statuses=list(RequestStatus),
