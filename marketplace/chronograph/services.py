@@ -11,6 +11,7 @@ Pages never record what time has made due (reads never write); the clock does, a
 | record the yellow / red light | orders | 80 % of the promised time used / overdue |
 | remind agencies that follow a request (关注) and have not bid | notifications | bidding closes within `NOTIFY_REMINDER_SECONDS` |
 | build the search index when there is none (`flask search reindex` does it with progress) | search | no index yet |
+| index the queued changes (with `SEARCH_INDEX_BY_CLOCK`, the only place they are indexed) | search | a change waits in the queue |
 | send the outbox (mail, SMS), retrying with growing pauses | notifications | a message is pending and its next attempt is due |
 | make a month's OCDS release package (the file the open data serves) | opendata | never made, a change dated in it (the current month: at most every `OCDS_REFRESH_SECONDS`), or the month just ended |
 | forget old log-in failures and long-ended sessions (hourly in `flask clock`, every `tick`) | auth | a day / 30 days old |
@@ -96,6 +97,7 @@ STEPS: list[tuple[str, Callable[[], Iterable[int]], Callable[[int], bool]]] = [
     ("monthly report", reports.due_ids, reports.apply_due),
     ("closing reminder", notifications.reminder_ids, notifications.remind),
     ("search index", search_backends.missing_ids, search_backends.build_missing),
+    ("search queue", search_backends.queued_ids, search_backends.drain_queued),
     ("fee figures", fee_summary.due_ids, fee_summary.apply_due),
     ("statistics view", stats_views.due_ids, stats_views.apply_due),
     ("open data month", opendata.due_ids, opendata.apply_due),

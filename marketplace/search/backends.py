@@ -96,3 +96,22 @@ def build_missing(_unused: int) -> bool:
         return False  # someone else is building it
     log.info("search: built the missing index (%s)", report.counts)
     return True
+
+
+# --- the clock's step: index the queued changes --------------------------------------------------------------
+
+
+def queued_ids() -> list[int]:
+    """[1] when changes wait in the queue of a built index. With SEARCH_INDEX_BY_CLOCK (production) this is how
+    they are indexed: neither a write nor a search waits for the index. Otherwise it catches what a burst of
+    commits left for later (a writer indexes at most every SEARCH_DRAIN_INTERVAL seconds)."""
+    try:
+        return [1] if is_built() and index.has_pending(_bind()) else []
+    except pg.BackendUnavailable:
+        return []
+
+
+def drain_queued(_unused: int) -> bool:
+    """Index what is queued (up to a batch); False when nothing was done (another process holds the index)."""
+    report = drain(timeout=float(current_app.config.get("SEARCH_CLOCK_WRITER_TIMEOUT", 2.0)))
+    return bool(report.rows)

@@ -1,6 +1,6 @@
 """Keeping the index current: SQLAlchemy session events queue the documents a flush touched as
 `search_queue` rows in the same transaction (a rolled-back change queues nothing); after a real commit the
-queue is drained (see index.drain)."""
+queue is drained (see index.drain), unless SEARCH_INDEX_BY_CLOCK leaves that to the clock's next pass."""
 
 from __future__ import annotations
 
@@ -156,8 +156,8 @@ def _after_commit(session: Session) -> None:
     if not session.info.pop(_PENDING, False) or draining.get() or not has_app_context():
         return
     config = current_app.config
-    if not config.get("SEARCH_DRAIN_ON_COMMIT", True):
-        return
+    if config.get("SEARCH_INDEX_BY_CLOCK") or not config.get("SEARCH_DRAIN_ON_COMMIT", True):
+        return  # the clock indexes the queue (chronograph: "search queue")
     try:
         bind = session.get_bind()
         if is_external_transaction(bind):

@@ -206,7 +206,8 @@ def search(
     elif live_state(index_dir()) is None:
         raise _not_ready()
     every = float(current_app.config.get("SEARCH_REFRESH_SECONDS") or 0)
-    if refresh and (postgres or refresh_due(index_dir(), every)):
+    by_clock = bool(current_app.config.get("SEARCH_INDEX_BY_CLOCK"))
+    if refresh and not by_clock and (postgres or refresh_due(index_dir(), every)):
         try:
             if has_pending(bind):
                 timeout = float(current_app.config.get("SEARCH_WRITER_TIMEOUT", 0.2))

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -625,6 +626,46 @@ def test_after_commit_the_index_follows_without_a_search(committed_app):
         db.session.rollback()  # a real rollback: nothing queued, nothing indexed
         assert index.pending() == 0
         assert keys("白鹤滩", refresh=False) == set()
+        db.session.remove()
+
+
+def test_indexed_by_the_clock_neither_a_write_nor_a_search_waits_for_the_index(committed_app, monkeypatch):
+    """SEARCH_INDEX_BY_CLOCK (production): the commit leaves its change queued, a search shows the index as it
+    is (no drain before it), and the clock's next pass indexes the queue."""
+    from marketplace.chronograph import services as chronograph
+
+    monkeypatch.setitem(committed_app.config, "SEARCH_INDEX_BY_CLOCK", True)
+    with committed_app.test_request_context():
+        index.reindex()
+        u = f.active_agency("C03")
+        u.agency.intro = "紫金山天文台周边地形测绘"
+        db.session.commit()
+        assert index.pending() > 0  # the writer did not index it
+        assert ("agency", u.agency.id) not in keys("紫金山")  # nor did the search
+        assert backends.queued_ids() == [1]
+        chronograph.run_once(housekeeping=False)
+        assert index.pending() == 0 and backends.queued_ids() == []
+        assert ("agency", u.agency.id) in keys("紫金山")
+        db.session.remove()
+
+
+def test_the_clock_indexes_what_the_writers_left(committed_app, monkeypatch):
+    """Without SEARCH_INDEX_BY_CLOCK a writer indexes after its commit, but at most every SEARCH_DRAIN_INTERVAL
+    seconds: the rest of a burst stays queued until a search or the clock's pass picks it up."""
+    from marketplace.chronograph import services as chronograph
+    from marketplace.search import hooks
+
+    monkeypatch.setitem(committed_app.config, "SEARCH_DRAIN_INTERVAL", 3600)
+    monkeypatch.setattr(hooks, "_last_auto_drain", [time.monotonic()])  # a writer indexed a moment ago
+    with committed_app.test_request_context():
+        index.reindex()
+        u = f.active_agency("C03")
+        u.agency.intro = "栖霞山红叶林地调查"
+        db.session.commit()
+        assert index.pending() > 0
+        chronograph.run_once(housekeeping=False)
+        assert index.pending() == 0
+        assert ("agency", u.agency.id) in keys("栖霞山", refresh=False)
         db.session.remove()
 
 
