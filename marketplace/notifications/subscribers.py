@@ -13,16 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from marketplace import events
 from marketplace.agencies.models import Agency, AgencyServiceArea, AgencyStatus, agency_category
 from marketplace.auth.models import Enterprise
-from marketplace.common import areas
 from marketplace.common.clock import local
 from marketplace.common.messages import N_, Money, decode, message
 from marketplace.extensions import db
-from marketplace.notifications.services import notify
+from marketplace.notifications.services import notify, notify_selected
 from marketplace.regions import services as regions
 from marketplace.requests import invitations
 from marketplace.requests.bids import Bid, BidStatus
@@ -85,34 +84,39 @@ def _order_link(order, anchor: str = "") -> str:
 # --- requests, bidding, selection ------------------------------------------------------------------------------
 
 
-def matching_agency_users(req: ServiceRequest) -> list[int]:
-    """Active members of the request's category whose service area holds its location (回避 excluded)."""
+def matching_agency_users(req: ServiceRequest) -> Select:
+    """The user ids of the active members of the request's category whose service area overlaps its location,
+    neither excluded from it (回避) nor invited to it (told by _invited instead): a query, for notify_selected."""
     category_id = req.service_item.category_id
     stmt = (
-        select(Agency.id, Agency.user_id, AgencyServiceArea.region_code)
+        select(Agency.user_id)
         .join(agency_category, agency_category.c.agency_id == Agency.id)
-        .join(AgencyServiceArea, AgencyServiceArea.agency_id == Agency.id)
-        .where(agency_category.c.category_id == category_id, Agency.status == AgencyStatus.ACTIVE)
+        .where(
+            agency_category.c.category_id == category_id,
+            Agency.status == AgencyStatus.ACTIVE,
+            Agency.user_id.is_not(None),
+            Agency.id.not_in(select(RequestExclusion.agency_id).where(RequestExclusion.request_id == req.id)),
+            Agency.id.not_in(
+                select(invitations.RequestInvitation.agency_id).where(
+                    invitations.RequestInvitation.request_id == req.id
+                )
+            ),
+        )
     )
     if (
         req.region_code
     ):  # the areas that overlap it, in SQL: not every member of the category (tens of thousands)
-        stmt = stmt.where(regions.overlapping(AgencyServiceArea.region_code, req.region_code))
-    rows = db.session.execute(stmt).all()
-    excluded = set(
-        db.session.scalars(select(RequestExclusion.agency_id).where(RequestExclusion.request_id == req.id))
-    )
-    users: dict[int, None] = {}
-    for agency_id, user_id, area in rows:
-        if agency_id not in excluded and areas.overlaps(area, req.region_code):
-            users[user_id] = None
-    return list(users)
+        areas_here = select(AgencyServiceArea.agency_id).where(
+            AgencyServiceArea.agency_id == Agency.id,
+            regions.overlapping(AgencyServiceArea.region_code, req.region_code),
+        )
+        stmt = stmt.where(areas_here.exists())
+    return stmt
 
 
 def _published(req: ServiceRequest, actor=None, **_: Any) -> None:
-    invited = {_agency_user(i.agency_id) for i in invitations.invited(req.id)}  # told by _invited instead
-    notify(
-        [u for u in matching_agency_users(req) if u not in invited],
+    notify_selected(
+        matching_agency_users(req),
         "new_request",
         message(
             N_("New announcement in your field: “%(title)s” (%(region)s), ceiling %(ceiling)s."),

@@ -61,6 +61,42 @@ def test_a_new_request_reaches_the_matching_agencies_only():
     assert _of(elsewhere, "new_request") == [] and _of(other_trade, "new_request") == []
 
 
+def test_a_new_request_skips_the_excluded_the_invited_the_suspended_and_the_poster(app, monkeypatch):
+    """The fan-out is one INSERT … SELECT: each rule of who is told is in its SQL."""
+    from marketplace.agencies.models import AgencyStatus
+    from marketplace.requests import invitations
+
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")  # mail on: the told get their mail queued
+    county = f.active_agency("C03")
+    county.agency.service_area_codes = ["320703"]  # the request's own county
+    city = f.active_agency("C03")
+    city.agency.service_area_codes = ["320700"]  # the city above it
+    sibling = f.active_agency("C03")
+    sibling.agency.service_area_codes = ["320705"]  # another county of the same city
+    excluded, invited, suspended = (f.active_agency("C03") for _ in range(3))
+    suspended.agency.status = AgencyStatus.SUSPENDED
+    db.session.commit()
+    enterprise = f.user("enterprise")
+    data = f.request_data(
+        region_code="320703", exclusions=[{"agency_id": excluded.agency.id, "reason": "关联关系"}]
+    )
+    req = requests.create_request(enterprise, data, publish=False)
+    invitations.set_invitation(enterprise, req, invited.agency.id)
+    requests.publish_request(enterprise, req.id)
+    db.session.commit()
+    for told in (county, city):
+        assert [n.link for n in _of(told, "new_request")] == [f"/requests/{req.id}"]
+        mails = db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == told.id)).all()
+        assert any(req.title in m.subject for m in mails)
+    for untold in (sibling, excluded, suspended):
+        assert _of(untold, "new_request") == []
+    assert len(_of(invited, "new_request")) == 1  # the invitation, not a second notice
+    assert "invites you" in services.text_of(_of(invited, "new_request")[0]) or "邀请" in services.text_of(
+        _of(invited, "new_request")[0]
+    )
+    assert _of(enterprise) == []
+
+
 def test_the_english_interface_shows_english(client):
     agency = f.active_agency("C03")
     f.published_request()
