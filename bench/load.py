@@ -13,10 +13,11 @@
    each worker loads the search analyzer first) and the market's clock, as `make serve` runs them
    (bench/load_app.py: production settings, rate limits off because every simulated user comes from 127.0.0.1).
 3. Locust, headless and bounded (loopback only): an unmeasured warm-up (--warmup 20s: every worker has made each
-   kind of page once), the announcements closing during the run, the run (-u 50 -r 10 -t 120s); then two short
+   kind of page once), the announcements closing during the run, the run (-u 50 -r 10 -t 120s, counted once all
+   users have started: --reset-stats, the ramp-up's log-ins are in the timeline, not the table); then two short
    probes (/healthz alone, the list page alone, no think time) for the list page's throughput as a fraction of
    /healthz's.
-4. The table: endpoint | requests/s | p50 | p95 | p99 | errors; where the machine's CPU went during the run
+4. The table: endpoint | requests/s | p50 | p95 | p99 | errors; p50 / p95 every 10 s of the run; where the machine's CPU went during the run
    (gunicorn's workers, the clock, PostgreSQL, Locust itself: all on the same two cores); the errors and the
    server's tracebacks, if any.
 
@@ -225,10 +226,12 @@ def _wait_up(base: str, seconds: float = 60) -> None:
     raise RuntimeError(f"the server at {base} did not come up")
 
 
-def _locust(args, work: Path, prefix: str, users: int, rate: int, duration: str, classes: list[str]) -> Path:
+def _locust(
+    args, work: Path, prefix: str, users: int, rate: int, duration: str, classes: list[str], extra: tuple = ()
+) -> Path:
     cmd = [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--only-summary",
            "-u", str(users), "-r", str(rate), "-t", duration, "--host", f"http://127.0.0.1:{args.port}",
-           "--csv", str(work / prefix), "--loglevel", "WARNING", "--stop-timeout", "5", *classes]  # fmt: skip
+           "--csv", str(work / prefix), "--loglevel", "WARNING", "--stop-timeout", "5", *extra, *classes]  # fmt: skip
     env = os.environ | {"LOAD_ACTORS": str(work / "actors.json")}
     with open(work / f"{prefix}.log", "w") as log:
         subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
@@ -287,6 +290,21 @@ def table(mix: Path) -> str:
             f"| {row['Failure Count']} |"
         )
     return "\n".join(lines)
+
+
+def timeline(history: Path, every: float = 10.0) -> str:
+    """All requests' p50 / p95 over the last 10 s (Locust's current window), every `every` seconds of the run,
+    from its ramp-up on (the table above counts the requests after the ramp-up)."""
+    rows = [r for r in _rows(history) if r["Name"] == "Aggregated" and r["50%"] not in ("N/A", "0")]
+    if not rows:
+        return "timeline: no history"
+    start, shown, next_at = int(rows[0]["Timestamp"]), [], 0.0
+    for row in rows:
+        at = int(row["Timestamp"]) - start
+        if at >= next_at:
+            shown.append(f"{at}s {row['User Count']}u {row['50%']}/{row['95%']}")
+            next_at = at + every
+    return "p50/p95 ms over the last 10 s (s since start, users): " + ", ".join(shown)
 
 
 def main() -> None:
@@ -355,8 +373,11 @@ def main() -> None:
         started = datetime.now(UTC)
         groups = {f"gunicorn ({args.workers} workers)": server.pid, "the clock": clock.pid}
         cpu_before, locust_before, t0 = _cpu_seconds(groups), _children_cpu(), time.perf_counter()
+        # Measured once every user has started (--reset-stats): the ramp-up, when the members all log in at once
+        # (a password hash each), is a moment of the run, not its steady state; the timeline shows both.
         mix = _locust(args, work, "mix", args.users, args.spawn_rate, args.time,
-                      ["Visitor", "Enterprise", "Agency", "Watcher"])  # fmt: skip
+                      ["Visitor", "Enterprise", "Agency", "Watcher"],
+                      ("--reset-stats", "--csv-full-history"))  # fmt: skip
         cpu_after, wall = _cpu_seconds(groups), time.perf_counter() - t0
         cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
         cpu["Locust"] = _children_cpu() - locust_before
@@ -373,8 +394,10 @@ def main() -> None:
         clock_log.close()
     print(f"\nLoad test {started:%Y-%m-%d %H:%M} UTC — {args.agencies:,} agencies / {args.orders:,} orders / "
           f"{args.ratings:,} ratings on {args.database.split('+')[0]}; gunicorn -w {args.workers} --threads {args.threads} + the clock; "
-          f"Locust -u {args.users} -r {args.spawn_rate} -t {args.time} after a warm-up of {args.warmup}\n")  # fmt: skip
+          f"Locust -u {args.users} -r {args.spawn_rate} -t {args.time} after a warm-up of {args.warmup}; "
+          f"counted from the moment all {args.users} users had started (--reset-stats)\n")  # fmt: skip
     print(table(mix))
+    print(f"\n{timeline(work / 'mix_stats_history.csv')}")
     cores = os.cpu_count() or 1
     print(f"\nCPU during the run ({wall:.0f} s × {cores} cores = {wall * cores:.0f} CPU-seconds): "
           + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in cpu.items())
