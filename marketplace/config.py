@@ -249,7 +249,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "CACHE_TYPE": os.environ.get("CACHE_TYPE")
         or ("RedisCache" if os.environ.get("REDIS_URL") else "FileSystemCache"),
         "CACHE_DIR": os.environ.get("CACHE_DIR") or str(instance_dir / "cache"),
-        "CACHE_THRESHOLD": _int("CACHE_THRESHOLD", 20_000),  # FileSystemCache: files kept before pruning
+        # FileSystemCache: 0 = cachelib does not count the files on each write (that count cost as much as the
+        # write); the clock removes the expired files every minute and the oldest beyond CACHE_MAX_FILES.
+        # N > 0: cachelib counts and prunes past N files itself, on the writes.
+        "CACHE_THRESHOLD": _int("CACHE_THRESHOLD", 0),
+        "CACHE_MAX_FILES": _int("CACHE_MAX_FILES", 20_000),
         "CACHE_KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX") or "mp:",
         # Anonymous public pages and API reads are kept this many seconds (0: no page cache; ETags stay);
         # any committed change to a public table makes them stale at once (a new generation).

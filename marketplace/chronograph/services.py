@@ -14,6 +14,7 @@ Pages never record what time has made due (reads never write); the clock does, a
 | index the queued changes (with `SEARCH_INDEX_BY_CLOCK`, the only place they are indexed) | search | a change waits in the queue |
 | send the outbox (mail, SMS), retrying with growing pauses | notifications | a message is pending and its next attempt is due |
 | make a month's OCDS release package (the file the open data serves) | opendata | never made, a change dated in it (the current month: at most every `OCDS_REFRESH_SECONDS`), or the month just ended |
+| remove the page cache's expired files (one machine's FileSystemCache, CACHE_THRESHOLD 0) | common | every minute |
 | forget old log-in failures and long-ended sessions (hourly in `flask clock`, every `tick`) | auth | a day / 30 days old |
 
 Each object is moved in its own transaction under its row lock, so one failure does not stop the others and a
@@ -41,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.auth import sessions, throttle
 from marketplace.chronograph.models import ClockLease
+from marketplace.common import cache as shared_cache
 from marketplace.common.clock import now
 from marketplace.common.uow import unit_of_work
 from marketplace.credit import services as credit
@@ -101,6 +103,7 @@ STEPS: list[tuple[str, Callable[[], Iterable[int]], Callable[[int], bool]]] = [
     ("fee figures", fee_summary.due_ids, fee_summary.apply_due),
     ("statistics view", stats_views.due_ids, stats_views.apply_due),
     ("open data month", opendata.due_ids, opendata.apply_due),
+    ("page cache files", shared_cache.prune_due_ids, shared_cache.prune_folder),
     ("outbox message", outbox.due_ids, outbox.deliver),
 ]
 

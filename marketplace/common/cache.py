@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
+import struct
 import time
 import uuid
 
@@ -297,3 +299,69 @@ class TableCopy:
             state.value = self.load()
             state.loaded_at = clock
         return state.value
+
+
+# --- the one-machine folder: the clock removes what expired ------------------------------------------------------
+
+PRUNE_SECONDS = 60.0  # how often the clock looks through the folder
+_pruned_at = [float("-inf")]  # per process: the clock's own rhythm
+
+
+def _folder_cache(app: Flask | None = None):
+    from cachelib import FileSystemCache
+
+    store = backend(app)
+    return store if isinstance(store, FileSystemCache) else None
+
+
+def prune_due_ids() -> list[int]:
+    """[1] when the FileSystemCache folder was last looked through PRUNE_SECONDS ago or more (the clock's step).
+
+    cachelib counts the folder's files on every write so that it can prune past CACHE_THRESHOLD; that count (a
+    file read and rewritten beside each page kept) cost as much as keeping the page, a tenth of a worker's time
+    under load. With CACHE_THRESHOLD 0 (the default) nothing is counted and the clock prunes instead."""
+    if current_app.config.get("CACHE_THRESHOLD", 0) or _folder_cache() is None:
+        return []
+    return [1] if time.monotonic() - _pruned_at[0] >= PRUNE_SECONDS else []
+
+
+def prune_folder(_unused: int = 1) -> bool:
+    """Remove the folder's expired entries and the leftovers of interrupted writes, then, beyond CACHE_MAX_FILES,
+    the entries made longest ago (never those without expiry: the generation, the copies' versions). True when
+    something was removed."""
+    _pruned_at[0] = time.monotonic()
+    store = _folder_cache()
+    if store is None:
+        return False
+    folder, now, removed = current_app.config["CACHE_DIR"], time.time(), 0
+    unfinished = getattr(store, "_fs_transaction_suffix", ".__wz_cache")
+    dated: list[tuple[float, str]] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            try:
+                if entry.name.endswith(unfinished):
+                    if now - entry.stat().st_mtime > PRUNE_SECONDS:  # a write that never finished
+                        os.remove(entry.path)
+                        removed += 1
+                    continue
+                with open(entry.path, "rb") as fh:
+                    expires = struct.unpack("I", fh.read(4))[0]
+                if expires == 0:
+                    continue
+                if expires < now:
+                    os.remove(entry.path)
+                    removed += 1
+                else:
+                    dated.append((entry.stat().st_mtime, entry.path))
+            except (OSError, struct.error):  # removed by a reader meanwhile, or half-written: next time
+                continue
+    limit = int(current_app.config.get("CACHE_MAX_FILES", 20_000))
+    if len(dated) > limit:
+        dated.sort()
+        for _, path in dated[: len(dated) - limit]:
+            try:
+                os.remove(path)
+                removed += 1
+            except OSError:
+                continue
+    return removed > 0

@@ -361,3 +361,47 @@ def test_a_catalogue_change_shows_on_the_next_page_in_every_process(one_machine)
         with first.app_context(), unit_of_work():
             db.session.get(Category, category_id).name = original
     assert original in b.get("/?outline=7").get_data(as_text=True)
+
+
+def test_the_clock_prunes_the_one_machine_cache_folder(one_machine, monkeypatch):
+    """cachelib does not count the folder's files on each write (CACHE_THRESHOLD 0: that count cost as much as
+    keeping the page); the clock's pass removes what expired, interrupted writes and, beyond CACHE_MAX_FILES, the
+    entries made longest ago, and never the generation."""
+    import os
+    import time
+    from pathlib import Path
+
+    from marketplace.chronograph import services as chronograph
+
+    first, _ = one_machine
+    monkeypatch.setitem(first.config, "CACHE_MAX_FILES", 3)
+    with first.app_context():
+        store = shared.backend()
+        store.clear()  # what the module's other tests kept
+        generation = shared.generation(store)
+        store.set("expiring", "x", timeout=1)
+        for i in range(5):
+            store.set(f"page{i}", "x", timeout=600)
+            os.utime(store._get_filename(f"page{i}"), (time.time() - 100 + i, time.time() - 100 + i))
+        leftover = Path(first.config["CACHE_DIR"]) / "tmpinterrupted.__wz_cache"
+        leftover.write_bytes(b"")
+        os.utime(leftover, (time.time() - 3600, time.time() - 3600))
+        assert not os.path.exists(store._get_filename("__wz_cache_count"))  # nothing counted on the writes
+        time.sleep(2.1)  # "expiring" is past its second
+        monkeypatch.setattr(shared, "_pruned_at", [float("-inf")])
+        assert shared.prune_due_ids() == [1]
+        chronograph.run_once(housekeeping=False)
+        exists = {
+            k: os.path.exists(store._get_filename(k)) for k in ("expiring", *(f"page{i}" for i in range(5)))
+        }
+        assert exists == {
+            "expiring": False,
+            "page0": False,  # the two made longest ago, beyond the 3 kept
+            "page1": False,
+            "page2": True,
+            "page3": True,
+            "page4": True,
+        }
+        assert not leftover.exists()
+        assert shared.generation(store) == generation  # never pruned
+        assert shared.prune_due_ids() == []  # not again until a minute has passed
