@@ -88,6 +88,7 @@ def missing_ids() -> list[int]:
 
 def build_missing(_unused: int) -> bool:
     """Build the index if it is still missing or outgrown (another process may have rebuilt it meanwhile)."""
+    db.session.rollback()  # as drain_queued: the build clears the queue from a session of its own
     if is_built() and not _outgrown():
         return False
     try:
@@ -113,5 +114,8 @@ def queued_ids() -> list[int]:
 
 def drain_queued(_unused: int) -> bool:
     """Index what is queued (up to a batch); False when nothing was done (another process holds the index)."""
+    # End the clock session's read first (nothing is written in this step): on SQLite a read left open would keep
+    # the drain's own delete of the queue rows waiting for the whole busy timeout.
+    db.session.rollback()
     report = drain(timeout=float(current_app.config.get("SEARCH_CLOCK_WRITER_TIMEOUT", 2.0)))
     return bool(report.rows)
