@@ -133,6 +133,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # a tenth of its time there, and the index changed under every search). 0: the writer right after its
         # commit and a search before it runs (development, tests), and the clock picks up what they left.
         "SEARCH_INDEX_BY_CLOCK": _flag("SEARCH_INDEX_BY_CLOCK", env == "production"),
+        # `flask clock` builds a missing or outgrown index in a thread beside its passes (minutes at 100k agencies,
+        # during which a pass that waited for it would close no bidding); 0: inside the pass, as `flask tick` does.
+        "SEARCH_BUILD_BESIDE_CLOCK": _flag("SEARCH_BUILD_BESIDE_CLOCK", env != "testing"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
         # Where the Stripe SDK sends API calls; None = Stripe's own (tests point it at a local fake).

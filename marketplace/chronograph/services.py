@@ -10,7 +10,7 @@ Pages never record what time has made due (reads never write); the clock does, a
 | replace a winner who is no longer active | orders | an unstarted order's agency was suspended or expelled |
 | record the yellow / red light | orders | 80 % of the promised time used / overdue |
 | remind agencies that follow a request (关注) and have not bid | notifications | bidding closes within `NOTIFY_REMINDER_SECONDS` |
-| build the search index when there is none (`flask search reindex` does it with progress) | search | no index yet |
+| build the search index when there is none, or rebuild it in rank order once outgrown (`flask clock`: in a thread beside its passes; `flask search reindex` does it with progress) | search | no index yet, or outgrown |
 | index the queued changes (with `SEARCH_INDEX_BY_CLOCK`, the only place they are indexed) | search | a change waits in the queue |
 | send the outbox (mail, SMS), retrying with growing pauses | notifications | a message is pending and its next attempt is due |
 | make a month's OCDS release package (the file the open data serves) | opendata | never made, a change dated in it (the current month: at most every `OCDS_REFRESH_SECONDS`), or the month just ended |
@@ -242,6 +242,9 @@ def run_forever(
     """Run a pass every `interval` seconds while holding the lease; `passes` bounds the loop (tests)."""
     holder = holder or holder_name()
     lease_seconds = max(30, int(interval * 6))
+    # A search index build takes minutes at national size: beside the passes, not inside one (not in tests, whose
+    # sessions are bound to one connection that a second thread must not share).
+    search_backends.build_in_background(bool(current_app.config.get("SEARCH_BUILD_BESIDE_CLOCK")))
     done, kept_house = 0, float("-inf")
     try:
         while passes is None or done < passes:
@@ -258,4 +261,5 @@ def run_forever(
             if passes is None or done < passes:
                 time.sleep(interval)
     finally:
+        search_backends.build_in_background(False)
         release(holder)

@@ -4,6 +4,7 @@ of the database, pg.py). Commands, the clock and the after-commit hook go throug
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import current_app
 
@@ -86,17 +87,53 @@ def missing_ids() -> list[int]:
         return []  # said by `flask search` and the search pages; the clock has other work
 
 
-def build_missing(_unused: int) -> bool:
-    """Build the index if it is still missing or outgrown (another process may have rebuilt it meanwhile)."""
-    db.session.rollback()  # as drain_queued: the build clears the queue from a session of its own
-    if is_built() and not _outgrown():
-        return False
+_background: dict = {"on": False, "thread": None}
+
+
+def build_in_background(on: bool = True) -> None:
+    """`flask clock` builds a missing or outgrown index beside its passes, not inside one: at 100k agencies a
+    build takes minutes, and a pass that waited for it closed no bidding and lit no deadline meanwhile. (`tick`
+    and the tests build it inside the pass.)"""
+    _background["on"] = on
+
+
+def building() -> threading.Thread | None:
+    """The clock's background build while it runs."""
+    thread = _background["thread"]
+    return thread if thread is not None and thread.is_alive() else None
+
+
+def _build() -> bool:
     try:
         report = reindex(timeout=1.0)
     except index.IndexBusy:
         return False  # someone else is building it
-    log.info("search: built the missing index (%s)", report.counts)
+    log.info("search: built the missing or outgrown index (%s)", report.counts)
     return True
+
+
+def _build_beside(app) -> None:
+    with app.app_context():
+        try:
+            _build()
+        except Exception:  # the next pass tries again
+            log.exception("search: building the index beside the clock failed")
+        finally:
+            db.session.remove()
+
+
+def build_missing(_unused: int) -> bool:
+    """Build the index if it is still missing or outgrown (another process may have rebuilt it meanwhile)."""
+    db.session.rollback()  # as drain_queued: the build clears the queue from a session of its own
+    if building() is not None or (is_built() and not _outgrown()):
+        return False
+    if _background["on"]:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        thread = threading.Thread(target=_build_beside, args=(app,), name="search-build", daemon=True)
+        _background["thread"] = thread
+        thread.start()
+        return True
+    return _build()
 
 
 # --- the clock's step: index the queued changes --------------------------------------------------------------

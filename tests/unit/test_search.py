@@ -669,6 +669,33 @@ def test_the_clock_indexes_what_the_writers_left(committed_app, monkeypatch):
         db.session.remove()
 
 
+def test_the_long_running_clock_rebuilds_beside_its_passes(committed_app, monkeypatch):
+    """`flask clock` (run_forever) rebuilds an outgrown index in a thread: the pass that starts it goes on at once
+    (at national size a build takes minutes, with no bidding closed meanwhile), later passes do not start another,
+    and the rebuilt index serves searches."""
+    from marketplace.chronograph import services as chronograph
+
+    monkeypatch.setitem(committed_app.config, "SEARCH_BUILD_BESIDE_CLOCK", True)  # (off in tests)
+    with committed_app.test_request_context():
+        index.reindex()
+        u = f.active_agency("C03")
+        u.agency.intro = "燕子矶江岸地形测量"
+        db.session.commit()
+        monkeypatch.setattr(topn, "DELTA_LIMIT", 0)
+        assert backends.missing_ids() == [1]
+        chronograph.run_forever(interval=0, passes=1)  # the loop builds in the background while it runs
+        thread = backends._background["thread"]
+        assert thread is not None and thread.name == "search-build"
+        if thread.is_alive():
+            assert backends.build_missing(1) is False  # one build at a time
+        thread.join(timeout=120)
+        assert backends.building() is None
+        monkeypatch.setattr(topn, "DELTA_LIMIT", 5000)
+        assert backends.missing_ids() == []
+        assert ("agency", u.agency.id) in keys("燕子矶", refresh=False)
+        db.session.remove()
+
+
 def test_index_survives_a_restart(committed_app):
     with committed_app.test_request_context():
         u = f.active_agency("C03")
