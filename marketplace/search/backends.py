@@ -10,6 +10,7 @@ from flask import current_app
 
 from marketplace.extensions import db
 from marketplace.search import index, pg, topn
+from marketplace.search.sessions import is_external_transaction
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,12 @@ def missing_ids() -> list[int]:
         return []  # said by `flask search` and the search pages; the clock has other work
 
 
+def _end_read() -> None:
+    """End the clock session's read transaction, unless it is joined to one it does not own (tests)."""
+    if not is_external_transaction(_bind()):
+        db.session.rollback()
+
+
 _background: dict = {"on": False, "thread": None}
 
 
@@ -124,7 +131,7 @@ def _build_beside(app) -> None:
 
 def build_missing(_unused: int) -> bool:
     """Build the index if it is still missing or outgrown (another process may have rebuilt it meanwhile)."""
-    db.session.rollback()  # as drain_queued: the build clears the queue from a session of its own
+    _end_read()  # as drain_queued: the build clears the queue from a session of its own
     if building() is not None or (is_built() and not _outgrown()):
         return False
     if _background["on"]:
@@ -143,8 +150,11 @@ def queued_ids() -> list[int]:
     """[1] when changes wait in the queue of a built index. With SEARCH_INDEX_BY_CLOCK (production) this is how
     they are indexed: neither a write nor a search waits for the index. Otherwise it catches what a burst of
     commits left for later (a writer indexes at most every SEARCH_DRAIN_INTERVAL seconds)."""
+    bind = _bind()
+    if is_external_transaction(bind):
+        return []  # a session joined to a transaction it does not own (tests): nothing is committed to index
     try:
-        return [1] if is_built() and index.has_pending(_bind()) else []
+        return [1] if is_built() and index.has_pending(bind) else []
     except pg.BackendUnavailable:
         return []
 
@@ -153,6 +163,6 @@ def drain_queued(_unused: int) -> bool:
     """Index what is queued (up to a batch); False when nothing was done (another process holds the index)."""
     # End the clock session's read first (nothing is written in this step): on SQLite a read left open would keep
     # the drain's own delete of the queue rows waiting for the whole busy timeout.
-    db.session.rollback()
+    _end_read()
     report = drain(timeout=float(current_app.config.get("SEARCH_CLOCK_WRITER_TIMEOUT", 2.0)))
     return bool(report.rows)
