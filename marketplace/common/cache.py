@@ -318,7 +318,7 @@ def prune_due_ids() -> list[int]:
     """[1] when the FileSystemCache folder was last looked through PRUNE_SECONDS ago or more (the clock's step).
 
     cachelib counts the folder's files on every write so that it can prune past CACHE_THRESHOLD; that count (a
-    file read and rewritten beside each page kept) cost as much as keeping the page, a tenth of a worker's time
+    file read and rewritten beside each page kept) cost as much as keeping the page: ~6% of the workers' samples
     under load. With CACHE_THRESHOLD 0 (the default) nothing is counted and the clock prunes instead."""
     if current_app.config.get("CACHE_THRESHOLD", 0) or _folder_cache() is None:
         return []
