@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from marketplace import events
 from marketplace.agencies.models import AgencyStatus
@@ -135,6 +136,19 @@ def orders_query(actor: User | None, status: str | None = None, payment: str | N
     if payment is not None and "condition" in PAYMENT_HOOKS:
         stmt = stmt.where(PAYMENT_HOOKS["condition"](payment))
     return stmt
+
+
+def live_due_soonest(actor: User | None, limit: int) -> tuple[list[Order], int]:
+    """(the actor's `limit` live orders due soonest, with their requests and agencies; how many are live): a desk's
+    panel, however many orders a busy client has under way."""
+    live = orders_query(actor, "live").order_by(None)
+    total = db.session.scalar(select(func.count()).select_from(live.subquery())) or 0
+    shown = db.session.scalars(
+        live.order_by(Order.due_at.is_(None), Order.due_at, Order.id.desc())
+        .options(selectinload(Order.request), selectinload(Order.agency))
+        .limit(limit)
+    )
+    return list(shown), total
 
 
 def unstarted_orders_of(agency_id: int) -> list[Order]:

@@ -6,8 +6,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from marketplace.agencies import favourites
 from marketplace.agencies import services as agencies
@@ -21,7 +19,6 @@ from marketplace.common.money import format_fen
 from marketplace.common.web import ask_confirmation, confirmed, form_errors_from
 from marketplace.extensions import db
 from marketplace.orders import services as orders
-from marketplace.orders.models import Order
 from marketplace.requests import bidding, invitations, item_facts, queries, review, services
 from marketplace.requests.forms import (
     REQUEST_ALIASES,
@@ -81,16 +78,7 @@ def dashboard():
         per_page=20,
         error_out=False,
     )
-    live_query = orders.orders_query(actor, "live")
-    live_total = db.session.scalar(select(func.count()).select_from(live_query.order_by(None).subquery()))
-    live = list(
-        db.session.scalars(
-            live_query.order_by(None)
-            .order_by(Order.due_at.is_(None), Order.due_at, Order.id.desc())
-            .options(selectinload(Order.request), selectinload(Order.agency))
-            .limit(DESK_LIVE_ORDERS)
-        )
-    )
+    live, live_total = orders.live_due_soonest(actor, DESK_LIVE_ORDERS)
     kept = favourites.list_for(actor)
     return render_template(
         "enterprise/dashboard.html",
