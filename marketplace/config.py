@@ -125,8 +125,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SEARCH_BACKEND": _choice("SEARCH_BACKEND", ("whoosh", "postgres"), "whoosh"),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance_dir / "search-index"),
         # A search opens a searcher of the newest index (and, without SEARCH_INDEX_BY_CLOCK, indexes the queued
-        # changes) at most this often per process (Whoosh): in a busy market every bid and order queues a change, and reopening the index for
-        # each search cost most of its time. Results are at most this many seconds behind; 0: every search.
+        # changes) at most this often per process (Whoosh): in a busy market the index changes every few seconds,
+        # and reopening it for each search cost most of its time. Results are at most this many seconds behind;
+        # 0: every search.
         "SEARCH_REFRESH_SECONDS": _float("SEARCH_REFRESH_SECONDS", 0.0 if env == "testing" else 1.0),
         # Who indexes the queued changes. 1 (production): only the clock, at each pass (every few seconds), so
         # no write waits for the index after its commit and no search before it runs (under load a worker spent
