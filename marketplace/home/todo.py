@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 
 from marketplace.auth.models import Role, User
 from marketplace.common.clock import as_utc, now
+from marketplace.common.sql import count_of  # (providers import it from here too)
 from marketplace.extensions import db
 from marketplace.orders.models import Contract, Order
 from marketplace.requests.models import ServiceRequest
@@ -118,9 +119,9 @@ def todo_for(user: Any) -> list[Todo]:
 
 def counted(stmt, *order_by) -> tuple[int, list]:
     """The number of rows `stmt` selects and its first TOP rows in `order_by` order (two queries)."""
-    count = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    count = count_of(stmt)
     rows = list(db.session.execute(stmt.order_by(*order_by).limit(TOP))) if count else []
-    return count or 0, rows
+    return count, rows
 
 
 def entry(
@@ -169,7 +170,3 @@ def party_condition(actor: User):
     if actor.role == Role.AGENCY:
         return Order.agency_id == agency_id_of(actor)
     return Order.enterprise_id == enterprise_id_of(actor)
-
-
-def count_of(stmt) -> int:
-    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace import events
@@ -27,6 +27,7 @@ from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.messages import N_, Money, message
 from marketplace.common.money import MAX_FEN
+from marketplace.common.sql import count_of
 from marketplace.credit import scores as credit_scores
 from marketplace.extensions import db
 from marketplace.orders.models import LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
@@ -142,13 +143,12 @@ def live_due_soonest(actor: User | None, limit: int) -> tuple[list[Order], int]:
     """(the actor's `limit` live orders due soonest, with their requests and agencies; how many are live): a desk's
     panel, however many orders a busy client has under way."""
     live = orders_query(actor, "live").order_by(None)
-    total = db.session.scalar(select(func.count()).select_from(live.subquery())) or 0
     shown = db.session.scalars(
         live.order_by(Order.due_at.is_(None), Order.due_at, Order.id.desc())
         .options(selectinload(Order.request), selectinload(Order.agency))
         .limit(limit)
     )
-    return list(shown), total
+    return list(shown), count_of(live)
 
 
 def unstarted_orders_of(agency_id: int) -> list[Order]:
