@@ -4,8 +4,9 @@ fee page shows what the market paid; the deadline board shows red orders, which 
 
 import csv
 import io
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from marketplace.extensions import db
 from marketplace.fees import checks
@@ -370,3 +371,44 @@ def test_csv_export_never_hands_excel_a_formula(app, client):
     assert "'+cmd|' /C calc'!A0" in row
     assert "'@SUM(1+1)*cmd" in row
     assert not any(cell[:1] in "=+-@\t\r" for cell in row if cell)
+
+
+def test_bids_opened_now_meet_the_items_kept_median_and_history_its_own_year(app, client):
+    """Bids opened now are checked against the item's median winning price as the fee page keeps it (exact,
+    recomputed with every deal), without reading the item's year of orders inside the closing's transaction; a
+    request re-checked over history (`audit_all`) meets the median of the year before its own closing."""
+    item = f.market_item()
+    admin = f.admin()
+    for price in (10_000_000, 11_000_000, 12_000_000, 13_000_000, 14_000_000):
+        f.accepted_order(price_fen=price, admin=admin, service_item_id=item.id)
+    assert (
+        checks.item_median(item.id, checks.now())
+        == 12_000_000
+        == checks.rules.median_or_none(checks.winning_prices(item.id, checks.now()))
+    )
+    enterprise, low = f.user("enterprise"), f.active_agency("C03", reviewer=admin)
+    req = f.published_request(enterprise, item=item, ceiling_fen=CEILING)
+    f.bid(low, req, price_fen=5_000_000)  # under half the median, the only bid
+    timetravel.past_deadline(req, clock=False)
+    with app.app_context():
+        engine = db.engine
+    scans = []
+
+    def note(_conn, _cursor, statement, *_args):
+        deals = "service_order.amount_fen" in statement and "JOIN service_request" in statement
+        if deals and "service_order.agency_id IN" not in statement:  # an item's deals, not an agency's
+            scans.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        timetravel.run_clock()  # the clock closes the bidding
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert not scans  # the agencies' own past wins only, by agency
+    flag = db.session.scalar(select(FeeFlag).where(FeeFlag.rule == "abnormally_low"))
+    assert flag.agency_id == low.agency.id and flag.figures["reasons"] == ["median"]
+    assert flag.figures["item_median_fen"] == 12_000_000
+
+    # a day before the deals the item had no year of prices: history is computed as of its own moment
+    assert checks.item_median(item.id, checks.now() - timedelta(days=1)) is None
+    assert checks.item_median(item.id + 1000, checks.now()) is None  # an item without deals
