@@ -125,10 +125,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "SEARCH_BACKEND": _choice("SEARCH_BACKEND", ("whoosh", "postgres"), "whoosh"),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR") or str(instance_dir / "search-index"),
         # A search opens a searcher of the newest index (and, without SEARCH_INDEX_BY_CLOCK, indexes the queued
-        # changes) at most this often per process (Whoosh): in a busy market the index changes every few seconds,
-        # and reopening it for each search cost most of its time. Results are at most this many seconds behind;
-        # 0: every search.
-        "SEARCH_REFRESH_SECONDS": _float("SEARCH_REFRESH_SECONDS", 0.0 if env == "testing" else 1.0),
+        # changes) at most this often per process (Whoosh): in a busy market the index changes at every clock
+        # pass, and opening a searcher of a 100k-agency index costs ~0.1 s of a worker's CPU. Results are at most
+        # this many seconds behind (plus the clock's pass); 0: every search. Production: 10 s (under load, 1 s
+        # kept a twentieth of the workers' time opening searchers and doubled the p95).
+        "SEARCH_REFRESH_SECONDS": _float(
+            "SEARCH_REFRESH_SECONDS", {"testing": 0.0, "production": 10.0}.get(env, 1.0)
+        ),
         # Who indexes the queued changes. 1 (production): only the clock, at each pass (every few seconds), so
         # no write waits for the index after its commit and no search before it runs (under load a worker spent
         # a tenth of its time there, and the index changed under every search). 0: the writer right after its

@@ -137,12 +137,21 @@ def searching(base: Path, state: dict, max_age: float = 0) -> Iterator:
     path = str(base / state["gen"])
     with _indexes_lock:
         idle = _idle.get(path)
+        if idle:  # the youngest: an older one is the first to be out of date
+            idle.sort(key=lambda s: _opened.get(id(s), 0.0))
         searcher = idle.pop() if idle else None
         stale = [s for p in list(_idle) if p != path for s in _idle.pop(p)]  # older generations
     fresh = searcher is not None and time.monotonic() - _opened.get(id(searcher), 0.0) < max_age
     if searcher is not None and not fresh and not searcher.up_to_date():
         # Not Searcher.refresh(): it reuses segment readers with their old deletions (and merged-away segments).
-        stale.append(searcher)
+        # The idle ones opened before it are out of date too: closed now, so that a change is reopened by as
+        # many searches as run at once, not once by every searcher the busiest moment left behind.
+        opened = _opened.get(id(searcher), 0.0)
+        with _indexes_lock:
+            idle = _idle.get(path, [])
+            older = [s for s in idle if _opened.get(id(s), 0.0) <= opened]
+            idle[:] = [s for s in idle if _opened.get(id(s), 0.0) > opened]  # opened by another search since
+            stale += [searcher, *older]
         searcher = None
     for old in stale:
         _opened.pop(id(old), None)

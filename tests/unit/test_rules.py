@@ -100,3 +100,19 @@ def test_uploads_are_checked_by_content_and_size(app):
         assert "static" not in str(path)
         with pytest.raises(ValueError):
             uploads.upload_path("qualifications", "../secret_key")
+
+
+def test_searches_reopen_the_index_at_most_every_ten_seconds_in_production(monkeypatch, tmp_path):
+    """Under load a 1-second refresh kept a twentieth of the workers' time opening searchers (README, load test)."""
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("SEARCH_REFRESH_SECONDS", raising=False)
+    seconds = {
+        env: load_config({"MARKET_ENV": env, "INSTANCE_DIR": str(tmp_path)})["SEARCH_REFRESH_SECONDS"]
+        for env in ("production", "development", "testing")
+    }
+    assert seconds == {"production": 10.0, "development": 1.0, "testing": 0.0}
+    monkeypatch.setenv("SEARCH_REFRESH_SECONDS", "2.5")
+    assert (
+        load_config({"MARKET_ENV": "production", "INSTANCE_DIR": str(tmp_path)})["SEARCH_REFRESH_SECONDS"]
+        == 2.5
+    )

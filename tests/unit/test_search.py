@@ -394,6 +394,26 @@ def test_searches_refresh_the_index_at_most_every_few_seconds(app, index_dir, mo
     assert keys("朱雀湖") == {("agency", first.id), ("agency", second.id)} and index.pending() == 0
 
 
+def test_a_change_is_reopened_by_as_many_searches_as_run_at_once(app, index_dir):
+    """Three searches at once leave three searchers; after a change the next search reopens one and closes the
+    other two (older, so out of date as well) instead of each being reopened in turn by a later search."""
+    first = agency_offering("环境影响评价（报告书）", name="南京朱雀湖环境咨询有限公司")
+    index.drain()
+    base, state = index.index_dir(), index.live_state(index.index_dir())
+    path = str(base / state["gen"])
+    index.close_all()
+    with index.searching(base, state) as a, index.searching(base, state) as b, index.searching(base, state) as c:
+        held = [a, b, c]
+    assert len(index._idle[path]) == 3
+    agency_offering("环境影响评价（报告书）", name="南京朱雀湖生态科技有限公司")
+    index.drain()
+    with index.searching(base, state) as searcher:
+        assert searcher not in held and searcher.up_to_date()
+    assert index._idle[path] == [searcher]  # one reopened, the out-of-date ones closed
+    assert all(s.is_closed for s in held)
+    assert keys("朱雀湖") >= {("agency", first.id)}
+
+
 def test_reindex_and_drain_commands(app, no_index):
     index_dir = no_index
     runner = app.test_cli_runner()
