@@ -389,10 +389,20 @@ def requests_of(bids: list[Bid]) -> dict[int, ServiceRequest]:
     return {b.id: found[b.request_id] for b in bids}
 
 
-def opened_bids(request_id: int) -> list[Bid]:
-    """All bids of a request in canonical order (ascending id). Callers must have checked the seal."""
-    return list(db.session.scalars(select(Bid).where(Bid.request_id == request_id).order_by(Bid.id)))
+def opened_bids(request_id: int, checks: bool = False) -> list[Bid]:
+    """All bids of a request in canonical order (ascending id). Callers must have checked the seal. `checks`:
+    with what the eligibility checks read of each bidder (`eligibility_problems`) loaded in a statement per
+    relation, not lazily per bid (a request closing with dozens of bids)."""
+    stmt = select(Bid).where(Bid.request_id == request_id).order_by(Bid.id)
+    if checks:
+        agency = selectinload(Bid.agency)
+        stmt = stmt.options(
+            agency.selectinload(Agency.qualifications),
+            agency.selectinload(Agency.categories),
+            agency.selectinload(Agency.service_areas),
+        )
+    return list(db.session.scalars(stmt))
 
 
-def valid_bids(request_id: int) -> list[Bid]:
-    return [b for b in opened_bids(request_id) if b.status == BidStatus.ACTIVE]
+def valid_bids(request_id: int, checks: bool = False) -> list[Bid]:
+    return [b for b in opened_bids(request_id, checks) if b.status == BidStatus.ACTIVE]

@@ -277,8 +277,10 @@ def close_bidding(req: ServiceRequest, actor=None) -> bool:
     req = locked_request(req.id)
     if req.status != RequestStatus.BIDDING or now() < req.bid_deadline + close_grace():
         return False
-    for bid in bidding.valid_bids(req.id):
-        problems = bidding.eligibility_problems(bid.agency, req, bid)
+    bids = bidding.valid_bids(req.id, checks=True)
+    bars = credit_scores.barred_all([b.agency_id for b in bids])
+    for bid in bids:
+        problems = bidding.eligibility_problems(bid.agency, req, bid, credit_bar=bars[bid.agency_id])
         if problems:
             bid.status, bid.invalid_reason = BidStatus.INVALID, problems[0].encode(INVALID_REASON_LENGTH)
             record(actor, "bid.invalidate", bid, after={"reason": bid.invalid_reason})
@@ -370,9 +372,11 @@ def _recheck_qualifications(req: ServiceRequest, actor) -> None:
     """Only bids whose agency meets the item's qualification rule on the closing day take part in the selection
     (bids opened before the rule was in force, or under data corrected since, are invalidated here)."""
     day = bidding.qualification_day(req)
-    for bid in bidding.valid_bids(req.id):
+    bids = bidding.valid_bids(req.id, checks=True)
+    bars = credit_scores.barred_all([b.agency_id for b in bids])
+    for bid in bids:
         problems = bidding.qualification_problems(bid.agency, req, day)
-        credit_bar = credit_scores.barred(bid.agency_id)  # blacklisted or grade E since it bid
+        credit_bar = bars[bid.agency_id]  # blacklisted or grade E since it bid
         if credit_bar is not None:
             problems.insert(0, credit_bar)
         if problems:

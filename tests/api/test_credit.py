@@ -529,3 +529,58 @@ def test_only_a_supervisor_of_the_agencys_region_lists_or_records(client):
         ).get_json()
         == []
     )
+
+
+def test_bidders_barred_since_they_bid_are_left_out_at_the_close_and_at_the_selection(client):
+    """A bidder black-listed (with an end date, or open-ended) or fallen to grade E after it bid loses its bid
+    when the bidding closes; one black-listed between the close and the selection loses it at the selection.
+    Each bid records the rule that barred it; the rest take part."""
+    from marketplace.common.clock import local
+    from marketplace.common.messages import said
+
+    admin, owner = f.admin(), f.user("enterprise")
+    dated, open_ended, bottom, late, clean = (f.active_agency(reviewer=admin) for _ in range(5))
+    req = f.published_request(owner, selection_method="lowest_price", funding="social")
+    bids = {
+        u.agency.id: f.bid(u, req, price_fen=price)
+        for u, price in (
+            (dated, 9_000_000),
+            (open_ended, 9_500_000),
+            (bottom, 10_000_000),
+            (late, 11_000_000),
+            (clean, 12_000_000),
+        )
+    }
+    until = now() + timedelta(days=90)
+    scores.open_list(dated.agency.id, scores.ListKind.BLACK, "伪造业绩材料", until=until)
+    scores.open_list(open_ended.agency.id, scores.ListKind.BLACK, "串通投标")
+    fallen = db.session.get(AgencyCredit, bottom.agency.id) or AgencyCredit(
+        agency_id=bottom.agency.id, window_start=now()
+    )
+    fallen.grade, fallen.grade_rank = "E", 4  # (as the ledger leaves an agency of the bottom grade)
+    db.session.add(fallen)
+    db.session.commit()
+    timetravel.past_deadline(req)  # the clock closes the bidding
+    db.session.expire_all()
+    reasons = {
+        a: (db.session.get(Bid, b.id).status.value, said(db.session.get(Bid, b.id).invalid_reason))
+        for a, b in bids.items()
+    }
+    assert reasons[dated.agency.id] == (
+        "invalid",
+        said(scores.message(scores.BLACKLISTED, until=local(until).strftime("%Y-%m-%d")).encode()),
+    )
+    assert reasons[open_ended.agency.id] == (
+        "invalid",
+        said(scores.message(scores.BLACKLISTED_OPEN).encode()),
+    )
+    assert reasons[bottom.agency.id] == ("invalid", said(scores.message(scores.GRADE_E).encode()))
+    assert reasons[late.agency.id][0] == reasons[clean.agency.id][0] == "active"
+
+    scores.open_list(late.agency.id, scores.ListKind.BLACK, "转包违规")  # between the close and the selection
+    db.session.commit()
+    requests.select_winner(owner, req.id)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Bid, bids[late.agency.id].id).status.value == "invalid"
+    assert db.session.get(Bid, req.winner_bid_id).agency_id == clean.agency.id
