@@ -402,7 +402,11 @@ def test_a_change_is_reopened_by_as_many_searches_as_run_at_once(app, index_dir)
     base, state = index.index_dir(), index.live_state(index.index_dir())
     path = str(base / state["gen"])
     index.close_all()
-    with index.searching(base, state) as a, index.searching(base, state) as b, index.searching(base, state) as c:
+    with (
+        index.searching(base, state) as a,
+        index.searching(base, state) as b,
+        index.searching(base, state) as c,
+    ):
         held = [a, b, c]
     assert len(index._idle[path]) == 3
     agency_offering("环境影响评价（报告书）", name="南京朱雀湖生态科技有限公司")
