@@ -307,6 +307,20 @@ def timeline(history: Path, every: float = 10.0) -> str:
     return "p50/p95 ms over the last 10 s (s since start, users): " + ", ".join(shown)
 
 
+def requests_made(history: Path) -> int:
+    """Every request of the run, the ramp-up's included: Locust's total restarts at --reset-stats, so each time it
+    drops, the count it had reached is added (to within the second between two rows)."""
+    total = last = 0
+    for row in _rows(history):
+        if row["Name"] != "Aggregated":
+            continue
+        count = int(row["Total Request Count"])
+        if count < last:
+            total += last
+        last = count
+    return total + last
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -402,6 +416,11 @@ def main() -> None:
     print(f"\nCPU during the run ({wall:.0f} s × {cores} cores = {wall * cores:.0f} CPU-seconds): "
           + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in cpu.items())
           + f"; idle or other {max(0.0, wall * cores - sum(cpu.values())):.0f} s")  # fmt: skip
+    made = requests_made(work / "mix_stats_history.csv")
+    workers = next(seconds for name, seconds in cpu.items() if name.startswith("gunicorn"))
+    if made:  # the figure to compare runs by: a request's cost, whatever the rate the users came at
+        print(f"the workers' CPU per request: {workers * 1000 / made:.1f} ms ({workers:.0f} CPU-seconds over "
+              f"{made:,} requests, the ramp-up's included)")  # fmt: skip
     rate = {name: float(_rows(path)[-1]["Requests/s"]) for name, path in probes.items()}
     ratio = rate["ListProbe"] / rate["HealthzProbe"] if rate["HealthzProbe"] else 0
     print(f"\nthroughput alone (16 users, no think time, {args.probe_time}): /healthz {rate['HealthzProbe']:.0f} req/s, "
