@@ -65,11 +65,6 @@ def public_requests_query(
     return stmt.order_by(ServiceRequest.published_at.desc(), ServiceRequest.id.desc())
 
 
-# Phases that time alone moves (bidding ends at the deadline whether or not the clock ran): counted, not kept —
-# they hold only the open announcements.
-_TIMED = {RequestStatus.BIDDING, RequestStatus.EVALUATING}
-
-
 def kept_total(
     status: str | None = None,
     service_item_id: int | None = None,
@@ -77,9 +72,17 @@ def kept_total(
     q: str | None = None,
 ) -> int | None:
     """The number of announcements `public_requests_query` finds, from the kept counts (requests/counts.py);
-    None when the filters need a count (a region or a keyword, or a phase the deadline moves)."""
-    if region or q or (status is not None and status in _TIMED):
+    None when the filters need a count (a region or a keyword). The phases time alone moves (bidding ends at the
+    deadline whether or not the clock ran) are the kept status counts corrected by the few announcements still
+    bidding past their deadline."""
+    if region or q:
         return None
+    if status in (RequestStatus.BIDDING, RequestStatus.EVALUATING):
+        kept, overdue = (
+            counts.total({RequestStatus(status)}, service_item_id),
+            counts.overdue_bidding(service_item_id),
+        )
+        return kept - overdue if status == RequestStatus.BIDDING else kept + overdue
     if status in set(RequestStatus) and status not in UNPUBLISHED:
         return counts.total({RequestStatus(status)}, service_item_id)
     return counts.total(None, service_item_id)

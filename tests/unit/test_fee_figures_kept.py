@@ -5,7 +5,7 @@ equal the rebuilt ones, and the pages show the same figures as computed from the
 import json
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.models import ServiceItem
@@ -18,6 +18,7 @@ from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from marketplace.requests import services as requests
 from marketplace.requests.models import ServiceRequest
+from marketplace.requests.queries import public_requests_query
 from marketplace.stats.fees import FeeItemSummary, summary_of
 from tests import factories as f
 from tests import timetravel
@@ -160,7 +161,7 @@ def test_a_changed_guide_range_is_not_read_from_a_row_counted_against_the_old_on
     assert db.session.get(FeeItemSummary, (item.id, "")).above_guide == 1
 
 
-def test_announcement_counts_are_kept_as_requests_move_and_equal_a_recount(client):
+def test_announcement_counts_are_kept_as_requests_move_and_equal_a_recount(app, client):
     from marketplace.requests import counts
     from marketplace.requests.models import RequestStatus
 
@@ -206,6 +207,37 @@ def test_announcement_counts_are_kept_as_requests_move_and_equal_a_recount(clien
     assert api_total("status=cancelled") == 1 and api_total("status=draft") == public
     assert api_total(f"status=bidding&service_item_id={item.id}") == 1
     assert api_total("q=no-such-title-anywhere") == 0  # a keyword still counts the query
+
+    # the deadline passes and the clock has not run yet: bidding is over as time has made it, in the counts too
+    bidding_before, evaluating_before = api_total("status=bidding"), api_total("status=evaluating")
+    timetravel.past_deadline(open_req, clock=False)
+    assert db.session.get(ServiceRequest, open_req.id).status == RequestStatus.BIDDING  # (by its status)
+    assert api_total(f"status=bidding&service_item_id={item.id}") == 0
+    assert api_total(f"status=evaluating&service_item_id={item.id}") == 1
+    assert said(f"status=evaluating&service_item={item.id}") == "共 1 条公告"
+    assert (api_total("status=bidding"), api_total("status=evaluating")) == (
+        bidding_before - 1,
+        evaluating_before + 1,
+    )
+    with app.app_context():
+        engine = db.engine
+    counted = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if "FROM (SELECT service_request.id" in statement:  # the page's query counted row by row
+            counted.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        api_total("status=bidding"), api_total("status=evaluating")
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert not counted  # the kept counts and the few overdue ones
+    for phase in (RequestStatus.BIDDING, RequestStatus.EVALUATING):  # as the query itself counts them
+        found = db.session.scalar(
+            select(func.count()).select_from(public_requests_query(phase.value).subquery())
+        )
+        assert api_total(f"status={phase.value}") == found
 
 
 def test_an_item_page_lists_the_fastest_offers_and_sends_to_the_list_for_the_rest(client, monkeypatch):
