@@ -11,6 +11,7 @@ from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.models import ServiceItem
 from marketplace.common.clock import now
 from marketplace.common.money import format_fen
+from marketplace.common.sql import count_of
 from marketplace.extensions import db
 from marketplace.fees import reports as fee_reports
 from marketplace.fees import summary
@@ -234,10 +235,7 @@ def test_announcement_counts_are_kept_as_requests_move_and_equal_a_recount(app, 
         event.remove(engine, "before_cursor_execute", note)
     assert not counted  # the kept counts and the few overdue ones
     for phase in (RequestStatus.BIDDING, RequestStatus.EVALUATING):  # as the query itself counts them
-        found = db.session.scalar(
-            select(func.count()).select_from(public_requests_query(phase.value).subquery())
-        )
-        assert api_total(f"status={phase.value}") == found
+        assert api_total(f"status={phase.value}") == count_of(public_requests_query(phase.value))
 
 
 def test_an_item_page_lists_the_fastest_offers_and_sends_to_the_list_for_the_rest(client, monkeypatch):
