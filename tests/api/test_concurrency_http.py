@@ -172,14 +172,16 @@ def test_five_identical_webhooks_at_once_count_once(committed_app):
 def test_readers_see_their_pages_while_a_deadline_passes(committed_app):
     """Readers load the front page, the list and the request page while its deadline (and grace) passes and
     the clock, running meanwhile, closes the bidding; an agency revises its bid up to the deadline."""
+    from marketplace.chronograph.services import run_once
     from marketplace.common.clock import now
     from marketplace.search import backends
 
     with (
         committed_app.app_context()
-    ):  # else the clock's first pass builds it, for longer than the deadline takes
+    ):  # else the clock's first pass does it, for longer than the deadline takes
         if not backends.is_built():
             backends.reindex()
+        run_once()  # the first pass's hourly work (kept figures, feeds) comes before the race, not in it
         db.session.remove()
     req_id, bid_id, _, email, deadline = bids_closing_soon(committed_app, timedelta(seconds=1))
     bidder = _bearer(committed_app, email)
@@ -205,10 +207,10 @@ def test_readers_see_their_pages_while_a_deadline_passes(committed_app):
         return seen
 
     def clock():
-        from marketplace.chronograph.services import run_once
-
-        passes = []
-        while time.monotonic() < stop and now() < deadline + timedelta(seconds=GRACE + 1.5):
+        passes = []  # passes go on past the deadline until one has closed it (a slow pass may straddle the grace)
+        while time.monotonic() < stop and (
+            now() < deadline + timedelta(seconds=GRACE + 1.5) or not sum(passes)
+        ):
             passes.append(run_once().requests)
             time.sleep(0.2)
         return passes
