@@ -220,6 +220,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "STATS_FRESH_SECONDS": _int("STATS_FRESH_SECONDS", 0 if env == "testing" else 300),
         # the views the clock keeps (reports/served.py views()) are recomputed by a request only when older than this
         "STATS_KEPT_SECONDS": _int("STATS_KEPT_SECONDS", 3600),
+        # The public fee figures (fees/summary.py) follow a deal of an item at the clock's first pass this many
+        # seconds after it, one recompute for all the item's deals meanwhile; negative: inside each deal's own
+        # transaction (which then waits ~0.25 s for a busy item at 100,000 agencies, and every deal of the item
+        # waits for the one before).
+        "FEES_FIGURES_DELAY_SECONDS": _int("FEES_FIGURES_DELAY_SECONDS", -1 if env == "testing" else 10),
         # The CJK font the PDF embeds (a fontconfig family; Debian's fonts-wqy-microhei), and a file tried first.
         "REPORTS_PDF_FONT": os.environ.get("REPORTS_PDF_FONT", "WenQuanYi Micro Hei"),
         "REPORTS_PDF_FONT_FILE": os.environ.get(

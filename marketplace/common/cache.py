@@ -42,6 +42,7 @@ PRIVATE_TABLES = frozenset(
         "clock_lease",
         "favourite",
         "fee_flag",
+        "fee_item_due",  # the clock's marks; the kept rows it then writes are public
         "login_throttle",
         "notification",
         "notification_preference",

@@ -12,18 +12,18 @@ def _bidding_closed(req, **_) -> None:
 
 def _order_created(order, **_) -> None:
     checks.audit_contract(order)
-    summary.refresh_item(order.request.service_item_id)
+    summary.item_changed(order.request.service_item_id)
 
 
 def _contract_amended(order, **_) -> None:
     checks.audit_contract(order)
     checks.audit_paid(order)
-    summary.refresh_item(order.request.service_item_id)
+    summary.item_changed(order.request.service_item_id)
 
 
 def _deal_void(order, **_) -> None:
     """A declined or cancelled order is no longer a deal: the public fee figures drop it."""
-    summary.refresh_item(order.request.service_item_id)
+    summary.item_changed(order.request.service_item_id)
 
 
 def _winner_withdrawn(req, order=None, **_) -> None:

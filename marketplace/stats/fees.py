@@ -5,9 +5,12 @@ each level of GB/T 2260 (its significant prefix: "32" for 320000, "3205" for 320
 filter of any level reads one row per item. A row holds the same figures `fees.reports.price_summary` computes
 from the deals — count, median, quartiles, lowest and highest, the sums behind the savings rate, the deals above
 and below the guide range — and the median and count of every month. They are EXACT, not estimates: the fee
-audit's listeners (fees/summary.py) recompute an item's rows from its deals inside the transaction of every
-change of its deals (an order made, declined, cancelled or amended), and the clock recomputes an item whose oldest
-deal has left the 12-month window (`valid_until`) or whose guide range changed since.
+audit's listeners (fees/summary.py) recompute an item's rows from its deals after every change of its deals (an
+order made, declined, cancelled or amended): in production the clock does it at its first pass
+FEES_FIGURES_DELAY_SECONDS after the change (`FeeItemDue` holds the items waiting), so a busy item's deals share
+one recompute and no deal waits for one; with a negative delay (the tests' default) inside the deal's own
+transaction. The clock also recomputes an item whose oldest deal has left the 12-month window (`valid_until`) or
+whose guide range changed since.
 
 The pages read here (fees/reports.py, requests/item_facts.py) and never compute from the orders: a row whose
 oldest deal has left the window since (the clock recomputes it within its next pass) is shown with the moment
@@ -142,3 +145,13 @@ def summary_of(row: FeeItemSummary | None) -> dict:
             out["savings_rate"] = round(1 - row.amount_sum_fen / row.ceiling_sum_fen, 4)
         above, below = row.above_guide, row.below_guide
     return out | {"above_guide": above, "below_guide": below, "outside_guide": bool(above or below)}
+
+
+class FeeItemDue(db.Model):
+    """A service item whose kept rows wait for the clock: a deal of it changed at `since` (the first such change
+    since its rows were last recomputed; later ones join the same recompute)."""
+
+    __tablename__ = "fee_item_due"
+
+    service_item_id: Mapped[int] = mapped_column(ForeignKey("service_item.id"), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime())

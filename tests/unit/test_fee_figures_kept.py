@@ -287,3 +287,52 @@ def test_a_kept_fee_table_shows_the_figures_and_guide_of_now_in_the_visitors_lan
     assert "Government guide price" in english and "政府指导价" not in english
     client.get("/auth/lang/zh_Hans")
     assert row() == lowered
+
+
+def test_with_a_delay_a_busy_items_deals_wait_for_one_recompute_by_the_clock(client, app, monkeypatch):
+    """Production's way (FEES_FIGURES_DELAY_SECONDS ≥ 0): a deal only marks its item; the clock's first pass after
+    the delay recomputes the item once for all its deals meanwhile, and the figures are those of a rebuild."""
+    from marketplace.stats.fees import FeeItemDue
+
+    item = f.guided_item()
+    agency = f.active_agency(item.category.code)
+    enterprise = f.user("enterprise")
+    f.accepted_order(
+        price_fen=item.guide_min_fen, agency=agency, enterprise=enterprise, service_item_id=item.id
+    )
+    assert db.session.get(FeeItemSummary, (item.id, "")).count == 1  # the tests' default: in the transaction
+    before = summary.snapshot()
+
+    monkeypatch.setitem(app.config, "FEES_FIGURES_DELAY_SECONDS", 30)
+    f.accepted_order(
+        price_fen=item.guide_max_fen, agency=agency, enterprise=enterprise, service_item_id=item.id
+    )
+    first = db.session.get(FeeItemDue, item.id).since
+    f.accepted_order(
+        price_fen=item.guide_max_fen + 10_000,
+        agency=agency,
+        enterprise=enterprise,
+        service_item_id=item.id,
+        region_code="320506",
+    )
+    db.session.expire_all()
+    assert summary.snapshot() == before  # neither deal recomputed anything
+    assert db.session.get(FeeItemDue, item.id).since == first  # one mark, from the first deal
+    assert client.get(f"/api/v1/service-items/{item.id}/fees").get_json()["winning"]["count"] == 1
+
+    assert item.id not in summary.due_ids()  # not before the delay
+    timetravel.run_clock()
+    assert db.session.get(FeeItemSummary, (item.id, "")).count == 1
+    db.session.execute(update(FeeItemDue).values(since=first - timedelta(seconds=31)))  # 31 s pass
+    db.session.commit()
+    assert summary.due_ids() == [item.id]
+    timetravel.run_clock()
+    assert count_of(select(FeeItemDue)) == 0
+    market = db.session.get(FeeItemSummary, (item.id, ""))
+    assert market.count == 3 and market.above_guide == 1
+    assert db.session.get(FeeItemSummary, (item.id, "320506")).count == 1
+    assert client.get(f"/api/v1/service-items/{item.id}/fees").get_json()["winning"]["count"] == 3
+    kept = summary.snapshot()
+    summary.rebuild()
+    db.session.commit()
+    assert summary.snapshot() == kept
