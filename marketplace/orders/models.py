@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.agencies.models import Agency
@@ -72,6 +72,17 @@ VOID = frozenset({OrderStatus.DECLINED, OrderStatus.CANCELLED})  # never became 
 
 class Order(TimestampMixin, db.Model):
     __tablename__ = "service_order"
+    # By status (it replaced the status's own index): the clock reads the orders under way with what their deadline
+    # light is judged from on every pass (services.due_order_ids). On PostgreSQL the index carries those columns:
+    # through the status's index the read fetched ~15,000 scattered rows at 1,000,000 orders (~100 ms a pass).
+    __table_args__ = (
+        Index(
+            "ix_service_order_status_due",
+            "status",
+            "due_at",
+            postgresql_include=["id", "started_at", "delivered_at", "deadline_flag"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("service_request.id"), index=True)
@@ -80,7 +91,9 @@ class Order(TimestampMixin, db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     amount_fen: Mapped[int]
     promised_days: Mapped[int]
-    status: Mapped[OrderStatus] = enum_column(OrderStatus, default=OrderStatus.AWAITING, index=True)
+    status: Mapped[OrderStatus] = enum_column(
+        OrderStatus, default=OrderStatus.AWAITING
+    )  # ix_service_order_status_due
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)  # the current one (lights)
     # The due date when the clock started, kept visible after extensions (延期), and the one the on-time rate is

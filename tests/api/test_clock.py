@@ -124,3 +124,23 @@ def test_the_clock_takes_up_an_order_under_way_only_when_time_changed_its_light(
     assert orders.due_order_ids() == [] and all(
         db.session.get(Order, o.id).deadline_flag == "ok" for o in others
     )
+
+
+def test_the_clocks_read_of_the_orders_goes_through_the_status_index(app):
+    """Every pass reads the orders to act on by status: through ix_service_order_status_due (migration 0043), not
+    a scan of every order ever made; on PostgreSQL the orders under way are read from the index alone."""
+    from marketplace.orders import services as orders
+    from tests.plans import plan, statements
+
+    f.accepted_order(deliver=False)
+    with statements(r"FROM service_order\s+WHERE service_order\.status") as seen:
+        orders.due_order_ids()
+    assert len(seen) == 2  # the orders to settle, the orders under way
+    for statement, parameters in seen:
+        assert "ix_service_order_status_due" in plan(statement, parameters), plan(statement, parameters)
+    if db.engine.dialect.name == "postgresql":
+        under_way = next(s for s in seen if "deadline_flag" in s[0])
+        connection = db.session.connection()  # (a bitmap scan is cheaper over a test's few rows)
+        connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+        assert "Index Only Scan" in plan(*under_way), plan(*under_way)
+        connection.exec_driver_sql("SET LOCAL enable_bitmapscan = on")
