@@ -54,11 +54,12 @@ def _awarded():
 
 
 def _releases(client, req) -> dict[str, dict]:
-    """The request's releases in this month's package and, in a month's first days, the last month's (the walk
-    dates its publication days back, which may fall in the month before)."""
+    """The request's releases in the packages of the months from its publication to this one (the walk dates its
+    publication days back, which in a month's first days falls in the month before; a month none of the market's
+    releases fall in has no package)."""
     prefix = f"ocds-zjcs00-{req.id}"
     found = {}
-    for month in sorted({local(now() - timedelta(days=3)).strftime("%Y-%m"), _month()}):
+    for month in sorted({local(req.published_at).strftime("%Y-%m"), _month()}):
         body = package_for(client, month)
         validate(body)
         check_bids(body)
