@@ -194,6 +194,11 @@ def test_an_enterprise_keeps_favourites_from_the_store_and_the_list_and_sees_the
     r = client.post(f"/agencies/{aid}/favourite", data={"next": f"/agencies/{aid}"})
     assert r.status_code == 302 and urlsplit(r.headers["Location"]).path == "/auth/login"
     assert db.session.scalar(select(func.count()).select_from(Favourite)) == 0
+    # … and a visitor's card on the list links to the log-in, back to the same list page
+    listing = _page(client, "/agencies/?sort=rating")
+    (link,) = [a for a in listing.find_all("a") if a.attrs.get("data-favourite-login") == str(aid)]
+    assert link.attrs["href"] == "/auth/login?next=/agencies/?sort%3Drating" and "收藏" in link.text()
+    assert not [b for b in listing.find_all("button") if b.attrs.get("data-favourite")]
 
     buyer = f.user("enterprise")
     f.login(client, buyer)
