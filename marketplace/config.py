@@ -224,9 +224,6 @@ def load_config(overrides: dict | None = None) -> dict:
         # seconds after it, one recompute for all the item's deals meanwhile; negative: inside each deal's own
         # transaction (which then waits ~0.25 s for a busy item at 100,000 agencies, and every deal of the item
         # waits for the one before).
-        # `flask clock` lowers its own CPU priority by this much (os.nice; 0: as the web's workers): its passes are
-        # background work that should take the CPU the workers leave on a machine they share.
-        "CLOCK_NICE": _int("CLOCK_NICE", 10),
         "FEES_FIGURES_DELAY_SECONDS": _int("FEES_FIGURES_DELAY_SECONDS", -1 if env == "testing" else 10),
         # The CJK font the PDF embeds (a fontconfig family; Debian's fonts-wqy-microhei), and a file tried first.
         "REPORTS_PDF_FONT": os.environ.get("REPORTS_PDF_FONT", "WenQuanYi Micro Hei"),

@@ -19,21 +19,10 @@ def _say(report) -> None:
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
 @click.option("--passes", type=int, default=None, help="Stop after this many passes (default: never).")
 @click.option("--quiet", is_flag=True, help="Say only what moved or failed.")
-@click.option(
-    "--nice",
-    "niceness",
-    type=int,
-    default=None,
-    help="Lower the clock's CPU priority by this much (default: the CLOCK_NICE setting).",
-)
-def clock(interval: float, passes: int | None, quiet: bool, niceness: int | None) -> None:
+def clock(interval: float, passes: int | None, quiet: bool) -> None:
     """Run the market's clock: close bidding, end publicity, auto-accept, deadline lights — for ever.
     Safe to run on several machines at once (one acts at a time)."""
-    from flask import current_app
-
     from marketplace.chronograph import services
-
-    services.lower_priority(current_app.config["CLOCK_NICE"] if niceness is None else niceness)
 
     def report(result) -> None:
         if not quiet or (result and (result.requests or result.orders or result.others or result.failures)):

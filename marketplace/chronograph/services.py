@@ -233,15 +233,6 @@ def tick(holder: str | None = None) -> Pass | None:
         release(holder)
 
 
-def lower_priority(niceness: int) -> int:
-    """Lower this process's CPU priority (`os.nice`) and return the niceness it runs at now. The clock's passes
-    (the statistics' views, the fee figures, the open-data packages) are background work: on a machine it shares
-    with the web's workers, their requests come first, and the clock takes what CPU they leave."""
-    if niceness > 0 and hasattr(os, "nice"):
-        return os.nice(niceness)
-    return os.getpriority(os.PRIO_PROCESS, 0) if hasattr(os, "getpriority") else 0
-
-
 def run_forever(
     interval: float = 5.0,
     holder: str | None = None,

@@ -144,23 +144,3 @@ def test_the_clocks_read_of_the_orders_goes_through_the_status_index(app):
         connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
         assert "Index Only Scan" in plan(*under_way), plan(*under_way)
         connection.exec_driver_sql("SET LOCAL enable_bitmapscan = on")
-
-
-def test_the_clock_runs_at_a_lower_cpu_priority_than_the_web(tmp_path):
-    """`flask clock` lowers its own priority (CLOCK_NICE, 10 by default): checked in a process of its own, since a
-    process cannot raise its priority again."""
-    import subprocess
-    import sys
-
-    code = (
-        "import os; from marketplace.chronograph.services import lower_priority; "
-        "before = os.getpriority(os.PRIO_PROCESS, 0); print(before, lower_priority(10), lower_priority(0))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
-    before, lowered, unchanged = map(int, out)
-    assert lowered == min(before + 10, 19) and unchanged == lowered
-    from marketplace.config import load_config
-
-    assert load_config({"MARKET_ENV": "development", "INSTANCE_DIR": str(tmp_path)})["CLOCK_NICE"] == 10
