@@ -373,7 +373,6 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["region_level"] = areas.level
     app.jinja_env.globals["region_options"] = regions.options_html  # a filter's <option>s, kept per process
     app.jinja_env.globals["agency_card"] = cards.agency_card  # a card's HTML, kept per process
-    app.jinja_env.globals["favourite_button"] = cards.favourite_button  # a card's 收藏 toggle
 
 
 def register_commands(app: Flask) -> None:

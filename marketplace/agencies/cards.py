@@ -147,11 +147,3 @@ def agency_card(a, st: dict | None, title: Markup | str | None, check: Markup | 
             str(check),
         )
     return fragment("agency_cards", key, lambda: body(a, figures, title, check), KEPT_CARDS)
-
-
-def favourite_button(agency_id: int, kept: bool, back: str, viewer, small: bool = False) -> Markup:
-    """`{{ favourite_button(…) }}` in templates/agencies/_card.html: the 收藏 toggle of templates/_macros/store.html,
-    from the template's module made once. A card importing the macro (with its context, or without one beside
-    the app's globals) made that module again for each card: ~4 ms a page of 20."""
-    macros = current_app.jinja_env.get_template("_macros/store.html").module
-    return macros.favourite_button(agency_id, kept, back, viewer, small=small)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import cache
 
-from flask import Flask, g, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_datetime, get_locale, get_translations
 from flask_babel import gettext as _
 from jinja2 import pass_eval_context
@@ -157,6 +157,14 @@ def _ntranslate(eval_ctx, singular: str, plural: str, num: int, **variables) -> 
     return text % variables
 
 
+def macros(name: str):
+    """A template's macros from its module, made once (`{{ macros("x.html").m(…) }}`), for partials rendered in a
+    loop: `{% from "x.html" import m %}` inside one made the whole module again at every turn (with the page's
+    context always; without it too, beside the app's context processors). The macros see their arguments and the
+    app's globals (url_for, _, csrf_token), never the page's context: pass what they need."""
+    return current_app.jinja_env.get_template(name).module
+
+
 def register(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _catalogue().ugettext(s),
@@ -176,6 +184,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(remaining, "remaining")
     app.add_template_filter(score, "score")
     app.add_template_global(url_with)
+    app.add_template_global(macros)
 
     @app.context_processor
     def inject_globals():
