@@ -80,7 +80,15 @@ class MarketAgencyMonth(db.Model):
     """Deals (orders created, not void) per month × project region × category × agency."""
 
     __tablename__ = "market_agency_month"
-    __table_args__ = (Index("ix_market_agency_month_category", "category_id", "month"),)
+    __table_args__ = (
+        Index("ix_market_agency_month_category", "category_id", "month"),
+        # a division's top agencies (reports/figures.py top_agencies; the clock remakes each division's view):
+        # its own rows, not every row of the period, from the index alone (SQLite has no INCLUDE: all in the key)
+        Index(
+            "ix_market_agency_month_region",
+            *("region_code", "month", "category_id", "agency_id", "deals", "amount_fen"),
+        ),
+    )
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     region_code: Mapped[str] = mapped_column(String(12), primary_key=True)

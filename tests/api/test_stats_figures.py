@@ -294,3 +294,23 @@ def test_a_monthly_report_keeps_figures_that_match_sql(client, market):
     assert [(m["month"], m["deals"]) for m in trend[-2:]] == [(m0, 1), (m1, 2)]
     shown = client.get(f"/api/v1/stats/reports/{report.id}").get_json()
     assert shown["figures"]["summary"] == report.figures["summary"]
+
+
+def test_a_divisions_top_agencies_read_its_own_rows_from_the_index(app):
+    """/stats?region=… and the clock's remake of each division's view: the top agencies read the division's rows
+    through ix_market_agency_month_region (migration 0044), from the index alone, not every row of the period."""
+    from marketplace.reports import figures
+    from tests.plans import plan, statements
+
+    with statements(r"FROM market_agency_month") as seen:
+        figures.top_agencies("320500", figures.Period.default(), 5)
+    assert len(seen) == 1
+    chosen = plan(*seen[0])
+    assert "ix_market_agency_month_region" in chosen, chosen
+    if db.engine.dialect.name == "postgresql":
+        connection = db.session.connection()  # (a bitmap scan is cheaper over a test's few rows)
+        connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+        assert "Index Only Scan" in plan(*seen[0]), plan(*seen[0])
+        connection.exec_driver_sql("SET LOCAL enable_bitmapscan = on")
+    else:
+        assert "COVERING INDEX ix_market_agency_month_region" in chosen, chosen
