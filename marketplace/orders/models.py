@@ -91,9 +91,8 @@ class Order(TimestampMixin, db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     amount_fen: Mapped[int]
     promised_days: Mapped[int]
-    status: Mapped[OrderStatus] = enum_column(
-        OrderStatus, default=OrderStatus.AWAITING
-    )  # ix_service_order_status_due
+    # indexed by ix_service_order_status_due (above)
+    status: Mapped[OrderStatus] = enum_column(OrderStatus, default=OrderStatus.AWAITING)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)  # the current one (lights)
     # The due date when the clock started, kept visible after extensions (延期), and the one the on-time rate is
