@@ -15,6 +15,7 @@ from marketplace.catalogue.models import Category
 from marketplace.extensions import db
 from marketplace.stats.figures import stats_for
 from tests import factories as f
+from tests.plans import plan, statements
 
 
 def _reference(app, ids: list[int]) -> bytes:
@@ -114,24 +115,12 @@ def test_on_sqlite_a_store_reads_only_its_own_memberships(client):
     """SQLite materialises a joined many-to-many (agency_category JOIN category) whole before the outer join: the
     store's categories come in a statement of their own, so that no statement of the store scans every agency's
     memberships (175 ms at 100k agencies)."""
-    from sqlalchemy import event
-
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's own plan (PostgreSQL plans on statistics)")
     owner = f.active_agency("C03")
-    seen: list[tuple[str, tuple]] = []
-
-    def note(_conn, _cursor, statement, parameters, _context, _executemany):
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with statements(r"(?i)^\s*SELECT") as seen:
         assert client.get(f"/api/v1/agencies/{owner.agency.id}").status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
     assert seen
     for statement, parameters in seen:
-        explained = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-        plan = " ".join(row[3] for row in explained)
-        assert "SCAN agency_category" not in plan, (statement[:200], plan)
+        chosen = plan(statement, parameters)
+        assert "SCAN agency_category" not in chosen, (statement[:200], chosen)

@@ -5,7 +5,7 @@ equal the rebuilt ones, and the pages show the same figures as computed from the
 import json
 from datetime import timedelta
 
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, func, select, update
 
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.models import ServiceItem
@@ -23,6 +23,7 @@ from marketplace.requests.queries import public_requests_query
 from marketplace.stats.fees import FeeItemSummary, summary_of
 from tests import factories as f
 from tests import timetravel
+from tests.plans import statements
 
 
 def _figures(client, item_id: int) -> dict:
@@ -220,19 +221,8 @@ def test_announcement_counts_are_kept_as_requests_move_and_equal_a_recount(app, 
         bidding_before - 1,
         evaluating_before + 1,
     )
-    with app.app_context():
-        engine = db.engine
-    counted = []
-
-    def note(_conn, _cursor, statement, *_args):
-        if "FROM (SELECT service_request.id" in statement:  # the page's query counted row by row
-            counted.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with statements(r"FROM \(SELECT service_request\.id") as counted:  # the page's query counted row by row
         api_total("status=bidding"), api_total("status=evaluating")
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     assert not counted  # the kept counts and the few overdue ones
     for phase in (RequestStatus.BIDDING, RequestStatus.EVALUATING):  # as the query itself counts them
         assert api_total(f"status={phase.value}") == count_of(public_requests_query(phase.value))
