@@ -271,14 +271,20 @@ def locked_request(request_id: int) -> ServiceRequest | None:
     )
 
 
+def _bids_and_credit_bars(request_id: int) -> tuple[list, dict]:
+    """A request's valid bids with what their checks read, and each bidder's credit bar now (None: none), for the
+    checks at the close and at the selection: a statement per relation, not per bid."""
+    bids = bidding.valid_bids(request_id, checks=True)
+    return bids, credit_scores.barred_all([b.agency_id for b in bids])
+
+
 def close_bidding(req: ServiceRequest, actor=None) -> bool:
     """The bid deadline passed: invalidate bids whose agency is no longer eligible, open the rest (the fee
     audit listens), and fail the request (流标) when too few valid bids are left."""
     req = locked_request(req.id)
     if req.status != RequestStatus.BIDDING or now() < req.bid_deadline + close_grace():
         return False
-    bids = bidding.valid_bids(req.id, checks=True)
-    bars = credit_scores.barred_all([b.agency_id for b in bids])
+    bids, bars = _bids_and_credit_bars(req.id)
     for bid in bids:
         problems = bidding.eligibility_problems(bid.agency, req, bid, credit_bar=bars[bid.agency_id])
         if problems:
@@ -372,8 +378,7 @@ def _recheck_qualifications(req: ServiceRequest, actor) -> None:
     """Only bids whose agency meets the item's qualification rule on the closing day take part in the selection
     (bids opened before the rule was in force, or under data corrected since, are invalidated here)."""
     day = bidding.qualification_day(req)
-    bids = bidding.valid_bids(req.id, checks=True)
-    bars = credit_scores.barred_all([b.agency_id for b in bids])
+    bids, bars = _bids_and_credit_bars(req.id)
     for bid in bids:
         problems = bidding.qualification_problems(bid.agency, req, day)
         credit_bar = bars[bid.agency_id]  # blacklisted or grade E since it bid
