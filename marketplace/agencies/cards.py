@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import BigInteger, String, case, cast, func, select
 
@@ -19,6 +18,7 @@ from marketplace.agencies.models import Agency, AgencyStatus, Offer, OfferSummar
 from marketplace.catalogue.models import ServiceItem
 from marketplace.catalogue.outline import OutlineCategory, outline
 from marketplace.common.fragments import fragment
+from marketplace.common.templating import macros
 from marketplace.extensions import db
 from marketplace.regions.services import display_label
 
@@ -135,7 +135,7 @@ def agency_card(a, st: dict | None, title: Markup | str | None, check: Markup | 
     depends only on the card's row, its figures, its title and qualification check, the language and the
     region's name, so it is kept per process under exactly those. Nothing can go stale: a change of any of them
     is a different key (a `Card` is a frozen value read on each request)."""
-    body = current_app.jinja_env.get_template("agencies/_card_body.html").module.card_body
+    body = macros("agencies/_card_body.html").card_body
     figures = None if st is None else {name: st.get(name) for name in FIGURES}
     key = None  # an ORM object (not a value): made each time
     if isinstance(a, Card):

@@ -15,6 +15,7 @@ from marketplace.common.errors import DomainError
 from marketplace.common.forms import page_number
 from marketplace.common.fragments import fragment
 from marketplace.common.money import format_fen
+from marketplace.common.templating import macros
 from marketplace.common.web import form_errors_from
 from marketplace.extensions import db
 from marketplace.fees import reports, services, wording
@@ -69,7 +70,7 @@ def index():
 def fee_section(category, rows: list[dict]):
     """One category's table on the fee page (templates/fees/_section.html), kept per process under everything it
     shows: the category's facts (its items with their guide prices) and each row's figures."""
-    make = current_app.jinja_env.get_template("fees/_section.html").module.fee_section
+    make = macros("fees/_section.html").fee_section
     key = (category, tuple(tuple(row["winning"].items()) for row in rows))
     return fragment("fee_sections", key, lambda: make(category, rows), size=512)
 
@@ -96,8 +97,6 @@ def item(item_id: int):
 @public.route("/rules")
 def rules():
     """收费规则: how prices are set and what the fee audit checks (public)."""
-    from flask import current_app
-
     from marketplace.fees.explain import audit_rules
 
     return render_template(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 from markupsafe import Markup, escape
 
 from marketplace.common.errors import Invalid
 from marketplace.common.fragments import fragment
 from marketplace.common.money import format_fen
-from marketplace.common.templating import page_gettext
+from marketplace.common.templating import macros, page_gettext
 from marketplace.regions import services as regions
 from marketplace.reports import figures, served, services
 from marketplace.reports.monthly import PdfUnavailable, member_charts, month_charts, report_pdf
@@ -40,7 +40,7 @@ def index():
         problem, errors = str(exc.message), {k: [str(m) for m in v] for k, v in exc.errors.items()}
         region, period = None, figures.Period.default()
     data, stamp = served.kept_figures(region, period)
-    make = current_app.jinja_env.get_template("reports/_sections.html").module.figure_sections
+    make = macros("reports/_sections.html").figure_sections
 
     def sections() -> str:
         return make(data, month_charts(data["monthly"]), member_charts(data))
