@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from marketplace.agencies.models import Agency, AgencyStatus, Offer, QualificationLevel
 from marketplace.auth.models import Enterprise, User
 from marketplace.catalogue.models import ServiceItem
+from marketplace.credit.scores import barred_all
 from marketplace.demo import dataset as data
 from marketplace.demo.common import ADMIN_EMAIL, AGENCY_EMAIL, ENTERPRISE_EMAIL, Calendar
 from marketplace.demo.stories import LIVE_KINDS, Story
@@ -95,7 +96,11 @@ class Market:
             probe = SimpleNamespace(
                 exclusions=[], service_item=item, required_level=level, region_code="320000"
             )
-            self.pools[key] = [a for a in self.agencies if not bidding.eligibility_problems(a, probe)]
+            # the agencies' credit bars in one read, not one per agency
+            bars = barred_all([a.id for a in self.agencies])
+            self.pools[key] = [
+                a for a in self.agencies if not bidding.eligibility_problems(a, probe, credit_bar=bars[a.id])
+            ]
         return self.pools[key]
 
     def pick_bidders(
