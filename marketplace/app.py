@@ -153,6 +153,12 @@ def _postgresql_begin(conn, lock_timeout_ms: int = 0, statement_timeout_ms: int 
         conn.exec_driver_sql(sql.format(local="true"))
 
 
+def _postgresql_connect(dbapi_connection, _record, prepared_max: int = 100) -> None:
+    """How many statements the connection keeps prepared (psycopg's least-recently-used cache)."""
+    if prepared_max > 0:
+        dbapi_connection.prepared_max = prepared_max
+
+
 _PG_LIMITS = "mp_pg_limits"  # the pooled connection's info: the (lock, statement) limits it has now
 
 
@@ -181,6 +187,8 @@ def register_extensions(app: Flask) -> None:
                 statement_timeout_ms=app.config["DB_STATEMENT_TIMEOUT_MS"],
             )
             event.listen(engine, "begin", timeouts)
+            prepared = functools.partial(_postgresql_connect, prepared_max=app.config["DB_PREPARED_MAX"])
+            event.listen(engine, "connect", prepared)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)

@@ -73,7 +73,8 @@ def register(app: Flask) -> None:
 
 
 def transactional(view: Callable) -> Callable:
-    """Wrap a view: a write request commits once at the end; a read never commits anything."""
+    """Wrap a view: its transaction commits once at the end (a read's has nothing to commit: the guard refuses
+    its writes); a refused action or an exception rolls it back."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -82,10 +83,12 @@ def transactional(view: Callable) -> Callable:
         except BaseException:
             db.session.rollback()
             raise
-        if request.method in SAFE_METHODS or g.get(REFUSED_FLAG, False):
-            # a read has nothing to commit (see the guard); a refused action leaves nothing behind
-            db.session.rollback()
+        if g.get(REFUSED_FLAG, False):
+            db.session.rollback()  # a refused action leaves nothing behind
         else:
+            # A read ends with a commit too: it has nothing to commit (the guard refuses its writes), and on
+            # PostgreSQL a rollback makes psycopg forget every statement it had prepared on the connection, so
+            # that, with most requests reads, nothing stayed prepared and every statement was planned each time.
             db.session.commit()
         return rv
 
