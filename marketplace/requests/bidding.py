@@ -207,7 +207,7 @@ def _clean(data: dict[str, Any], req: ServiceRequest) -> dict[str, Any]:
     return {"price_fen": price, "promised_days": days, "plan": plan}
 
 
-def _open_request_for_update(request_id: int) -> ServiceRequest:
+def _open_request_shared(request_id: int) -> ServiceRequest:
     """The request under a shared row lock (PostgreSQL FOR SHARE): closing the bidding, cancelling and the
     selection (FOR UPDATE) wait for this transaction, while the other agencies' bids on it go on at the same
     time — an exclusive lock queued every bidder of an announcement behind the one before, ~12 ms each under
@@ -246,7 +246,7 @@ def _revision(bid: Bid, action: str) -> None:
 
 def submit_bid(actor: User | None, request_id: int, data: dict[str, Any]) -> Bid:
     agency = my_agency(actor)
-    req = _open_request_for_update(request_id)
+    req = _open_request_shared(request_id)
     problems = eligibility_problems(agency, req)
     if problems:
         raise Invalid(problems[0], {"agency": problems})
@@ -306,7 +306,7 @@ def _own_bid_locked(bid: Bid) -> Bid:
 
 def revise_bid(actor: User | None, bid_id: int, data: dict[str, Any]) -> Bid:
     bid = _own_bid(actor, bid_id)
-    req = _open_request_for_update(bid.request_id)
+    req = _open_request_shared(bid.request_id)
     _own_bid_locked(bid)
     if bid.status != BidStatus.ACTIVE:
         raise WrongState(_l("This bid was withdrawn; submit a new one."))
@@ -329,7 +329,7 @@ def revise_bid(actor: User | None, bid_id: int, data: dict[str, Any]) -> Bid:
 
 def withdraw_bid(actor: User | None, bid_id: int) -> Bid:
     bid = _own_bid(actor, bid_id)
-    _open_request_for_update(bid.request_id)
+    _open_request_shared(bid.request_id)
     _own_bid_locked(bid)
     if bid.status != BidStatus.ACTIVE:
         raise WrongState(_l("This bid is already withdrawn."))
