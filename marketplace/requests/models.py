@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.agencies.models import Agency, QualificationLevel
@@ -96,6 +96,15 @@ class ServiceRequest(TimestampMixin, db.Model):
             "status",
             "bid_deadline",
             postgresql_include=["published_at", "service_item_id"],
+        ),
+        # an item's announcements still bidding (an agency's list of what it may bid on,
+        # `/api/v1/requests?status=bidding&service_item_id=…`): the open ones only, by item and deadline
+        Index(
+            "ix_service_request_bidding_item",
+            "service_item_id",
+            "bid_deadline",
+            postgresql_where=text("status = 'bidding'"),
+            sqlite_where=text("status = 'bidding'"),
         ),
     )
 
