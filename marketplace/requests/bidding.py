@@ -262,11 +262,9 @@ def submit_bid(actor: User | None, request_id: int, data: dict[str, Any]) -> Bid
         raise WrongState(ALREADY_BID)
     if bid is None:
         bid = Bid(request_id=req.id, agency_id=agency.id, **clean)
-        bid.practitioners = named
         try:
             with db.session.begin_nested():  # a first bid of the same agency committed at the same moment
                 db.session.add(bid)
-                db.session.flush()
         except IntegrityError as exc:
             if not any(
                 k in str(exc.orig) for k in ("uq_bid_request_agency", "bid.request_id, bid.agency_id")
@@ -278,8 +276,8 @@ def submit_bid(actor: User | None, request_id: int, data: dict[str, Any]) -> Bid
         for key, value in clean.items():
             setattr(bid, key, value)
         bid.status, bid.version, action = BidStatus.ACTIVE, bid.version + 1, "resubmit"
-        bid.practitioners = named
-        db.session.flush()
+    bid.practitioners = named
+    db.session.flush()
     _revision(bid, action)
     record(actor, f"bid.{action}", bid, after=_bid_facts(bid))
     return bid
