@@ -72,11 +72,27 @@ def _migrated_template(base_url: str | None) -> str:
         )
         with app.app_context():
             upgrade()
+            if db.engine.dialect.name == "postgresql":
+                _without_autovacuum()
             db.engine.dispose()
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         atexit.register(drop)
         _TEMPLATE[key] = url
     return _TEMPLATE[key]
+
+
+def _without_autovacuum() -> None:
+    """No autovacuum on the template's tables (CREATE DATABASE … TEMPLATE copies the setting to every test
+    database). A worker's database sees thousands of rolled-back inserts; autovacuum then ANALYZEs a table at a
+    moment no test chooses, and an empty table's statistics turn the plan tests' choice of index (tests/plans.py)
+    into a matter of timing: CI once planned market_agency_month by its category index after such an ANALYZE.
+    Without it a table keeps no statistics unless a test takes them itself (on a database of its own)."""
+    tables = db.session.scalars(
+        text("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()")
+    ).all()
+    for table in tables:
+        db.session.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
+    db.session.commit()
 
 
 def migrated_database(base_url: str | None, folder) -> tuple[str, callable]:

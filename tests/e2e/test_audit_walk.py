@@ -2,9 +2,11 @@
 audit log from the staff desk, filters it by action and by object, reads the actions in words (desktop and
 phone); an entry then edited directly in the database is named by `flask audit verify`."""
 
+import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select, text
 
 from marketplace.audit import chain
@@ -58,8 +60,10 @@ def test_public_hashes_and_the_supervisors_audit_log(live_server, browser, shot)
         assert "验收通过" in page.inner_text("[data-audit-entries]")
         page.select_option("select[name=action]", "order.deliver")
         page.click("[data-audit-filters] button[type=submit]")
+        page.wait_for_url(re.compile(r"action=order\.deliver"))  # the filtered page, not the one before it
         rows = page.locator("tr[data-entry-id]")
-        assert rows.count() == 1 and "交付成果" in rows.first.inner_text()
+        expect(rows).to_have_count(1)
+        assert "交付成果" in rows.first.inner_text()
         assert agency_email in rows.first.inner_text()
         page.screenshot(path=str(SHOTS / f"audit-viewer-filtered-{width}.png"), full_page=True)
         page.goto(f"{base}/admin/audit?object_type=service_order&object_id={order_id}")

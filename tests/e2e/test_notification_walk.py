@@ -98,7 +98,8 @@ def test_a_matching_request_reaches_the_bell_and_the_mailbox(live_server, browse
             phone.close()
 
             page.goto(f"{base}/notifications")
-            page.click("form[data-form=read-all] button")
+            with page.expect_navigation():  # the page after the POST's redirect, not the one before it
+                page.click("form[data-form=read-all] button")
             assert page.locator("a.bell [data-unread]").count() == 0
             assert page.locator(".notice-unread").count() == 0
             page.goto(f"{base}/notifications/preferences")

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from marketplace.auth.models import User
@@ -392,7 +393,7 @@ def test_every_role_main_pages_pass_axe_and_keyboard_checks(live_server, browser
     page.fill("#email", m.owner_email)
     page.fill("#password", "wrong-password")
     page.click("form.form button[type=submit]")
-    assert page.locator(".flash[role=alert]").count() == 1, "the refused login was not announced"
+    expect(page.locator(".flash[role=alert]")).to_have_count(1)  # the refused login is announced
     # A registration sent empty: each refused field says so and points at its message.
     page.goto(base + "/auth/register")
     page.click("form.form button[type=submit]")

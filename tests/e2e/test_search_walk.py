@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import delete, select
 
 from marketplace.agencies import membership
@@ -62,7 +63,7 @@ def test_search_waits_for_its_index_then_finds_and_follows(live_server, browser,
     agencies_tab = page.locator(".search-tabs a[data-type=agency]")
     assert int(agencies_tab.locator("small").inner_text()) >= 1
     agencies_tab.click()
-    assert page.locator(f".search-hit[data-type=agency][data-id='{agency_id}']").count() == 1
+    expect(page.locator(f".search-hit[data-type=agency][data-id='{agency_id}']")).to_have_count(1)
     assert agency_name in page.inner_text(".search-results")
     # the agency's hit is the list's card: rating (none yet), completed orders and the lowest price
     card = page.locator(f".search-hit[data-type=agency][data-id='{agency_id}']")

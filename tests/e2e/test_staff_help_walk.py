@@ -4,6 +4,7 @@ the moderation list, then restores it; the operator previews a scan inline (PDF 
 department rating form, which the department does; in English the catalogue, plurals and colons read as English."""
 
 import pytest
+from playwright.sync_api import expect
 
 from marketplace.extensions import db
 from marketplace.ratings import services as ratings
@@ -58,7 +59,7 @@ def test_footer_help_moderation_scans_department_form_and_english(live_server, b
     ):
         page.goto(f"{base}/")
         page.click(f"footer [data-link={link}]")
-        assert page.locator(marker).count() == 1
+        expect(page.locator(marker)).to_have_count(1)
     shot(page, "h5-01-fee-rules")
 
     # the agency reports the comment; the operator of the order's city hides it, then restores it
@@ -66,7 +67,7 @@ def test_footer_help_moderation_scans_department_form_and_english(live_server, b
     page.goto(f"{base}/orders/{ids['order']}")
     page.fill("form[data-form=report-comment] input[name=text]", "评价含辱骂用语")
     page.click("form[data-form=report-comment] button[type=submit]")
-    assert page.locator("[data-reported]").count() == 1
+    expect(page.locator("[data-reported]")).to_have_count(1)
     context.clear_cookies()
     _login(page, base, emails["city"])
     page.goto(f"{base}/admin/")
@@ -82,7 +83,8 @@ def test_footer_help_moderation_scans_department_form_and_english(live_server, b
     assert card.get_attribute("data-hidden") == "1"
     shot(page, "h5-02-moderation-hidden")
     card.locator("input[name=text]").fill("复核后恢复显示")
-    card.locator("[data-action=restore]").click()
+    with page.expect_navigation():  # the list after the POST's redirect, not the one before it
+        card.locator("[data-action=restore]").click()
     assert page.locator(f"[data-rating-id='{ids['rating']}']").count() == 0  # no longer among the hidden
 
     # the operator sees the order's rating panel but not the department's form; the department does

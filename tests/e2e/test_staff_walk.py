@@ -5,6 +5,7 @@ version history; a request published before keeps version 1."""
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from marketplace.catalogue.models import ServiceItem
@@ -47,7 +48,7 @@ def test_department_edits_an_item_and_sees_its_version_history(live_server, brow
     page.fill("#password", f.PASSWORD)
     page.click("form.form button[type=submit]")
     page.click("[data-desk='catalogue_admin.items']")
-    assert page.locator(f"tr[data-item-id='{item_id}']").count() == 1
+    expect(page.locator(f"tr[data-item-id='{item_id}']")).to_have_count(1)
     assert page.locator("td", has_text="地质灾害危险性评估").count() == 0  # not its trade
     shot(page, "30-department-items")
     page.screenshot(path=str(SHOTS / "catalogue-desk-1366.png"), full_page=True)
