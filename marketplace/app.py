@@ -27,6 +27,11 @@ class Marketplace(Flask):
 
     reader_gate: threading.BoundedSemaphore | None = None
 
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        from marketplace.common import assets
+
+        return assets.max_age(self, filename) or super().get_send_file_max_age(filename)
+
     def full_dispatch_request(self):
         gate = self.reader_gate
         if gate is None or request.method not in database.SAFE_METHODS or request.endpoint == "static":
@@ -366,10 +371,11 @@ def register_template_helpers(app: Flask) -> None:
     from marketplace.agencies import cards
     from marketplace.audit.labels import action_label
     from marketplace.catalogue.models import level_name
-    from marketplace.common import areas, l10n, templating
+    from marketplace.common import areas, assets, l10n, templating
     from marketplace.regions import services as regions
 
     templating.register(app)
+    assets.register(app)  # url_for('static', …) with the file's fingerprint: kept by browsers for a year
     # {{ code|region_name }} → 平湖市; {{ code|region_name(full=True) }} → 浙江省嘉兴市平湖市 (English: Pinghu City)
     app.jinja_env.filters["region_name"] = regions.display_label
     app.jinja_env.filters["named"] = l10n.named  # {{ item|named }}: name_en in the English UI

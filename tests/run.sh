@@ -6,6 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+# Python keeps its compiled bytecode (__pycache__, git-ignored) even where the environment says not to
+# (PYTHONDONTWRITEBYTECODE=1 on this machine): otherwise every Python process the suite starts (the test workers,
+# gunicorn servers and clocks, command-line runs) compiles every module of the market and pytest rewrites every
+# test module again, ~1–2 s per process on a busy 2-core machine.
+unset PYTHONDONTWRITEBYTECODE
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)

@@ -115,3 +115,42 @@ def test_private_downloads_keep_their_own_headers(client):
     r = client.get(f"/agencies/qualifications/{qual.id}/file")
     assert r.status_code == 200
     assert r.headers["Cache-Control"] == "private, no-store"
+
+
+def test_static_files_are_fingerprinted_and_kept_for_a_year(client):
+    """A page names its style sheet, scripts and logo with their content's fingerprint; asked for by it, a file is
+    kept by the browser for a year (no request on the next page); without it, or with an old one, revalidated."""
+    import hashlib
+    import re
+
+    from marketplace.config import ROOT
+
+    page = client.get("/agencies/").get_data(as_text=True)
+    urls = set(re.findall(r'(?:href|src)="(/static/[^"]+)"', page))
+    assert {u.split("?")[0] for u in urls} >= {"/static/css/app.css", "/static/js/nav.js", "/static/img/logo.svg"}
+    css = next(u for u in urls if u.startswith("/static/css/app.css?"))
+    digest = hashlib.sha256((ROOT / "static/css/app.css").read_bytes()).hexdigest()[:12]
+    assert css == f"/static/css/app.css?v={digest}"
+    for url in urls:
+        assert re.search(r"\?v=[0-9a-f]{12}$", url), url
+        r = client.get(url)
+        assert r.status_code == 200
+        assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable", url
+
+    for stale in ("/static/css/app.css", "/static/css/app.css?v=000000000000"):
+        r = client.get(stale)
+        assert r.status_code == 200 and r.headers["Cache-Control"] == "no-cache"
+        assert client.get(stale, headers={"If-None-Match": r.headers["ETag"]}).status_code == 304
+    assert client.get("/static/css/missing.css?v=000000000000").status_code == 404
+
+
+def test_a_changed_static_file_gets_a_new_fingerprint(tmp_path):
+    from marketplace.common import assets
+
+    (tmp_path / "a.css").write_text("body { color: #222 }")
+    first = assets.fingerprint(str(tmp_path), "a.css")
+    assert first == assets.fingerprint(str(tmp_path), "a.css")
+    (tmp_path / "a.css").write_text("body { color: #333333 }")  # another size: seen even within the same tick
+    assert assets.fingerprint(str(tmp_path), "a.css") not in (None, first)
+    assert assets.fingerprint(str(tmp_path), "../a.css") is None  # outside the folder: no fingerprint
+    assert assets.fingerprint(str(tmp_path), "none.css") is None
