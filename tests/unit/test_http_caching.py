@@ -127,7 +127,11 @@ def test_static_files_are_fingerprinted_and_kept_for_a_year(client):
 
     page = client.get("/agencies/").get_data(as_text=True)
     urls = set(re.findall(r'(?:href|src)="(/static/[^"]+)"', page))
-    assert {u.split("?")[0] for u in urls} >= {"/static/css/app.css", "/static/js/nav.js", "/static/img/logo.svg"}
+    assert {u.split("?")[0] for u in urls} >= {
+        "/static/css/app.css",
+        "/static/js/nav.js",
+        "/static/img/logo.svg",
+    }
     css = next(u for u in urls if u.startswith("/static/css/app.css?"))
     digest = hashlib.sha256((ROOT / "static/css/app.css").read_bytes()).hexdigest()[:12]
     assert css == f"/static/css/app.css?v={digest}"
