@@ -228,7 +228,11 @@ def issue_token(user: User) -> tuple[str, datetime]:
 def _live_token(token: str) -> ApiToken | None:
     if not token:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(token)))
+    row = db.session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == _hash_token(token))
+        .options(sessions.with_user_and_org(ApiToken.user))
+    )
     if row is None or row.revoked_at is not None or row.expires_at <= now() or not row.user.active:
         return None
     return row

@@ -38,6 +38,11 @@ def _max_age() -> timedelta:
     return current_app.permanent_session_lifetime
 
 
+def with_user_and_org(attribute):
+    """Load a row's user, and the user's agency or enterprise, in the row's own statement."""
+    return joinedload(attribute, innerjoin=True).options(joinedload(User.agency), joinedload(User.enterprise))
+
+
 def start(user: User, ip: str | None, user_agent: str | None) -> str:
     """Record a new log-in and return the session id to put in the cookie."""
     session_id = secrets.token_urlsafe(32)
@@ -54,12 +59,11 @@ def start(user: User, ip: str | None, user_agent: str | None) -> str:
 
 
 def user_for(user_id: str, session_id: str | None) -> User | None:
-    """The user a request's cookie logs in, or None: one primary-key lookup, and no writes."""
+    """The user a request's cookie logs in, or None: one primary-key lookup, and no writes. The user's
+    organisation comes in the same statement (every page's header names it)."""
     if not session_id or not user_id.isdigit():
         return None
-    row = db.session.get(
-        UserSession, _hash(session_id), options=[joinedload(UserSession.user, innerjoin=True)]
-    )
+    row = db.session.get(UserSession, _hash(session_id), options=[with_user_and_org(UserSession.user)])
     if row is None or row.ended_at is not None or row.user_id != int(user_id):
         return None
     if row.created_at <= now() - _max_age() or not row.user.active:

@@ -21,6 +21,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # A navigation keeps its frame's document host instead of building a new one (Chromium's RenderDocument): the
+    # same pages, laid out and run alike, for about a quarter less of Chromium's CPU per page load (measured on
+    # this 2-core machine: ~330 → ~250 ms over 60 loads of the list and announcement pages, alternating browsers).
+    "--disable-features=RenderDocument",
 ]
 
 
