@@ -72,12 +72,20 @@ def _keepable() -> bool:
 
 @functools.cache
 def release() -> str:
-    """A fingerprint of the code and templates: machines running the same release share kept pages, and a deploy
-    that changes what pages look like starts afresh without anyone clearing the cache."""
+    """A fingerprint of the code, the templates and the static files: machines running the same release share kept
+    pages, and a deploy that changes what pages look like (or the static files' fingerprinted URLs in them,
+    common/assets.py) starts afresh without anyone clearing the cache."""
     from marketplace.config import ROOT
 
     digest = hashlib.sha256()
-    for folder, pattern in (("marketplace", "*.py"), ("templates", "*.html"), ("marketplace", "*.mo")):
+    for folder, pattern in (
+        ("marketplace", "*.py"),
+        ("templates", "*.html"),
+        ("marketplace", "*.mo"),
+        ("static", "*.css"),
+        ("static", "*.js"),
+        ("static", "*.svg"),
+    ):
         for path in sorted((ROOT / folder).rglob(pattern)):
             digest.update(path.relative_to(ROOT).as_posix().encode())
             digest.update(path.read_bytes())

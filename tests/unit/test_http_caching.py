@@ -158,3 +158,23 @@ def test_a_changed_static_file_gets_a_new_fingerprint(tmp_path):
     assert assets.fingerprint(str(tmp_path), "a.css") not in (None, first)
     assert assets.fingerprint(str(tmp_path), "../a.css") is None  # outside the folder: no fingerprint
     assert assets.fingerprint(str(tmp_path), "none.css") is None
+
+
+def test_kept_pages_belong_to_the_release_of_their_static_files(tmp_path, monkeypatch):
+    """A deploy that changes only a style sheet still starts the page cache afresh: the kept pages name the static
+    files' fingerprinted URLs, so the release's fingerprint covers the static files too."""
+    from marketplace import config
+    from marketplace.common import httpcache
+
+    for name, text in (
+        ("marketplace/a.py", "x = 1"),
+        ("templates/a.html", "<p>"),
+        ("static/css/app.css", "a{}"),
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(config, "ROOT", tmp_path)
+    before = httpcache.release.__wrapped__()
+    assert httpcache.release.__wrapped__() == before
+    (tmp_path / "static/css/app.css").write_text("a{color:red}")
+    assert httpcache.release.__wrapped__() != before
