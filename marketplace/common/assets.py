@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from werkzeug.security import safe_join
 
 YEAR = 365 * 24 * 3600
@@ -40,8 +40,6 @@ def fingerprint(folder: str | None, filename: str) -> str | None:
 
 def _add_fingerprint(endpoint: str, values: dict) -> None:
     if endpoint == "static" and "filename" in values and "v" not in values:
-        from flask import current_app
-
         version = fingerprint(current_app.static_folder, values["filename"])
         if version:
             values["v"] = version
