@@ -30,6 +30,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -211,6 +212,7 @@ def _server_env(args, work: Path) -> dict:
         "MARKET_CLOSE_GRACE_SECONDS": "1",
         "REPORTS_MONTHLY": "0",  # the clock's monthly reports are not web load
         "PYTHONPATH": str(ROOT),
+        "REQUEST_CPU_LOG": str(work / "request_cpu.tsv"),  # marketplace/serving.py: each request's CPU
     }
 
 
@@ -307,6 +309,28 @@ def timeline(history: Path, every: float = 10.0) -> str:
     return "p50/p95 ms over the last 10 s (s since start, users): " + ", ".join(shown)
 
 
+def cpu_by_route(log: Path, workers_cpu: float) -> str:
+    """Where the workers' CPU went: each route's share of the CPU the requests' threads used (marketplace/serving.py
+    logs it), heaviest first; the rest of the workers' CPU is gunicorn's own (accepting, parsing, the GIL's hand-offs)."""
+    routes: dict[str, list[tuple[float, float]]] = {}
+    for line in log.read_text("utf-8").splitlines():
+        method, path, _status, cpu, wall = line.split("\t")
+        route = method + " " + re.sub(r"/\d+", "/[id]", path)
+        routes.setdefault(route, []).append((float(cpu), float(wall)))
+    total = sum(cpu for rows in routes.values() for cpu, _ in rows) / 1000
+    out = [f"the requests' own CPU: {total:.0f} s of the workers' {workers_cpu:.0f} s (the rest: gunicorn itself, "
+           f"the GIL's hand-offs, threads waiting)", "",
+           "| route | requests | CPU ms mean | CPU ms p95 | CPU s | share | wall ms p50 | wall ms p95 |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for route, rows in sorted(routes.items(), key=lambda kv: -sum(c for c, _ in kv[1])):
+        cpus, walls = sorted(c for c, _ in rows), sorted(w for _, w in rows)
+        seconds = sum(cpus) / 1000
+        out.append(f"| {route} | {len(rows)} | {seconds * 1000 / len(rows):.1f} | {cpus[int(len(cpus) * 0.95)]:.1f} "
+                   f"| {seconds:.1f} | {seconds / total:.0%} | {walls[len(walls) // 2]:.0f} "
+                   f"| {walls[int(len(walls) * 0.95)]:.0f} |")  # fmt: skip
+    return "\n".join(out)
+
+
 def requests_made(history: Path) -> int:
     """Every request of the run, the ramp-up's included: Locust's total restarts at --reset-stats, so each time it
     drops, the count it had reached is added (to within the second between two rows)."""
@@ -386,6 +410,7 @@ def main() -> None:
         _announcements(args.database, work, actors)
         started = datetime.now(UTC)
         groups = {f"gunicorn ({args.workers} workers)": server.pid, "the clock": clock.pid}
+        (work / "request_cpu.tsv").unlink(missing_ok=True)
         cpu_before, locust_before, t0 = _cpu_seconds(groups), _children_cpu(), time.perf_counter()
         # Measured once every user has started (--reset-stats): the ramp-up, when the members all log in at once
         # (a password hash each), is a moment of the run, not its steady state; the timeline shows both.
@@ -395,6 +420,8 @@ def main() -> None:
         cpu_after, wall = _cpu_seconds(groups), time.perf_counter() - t0
         cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
         cpu["Locust"] = _children_cpu() - locust_before
+        if (work / "request_cpu.tsv").exists():
+            (work / "request_cpu.tsv").replace(work / "request_cpu_mix.tsv")
         probes = {
             name: _locust(args, work, f"probe_{name}", 16, 16, args.probe_time, [name])
             for name in ("HealthzProbe", "ListProbe")
@@ -421,6 +448,8 @@ def main() -> None:
     if made:  # the figure to compare runs by: a request's cost, whatever the rate the users came at
         print(f"the workers' CPU per request: {workers * 1000 / made:.1f} ms ({workers:.0f} CPU-seconds over "
               f"{made:,} requests, the ramp-up's included)")  # fmt: skip
+    if (work / "request_cpu_mix.tsv").exists():
+        print(f"\n{cpu_by_route(work / 'request_cpu_mix.tsv', workers)}")
     rate = {name: float(_rows(path)[-1]["Requests/s"]) for name, path in probes.items()}
     ratio = rate["ListProbe"] / rate["HealthzProbe"] if rate["HealthzProbe"] else 0
     print(f"\nthroughput alone (16 users, no think time, {args.probe_time}): /healthz {rate['HealthzProbe']:.0f} req/s, "

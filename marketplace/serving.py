@@ -2,9 +2,20 @@
 
 A worker's first search loaded the Chinese analyzer (jieba's dictionary, 1–3 s of CPU) while its visitor waited,
 and under load every request queued behind it; each worker now loads it before it takes its first request.
+
+With `REQUEST_CPU_LOG=<file>` each worker appends one line per request (method, path, status, the thread's CPU
+milliseconds, wall milliseconds): the load test's account of where the workers' CPU went.
 """
 
 from __future__ import annotations
+
+import os
+import threading
+import time
+
+_CPU_LOG = os.environ.get("REQUEST_CPU_LOG", "")
+_local = threading.local()
+_lock = threading.Lock()
 
 
 def post_worker_init(worker) -> None:
@@ -12,3 +23,19 @@ def post_worker_init(worker) -> None:
 
     analyzer()
     worker.log.info("search analyzer loaded")
+
+
+if _CPU_LOG:
+
+    def pre_request(worker, req) -> None:
+        _local.started = (time.thread_time(), time.perf_counter())
+
+    def post_request(worker, req, environ, resp) -> None:
+        started = getattr(_local, "started", None)
+        if started is None:
+            return
+        cpu, wall = time.thread_time() - started[0], time.perf_counter() - started[1]
+        status = str(getattr(resp, "status", "") or "").split(" ")[0]
+        line = f"{req.method}\t{req.path}\t{status}\t{cpu * 1000:.2f}\t{wall * 1000:.2f}\n"
+        with _lock, open(_CPU_LOG, "a", encoding="utf-8") as out:
+            out.write(line)
