@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Float, Select, cast, extract, func, select
 
 from marketplace.extensions import db
 
@@ -19,3 +19,11 @@ def contains(column, text: str):
 def count_of(stmt: Select) -> int:
     """How many rows `stmt` selects (its ORDER BY dropped), in one statement."""
     return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def epoch_seconds(column):
+    """A timestamp column as seconds since 1970 (a float), on PostgreSQL and SQLite alike: SQLite keeps UTC as
+    'YYYY-MM-DD HH:MM:SS.ffffff' text (common/types.py), which julianday() reads with its fraction."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(extract("epoch", column), Float)
+    return (func.julianday(column) - 2440587.5) * 86400.0

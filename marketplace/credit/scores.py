@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import column, func, select, table, update
+from sqlalchemy import column, func, or_, select, table, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import events
@@ -349,6 +349,23 @@ def listed_ids(kind: ListKind) -> set[int]:
 def barred(agency_id: int) -> Message | None:
     """Why this agency may not bid or be selected now (black list in force, or grade E); None when it may."""
     return barred_all([agency_id])[agency_id]
+
+
+def barred_condition(agency_id):
+    """`barred(agency_id) is not None` as an SQL condition on a column of agency ids: a black-list entry in force
+    or the barred grade (the clock asks which unstarted orders' winners may no longer take them)."""
+    return or_(
+        select(CreditListEntry.id)
+        .where(
+            CreditListEntry.agency_id == agency_id,
+            CreditListEntry.kind == ListKind.BLACK,
+            in_force_condition(),
+        )
+        .exists(),
+        select(AgencyCredit.agency_id)
+        .where(AgencyCredit.agency_id == agency_id, AgencyCredit.grade == rules.BARRED_GRADE)
+        .exists(),
+    )
 
 
 def barred_all(agency_ids: list[int]) -> dict[int, Message | None]:

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from marketplace import events
-from marketplace.agencies.models import AgencyStatus
+from marketplace.agencies.models import Agency, AgencyStatus
 from marketplace.audit.services import record
 from marketplace.audit.transitions import move
 from marketplace.auth.models import Role, User
@@ -27,7 +27,7 @@ from marketplace.common.clock import now
 from marketplace.common.errors import Invalid, NotFound, WrongState
 from marketplace.common.messages import N_, Money, message
 from marketplace.common.money import MAX_FEN
-from marketplace.common.sql import count_of
+from marketplace.common.sql import count_of, epoch_seconds
 from marketplace.credit import scores as credit_scores
 from marketplace.extensions import db
 from marketplace.orders.models import LIVE, TRANSITIONS, Order, OrderEvent, OrderStatus
@@ -397,29 +397,46 @@ def advance(order: Order, actor=None) -> bool:
     return record_light(order, actor) or changed
 
 
-def due_order_ids() -> list[int]:
-    """Orders the clock must act on now: deliveries past the acceptance window, unstarted orders (their winner
-    may have become unavailable), and work under way whose deadline light time has changed.
+def light_condition(at: datetime):
+    """`deadline_status(order, at)` as an SQL expression ('ok' / 'yellow' / 'red'), the same rules."""
+    started, due, delivered = Order.started_at, Order.due_at, Order.delivered_at
+    red = or_(delivered.is_not(None) & (delivered > due), delivered.is_(None) & (due < at))
+    used = epoch_seconds(started) + YELLOW_AT * (epoch_seconds(due) - epoch_seconds(started))
+    return case(
+        (started.is_(None) | due.is_(None), "ok"),
+        (red, "red"),
+        (delivered.is_not(None), "ok"),
+        (used <= at.timestamp(), "yellow"),
+        else_="ok",
+    )
 
-    The lights are judged here from one plain read of the orders under way (thousands at a national size, most
-    keeping their light for days) and again by `apply_due` under the order's lock: the clock no longer locks
-    and commits every order under way on every pass."""
+
+def due_order_ids() -> list[int]:
+    """Orders the clock must act on now: deliveries past the acceptance window, unstarted orders whose winner
+    became unavailable (suspended, expelled, black-listed or graded E), and work under way whose deadline light
+    time has changed.
+
+    Judged by the database, so that a pass costs the same with 15,000 orders under way and hundreds unstarted as
+    with none (it read every order under way and locked every unstarted one on every pass: ~1 s of the clock's
+    CPU each 5 s at 1,000,000 orders). `apply_due` judges each again, exactly, under the order's lock."""
     at = now()
     limit = at - timedelta(seconds=current_app.config["MARKET_ACCEPTANCE_SECONDS"])
+    unavailable = select(Agency.id).where(
+        Agency.id == Order.agency_id,
+        or_(Agency.status != AgencyStatus.ACTIVE, credit_scores.barred_condition(Agency.id)),
+    )
     settled = select(Order.id).where(
         or_(
             (Order.status == OrderStatus.DELIVERED) & (Order.delivered_at <= limit),
-            Order.status == OrderStatus.AWAITING,
+            (Order.status == OrderStatus.AWAITING) & unavailable.exists(),
         )
     )
-    due = set(db.session.scalars(settled))
-    under_way = select(
-        Order.id, Order.started_at, Order.due_at, Order.delivered_at, Order.deadline_flag
-    ).where(Order.status.in_([OrderStatus.IN_PROGRESS, OrderStatus.DISPUTED]))
-    due.update(
-        row.id for row in db.session.execute(under_way) if deadline_status(row, at) != row.deadline_flag
+    # apart: on PostgreSQL the orders under way are judged from ix_service_order_status_due alone (its columns)
+    under_way = select(Order.id).where(
+        Order.status.in_([OrderStatus.IN_PROGRESS, OrderStatus.DISPUTED]),
+        Order.deadline_flag != light_condition(at),
     )
-    return sorted(due)
+    return sorted({*db.session.scalars(settled), *db.session.scalars(under_way)})
 
 
 def apply_due(order_id: int) -> bool:

@@ -3,12 +3,16 @@ pages compute the phase from the time but never record it; several clocks take t
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
 
 from marketplace.audit.models import AuditEntry
 from marketplace.chronograph import services as chronograph
+from marketplace.common.clock import now
 from marketplace.extensions import db
-from marketplace.orders.models import Order
+from marketplace.orders.models import Order, OrderStatus
 from marketplace.requests.models import ServiceRequest
 from tests import factories as f
 from tests import timetravel
@@ -124,6 +128,89 @@ def test_the_clock_takes_up_an_order_under_way_only_when_time_changed_its_light(
     assert orders.due_order_ids() == [] and all(
         db.session.get(Order, o.id).deadline_flag == "ok" for o in others
     )
+
+
+@pytest.mark.sqlite
+def test_the_light_the_database_judges_is_the_one_the_orders_own_rule_gives(app):
+    """The clock asks the database which orders under way have a new light (services.light_condition); that SQL
+    must say what `deadline_status` says for every shape of order and moment, on PostgreSQL and SQLite alike."""
+    from marketplace.orders import services as orders
+
+    order = f.accepted_order(deliver=False)[2]
+    t0 = now()
+    day = timedelta(days=1)
+    shapes = {
+        "not started": dict(started_at=None, due_at=None, delivered_at=None),
+        "under way": dict(started_at=t0 - 5 * day, due_at=t0 + 5 * day, delivered_at=None),
+        "a second before 80 %": dict(
+            started_at=t0 - 8 * day + timedelta(seconds=1),
+            due_at=t0 + 2 * day + timedelta(seconds=1),
+            delivered_at=None,
+        ),  # fmt: skip
+        "80 % used": dict(started_at=t0 - 8 * day, due_at=t0 + 2 * day, delivered_at=None),
+        "a microsecond past due": dict(
+            started_at=t0 - 10 * day, due_at=t0 - timedelta(microseconds=1), delivered_at=None
+        ),  # fmt: skip
+        "delivered in time, late now": dict(
+            started_at=t0 - 20 * day, due_at=t0 - 10 * day, delivered_at=t0 - 11 * day
+        ),  # fmt: skip
+        "delivered late": dict(started_at=t0 - 20 * day, due_at=t0 - 10 * day, delivered_at=t0 - 9 * day),
+        "delivered at 90 %": dict(started_at=t0 - 9 * day, due_at=t0 + day, delivered_at=t0),
+    }
+    seen = set()
+    for name, columns in shapes.items():
+        db.session.execute(update(Order).where(Order.id == order.id).values(**columns))
+        for offset in (timedelta(0), -3 * day, 3 * day, 30 * day):
+            at = t0 + offset
+            judged = db.session.scalar(select(orders.light_condition(at)).where(Order.id == order.id))
+            expected = orders.deadline_status(db.session.get(Order, order.id, populate_existing=True), at)
+            assert judged == expected, (name, offset, judged, expected)
+            seen.add(expected)
+    assert seen == {"ok", "yellow", "red"}
+    db.session.rollback()
+
+
+@pytest.mark.sqlite
+def test_an_unstarted_order_is_taken_up_only_once_its_winner_may_no_longer_take_it(app):
+    """Unstarted orders (awaiting the winner's confirmation) are due only when their winner is suspended,
+    black-listed or graded E: the clock no longer locks and re-checks every one of them on every pass. (The
+    suspension and the listing move such an order at once through their events; the clock is the backstop for
+    a winner that became unavailable any other way, which is what the direct updates below stand for.)"""
+    from marketplace.agencies.models import Agency, AgencyStatus
+    from marketplace.credit.models import AgencyCredit, CreditListEntry, ListKind
+    from marketplace.orders import services as orders
+    from marketplace.requests import services as requests
+
+    admin = f.admin()
+    awaiting = []
+    for _ in range(4):
+        enterprise, agency = f.user("enterprise"), f.active_agency("C03", reviewer=admin)
+        req = f.published_request(enterprise, selection_method="direct")
+        won = f.bid(agency, req)
+        timetravel.past_deadline(req)
+        requests.select_winner(enterprise, req.id, won.id, "技术方案最优，团队经验丰富")
+        db.session.commit()
+        timetravel.publicity_over(req)
+        awaiting.append((agency.agency.id, orders.order_for_request(req.id).id))
+    assert {db.session.get(Order, o).status for _, o in awaiting} == {OrderStatus.AWAITING}
+    assert orders.due_order_ids() == []
+
+    (suspended, first), (listed, second), (graded, third), (_fine, fourth) = awaiting
+    db.session.execute(update(Agency).where(Agency.id == suspended).values(status=AgencyStatus.SUSPENDED))
+    db.session.add(CreditListEntry(agency_id=listed, kind=ListKind.BLACK, reason="围标串标", starts_at=now()))
+    credit = db.session.get(AgencyCredit, graded)
+    if credit is None:
+        db.session.add(AgencyCredit(agency_id=graded, grade="E", window_start=now()))
+    else:
+        credit.grade = "E"
+    db.session.commit()
+    assert orders.due_order_ids() == sorted([first, second, third])
+    assert timetravel.run_clock().orders == 3
+    statuses = [
+        db.session.get(Order, o, populate_existing=True).status for o in (first, second, third, fourth)
+    ]
+    assert statuses == [OrderStatus.CANCELLED] * 3 + [OrderStatus.AWAITING]
+    assert orders.due_order_ids() == []
 
 
 def test_the_clocks_read_of_the_orders_goes_through_the_status_index(app):
