@@ -1,7 +1,10 @@
 """gunicorn's settings for the market (`gunicorn -c python:marketplace.serving wsgi:app`, as `make serve` runs it).
 
 A worker's first search loaded the Chinese analyzer (jieba's dictionary, 1–3 s of CPU) while its visitor waited,
-and under load every request queued behind it; each worker now loads it before it takes its first request.
+and under load every request queued behind it; each worker now loads it before it takes its first request, with
+pypinyin's dictionaries (the search's pinyin fallback: ~0.4 s and ~50 MB, seconds on a busy machine) and every
+template (compiled once per machine into the bytecode cache, TEMPLATE_CACHE_DIR; each worker compiled its pages'
+templates on its first requests before: ~3 s of CPU in all, in the middle of serving).
 
 With `REQUEST_CPU_LOG=<file>` each worker appends one line per request (method, path, status, the thread's CPU
 milliseconds, wall milliseconds): the load test's account of where the workers' CPU went.
@@ -19,10 +22,15 @@ _lock = threading.Lock()
 
 
 def post_worker_init(worker) -> None:
-    from marketplace.search.analysis import analyzer
+    from marketplace.common.templating import compile_all
+    from marketplace.search.analysis import analyzer, syllables_of
 
     analyzer()
+    syllables_of("中介")
     worker.log.info("search analyzer loaded")
+    app = getattr(worker, "wsgi", None)
+    if hasattr(app, "jinja_env"):
+        worker.log.info("%d templates compiled", compile_all(app))
 
 
 if _CPU_LOG:

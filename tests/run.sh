@@ -32,8 +32,15 @@ $BIN/ruff check marketplace tests bench migrations/versions
 $BIN/ruff format --check marketplace tests bench
 $BIN/lint-imports --no-logo  # the import contracts in pyproject.toml: feature layers, no circles
 
+# Every app the tests build (and every server they start) compiled the templates it rendered again: they share one
+# folder of compiled templates instead (Jinja's bytecode cache, keyed by each template's source; TEMPLATE_CACHE_DIR,
+# marketplace/config.py).
+TEMPLATE_CACHE_DIR=$(mktemp -d /tmp/mp-templates.XXXXXX)
+export TEMPLATE_CACHE_DIR
+
 PG_DIR=""
 cleanup() {
+  rm -rf "$TEMPLATE_CACHE_DIR"
   if [ -n "$PG_DIR" ]; then
     runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
     rm -rf "$PG_DIR"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from functools import cache
 
 from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_datetime, get_locale, get_translations
 from flask_babel import gettext as _
-from jinja2 import pass_eval_context
+from jinja2 import FileSystemBytecodeCache, pass_eval_context
 from markupsafe import Markup
 
 from marketplace.common.clock import LOCAL_TZ, as_utc, local, now
@@ -165,7 +166,21 @@ def macros(name: str):
     return current_app.jinja_env.get_template(name).module
 
 
+def compile_all(app: Flask) -> int:
+    """Compile every template now (or load it from the bytecode cache): a web worker does it before its first
+    request (marketplace/serving.py), so that no visitor waits while a page's templates are compiled."""
+    env = app.jinja_env
+    names = env.list_templates(filter_func=lambda name: name.endswith((".html", ".txt", ".xml")))
+    for name in names:
+        env.get_template(name)
+    return len(names)
+
+
 def register(app: Flask) -> None:
+    folder = app.config.get("TEMPLATE_CACHE_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        app.jinja_env.bytecode_cache = FileSystemBytecodeCache(folder)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _catalogue().ugettext(s),
         ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),
