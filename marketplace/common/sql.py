@@ -23,7 +23,7 @@ def count_of(stmt: Select) -> int:
 
 def epoch_seconds(column):
     """A timestamp column as seconds since 1970 (a float), on PostgreSQL and SQLite alike: SQLite keeps UTC as
-    'YYYY-MM-DD HH:MM:SS.ffffff' text (common/types.py), which julianday() reads with its fraction."""
+    'YYYY-MM-DD HH:MM:SS.ffffff' text (common/types.py), which julianday() reads to the millisecond."""
     if db.session.get_bind().dialect.name == "postgresql":
         return cast(extract("epoch", column), Float)
     return (func.julianday(column) - 2440587.5) * 86400.0
