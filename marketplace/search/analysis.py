@@ -35,6 +35,18 @@ HAN = re.compile(r"[\u4e00-\u9fff]+")
 
 # --- segmentation -----------------------------------------------------------------------------------------
 
+# jieba.analyse.ChineseAnalyzer is rebuilt here from jieba.analyse.analyzer's parts (copied below; a test compares
+# the two) rather than imported: importing the jieba.analyse package loads its keyword extractors' tables (TF-IDF's
+# IDF list, jieba.posseg's word tags), ~1 s of CPU in every process that searches or indexes, used by neither.
+# fmt: off
+STOP_WORDS = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "for", "from", "have", "if", "in", "is", "it", "may",
+    "not", "of", "on", "or", "tbd", "that", "the", "this", "to", "us", "we", "when", "will", "with", "yet", "you",
+    "your", "的", "了", "和",
+))
+# fmt: on
+ACCEPTED_CHARS = re.compile(r"[\u4E00-\u9FD5]+")
+
 _init_lock = threading.Lock()
 _analysis: dict[str, object] = {}
 
@@ -45,25 +57,30 @@ def analyzer():
         with _init_lock:
             if "analyzer" not in _analysis:
                 import jieba
-                from jieba.analyse import ChineseAnalyzer
+                from whoosh.analysis import LowercaseFilter, StemFilter, StopFilter
+                from whoosh.lang.porter import stem
 
                 jieba.setLogLevel(logging.WARNING)
                 jieba.initialize()
                 for word in TRADE_TERMS:
                     jieba.add_word(word)
-                chain = ChineseAnalyzer()
-                chain.items[0] = _cached_tokenizer()  # the same tokens, each block segmented once
-                _analysis["analyzer"] = chain
+                # jieba.analyse.ChineseAnalyzer's chain, with its tokenizer cached (the same tokens, each block
+                # segmented once)
+                _analysis["analyzer"] = (
+                    _cached_tokenizer()
+                    | LowercaseFilter()
+                    | StopFilter(stoplist=STOP_WORDS, minsize=1)
+                    | StemFilter(stemfn=stem, ignore=None, cachesize=50000)
+                )
     return _analysis["analyzer"]
 
 
 @functools.lru_cache(maxsize=200_000)
 def _segmented(block: str) -> tuple[tuple[str, int, int], ...]:
     import jieba
-    from jieba.analyse.analyzer import accepted_chars
 
     return tuple(
-        (w, s, e) for w, s, e in jieba.tokenize(block, mode="search") if accepted_chars.match(w) or len(w) > 1
+        (w, s, e) for w, s, e in jieba.tokenize(block, mode="search") if ACCEPTED_CHARS.match(w) or len(w) > 1
     )
 
 

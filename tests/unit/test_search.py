@@ -229,10 +229,30 @@ def test_the_lowest_bits_of_a_bitset_are_the_first_matches_in_rank_order():
     assert topn.lowest(0, 5) == [] and topn.lowest(bits, 0) == []
 
 
+def jiebas_analyzer_module():
+    """jieba/analyse/analyzer.py (ChineseAnalyzer) as jieba ships it, loaded on its own: importing its package
+    would load the package's keyword extractors' tables too (~1 s of CPU), which nothing here uses."""
+    import importlib.util
+
+    import jieba
+
+    spec = importlib.util.spec_from_file_location(
+        "jieba_analyse_analyzer", Path(jieba.__file__).parent / "analyse" / "analyzer.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_the_cached_segmentation_gives_jiebas_own_tokens():
-    from jieba.analyse import ChineseAnalyzer
+    jiebas = jiebas_analyzer_module()
+    ChineseAnalyzer = jiebas.ChineseAnalyzer
 
     ours = analysis.analyzer()  # (first: jieba with the trade's words, which both then use)
+    # jieba's chain, rebuilt by analysis.py from the same parts without importing jieba.analyse
+    assert ours.items[1:] == ChineseAnalyzer().items[1:]
+    assert analysis.STOP_WORDS == jiebas.STOP_WORDS
+    assert analysis.ACCEPTED_CHARS.pattern == jiebas.accepted_chars.pattern
     text = "江苏青山绿水环境科技有限公司：专业从事环境影响评价、安全评价。ABC-2号 a.b\r\n的 Hello 3.5%"
     for kw in ({}, {"mode": "query"}, {"positions": True, "chars": True}):
         expected = [(t.text, t.pos, t.startchar, t.endchar) for t in ChineseAnalyzer()(text, **kw)]
@@ -756,43 +776,79 @@ def build_again(app):
 
 WRITER = textwrap.dedent(
     """
-    import json, sys, time
+    import json, os, sys, time, traceback
     from sqlalchemy import select
     from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import configure_mappers
     from marketplace.app import create_app
     from marketplace.catalogue.models import ServiceItem
     from marketplace.extensions import db
     from marketplace.search import analysis, index
 
-    url, index_dir, instance, worker, rounds, go = sys.argv[1:]
-    worker, rounds = int(worker), int(rounds)
+    url, index_dir, instance, rounds = sys.argv[1:]
+    rounds = int(rounds)
+    # What every worker loads before its first request, loaded once and then forked into the two writers (as
+    # gunicorn --preload would): each is an OS process of its own, with its own connections, index writer and
+    # locks, made after the fork; none is open before it.
     app = create_app({
         "MARKET_ENV": "testing", "TESTING": True, "SECRET_KEY": "x", "INSTANCE_DIR": instance,
         "SEARCH_INDEX_DIR": index_dir, "SQLALCHEMY_DATABASE_URI": url,
         "SEARCH_DRAIN_INTERVAL": 0, "SEARCH_WRITER_TIMEOUT": 0.02,
     })
-    with app.app_context():
-        analysis.analyzer()
-        ids = db.session.scalars(select(ServiceItem.id).order_by(ServiceItem.id)).all()
-        mine = ids[worker * 2 : worker * 2 + 2]
-        db.session.rollback()
-        while not __import__("os").path.exists(go):
-            time.sleep(0.01)
-        for r in range(rounds):
-            for item_id in mine:
-                for attempt in range(200):
-                    try:
-                        item = db.session.get(ServiceItem, item_id)
-                        kept = [a for a in item.aliases if not a.startswith("mkw")]
-                        item.aliases = kept + [f"mkw{worker}x{item_id}r{r}"]
-                        db.session.commit()
-                        break
-                    except OperationalError:
-                        db.session.rollback()
-                        time.sleep(0.02)
-                else:
-                    raise SystemExit("the database stayed locked")
-        print(json.dumps({"mine": mine, **index.STATS}))
+    configure_mappers()
+    analysis.analyzer()
+    analysis.syllables_of("中介")
+    assert index.STATS == {"drains": 0, "locked": 0}
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    child = os.fork()
+    worker = 1 if child == 0 else 0
+
+
+    def write():
+        with app.app_context():
+            ids = db.session.scalars(select(ServiceItem.id).order_by(ServiceItem.id)).all()
+            mine = ids[worker * 2 : worker * 2 + 2]
+            db.session.rollback()
+            if worker == 1:  # both ready, then both go
+                os.write(ready_w, b"r")
+                os.read(go_r, 1)
+            else:
+                os.read(ready_r, 1)
+                os.write(go_w, b"g")
+            for r in range(rounds):
+                for item_id in mine:
+                    for attempt in range(200):
+                        try:
+                            item = db.session.get(ServiceItem, item_id)
+                            kept = [a for a in item.aliases if not a.startswith("mkw")]
+                            item.aliases = kept + [f"mkw{worker}x{item_id}r{r}"]
+                            db.session.commit()
+                            break
+                        except OperationalError:
+                            db.session.rollback()
+                            time.sleep(0.02)
+                    else:
+                        raise SystemExit("the database stayed locked")
+            db.session.remove()
+            db.engine.dispose()
+        return {"worker": worker, "mine": mine, **index.STATS}
+
+
+    if child == 0:
+        try:
+            report = write()
+        except BaseException:
+            traceback.print_exc()
+            sys.stderr.flush()
+            os._exit(1)
+        print(json.dumps(report), flush=True)
+        os._exit(0)
+    report = write()
+    _, status = os.waitpid(child, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"the other writer failed: {os.waitstatus_to_exitcode(status)}")
+    print(json.dumps(report), flush=True)
     """
 )
 
@@ -804,35 +860,29 @@ def test_two_processes_writing_at_once_lose_nothing(committed_app, tmp_path):
         db.session.remove()
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
-    go = tmp_path / "go"
     rounds = 3  # the last round must be found, the one before it no longer
     config = committed_app.config
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-W",
-                "ignore",
-                str(script),
-                config["SQLALCHEMY_DATABASE_URI"],
-                config["SEARCH_INDEX_DIR"],
-                config["INSTANCE_DIR"],
-                str(worker),
-                str(rounds),
-                str(go),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for worker in (0, 1)
-    ]
-    go.write_text("go")
-    outputs = [p.communicate(timeout=180) for p in procs]
-    for p, (_, err) in zip(procs, outputs, strict=True):
-        assert p.returncode == 0, err[-3000:]
-    reports = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            str(script),
+            config["SQLALCHEMY_DATABASE_URI"],
+            config["SEARCH_INDEX_DIR"],
+            config["INSTANCE_DIR"],
+            str(rounds),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    reports = sorted(
+        (json.loads(line) for line in done.stdout.strip().splitlines()[-2:]), key=lambda r: r["worker"]
+    )
+    assert [r["worker"] for r in reports] == [0, 1], done.stdout[-3000:]
     assert sum(r["drains"] for r in reports) > 0
 
     with committed_app.test_request_context():
