@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from marketplace.extensions import db
 from marketplace.orders import services as orders
@@ -63,8 +64,10 @@ def test_admin_reviews_a_fee_flag_and_watches_deadlines(live_server, browser, sh
     page.click("nav.mainnav >> text=收费审计")
     page.select_option("select[name=rule]", "abnormally_low")
     page.click("form[data-form=fee-filters] button[type=submit]")
+    page.wait_for_url(re.compile(r"rule=abnormally_low"))
     rows = page.locator("tr[data-flag-id]")
-    assert rows.count() == 1 and low_name in rows.first.inner_text() and "异常低价" in rows.first.inner_text()
+    expect(rows).to_have_count(1)  # (count() does not wait: it could run before the filtered page arrived)
+    assert low_name in rows.first.inner_text() and "异常低价" in rows.first.inner_text()
     assert page.locator("svg.svg-chart").count() >= 1
     # each flag says which test fired, with its figures (not a bare "低于均值 x%")
     fired = rows.first.locator("[data-test]")
@@ -86,8 +89,9 @@ def test_admin_reviews_a_fee_flag_and_watches_deadlines(live_server, browser, sh
     page.fill(
         "form[data-form=review] textarea[name=note]", "经约谈核实，报价明显低于成本，认定为恶意低价竞争。"
     )
-    page.click("form[data-form=review] button[value=confirm]")
-    assert page.locator("[data-status]").first.get_attribute("data-status") == "confirmed"
+    with page.expect_navigation():
+        page.click("form[data-form=review] button[value=confirm]")
+    expect(page.locator("[data-status]").first).to_have_attribute("data-status", "confirmed")
     assert "恶意低价竞争" in page.locator("blockquote[data-note]").inner_text()
     shot(page, "fee-flag")
     assert _credit(page, base, low_id) == round(credit_before - 0.2 * 10, 1)  # −10 points, weight 20 %
