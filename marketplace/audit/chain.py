@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, event, func, literal_column, select, update
+from sqlalchemy import Integer, bindparam, case, event, func, inspect, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from marketplace.audit.models import AuditEntry, AuditHead
@@ -99,18 +99,26 @@ def link(session: Session, ids: list[int]) -> int:
 
 @event.listens_for(Session, "before_commit")
 def seal(session: Session) -> None:
+    """At the transaction's commit (SQLAlchemy calls this for a savepoint released too: its entries wait for the
+    transaction's own commit, which seals them with the others, the chain's head locked once)."""
+    if session.get_nested_transaction() is not None:
+        return
     entries = session.info.get(PENDING)
     if not entries:
         return
     session.flush()
     session.info.pop(PENDING, None)
-    ids = [e.id for e in entries if e.id is not None]
+    ids = [e.id for e in entries if e.id is not None and inspect(e).persistent]  # not those rolled back
     if ids:
         link(session, ids)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
+    """A savepoint rolled back (SQLAlchemy calls this for one too) undoes only the entries made inside it, which
+    `seal` leaves out; the entries the transaction recorded before it still commit and must be sealed."""
+    if session.get_nested_transaction() is not None:
+        return
     session.info.pop(PENDING, None)
 
 

@@ -119,6 +119,33 @@ def test_a_rolled_back_transaction_leaves_no_gap():
     assert db.session.scalar(select(func.max(AuditEntry.seq))) >= before
 
 
+def test_a_savepoint_rolled_back_keeps_the_entries_recorded_before_it_in_the_chain():
+    """A service's savepoint that fails (a unique row inserted by a simultaneous request, caught and retried) rolls
+    back only what was done inside it: the entries the transaction recorded before it are still sealed at its
+    commit, and a savepoint released is not the transaction's commit (the entries wait for that one)."""
+    from marketplace.audit.services import record
+
+    f.user("enterprise")  # the chain has a head and entries
+    kept = record(None, "test.before_the_savepoint", object_type="x", object_id=1)
+    try:
+        with db.session.begin_nested():
+            record(None, "test.inside_the_savepoint", object_type="x", object_id=2)
+            db.session.flush()
+            raise RuntimeError("a unique row inserted meanwhile")
+    except RuntimeError:
+        pass
+    with db.session.begin_nested():  # released: nothing sealed yet
+        later = record(None, "test.in_a_released_savepoint", object_type="x", object_id=3)
+    assert db.session.scalar(select(AuditEntry.hash).where(AuditEntry.id == later.id)) is None
+    db.session.commit()
+    actions = {e.action: e for e in _entries()}
+    assert "test.inside_the_savepoint" not in actions
+    assert actions["test.before_the_savepoint"].hash and actions["test.in_a_released_savepoint"].hash
+    assert actions["test.before_the_savepoint"].id == kept.id
+    finding = chain.verify(db.session())
+    assert finding.ok, finding.problem
+
+
 def test_verify_command(app):
     f.accepted_order()
     runner = app.test_cli_runner()
