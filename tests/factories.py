@@ -265,17 +265,9 @@ def bid(
     return placed
 
 
-def accepted_order(
-    price_fen: int = 10_000_000,
-    enterprise=None,
-    agency=None,
-    admin=None,
-    accept=True,
-    deliver=True,
-    **request_over,
-):
-    """(enterprise user, agency user, order): an order whose work was delivered and (by default) accepted;
-    `request_over` changes the request (service_item_id, region_code, ceiling_fen …)."""
+def awaiting_order(price_fen: int = 10_000_000, enterprise=None, agency=None, admin=None, **request_over):
+    """(enterprise user, agency user, order): an order made when the publicity of a direct award ended, awaiting
+    the winner's confirmation; `request_over` changes the request (service_item_id, region_code, ceiling_fen …)."""
     from marketplace.orders import services as orders
     from marketplace.requests import services as requests
     from tests import timetravel
@@ -288,7 +280,23 @@ def accepted_order(
     requests.select_winner(enterprise, req.id, winning.id, "技术方案最优，团队经验丰富")
     db.session.commit()
     timetravel.publicity_over(req)
-    order = orders.order_for_request(req.id)
+    return enterprise, agency, orders.order_for_request(req.id)
+
+
+def accepted_order(
+    price_fen: int = 10_000_000,
+    enterprise=None,
+    agency=None,
+    admin=None,
+    accept=True,
+    deliver=True,
+    **request_over,
+):
+    """(enterprise user, agency user, order): an order whose work was delivered and (by default) accepted;
+    `request_over` changes the request (service_item_id, region_code, ceiling_fen …)."""
+    from marketplace.orders import services as orders
+
+    enterprise, agency, order = awaiting_order(price_fen, enterprise, agency, admin, **request_over)
     orders.confirm(agency, order.id)
     if deliver:
         orders.deliver(agency, order.id, "提交成果报告")
@@ -298,7 +306,7 @@ def accepted_order(
     return enterprise, agency, order
 
 
-_admin = admin  # accepted_order's `admin` parameter hides the factory of the same name
+_admin = admin  # awaiting_order's and accepted_order's `admin` parameter hides the factory of the same name
 
 
 def api_evidence(client, headers: dict, **practitioner_over) -> dict:

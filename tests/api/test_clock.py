@@ -185,19 +185,12 @@ def test_an_unstarted_order_is_taken_up_only_once_its_winner_may_no_longer_take_
     from marketplace.agencies.models import Agency, AgencyStatus
     from marketplace.credit.models import AgencyCredit, CreditListEntry, ListKind
     from marketplace.orders import services as orders
-    from marketplace.requests import services as requests
 
     admin = f.admin()
     awaiting = []
     for _ in range(4):
-        enterprise, agency = f.user("enterprise"), f.active_agency("C03", reviewer=admin)
-        req = f.published_request(enterprise, selection_method="direct")
-        won = f.bid(agency, req)
-        timetravel.past_deadline(req)
-        requests.select_winner(enterprise, req.id, won.id, "技术方案最优，团队经验丰富")
-        db.session.commit()
-        timetravel.publicity_over(req)
-        awaiting.append((agency.agency.id, orders.order_for_request(req.id).id))
+        _enterprise, agency, order = f.awaiting_order(admin=admin)
+        awaiting.append((agency.agency.id, order.id))
     assert {db.session.get(Order, o).status for _, o in awaiting} == {OrderStatus.AWAITING}
     assert orders.due_order_ids() == []
 
