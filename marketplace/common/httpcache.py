@@ -75,20 +75,20 @@ def release() -> str:
     """A fingerprint of the code, the templates and the static files: machines running the same release share kept
     pages, and a deploy that changes what pages look like (or the static files' fingerprinted URLs in them,
     common/assets.py) starts afresh without anyone clearing the cache."""
+    from marketplace.common.assets import fingerprint
     from marketplace.config import ROOT
 
     digest = hashlib.sha256()
-    for folder, pattern in (
-        ("marketplace", "*.py"),
-        ("templates", "*.html"),
-        ("marketplace", "*.mo"),
-        ("static", "*.css"),
-        ("static", "*.js"),
-        ("static", "*.svg"),
-    ):
+    for folder, pattern in (("marketplace", "*.py"), ("templates", "*.html"), ("marketplace", "*.mo")):
         for path in sorted((ROOT / folder).rglob(pattern)):
             digest.update(path.relative_to(ROOT).as_posix().encode())
             digest.update(path.read_bytes())
+    static = ROOT / "static"
+    for pattern in ("*.css", "*.js", "*.svg"):
+        for path in sorted(static.rglob(pattern)):
+            name = path.relative_to(static).as_posix()
+            # the hash their fingerprinted URLs carry (common/assets.py), kept for url_for's first calls
+            digest.update(f"static/{name}".encode() + (fingerprint(str(static), name) or "").encode())
     return digest.hexdigest()[:16]
 
 
