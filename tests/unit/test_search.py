@@ -776,79 +776,43 @@ def build_again(app):
 
 WRITER = textwrap.dedent(
     """
-    import json, os, sys, time, traceback
+    import json, sys, time
     from sqlalchemy import select
     from sqlalchemy.exc import OperationalError
-    from sqlalchemy.orm import configure_mappers
     from marketplace.app import create_app
     from marketplace.catalogue.models import ServiceItem
     from marketplace.extensions import db
     from marketplace.search import analysis, index
 
-    url, index_dir, instance, rounds = sys.argv[1:]
-    rounds = int(rounds)
-    # What every worker loads before its first request, loaded once and then forked into the two writers (as
-    # gunicorn --preload would): each is an OS process of its own, with its own connections, index writer and
-    # locks, made after the fork; none is open before it.
+    url, index_dir, instance, worker, rounds, go = sys.argv[1:]
+    worker, rounds = int(worker), int(rounds)
     app = create_app({
         "MARKET_ENV": "testing", "TESTING": True, "SECRET_KEY": "x", "INSTANCE_DIR": instance,
         "SEARCH_INDEX_DIR": index_dir, "SQLALCHEMY_DATABASE_URI": url,
         "SEARCH_DRAIN_INTERVAL": 0, "SEARCH_WRITER_TIMEOUT": 0.02,
     })
-    configure_mappers()
-    analysis.analyzer()
-    analysis.syllables_of("中介")
-    assert index.STATS == {"drains": 0, "locked": 0}
-    ready_r, ready_w = os.pipe()
-    go_r, go_w = os.pipe()
-    child = os.fork()
-    worker = 1 if child == 0 else 0
-
-
-    def write():
-        with app.app_context():
-            ids = db.session.scalars(select(ServiceItem.id).order_by(ServiceItem.id)).all()
-            mine = ids[worker * 2 : worker * 2 + 2]
-            db.session.rollback()
-            if worker == 1:  # both ready, then both go
-                os.write(ready_w, b"r")
-                os.read(go_r, 1)
-            else:
-                os.read(ready_r, 1)
-                os.write(go_w, b"g")
-            for r in range(rounds):
-                for item_id in mine:
-                    for attempt in range(200):
-                        try:
-                            item = db.session.get(ServiceItem, item_id)
-                            kept = [a for a in item.aliases if not a.startswith("mkw")]
-                            item.aliases = kept + [f"mkw{worker}x{item_id}r{r}"]
-                            db.session.commit()
-                            break
-                        except OperationalError:
-                            db.session.rollback()
-                            time.sleep(0.02)
-                    else:
-                        raise SystemExit("the database stayed locked")
-            db.session.remove()
-            db.engine.dispose()
-        return {"worker": worker, "mine": mine, **index.STATS}
-
-
-    if child == 0:
-        try:
-            report = write()
-        except BaseException:
-            traceback.print_exc()
-            sys.stderr.flush()
-            os._exit(1)
-        print(json.dumps(report), flush=True)
-        os._exit(0)
-    report = write()
-    _, status = os.waitpid(child, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"the other writer failed: {os.waitstatus_to_exitcode(status)}")
-    print(json.dumps(report), flush=True)
+    with app.app_context():
+        analysis.analyzer()
+        ids = db.session.scalars(select(ServiceItem.id).order_by(ServiceItem.id)).all()
+        mine = ids[worker * 2 : worker * 2 + 2]
+        db.session.rollback()
+        while not __import__("os").path.exists(go):
+            time.sleep(0.01)
+        for r in range(rounds):
+            for item_id in mine:
+                for attempt in range(200):
+                    try:
+                        item = db.session.get(ServiceItem, item_id)
+                        kept = [a for a in item.aliases if not a.startswith("mkw")]
+                        item.aliases = kept + [f"mkw{worker}x{item_id}r{r}"]
+                        db.session.commit()
+                        break
+                    except OperationalError:
+                        db.session.rollback()
+                        time.sleep(0.02)
+                else:
+                    raise SystemExit("the database stayed locked")
+        print(json.dumps({"mine": mine, **index.STATS}))
     """
 )
 
@@ -860,29 +824,35 @@ def test_two_processes_writing_at_once_lose_nothing(committed_app, tmp_path):
         db.session.remove()
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
+    go = tmp_path / "go"
     rounds = 3  # the last round must be found, the one before it no longer
     config = committed_app.config
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-W",
-            "ignore",
-            str(script),
-            config["SQLALCHEMY_DATABASE_URI"],
-            config["SEARCH_INDEX_DIR"],
-            config["INSTANCE_DIR"],
-            str(rounds),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    reports = sorted(
-        (json.loads(line) for line in done.stdout.strip().splitlines()[-2:]), key=lambda r: r["worker"]
-    )
-    assert [r["worker"] for r in reports] == [0, 1], done.stdout[-3000:]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-W",
+                "ignore",
+                str(script),
+                config["SQLALCHEMY_DATABASE_URI"],
+                config["SEARCH_INDEX_DIR"],
+                config["INSTANCE_DIR"],
+                str(worker),
+                str(rounds),
+                str(go),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for worker in (0, 1)
+    ]
+    go.write_text("go")
+    outputs = [p.communicate(timeout=180) for p in procs]
+    for p, (_, err) in zip(procs, outputs, strict=True):
+        assert p.returncode == 0, err[-3000:]
+    reports = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
     assert sum(r["drains"] for r in reports) > 0
 
     with committed_app.test_request_context():
