@@ -36,6 +36,7 @@ from marketplace.agencies.schemas import (
 from marketplace.auth.current import api_actor
 from marketplace.common import uploads
 from marketplace.common.errors import Invalid, NotFound
+from marketplace.common.httpcache import same_for_everyone
 from marketplace.common.web import api_page
 from marketplace.stats.figures import stats_for
 
@@ -66,6 +67,7 @@ def blueprints():
     },
 )
 @bp.paginate()
+@same_for_everyone()
 def list_agencies(args, pagination_parameters):
     """The intermediary-services list: active members, filterable. Pages by `page` (any depth) or, faster
     for deep pages, by `after`: the X-Next-Cursor of the previous page."""

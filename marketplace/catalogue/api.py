@@ -12,6 +12,7 @@ from marketplace.catalogue.schemas import (
     QualificationKindOut,
     ServiceItemOut,
 )
+from marketplace.common.httpcache import same_for_everyone
 
 bp = Blueprint("catalogue-api", __name__, url_prefix="/api/v1", description="The service catalogue")
 BEARER = [{"bearerAuth": []}]
@@ -23,6 +24,7 @@ def blueprints():
 
 @bp.get("/categories")
 @bp.response(200, CategoryOut(many=True))
+@same_for_everyone()
 def categories():
     """Service categories with their items."""
     return published.answer(
@@ -33,6 +35,7 @@ def categories():
 @bp.get("/service-items")
 @bp.arguments(ItemQuery, location="query")
 @bp.response(200, ServiceItemOut(many=True))
+@same_for_everyone()
 def service_items(args):
     """Service items; `guide_min_fen`/`guide_max_fen` are null when market-priced."""
     category_id = args["category_id"] or None  # (0: every category)
@@ -43,6 +46,7 @@ def service_items(args):
 
 @bp.get("/service-items/<int:item_id>")
 @bp.response(200, ServiceItemOut)
+@same_for_everyone()
 def service_item(item_id):
     return published.answer(("item", item_id), lambda: ServiceItemOut().dump(services.get_item(item_id)))
 

@@ -18,6 +18,13 @@ still answered after a change (`X-Cache: stale`): a busy market changes somethin
 bid's count, a clock pass), and a page at most a few seconds old is what a reader expects, while remaking every
 page for every anonymous reader at each change is what makes a busy market slow. Search results (the `search` pages and any `q=` query) are not
 kept: they depend on each machine's index and on when it drained its queue; they still get ETags and 304s.
+
+An API read whose view is marked `@same_for_everyone` (a public collection: open announcements, the agencies'
+list, the catalogue) answers every caller alike, bearer token or not — the API never reads the session cookie,
+and such a view never asks who is calling. It is looked up, kept and validated as an anonymous read is, whoever
+calls: agencies polling the open announcements with their tokens (most of a busy market's reads) share one
+answer instead of each making it. A view whose answer depends on the caller only for some arguments says when it
+does not (`when`): `GET /requests?mine=true` is an agency's own inbox and never shared.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import functools
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 
 from flask import Flask, Response, current_app, g, request, session
 
@@ -54,6 +62,26 @@ def _anonymous() -> bool:
     if request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")):
         return False
     return set(session.keys()) <= ANONYMOUS_SESSION_KEYS
+
+
+def same_for_everyone(when: Callable[[], bool] | None = None):
+    """Mark an API read whose answer never depends on its caller (when `when()` holds for the request's
+    arguments): see the module's docstring. Only for views that never look at the caller, directly or through
+    the services they call."""
+
+    def mark(view):
+        view.same_for_everyone = when or (lambda: True)
+        return view
+
+    return mark
+
+
+def _shared_read() -> bool:
+    """This API read's answer is the same for every caller (the view says so, for these arguments)."""
+    if not request.path.startswith("/api/"):
+        return False  # pages show who is logged in: only API reads (which never read the cookie) are shared
+    when = getattr(current_app.view_functions.get(request.endpoint or ""), "same_for_everyone", None)
+    return when is not None and bool(when())
 
 
 def _logged_in() -> bool:
@@ -117,9 +145,12 @@ def _conditional(response: Response) -> Response:
 def _lookup():
     """Before the view: decide whether this request may be answered publicly; answer it from the cache if kept."""
     g._httpcache = None
-    if request.method not in ("GET", "HEAD") or request.endpoint in (None, "static") or not _anonymous():
+    if request.method not in ("GET", "HEAD") or request.endpoint in (None, "static"):
         return None
     if request.endpoint in NO_STORE_ENDPOINTS:
+        return None
+    g._shared_read = shared_read = _shared_read()
+    if not (shared_read or _anonymous()):
         return None
     state = g._httpcache = {"key": None, "generation": None}
     if current_app.config.get("CACHE_PAGE_SECONDS", 0) <= 0 or not _keepable() or not shared.usable():
@@ -157,7 +188,7 @@ def _answer(response: Response) -> Response:
     state = g.get("_httpcache")
     personal = (
         state is None
-        or _logged_in()
+        or (_logged_in() and not g.get("_shared_read"))
         or "csrf_token" in g  # the page carries this visitor's token
         or current_app.session_interface.should_set_cookie(current_app, session)
         or bool(response.headers.getlist("Set-Cookie"))

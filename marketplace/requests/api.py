@@ -9,6 +9,7 @@ from marketplace.auth.models import Role
 from marketplace.auth.services import require_user
 from marketplace.common import uploads
 from marketplace.common.errors import NotFound
+from marketplace.common.httpcache import same_for_everyone
 from marketplace.common.web import api_page
 from marketplace.extensions import db
 from marketplace.requests import bidding, item_facts, queries, review, services
@@ -80,6 +81,9 @@ def create(data):
 @bp.arguments(RequestListQuery, location="query")
 @bp.response(200, RequestOut(many=True))
 @bp.paginate()
+@same_for_everyone(
+    when=lambda: "mine" not in request.args
+)  # the public announcements; `mine`: the caller's own
 def list_requests(args, pagination_parameters):
     """Announcements (never drafts). `mine=true`: an enterprise's own requests, or an agency's inbox."""
     actor = api_actor()

@@ -1,6 +1,7 @@
 """HTTP caching headers: anonymous public reads get an ETag, `public, no-cache` and a 304 on revalidation;
-anything for a logged-in person, a bearer token, a form page with its CSRF token or a visitor with a flashed
-message is `private, no-store` and carries no validator (common/httpcache.py)."""
+anything for a logged-in person, a bearer token (but for API reads the same for everyone), a form page with its
+CSRF token or a visitor with a flashed message is `private, no-store` and carries no validator
+(common/httpcache.py)."""
 
 from __future__ import annotations
 
@@ -55,14 +56,58 @@ def test_a_logged_in_person_is_never_cached(client):
         assert revalidated.status_code == 200
 
 
-def test_bearer_token_reads_are_private(client):
+def test_bearer_token_reads_of_their_own_are_private(client):
+    agency = f.active_agency()
+    headers = f.token(client, agency)
+    for path in ["/api/v1/requests?mine=true", "/api/v1/agencies/me/bids", "/api/v1/agencies/me"]:
+        r = client.get(path, headers=headers)
+        assert r.status_code == 200, path
+        assert r.headers["Cache-Control"] == "private, no-store", path
+        assert "ETag" not in r.headers, path
+
+
+def test_bearer_token_reads_the_same_for_everyone_are_public(client):
+    """A public collection answers a token holder exactly as anyone: the same validators and headers."""
+    headers = f.token(client, f.user("enterprise"))
+    for path in ["/api/v1/agencies", "/api/v1/requests?status=bidding", "/api/v1/categories"]:
+        anonymous = client.get(path)
+        r = client.get(path, headers=headers)
+        assert r.status_code == 200 and r.data == anonymous.data, path
+        assert r.headers["Cache-Control"] == "public, no-cache", path
+        assert r.headers["ETag"] == anonymous.headers["ETag"], path
+        assert client.get(path, headers={**headers, "If-None-Match": r.headers["ETag"]}).status_code == 304
+
+
+def _marked_read_samples() -> dict[str, str]:
+    item = f.market_item()
+    return {
+        "agencies-api.list_agencies": "/api/v1/agencies?sort=price",
+        "requests-api.list_requests": "/api/v1/requests",
+        "catalogue-api.categories": "/api/v1/categories",
+        "catalogue-api.service_items": f"/api/v1/service-items?category_id={item.category_id}",
+        "catalogue-api.service_item": f"/api/v1/service-items/{item.id}",
+    }
+
+
+def test_reads_marked_the_same_for_everyone_are(app, client):
+    """Every view marked @same_for_everyone answers each role's token holder, a bad token and an anonymous
+    caller with the same body: a view that looked at its caller would fail here (and must not be marked)."""
     enterprise = f.user("enterprise")
-    headers = f.token(client, enterprise)
-    r = client.get("/api/v1/agencies", headers=headers)
-    assert r.status_code == 200
-    assert r.headers["Cache-Control"] == "private, no-store"
-    assert "ETag" not in r.headers
-    assert client.get("/api/v1/agencies").headers["Cache-Control"] == "public, no-cache"
+    agency = f.active_agency()
+    f.offer(agency)
+    f.published_request(enterprise)
+    samples = _marked_read_samples()
+    marked = {ep for ep, view in app.view_functions.items() if hasattr(view, "same_for_everyone")}
+    assert marked == set(samples)  # a newly marked view needs a sample here
+    callers = [f.token(client, u) for u in (enterprise, agency, f.admin())]
+    callers += [{"Authorization": "Bearer not-a-token"}, {}]
+    for endpoint, path in samples.items():
+        bodies = set()
+        for headers in callers:
+            r = client.get(path, headers=headers)
+            assert r.status_code == 200, (endpoint, headers, r.get_json())
+            bodies.add(r.data)
+        assert len(bodies) == 1, endpoint
 
 
 def test_form_pages_with_a_csrf_token_are_private(app, client, monkeypatch):

@@ -171,6 +171,43 @@ def test_private_writes_keep_the_generation(request, pair):
         assert shared.generation() != before  # a public table changed: a new generation
 
 
+def test_token_holders_share_the_answers_that_are_the_same_for_everyone(one_machine):
+    """Agencies polling the open announcements with their tokens are answered from the answer kept for anyone,
+    and keep one for them; their own inbox (`mine=true`) and bids are never kept; a new announcement is in the
+    next answer."""
+    first, second = one_machine
+    with first.app_context():
+        agency = f.active_agency(org_name="轮询公告的测绘有限公司")
+        a, b = first.test_client(), second.test_client()
+        headers = f.token(b, agency)
+        db.session.remove()
+    polled = "/api/v1/requests?status=bidding&page_size=50&poll=1"
+    made = a.get(polled)
+    assert made.status_code == 200 and made.headers["X-Cache"] == "miss"
+    kept = b.get(polled, headers=headers)
+    assert kept.headers["X-Cache"] == "hit" and kept.data == made.data
+    assert kept.headers["ETag"] == made.headers["ETag"]
+
+    other = "/api/v1/agencies?sort=price&poll=2"
+    assert b.get(other, headers=headers).headers["X-Cache"] == "miss"  # kept from a token holder's read …
+    assert a.get(other).headers["X-Cache"] == "hit"  # … for anyone
+    assert a.get(other, headers={"Authorization": "Bearer not-a-token"}).headers["X-Cache"] == "hit"
+
+    for own in ("/api/v1/requests?mine=true", "/api/v1/agencies/me/bids"):
+        for _ in range(2):
+            r = b.get(own, headers=headers)
+            assert r.status_code == 200 and "X-Cache" not in r.headers, own
+            assert r.headers["Cache-Control"] == "private, no-store", own
+
+    with first.app_context():
+        title = "共享轮询的新公告：宿迁市地下管线普查测绘"
+        f.published_request(title=title)
+        db.session.remove()
+    fresh = b.get(polled, headers=headers)
+    assert fresh.headers["X-Cache"] == "miss" and title in fresh.get_data(as_text=True)
+    assert a.get(polled).headers["X-Cache"] == "hit"
+
+
 def test_one_machine_without_the_page_cache_keeps_nothing(one_machine, monkeypatch):
     first, _ = one_machine
     monkeypatch.setitem(first.config, "CACHE_PAGE_SECONDS", 0)
@@ -377,6 +414,7 @@ def test_the_clock_prunes_the_one_machine_cache_folder(one_machine, monkeypatch)
     monkeypatch.setitem(first.config, "CACHE_MAX_FILES", 3)
     with first.app_context():
         store = shared.backend()
+        chronograph.run_once(housekeeping=False)  # the clock's work the module's other tests left (a new generation)
         store.clear()  # what the module's other tests kept
         generation = shared.generation(store)
         store.set("expiring", "x", timeout=1)
