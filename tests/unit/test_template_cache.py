@@ -8,6 +8,8 @@ import logging
 import sys
 from types import SimpleNamespace
 
+import pytest
+
 from marketplace import serving
 from marketplace.app import create_app
 from marketplace.common.templating import compile_all
@@ -85,13 +87,16 @@ def test_every_template_is_compiled_once_per_machine_and_read_back_by_the_next_w
 def test_a_web_worker_is_ready_before_its_first_request(tmp_path):
     app = _app(tmp_path, "worker", tmp_path / "compiled")
     made = _compiles(app)
+    interval = sys.getswitchinterval()
     try:
         serving.post_worker_init(SimpleNamespace(wsgi=app, log=logging.getLogger("test.worker")))
+        assert sys.getswitchinterval() == pytest.approx(0.001)  # the GIL handed over every millisecond
         # what the worker loaded (the app, the dictionaries, the templates) is out of the collector's passes
         assert gc.get_freeze_count() > 100_000
         assert len(gc.get_objects(generation=2)) < gc.get_freeze_count() / 10
     finally:
         gc.unfreeze()  # (this test process goes on)
+        sys.setswitchinterval(interval)
     assert set(made) == _names(app)
     assert (
         "pypinyin" in sys.modules
