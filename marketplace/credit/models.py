@@ -98,7 +98,7 @@ class AgencyCredit(db.Model):
     score: Mapped[float] = mapped_column(Float, default=80.0)
     grade: Mapped[str] = mapped_column(String(1), default="B")
     grade_rank: Mapped[int] = mapped_column(Integer, default=1, index=True)  # A = 0 … E = 4, for sorting
-    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # the clock: windows moved on
 
 
 class CreditListEntry(db.Model):

@@ -425,18 +425,16 @@ def due_order_ids() -> list[int]:
         Agency.id == Order.agency_id,
         or_(Agency.status != AgencyStatus.ACTIVE, credit_scores.barred_condition(Agency.id)),
     )
-    settled = select(Order.id).where(
-        or_(
-            (Order.status == OrderStatus.DELIVERED) & (Order.delivered_at <= limit),
-            (Order.status == OrderStatus.AWAITING) & unavailable.exists(),
-        )
-    )
-    # apart: on PostgreSQL the orders under way are judged from ix_service_order_status_due alone (its columns)
+    # Three statements: on PostgreSQL the deliveries and the orders under way are each judged from
+    # ix_service_order_status_due alone (its columns), an index-only scan; ORed together they were a bitmap scan
+    # reading every delivered order's row (~5,000 at 1,000,000 orders, ~75 ms a pass).
+    delivered = select(Order.id).where(Order.status == OrderStatus.DELIVERED, Order.delivered_at <= limit)
+    stranded = select(Order.id).where(Order.status == OrderStatus.AWAITING, unavailable.exists())
     under_way = select(Order.id).where(
         Order.status.in_([OrderStatus.IN_PROGRESS, OrderStatus.DISPUTED]),
         Order.deadline_flag != light_condition(at),
     )
-    return sorted({*db.session.scalars(settled), *db.session.scalars(under_way)})
+    return sorted({id_ for stmt in (delivered, stranded, under_way) for id_ in db.session.scalars(stmt)})
 
 
 def apply_due(order_id: int) -> bool:

@@ -584,3 +584,16 @@ def test_bidders_barred_since_they_bid_are_left_out_at_the_close_and_at_the_sele
     db.session.expire_all()
     assert db.session.get(Bid, bids[late.agency.id].id).status.value == "invalid"
     assert db.session.get(Bid, req.winner_bid_id).agency_id == clean.agency.id
+
+
+def test_the_clocks_question_of_moved_windows_reads_an_index():
+    """Each clock pass asks which agencies' credit window began before the current one: answered from
+    ix_agency_credit_window_start (migration 0046), not by reading every agency's row."""
+    from marketplace.credit import services as credit
+    from tests.plans import plan, statements
+
+    f.active_agency()
+    with statements(r"FROM agency_credit\s+WHERE agency_credit\.window_start") as seen:
+        credit.due_ids()
+    assert len(seen) == 1
+    assert "ix_agency_credit_window_start" in plan(*seen[0]), plan(*seen[0])
