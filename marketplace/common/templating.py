@@ -119,6 +119,16 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def login_then(back: str) -> str:
+    """The log-in page's URL that comes back to `back`, made once per request: every card of a list offers a
+    visitor the same link (收藏 → log in first), and making it (an URL-encoded `next`) was ~0.15 ms a card."""
+    made = g.setdefault("_login_then", {})
+    url = made.get(back)
+    if url is None:
+        url = made[back] = url_for("auth.login", next=back)
+    return url
+
+
 def _catalogue():
     """The request's translations. Flask-Babel resolves the locale and its catalogue again on every _()
     (~15 µs), and a list page calls _() a few hundred times; the locale is fixed for a request anyway."""
@@ -199,6 +209,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(remaining, "remaining")
     app.add_template_filter(score, "score")
     app.add_template_global(url_with)
+    app.add_template_global(login_then)
     app.add_template_global(macros)
 
     @app.context_processor
