@@ -91,11 +91,6 @@ def engine_options(config: dict) -> dict:
             "max_overflow": config["DB_MAX_OVERFLOW"],
             "pool_timeout": config["DB_POOL_TIMEOUT"],
         }
-    if url.startswith("postgresql"):
-        # No JIT compilation: the market's statements are short, and PostgreSQL compiled every one its planner
-        # costed above jit_above_cost at each run — the clock's due orders, a 30 ms query, spent 48 ms more
-        # compiling on every pass.
-        options["connect_args"] = {"options": "-c jit=off"}
     return options
 
 

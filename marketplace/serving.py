@@ -28,7 +28,20 @@ import threading
 import time
 
 _CPU_LOG = os.environ.get("REQUEST_CPU_LOG", "")
-SWITCH_INTERVAL = float(os.environ.get("WORKER_SWITCH_INTERVAL") or 0.001)
+
+
+def _switch_interval() -> float:
+    raw = os.environ.get("WORKER_SWITCH_INTERVAL") or "0.001"
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 1:
+        raise SystemExit(f"WORKER_SWITCH_INTERVAL: a number of seconds above 0 and at most 1, not {raw!r}")
+    return value
+
+
+SWITCH_INTERVAL = _switch_interval()
 _local = threading.local()
 _lock = threading.Lock()
 

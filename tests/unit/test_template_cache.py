@@ -105,3 +105,22 @@ def test_a_web_worker_is_ready_before_its_first_request(tmp_path):
     with app.test_request_context("/"):
         app.jinja_env.get_template("agencies/index.html")
     assert made == []  # nothing left to compile on a request
+
+
+@pytest.mark.parametrize("value", ["fast", "0", "-1", "5"])
+def test_a_wrong_switch_interval_stops_gunicorn_with_its_name(value):
+    """WORKER_SWITCH_INTERVAL (seconds, above 0 and at most 1): a wrong one is refused when gunicorn reads its
+    settings, by name, instead of each worker failing to start."""
+    import os
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import marketplace.serving"],
+        env=os.environ | {"WORKER_SWITCH_INTERVAL": value},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert f"WORKER_SWITCH_INTERVAL: a number of seconds above 0 and at most 1, not {value!r}" in done.stderr
