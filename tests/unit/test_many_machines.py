@@ -414,9 +414,8 @@ def test_the_clock_prunes_the_one_machine_cache_folder(one_machine, monkeypatch)
     monkeypatch.setitem(first.config, "CACHE_MAX_FILES", 3)
     with first.app_context():
         store = shared.backend()
-        chronograph.run_once(
-            housekeeping=False
-        )  # the clock's work the module's other tests left (a new generation)
+        # first the clock's work the module's other tests left (it may renew the generation)
+        chronograph.run_once(housekeeping=False)
         store.clear()  # what the module's other tests kept
         generation = shared.generation(store)
         store.set("expiring", "x", timeout=1)
