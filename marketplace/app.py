@@ -166,9 +166,8 @@ def _postgresql_connect(dbapi_connection, _record, prepared_max: int = 100) -> N
     if prepared_max > 0:
         dbapi_connection.prepared_max = prepared_max
     autocommit = dbapi_connection.autocommit
-    dbapi_connection.autocommit = (
-        True  # for the connection's life, not for a transaction that could roll back
-    )
+    # outside a transaction: the setting lasts the connection's life, and no rollback can undo it
+    dbapi_connection.autocommit = True
     try:
         dbapi_connection.execute("SET jit = off")
     finally:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import subprocess
 import sys
 from types import SimpleNamespace
 
@@ -111,9 +113,6 @@ def test_a_web_worker_is_ready_before_its_first_request(tmp_path):
 def test_a_wrong_switch_interval_stops_gunicorn_with_its_name(value):
     """WORKER_SWITCH_INTERVAL (seconds, above 0 and at most 1): a wrong one is refused when gunicorn reads its
     settings, by name, instead of each worker failing to start."""
-    import os
-    import subprocess
-
     done = subprocess.run(
         [sys.executable, "-c", "import marketplace.serving"],
         env=os.environ | {"WORKER_SWITCH_INTERVAL": value},
