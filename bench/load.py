@@ -314,7 +314,7 @@ def cpu_by_route(log: Path, workers_cpu: float) -> str:
     logs it), heaviest first; the rest of the workers' CPU is gunicorn's own (accepting, parsing, the GIL's hand-offs)."""
     routes: dict[str, list[tuple[float, float]]] = {}
     for line in log.read_text("utf-8").splitlines():
-        method, path, _status, cpu, wall = line.split("\t")
+        method, path, _status, cpu, wall = line.split("\t")[:5]
         route = method + " " + re.sub(r"/\d+", "/[id]", path)
         routes.setdefault(route, []).append((float(cpu), float(wall)))
     total = sum(cpu for rows in routes.values() for cpu, _ in rows) / 1000

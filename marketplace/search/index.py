@@ -12,6 +12,7 @@ leaves the rows for the next drain, so two processes never crash on the lock nor
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -103,9 +104,62 @@ def live_state(base: Path) -> dict | None:
     return state if path in _indexes or index.exists_in(path) else None
 
 
+class _MappedFile(io.RawIOBase):
+    """A file read straight from a view of mapped memory (`_buffer_files_read_in_place`)."""
+
+    def __init__(self, view) -> None:
+        self._view, self._at = memoryview(view), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        n = max(0, min(len(b), len(self._view) - self._at))
+        b[:n] = self._view[self._at : self._at + n]
+        self._at += n
+        return n
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._at, io.SEEK_END: len(self._view)}[whence]
+        self._at = max(0, base + offset)
+        return self._at
+
+    def tell(self) -> int:
+        return self._at
+
+
+_READ_AHEAD = 2048  # a posting block's header, a pickle: small reads, each after a seek
+
+
+def _buffer_files_read_in_place() -> None:
+    """Whoosh opens each file of a segment inside its compound file as a `BufferFile` over a view of the mapped
+    segment, and copied the whole view into a `BytesIO` for the reads in order (a posting block's header, a
+    pickle): reopening a searcher of the 100,000-agency index after a change copied ~145 MB (the postings alone
+    93 MB), ~100 ms of CPU holding the GIL and as much memory again per open searcher — a busy market's searches
+    paid it every few seconds. Those reads now go through a buffered reader of the view itself (`_READ_AHEAD`
+    bytes at a time); reads by position were already made from the view. Applied once per process, before an
+    index is opened."""
+    from whoosh.filedb.structfile import BufferFile
+
+    if getattr(BufferFile, "_reads_in_place", False):
+        return
+
+    def __init__(self, buf, name=None, onclose=None):
+        self._buf, self._name, self.onclose = buf, name, onclose
+        self.file = io.BufferedReader(_MappedFile(buf), _READ_AHEAD)
+        self.is_real = self.is_closed = False
+
+    BufferFile.__init__ = __init__
+    BufferFile._reads_in_place = True
+
+
 def open_index(base: Path, state: dict):
     from whoosh import index
 
+    _buffer_files_read_in_place()
     analyzer()  # jieba (with the trade words) is ready before the schema's analyzer tokenizes anything
     path = str(base / state["gen"])
     with _indexes_lock:

@@ -865,3 +865,41 @@ def test_two_processes_writing_at_once_lose_nothing(committed_app, tmp_path):
                 stale = f"mkw{worker}x{item_id}r{rounds - 2}"
                 assert ("service", item_id) not in keys(stale, refresh=False), stale
         db.session.remove()
+
+
+def test_reopening_after_a_change_copies_no_segment_file(app, index_dir):
+    """Whoosh copied the whole of each file of a segment out of the mapped compound file when it opened a reader
+    (its postings, terms, stored fields): reopening a searcher of a large index after every change cost ~100 ms
+    and as much memory as the index per searcher (index.py `_buffer_files_read_in_place`). Opening a searcher and
+    searching through it now allocates far less than the ranked segment's postings and terms, and the reopened
+    searcher finds the change."""
+    import tracemalloc
+
+    from whoosh.filedb.compound import CompoundStorage
+    from whoosh.filedb.structfile import StructFile
+
+    agency_offering("环境影响评价（报告书）", name="南京朱雀湖环境咨询有限公司")
+    index.drain()
+    base, state = index.index_dir(), index.live_state(index.index_dir())
+    segment = base / state["gen"] / f"{state['ranked']['segment']}.seg"
+    with segment.open("rb") as raw:
+        files = CompoundStorage(StructFile(raw), use_mmap=False)
+        sizes = {name.rsplit(".", 1)[1]: files.file_length(name) for name in files.list()}
+    assert sizes["pst"] + sizes["trm"] > 300_000
+    keys("环评")  # the search's own first-use costs (analyzer, templates of the query) out of the way
+
+    def peak(reopen: bool) -> int:
+        """The most memory held at once while searching, beyond what was held before."""
+        if reopen:
+            index.close_all()
+        topn.clear_cache()  # the postings are read again, not taken from the bitsets kept per segment
+        tracemalloc.start()
+        try:
+            found = keys("朱雀湖"), keys("环评")
+            assert found[0] and ("service", item_named("环境影响评价（报告书）").id) in found[1]
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    reopened, kept = peak(reopen=True), peak(reopen=False)
+    assert reopened - kept < (sizes["pst"] + sizes["trm"]) / 3
