@@ -311,23 +311,29 @@ def timeline(history: Path, every: float = 10.0) -> str:
 
 def cpu_by_route(log: Path, workers_cpu: float) -> str:
     """Where the workers' CPU went: each route's share of the CPU the requests' threads used (marketplace/serving.py
-    logs it), heaviest first; the rest of the workers' CPU is gunicorn's own (accepting, parsing, the GIL's hand-offs)."""
-    routes: dict[str, list[tuple[float, float]]] = {}
+    logs it), heaviest first; the rest of the workers' CPU is gunicorn's own (accepting, parsing, the GIL's hand-offs).
+    With the log's statement columns, also the time each route spent in its statements (sent to answered, the GIL
+    won back included) and how many it ran: under load a statement costs its round trip and a wait for the GIL."""
+    routes: dict[str, list[tuple[float, float, float, float]]] = {}
     for line in log.read_text("utf-8").splitlines():
-        method, path, _status, cpu, wall = line.split("\t")[:5]
+        fields = line.split("\t")
+        method, path, _status, cpu, wall = fields[:5]
+        db_ms, statements = (float(fields[7]), float(fields[8])) if len(fields) >= 9 else (0.0, 0.0)
         route = method + " " + re.sub(r"/\d+", "/[id]", path)
-        routes.setdefault(route, []).append((float(cpu), float(wall)))
-    total = sum(cpu for rows in routes.values() for cpu, _ in rows) / 1000
+        routes.setdefault(route, []).append((float(cpu), float(wall), db_ms, statements))
+    total = sum(r[0] for rows in routes.values() for r in rows) / 1000
     out = [f"the requests' own CPU: {total:.0f} s of the workers' {workers_cpu:.0f} s (the rest: gunicorn itself, "
            f"the GIL's hand-offs, threads waiting)", "",
-           "| route | requests | CPU ms mean | CPU ms p95 | CPU s | share | wall ms p50 | wall ms p95 |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
-    for route, rows in sorted(routes.items(), key=lambda kv: -sum(c for c, _ in kv[1])):
-        cpus, walls = sorted(c for c, _ in rows), sorted(w for _, w in rows)
-        seconds = sum(cpus) / 1000
-        out.append(f"| {route} | {len(rows)} | {seconds * 1000 / len(rows):.1f} | {cpus[int(len(cpus) * 0.95)]:.1f} "
+           "| route | requests | CPU ms mean | CPU ms p95 | CPU s | share | wall ms p50 | wall ms p95 "
+           "| statements | in statements ms mean |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for route, rows in sorted(routes.items(), key=lambda kv: -sum(r[0] for r in kv[1])):
+        cpus, walls = sorted(r[0] for r in rows), sorted(r[1] for r in rows)
+        seconds, n = sum(cpus) / 1000, len(rows)
+        out.append(f"| {route} | {n} | {seconds * 1000 / n:.1f} | {cpus[int(len(cpus) * 0.95)]:.1f} "
                    f"| {seconds:.1f} | {seconds / total:.0%} | {walls[len(walls) // 2]:.0f} "
-                   f"| {walls[int(len(walls) * 0.95)]:.0f} |")  # fmt: skip
+                   f"| {walls[int(len(walls) * 0.95)]:.0f} | {sum(r[3] for r in rows) / n:.1f} "
+                   f"| {sum(r[2] for r in rows) / n:.1f} |")  # fmt: skip
     return "\n".join(out)
 
 

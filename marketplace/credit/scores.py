@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import column, func, or_, select, table, update
+from sqlalchemy import Boolean, column, func, literal, null, or_, select, table, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import events
@@ -369,25 +369,26 @@ def barred_condition(agency_id):
 
 
 def barred_all(agency_ids: list[int]) -> dict[int, Message | None]:
-    """`barred` for many agencies in two statements (a request's bids, checked when it closes and at selection)."""
+    """`barred` for many agencies in one statement (a bid; a request's bids, checked when it closes and at
+    selection): the black-list entries in force and the barred grade, one row each."""
     from marketplace.common.clock import local
 
     ids = sorted(set(agency_ids))
     if not ids:
         return {}
     black: dict[int, list[datetime | None]] = {}
-    stmt = select(CreditListEntry.agency_id, CreditListEntry.until).where(
-        CreditListEntry.agency_id.in_(ids), CreditListEntry.kind == ListKind.BLACK, in_force_condition()
-    )
-    for agency_id, until in db.session.execute(stmt):
-        black.setdefault(agency_id, []).append(until)
-    bottom = set(
-        db.session.scalars(
-            select(AgencyCredit.agency_id).where(
-                AgencyCredit.agency_id.in_(ids), AgencyCredit.grade == rules.BARRED_GRADE
-            )
-        )
-    )
+    bottom: set[int] = set()
+    entries = select(
+        CreditListEntry.agency_id, CreditListEntry.until, literal(True, Boolean).label("listed")
+    ).where(CreditListEntry.agency_id.in_(ids), CreditListEntry.kind == ListKind.BLACK, in_force_condition())
+    graded = select(
+        AgencyCredit.agency_id, null().label("until"), literal(False, Boolean).label("listed")
+    ).where(AgencyCredit.agency_id.in_(ids), AgencyCredit.grade == rules.BARRED_GRADE)
+    for agency_id, until, listed in db.session.execute(union_all(entries, graded)):
+        if listed:
+            black.setdefault(agency_id, []).append(until)
+        else:
+            bottom.add(agency_id)
     out: dict[int, Message | None] = {}
     for agency_id in ids:
         ends = black.get(agency_id)

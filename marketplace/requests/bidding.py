@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from marketplace.agencies.models import Agency, AgencyStatus, QualificationLevel
 from marketplace.agencies.practitioners import approved_practitioners
@@ -221,7 +221,8 @@ def _open_request_shared(request_id: int) -> ServiceRequest:
     req = db.session.scalar(
         select(ServiceRequest)
         .where(ServiceRequest.id == request_id)
-        .with_for_update(read=True)
+        .options(joinedload(ServiceRequest.service_item, innerjoin=True))  # the eligibility rules read it
+        .with_for_update(read=True, of=ServiceRequest)
         .execution_options(populate_existing=True)
     )
     if req is None or not req.is_public:
@@ -231,17 +232,21 @@ def _open_request_shared(request_id: int) -> ServiceRequest:
     return req
 
 
-def _revision(bid: Bid, action: str) -> None:
-    db.session.add(
-        BidRevision(
-            bid=bid,
-            version=bid.version,
-            action=action,
-            price_fen=bid.price_fen,
-            promised_days=bid.promised_days,
-            plan=bid.plan,
-        )
+def _revision_of(bid: Bid, action: str) -> BidRevision:
+    return BidRevision(
+        version=bid.version,
+        action=action,
+        price_fen=bid.price_fen,
+        promised_days=bid.promised_days,
+        plan=bid.plan,
     )
+
+
+def _revision(bid: Bid, action: str) -> None:
+    """A new version of a stored bid (its revisions are not read for it)."""
+    revision = _revision_of(bid, action)
+    revision.bid = bid
+    db.session.add(revision)
 
 
 def submit_bid(actor: User | None, request_id: int, data: dict[str, Any]) -> Bid:
@@ -261,7 +266,10 @@ def submit_bid(actor: User | None, request_id: int, data: dict[str, Any]) -> Bid
     if bid is not None and bid.status == BidStatus.ACTIVE:
         raise WrongState(ALREADY_BID)
     if bid is None:
-        bid = Bid(request_id=req.id, agency_id=agency.id, **clean)
+        # Made whole before it is added: its practitioners and first version are known, so neither collection is
+        # read back from the database afterwards (two statements fewer on the market's commonest write).
+        bid = Bid(request_id=req.id, agency_id=agency.id, version=1, practitioners=named, **clean)
+        bid.revisions.append(_revision_of(bid, "submit"))
         try:
             with db.session.begin_nested():  # a first bid of the same agency committed at the same moment
                 db.session.add(bid)
@@ -276,9 +284,9 @@ def submit_bid(actor: User | None, request_id: int, data: dict[str, Any]) -> Bid
         for key, value in clean.items():
             setattr(bid, key, value)
         bid.status, bid.version, action = BidStatus.ACTIVE, bid.version + 1, "resubmit"
-    bid.practitioners = named
-    db.session.flush()
-    _revision(bid, action)
+        bid.practitioners = named
+        db.session.flush()
+        _revision(bid, action)
     record(actor, f"bid.{action}", bid, after=_bid_facts(bid))
     return bid
 

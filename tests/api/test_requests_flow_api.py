@@ -243,6 +243,38 @@ def test_the_announcement_list_costs_the_same_few_queries_whatever_its_length(cl
     assert many <= few + 2, (few, many)  # 10 announcements cost what 2 did (give or take a lazy load)
 
 
+def test_a_first_bid_reads_back_neither_its_versions_nor_its_practitioners(client, app):
+    """The market's commonest write: a first bid is made whole before it is stored (its first version, the
+    practitioners it names), so nothing of it is read back afterwards, and the credit bar (black list, bottom
+    grade) is one statement. The answer still carries its versions."""
+    from sqlalchemy import event
+
+    agency = f.active_agency("C03")
+    req = f.published_request()
+    h = f.token(client, agency)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        r = client.post(
+            f"/api/v1/requests/{req.id}/bids",
+            json={"price_fen": 18_000_000, "promised_days": 30, "plan": "现场踏勘后编制报告表。"},
+            headers=h,
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert [(v["version"], v["price_fen"]) for v in body["revisions"]] == [(1, 18_000_000)]
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert not [s for s in reads if "FROM bid_revision" in s or "FROM practitioner" in s], reads
+    assert len([s for s in reads if "credit_list_entry" in s or "agency_credit" in s]) == 1, reads
+    assert len([s for s in statements if s.startswith("INSERT INTO bid_revision")]) == 1
+
+
 def test_an_agencys_bids_are_paged_newest_first_in_the_api_and_on_its_desk(client):
     """An agency of a national market bids thousands of times: its own bids come a page at a time (the API's
     `page` / `page_size` and X-Pagination; 20 a page on the desk), each with its versions and announcement."""

@@ -42,7 +42,7 @@ def test_the_cpu_account_groups_routes_by_their_shape_heaviest_first(tmp_path):
         "GET\t/agencies/17\t200\t40.00\t90.00",
         "GET\t/agencies/4213\t200\t20.00\t50.00",
         "POST\t/api/v1/requests/9/bids\t201\t5.00\t8.00",
-        "GET\t/agencies/\t200\t30.00\t40.00",
+        "GET\t/agencies/\t200\t30.00\t40.00\t1796198172.873\t30530\t12.50\t5",  # with its statements
     ]
     log.write_text("\n".join(lines) + "\n", "utf-8")
     rows = [
@@ -59,3 +59,8 @@ def test_the_cpu_account_groups_routes_by_their_shape_heaviest_first(tmp_path):
     store = rows[0].split(" | ")
     assert store[1:3] == ["2", "30.0"]  # requests, mean CPU ms
     assert store[5] == "57%"  # 60 of 105 ms
+    listed = rows[1].split(" | ")
+    assert listed[8:10] == [
+        "2.5",
+        "6.2 |",
+    ]  # statements and their ms, a mean over both requests (one logged none)
