@@ -204,6 +204,7 @@ def register_extensions(app: Flask) -> None:
             event.listen(engine, "begin", timeouts)
             prepared = functools.partial(_postgresql_connect, prepared_max=app.config["DB_PREPARED_MAX"])
             event.listen(engine, "connect", prepared)
+            uow.follow_writes(engine)  # a refusal that wrote nothing ends without a ROLLBACK (common/uow.py)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)

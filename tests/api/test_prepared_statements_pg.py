@@ -28,7 +28,7 @@ def _prepared_on_pooled_connections(app) -> tuple[int, list[int]]:
                 cursor.execute("SELECT count(*) FROM pg_prepared_statements")
                 counts.append(cursor.fetchone()[0])
                 cursor.close()
-                raw.rollback()
+                raw.commit()  # (a rollback would make psycopg forget them: a second look would find none)
         finally:
             for raw in raws:
                 raw.close()
@@ -60,3 +60,58 @@ def test_connections_compile_no_statement_just_in_time(committed_app):
     with committed_app.app_context():
         assert db.session.execute(db.text("SHOW jit")).scalar() == "off"
         db.session.rollback()
+
+
+def test_a_refusal_that_wrote_nothing_leaves_the_statements_prepared(committed_app):
+    """A refused action rolled its transaction back, and a ROLLBACK makes psycopg forget every statement prepared
+    on the connection: a busy market refuses a bid every second (after the deadline, or a second one), so nothing
+    stayed prepared. A refusal that wrote nothing now ends with a COMMIT (common/uow.py `end_refused`): the
+    statements the connection had prepared are still there after it."""
+    with committed_app.app_context():
+        agency = f.active_agency("C03")
+        req = f.published_request()
+        f.bid(agency, req)
+        db.session.commit()
+        who = SimpleNamespace(email=agency.email)
+        req_id = req.id
+        db.session.remove()
+    client = committed_app.test_client()
+    h = f.token(client, who)
+    for _ in range(7):  # the same statements each time: prepared from the fifth on
+        assert client.get("/api/v1/agencies/me/bids", headers=h).status_code == 200
+    _held, before = _prepared_on_pooled_connections(committed_app)
+    assert max(before) >= 5, before
+    # refused: the agency bid already (its request read under a shared lock, its bid locked)
+    for _ in range(3):
+        r = client.post(
+            f"/api/v1/requests/{req_id}/bids",
+            json={"price_fen": 19_000_000, "promised_days": 30, "plan": "再次投标：现场踏勘后编制报告书。"},
+            headers=h,
+        )
+        assert r.status_code == 409, r.get_json()
+    _held, after = _prepared_on_pooled_connections(committed_app)
+    assert max(after) >= max(before), (before, after)
+
+
+def test_only_a_transaction_that_ran_nothing_but_reads_counts_as_having_written_nothing(committed_app):
+    """The rule `end_refused` follows: reads (row locks included) wrote nothing; any other statement, or an
+    object waiting to be flushed, did — and that transaction is rolled back as before."""
+    from marketplace.auth.models import User
+    from marketplace.common import uow
+
+    with committed_app.app_context():
+        user = f.user("enterprise")
+        db.session.commit()
+        db.session.execute(db.select(User).where(User.id == user.id).with_for_update())
+        assert uow.wrote_nothing(db.session())
+        user.phone = "13800000000"
+        assert not uow.wrote_nothing(db.session())  # dirty: a commit would flush it
+        db.session.flush()
+        assert not uow.wrote_nothing(db.session())  # the UPDATE ran
+        db.session.rollback()
+        db.session.execute(db.text("SELECT 1"))
+        assert uow.wrote_nothing(db.session())
+        db.session.execute(db.text('UPDATE "user" SET phone = phone WHERE id = :i'), {"i": user.id})
+        assert not uow.wrote_nothing(db.session())
+        db.session.rollback()
+        db.session.remove()
