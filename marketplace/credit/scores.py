@@ -296,45 +296,52 @@ def _credit_of(agency_id: int, r: AgencyCredit | None) -> dict:
     }
 
 
-def figures_for(agency_ids: list[int]) -> dict[int, dict]:
-    """What the statistics show beside each agency (stats/figures.py reads it): credit_score, credit_grade and
-    whether it is on the black list now — one statement (every card of a list page reads this; `credit_rows`
-    maps whole rows and their points)."""
-    ids = sorted(set(agency_ids))
-    if not ids:
-        return {}
-    # the agencies' own table (by name: credit does not import the agencies' models): every id asked has its row
-    asked = table("agency", column("id")).alias("asked")
-    black = (
+def figure_columns(agency_id) -> list:
+    """The columns of `figures_for` for a column of agency ids, to read beside other figures in one statement
+    (stats/figures.py `stats_for`): the running score and grade, and whether it is on the black list now."""
+    return [
+        select(AgencyCredit.score)
+        .where(AgencyCredit.agency_id == agency_id)
+        .scalar_subquery()
+        .label("c_score"),
+        select(AgencyCredit.grade)
+        .where(AgencyCredit.agency_id == agency_id)
+        .scalar_subquery()
+        .label("c_grade"),
         select(CreditListEntry.id)
         .where(
-            CreditListEntry.agency_id == asked.c.id,
+            CreditListEntry.agency_id == agency_id,
             CreditListEntry.kind == ListKind.BLACK,
             in_force_condition(),
         )
         .exists()
-    )
-    rows = {
-        r.agency_id: r
-        for r in db.session.execute(
-            select(
-                asked.c.id.label("agency_id"), AgencyCredit.score, AgencyCredit.grade, black.label("black")
-            )
-            .outerjoin(AgencyCredit, AgencyCredit.agency_id == asked.c.id)
-            .where(asked.c.id.in_(ids))
-        )
-    }
-    fresh = _fresh(0)
-    out = {}
-    for a in agency_ids:
-        r = rows.get(a)
-        kept = r is not None and r.score is not None  # (an agency with no credit row yet: the base figures)
-        out[a] = {
-            "credit_score": r.score if kept else fresh["score"],
-            "credit_grade": r.grade if kept else fresh["grade"],
-            "credit_blacklisted": bool(r is not None and r.black),
+        .label("c_black"),
+    ]
+
+
+def figures_of(row) -> dict:
+    """`figures_for`'s figures from a row with `figure_columns`; the base ones for an agency with no credit row
+    yet, or none at all (`row` None)."""
+    if row is None or row.c_score is None:
+        return {
+            "credit_score": float(rules.BASE),
+            "credit_grade": rules.grade(rules.BASE),
+            "credit_blacklisted": bool(row is not None and row.c_black),
         }
-    return out
+    return {"credit_score": row.c_score, "credit_grade": row.c_grade, "credit_blacklisted": bool(row.c_black)}
+
+
+def figures_for(agency_ids: list[int]) -> dict[int, dict]:
+    """What the statistics show beside each agency: credit_score, credit_grade and whether it is on the black
+    list now — one statement (`stats_for` reads the same columns with the statistics instead)."""
+    ids = sorted(set(agency_ids))
+    if not ids:
+        return {}
+    # the agencies' own table (by name: credit does not import the agencies' models)
+    asked = table("agency", column("id")).alias("asked")
+    stmt = select(asked.c.id.label("agency_id"), *figure_columns(asked.c.id)).where(asked.c.id.in_(ids))
+    rows = {r.agency_id: r for r in db.session.execute(stmt)}
+    return {a: figures_of(rows.get(a)) for a in agency_ids}
 
 
 def listed_ids(kind: ListKind) -> set[int]:

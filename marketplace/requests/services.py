@@ -357,7 +357,7 @@ def _candidate_rows(bids: list[Bid]) -> list[dict]:
     """What the draw ranks, recorded with the selection (verify_draw.py recomputes from these rows): the credit
     score and grade are those of the credit module at the moment of the selection."""
     ids = [b.agency_id for b in bids]
-    stats, credit = stats_for(ids), credit_scores.figures_for(ids)
+    stats = credit = stats_for(ids)  # the statistics carry the credit figures (read beside them)
     return [
         {
             "bid_id": b.id,

@@ -30,7 +30,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import column, select
+from sqlalchemy import table as sql_table
 
 from marketplace.extensions import db
 from marketplace.stats.models import AgencyItemStats, AgencyStats
@@ -122,7 +123,8 @@ NO_DATA_COMPOSITE = derive({})["composite"]
 
 
 # The credit feature (above this one) that supplies credit_score and credit_grade: anything with
-# `figures_for(agency_ids) -> {id: {"credit_score", "credit_grade"}}` and `grade_order(stmt, id_column)`;
+# `figures_for(agency_ids) -> {id: {"credit_score", "credit_grade", "credit_blacklisted"}}`, the same as columns
+# (`figure_columns(id_column)`, read back by `figures_of(row)`) and `grade_order(stmt, id_column)`;
 # set by credit/subscribers.connect().
 CREDIT = None
 
@@ -135,20 +137,31 @@ def agency_stats(agency_id: int) -> dict:
 
 def stats_for(agency_ids: list[int], credit: dict[int, dict] | None = None) -> dict[int, dict]:
     """{agency id: its figures and credit}; `credit`: the credit figures (CREDIT.figures_for) already read for
-    these ids, if the caller has them."""
-    ids = list(set(agency_ids))
+    these ids, if the caller has them. One statement: the running totals and, beside them, the credit's columns
+    (CREDIT.figure_columns) — under load every statement costs a round trip and a wait for the GIL."""
+    ids = sorted(set(agency_ids))
+    if not ids:
+        return {}
     table = AgencyStats.__table__  # plain rows (derive reads their columns by name): no objects to map
-    rows = (
-        {r.agency_id: r for r in db.session.execute(select(table).where(table.c.agency_id.in_(ids)))}
-        if ids
-        else {}
+    asked = sql_table("agency", column("id")).alias("asked")  # by name: stats does not import the agencies
+    read_credit = CREDIT is not None and (credit is None or not set(ids) <= credit.keys())
+    stmt = (
+        select(asked.c.id.label("asked_id"), table)
+        .select_from(asked.outerjoin(table, table.c.agency_id == asked.c.id))
+        .where(asked.c.id.in_(ids))
     )
-    out = {a: derive(rows[a]) if a in rows else dict(EMPTY) for a in agency_ids}
-    if CREDIT is not None and ids:
-        if credit is None or not set(ids) <= credit.keys():
-            credit = CREDIT.figures_for(ids)
-        for a in ids:
-            out[a].update(credit[a])
+    if read_credit:
+        stmt = stmt.add_columns(*CREDIT.figure_columns(asked.c.id))
+    rows = {r.asked_id: r for r in db.session.execute(stmt)}
+    out = {}
+    for a in agency_ids:
+        row = rows.get(a)
+        out[a] = derive(row) if row is not None and row.agency_id is not None else dict(EMPTY)
+        if CREDIT is not None:
+            if read_credit:
+                out[a].update(CREDIT.figures_of(row))
+            else:
+                out[a].update(credit[a])
     return out
 
 

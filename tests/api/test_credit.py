@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from marketplace.common.clock import now
 from marketplace.credit import ledger, rules, scores
@@ -597,3 +597,31 @@ def test_the_clocks_question_of_moved_windows_reads_an_index():
         credit.due_ids()
     assert len(seen) == 1
     assert "ix_agency_credit_window_start" in plan(*seen[0]), plan(*seen[0])
+
+
+def test_the_statistics_read_the_credit_figures_beside_them_in_one_statement(app):
+    """Every card, store and comparison shows an agency's statistics with its credit score, grade and black-list
+    mark: `stats_for` reads them in one statement (the credit's columns beside the running totals), and they are
+    the credit's own figures (`figures_for`) — for a graded agency, a black-listed one, a newcomer with neither
+    statistics nor a credit row yet, and an id no agency has."""
+    from marketplace.stats.figures import EMPTY, stats_for
+    from tests.plans import statements
+
+    graded, listed, newcomer = (f.active_agency("C03").agency.id for _ in range(3))
+    row = db.session.get(AgencyCredit, graded) or AgencyCredit(agency_id=graded, window_start=now())
+    row.score, row.grade = 61.5, "C"
+    db.session.add(row)
+    scores.open_list(listed, scores.ListKind.BLACK, "串通投标")
+    db.session.commit()
+    db.session.execute(delete(AgencyCredit).where(AgencyCredit.agency_id == newcomer))
+    ids = [graded, listed, newcomer, 987_654]
+    with statements(r"agency_stats|agency_credit|credit_list_entry") as seen:
+        figures = stats_for(ids)
+    assert len(seen) == 1, [s for s, _ in seen]
+    credit = scores.figures_for(ids)
+    keys = ("credit_score", "credit_grade", "credit_blacklisted")
+    assert {a: {k: figures[a][k] for k in keys} for a in ids} == credit
+    assert credit[graded] == {"credit_score": 61.5, "credit_grade": "C", "credit_blacklisted": False}
+    assert credit[listed]["credit_blacklisted"] and not credit[newcomer]["credit_blacklisted"]
+    assert credit[newcomer]["credit_grade"] == credit[987_654]["credit_grade"] == rules.grade(rules.BASE)
+    assert figures[987_654]["newcomer"] and figures[987_654]["completed_orders"] == EMPTY["completed_orders"]
