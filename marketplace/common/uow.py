@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from marketplace.common.errors import REFUSED_FLAG, DomainError
+from marketplace.common.uploads import pending_files
 from marketplace.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -117,8 +118,8 @@ def follow_writes(engine: Engine) -> None:
 
 def wrote_nothing(session: Session) -> bool:
     """Whether the session's transaction ran only reads on connections that follow their writes, with nothing
-    left to flush (False when unsure)."""
-    if session.new or session.dirty or session.deleted:
+    left to flush and no file waiting for its outcome (False when unsure)."""
+    if session.new or session.dirty or session.deleted or pending_files(session):
         return False
     connections = session.info.get(_CONNECTIONS) or []
     return bool(connections) and all(

@@ -201,6 +201,11 @@ def _schedule(item: _Pending) -> None:
     session.info.setdefault(_PENDING, []).append(item)
 
 
+def pending_files(session: Session) -> bool:
+    """Files to move into place or remove when the session's transaction commits (a commit would do it)."""
+    return bool(session.info.get(_PENDING))
+
+
 def _within(owner: SessionTransaction | None, transaction: SessionTransaction) -> bool:
     while owner is not None:
         if owner is transaction:

@@ -94,10 +94,10 @@ def test_a_refusal_that_wrote_nothing_leaves_the_statements_prepared(committed_a
 
 
 def test_only_a_transaction_that_ran_nothing_but_reads_counts_as_having_written_nothing(committed_app):
-    """The rule `end_refused` follows: reads (row locks included) wrote nothing; any other statement, or an
-    object waiting to be flushed, did — and that transaction is rolled back as before."""
+    """The rule `end_refused` follows: reads (row locks included) wrote nothing; any other statement, an object
+    waiting to be flushed or a file waiting for the commit did — and that transaction is rolled back as before."""
     from marketplace.auth.models import User
-    from marketplace.common import uow
+    from marketplace.common import uow, uploads
 
     with committed_app.app_context():
         user = f.user("enterprise")
@@ -112,6 +112,10 @@ def test_only_a_transaction_that_ran_nothing_but_reads_counts_as_having_written_
         db.session.execute(db.text("SELECT 1"))
         assert uow.wrote_nothing(db.session())
         db.session.execute(db.text('UPDATE "user" SET phone = phone WHERE id = :i'), {"i": user.id})
+        assert not uow.wrote_nothing(db.session())
+        db.session.rollback()
+        db.session.execute(db.text("SELECT 1"))
+        uploads.discard("qualifications", "kept-until-the-commit.pdf")  # a file removed if this commits
         assert not uow.wrote_nothing(db.session())
         db.session.rollback()
         db.session.remove()
