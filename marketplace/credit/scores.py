@@ -323,9 +323,10 @@ def figures_of(row) -> dict:
     """`figures_for`'s figures from a row with `figure_columns`; the base ones for an agency with no credit row
     yet, or none at all (`row` None)."""
     if row is None or row.c_score is None:
+        base = _fresh(0)
         return {
-            "credit_score": float(rules.BASE),
-            "credit_grade": rules.grade(rules.BASE),
+            "credit_score": base["score"],
+            "credit_grade": base["grade"],
             "credit_blacklisted": bool(row is not None and row.c_black),
         }
     return {"credit_score": row.c_score, "credit_grade": row.c_grade, "credit_blacklisted": bool(row.c_black)}
