@@ -194,9 +194,6 @@ def render_detail(req: ServiceRequest, forms: dict | None = None):
         else None
     )
     order = orders.order_for_request(req.id) if actor is not None else None
-    bid_form, prefilled = forms.get("bid"), False
-    if bid_form is None:
-        bid_form, prefilled = new_bid_form(_store_offer(agency, req), req)
     return render_template(
         "requests/detail.html",
         req=req,
@@ -213,17 +210,29 @@ def render_detail(req: ServiceRequest, forms: dict | None = None):
         publicity_open=objections.publicity_open(req),
         objection_rows=objections.listing(actor, req),
         standing=objections.standing(actor, req),
-        bid_form=bid_form,
-        bid_prefilled=prefilled,
-        revise_form=forms.get("revise") or bid_form_for(mine),
-        objection_form=forms.get("objection") or ObjectionForm(formdata=None),
-        cancel_form=forms.get("cancel") or ReasonForm(formdata=None),
-        republish_form=forms.get("republish")
-        or RepublishForm(formdata=None, bid_deadline=default_deadline()),
-        action=ActionForm(formdata=None),
         named_choices=bidding.qualified_practitioners(agency, req)
         if agency and req.service_item.required_practitioners
         else [],
         previous=db.session.get(ServiceRequest, req.previous_id) if req.previous_id else None,
         next_round=db.session.scalar(select(ServiceRequest).where(ServiceRequest.previous_id == req.id)),
+        **(_forms(agency, req, mine, forms) if actor is not None else {}),
     )
+
+
+def _forms(agency, req: ServiceRequest, mine: Bid | None, forms: dict) -> dict:
+    """The page's forms, for a logged-in visitor only: a form made puts a CSRF token into the session, and the
+    page a visitor who is not logged in sees (which shows no form) is then the same for all of them and is kept
+    by the page cache (common/httpcache.py)."""
+    bid_form, prefilled = forms.get("bid"), False
+    if bid_form is None:
+        bid_form, prefilled = new_bid_form(_store_offer(agency, req), req)
+    return {
+        "bid_form": bid_form,
+        "bid_prefilled": prefilled,
+        "revise_form": forms.get("revise") or bid_form_for(mine),
+        "objection_form": forms.get("objection") or ObjectionForm(formdata=None),
+        "cancel_form": forms.get("cancel") or ReasonForm(formdata=None),
+        "republish_form": forms.get("republish")
+        or RepublishForm(formdata=None, bid_deadline=default_deadline()),
+        "action": ActionForm(formdata=None),
+    }

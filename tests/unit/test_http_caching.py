@@ -223,3 +223,27 @@ def test_kept_pages_belong_to_the_release_of_their_static_files(tmp_path, monkey
     assert httpcache.release.__wrapped__() == before
     (tmp_path / "static/css/app.css").write_text("a{color:red}")
     assert httpcache.release.__wrapped__() != before
+
+
+def test_an_announcement_is_public_to_visitors_and_private_with_its_forms_to_members(
+    app, client, monkeypatch
+):
+    """The announcement page makes its forms (bid, objection, owner's actions) only for a logged-in visitor: a
+    form puts a CSRF token into the session, which made every visitor's copy private and kept none of them."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    req = f.published_request()
+    agency = f.active_agency(category_code=req.service_item.category.code)
+    path = f"/requests/{req.id}"
+    r = client.get(path)
+    assert r.status_code == 200 and "csrf_token" not in r.get_data(as_text=True)
+    assert r.headers["Cache-Control"] == "public, no-cache" and r.headers["ETag"]
+    assert "Set-Cookie" not in r.headers
+    assert client.get(path, headers={"If-None-Match": r.headers["ETag"]}).status_code == 304
+
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)  # the log-in form posts without a token
+    f.login(client, agency)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    mine = client.get(path)
+    body = mine.get_data(as_text=True)
+    assert 'data-form="bid"' in body and 'name="csrf_token"' in body
+    assert mine.headers["Cache-Control"] == "private, no-store" and "ETag" not in mine.headers
