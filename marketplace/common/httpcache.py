@@ -94,8 +94,7 @@ def _logged_in() -> bool:
 
 
 def _keepable() -> bool:
-    endpoint = request.endpoint or ""
-    return not (endpoint.startswith(NEVER_KEPT) or request.args.get("q"))
+    return not (request.endpoint or "").startswith(NEVER_KEPT)
 
 
 @functools.cache

@@ -216,10 +216,31 @@ def test_one_machine_without_the_page_cache_keeps_nothing(one_machine, monkeypat
 
 
 def test_search_answers_are_not_kept(one_machine):
+    """The search pages read each machine's own index (SEARCH_BACKEND=whoosh), which drains its queue when it
+    does: one machine's answer is not another's."""
     first, _ = one_machine
-    r = first.test_client().get("/agencies/?q=测绘")
-    assert r.status_code in (200, 503)
-    assert "X-Cache" not in r.headers
+    client = first.test_client()
+    for path in ("/search?q=测绘", "/api/v1/search?q=测绘"):
+        for _ in range(2):
+            r = client.get(path)
+            assert r.status_code in (200, 503), path  # 503 while no index has been built
+            assert "X-Cache" not in r.headers, path
+
+
+def test_keyword_filters_of_the_lists_are_kept_and_see_a_change(one_machine):
+    """The lists' keyword filters read the database (the kept keywords of the agencies, the announcements'
+    titles), not an index: the same on every machine, so kept like any other list page and remade after a
+    change."""
+    first, second = one_machine
+    a, b = first.test_client(), second.test_client()
+    for path in ("/agencies/?q=缓存关键词", "/api/v1/agencies?q=缓存关键词", "/requests/?q=缓存关键词"):
+        made = a.get(path)
+        assert made.status_code == 200 and made.headers["X-Cache"] == "miss", path
+        assert b.get(path).headers["X-Cache"] == "hit", path
+    _admitted_agency(second, "缓存关键词测绘有限公司")
+    fresh = a.get("/agencies/?q=缓存关键词")
+    assert fresh.headers["X-Cache"] == "miss" and "缓存关键词测绘有限公司" in fresh.get_data(as_text=True)
+    assert "缓存关键词测绘有限公司" in b.get("/api/v1/agencies?q=缓存关键词").get_data(as_text=True)
 
 
 def test_redis_carries_the_rate_limits_of_every_instance(two_machines, redis_url):
