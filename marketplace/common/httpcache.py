@@ -16,8 +16,12 @@ worker of any machine, is answered from the cache (one round trip: the page and 
 a public change commits or the seconds pass. With CACHE_STALE_SECONDS > 0 a page kept less than that long ago is
 still answered after a change (`X-Cache: stale`): a busy market changes something public every second or two (a
 bid's count, a clock pass), and a page at most a few seconds old is what a reader expects, while remaking every
-page for every anonymous reader at each change is what makes a busy market slow. Search results (the `search` pages and any `q=` query) are not
-kept: they depend on each machine's index and on when it drained its queue; they still get ETags and 304s.
+page for every anonymous reader at each change is what makes a busy market slow. The search pages depend on each
+machine's index and on when it drained its queue, so their URL alone does not name their answer: the view runs its
+search, then asks `kept_by(fingerprint of the result)` — a page kept under that result, that URL and the
+generation is answered as it is (the cards, figures and template of ten hits cost three times the search itself);
+else the page is made and kept under it. The lists' keyword filters (`/agencies/?q=`, `/requests/?q=`) read the
+database and are kept as any page.
 
 An API read whose view is marked `@same_for_everyone` (a public collection: open announcements, the agencies'
 list, the catalogue) answers every caller alike, bearer token or not — the API never reads the session cookie,
@@ -119,10 +123,10 @@ def release() -> str:
     return digest.hexdigest()[:16]
 
 
-def page_key() -> str:
+def page_key(fingerprint: str = "") -> str:
     from flask_babel import get_locale
 
-    raw = f"{release()}|{get_locale()}|{request.url}"
+    raw = f"{release()}|{get_locale()}|{request.url}|{fingerprint}"
     return _KEY + hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -152,9 +156,18 @@ def _lookup():
     if not (shared_read or _anonymous()):
         return None
     state = g._httpcache = {"key": None, "generation": None}
-    if current_app.config.get("CACHE_PAGE_SECONDS", 0) <= 0 or not _keepable() or not shared.usable():
+    if not _keeping() or not _keepable():
         return None
-    key = page_key()
+    return _kept(state, page_key())
+
+
+def _keeping() -> bool:
+    return current_app.config.get("CACHE_PAGE_SECONDS", 0) > 0 and shared.usable()
+
+
+def _kept(state: dict, key: str) -> Response | None:
+    """The answer kept under `key` if it is still good (same generation, or only just older), else None: the
+    view makes it and `_answer` keeps it under `key` and the generation read here, before the view's reads."""
     store = shared.backend()
     try:
         found = store.get_many(shared.GENERATION_KEY, key)
@@ -176,6 +189,18 @@ def _lookup():
     response = Response(entry["body"], status=200, headers=entry["headers"])
     response.headers["X-Cache"] = verdict
     return _conditional(_public_headers(response, entry["etag"], entry["at"]))
+
+
+def kept_by(fingerprint: str) -> Response | None:
+    """For a view whose URL does not name its answer (the search pages: each machine's own index): the answer kept
+    under `fingerprint` — which must name everything the view read that the database's generation does not cover
+    — with the URL and the generation, if any; else None, and the answer the view then makes is kept under it.
+    Only for an anonymous read (the same rules as any page); call it before reading anything the page shows from
+    the database, so that a change meanwhile makes the kept answer stale."""
+    state = g.get("_httpcache")
+    if state is None or not _keeping():
+        return None
+    return _kept(state, page_key(fingerprint))
 
 
 def _answer(response: Response) -> Response:

@@ -1,5 +1,6 @@
 """The search page: one box (in the header) over agencies, service items and open announcements."""
 
+import hashlib
 from datetime import datetime
 
 from flask import Blueprint, render_template, request
@@ -7,11 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from marketplace.agencies.cards import Card, cards
+from marketplace.common import httpcache
 from marketplace.search.documents import DOC_TYPES
 from marketplace.search.index import IndexBusy, IndexNotReady
 from marketplace.search.pg import BackendUnavailable
 from marketplace.search.query import MAX_QUERY_LENGTH
 from marketplace.search.query import search as run_search
+from marketplace.search.results import SearchResult
 from marketplace.stats.figures import stats_for
 
 bp = Blueprint("search", __name__)
@@ -54,6 +57,10 @@ def index():
         except BackendUnavailable:
             error = _("Search is not available on this server.")
             status = 503
+    if status == 200:
+        kept = httpcache.kept_by(fingerprint(result))
+        if kept is not None:
+            return kept
     cards = _agency_cards(result)
     return (
         render_template(
@@ -73,6 +80,31 @@ def index():
         status,
         {"Retry-After": "60"} if status == 503 else {},
     )
+
+
+def fingerprint(result: SearchResult | None) -> str:
+    """Everything of a search's result the page shows (hits with their text and matched terms, counts, mode): the
+    page is kept under it (common/httpcache.py `kept_by`), as another machine's index, or this one a moment
+    later, may answer the same URL otherwise."""
+    if result is None:
+        return "no search"
+    hits = [
+        (
+            h.type,
+            h.id,
+            h.title,
+            h.snippet,
+            h.subtitle,
+            h.region,
+            sorted(h.extra.items()),
+            h.terms,
+            h.syllables,
+        )
+        for h in result.hits
+    ]
+    counts = sorted(result.counts.items())
+    shown = (result.q, result.type, result.page, result.per_page, hits, counts, result.mode, result.corrected)
+    return hashlib.sha256(repr((shown, sorted(result.capped))).encode()).hexdigest()
 
 
 def _agency_cards(result) -> dict[int, Card]:

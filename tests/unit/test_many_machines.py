@@ -215,16 +215,37 @@ def test_one_machine_without_the_page_cache_keeps_nothing(one_machine, monkeypat
     assert r.headers["Cache-Control"] == "public, no-cache" and "X-Cache" not in r.headers
 
 
-def test_search_answers_are_not_kept(one_machine):
-    """The search pages read each machine's own index (SEARCH_BACKEND=whoosh), which drains its queue when it
-    does: one machine's answer is not another's."""
-    first, _ = one_machine
-    client = first.test_client()
-    for path in ("/search?q=测绘", "/api/v1/search?q=测绘"):
-        for _ in range(2):
-            r = client.get(path)
-            assert r.status_code in (200, 503), path  # 503 while no index has been built
-            assert "X-Cache" not in r.headers, path
+def test_search_pages_are_kept_under_their_result(one_machine):
+    """The search pages read each machine's own index, which drains its queue when it does: a page is kept under
+    the search's result as well as its URL (httpcache.kept_by), so an index that answers otherwise — another
+    machine's, or this one after a change the database's generation does not show — never gets another's page."""
+    from marketplace.search import backends, index
+
+    first, second = one_machine
+    agency_id = _admitted_agency(first, "缓存搜索勘测有限公司")
+    with first.app_context():
+        backends.reindex()
+    a = first.test_client()
+    path = "/search?q=缓存搜索"
+    made = a.get(path)
+    assert made.status_code == 200 and made.headers["X-Cache"] == "miss"
+    hit = f'data-type="agency" data-id="{agency_id}"'
+    assert hit in made.get_data(as_text=True)
+    kept = a.get(path)
+    assert kept.headers["X-Cache"] == "hit" and kept.data == made.data
+    assert second.test_client().get(path).status_code == 503  # its own index: none built there yet
+
+    with first.app_context():  # the index drops the agency; the database (and its generation) do not change
+        base = index.index_dir()
+        with index.open_index(base, index.live_state(base)).writer() as writer:
+            writer.delete_by_term("key", f"agency:{agency_id}")
+        index.close_all()
+    after = a.get(path)
+    assert after.status_code == 200 and after.headers["X-Cache"] == "miss"
+    assert hit not in after.get_data(as_text=True)
+    assert a.get(path).headers["X-Cache"] == "hit"
+    api = a.get("/api/v1/search?q=缓存搜索")
+    assert api.status_code == 200 and "X-Cache" not in api.headers  # the API's answer is the search itself
 
 
 def test_keyword_filters_of_the_lists_are_kept_and_see_a_change(one_machine):
