@@ -342,7 +342,10 @@ def _focused(page) -> dict:
 
 
 def _announced_errors(page, form: str) -> list[str]:
-    """The names of the fields in `form` marked invalid whose aria-describedby points at a shown message."""
+    """The names of the fields in `form` marked invalid whose aria-describedby points at a shown message — once the
+    refused form is back (the click returns when the POST is sent, not when its answer arrived: on a busy
+    machine the old page was read)."""
+    page.locator(f"{form} [aria-invalid=true]").first.wait_for()
     return page.evaluate(
         """sel => [...document.querySelectorAll(sel + ' [aria-invalid=true]')].filter(el => {
              const ids = (el.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
