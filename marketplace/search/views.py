@@ -102,9 +102,9 @@ def fingerprint(result: SearchResult | None) -> str:
         )
         for h in result.hits
     ]
-    counts = sorted(result.counts.items())
+    counts = (sorted(result.counts.items()), sorted(result.capped))
     shown = (result.q, result.type, result.page, result.per_page, hits, counts, result.mode, result.corrected)
-    return hashlib.sha256(repr((shown, sorted(result.capped))).encode()).hexdigest()
+    return hashlib.sha256(repr(shown).encode()).hexdigest()
 
 
 def _agency_cards(result) -> dict[int, Card]:
