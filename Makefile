@@ -42,8 +42,12 @@ run: install
 
 # Production on one machine or many: gunicorn workers against DATABASE_URL (PostgreSQL for more than one worker)
 # plus the market's clock (which also builds a missing search index). Needs SECRET_KEY; WORKERS, THREADS and BIND may be given (make serve WORKERS=4).
-WORKERS ?= 2
-THREADS ?= 4
+# One request at a time per worker process (THREADS=1: gunicorn's sync worker), 2 × cores + 1 of them: a worker's
+# threads share one GIL, so a thread back from the database waited for its neighbours' rendering, and a kept-alive
+# connection stays with the worker that accepted it however busy that one is (README, Load test, session 22).
+# The sync worker keeps no connection alive and expects a buffering proxy in front (nginx), as TLS needs anyway.
+WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )))
+THREADS ?= 1
 BIND ?= 127.0.0.1:8000
 serve: install
 	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY (and DATABASE_URL) first; see README, Production"; exit 1; }
@@ -75,7 +79,7 @@ i18n: install
 	$(BIN)/pybabel compile -d marketplace/translations -l zh_Hans --statistics
 
 # The load test (README, "Load test"): a generated market on PostgreSQL (LOAD_DATABASE_URL, default a database
-# h7_load on 127.0.0.1:5433), gunicorn -w 2 --threads 4 + the clock, Locust -u 50 -r 10 -t 120s (after a 20 s warm-up) on loopback.
+# h7_load on 127.0.0.1:5433), gunicorn as `make serve` runs it (-w 2 × cores + 1 --threads 1) + the clock, Locust -u 50 -r 10 -t 120s (after a 20 s warm-up) on loopback.
 load: install
 	$(BIN)/python -m bench.load
 

@@ -9,7 +9,7 @@
    10 enterprises, 30 active agencies with known passwords) and a few announcements closing during the run.
    The search index is built before the server starts (a search never builds it).
 2. One clock pass (`flask tick`: the catch-up over the generated history, minutes at 100k, done before the run as
-   a running market's clock has done it), then gunicorn (-w 2 --threads 4 on 127.0.0.1, marketplace/serving.py:
+   a running market's clock has done it), then gunicorn (-w 2 × cores + 1 --threads 1 on 127.0.0.1, marketplace/serving.py:
    each worker loads the search analyzer first) and the market's clock, as `make serve` runs them
    (bench/load_app.py: production settings, rate limits off because every simulated user comes from 127.0.0.1).
 3. Locust, headless and bounded (loopback only): an unmeasured warm-up (--warmup 20s: every worker has made each
@@ -213,6 +213,7 @@ def _server_env(args, work: Path) -> dict:
         "REPORTS_MONTHLY": "0",  # the clock's monthly reports are not web load
         "PYTHONPATH": str(ROOT),
         "REQUEST_CPU_LOG": str(work / "request_cpu.tsv"),  # marketplace/serving.py: each request's CPU
+        "LOAD_SLOWDOWN": str(getattr(args, "slowdown", 0.0)),  # bench/load_app.py
     }
 
 
@@ -368,14 +369,21 @@ def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("WORKERS", 2)),
+        default=int(os.environ.get("WORKERS") or 2 * (os.cpu_count() or 1) + 1),
         help="gunicorn -w (make serve's WORKERS)",
     )
     parser.add_argument(
         "--threads",
         type=int,
-        default=int(os.environ.get("THREADS", 4)),
+        default=int(os.environ.get("THREADS") or 1),
         help="gunicorn --threads (make serve's THREADS)",
+    )
+    parser.add_argument(
+        "--slowdown",
+        type=float,
+        default=0.0,
+        help="every request's CPU costs (1 + F)× in the workers (bench/load_app.py): this machine's slow hours, "
+        "when a /healthz costs 4.5 ms of CPU instead of 2, reproduced at will to compare settings",
     )
     parser.add_argument("--work", default="/tmp/mp-load", help="run folder: logs, CSVs, search index")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
@@ -441,7 +449,8 @@ def main() -> None:
         clock_log.close()
     print(f"\nLoad test {started:%Y-%m-%d %H:%M} UTC — {args.agencies:,} agencies / {args.orders:,} orders / "
           f"{args.ratings:,} ratings on {args.database.split('+')[0]}; gunicorn -w {args.workers} --threads {args.threads} + the clock; "
-          f"Locust -u {args.users} -r {args.spawn_rate} -t {args.time} after a warm-up of {args.warmup}; "
+          + (f"every request slowed to {1 + args.slowdown:g}× its CPU (--slowdown); " if args.slowdown else "")
+          + f"Locust -u {args.users} -r {args.spawn_rate} -t {args.time} after a warm-up of {args.warmup}; "
           f"counted from the moment all {args.users} users had started (--reset-stats)\n")  # fmt: skip
     print(table(mix))
     print(f"\n{timeline(work / 'mix_stats_history.csv')}")

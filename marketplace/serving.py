@@ -11,9 +11,14 @@ templates) is moved out of the garbage collector's sight (`gc.freeze()`): none o
 collection walked all of it — about a quarter of a second holding the worker's GIL, so every request of the
 worker stood still meanwhile (the load test's p99 of /healthz, a 3 ms request, was 780 ms).
 
-A worker's threads hand Python's GIL over every millisecond (WORKER_SWITCH_INTERVAL, in seconds) instead of
-every 5: a thread back from a database round trip waited up to 5 ms for a neighbour's rendering to let go, on
-every one of its queries. Measured under the load test: p95 250 → 210 ms, /healthz's p95 100 → 57 ms.
+`make serve` runs 2 × cores + 1 sync workers (one request at a time each): the kernel shares the cores among
+them. With threads (`--threads` above 1) a worker's requests share its one GIL — a thread back from the database
+waits for its neighbours' rendering on every query — and a kept-alive connection stays with the worker that
+accepted it however busy that one is; in this machine's slow hours (`bench.load --slowdown 1.5`) five sync workers
+gave a p95 of 120–130 ms where two workers of four threads gave 150–210 (README, Load test, session 22).
+Where threads are used, they hand Python's GIL over every millisecond (WORKER_SWITCH_INTERVAL, in seconds)
+instead of every 5: a thread back from a database round trip waited up to 5 ms for a neighbour's rendering to let
+go, on every one of its queries. Measured under the load test: p95 250 → 210 ms, /healthz's p95 100 → 57 ms.
 
 With `REQUEST_CPU_LOG=<file>` each worker appends one line per request (method, path, status, the thread's CPU
 milliseconds, wall milliseconds, when it ended (Unix time), the worker's pid, the milliseconds its statements took

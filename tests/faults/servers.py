@@ -34,9 +34,9 @@ def free_port() -> int:
 
 class Gunicorn:
     """`gunicorn -w N` on loopback serving `app`'s settings (its database, its folders), with the market's gunicorn
-    settings (marketplace/serving.py) as `make serve` has them."""
+    settings (marketplace/serving.py) and worker kind (one thread: the sync worker) as `make serve` has them."""
 
-    def __init__(self, app, workers: int = 1, threads: int = 2, **settings) -> None:
+    def __init__(self, app, workers: int = 1, threads: int = 1, **settings) -> None:
         config = {k: app.config[k] for k in SHARED if k in app.config} | settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

@@ -119,7 +119,7 @@ def test_a_worker_killed_mid_selection_leaves_all_or_nothing(committed_app):
     with app.app_context():
         owner = db.session.get(User, db.session.get(ServiceRequest, request_id).created_by_id).email
         db.session.remove()
-    server = Gunicorn(app, workers=1, threads=2)
+    server = Gunicorn(app, workers=1)  # a sync worker, as `make serve` runs them
     # marketplace/serving.py: the worker loaded the search analyzer before it answered anyone
     assert "search analyzer loaded" in server.output()
     try:
