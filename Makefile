@@ -46,7 +46,8 @@ run: install
 # threads share one GIL, so a thread back from the database waited for its neighbours' rendering, and a kept-alive
 # connection stays with the worker that accepted it however busy that one is (README, Load test, session 22).
 # The sync worker keeps no connection alive and expects a buffering proxy in front (nginx), as TLS needs anyway.
-WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )))
+# At most 9 by default: each worker holds ~270 MB and a database connection or two (WORKERS=… for more).
+WORKERS ?= $(shell n=$$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )); echo $$(( n < 9 ? n : 9 )))
 THREADS ?= 1
 BIND ?= 127.0.0.1:8000
 serve: install

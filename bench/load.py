@@ -369,7 +369,7 @@ def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("WORKERS") or 2 * (os.cpu_count() or 1) + 1),
+        default=int(os.environ.get("WORKERS") or min(2 * (os.cpu_count() or 1) + 1, 9)),
         help="gunicorn -w (make serve's WORKERS)",
     )
     parser.add_argument(

@@ -68,6 +68,43 @@ def test_gunicorn_defaults_to_production(monkeypatch):
     assert app_env() == "production"
 
 
+def test_make_serve_runs_sync_workers_two_per_core_and_one(tmp_path):
+    """`make serve` starts gunicorn's sync workers (one thread each), 2 × cores + 1 but at most 9 (README,
+    Production: threads of one worker queue behind each other's GIL; each worker holds ~270 MB); WORKERS and
+    THREADS still choose."""
+    import os
+    import re
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parents[2]
+    # not the settings of a `make test` this runs under (its MAKEFLAGS would pass its command-line variables on)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "WORKERS", "THREADS"}
+    }
+
+    def gunicorn_line(*assignments: str) -> str:
+        dry = subprocess.run(
+            ["make", "-n", "serve", *assignments],  # -n: print the commands, run none
+            cwd=root, env=clean | {"SECRET_KEY": "x"}, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return next(
+            line for line in dry.stdout.splitlines() if "gunicorn -c python:marketplace.serving" in line
+        )
+
+    line = gunicorn_line()
+    workers = int(re.search(r" -w (\d+)", line).group(1))
+    cores = int(subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout)
+    assert workers == min(2 * cores + 1, 9)
+    assert " --threads 1 " in line
+    assert re.search(r" -w 3 --threads 2 ", gunicorn_line("WORKERS=3", "THREADS=2"))
+
+
 def test_settings_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MARKET_MIN_BIDS", "5")
     monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
