@@ -42,12 +42,12 @@ run: install
 
 # Production on one machine or many: gunicorn workers against DATABASE_URL (PostgreSQL for more than one worker)
 # plus the market's clock (which also builds a missing search index). Needs SECRET_KEY; WORKERS, THREADS and BIND may be given (make serve WORKERS=4).
-# One request at a time per worker process (THREADS=1: gunicorn's sync worker), 2 × cores + 1 of them: a worker's
-# threads share one GIL, so a thread back from the database waited for its neighbours' rendering, and a kept-alive
-# connection stays with the worker that accepted it however busy that one is (README, Load test, session 22).
-# The sync worker keeps no connection alive and expects a buffering proxy in front (nginx), as TLS needs anyway.
-# At most 9 by default: each worker holds ~270 MB and a database connection or two (WORKERS=… for more).
-WORKERS ?= $(shell n=$$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )); echo $$(( n < 9 ? n : 9 )))
+# Without WORKERS, marketplace/serving.py's count: 2 × cores + 1 sync workers (THREADS=1), at most 9 — one request
+# at a time per worker process: a worker's threads share one GIL, so a thread back from the database waited for its
+# neighbours' rendering, and a kept-alive connection stays with the worker that accepted it however busy that one is
+# (README, Load test, session 22). The sync worker keeps no connection alive and expects a buffering proxy in front
+# (nginx), as TLS needs anyway.
+WORKERS ?=
 THREADS ?= 1
 BIND ?= 127.0.0.1:8000
 serve: install
@@ -55,7 +55,7 @@ serve: install
 	MARKET_ENV=production $(FLASK) db upgrade
 	MARKET_ENV=production $(FLASK) stats rebuild --if-missing
 	MARKET_ENV=production $(FLASK) clock --quiet & CLOCK=$$!; trap 'kill $$CLOCK 2>/dev/null' EXIT INT TERM; \
-	  MARKET_ENV=production $(BIN)/gunicorn -c python:marketplace.serving -w $(WORKERS) --threads $(THREADS) -b $(BIND) wsgi:app
+	  MARKET_ENV=production $(BIN)/gunicorn -c python:marketplace.serving $(if $(WORKERS),-w $(WORKERS) )--threads $(THREADS) -b $(BIND) wsgi:app
 
 test: install
 	bash tests/run.sh
@@ -80,7 +80,7 @@ i18n: install
 	$(BIN)/pybabel compile -d marketplace/translations -l zh_Hans --statistics
 
 # The load test (README, "Load test"): a generated market on PostgreSQL (LOAD_DATABASE_URL, default a database
-# h7_load on 127.0.0.1:5433), gunicorn as `make serve` runs it (-w 2 × cores + 1 --threads 1) + the clock, Locust -u 50 -r 10 -t 120s (after a 20 s warm-up) on loopback.
+# h7_load on 127.0.0.1:5433), gunicorn as `make serve` runs it (2 × cores + 1 sync workers, at most 9) + the clock, Locust -u 50 -r 10 -t 120s (after a 20 s warm-up) on loopback.
 load: install
 	$(BIN)/python -m bench.load
 

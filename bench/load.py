@@ -9,7 +9,7 @@
    10 enterprises, 30 active agencies with known passwords) and a few announcements closing during the run.
    The search index is built before the server starts (a search never builds it).
 2. One clock pass (`flask tick`: the catch-up over the generated history, minutes at 100k, done before the run as
-   a running market's clock has done it), then gunicorn (-w 2 × cores + 1 --threads 1 on 127.0.0.1, marketplace/serving.py:
+   a running market's clock has done it), then gunicorn (2 × cores + 1 sync workers at most 9, on 127.0.0.1, marketplace/serving.py:
    each worker loads the search analyzer first) and the market's clock, as `make serve` runs them
    (bench/load_app.py: production settings, rate limits off because every simulated user comes from 127.0.0.1).
 3. Locust, headless and bounded (loopback only): an unmeasured warm-up (--warmup 20s: every worker has made each
@@ -40,6 +40,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
+
+from marketplace.serving import default_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -369,8 +371,8 @@ def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("WORKERS") or min(2 * (os.cpu_count() or 1) + 1, 9)),
-        help="gunicorn -w (make serve's WORKERS)",
+        default=int(os.environ.get("WORKERS") or 0) or default_workers(),
+        help="gunicorn -w (make serve's WORKERS; default marketplace/serving.py's, 2 × cores + 1 at most 9)",
     )
     parser.add_argument(
         "--threads",

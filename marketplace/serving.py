@@ -11,10 +11,10 @@ templates) is moved out of the garbage collector's sight (`gc.freeze()`): none o
 collection walked all of it — about a quarter of a second holding the worker's GIL, so every request of the
 worker stood still meanwhile (the load test's p99 of /healthz, a 3 ms request, was 780 ms).
 
-`make serve` runs 2 × cores + 1 sync workers (one request at a time each): the kernel shares the cores among
-them. With threads (`--threads` above 1) a worker's requests share its one GIL — a thread back from the database
-waits for its neighbours' rendering on every query — and a kept-alive connection stays with the worker that
-accepted it however busy that one is; in this machine's slow hours (`bench.load --slowdown 1.5`) five sync workers
+Without `-w`, gunicorn runs 2 × cores + 1 sync workers, at most 9 (`workers`, `threads` below; `make serve` as
+well): one request at a time each, the kernel sharing the cores among them. With threads (`--threads` above 1) a
+worker's requests share its one GIL — a thread back from the database waits for its neighbours' rendering on every
+query — and a kept-alive connection stays with the worker that accepted it however busy that one is; in this machine's slow hours (`bench.load --slowdown 1.5`) five sync workers
 gave a p95 of 120–130 ms where two workers of four threads gave 150–210 (README, Load test, session 22).
 Where threads are used, they hand Python's GIL over every millisecond (WORKER_SWITCH_INTERVAL, in seconds)
 instead of every 5: a thread back from a database round trip waited up to 5 ms for a neighbour's rendering to let
@@ -48,6 +48,16 @@ def _switch_interval() -> float:
     return value
 
 
+def default_workers() -> int:
+    """gunicorn's 2 × cores + 1, at most 9: each worker holds ~270 MB (the analyzer's and pinyin's dictionaries,
+    the compiled templates) and a database connection or two."""
+    return min(2 * len(os.sched_getaffinity(0)) + 1, 9)
+
+
+# gunicorn reads these as its defaults (`-w`/`--threads` on its command line still choose): sync workers, one
+# request at a time each; WEB_CONCURRENCY, gunicorn's own variable for the count, is honoured as gunicorn does.
+workers = int(os.environ.get("WEB_CONCURRENCY") or 0) or default_workers()
+threads = 1
 SWITCH_INTERVAL = _switch_interval()
 _local = threading.local()
 _lock = threading.Lock()

@@ -69,11 +69,12 @@ def test_gunicorn_defaults_to_production(monkeypatch):
 
 
 def test_make_serve_runs_sync_workers_two_per_core_and_one(tmp_path):
-    """`make serve` starts gunicorn's sync workers (one thread each), 2 × cores + 1 but at most 9 (README,
-    Production: threads of one worker queue behind each other's GIL; each worker holds ~270 MB); WORKERS and
-    THREADS still choose."""
+    """`make serve` starts gunicorn's sync workers (one thread each), 2 × cores + 1 but at most 9 — gunicorn's
+    defaults from marketplace/serving.py, as gunicorn itself resolves them (README, Production: threads of one
+    worker queue behind each other's GIL; each worker holds ~270 MB); WORKERS and THREADS still choose."""
     import os
     import re
+    import shlex
     import shutil
     import subprocess
     from pathlib import Path
@@ -85,24 +86,35 @@ def test_make_serve_runs_sync_workers_two_per_core_and_one(tmp_path):
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "WORKERS", "THREADS"}
+        if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "WORKERS", "THREADS", "WEB_CONCURRENCY"}
     }
 
-    def gunicorn_line(*assignments: str) -> str:
+    def resolved(*assignments: str) -> dict[str, str]:
+        """gunicorn's settings for the command `make serve` runs (`make -n`: printed, not run)."""
         dry = subprocess.run(
-            ["make", "-n", "serve", *assignments],  # -n: print the commands, run none
+            ["make", "-n", "serve", *assignments],
             cwd=root, env=clean | {"SECRET_KEY": "x"}, capture_output=True, text=True, check=True,
         )  # fmt: skip
-        return next(
+        line = next(
             line for line in dry.stdout.splitlines() if "gunicorn -c python:marketplace.serving" in line
         )
+        command = shlex.split(line)
+        command = command[next(i for i, word in enumerate(command) if word.endswith("/gunicorn")) :]
+        shown = subprocess.run(
+            [*command[:-1], "--print-config", command[-1]],
+            cwd=root, env=clean, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return dict(re.findall(r"^(\w+) += (.*)$", shown.stdout, re.M))
 
-    line = gunicorn_line()
-    workers = int(re.search(r" -w (\d+)", line).group(1))
     cores = int(subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout)
-    assert workers == min(2 * cores + 1, 9)
-    assert " --threads 1 " in line
-    assert re.search(r" -w 3 --threads 2 ", gunicorn_line("WORKERS=3", "THREADS=2"))
+    settings = resolved()
+    assert (settings["workers"], settings["threads"], settings["worker_class"]) == (
+        str(min(2 * cores + 1, 9)),
+        "1",
+        "sync",
+    )
+    chosen = resolved("WORKERS=3", "THREADS=2")
+    assert (chosen["workers"], chosen["threads"]) == ("3", "2")
 
 
 def test_settings_from_environment(monkeypatch, tmp_path):
